@@ -1,0 +1,375 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ollama/ollama/api"
+)
+
+// Ollama drives an Ollama server through its official Go client
+// (github.com/ollama/ollama/api, v0.17.4).
+type Ollama struct {
+	base   *url.URL
+	client *api.Client
+}
+
+// NewOllama returns a backend for the server at base (see ParseHost). The HTTP client
+// uses no proxy, so requests go to the target and nowhere else.
+func NewOllama(base *url.URL) *Ollama {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	hc := &http.Client{Transport: statusRecorder{tr}}
+	return &Ollama{base: base, client: api.NewClient(base, hc)}
+}
+
+// Client returns the underlying Ollama API client.
+func (o *Ollama) Client() *api.Client { return o.client }
+
+// Version returns the server's version (/api/version). An unreachable server gives an
+// error that names the host.
+func (o *Ollama) Version(ctx context.Context) (string, error) {
+	v, err := o.client.Version(ctx)
+	if err != nil {
+		return "", fmt.Errorf("cannot reach Ollama at %s: %w", Redact(o.base.String()), rootCause(err))
+	}
+	return v, nil
+}
+
+// ModelInfo is what the server says about the model it serves (/api/show and
+// /api/tags). Numeric fields are 0 when the server does not report them.
+type ModelInfo struct {
+	Name              string   `json:"name"`
+	Digest            string   `json:"digest,omitempty"`
+	Format            string   `json:"format,omitempty"`
+	Family            string   `json:"family,omitempty"`
+	Families          []string `json:"families,omitempty"`
+	Architecture      string   `json:"architecture,omitempty"`
+	ParameterSize     string   `json:"parameter_size,omitempty"`
+	ParameterCount    uint64   `json:"parameter_count,omitempty"`
+	QuantizationLevel string   `json:"quantization_level,omitempty"`
+	// ContextLength is the model's trained context (<arch>.context_length), tokens.
+	ContextLength uint64 `json:"context_length,omitempty"`
+	// ExpertCount and ExpertUsedCount are set for mixtures of experts.
+	ExpertCount     uint64   `json:"expert_count,omitempty"`
+	ExpertUsedCount uint64   `json:"expert_used_count,omitempty"`
+	FileSizeBytes   int64    `json:"file_size_bytes,omitempty"`
+	Capabilities    []string `json:"capabilities,omitempty"`
+	// Synthetic is set when the model is a yardstick shape twin with random weights:
+	// its speed and memory are those of the real shape, its text is noise.
+	Synthetic *Synthetic `json:"synthetic,omitempty"`
+}
+
+// Synthetic marks a shape twin, read from the general.yardstick.* keys that
+// `yardstick synth` writes into the GGUF.
+type Synthetic struct {
+	Weights string `json:"weights"` // always "random"
+	Shape   string `json:"shape"`
+	Quant   string `json:"quant"`
+	Seed    string `json:"seed,omitempty"`
+}
+
+// Describe asks the server about model. A model the server does not have gives an
+// error saying so.
+func (o *Ollama) Describe(ctx context.Context, model string) (ModelInfo, error) {
+	show, err := o.client.Show(ctx, &api.ShowRequest{Model: model})
+	if err != nil {
+		var se api.StatusError
+		if errors.As(err, &se) && se.StatusCode == http.StatusNotFound {
+			return ModelInfo{}, fmt.Errorf("model %q not found on %s (pull it with `ollama pull %s`, or create a shape twin with `yardstick synth --create`)",
+				model, Redact(o.base.String()), model)
+		}
+		return ModelInfo{}, fmt.Errorf("asking %s about model %q: %w", Redact(o.base.String()), model, rootCause(err))
+	}
+	mi := ModelInfo{
+		Name:              model,
+		Format:            show.Details.Format,
+		Family:            show.Details.Family,
+		Families:          show.Details.Families,
+		ParameterSize:     show.Details.ParameterSize,
+		QuantizationLevel: show.Details.QuantizationLevel,
+	}
+	for _, c := range show.Capabilities {
+		mi.Capabilities = append(mi.Capabilities, string(c))
+	}
+	kv := show.ModelInfo
+	mi.Architecture = kvString(kv, "general.architecture")
+	mi.ParameterCount = kvUint(kv, "general.parameter_count")
+	if a := mi.Architecture; a != "" {
+		mi.ContextLength = kvUint(kv, a+".context_length")
+		mi.ExpertCount = kvUint(kv, a+".expert_count")
+		mi.ExpertUsedCount = kvUint(kv, a+".expert_used_count")
+	}
+	if b, ok := kv["general.yardstick.synthetic"].(bool); ok && b {
+		mi.Synthetic = &Synthetic{
+			Weights: "random",
+			Shape:   kvString(kv, "general.yardstick.shape"),
+			Quant:   kvString(kv, "general.yardstick.quant"),
+			Seed:    fmt.Sprint(kv["general.yardstick.seed"]),
+		}
+		if mi.Synthetic.Seed == "<nil>" {
+			mi.Synthetic.Seed = ""
+		}
+	}
+	// The digest and file size are only in the model list.
+	if list, err := o.client.List(ctx); err == nil {
+		for _, m := range list.Models {
+			if sameModel(m.Name, model) || sameModel(m.Model, model) {
+				mi.Digest, mi.FileSizeBytes = m.Digest, m.Size
+				break
+			}
+		}
+	}
+	return mi, nil
+}
+
+// sameModel compares model names the way Ollama resolves them: a missing tag is
+// ":latest".
+func sameModel(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.ToLower(s)
+		if i := strings.LastIndex(s, "/"); !strings.Contains(s[i+1:], ":") {
+			s += ":latest"
+		}
+		return s
+	}
+	return norm(a) == norm(b)
+}
+
+func kvString(kv map[string]any, k string) string {
+	s, _ := kv[k].(string)
+	return s
+}
+
+// kvUint reads a number from /api/show's model_info, which JSON decodes as float64.
+func kvUint(kv map[string]any, k string) uint64 {
+	switch v := kv[k].(type) {
+	case float64:
+		if v > 0 {
+			return uint64(v)
+		}
+	case json.Number:
+		n, _ := v.Int64()
+		if n > 0 {
+			return uint64(n)
+		}
+	}
+	return 0
+}
+
+// Running returns the server's entry for model in /api/ps, or nil when it is not
+// loaded.
+func (o *Ollama) Running(ctx context.Context, model string) (*api.ProcessModelResponse, error) {
+	ps, err := o.client.ListRunning(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing running models: %w", rootCause(err))
+	}
+	for i := range ps.Models {
+		if sameModel(ps.Models[i].Name, model) || sameModel(ps.Models[i].Model, model) {
+			return &ps.Models[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// Unload asks the server to unload model (a chat request with no messages and
+// keep_alive 0, server/routes.go ChatHandler, v0.17.4) and waits, polling /api/ps every
+// 50 ms for at most timeout, until the model is gone. It returns whether the model was
+// loaded before.
+func (o *Ollama) Unload(ctx context.Context, model string, timeout time.Duration) (wasLoaded bool, err error) {
+	m, err := o.Running(ctx, model)
+	if err != nil {
+		return false, err
+	}
+	if m == nil {
+		return false, nil
+	}
+	stream := false
+	req := &api.ChatRequest{Model: model, KeepAlive: &api.Duration{Duration: 0}, Stream: &stream}
+	if err := o.client.Chat(ctx, req, func(api.ChatResponse) error { return nil }); err != nil {
+		return true, fmt.Errorf("unloading %q: %w", model, rootCause(err))
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		m, err := o.Running(ctx, model)
+		if err != nil {
+			return true, err
+		}
+		if m == nil {
+			return true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return true, fmt.Errorf("model %q still loaded %v after asking the server to unload it", model, timeout)
+}
+
+// Request is one chat request as the run builds it.
+type Request struct {
+	Model       string
+	System      string
+	User        string
+	MaxTokens   int
+	Seed        int64
+	Temperature float64
+	NumCtx      int
+	Think       bool
+	KeepAlive   time.Duration
+}
+
+// Stream sends req and measures it into s. Timestamps are offsets from began on the
+// monotonic clock. s.SentAtNs, Index, Phase and Nonce are set by the caller; Stream
+// fills the rest and always returns with s.OK or s.ErrorKind set. It never returns an
+// error: a failed request is a failed sample.
+func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
+	stream := true
+	creq := &api.ChatRequest{
+		Model: req.Model,
+		Messages: []api.Message{
+			{Role: "system", Content: req.System},
+			{Role: "user", Content: req.User},
+		},
+		Stream:    &stream,
+		KeepAlive: &api.Duration{Duration: req.KeepAlive},
+		Think:     &api.ThinkValue{Value: req.Think},
+		Options: map[string]any{
+			"num_predict": req.MaxTokens,
+			"seed":        req.Seed,
+			"temperature": req.Temperature,
+			"num_ctx":     req.NumCtx,
+		},
+	}
+	rec := &respInfo{}
+	rctx := context.WithValue(ctx, respInfoKey{}, rec)
+
+	var (
+		last    int64
+		done    bool
+		metrics api.Metrics
+	)
+	sent := int64(time.Since(began))
+	s.SentAtNs = sent
+	if s.ScheduledAtNs == 0 {
+		s.ScheduledAtNs = sent
+	}
+	s.QueueDelayNs = s.SentAtNs - s.ScheduledAtNs
+	err := o.client.Chat(rctx, creq, func(r api.ChatResponse) error {
+		now := int64(time.Since(began))
+		s.Chunks++
+		if n := len(r.Message.Content) + len(r.Message.Thinking); n > 0 {
+			s.OutputBytes += n
+			s.TextChunks++
+			if s.TTFTNs == nil {
+				s.TTFTNs = ptr(now - sent)
+			} else {
+				s.ITLNs = append(s.ITLNs, now-last)
+			}
+			last = now
+		}
+		if r.Done {
+			done = true
+			s.E2ENs = ptr(now - sent)
+			metrics = r.Metrics
+			s.DoneReason = r.DoneReason
+		}
+		return nil
+	})
+	s.HTTPStatus = rec.status
+	switch {
+	case err != nil:
+		s.ErrorKind, s.Error = classify(ctx, rctx, err, rec.status)
+	case rec.status >= 400:
+		s.ErrorKind, s.Error = ErrHTTPStatus, fmt.Sprintf("HTTP %d with no error message", rec.status)
+	case !done:
+		s.ErrorKind, s.Error = ErrNoDone, fmt.Sprintf("stream ended without a done chunk after %d chunks", s.Chunks)
+	}
+	if s.ErrorKind != "" {
+		// A failed request's timings are not measurements of the server.
+		s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, nil
+		s.ITLNs = []int64{}
+		return
+	}
+	if s.ITLNs == nil {
+		s.ITLNs = []int64{}
+	}
+	s.OK = true
+	s.PromptTokens = metrics.PromptEvalCount
+	s.OutputTokens = metrics.EvalCount
+	s.ServerPromptEvalNs = int64(metrics.PromptEvalDuration)
+	s.ServerEvalNs = int64(metrics.EvalDuration)
+	s.LoadNs = int64(metrics.LoadDuration)
+	s.ServerTotalNs = int64(metrics.TotalDuration)
+	s.finish(req.MaxTokens)
+}
+
+// classify maps an error of the client to a kind and one line of text.
+func classify(parent, rctx context.Context, err error, status int) (ErrorKind, string) {
+	var se api.StatusError
+	var ue *url.Error
+	var se2 *json.SyntaxError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(rctx.Err(), context.DeadlineExceeded):
+		return ErrTimeout, "request timed out"
+	case parent.Err() != nil:
+		return ErrCanceled, "run interrupted"
+	case errors.As(err, &se):
+		msg := se.ErrorMessage
+		if msg == "" {
+			msg = se.Status
+		}
+		return ErrHTTPStatus, fmt.Sprintf("HTTP %d: %s", se.StatusCode, msg)
+	case status >= 400:
+		return ErrHTTPStatus, fmt.Sprintf("HTTP %d: %v", status, err)
+	case errors.As(err, &se2):
+		return ErrDecode, "malformed chunk: " + err.Error()
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &ue):
+		return ErrConnect, rootCause(err).Error()
+	}
+	return ErrStream, err.Error()
+}
+
+// rootCause strips url.Error's "Post \"http://...\":" wrapper, which repeats the URL.
+func rootCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+type respInfoKey struct{}
+
+// respInfo receives the HTTP status of a streamed request: the official client
+// returns nil for an error status whose body is empty, so the status is taken from
+// the transport.
+type respInfo struct{ status int }
+
+type statusRecorder struct{ base http.RoundTripper }
+
+func (t statusRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if resp != nil {
+		if ri, ok := r.Context().Value(respInfoKey{}).(*respInfo); ok {
+			ri.status = resp.StatusCode
+		}
+	}
+	return resp, err
+}

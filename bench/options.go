@@ -1,0 +1,183 @@
+// Package bench is yardstick's measuring engine: it drives a model server, times every
+// streamed request on the client's monotonic clock, reads the server's own timings from
+// the final chunk, and returns raw samples. It never prints and never exits; summaries
+// and rendering belong to package results.
+//
+// The metric definitions are the project's metric contract (METRICS.md, restated in the
+// README): every duration is on one monotonic clock that starts when the run begins.
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options configure one run. Zero values are not defaults: use DefaultOptions and
+// override fields, then call Validate (Run calls it too).
+type Options struct {
+	// Backend names the server API. Only "ollama" exists today.
+	Backend string `json:"backend"`
+	// Host is the server's base URL as recorded in the run: credentials removed.
+	Host string `json:"host"`
+	// Model is the model name as the server knows it (e.g. "qwen2.5:0.5b").
+	Model string `json:"model"`
+
+	// Warmup is the number of requests sent after the cold-load request and before the
+	// measured ones; they are not counted. Range 0..10000.
+	Warmup int `json:"warmup"`
+	// Runs is the number of measured requests. Range 1..100000.
+	Runs int `json:"runs"`
+	// PromptTokens is the target prompt length in tokens as the server counts them
+	// (prompt_eval_count, after the chat template). The prompt generator calibrates its
+	// word count on the cold and warm-up requests to reach it. Range 1..1048576.
+	PromptTokens int `json:"prompt_tokens"`
+	// MaxTokens is the generation cap sent as num_predict. Range 1..1048576.
+	MaxTokens int `json:"max_tokens"`
+	// Seed seeds the prompt generator and the server's sampler.
+	Seed int64 `json:"seed"`
+	// Temperature is the sampling temperature sent to the server (≥ 0). Shape twins need
+	// > 0: random weights under greedy decoding repeat and Ollama v0.17 then ends the
+	// stream without a done chunk.
+	Temperature float64 `json:"temperature"`
+	// NumCtx is the context window in tokens, always sent explicitly (Ollama's default
+	// depends on its version and on available memory). Must hold PromptTokens+MaxTokens.
+	NumCtx int `json:"num_ctx"`
+	// Think asks a thinking-capable model to think. Off by default so runs of the same
+	// model are comparable; thinking text still counts as generated text when on.
+	Think bool `json:"think"`
+	// KeepAlive is how long the server keeps the model loaded after the run.
+	KeepAlive time.Duration `json:"-"`
+	// KeepAliveNs mirrors KeepAlive for the run file.
+	KeepAliveNs int64 `json:"keep_alive_ns"`
+	// RequestTimeout bounds each request from send to the done chunk.
+	RequestTimeout time.Duration `json:"-"`
+	// RequestTimeoutNs mirrors RequestTimeout for the run file.
+	RequestTimeoutNs int64 `json:"request_timeout_ns"`
+	// SkipColdLoad skips unloading the model and the timed cold request; the first
+	// request then only serves prompt calibration.
+	SkipColdLoad bool `json:"skip_cold_load"`
+	// SampleInterval is the period of the server memory sampler.
+	SampleInterval time.Duration `json:"-"`
+}
+
+// DefaultOptions returns the defaults the CLI shows: 3 warm-up and 10 measured
+// requests of a 256-token prompt generating up to 128 tokens, seed 42, temperature 0.8,
+// a 4096-token context, thinking off, keep-alive 5 minutes, 10-minute request timeout.
+func DefaultOptions() Options {
+	return Options{
+		Backend:        "ollama",
+		Warmup:         3,
+		Runs:           10,
+		PromptTokens:   256,
+		MaxTokens:      128,
+		Seed:           42,
+		Temperature:    0.8,
+		NumCtx:         4096,
+		KeepAlive:      5 * time.Minute,
+		RequestTimeout: 10 * time.Minute,
+		SampleInterval: 100 * time.Millisecond,
+	}
+}
+
+// Validate reports the first invalid option as an error that names the flag.
+func (o *Options) Validate() error {
+	switch {
+	case o.Backend != "ollama":
+		return fmt.Errorf("--backend %q: only \"ollama\" is supported", o.Backend)
+	case strings.TrimSpace(o.Model) == "":
+		return errors.New("--model is required (e.g. --model qwen2.5:0.5b)")
+	case o.Warmup < 0 || o.Warmup > 10000:
+		return fmt.Errorf("--warmup %d: must be in 0..10000", o.Warmup)
+	case o.Runs < 1 || o.Runs > 100000:
+		return fmt.Errorf("--runs %d: must be in 1..100000", o.Runs)
+	case o.PromptTokens < 1 || o.PromptTokens > 1<<20:
+		return fmt.Errorf("--prompt-tokens %d: must be in 1..1048576", o.PromptTokens)
+	case o.MaxTokens < 1 || o.MaxTokens > 1<<20:
+		return fmt.Errorf("--max-tokens %d: must be in 1..1048576", o.MaxTokens)
+	case math.IsNaN(o.Temperature) || o.Temperature < 0 || o.Temperature > 100:
+		return fmt.Errorf("--temperature %v: must be in 0..100", o.Temperature)
+	case o.NumCtx < 1:
+		return fmt.Errorf("--num-ctx %d: must be positive", o.NumCtx)
+	case o.NumCtx < o.PromptTokens+o.MaxTokens:
+		return fmt.Errorf("--num-ctx %d is smaller than --prompt-tokens + --max-tokens = %d; the server would truncate the prompt or stop early",
+			o.NumCtx, o.PromptTokens+o.MaxTokens)
+	case o.KeepAlive < 0:
+		return fmt.Errorf("--keep-alive %v: must not be negative", o.KeepAlive)
+	case o.RequestTimeout <= 0:
+		return fmt.Errorf("--request-timeout %v: must be positive", o.RequestTimeout)
+	}
+	if o.SampleInterval <= 0 {
+		o.SampleInterval = 100 * time.Millisecond
+	}
+	o.KeepAliveNs = int64(o.KeepAlive)
+	o.RequestTimeoutNs = int64(o.RequestTimeout)
+	return nil
+}
+
+// DefaultOllamaHost is Ollama's default address (envconfig.Host in Ollama's source).
+const DefaultOllamaHost = "http://127.0.0.1:11434"
+
+// ParseHost turns a host as users write it ("127.0.0.1:11434", "localhost",
+// "http://gpu-box:11434/", "https://user:pw@example/ollama") into a base URL, following
+// Ollama's own rules for OLLAMA_HOST (envconfig/config.go, v0.17.4): no scheme means
+// http; no port means 11434 for a bare host, 80/443 when a scheme was given.
+// Errors: empty host, unknown scheme, bad port.
+func ParseHost(s string) (*url.URL, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("host is empty")
+	}
+	defaultPort := "11434"
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	} else if strings.HasPrefix(s, "https://") {
+		defaultPort = "443"
+	} else if strings.HasPrefix(s, "http://") {
+		defaultPort = "80"
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("host %q: %w", Redact(s), errors.Unwrap(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("host %q: scheme must be http or https", Redact(s))
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("host %q: no host name", Redact(s))
+	}
+	port := u.Port()
+	if port == "" {
+		port = defaultPort
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return nil, fmt.Errorf("host %q: port %q must be in 1..65535", Redact(s), port)
+	}
+	u.Host = net.JoinHostPort(u.Hostname(), port)
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	return u, nil
+}
+
+// Redact returns s with any user:password@ part of a URL removed, for everything that
+// is recorded or printed. Strings that are not URLs are returned with any "user@"
+// prefix before the host removed as well.
+func Redact(s string) string {
+	u, err := url.Parse(s)
+	if err == nil && u.User != nil {
+		u.User = nil
+		return u.String()
+	}
+	if i := strings.Index(s, "@"); i >= 0 {
+		if j := strings.Index(s, "://"); j >= 0 && j < i {
+			return s[:j+3] + s[i+1:]
+		}
+		return s[i+1:]
+	}
+	return s
+}

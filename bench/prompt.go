@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+)
+
+// promptWords is the vocabulary of synthetic prompts: common English words that BPE
+// tokenizers of open models (Qwen2.5's among them) encode as one token each with their
+// leading space, so a prompt of n words is close to n tokens before calibration.
+var promptWords = strings.Fields(`the of and to in is was for on that with as by at from
+his her it an were are which this be or has had not first one their its new after
+who they have two been other when time during there into school more year city may
+world about over years many team people then state most three some would where such
+only these later name number film made than between under known both year part game
+while work water house light music river road small large great early house story
+place world point group day night power field open line sound window paper city
+garden table river stone market station village forest island bridge mountain valley
+letter picture morning evening summer winter spring autumn friend family language
+history science nature animal machine engine number system report answer question`)
+
+// instruction ends every prompt so a real model has a reason to keep generating.
+const instruction = "\n\nWrite a long, detailed story that uses all of the words above."
+
+// Workload generates the deterministic synthetic prompts of a run: request i of a run
+// with seed s always gets the same words; only its nonce, which keeps the server's
+// prompt cache from matching one request's prompt against another's, differs between
+// runs. Nonces go first (in the system message) so no prefix longer than the chat
+// template's own opening tokens is shared between requests.
+type Workload struct {
+	seed  int64
+	runID string
+	// Words is the number of words in each prompt body; calibrated from the server's
+	// prompt_eval_count by Calibrate.
+	Words int
+
+	lastWords, lastTokens int
+}
+
+// NewWorkload returns a workload of prompts of about targetTokens tokens; runID makes
+// the nonces unique to this run.
+func NewWorkload(seed int64, runID string, targetTokens int) *Workload {
+	return &Workload{seed: seed, runID: runID, Words: max(1, targetTokens)}
+}
+
+// Prompt returns the system and user messages of request index (any integer; the
+// cold and warm-up requests use negative indices so measured requests are numbered
+// from 0 and are the same text whatever the warm-up count).
+func (w *Workload) Prompt(index int) (system, user string) {
+	rng := rand.New(rand.NewPCG(uint64(w.seed), uint64(int64(index))^0x9e3779b97f4a7c15))
+	var b strings.Builder
+	b.Grow(w.Words * 7)
+	for i := 0; i < w.Words; i++ {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(promptWords[rng.IntN(len(promptWords))])
+	}
+	b.WriteString(instruction)
+	return "Request " + w.Nonce(index) + ".", b.String()
+}
+
+// Nonce is the unique prefix of request index in this run: 12 hex digits of
+// SHA-256(runID, index).
+func (w *Workload) Nonce(index int) string {
+	h := sha256.Sum256(fmt.Appendf(nil, "%s/%d", w.runID, index))
+	return hex.EncodeToString(h[:6])
+}
+
+// Calibrate records that a prompt of words words was counted by the server as
+// promptTokens tokens and re-aims Words at targetTokens. The server's count includes
+// the chat template, so the model is tokens = words·r + overhead: with one observation
+// the step is proportional (tokens/words), with two of different lengths it is the
+// line through the last two. It returns the new word count (≥ 1).
+func (w *Workload) Calibrate(words, promptTokens, targetTokens int) int {
+	if words <= 0 || promptTokens <= 0 {
+		return w.Words
+	}
+	next := float64(words) * float64(targetTokens) / float64(promptTokens)
+	if w.lastWords > 0 && w.lastWords != words {
+		r := float64(promptTokens-w.lastTokens) / float64(words-w.lastWords)
+		if r > 0 {
+			overhead := float64(promptTokens) - r*float64(words)
+			next = (float64(targetTokens) - overhead) / r
+		}
+	}
+	w.lastWords, w.lastTokens = words, promptTokens
+	w.Words = max(1, int(next+0.5))
+	return w.Words
+}

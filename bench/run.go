@@ -1,0 +1,405 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Warning is a caveat about a run, carried into the run file: a code for machines and a
+// sentence for people.
+type Warning struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Target is the server and model a run measured.
+type Target struct {
+	Backend       string    `json:"backend"`
+	Host          string    `json:"host"`
+	ServerVersion string    `json:"server_version"`
+	Model         ModelInfo `json:"model"`
+}
+
+// ColdLoad is the first request after the model was unloaded.
+type ColdLoad struct {
+	// WasLoaded says whether the model had to be unloaded first.
+	WasLoaded bool `json:"was_loaded"`
+	// UnloadNs is how long the unload took until /api/ps no longer listed the model.
+	UnloadNs int64 `json:"unload_ns"`
+	// Sample is the cold request: its TTFT includes loading the model; its LoadNs is
+	// the server's load_duration for it.
+	Sample Sample `json:"sample"`
+}
+
+// Memory is what the run saw of memory (METRICS.md "Memory").
+type Memory struct {
+	// ModelSizeBytes and ModelVRAMBytes are /api/ps size and size_vram: Ollama's own
+	// estimate, fixed at load.
+	ModelSizeBytes int64 `json:"model_size_bytes"`
+	ModelVRAMBytes int64 `json:"model_vram_bytes"`
+	// ContextLength is the context the server loaded the model with (/api/ps).
+	LoadedContextLength int `json:"loaded_context_length,omitempty"`
+	// ServerPID is the PID of the local server process, 0 when not found.
+	ServerPID int32 `json:"server_pid,omitempty"`
+	// ServerRSSPeakBytes is the peak resident memory of the server and all its child
+	// processes, sampled every SampleIntervalNs; absent when the server is not local.
+	ServerRSSPeakBytes *uint64 `json:"server_rss_peak_bytes,omitempty"`
+	RSSSamples         int     `json:"rss_samples"`
+	SampleIntervalNs   int64   `json:"sample_interval_ns"`
+	// RSSUnavailable says why ServerRSSPeakBytes is absent.
+	RSSUnavailable string `json:"rss_unavailable,omitempty"`
+}
+
+// Window is the measured window: first measured send to last measured done, as
+// offsets from the run's start on its monotonic clock.
+type Window struct {
+	StartNs    int64 `json:"start_ns"`
+	EndNs      int64 `json:"end_ns"`
+	DurationNs int64 `json:"duration_ns"`
+}
+
+// End reasons of a run.
+const (
+	EndCompleted   = "completed"
+	EndInterrupted = "interrupted"
+	EndErrors      = "aborted_after_errors"
+)
+
+// MaxConsecutiveFailures ends a run early: after this many failed requests in a row
+// the server is not going to answer the rest.
+const MaxConsecutiveFailures = 5
+
+// CacheSuspectFactor flags a request whose server prefill rate exceeds this multiple of
+// the run's median: prompt_eval_duration covers only the part of the prompt that was
+// not in the server's cache while prompt_eval_count counts it all
+// (runner/ollamarunner/runner.go, v0.17.4), so a cache hit shows as an absurd rate.
+const CacheSuspectFactor = 3.0
+
+// Result is everything a run measured, raw. Package results summarizes it.
+type Result struct {
+	RunID     string    `json:"run_id"`
+	Options   Options   `json:"options"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at"`
+	EndReason string    `json:"end_reason"`
+	Target    Target    `json:"target"`
+	// PromptWords is the calibrated prompt body length used by measured requests.
+	PromptWords int       `json:"prompt_words"`
+	Cold        *ColdLoad `json:"cold,omitempty"`
+	Warmup      []Sample  `json:"warmup"`
+	Samples     []Sample  `json:"samples"`
+	Window      Window    `json:"window"`
+	Memory      Memory    `json:"memory"`
+	Warnings    []Warning `json:"warnings"`
+}
+
+// Event reports progress to an Observer.
+type Event struct {
+	Phase Phase
+	// Done and Total count requests of Phase, Done including this one.
+	Done, Total int
+	Sample      *Sample
+}
+
+// Observer receives an event after every request. It runs on the measuring goroutine
+// between requests, so it must be quick.
+type Observer func(Event)
+
+// Run measures opts.Model on the server at base, sequentially: unload, one timed cold
+// request, opts.Warmup uncounted requests, then opts.Runs measured ones. It returns an
+// error, and no result, only when nothing could be measured: bad options, an
+// unreachable server, an unknown model, a failed cold request. Failed requests after
+// that are failed samples. When ctx is canceled the run stops after the request in
+// flight and returns what it has, with EndReason "interrupted".
+func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Result, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if observe == nil {
+		observe = func(Event) {}
+	}
+	began := time.Now()
+	res := &Result{
+		RunID:     newRunID(),
+		Options:   opts,
+		StartedAt: began.UTC().Round(time.Millisecond),
+		Warmup:    []Sample{},
+		Samples:   []Sample{},
+		Warnings:  []Warning{},
+	}
+	res.Options.Host = Redact(base.base.String())
+	res.Target = Target{Backend: "ollama", Host: res.Options.Host}
+
+	version, err := base.Version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.Target.ServerVersion = version
+	mi, err := base.Describe(ctx, opts.Model)
+	if err != nil {
+		return nil, err
+	}
+	res.Target.Model = mi
+	if mi.Synthetic != nil {
+		res.warn("synthetic_weights", fmt.Sprintf("%s is a shape twin of %s (%s) with random weights: its speed and memory stand for the real model, its text is noise",
+			opts.Model, mi.Synthetic.Shape, mi.Synthetic.Quant))
+	}
+	if mi.ContextLength > 0 && uint64(opts.NumCtx) > mi.ContextLength {
+		res.warn("num_ctx_beyond_model", fmt.Sprintf("--num-ctx %d exceeds the model's trained context of %d tokens", opts.NumCtx, mi.ContextLength))
+	}
+
+	sampler := startMemorySampler(ctx, base, opts.SampleInterval, &res.Memory)
+
+	work := NewWorkload(opts.Seed, res.RunID, opts.PromptTokens)
+	send := func(phase Phase, index, promptIndex int) Sample {
+		system, user := work.Prompt(promptIndex)
+		s := Sample{Index: index, Phase: phase, Nonce: work.Nonce(promptIndex), PromptWords: work.Words}
+		rctx, cancel := context.WithTimeout(ctx, opts.RequestTimeout)
+		defer cancel()
+		base.Stream(rctx, began, Request{
+			Model: opts.Model, System: system, User: user, MaxTokens: opts.MaxTokens,
+			Seed: opts.Seed, Temperature: opts.Temperature, NumCtx: opts.NumCtx,
+			Think: opts.Think, KeepAlive: opts.KeepAlive,
+		}, &s)
+		if s.ErrorKind == ErrCanceled && ctx.Err() == nil {
+			s.ErrorKind = ErrTimeout
+		}
+		return s
+	}
+	calibrate := func(s Sample) {
+		if s.OK {
+			work.Calibrate(s.PromptWords, s.PromptTokens, opts.PromptTokens)
+		}
+	}
+
+	if !opts.SkipColdLoad {
+		t0 := time.Now()
+		was, err := base.Unload(ctx, opts.Model, 60*time.Second)
+		if err != nil {
+			sampler.stop()
+			return nil, err
+		}
+		cold := &ColdLoad{WasLoaded: was, UnloadNs: int64(time.Since(t0))}
+		cold.Sample = send(PhaseCold, 0, -1)
+		observe(Event{Phase: PhaseCold, Done: 1, Total: 1, Sample: &cold.Sample})
+		if !cold.Sample.OK {
+			sampler.stop()
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("interrupted during the cold-load request: nothing measured")
+			}
+			return nil, fmt.Errorf("first request to %q failed (%s): %s", opts.Model, cold.Sample.ErrorKind, cold.Sample.Error)
+		}
+		calibrate(cold.Sample)
+		res.Cold = cold
+	}
+	if ps, err := base.Running(ctx, opts.Model); err == nil && ps != nil {
+		res.Memory.ModelSizeBytes, res.Memory.ModelVRAMBytes = ps.Size, ps.SizeVRAM
+		res.Memory.LoadedContextLength = ps.ContextLength
+	}
+
+	failedInRow := 0
+	res.EndReason = EndCompleted
+	for i := 0; i < opts.Warmup && ctx.Err() == nil; i++ {
+		s := send(PhaseWarmup, i, -2-i)
+		calibrate(s)
+		res.Warmup = append(res.Warmup, s)
+		observe(Event{Phase: PhaseWarmup, Done: i + 1, Total: opts.Warmup, Sample: &s})
+		if failedInRow = bump(failedInRow, s.OK); failedInRow >= MaxConsecutiveFailures {
+			res.EndReason = EndErrors
+			break
+		}
+	}
+	res.PromptWords = work.Words
+	first := true
+	for i := 0; i < opts.Runs && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
+		s := send(PhaseMeasured, i, i)
+		if ctx.Err() != nil && !s.OK {
+			break // interrupted mid-request: not a measurement
+		}
+		if first {
+			res.Window.StartNs = s.SentAtNs
+			first = false
+		}
+		if s.OK {
+			res.Window.EndNs = s.SentAtNs + *s.E2ENs
+		}
+		res.Samples = append(res.Samples, s)
+		observe(Event{Phase: PhaseMeasured, Done: i + 1, Total: opts.Runs, Sample: &res.Samples[len(res.Samples)-1]})
+		if failedInRow = bump(failedInRow, s.OK); failedInRow >= MaxConsecutiveFailures {
+			res.EndReason = EndErrors
+		}
+	}
+	if ctx.Err() != nil {
+		res.EndReason = EndInterrupted
+	}
+	if res.Window.EndNs > res.Window.StartNs {
+		res.Window.DurationNs = res.Window.EndNs - res.Window.StartNs
+	}
+	sampler.stop()
+	res.EndedAt = time.Now().UTC().Round(time.Millisecond)
+	res.annotate()
+	if res.succeeded() == 0 {
+		if res.EndReason == EndInterrupted {
+			return res, errors.New("interrupted before any measured request completed")
+		}
+		return res, fmt.Errorf("all %d measured requests failed; first error (%s): %s",
+			len(res.Samples), res.Samples[0].ErrorKind, res.Samples[0].Error)
+	}
+	return res, nil
+}
+
+func bump(n int, ok bool) int {
+	if ok {
+		return 0
+	}
+	return n + 1
+}
+
+func (r *Result) warn(code, msg string) { r.Warnings = append(r.Warnings, Warning{code, msg}) }
+
+func (r *Result) succeeded() int {
+	n := 0
+	for i := range r.Samples {
+		if r.Samples[i].OK {
+			n++
+		}
+	}
+	return n
+}
+
+// annotate flags suspect samples and adds the run's measurement warnings: failures,
+// early stops, prompt-cache hits, model reloads, prompt length off target.
+func (r *Result) annotate() {
+	var rates, loads []float64
+	failed := map[ErrorKind]int{}
+	early, promptOff := 0, 0
+	for i := range r.Samples {
+		s := &r.Samples[i]
+		if !s.OK {
+			failed[s.ErrorKind]++
+			continue
+		}
+		if s.ServerPrefillPerS != nil {
+			rates = append(rates, *s.ServerPrefillPerS)
+		}
+		loads = append(loads, float64(s.LoadNs))
+		if s.StoppedEarly {
+			early++
+		}
+		if d := s.PromptTokens - r.Options.PromptTokens; d*d*100 > r.Options.PromptTokens*r.Options.PromptTokens { // off by more than 10%
+			promptOff++
+		}
+	}
+	if len(failed) > 0 {
+		total := 0
+		kinds := make([]string, 0, len(failed))
+		for k, n := range failed {
+			total += n
+			kinds = append(kinds, fmt.Sprintf("%s: %d", k, n))
+		}
+		slices.Sort(kinds)
+		r.warn("failed_requests", fmt.Sprintf("%d of %d measured requests failed (%v); summaries use the %d that succeeded",
+			total, len(r.Samples), kinds, len(r.Samples)-total))
+	}
+	if r.EndReason == EndErrors {
+		r.warn("aborted", fmt.Sprintf("run stopped after %d consecutive failed requests", MaxConsecutiveFailures))
+	}
+	if r.EndReason == EndInterrupted {
+		r.warn("interrupted", fmt.Sprintf("run interrupted after %d of %d measured requests", len(r.Samples), r.Options.Runs))
+	}
+	if early > 0 {
+		r.warn("stopped_early", fmt.Sprintf("%d measured requests stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
+			early, r.Options.MaxTokens))
+	}
+	if promptOff > 0 {
+		r.warn("prompt_length_off_target", fmt.Sprintf("%d measured requests had a prompt more than 10%% away from --prompt-tokens %d (calibration needs warm-up requests)",
+			promptOff, r.Options.PromptTokens))
+	}
+	if med := median(rates); len(rates) >= 3 && med > 0 {
+		n := 0
+		for i := range r.Samples {
+			s := &r.Samples[i]
+			if s.ServerPrefillPerS != nil && *s.ServerPrefillPerS > CacheSuspectFactor*med {
+				s.CacheSuspect = true
+				n++
+			}
+		}
+		if n > 0 {
+			r.warn("prompt_cache_suspect", fmt.Sprintf("%d measured requests prefilled more than %.0f× faster than the median: probably served from the server's prompt cache; their prefill rate is not a measurement", n, CacheSuspectFactor))
+		}
+	}
+	if med := median(loads); len(loads) > 0 {
+		n := 0
+		for _, l := range loads {
+			if l > max(10*med, float64(250*time.Millisecond)) {
+				n++
+			}
+		}
+		if n > 0 {
+			r.warn("model_reloaded", fmt.Sprintf("%d measured requests waited over 250 ms for the model to load: the server reloaded it during the run", n))
+		}
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	c := slices.Clone(xs)
+	slices.Sort(c)
+	if len(c)%2 == 1 {
+		return c[len(c)/2]
+	}
+	return (c[len(c)/2-1] + c[len(c)/2]) / 2
+}
+
+func newRunID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// memorySampler wraps the RSS sampler of the local server, if there is one.
+type memorySampler struct {
+	s   *RSSSampler
+	mem *Memory
+}
+
+func startMemorySampler(ctx context.Context, b *Ollama, every time.Duration, mem *Memory) *memorySampler {
+	ms := &memorySampler{mem: mem}
+	mem.SampleIntervalNs = int64(every)
+	pid, ok, err := FindServerPID(ctx, b.base)
+	switch {
+	case err != nil:
+		mem.RSSUnavailable = "finding the server process: " + err.Error()
+	case !ok:
+		mem.RSSUnavailable = "the server is not a process on this machine (or its socket is not readable)"
+	default:
+		mem.ServerPID = pid
+		ms.s = NewRSSSampler(pid, every)
+		ms.s.Start(ctx)
+	}
+	return ms
+}
+
+func (m *memorySampler) stop() {
+	if m.s == nil {
+		return
+	}
+	peak, n, err := m.s.Stop()
+	m.s = nil
+	m.mem.RSSSamples = n
+	switch {
+	case n > 0 && peak > 0:
+		m.mem.ServerRSSPeakBytes = ptr(peak)
+	case err != nil:
+		m.mem.RSSUnavailable = "sampling the server's memory: " + err.Error()
+	default:
+		m.mem.RSSUnavailable = "no memory sample was taken"
+	}
+}

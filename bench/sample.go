@@ -1,0 +1,140 @@
+package bench
+
+import "time"
+
+// Phase says what a request was for. Only PhaseMeasured samples enter summaries.
+type Phase string
+
+const (
+	// PhaseCold is the first request after the model was unloaded: its TTFT includes
+	// loading the model.
+	PhaseCold Phase = "cold"
+	// PhaseWarmup requests are sent before measuring and not counted.
+	PhaseWarmup Phase = "warmup"
+	// PhaseMeasured requests are the ones summarized.
+	PhaseMeasured Phase = "measured"
+)
+
+// ErrorKind classifies a failed request.
+type ErrorKind string
+
+const (
+	ErrConnect    ErrorKind = "connect"     // the connection could not be made or broke
+	ErrHTTPStatus ErrorKind = "http_status" // the server answered with a status ≥ 400
+	ErrStream     ErrorKind = "stream"      // the server sent an error line mid-stream
+	ErrNoDone     ErrorKind = "no_done"     // the stream ended without a done chunk
+	ErrTimeout    ErrorKind = "timeout"     // --request-timeout expired
+	ErrCanceled   ErrorKind = "canceled"    // the run was interrupted
+	ErrDecode     ErrorKind = "decode"      // a chunk was not valid JSON
+)
+
+// Sample is one request, as measured. Client-clock fields are offsets and spans on the
+// run's monotonic clock (time.Since of one began time); server-clock fields are copied
+// from Ollama's final chunk (api.Metrics, v0.17.4: runner/ollamarunner/runner.go).
+// Fields that are undefined for a request (TPOT with fewer than two output tokens, any
+// timing of a failed request) are omitted from JSON rather than written as 0.
+type Sample struct {
+	// Index numbers requests within their phase, from 0.
+	Index int   `json:"index"`
+	Phase Phase `json:"phase"`
+	// Nonce is the unique prefix that defeats the server's prompt cache.
+	Nonce string `json:"nonce"`
+	// PromptWords is the number of words of the synthetic prompt body.
+	PromptWords int `json:"prompt_words"`
+
+	// ScheduledAtNs is when the load model wanted the request sent; in this sequential
+	// load model it equals SentAtNs.
+	ScheduledAtNs int64 `json:"scheduled_at_ns"`
+	// SentAtNs is when the request was handed to the HTTP client.
+	SentAtNs int64 `json:"sent_at_ns"`
+	// QueueDelayNs = sent − scheduled: the client's own lateness (coordinated omission).
+	QueueDelayNs int64 `json:"queue_delay_ns"`
+	// TTFTNs = first chunk carrying generated text (content or thinking) − sent.
+	TTFTNs *int64 `json:"ttft_ns,omitempty"`
+	// E2ENs = done chunk received − sent.
+	E2ENs *int64 `json:"e2e_ns,omitempty"`
+	// ITLNs are the gaps between consecutive text-bearing chunks, in order.
+	ITLNs []int64 `json:"itl_ns"`
+	// TPOTNs = (e2e − ttft) / (output_tokens − 1); undefined when output_tokens < 2.
+	TPOTNs *int64 `json:"tpot_ns,omitempty"`
+	// ClientGenPerS = (output_tokens − 1) / (e2e − ttft), tokens per second as the
+	// stream's reader sees them.
+	ClientGenPerS *float64 `json:"client_gen_per_s,omitempty"`
+	// Chunks counts every chunk received; TextChunks those carrying generated text.
+	Chunks     int `json:"chunks"`
+	TextChunks int `json:"text_chunks"`
+	// TokensPerChunk = output_tokens / text_chunks; ITL is per token only when it is 1.
+	TokensPerChunk *float64 `json:"tokens_per_chunk,omitempty"`
+	// OutputBytes is the UTF-8 length of the generated text (content plus thinking).
+	OutputBytes int `json:"output_bytes"`
+
+	// PromptTokens = prompt_eval_count: the whole prompt after the template.
+	PromptTokens int `json:"prompt_tokens"`
+	// OutputTokens = eval_count: authoritative, never re-tokenized on the client.
+	OutputTokens int `json:"output_tokens"`
+	// ServerPromptEvalNs = prompt_eval_duration: processing of the uncached suffix.
+	ServerPromptEvalNs int64 `json:"server_prompt_eval_ns"`
+	// ServerEvalNs = eval_duration: N−1 decode steps, sampling time excluded.
+	ServerEvalNs int64 `json:"server_eval_ns"`
+	// ServerPrefillPerS = prompt_eval_count / prompt_eval_duration.
+	ServerPrefillPerS *float64 `json:"server_prefill_per_s,omitempty"`
+	// ServerGenPerS = (eval_count − 1) / eval_duration.
+	ServerGenPerS *float64 `json:"server_gen_per_s,omitempty"`
+	// LoadNs = load_duration: request arrival to runner handed out (not cold-load time).
+	LoadNs int64 `json:"load_ns"`
+	// ServerTotalNs = total_duration.
+	ServerTotalNs int64 `json:"server_total_ns"`
+	// OverheadNs = e2e − server_total: HTTP, JSON, streaming and client cost.
+	OverheadNs *int64 `json:"overhead_ns,omitempty"`
+	// DoneReason is the server's reason: "stop", "length", ...
+	DoneReason string `json:"done_reason,omitempty"`
+	// StoppedEarly is true when the server stopped before MaxTokens ("stop").
+	StoppedEarly bool `json:"stopped_early,omitempty"`
+	// CacheSuspect is set by the run when the prefill rate is implausibly high against
+	// the run's median (see CacheSuspectFactor): the prompt was probably served from
+	// the server's prompt cache.
+	CacheSuspect bool `json:"cache_suspect,omitempty"`
+
+	// OK is true when the request ended with a done chunk and no error.
+	OK bool `json:"ok"`
+	// ErrorKind and Error say why a request failed.
+	ErrorKind ErrorKind `json:"error_kind,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	// HTTPStatus is the response status code, when one was received.
+	HTTPStatus int `json:"http_status,omitempty"`
+}
+
+// TTFT returns the sample's TTFT, or false when it has none.
+func (s *Sample) TTFT() (time.Duration, bool) {
+	if s.TTFTNs == nil {
+		return 0, false
+	}
+	return time.Duration(*s.TTFTNs), true
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// finish derives the request-level metrics from the raw timings: TPOT, client and
+// server rates, tokens per chunk, overhead. Formulas: METRICS.md "Per request".
+func (s *Sample) finish(maxTokens int) {
+	if s.OutputTokens > 0 && s.TextChunks > 0 {
+		s.TokensPerChunk = ptr(float64(s.OutputTokens) / float64(s.TextChunks))
+	}
+	if s.E2ENs != nil && s.TTFTNs != nil && s.OutputTokens >= 2 {
+		gen := *s.E2ENs - *s.TTFTNs
+		s.TPOTNs = ptr(gen / int64(s.OutputTokens-1))
+		if gen > 0 {
+			s.ClientGenPerS = ptr(float64(s.OutputTokens-1) / (float64(gen) / 1e9))
+		}
+	}
+	if s.PromptTokens > 0 && s.ServerPromptEvalNs > 0 {
+		s.ServerPrefillPerS = ptr(float64(s.PromptTokens) / (float64(s.ServerPromptEvalNs) / 1e9))
+	}
+	if s.OutputTokens >= 2 && s.ServerEvalNs > 0 {
+		s.ServerGenPerS = ptr(float64(s.OutputTokens-1) / (float64(s.ServerEvalNs) / 1e9))
+	}
+	if s.E2ENs != nil && s.ServerTotalNs > 0 {
+		s.OverheadNs = ptr(*s.E2ENs - s.ServerTotalNs)
+	}
+	s.StoppedEarly = s.OK && s.DoneReason != "length" && s.OutputTokens < maxTokens
+}

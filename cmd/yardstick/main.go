@@ -1,0 +1,118 @@
+// Command yardstick benchmarks locally served open models: latency (TTFT, ITL, TPOT,
+// E2E), prefill and decode rates and memory, written as a statistical summary to JSON.
+//
+// Commands parse flags into an options struct and call one library function; all the
+// measuring is in package bench, all the summarizing and rendering in package results.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailure     = 1   // the run could not be done, or some requests failed
+	exitUsage       = 2   // bad flags or input
+	exitInterrupted = 130 // SIGINT/SIGTERM: what was measured is written
+)
+
+// exitError carries an exit status with the one line printed for it.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, a ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, a...)}
+}
+
+// env is what a command needs from the process: its writers, whether stderr is a
+// terminal (for the progress bar), and the environment lookup.
+type env struct {
+	stdout, stderr io.Writer
+	stderrTTY      bool
+	getenv         func(string) string
+}
+
+// newApp builds the CLI. Tests run it in process with their own writers.
+func newApp(e *env) *cli.App {
+	app := &cli.App{
+		Name:      "yardstick",
+		Usage:     "benchmark locally served open models: latency, tokens/s and memory, as JSON statistics",
+		Writer:    e.stdout,
+		ErrWriter: e.stderr,
+		// Errors are printed once, by Main.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &exitError{exitUsage, err}
+		},
+		HideHelpCommand: true,
+		Commands: []*cli.Command{
+			runCommand(e),
+			synthCommand(e),
+			versionCommand(e),
+		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
+}
+
+// Main runs the CLI with args (args[0] is the program name) and returns the exit
+// status. Every error is printed as one line on stderr.
+func Main(ctx context.Context, args []string, e *env) int {
+	app := newApp(e)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(e.stderr, "yardstick: %v\n", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if isFlagError(err) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// isFlagError recognises urfave/cli's own errors for unknown commands and flags that
+// bypass OnUsageError.
+func isFlagError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"flag provided but not defined", "Required flag", "invalid value", "No help topic", "command not found"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	e := &env{
+		stdout:    os.Stdout,
+		stderr:    os.Stderr,
+		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		getenv:    os.Getenv,
+	}
+	code := Main(ctx, os.Args, e)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,102 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// WriteFile writes run as indented JSON to path atomically: into a temporary file in
+// the same directory, synced, then renamed over path, so a reader or a crash never sees
+// half a file. Missing parent directories are created.
+func WriteFile(path string, run *Run) error {
+	b, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding run: %w", err)
+	}
+	b = append(b, '\n')
+	return writeAtomic(path, b)
+}
+
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadFile reads a run file. A file of another kind, or of a newer schema version than
+// this build knows, is refused with an error that says so.
+func ReadFile(path string) (*Run, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		SchemaVersion int    `json:"schema_version"`
+		Kind          string `json:"kind"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("%s: not a yardstick run file: %w", path, err)
+	}
+	if head.Kind != Kind {
+		return nil, fmt.Errorf("%s: not a yardstick run file (kind %q)", path, head.Kind)
+	}
+	if head.SchemaVersion > SchemaVersion {
+		return nil, fmt.Errorf("%s: schema version %d is newer than this yardstick understands (%d); upgrade yardstick", path, head.SchemaVersion, SchemaVersion)
+	}
+	var r Run
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Samples == nil {
+		return nil, errors.New(path + ": run file has no samples array")
+	}
+	return &r, nil
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// DefaultPath is the run file name used when --out is not given:
+// "yardstick-<model>-<UTC time>.json" in dir, where every character of the model name
+// outside [A-Za-z0-9._-] becomes "-" so the name cannot leave dir.
+func DefaultPath(dir, model string, t time.Time) string {
+	m := strings.Trim(unsafeName.ReplaceAllString(model, "-"), "-.")
+	if m == "" {
+		m = "model"
+	}
+	return filepath.Join(dir, fmt.Sprintf("yardstick-%s-%s.json", m, t.UTC().Format("20060102T150405Z")))
+}

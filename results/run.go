@@ -1,0 +1,242 @@
+// Package results holds yardstick's run file: its versioned JSON schema, the
+// statistical summaries of a run, reading and writing run files, and the renderers.
+// It never prints on its own: renderers take an io.Writer.
+package results
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/profiles"
+)
+
+// SchemaVersion is the version of the run file schema. It changes when a field changes
+// meaning or is removed; adding a field does not change it.
+const SchemaVersion = 1
+
+// Kind identifies a yardstick run file.
+const Kind = "yardstick.run"
+
+// Run is the run file. Units are in the field names (_ns: integer nanoseconds on the
+// run's monotonic clock; _per_s: per second; _bytes: bytes; _frac: 0..1); wall-clock
+// times (started_at, ended_at) are RFC 3339 UTC labels only.
+type Run struct {
+	SchemaVersion int    `json:"schema_version"`
+	Kind          string `json:"kind"`
+	Tool          Tool   `json:"tool"`
+	RunID         string `json:"run_id"`
+	StartedAt     string `json:"started_at"`
+	EndedAt       string `json:"ended_at"`
+	// EndReason is "completed", "interrupted" or "aborted_after_errors".
+	EndReason   string        `json:"end_reason"`
+	Options     bench.Options `json:"options"`
+	Target      bench.Target  `json:"target"`
+	Environment Environment   `json:"environment"`
+	Workload    Workload      `json:"workload"`
+	Cold        *ColdSummary  `json:"cold,omitempty"`
+	Window      bench.Window  `json:"window"`
+	Throughput  Throughput    `json:"throughput"`
+	Memory      Memory        `json:"memory"`
+	// Summaries maps a per-request metric name (with its unit suffix) to its
+	// statistics over the successful measured requests. itl_ns pools every gap of every
+	// request; server_prefill_per_s leaves out requests flagged cache_suspect.
+	Summaries map[string]Summary `json:"summaries"`
+	Warnings  []bench.Warning    `json:"warnings"`
+	Warmup    []bench.Sample     `json:"warmup"`
+	Samples   []bench.Sample     `json:"samples"`
+}
+
+// Tool names the program that wrote the file.
+type Tool struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	GoVersion string `json:"go_version"`
+}
+
+// Environment is the machine the harness ran on.
+type Environment struct {
+	Hardware profiles.Hardware `json:"hardware"`
+}
+
+// Workload is what was asked of the server. Hash identifies it across runs: the same
+// hash means the same prompts (but for their per-run nonces) and the same sampling.
+type Workload struct {
+	PromptTokensTarget int     `json:"prompt_tokens_target"`
+	PromptWords        int     `json:"prompt_words"`
+	MaxTokens          int     `json:"max_tokens"`
+	Seed               int64   `json:"seed"`
+	Temperature        float64 `json:"temperature"`
+	NumCtx             int     `json:"num_ctx"`
+	Think              bool    `json:"think"`
+	Hash               string  `json:"hash"`
+}
+
+// ColdSummary is the cold-load request: unloading, then the first request.
+type ColdSummary struct {
+	WasLoaded bool `json:"was_loaded"`
+	UnloadNs  int64 `json:"unload_ns"`
+	// TTFTNs of the first request after unloading: includes loading the model.
+	TTFTNs *int64 `json:"ttft_ns,omitempty"`
+	E2ENs  *int64 `json:"e2e_ns,omitempty"`
+	// LoadNs is the server's load_duration for the cold request.
+	LoadNs int64        `json:"load_ns"`
+	Sample bench.Sample `json:"sample"`
+}
+
+// Throughput is over the measured window (first measured send to last measured done).
+type Throughput struct {
+	Completed    int `json:"completed"`
+	Failed       int `json:"failed"`
+	OutputTokens int `json:"output_tokens"`
+	// OutputTokensPerS = Σ output_tokens / window (token-weighted system throughput).
+	OutputTokensPerS float64 `json:"output_tokens_per_s"`
+	// RequestsPerS = completed requests / window.
+	RequestsPerS float64 `json:"requests_per_s"`
+}
+
+// Memory adds the offload fraction to what the run measured.
+type Memory struct {
+	bench.Memory
+	// OffloadFrac = 1 − model_vram_bytes / model_size_bytes on a machine with a GPU:
+	// the share of the model not in GPU memory. Absent without a GPU.
+	OffloadFrac *float64 `json:"offload_frac,omitempty"`
+}
+
+// Version is yardstick's version, set at build time with
+// -ldflags "-X github.com/yardstick-dev/yardstick/results.Version=…".
+var Version = "dev"
+
+// Build assembles the run file from a bench result and the machine's hardware,
+// computing summaries, throughput and statistical warnings.
+func Build(res *bench.Result, hw profiles.Hardware) *Run {
+	r := &Run{
+		SchemaVersion: SchemaVersion,
+		Kind:          Kind,
+		Tool:          Tool{Name: "yardstick", Version: Version, GoVersion: runtime.Version()},
+		RunID:         res.RunID,
+		StartedAt:     res.StartedAt.Format("2006-01-02T15:04:05.000Z07:00"),
+		EndedAt:       res.EndedAt.Format("2006-01-02T15:04:05.000Z07:00"),
+		EndReason:     res.EndReason,
+		Options:       res.Options,
+		Target:        res.Target,
+		Environment:   Environment{Hardware: hw},
+		Window:        res.Window,
+		Memory:        Memory{Memory: res.Memory},
+		Warnings:      append([]bench.Warning{}, res.Warnings...),
+		Warmup:        res.Warmup,
+		Samples:       res.Samples,
+	}
+	o := res.Options
+	r.Workload = Workload{
+		PromptTokensTarget: o.PromptTokens, PromptWords: res.PromptWords, MaxTokens: o.MaxTokens,
+		Seed: o.Seed, Temperature: o.Temperature, NumCtx: o.NumCtx, Think: o.Think,
+	}
+	r.Workload.Hash = workloadHash(r.Workload)
+	if c := res.Cold; c != nil {
+		r.Cold = &ColdSummary{WasLoaded: c.WasLoaded, UnloadNs: c.UnloadNs, TTFTNs: c.Sample.TTFTNs,
+			E2ENs: c.Sample.E2ENs, LoadNs: c.Sample.LoadNs, Sample: c.Sample}
+	}
+	if len(hw.GPUs) > 0 && r.Memory.ModelSizeBytes > 0 {
+		f := 1 - float64(r.Memory.ModelVRAMBytes)/float64(r.Memory.ModelSizeBytes)
+		f = max(0, min(1, f))
+		r.Memory.OffloadFrac = &f
+		if f > 0 {
+			r.Warnings = append(r.Warnings, bench.Warning{Code: "partial_offload",
+				Message: fmt.Sprintf("%.0f%% of the model is not in GPU memory: decode is bound by host memory for that part", 100*f)})
+		}
+	}
+	for _, s := range res.Samples {
+		if s.OK {
+			r.Throughput.Completed++
+			r.Throughput.OutputTokens += s.OutputTokens
+		} else {
+			r.Throughput.Failed++
+		}
+	}
+	if w := float64(res.Window.DurationNs) / 1e9; w > 0 {
+		r.Throughput.OutputTokensPerS = float64(r.Throughput.OutputTokens) / w
+		r.Throughput.RequestsPerS = float64(r.Throughput.Completed) / w
+	}
+	r.Summaries = summarize(res.Samples)
+	for _, name := range MetricOrder {
+		if s, ok := r.Summaries[name]; ok && s.Warning != "" && (name == "ttft_ns" || name == "server_gen_per_s") {
+			r.Warnings = append(r.Warnings, bench.Warning{Code: "too_few_samples",
+				Message: fmt.Sprintf("%s: %s (have %d; raise --runs)", name, s.Warning, s.N)})
+			break
+		}
+	}
+	return r
+}
+
+// MetricOrder is the order metrics are rendered in.
+var MetricOrder = []string{
+	"ttft_ns", "tpot_ns", "itl_ns", "e2e_ns",
+	"server_prefill_per_s", "server_gen_per_s", "client_gen_per_s",
+	"prompt_tokens", "output_tokens", "tokens_per_chunk",
+	"overhead_ns", "load_ns", "queue_delay_ns",
+}
+
+// summarize computes the Summary of every metric over the successful samples.
+func summarize(samples []bench.Sample) map[string]Summary {
+	vals := map[string][]float64{}
+	add := func(name string, v float64) { vals[name] = append(vals[name], v) }
+	for i := range samples {
+		s := &samples[i]
+		if !s.OK {
+			continue
+		}
+		if s.TTFTNs != nil {
+			add("ttft_ns", float64(*s.TTFTNs))
+		}
+		if s.TPOTNs != nil {
+			add("tpot_ns", float64(*s.TPOTNs))
+		}
+		for _, g := range s.ITLNs {
+			add("itl_ns", float64(g))
+		}
+		if s.E2ENs != nil {
+			add("e2e_ns", float64(*s.E2ENs))
+		}
+		if s.ServerPrefillPerS != nil && !s.CacheSuspect {
+			add("server_prefill_per_s", *s.ServerPrefillPerS)
+		}
+		if s.ServerGenPerS != nil {
+			add("server_gen_per_s", *s.ServerGenPerS)
+		}
+		if s.ClientGenPerS != nil {
+			add("client_gen_per_s", *s.ClientGenPerS)
+		}
+		add("prompt_tokens", float64(s.PromptTokens))
+		add("output_tokens", float64(s.OutputTokens))
+		if s.TokensPerChunk != nil {
+			add("tokens_per_chunk", *s.TokensPerChunk)
+		}
+		if s.OverheadNs != nil {
+			add("overhead_ns", float64(*s.OverheadNs))
+		}
+		add("load_ns", float64(s.LoadNs))
+		add("queue_delay_ns", float64(s.QueueDelayNs))
+	}
+	out := make(map[string]Summary, len(vals))
+	for name, xs := range vals {
+		if s, ok := Summarize(xs, strings.HasSuffix(name, "_ns")); ok {
+			out[name] = s
+		}
+	}
+	return out
+}
+
+func workloadHash(w Workload) string {
+	w.Hash = ""
+	b, _ := json.Marshal(struct {
+		Generator string
+		W         Workload
+	}{"synthetic-words-v1", w})
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}

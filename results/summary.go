@@ -1,0 +1,106 @@
+package results
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/montanaflynn/stats"
+	"golang.org/x/perf/benchmath"
+)
+
+// CILevel is the confidence level of every median interval: 95%.
+const CILevel = 0.95
+
+// Summary describes one metric over the successful measured requests of a run. Its
+// values are in the metric's unit, named by the metric (…_ns: nanoseconds, rounded to
+// whole ns; …_per_s: per second; …_tokens: tokens).
+//
+// Percentiles are nearest-rank (montanaflynn/stats PercentileNearestRank: the smallest
+// observed value with at least p% of observations at or below it), so every percentile
+// is a value that was measured. P50 is that nearest-rank median; MedianCILo/Hi bound the
+// true median at MedianCILevel by order statistics (golang.org/x/perf/benchmath
+// AssumeNothing, as benchstat computes it), which needs n ≥ 6 at 95%: below that the
+// bounds are absent and Warning says so. Stddev is the sample standard deviation (n−1)
+// and CV = stddev / mean (absent when the mean is 0).
+type Summary struct {
+	N      int      `json:"n"`
+	Mean   float64  `json:"mean"`
+	Stddev float64  `json:"stddev"`
+	CV     *float64 `json:"cv,omitempty"`
+	Min    float64  `json:"min"`
+	P50    float64  `json:"p50"`
+	P90    float64  `json:"p90"`
+	P95    float64  `json:"p95"`
+	P99    float64  `json:"p99"`
+	Max    float64  `json:"max"`
+	// Median is the sample median (mean of the middle two when n is even): the centre of
+	// the confidence interval.
+	Median        float64  `json:"median"`
+	MedianCILo    *float64 `json:"median_ci_lo,omitempty"`
+	MedianCIHi    *float64 `json:"median_ci_hi,omitempty"`
+	MedianCILevel float64  `json:"median_ci_level,omitempty"`
+	Warning       string   `json:"warning,omitempty"`
+}
+
+// Summarize computes the Summary of xs (any order; xs is not modified). integer rounds
+// every statistic to a whole number, for _ns metrics. It returns false for an empty xs.
+func Summarize(xs []float64, integer bool) (Summary, bool) {
+	if len(xs) == 0 {
+		return Summary{}, false
+	}
+	data := stats.Float64Data(append([]float64(nil), xs...))
+	var s Summary
+	s.N = len(data)
+	// Errors below only come from empty input, excluded above.
+	s.Mean, _ = data.Mean()
+	if s.N > 1 {
+		s.Stddev, _ = data.StandardDeviationSample()
+	}
+	s.Min, _ = data.Min()
+	s.Max, _ = data.Max()
+	s.P50, _ = data.PercentileNearestRank(50)
+	s.P90, _ = data.PercentileNearestRank(90)
+	s.P95, _ = data.PercentileNearestRank(95)
+	s.P99, _ = data.PercentileNearestRank(99)
+	if s.Mean != 0 {
+		cv := s.Stddev / math.Abs(s.Mean)
+		s.CV = &cv
+	}
+
+	sample := benchmath.NewSample(append([]float64(nil), xs...), &benchmath.DefaultThresholds)
+	sum := benchmath.AssumeNothing.Summary(sample, CILevel)
+	s.Median = sum.Center
+	if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) && !math.IsNaN(sum.Lo) && !math.IsNaN(sum.Hi) {
+		lo, hi := sum.Lo, sum.Hi
+		s.MedianCILo, s.MedianCIHi = &lo, &hi
+		s.MedianCILevel = sum.Confidence
+	}
+	var ws []string
+	for _, w := range sum.Warnings {
+		ws = append(ws, w.Error())
+	}
+	s.Warning = strings.Join(ws, "; ")
+
+	if integer {
+		for _, p := range []*float64{&s.Mean, &s.Stddev, &s.Min, &s.P50, &s.P90, &s.P95, &s.P99, &s.Max, &s.Median, s.MedianCILo, s.MedianCIHi} {
+			if p != nil {
+				*p = math.Round(*p)
+			}
+		}
+	}
+	return s, true
+}
+
+// CIHalfWidthFrac returns the half width of the median's confidence interval as a
+// fraction of the median, or false when there is no interval.
+func (s Summary) CIHalfWidthFrac() (float64, bool) {
+	if s.MedianCILo == nil || s.MedianCIHi == nil || s.Median == 0 {
+		return 0, false
+	}
+	return (*s.MedianCIHi - *s.MedianCILo) / 2 / math.Abs(s.Median), true
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("n=%d p50=%g mean=%g", s.N, s.P50, s.Mean)
+}

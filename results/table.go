@@ -1,0 +1,179 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// metricLabel is how a metric is named in the table: the field's standard term and
+// what it measures.
+var metricLabel = map[string]string{
+	"ttft_ns":              "TTFT",
+	"tpot_ns":              "TPOT",
+	"itl_ns":               "ITL (per chunk)",
+	"e2e_ns":               "E2E",
+	"server_prefill_per_s": "prefill tok/s (server)",
+	"server_gen_per_s":     "decode tok/s (server)",
+	"client_gen_per_s":     "decode tok/s (client)",
+	"prompt_tokens":        "prompt tokens",
+	"output_tokens":        "output tokens",
+	"tokens_per_chunk":     "tokens/chunk",
+	"overhead_ns":          "client+HTTP overhead",
+	"load_ns":              "load_duration",
+	"queue_delay_ns":       "queue delay",
+}
+
+// RenderTable writes the human summary of run: what was measured, the per-metric
+// statistics, throughput, memory, the cold load and the warnings. Its output depends
+// only on run, so it can be compared with golden files.
+func RenderTable(w io.Writer, run *Run) error {
+	var b strings.Builder
+	t := run.Target
+	m := t.Model
+	desc := []string{}
+	if m.Architecture != "" {
+		desc = append(desc, m.Architecture)
+	}
+	if m.ParameterSize != "" {
+		desc = append(desc, m.ParameterSize)
+	}
+	if m.QuantizationLevel != "" {
+		desc = append(desc, m.QuantizationLevel)
+	}
+	if m.Synthetic != nil {
+		desc = append(desc, "SYNTHETIC twin of "+m.Synthetic.Shape+", random weights")
+	}
+	fmt.Fprintf(&b, "model     %s (%s)  digest %s\n", m.Name, strings.Join(desc, ", "), short(m.Digest))
+	fmt.Fprintf(&b, "server    %s %s at %s\n", t.Backend, t.ServerVersion, t.Host)
+	hw := run.Environment.Hardware
+	fmt.Fprintf(&b, "machine   %s, %d cores (%d threads), %s RAM, %s/%s", orDash(hw.CPUModel), hw.CPUPhysicalCores, hw.CPULogicalCores,
+		bytesIEC(float64(hw.MemoryTotalBytes)), hw.OS, hw.Arch)
+	for _, g := range hw.GPUs {
+		fmt.Fprintf(&b, ", GPU %s %s", g.Name, bytesIEC(float64(g.MemoryTotalBytes)))
+	}
+	b.WriteString("\n")
+	wl := run.Workload
+	fmt.Fprintf(&b, "workload  %d measured + %d warm-up requests, prompt ~%d tokens, up to %d output tokens, num_ctx %d, temperature %g, seed %d\n",
+		run.Options.Runs, run.Options.Warmup, wl.PromptTokensTarget, wl.MaxTokens, wl.NumCtx, wl.Temperature, wl.Seed)
+	fmt.Fprintf(&b, "run       %s, %s, %d ok, %d failed, window %s\n\n", run.RunID, run.EndReason,
+		run.Throughput.Completed, run.Throughput.Failed, dur(float64(run.Window.DurationNs)))
+
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "metric\tn\tmedian\t95% CI of median\tmean\tp90\tp99\tmin\tmax\tCV\t")
+	for _, name := range MetricOrder {
+		s, ok := run.Summaries[name]
+		if !ok {
+			continue
+		}
+		f := formatter(name)
+		ci := "n<6"
+		if s.MedianCILo != nil && s.MedianCIHi != nil {
+			ci = f(*s.MedianCILo) + " .. " + f(*s.MedianCIHi)
+		}
+		cv := "-"
+		if s.CV != nil {
+			cv = fmt.Sprintf("%.1f%%", 100**s.CV)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", metricLabel[name], s.N, f(s.Median), ci,
+			f(s.Mean), f(s.P90), f(s.P99), f(s.Min), f(s.Max), cv)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "throughput  %.1f output tokens/s, %.3f requests/s over the measured window\n",
+		run.Throughput.OutputTokensPerS, run.Throughput.RequestsPerS)
+	mem := run.Memory
+	fmt.Fprintf(&b, "memory      model %s (in GPU memory %s)", bytesIEC(float64(mem.ModelSizeBytes)), bytesIEC(float64(mem.ModelVRAMBytes)))
+	if mem.ServerRSSPeakBytes != nil {
+		fmt.Fprintf(&b, ", server RSS peak %s (pid %d and children, %d samples)", bytesIEC(float64(*mem.ServerRSSPeakBytes)), mem.ServerPID, mem.RSSSamples)
+	} else if mem.RSSUnavailable != "" {
+		fmt.Fprintf(&b, ", server RSS unavailable: %s", mem.RSSUnavailable)
+	}
+	b.WriteString("\n")
+	if c := run.Cold; c != nil && c.TTFTNs != nil {
+		fmt.Fprintf(&b, "cold load   TTFT %s after unloading (server load_duration %s)\n", dur(float64(*c.TTFTNs)), dur(float64(c.LoadNs)))
+	}
+	if len(run.Warnings) > 0 {
+		b.WriteString("\nwarnings\n")
+		for _, wn := range run.Warnings {
+			fmt.Fprintf(&b, "  - %s: %s\n", wn.Code, wn.Message)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func formatter(name string) func(float64) string {
+	switch {
+	case strings.HasSuffix(name, "_ns"):
+		return dur
+	case strings.HasSuffix(name, "_per_s"):
+		return func(v float64) string { return fmt.Sprintf("%.1f", v) }
+	case name == "tokens_per_chunk":
+		return func(v float64) string { return fmt.Sprintf("%.2f", v) }
+	default:
+		return func(v float64) string { return fmt.Sprintf("%.0f", v) }
+	}
+}
+
+// dur formats nanoseconds with three significant digits in the largest fitting unit.
+func dur(ns float64) string {
+	a := math.Abs(ns)
+	switch {
+	case a == 0:
+		return "0"
+	case a < float64(time.Microsecond):
+		return fmt.Sprintf("%.0fns", ns)
+	case a < float64(time.Millisecond):
+		return sig(ns/1e3) + "µs"
+	case a < float64(time.Second):
+		return sig(ns/1e6) + "ms"
+	default:
+		return sig(ns/1e9) + "s"
+	}
+}
+
+func sig(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func bytesIEC(n float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for n >= 1024 && i < len(units)-1 {
+		n /= 1024
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f B", n)
+	}
+	return fmt.Sprintf("%.1f %s", n, units[i])
+}
+
+func short(digest string) string {
+	d := strings.TrimPrefix(digest, "sha256:")
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return orDash(d)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,142 @@
+package synth
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ollama/ollama/fs/ggml"
+)
+
+// Quant is the quantization of a twin's weight matrices, named as llama.cpp names
+// file types: "Q8_0", "Q4_0" or "F16".
+type Quant string
+
+// The supported quantizations.
+const (
+	Q8_0 Quant = "Q8_0" // 8-bit blocks of 32 with an F16 scale: 34 bytes per 32 weights
+	Q4_0 Quant = "Q4_0" // 4-bit blocks of 32 with an F16 scale: 18 bytes per 32 weights
+	F16  Quant = "F16"  // IEEE half precision: 2 bytes per weight
+)
+
+// Quants returns the supported quantizations, largest first.
+func Quants() []Quant { return []Quant{F16, Q8_0, Q4_0} }
+
+// ParseQuant parses a quantization name, case-insensitively ("q8_0" → Q8_0). The
+// error lists the valid names.
+func ParseQuant(s string) (Quant, error) {
+	for _, q := range Quants() {
+		if strings.EqualFold(strings.TrimSpace(s), string(q)) {
+			return q, nil
+		}
+	}
+	valid := make([]string, 0, 3)
+	for _, q := range Quants() {
+		valid = append(valid, string(q))
+	}
+	return "", fmt.Errorf("synth: unknown quantization %q (valid: %s)", s, strings.Join(valid, ", "))
+}
+
+// String returns the name, e.g. "Q8_0".
+func (q Quant) String() string { return string(q) }
+
+// FileType is the GGUF general.file_type (llama_ftype) of a file whose weights
+// are mostly q: F16 = 1, Q4_0 = 2, Q8_0 = 7 (fs/ggml/type.go FileType, same
+// numbering as llama.h LLAMA_FTYPE_MOSTLY_*). It returns FileTypeUnknown (1024)
+// for an unsupported q.
+func (q Quant) FileType() ggml.FileType {
+	switch q {
+	case F16:
+		return ggml.FileTypeF16
+	case Q4_0:
+		return ggml.FileType(2) // LLAMA_FTYPE_MOSTLY_Q4_0; unexported in fs/ggml
+	case Q8_0:
+		return ggml.FileTypeQ8_0
+	}
+	return ggml.FileTypeUnknown
+}
+
+// WeightType is the tensor type of the 2-D weight matrices of a file at q.
+func (q Quant) WeightType() TensorType {
+	switch q {
+	case F16:
+		return TensorTypeF16
+	case Q4_0:
+		return TensorTypeQ4_0
+	default:
+		return TensorTypeQ8_0
+	}
+}
+
+// OutputType is the tensor type of the output projection (output.weight, or
+// token_embd.weight when the embeddings are tied) for a model whose rows have
+// nEmbd values, chosen as llama.cpp's llama-quantize does
+// (llama/llama.cpp/src/llama-quant.cpp, llama_tensor_get_type): Q8_0 and F16 files
+// keep their own type; other types get Q6_K, which falls back to Q8_0 when the
+// row length is not a multiple of Q6_K's 256-value block (as for Qwen2.5-0.5B,
+// 896). So a Q4_0 twin of Qwen2.5-1.5B/3B/7B has a Q6_K output, of 0.5B and the
+// tiny shape a Q8_0 one, as a llama-quantize'd Q4_0 GGUF of the real model does.
+func (q Quant) OutputType(nEmbd int) TensorType {
+	switch q {
+	case F16:
+		return TensorTypeF16
+	case Q8_0:
+		return TensorTypeQ8_0
+	}
+	if nEmbd%int(TensorTypeQ6_K.BlockSize()) != 0 {
+		return TensorTypeQ8_0
+	}
+	return TensorTypeQ6_K
+}
+
+// TensorType is a ggml tensor type (enum ggml_type in ggml.h; the same numbers as
+// fs/ggml TensorType). Only the types twins use are named here.
+type TensorType uint32
+
+// Tensor types used by twins (ggml.h enum ggml_type).
+const (
+	TensorTypeF32  TensorType = 0
+	TensorTypeF16  TensorType = 1
+	TensorTypeQ4_0 TensorType = 2
+	TensorTypeQ8_0 TensorType = 8
+	TensorTypeQ6_K TensorType = 14
+)
+
+// BlockSize is the number of values per quantization block: 1 for F32/F16, 32
+// for Q4_0/Q8_0 (QK4_0, QK8_0 in ggml-common.h), 256 for Q6_K (QK_K).
+func (t TensorType) BlockSize() uint64 {
+	switch t {
+	case TensorTypeQ4_0, TensorTypeQ8_0:
+		return 32
+	case TensorTypeQ6_K:
+		return 256
+	default:
+		return 1
+	}
+}
+
+// TypeSize is the number of bytes per block (ggml-common.h): F32 4; F16 2;
+// block_q4_0 = fp16 d + 16 bytes of nibbles = 18; block_q8_0 = fp16 d + 32 int8 =
+// 34; block_q6_K = ql[128] + qh[64] + int8 scales[16] + fp16 d = 210. These equal
+// fs/ggml TensorType.TypeSize.
+func (t TensorType) TypeSize() uint64 {
+	switch t {
+	case TensorTypeF32:
+		return 4
+	case TensorTypeF16:
+		return 2
+	case TensorTypeQ4_0:
+		return 18
+	case TensorTypeQ8_0:
+		return 34
+	case TensorTypeQ6_K:
+		return 210
+	}
+	return 0
+}
+
+// RowBytes is the number of bytes n values take (n must be a multiple of
+// BlockSize).
+func (t TensorType) RowBytes(n uint64) uint64 { return n / t.BlockSize() * t.TypeSize() }
+
+// String returns the ggml name, e.g. "Q8_0".
+func (t TensorType) String() string { return ggml.TensorType(t).String() }

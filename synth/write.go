@@ -1,0 +1,217 @@
+package synth
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/ollama/ollama/fs/ggml"
+)
+
+// Spec says which twin to write: a shape, a quantization and the seed of the
+// random weights. The same Spec always gives the same bytes.
+type Spec struct {
+	Shape Shape
+	Quant Quant
+	Seed  uint64
+}
+
+// Info describes a written twin.
+type Info struct {
+	Path      string // the file written
+	SizeBytes int64  // its size in bytes
+	Tensors   int    // number of tensors
+	Params    uint64 // parameters (general.parameter_count)
+	Shape     string // Shape.Name
+	Quant     Quant
+}
+
+// GGUF metadata keys that mark a twin. Ollama's /api/show returns general.* keys
+// in model_info (server/routes.go GetModelInfo removes only general.name and
+// tokenizer.chat_template), so a client can tell a twin from the real model.
+const (
+	KeySynthetic = "general.yardstick.synthetic" // bool, always true
+	KeyShape     = "general.yardstick.shape"     // string, Shape.Name
+	KeyQuant     = "general.yardstick.quant"     // string, Quant
+	KeySeed      = "general.yardstick.seed"      // string, the seed in decimal (JSON-safe above 2^53)
+)
+
+// Name is the general.name of a twin, e.g. "yardstick twin qwen2.5-0.5b Q8_0
+// (random weights)".
+func (s Spec) Name() string {
+	return fmt.Sprintf("yardstick twin %s %s (random weights)", s.Shape.Name, s.Quant)
+}
+
+// Validate reports whether the spec can be written.
+func (s Spec) Validate() error {
+	if err := s.Shape.Validate(); err != nil {
+		return err
+	}
+	if _, err := ParseQuant(string(s.Quant)); err != nil {
+		return err
+	}
+	if s.Quant.WeightType() == TensorTypeQ4_0 || s.Quant.WeightType() == TensorTypeQ8_0 {
+		// every row must be whole blocks: rows are EmbeddingLength or FeedForwardLength long
+		for _, t := range s.Shape.Tensors(s.Quant) {
+			if t.Shape[0]%t.Type.BlockSize() != 0 {
+				return fmt.Errorf("synth: %s: row of %d values is not a whole number of %s blocks", t.Name, t.Shape[0], t.Type)
+			}
+		}
+	}
+	return nil
+}
+
+// KV returns the GGUF metadata of the twin, with the exact Go types WriteGGUF
+// needs (uint32, float32, []string, []int32, …). Keys without a "general." or
+// "tokenizer." prefix get the architecture prefix ("qwen2.") when written. The
+// qwen2.* keys are the ones convert/convert_qwen2.go writes; the tokenizer keys
+// those of a llama.cpp-converted Qwen2.5 Instruct GGUF.
+func (s Spec) KV() (ggml.KV, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	sh := s.Shape
+	v, err := BuildVocab(sh)
+	if err != nil {
+		return nil, err
+	}
+	kv := ggml.KV{
+		"general.architecture":         sh.Arch,
+		"general.type":                 "model",
+		"general.name":                 s.Name(),
+		"general.file_type":            uint32(s.Quant.FileType()),
+		"general.parameter_count":      sh.Params(),
+		"general.quantization_version": uint32(2), // GGML_QNT_VERSION in ggml.h
+		KeySynthetic:                   true,
+		KeyShape:                       sh.Name,
+		KeyQuant:                       string(s.Quant),
+		KeySeed:                        strconv.FormatUint(s.Seed, 10),
+		"general.yardstick.source":     sh.Source,
+
+		"block_count":                      uint32(sh.BlockCount),
+		"context_length":                   uint32(sh.ContextLength),
+		"embedding_length":                 uint32(sh.EmbeddingLength),
+		"feed_forward_length":              uint32(sh.FeedForwardLength),
+		"attention.head_count":             uint32(sh.HeadCount),
+		"attention.head_count_kv":          uint32(sh.HeadCountKV),
+		"rope.freq_base":                   sh.RopeFreqBase,
+		"attention.layer_norm_rms_epsilon": sh.RMSNormEps,
+
+		"tokenizer.ggml.model":            "gpt2",
+		"tokenizer.ggml.pre":              "qwen2",
+		"tokenizer.ggml.tokens":           v.Tokens,
+		"tokenizer.ggml.token_type":       v.Types,
+		"tokenizer.ggml.merges":           v.Merges,
+		"tokenizer.ggml.bos_token_id":     v.BOS,
+		"tokenizer.ggml.eos_token_id":     v.EOS,
+		"tokenizer.ggml.padding_token_id": v.PAD,
+		"tokenizer.ggml.add_bos_token":    false,
+		"tokenizer.ggml.add_eos_token":    false,
+	}
+	return kv, nil
+}
+
+// GGMLTensors returns the tensors of the twin for ggml.WriteGGUF, each streaming
+// its random data from a PCG generator keyed by the seed and the tensor's name.
+// Weight matrices and embeddings are random with standard deviation about
+// WeightStd; norm weights are 1.0 (F32); biases are small uniform values (F32).
+func (s Spec) GGMLTensors() []*ggml.Tensor {
+	infos := s.Shape.Tensors(s.Quant)
+	ts := make([]*ggml.Tensor, len(infos))
+	for i, t := range infos {
+		ts[i] = &ggml.Tensor{
+			Name:     t.Name,
+			Kind:     uint32(t.Type),
+			Shape:    append([]uint64(nil), t.Shape...),
+			WriterTo: &weights{info: t, seed: s.Seed, ones: isNorm(t.Name)},
+		}
+	}
+	return ts
+}
+
+func isNorm(name string) bool {
+	return filepath.Ext(name) == ".weight" && len(name) > len("_norm.weight") &&
+		name[len(name)-len("_norm.weight"):] == "_norm.weight"
+}
+
+// WriteFile writes the twin to path atomically: to a temporary file in the same
+// directory, synced, then renamed over path, so path is either absent, the old
+// file, or the whole new twin. The output is deterministic: the same spec gives
+// the same bytes. It needs about Shape.DataBytes(Quant) bytes of disk plus a few
+// MB of metadata; memory use stays small (tensors are streamed in 1 MiB chunks,
+// one per CPU at a time).
+func WriteFile(path string, spec Spec) (info Info, err error) {
+	kv, err := spec.KV()
+	if err != nil {
+		return Info{}, err
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return Info{}, fmt.Errorf("synth: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+
+	ts := spec.GGMLTensors()
+	if err := ggml.WriteGGUF(f, kv, ts); err != nil {
+		return Info{}, fmt.Errorf("synth: writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return Info{}, fmt.Errorf("synth: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return Info{}, fmt.Errorf("synth: %w", err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return Info{}, fmt.Errorf("synth: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return Info{}, fmt.Errorf("synth: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return Info{}, fmt.Errorf("synth: %w", err)
+	}
+	return Info{
+		Path:      path,
+		SizeBytes: st.Size(),
+		Tensors:   len(ts),
+		Params:    spec.Shape.Params(),
+		Shape:     spec.Shape.Name,
+		Quant:     spec.Quant,
+	}, nil
+}
+
+// Marks are the twin marks as read back from a model's metadata.
+type Marks struct {
+	Shape string // general.yardstick.shape
+	Quant string // general.yardstick.quant
+	Seed  string // general.yardstick.seed
+}
+
+// MarksFromModelInfo reads the twin marks from Ollama's /api/show model_info (or
+// any map of GGUF metadata). ok is false when the model is not marked as a twin
+// (general.yardstick.synthetic absent or not true).
+func MarksFromModelInfo(info map[string]any) (m Marks, ok bool) {
+	if b, _ := info[KeySynthetic].(bool); !b {
+		return Marks{}, false
+	}
+	str := func(k string) string {
+		switch v := info[k].(type) {
+		case string:
+			return v
+		case nil:
+			return ""
+		default:
+			return fmt.Sprint(v)
+		}
+	}
+	return Marks{Shape: str(KeyShape), Quant: str(KeyQuant), Seed: str(KeySeed)}, true
+}
