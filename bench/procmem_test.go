@@ -224,8 +224,16 @@ func procmemRSS(t *testing.T, pid int32) uint64 {
 	return mi.RSS
 }
 
-func TestTreeRSSIncludesDescendants(t *testing.T) {
+// TestProcmemHelperTree runs the checks that need a real process tree on one
+// helper tree (starting one costs about a second under -race).
+func TestProcmemHelperTree(t *testing.T) {
 	tree := startProcmemTree(t)
+	t.Run("TreeRSSIncludesDescendants", func(t *testing.T) { testTreeRSSIncludesDescendants(t, tree) })
+	t.Run("FindServerPIDOtherProcess", func(t *testing.T) { testFindServerPIDOtherProcess(t, tree) })
+	t.Run("RSSSamplerRealTree", func(t *testing.T) { testRSSSamplerRealTree(t, tree) })
+}
+
+func testTreeRSSIncludesDescendants(t *testing.T, tree procmemTree) {
 	ctx := context.Background()
 
 	var sum uint64
@@ -311,8 +319,7 @@ func TestFindServerPIDHTTPTest(t *testing.T) {
 	}
 }
 
-func TestFindServerPIDOtherProcess(t *testing.T) {
-	tree := startProcmemTree(t)
+func testFindServerPIDOtherProcess(t *testing.T, tree procmemTree) {
 	u := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(tree.port))}
 	pid, ok, err := FindServerPID(context.Background(), u)
 	if err != nil || !ok || pid != tree.pids[0] {
@@ -380,6 +387,13 @@ func TestProcmemLocalTargets(t *testing.T) {
 			t.Errorf("interface address %s not local", a)
 		}
 	}
+	// This machine's own name is local, whatever it resolves to (a lookup
+	// not in /etc/hosts is bounded by resolveTimeout).
+	if name, err := os.Hostname(); err == nil && name != "" {
+		if targets, local := procmemLocalTargets(ctx, name); !local || len(targets) == 0 {
+			t.Errorf("own host name %q: targets %v, local %v", name, targets, local)
+		}
+	}
 }
 
 func TestProcmemPickListener(t *testing.T) {
@@ -434,8 +448,7 @@ func TestProcmemURLPort(t *testing.T) {
 	}
 }
 
-func TestRSSSamplerRealTree(t *testing.T) {
-	tree := startProcmemTree(t)
+func testRSSSamplerRealTree(t *testing.T, tree procmemTree) {
 	single, err := TreeRSS(context.Background(), tree.pids[0])
 	if err != nil {
 		t.Fatal(err)

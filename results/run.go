@@ -78,7 +78,7 @@ type Workload struct {
 
 // ColdSummary is the cold-load request: unloading, then the first request.
 type ColdSummary struct {
-	WasLoaded bool `json:"was_loaded"`
+	WasLoaded bool  `json:"was_loaded"`
 	UnloadNs  int64 `json:"unload_ns"`
 	// TTFTNs of the first request after unloading: includes loading the model.
 	TTFTNs *int64 `json:"ttft_ns,omitempty"`

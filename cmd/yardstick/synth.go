@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -60,6 +61,9 @@ records the shape, the quantization and "synthetic weights".`,
 				if hostURL == "" {
 					hostURL = bench.DefaultOllamaHost
 				}
+			}
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return err
 			}
 			info, err := synth.WriteFile(out, spec)
 			if err != nil {

@@ -1,0 +1,353 @@
+package bench
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yardstick-dev/yardstick/internal/fakeollama"
+)
+
+func newFake(t *testing.T, cfg fakeollama.Config) (*fakeollama.Server, *Ollama) {
+	t.Helper()
+	if cfg.Models == nil {
+		cfg.Models = []string{"twin"}
+	}
+	f := fakeollama.New(cfg)
+	t.Cleanup(f.Close)
+	u, err := ParseHost(f.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, NewOllama(u)
+}
+
+func stream(t *testing.T, o *Ollama, model string, maxTokens int) Sample {
+	t.Helper()
+	var s Sample
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	o.Stream(ctx, time.Now(), Request{Model: model, System: "Request x.", User: "one two three", MaxTokens: maxTokens,
+		Temperature: 0.8, NumCtx: 2048, KeepAlive: time.Minute}, &s)
+	return s
+}
+
+// The fake sleeps TTFT before the first chunk and Gap between chunks, so the client
+// cannot see them earlier: TTFT ≥ 40 ms is exact. The upper bounds allow 30 ms of
+// loopback, scheduling and GC delay on a loaded two-core machine; the median gap is
+// within 5 ms of the 10 ms schedule because a late chunk shortens the next gap as much
+// as it lengthens its own.
+func TestStreamTimingWithinTolerance(t *testing.T) {
+	const (
+		ttft   = 40 * time.Millisecond
+		gap    = 10 * time.Millisecond
+		tokens = 12
+		slack  = 30 * time.Millisecond
+	)
+	_, o := newFake(t, fakeollama.Config{TTFT: ttft, Gap: gap, Tokens: tokens})
+	s := stream(t, o, "twin", tokens)
+	if !s.OK {
+		t.Fatalf("sample failed: %s %s", s.ErrorKind, s.Error)
+	}
+	got, _ := s.TTFT()
+	if got < ttft || got > ttft+slack {
+		t.Errorf("TTFT = %v, want in [%v, %v]", got, ttft, ttft+slack)
+	}
+	if len(s.ITLNs) != tokens-1 {
+		t.Fatalf("ITL gaps = %d, want %d (one per consecutive pair of %d chunks)", len(s.ITLNs), tokens-1, tokens)
+	}
+	itl := slices.Clone(s.ITLNs)
+	slices.Sort(itl)
+	if med := time.Duration(itl[len(itl)/2]); med < gap-5*time.Millisecond || med > gap+5*time.Millisecond {
+		t.Errorf("median ITL = %v, want %v ± 5ms (gaps %v)", med, gap, s.ITLNs)
+	}
+	// TPOT spreads e2e − ttft over the 11 steps after the first token: ≈ the gap.
+	if s.TPOTNs == nil {
+		t.Fatal("TPOT missing")
+	}
+	if tp := time.Duration(*s.TPOTNs); tp < gap-2*time.Millisecond || tp > gap+slack/2 {
+		t.Errorf("TPOT = %v, want ≈ %v", tp, gap)
+	}
+	if s.OutputTokens != tokens || s.TextChunks != tokens || *s.TokensPerChunk != 1 {
+		t.Errorf("output_tokens=%d text_chunks=%d tokens_per_chunk=%v, want %d, %d, 1", s.OutputTokens, s.TextChunks, *s.TokensPerChunk, tokens, tokens)
+	}
+	if s.Chunks != tokens+1 {
+		t.Errorf("chunks = %d, want %d text + 1 done", s.Chunks, tokens)
+	}
+	if s.DoneReason != "length" || s.StoppedEarly {
+		t.Errorf("done_reason=%q stopped_early=%v, want length/false", s.DoneReason, s.StoppedEarly)
+	}
+	// Server rates from the done chunk: eval_duration spans the 11 gaps.
+	if s.ServerGenPerS == nil || *s.ServerGenPerS < 50 || *s.ServerGenPerS > 101 {
+		t.Errorf("server_gen_per_s = %v, want ≈ 100 (11 steps over ≥ 110 ms)", s.ServerGenPerS)
+	}
+	if s.OverheadNs == nil || *s.OverheadNs < 0 {
+		t.Errorf("overhead_ns = %v, want ≥ 0 (client sees the end after the server does)", s.OverheadNs)
+	}
+}
+
+// A server that sends three tokens per chunk: output tokens come from eval_count,
+// ITL is per chunk, and tokens_per_chunk says so.
+func TestStreamSeveralTokensPerChunk(t *testing.T) {
+	_, o := newFake(t, fakeollama.Config{Tokens: 9, TokensPerChunk: 3, Gap: time.Millisecond})
+	s := stream(t, o, "twin", 9)
+	if !s.OK || s.OutputTokens != 9 || s.TextChunks != 3 || len(s.ITLNs) != 2 || *s.TokensPerChunk != 3 {
+		t.Fatalf("got ok=%v output=%d chunks=%d itl=%d tpc=%v; want 9 tokens in 3 chunks, 2 gaps, 3 per chunk",
+			s.OK, s.OutputTokens, s.TextChunks, len(s.ITLNs), s.TokensPerChunk)
+	}
+}
+
+func TestStreamFaultsAreFailedSamples(t *testing.T) {
+	cases := []struct {
+		name  string
+		cfg   fakeollama.Config
+		model string
+		kind  ErrorKind
+		msg   string
+	}{
+		{"no done chunk", fakeollama.Config{Fault: fakeollama.FaultNoDone}, "twin", ErrNoDone, "without a done chunk"},
+		{"error line mid-stream", fakeollama.Config{Fault: fakeollama.FaultErrorLine}, "twin", ErrStream, "error was encountered"},
+		{"HTTP 500 with JSON error", fakeollama.Config{Fault: fakeollama.FaultHTTP500}, "twin", ErrHTTPStatus, "HTTP 500: llama runner process has terminated"},
+		{"HTTP 500 with empty body", fakeollama.Config{Fault: fakeollama.FaultHTTP500Raw}, "twin", ErrHTTPStatus, "HTTP 500"},
+		{"unknown model", fakeollama.Config{}, "nope", ErrHTTPStatus, "HTTP 404"},
+		{"truncated JSON", fakeollama.Config{Fault: fakeollama.FaultBadJSON}, "twin", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Tokens = 6
+			_, o := newFake(t, tc.cfg)
+			s := stream(t, o, tc.model, 6)
+			if s.OK {
+				t.Fatal("sample OK, want failed")
+			}
+			if tc.kind != "" && s.ErrorKind != tc.kind {
+				t.Errorf("kind = %q, want %q (%s)", s.ErrorKind, tc.kind, s.Error)
+			}
+			if s.ErrorKind == "" || s.Error == "" {
+				t.Errorf("failed sample without kind/message: %+v", s)
+			}
+			if !strings.Contains(s.Error, tc.msg) {
+				t.Errorf("error %q does not contain %q", s.Error, tc.msg)
+			}
+			if s.E2ENs != nil || s.TTFTNs != nil || s.ServerGenPerS != nil {
+				t.Errorf("failed sample carries timings: e2e=%v ttft=%v", s.E2ENs, s.TTFTNs)
+			}
+		})
+	}
+}
+
+func TestRunSequentialAgainstFake(t *testing.T) {
+	f, o := newFake(t, fakeollama.Config{Tokens: 8, Gap: time.Millisecond, PromptTokensPerWord: 1.3, TemplateTokens: 25, Synthetic: true})
+	opts := DefaultOptions()
+	opts.Model = "twin"
+	opts.Runs, opts.Warmup = 6, 2
+	opts.PromptTokens, opts.MaxTokens = 200, 8
+	var events []Event
+	res, err := Run(context.Background(), o, opts, func(e Event) { events = append(events, e) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Requests() != 1+2+6 {
+		t.Errorf("server saw %d generation requests, want 1 cold + 2 warm-up + 6 measured", f.Requests())
+	}
+	if len(events) != 9 || res.Cold == nil || len(res.Warmup) != 2 || len(res.Samples) != 6 {
+		t.Fatalf("events=%d cold=%v warmup=%d samples=%d", len(events), res.Cold != nil, len(res.Warmup), len(res.Samples))
+	}
+	if res.Target.ServerVersion != "0.17.4" || res.Target.Model.Synthetic == nil || res.Target.Model.Digest == "" ||
+		res.Target.Model.ContextLength != 32768 || res.Target.Model.ParameterCount != 494032768 {
+		t.Errorf("target not recorded: %+v", res.Target)
+	}
+	// The fake counts 1.3 tokens per word plus 25 for the template: calibration on the
+	// cold and warm-up requests must bring measured prompts within 2% of 200 tokens.
+	nonces := map[string]bool{}
+	for _, s := range res.Samples {
+		if !s.OK {
+			t.Fatalf("sample %d failed: %s", s.Index, s.Error)
+		}
+		if d := s.PromptTokens - 200; d < -4 || d > 4 {
+			t.Errorf("sample %d prompt_tokens = %d, want 200 ± 4", s.Index, s.PromptTokens)
+		}
+		nonces[s.Nonce] = true
+	}
+	if len(nonces) != 6 {
+		t.Errorf("nonces not unique: %v", nonces)
+	}
+	// Every request carries the options explicitly.
+	body := f.Bodies[len(f.Bodies)-1]
+	op := body["options"].(map[string]any)
+	if op["num_ctx"] != float64(4096) || op["num_predict"] != float64(8) || op["seed"] != float64(42) || op["temperature"] != 0.8 {
+		t.Errorf("options sent = %v", op)
+	}
+	if body["think"] != false {
+		t.Errorf("think sent = %v, want false", body["think"])
+	}
+	if res.Window.DurationNs <= 0 || res.Memory.ModelSizeBytes != 600000000 {
+		t.Errorf("window=%+v memory=%+v", res.Window, res.Memory)
+	}
+	if !hasWarning(res, "synthetic_weights") {
+		t.Errorf("no synthetic_weights warning: %v", res.Warnings)
+	}
+	// The fake's server is this test process: its RSS is sampled.
+	if res.Memory.ServerRSSPeakBytes == nil || *res.Memory.ServerRSSPeakBytes == 0 {
+		t.Errorf("server RSS not sampled: %+v", res.Memory)
+	}
+}
+
+func hasWarning(r *Result, code string) bool {
+	for _, w := range r.Warnings {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func TestRunRecordsFailuresAndKeepsGoing(t *testing.T) {
+	// Requests 0 (cold) and 1 (warm-up) succeed; measured requests 0 and 1 fail.
+	_, o := newFake(t, fakeollama.Config{Tokens: 4, Fault: fakeollama.FaultNoDone, FaultFrom: 2, FaultUntil: 4})
+	opts := DefaultOptions()
+	opts.Model, opts.Runs, opts.Warmup, opts.MaxTokens, opts.PromptTokens = "twin", 5, 1, 4, 32
+	res, err := Run(context.Background(), o, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := 0
+	for _, s := range res.Samples {
+		if s.OK {
+			ok++
+		}
+	}
+	if len(res.Samples) != 5 || ok != 3 || res.Samples[0].ErrorKind != ErrNoDone {
+		t.Errorf("samples=%d ok=%d first=%q, want 5, 3, no_done", len(res.Samples), ok, res.Samples[0].ErrorKind)
+	}
+	if !hasWarning(res, "failed_requests") || res.EndReason != EndCompleted {
+		t.Errorf("warnings=%v end=%s", res.Warnings, res.EndReason)
+	}
+}
+
+func TestRunAbortsAfterConsecutiveFailures(t *testing.T) {
+	_, o := newFake(t, fakeollama.Config{Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 1})
+	opts := DefaultOptions()
+	opts.Model, opts.Runs, opts.Warmup, opts.MaxTokens, opts.PromptTokens = "twin", 50, 0, 4, 32
+	res, err := Run(context.Background(), o, opts, nil)
+	if err == nil || !strings.Contains(err.Error(), "all 5 measured requests failed") {
+		t.Fatalf("err = %v, want all 5 failed", err)
+	}
+	if res.EndReason != EndErrors || len(res.Samples) != MaxConsecutiveFailures {
+		t.Errorf("end=%s samples=%d", res.EndReason, len(res.Samples))
+	}
+}
+
+func TestRunFailsFastWithOneClearError(t *testing.T) {
+	// A port nothing listens on: bind one, then close it.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	_, live := newFake(t, fakeollama.Config{Tokens: 4})
+	_, failing := newFake(t, fakeollama.Config{Tokens: 4, Fault: fakeollama.FaultHTTP500})
+	u, _ := ParseHost(closed)
+	cases := []struct {
+		name  string
+		o     *Ollama
+		model string
+		want  string
+	}{
+		{"unreachable host", NewOllama(u), "twin", "cannot reach Ollama at http://" + closed},
+		{"unknown model", live, "nope:1b", `model "nope:1b" not found`},
+		{"server error on first request", failing, "twin", "HTTP 500: llama runner process has terminated"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := DefaultOptions()
+			opts.Model, opts.Runs = tc.model, 2
+			res, err := Run(context.Background(), tc.o, opts, nil)
+			if err == nil || res != nil {
+				t.Fatalf("err=%v res=%v, want an error and no result", err, res)
+			}
+			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q: want one line containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	_, o := newFake(t, fakeollama.Config{Tokens: 4, Gap: 5 * time.Millisecond})
+	opts := DefaultOptions()
+	opts.Model, opts.Runs, opts.Warmup, opts.MaxTokens, opts.PromptTokens = "twin", 1000, 0, 4, 16
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Run(ctx, o, opts, func(e Event) {
+		if e.Phase == PhaseMeasured && e.Done == 3 {
+			cancel()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.EndReason != EndInterrupted || len(res.Samples) != 3 || !hasWarning(res, "interrupted") {
+		t.Errorf("end=%s samples=%d warnings=%v, want interrupted after 3", res.EndReason, len(res.Samples), res.Warnings)
+	}
+}
+
+func TestParseHost(t *testing.T) {
+	cases := []struct{ in, want, err string }{
+		{"127.0.0.1:11434", "http://127.0.0.1:11434", ""},
+		{"localhost", "http://localhost:11434", ""}, // Ollama's rule: bare host gets 11434
+		{"http://gpu-box", "http://gpu-box:80", ""}, // a scheme means its own default port
+		{"https://example.com/ollama/", "https://example.com:443/ollama", ""},
+		{"http://user:secret@127.0.0.1:9/", "http://user:secret@127.0.0.1:9", ""},
+		{"[::1]:8080", "http://[::1]:8080", ""},
+		{"", "", "empty"},
+		{"ftp://x", "", "scheme"},
+		{"http://h:99999", "", "port"},
+	}
+	for _, tc := range cases {
+		u, err := ParseHost(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseHost(%q) err = %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || u.String() != tc.want {
+			t.Errorf("ParseHost(%q) = %v, %v; want %s", tc.in, u, err, tc.want)
+		}
+	}
+	if r := Redact("http://user:secret@127.0.0.1:9"); strings.Contains(r, "secret") || strings.Contains(r, "user") {
+		t.Errorf("Redact left credentials: %s", r)
+	}
+	_ = url.URL{}
+}
+
+func TestWorkloadDeterministicAndCalibrates(t *testing.T) {
+	a, b := NewWorkload(7, "run-a", 100), NewWorkload(7, "run-b", 100)
+	_, ua := a.Prompt(3)
+	_, ub := b.Prompt(3)
+	sa, _ := a.Prompt(3)
+	sb, _ := b.Prompt(3)
+	if ua != ub {
+		t.Error("same seed and index gave different prompt bodies")
+	}
+	if sa == sb {
+		t.Error("different runs share a nonce")
+	}
+	if _, u4 := a.Prompt(4); u4 == ua {
+		t.Error("different indices gave the same prompt")
+	}
+	// tokens = 1.5·words + 20: the line through two observations is exact.
+	w := NewWorkload(1, "r", 320)
+	tok := func(words int) int { return int(1.5*float64(words)) + 20 }
+	w.Calibrate(320, tok(320), 320)
+	w.Calibrate(w.Words, tok(w.Words), 320)
+	if got := tok(w.Words); got < 318 || got > 322 {
+		t.Errorf("after two steps prompt = %d tokens (words %d), want 320 ± 2", got, w.Words)
+	}
+}

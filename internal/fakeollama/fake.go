@@ -1,0 +1,280 @@
+// Package fakeollama is a test server that speaks the parts of Ollama's HTTP API that
+// yardstick uses (/api/version, /api/show, /api/tags, /api/ps, streaming /api/chat),
+// with exactly controlled timing and faults. It is for tests on loopback only.
+package fakeollama
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fault selects how /api/chat misbehaves.
+type Fault string
+
+const (
+	FaultNone       Fault = ""
+	FaultNoDone     Fault = "no_done"      // stream text chunks, then end without done
+	FaultErrorLine  Fault = "error_line"   // stream some chunks, then an {"error":...} line
+	FaultHTTP500    Fault = "http_500"     // answer 500 with a JSON error
+	FaultHTTP500Raw Fault = "http_500_raw" // answer 500 with an empty body
+	FaultBadJSON    Fault = "bad_json"     // a chunk that is not JSON
+)
+
+// Config sets the server's behaviour. Durations are slept on the server between
+// writes (each chunk is flushed immediately), so the client sees them plus loopback
+// and scheduling delay.
+type Config struct {
+	Version string
+	// Models the server knows; others get 404 from /api/show and /api/chat.
+	Models []string
+	// TTFT is the delay from receiving the request to the first text chunk.
+	TTFT time.Duration
+	// Gap is the delay between consecutive text chunks.
+	Gap time.Duration
+	// Tokens is the number of output tokens (eval_count) per request.
+	Tokens int
+	// TokensPerChunk groups tokens into chunks (default 1).
+	TokensPerChunk int
+	// PromptTokensPerWord scales prompt_eval_count from the words of the user message,
+	// plus TemplateTokens (defaults 1 and 10).
+	PromptTokensPerWord float64
+	TemplateTokens      int
+	// PromptEval, Eval, Load and Total are reported in the done chunk; zero values
+	// are derived from the delays.
+	PromptEval, Load time.Duration
+	DoneReason       string
+	// Fault applies to requests number FaultFrom and after (0-based, counting
+	// /api/chat generation requests), until FaultUntil (exclusive, 0 = forever).
+	Fault                 Fault
+	FaultFrom, FaultUntil int
+	// Synthetic adds the general.yardstick.* marks of a shape twin to /api/show.
+	Synthetic bool
+}
+
+// Server is a running fake.
+type Server struct {
+	*httptest.Server
+	mu       sync.Mutex
+	cfg      Config
+	requests int
+	loaded   map[string]bool
+	// Bodies records the decoded /api/chat requests.
+	Bodies []map[string]any
+}
+
+// New starts a fake on 127.0.0.1. Close it with Close.
+func New(cfg Config) *Server {
+	if cfg.Version == "" {
+		cfg.Version = "0.17.4"
+	}
+	if cfg.TokensPerChunk <= 0 {
+		cfg.TokensPerChunk = 1
+	}
+	if cfg.PromptTokensPerWord == 0 {
+		cfg.PromptTokensPerWord = 1
+	}
+	if cfg.TemplateTokens == 0 {
+		cfg.TemplateTokens = 10
+	}
+	if cfg.DoneReason == "" {
+		cfg.DoneReason = "length"
+	}
+	s := &Server{cfg: cfg, loaded: map[string]bool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"version": cfg.Version})
+	})
+	mux.HandleFunc("POST /api/show", s.show)
+	mux.HandleFunc("GET /api/tags", s.tags)
+	mux.HandleFunc("GET /api/ps", s.ps)
+	mux.HandleFunc("POST /api/chat", s.chat)
+	s.Server = httptest.NewServer(mux)
+	return s
+}
+
+// Requests returns how many generation requests /api/chat has received.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+func (s *Server) known(name string) bool {
+	for _, m := range s.cfg.Models {
+		if m == name || m+":latest" == name || m == name+":latest" {
+			return true
+		}
+	}
+	return false
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) show(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Model, Name string }
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	name := req.Model + req.Name
+	if !s.known(name) {
+		writeJSON(w, 404, map[string]any{"error": fmt.Sprintf("model '%s' not found", name)})
+		return
+	}
+	info := map[string]any{
+		"general.architecture":    "qwen2",
+		"general.parameter_count": 494032768,
+		"qwen2.context_length":    32768,
+	}
+	if s.cfg.Synthetic {
+		info["general.yardstick.synthetic"] = true
+		info["general.yardstick.shape"] = "qwen2.5-0.5b"
+		info["general.yardstick.quant"] = "Q8_0"
+		info["general.yardstick.seed"] = 1
+	}
+	writeJSON(w, 200, map[string]any{
+		"details": map[string]any{"format": "gguf", "family": "qwen2", "families": []string{"qwen2"},
+			"parameter_size": "494.03M", "quantization_level": "Q8_0"},
+		"model_info":   info,
+		"capabilities": []string{"completion"},
+	})
+}
+
+func (s *Server) tags(w http.ResponseWriter, r *http.Request) {
+	var models []map[string]any
+	for _, m := range s.cfg.Models {
+		name := m
+		if !strings.Contains(name, ":") {
+			name += ":latest"
+		}
+		models = append(models, map[string]any{"name": name, "model": name, "size": 531000000,
+			"digest": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"})
+	}
+	writeJSON(w, 200, map[string]any{"models": models})
+}
+
+func (s *Server) ps(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	models := []map[string]any{}
+	for m := range s.loaded {
+		models = append(models, map[string]any{"name": m, "model": m, "size": 600000000, "size_vram": 0, "context_length": 4096})
+	}
+	writeJSON(w, 200, map[string]any{"models": models})
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	var req map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, 400, map[string]any{"error": "bad request: " + err.Error()})
+		return
+	}
+	model, _ := req["model"].(string)
+	if !s.known(model) {
+		writeJSON(w, 404, map[string]any{"error": fmt.Sprintf("model '%s' not found", model)})
+		return
+	}
+	msgs, _ := req["messages"].([]any)
+	if len(msgs) == 0 {
+		// keep_alive 0 with no messages unloads (server/routes.go ChatHandler).
+		s.mu.Lock()
+		delete(s.loaded, model)
+		s.mu.Unlock()
+		writeJSON(w, 200, map[string]any{"model": model, "done": true, "done_reason": "unload", "message": map[string]any{"role": "assistant"}})
+		return
+	}
+	s.mu.Lock()
+	n := s.requests
+	s.requests++
+	s.Bodies = append(s.Bodies, req)
+	s.loaded[model] = true
+	cfg := s.cfg
+	s.mu.Unlock()
+	fault := FaultNone
+	if n >= cfg.FaultFrom && (cfg.FaultUntil == 0 || n < cfg.FaultUntil) {
+		fault = cfg.Fault
+	}
+	switch fault {
+	case FaultHTTP500:
+		writeJSON(w, 500, map[string]any{"error": "llama runner process has terminated"})
+		return
+	case FaultHTTP500Raw:
+		w.WriteHeader(500)
+		return
+	}
+
+	words := 0
+	for _, m := range msgs {
+		if mm, ok := m.(map[string]any); ok {
+			c, _ := mm["content"].(string)
+			words += len(strings.Fields(c))
+		}
+	}
+	promptTokens := int(float64(words)*cfg.PromptTokensPerWord) + cfg.TemplateTokens
+	tokens := cfg.Tokens
+	if opts, ok := req["options"].(map[string]any); ok {
+		if np, ok := opts["num_predict"].(float64); ok && int(np) < tokens {
+			tokens = int(np)
+		}
+	}
+
+	start := time.Now()
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(200)
+	fl := w.(http.Flusher)
+	enc := json.NewEncoder(w)
+	send := func(v any) {
+		_ = enc.Encode(v)
+		fl.Flush()
+	}
+	sleep(cfg.TTFT)
+	firstAt := time.Now()
+	chunks := (tokens + cfg.TokensPerChunk - 1) / cfg.TokensPerChunk
+	for i := 0; i < chunks; i++ {
+		if i > 0 {
+			sleep(cfg.Gap)
+		}
+		if fault == FaultErrorLine && i == chunks/2 {
+			send(map[string]any{"error": "an error was encountered while running the model"})
+			return
+		}
+		if fault == FaultBadJSON && i == chunks/2 {
+			_, _ = w.Write([]byte("{\"model\": \"x\", \"message\": {\n"))
+			fl.Flush()
+			return
+		}
+		k := min(cfg.TokensPerChunk, tokens-i*cfg.TokensPerChunk)
+		send(map[string]any{"model": model, "created_at": time.Now().UTC(), "done": false,
+			"message": map[string]any{"role": "assistant", "content": strings.Repeat(" tok", k)}})
+	}
+	if fault == FaultNoDone {
+		return
+	}
+	end := time.Now()
+	pe := cfg.PromptEval
+	if pe == 0 {
+		pe = firstAt.Sub(start)
+	}
+	send(map[string]any{
+		"model": model, "created_at": time.Now().UTC(), "done": true, "done_reason": cfg.DoneReason,
+		"message":              map[string]any{"role": "assistant", "content": ""},
+		"total_duration":       int64(time.Since(start)),
+		"load_duration":        int64(cfg.Load),
+		"prompt_eval_count":    promptTokens,
+		"prompt_eval_duration": int64(pe),
+		"eval_count":           tokens,
+		"eval_duration":        int64(end.Sub(firstAt)),
+	})
+}
+
+func sleep(d time.Duration) {
+	if d > 0 {
+		time.Sleep(d)
+	}
+}

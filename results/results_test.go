@@ -1,0 +1,272 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/profiles"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func seq(n int) []float64 {
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = float64(n - i) // descending: Summarize must not depend on order
+	}
+	return xs
+}
+
+// Expected values for 1..n: nearest-rank percentile p is the ⌈p·n/100⌉-th value; the
+// 95% median interval is [x(j), x(n+1−j)] with j the largest rank whose binomial
+// (n, ½) tail P(B < j) ≤ 2.5%: n=10 gives j=2 (P(B≤1) = 11/1024), coverage
+// 1 − 22/1024 = 0.9785; n=20 gives j=6 (P(B≤5) = 0.0207), coverage 0.9586.
+func TestSummarizeKnownValues(t *testing.T) {
+	cases := []struct {
+		n                          int
+		mean, sd, p50, p90, p99    float64
+		median, lo, hi, confidence float64
+	}{
+		{10, 5.5, 3.0276503540974917, 5, 9, 10, 5.5, 2, 9, 0.978515625},
+		{20, 10.5, 5.916079783099616, 10, 18, 20, 10.5, 6, 15, 0.9586105346679688},
+		{6, 3.5, 1.8708286933869707, 3, 6, 6, 3.5, 1, 6, 0.96875},
+	}
+	for _, c := range cases {
+		s, ok := Summarize(seq(c.n), false)
+		if !ok {
+			t.Fatal("no summary")
+		}
+		if s.N != c.n || s.Mean != c.mean || !near(s.Stddev, c.sd) || s.P50 != c.p50 || s.P90 != c.p90 || s.P99 != c.p99 || s.Min != 1 || s.Max != float64(c.n) {
+			t.Errorf("n=%d: got %+v", c.n, s)
+		}
+		if s.Median != c.median || s.MedianCILo == nil || *s.MedianCILo != c.lo || *s.MedianCIHi != c.hi || !near(s.MedianCILevel, c.confidence) || s.Warning != "" {
+			t.Errorf("n=%d: median %v CI %v..%v at %v, want %v CI %v..%v at %v", c.n, s.Median, s.MedianCILo, s.MedianCIHi, s.MedianCILevel, c.median, c.lo, c.hi, c.confidence)
+		}
+		if cv := c.sd / c.mean; s.CV == nil || !near(*s.CV, cv) {
+			t.Errorf("n=%d: CV %v, want %v", c.n, s.CV, cv)
+		}
+	}
+}
+
+// Five samples cannot give a 95% interval for the median (the widest, [x(1), x(5)],
+// covers 1 − 2/32 = 93.75%): no bounds, a warning instead.
+func TestSummarizeTooFewSamplesWarns(t *testing.T) {
+	s, _ := Summarize(seq(5), false)
+	if s.MedianCILo != nil || s.MedianCIHi != nil || !strings.Contains(s.Warning, "need >= 6 samples") {
+		t.Errorf("n=5: CI %v..%v warning %q; want none and a warning", s.MedianCILo, s.MedianCIHi, s.Warning)
+	}
+	if _, ok := Summarize(nil, false); ok {
+		t.Error("empty input gave a summary")
+	}
+	one, _ := Summarize([]float64{7}, false)
+	if one.Stddev != 0 || one.P99 != 7 || one.Median != 7 {
+		t.Errorf("n=1: %+v", one)
+	}
+}
+
+func TestSummarizeRoundsNanoseconds(t *testing.T) {
+	s, _ := Summarize([]float64{1, 2}, true)
+	if s.Mean != 2 || s.Median != 2 { // 1.5 rounds half away from zero
+		t.Errorf("integer summary mean=%v median=%v, want 2, 2", s.Mean, s.Median)
+	}
+}
+
+func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
+
+func i64(v int64) *int64     { return &v }
+func f64(v float64) *float64 { return &v }
+func u64(v uint64) *uint64   { return &v }
+func ms(v float64) int64     { return int64(v * 1e6) }
+
+// fixture is a run of 8 measured requests with known timings: TTFT 100+i ms, 31 output
+// tokens over 310 ms after the first (TPOT 10 ms), prefill 512 tokens in 50 ms.
+func fixture() *bench.Result {
+	opts := bench.DefaultOptions()
+	opts.Model, opts.Host, opts.Runs, opts.Warmup = "qwen2.5:0.5b", "http://127.0.0.1:11434", 8, 1
+	opts.PromptTokens, opts.MaxTokens = 512, 32
+	_ = opts.Validate()
+	began := time.Date(2026, 11, 29, 6, 0, 0, 0, time.UTC)
+	res := &bench.Result{
+		RunID: "0123456789abcdef", Options: opts, StartedAt: began, EndedAt: began.Add(10 * time.Second),
+		EndReason:   bench.EndCompleted,
+		PromptWords: 480,
+		Target: bench.Target{Backend: "ollama", Host: opts.Host, ServerVersion: "0.17.4", Model: bench.ModelInfo{
+			Name: "qwen2.5:0.5b", Digest: "sha256:a8b0c51577010a279d933d14c2a8ab4b268079d44c5c8830c0a93900f1827c67",
+			Format: "gguf", Family: "qwen2", Architecture: "qwen2", ParameterSize: "494.03M", ParameterCount: 494032768,
+			QuantizationLevel: "Q4_K_M", ContextLength: 32768}},
+		Memory:   bench.Memory{ModelSizeBytes: 995 << 20, ServerPID: 4242, ServerRSSPeakBytes: u64(1200 << 20), RSSSamples: 95, SampleIntervalNs: ms(100)},
+		Warmup:   []bench.Sample{},
+		Warnings: []bench.Warning{},
+	}
+	cold := bench.Sample{Phase: bench.PhaseCold, OK: true, TTFTNs: i64(ms(900)), E2ENs: i64(ms(1250)), LoadNs: ms(700), ITLNs: []int64{}}
+	res.Cold = &bench.ColdLoad{WasLoaded: true, UnloadNs: ms(40), Sample: cold}
+	at := int64(0)
+	for i := 0; i < 8; i++ {
+		ttft := ms(100 + float64(i))
+		itl := make([]int64, 31)
+		for j := range itl {
+			itl[j] = ms(10)
+		}
+		s := bench.Sample{Index: i, Phase: bench.PhaseMeasured, Nonce: "n", OK: true,
+			ScheduledAtNs: at, SentAtNs: at, TTFTNs: i64(ttft), E2ENs: i64(ttft + ms(310)), ITLNs: itl,
+			TPOTNs: i64(ms(10)), ClientGenPerS: f64(100), Chunks: 33, TextChunks: 32, TokensPerChunk: f64(1),
+			PromptTokens: 512, OutputTokens: 32, ServerPromptEvalNs: ms(50), ServerEvalNs: ms(300),
+			ServerPrefillPerS: f64(512 / 0.05), ServerGenPerS: f64(31 / 0.3), LoadNs: ms(2), ServerTotalNs: ttft + ms(309),
+			OverheadNs: i64(ms(1)), DoneReason: "length"}
+		res.Samples = append(res.Samples, s)
+		at += ttft + ms(310)
+	}
+	res.Window = bench.Window{StartNs: 0, EndNs: at, DurationNs: at}
+	return res
+}
+
+func fixtureHardware() profiles.Hardware {
+	return profiles.Hardware{Hostname: "bench-01", OS: "linux", Arch: "amd64", CPUModel: "AMD EPYC 7B13",
+		CPUPhysicalCores: 2, CPULogicalCores: 2, MemoryTotalBytes: 24 << 30, GPUs: []profiles.GPU{}}
+}
+
+func buildFixture() *Run {
+	r := Build(fixture(), fixtureHardware())
+	r.Tool.GoVersion = "go-test" // the one field that depends on the toolchain
+	return r
+}
+
+func TestBuildThroughputAndSummaries(t *testing.T) {
+	r := buildFixture()
+	// 8 requests × 32 tokens over the window of Σ(ttft + 310 ms) = 8·410 + 28 ms = 3.308 s.
+	wantTokPerS := 256 / 3.308
+	if r.Throughput.Completed != 8 || r.Throughput.OutputTokens != 256 || !near(r.Throughput.OutputTokensPerS, wantTokPerS) {
+		t.Errorf("throughput %+v, want 256 tokens at %v/s", r.Throughput, wantTokPerS)
+	}
+	if s := r.Summaries["itl_ns"]; s.N != 8*31 || s.Median != float64(ms(10)) {
+		t.Errorf("itl_ns pools every gap: n=%d median=%v", s.N, s.Median)
+	}
+	if s := r.Summaries["ttft_ns"]; s.Min != float64(ms(100)) || s.Max != float64(ms(107)) || s.P50 != float64(ms(103)) {
+		t.Errorf("ttft_ns %+v", s)
+	}
+	if r.Workload.Hash == "" || r.Cold == nil || *r.Cold.TTFTNs != ms(900) {
+		t.Errorf("workload %+v cold %+v", r.Workload, r.Cold)
+	}
+	// The workload hash depends on the workload, not on the run.
+	other := fixture()
+	other.RunID = "ffff"
+	if h := Build(other, fixtureHardware()).Workload.Hash; h != r.Workload.Hash {
+		t.Errorf("same workload, different hash: %s vs %s", h, r.Workload.Hash)
+	}
+	other.Options.Seed = 7
+	if h := Build(other, fixtureHardware()).Workload.Hash; h == r.Workload.Hash {
+		t.Error("different seed, same workload hash")
+	}
+}
+
+func TestBuildOffloadOnlyWithGPU(t *testing.T) {
+	hw := fixtureHardware()
+	if r := Build(fixture(), hw); r.Memory.OffloadFrac != nil {
+		t.Errorf("offload_frac without a GPU: %v", *r.Memory.OffloadFrac)
+	}
+	hw.GPUs = []profiles.GPU{{Vendor: "nvidia", Name: "NVIDIA GeForce RTX 4090", MemoryTotalBytes: 24 << 30}}
+	res := fixture()
+	res.Memory.ModelVRAMBytes = res.Memory.ModelSizeBytes / 4
+	r := Build(res, hw)
+	if r.Memory.OffloadFrac == nil || !near(*r.Memory.OffloadFrac, 0.75) {
+		t.Fatalf("offload_frac = %v, want 0.75", r.Memory.OffloadFrac)
+	}
+	found := false
+	for _, w := range r.Warnings {
+		found = found || w.Code == "partial_offload"
+	}
+	if !found {
+		t.Error("no partial_offload warning")
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden file (go test ./results -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestRenderTableGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := RenderTable(&b, buildFixture()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table.golden", b.Bytes())
+}
+
+func TestRunJSONGolden(t *testing.T) {
+	b, err := json.MarshalIndent(buildFixture(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "run.golden.json", append(b, '\n'))
+}
+
+func TestWriteFileAtomicAndReadBack(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "run.json")
+	r := buildFixture()
+	if err := WriteFile(path, r); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d entries, want only the run file (no temp left)", len(entries))
+	}
+	back, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.RunID != r.RunID || len(back.Samples) != 8 || back.Summaries["ttft_ns"].N != 8 {
+		t.Errorf("read back %s with %d samples", back.RunID, len(back.Samples))
+	}
+	// A newer schema is refused by name.
+	b, _ := os.ReadFile(path)
+	newer := bytes.Replace(b, []byte(`"schema_version": 1`), []byte(`"schema_version": 99`), 1)
+	np := filepath.Join(dir, "newer.json")
+	_ = os.WriteFile(np, newer, 0o644)
+	if _, err := ReadFile(np); err == nil || !strings.Contains(err.Error(), "schema version 99 is newer") {
+		t.Errorf("newer schema: err = %v", err)
+	}
+	_ = os.WriteFile(np, []byte(`{"kind":"something"}`), 0o644)
+	if _, err := ReadFile(np); err == nil || !strings.Contains(err.Error(), "not a yardstick run file") {
+		t.Errorf("other kind: err = %v", err)
+	}
+	// Writing into a directory that cannot exist fails without leaving anything.
+	if err := WriteFile(filepath.Join(path, "x.json"), r); err == nil {
+		t.Error("writing under a file succeeded")
+	}
+}
+
+func TestDefaultPathCannotEscape(t *testing.T) {
+	at := time.Date(2026, 11, 29, 6, 1, 2, 0, time.UTC)
+	cases := map[string]string{
+		"qwen2.5:0.5b":           "yardstick-qwen2.5-0.5b-20261129T060102Z.json",
+		"../../etc/passwd":       "yardstick-etc-passwd-20261129T060102Z.json",
+		"hf.co/org/model:Q4_K_M": "yardstick-hf.co-org-model-Q4_K_M-20261129T060102Z.json",
+		"..":                     "yardstick-model-20261129T060102Z.json",
+	}
+	for model, want := range cases {
+		if got := DefaultPath("out", model, at); got != filepath.Join("out", want) {
+			t.Errorf("DefaultPath(%q) = %s, want out/%s", model, got, want)
+		}
+	}
+}
