@@ -150,6 +150,10 @@ func sameModel(a, b string) bool {
 	return norm(a) == norm(b)
 }
 
+func sameDigest(a, b string) bool {
+	return strings.TrimPrefix(a, "sha256:") == strings.TrimPrefix(b, "sha256:")
+}
+
 func kvString(kv map[string]any, k string) string {
 	s, _ := kv[k].(string)
 	return s
@@ -172,26 +176,29 @@ func kvUint(kv map[string]any, k string) uint64 {
 }
 
 // Running returns the server's entry for model in /api/ps, or nil when it is not
-// loaded.
-func (o *Ollama) Running(ctx context.Context, model string) (*api.ProcessModelResponse, error) {
+// loaded. Models are matched by name or, when digest is not empty, by digest: Ollama
+// shares one runner between names of the same blob and lists it under the name that
+// loaded it first.
+func (o *Ollama) Running(ctx context.Context, model, digest string) (*api.ProcessModelResponse, error) {
 	ps, err := o.client.ListRunning(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing running models: %w", rootCause(err))
 	}
 	for i := range ps.Models {
-		if sameModel(ps.Models[i].Name, model) || sameModel(ps.Models[i].Model, model) {
-			return &ps.Models[i], nil
+		m := &ps.Models[i]
+		if sameModel(m.Name, model) || sameModel(m.Model, model) || (digest != "" && sameDigest(m.Digest, digest)) {
+			return m, nil
 		}
 	}
 	return nil, nil
 }
 
-// Unload asks the server to unload model (a chat request with no messages and
+// Unload asks the server to unload model (matched as in Running) (a chat request with no messages and
 // keep_alive 0, server/routes.go ChatHandler, v0.17.4) and waits, polling /api/ps every
 // 50 ms for at most timeout, until the model is gone. It returns whether the model was
 // loaded before.
-func (o *Ollama) Unload(ctx context.Context, model string, timeout time.Duration) (wasLoaded bool, err error) {
-	m, err := o.Running(ctx, model)
+func (o *Ollama) Unload(ctx context.Context, model, digest string, timeout time.Duration) (wasLoaded bool, err error) {
+	m, err := o.Running(ctx, model, digest)
 	if err != nil {
 		return false, err
 	}
@@ -205,7 +212,7 @@ func (o *Ollama) Unload(ctx context.Context, model string, timeout time.Duration
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		m, err := o.Running(ctx, model)
+		m, err := o.Running(ctx, model, digest)
 		if err != nil {
 			return true, err
 		}

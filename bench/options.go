@@ -81,7 +81,7 @@ func DefaultOptions() Options {
 		NumCtx:         4096,
 		KeepAlive:      5 * time.Minute,
 		RequestTimeout: 10 * time.Minute,
-		SampleInterval: 100 * time.Millisecond,
+		SampleInterval: 500 * time.Millisecond,
 	}
 }
 
@@ -113,7 +113,7 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--request-timeout %v: must be positive", o.RequestTimeout)
 	}
 	if o.SampleInterval <= 0 {
-		o.SampleInterval = 100 * time.Millisecond
+		o.SampleInterval = 500 * time.Millisecond
 	}
 	o.KeepAliveNs = int64(o.KeepAlive)
 	o.RequestTimeoutNs = int64(o.RequestTimeout)

@@ -179,7 +179,7 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 
 	if !opts.SkipColdLoad {
 		t0 := time.Now()
-		was, err := base.Unload(ctx, opts.Model, 60*time.Second)
+		was, err := base.Unload(ctx, opts.Model, mi.Digest, 60*time.Second)
 		if err != nil {
 			sampler.stop()
 			return nil, err
@@ -197,7 +197,7 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		calibrate(cold.Sample)
 		res.Cold = cold
 	}
-	if ps, err := base.Running(ctx, opts.Model); err == nil && ps != nil {
+	if ps, err := base.Running(ctx, opts.Model, mi.Digest); err == nil && ps != nil {
 		res.Memory.ModelSizeBytes, res.Memory.ModelVRAMBytes = ps.Size, ps.SizeVRAM
 		res.Memory.LoadedContextLength = ps.ContextLength
 	}

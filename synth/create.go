@@ -68,9 +68,11 @@ func FileDigest(path string) (string, error) {
 // Ollama under the name model: it uploads the file as a blob (c.CreateBlob with
 // its sha256 digest), then creates the model from it (c.Create with the file,
 // ChatTemplate and Parameters). progress, if not nil, receives one line per
-// step and Ollama's create status messages. spec is only used to check that
-// path is the twin it describes (its size must match); pass the same spec given
-// to WriteFile. Errors come from reading the file, the upload or the create.
+// step and Ollama's create status messages. spec must be the one given to
+// WriteFile; it is used to check that the file is at least as large as that
+// twin's tensor data. Creating the same name again replaces the model; an
+// unchanged file is not stored twice (blobs are named by digest). Errors come
+// from the spec, reading the file, the upload or the create.
 func Create(ctx context.Context, c *api.Client, model string, path string, spec Spec, progress func(string)) error {
 	say := func(format string, args ...any) {
 		if progress != nil {

@@ -81,7 +81,11 @@ func Main(ctx context.Context, args []string, e *env) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "yardstick: %v\n", err)
+	msg := err.Error()
+	if cmd, ok := strings.CutPrefix(msg, "No help topic for "); ok {
+		msg = "unknown command " + cmd + " (commands: run, synth, version; see yardstick --help)"
+	}
+	fmt.Fprintf(e.stderr, "yardstick: %s\n", msg)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/yardstick-dev/yardstick/results"
+)
+
+// TestEndToEndRealOllama runs `yardstick synth --create` and `yardstick run` against a
+// real Ollama serving the tiny shape twin, and checks the run file. It needs a server:
+// scripts/test.sh starts one and sets YARDSTICK_E2E_HOST. Without it the test skips,
+// unless YARDSTICK_E2E=require (set by scripts/test.sh and CI), where it fails.
+func TestEndToEndRealOllama(t *testing.T) {
+	host := os.Getenv("YARDSTICK_E2E_HOST")
+	if host == "" {
+		if os.Getenv("YARDSTICK_E2E") == "require" {
+			t.Fatal("YARDSTICK_E2E=require but YARDSTICK_E2E_HOST is not set")
+		}
+		t.Skip("no real Ollama: set YARDSTICK_E2E_HOST (scripts/test.sh does)")
+	}
+	dir := t.TempDir()
+	model := "yardstick-e2e-tiny:q8_0"
+	o := runCLI(t, nil, "synth", "--shape", "tiny", "--quant", "Q8_0", "--out", filepath.Join(dir, "tiny.gguf"),
+		"--create", model, "--host", host)
+	if o.code != 0 {
+		t.Fatalf("synth: exit %d: %s", o.code, o.stderr)
+	}
+	out := filepath.Join(dir, "run.json")
+	o = runCLI(t, nil, "run", "--model", model, "--host", host, "--runs", "6", "--warmup", "2",
+		"--prompt-tokens", "96", "--max-tokens", "24", "--out", out, "--quiet")
+	if o.code != 0 {
+		t.Fatalf("run: exit %d: %s\n%s", o.code, o.stderr, o.stdout)
+	}
+	t.Logf("\n%s", o.stdout)
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Target.ServerVersion != "0.17.4" || len(strings.TrimPrefix(r.Target.Model.Digest, "sha256:")) != 64 {
+		t.Errorf("server %q digest %q", r.Target.ServerVersion, r.Target.Model.Digest)
+	}
+	if syn := r.Target.Model.Synthetic; syn == nil || syn.Shape != "tiny" || syn.Quant != "Q8_0" {
+		t.Errorf("synthetic mark: %+v", syn)
+	}
+	if r.Cold == nil || r.Cold.TTFTNs == nil || r.Cold.LoadNs <= 0 {
+		t.Errorf("cold load not measured: %+v", r.Cold)
+	}
+	if len(r.Samples) != 6 {
+		t.Fatalf("%d samples, want 6", len(r.Samples))
+	}
+	for _, s := range r.Samples {
+		if !s.OK {
+			t.Errorf("sample %d failed: %s %s", s.Index, s.ErrorKind, s.Error)
+			continue
+		}
+		if s.TTFTNs == nil || *s.TTFTNs <= 0 || s.E2ENs == nil || *s.E2ENs < *s.TTFTNs || s.OutputTokens <= 0 ||
+			s.PromptTokens <= 0 || s.ServerPrefillPerS == nil || s.DoneReason == "" {
+			t.Errorf("sample %d incomplete: %+v", s.Index, s)
+		}
+		if s.OutputTokens >= 2 && (s.TPOTNs == nil || s.ServerGenPerS == nil || len(s.ITLNs) == 0) {
+			t.Errorf("sample %d lacks TPOT/decode rate/ITL with %d output tokens", s.Index, s.OutputTokens)
+		}
+	}
+	for _, m := range []string{"ttft_ns", "e2e_ns", "server_gen_per_s", "server_prefill_per_s", "output_tokens"} {
+		if s, ok := r.Summaries[m]; !ok || s.N == 0 || s.Median <= 0 {
+			t.Errorf("summary %s: %+v", m, s)
+		}
+	}
+	if r.Memory.ModelSizeBytes <= 0 {
+		t.Errorf("model size from /api/ps: %d", r.Memory.ModelSizeBytes)
+	}
+	if r.Memory.ServerRSSPeakBytes == nil || *r.Memory.ServerRSSPeakBytes < 10<<20 {
+		t.Errorf("server RSS peak: %v (%s)", r.Memory.ServerRSSPeakBytes, r.Memory.RSSUnavailable)
+	}
+	if r.Environment.Hardware.CPULogicalCores <= 0 || r.Environment.Hardware.MemoryTotalBytes == 0 {
+		t.Errorf("hardware: %+v", r.Environment.Hardware)
+	}
+	if r.Throughput.OutputTokensPerS <= 0 {
+		t.Errorf("throughput: %+v", r.Throughput)
+	}
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yardstick-dev/yardstick/internal/fakeollama"
+	"github.com/yardstick-dev/yardstick/results"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+type outcome struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCLI runs yardstick in process with args (without the program name).
+func runCLI(t *testing.T, envVars map[string]string, args ...string) outcome {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return envVars[k] }}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code := Main(ctx, append([]string{"yardstick"}, args...), e)
+	return outcome{code, out.String(), errb.String()}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./cmd/yardstick -update creates it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from golden file (go test ./cmd/yardstick -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestHelpAndListGolden(t *testing.T) {
+	for _, tc := range []struct {
+		golden string
+		args   []string
+	}{
+		{"run-help.golden", []string{"run", "--help"}},
+		{"synth-list.golden", []string{"synth", "--list"}},
+	} {
+		o := runCLI(t, nil, tc.args...)
+		if o.code != 0 || o.stderr != "" {
+			t.Fatalf("%v: exit %d, stderr %q", tc.args, o.code, o.stderr)
+		}
+		golden(t, tc.golden, o.stdout)
+	}
+}
+
+func TestRunWritesRunFileAndTable(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 8, Gap: time.Millisecond, Synthetic: true})
+	defer f.Close()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run.json")
+	// The host comes from OLLAMA_HOST when --host is absent.
+	o := runCLI(t, map[string]string{"OLLAMA_HOST": f.URL}, "run", "--model", "twin", "--runs", "6", "--warmup", "1",
+		"--prompt-tokens", "32", "--max-tokens", "8", "--out", out)
+	if o.code != 0 {
+		t.Fatalf("exit %d: %s", o.code, o.stderr)
+	}
+	for _, want := range []string{"SYNTHETIC twin of qwen2.5-0.5b", "TTFT", "decode tok/s (server)", "run file  " + out} {
+		if !strings.Contains(o.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, o.stdout)
+		}
+	}
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Samples) != 6 || r.Summaries["ttft_ns"].N != 6 || r.Target.Model.Synthetic == nil || r.Options.Runs != 6 {
+		t.Errorf("run file: %d samples, summaries %v", len(r.Samples), r.Summaries["ttft_ns"])
+	}
+}
+
+func TestRunDefaultFileNameInOutDir(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"org/twin:q8"}, Tokens: 2})
+	defer f.Close()
+	dir := t.TempDir()
+	o := runCLI(t, nil, "run", "--model", "org/twin:q8", "--host", f.URL, "--runs", "1", "--warmup", "0",
+		"--prompt-tokens", "8", "--max-tokens", "2", "--out-dir", dir)
+	if o.code != 0 {
+		t.Fatalf("exit %d: %s", o.code, o.stderr)
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, "yardstick-org-twin-q8-*.json"))
+	if len(m) != 1 {
+		t.Errorf("run files in out-dir: %v", m)
+	}
+}
+
+// Every error is one line on stderr with a non-zero status, and no run file is left.
+func TestErrorsAreOneLineAndWriteNothing(t *testing.T) {
+	live := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4})
+	defer live.Close()
+	failing := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500})
+	defer failing.Close()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String()
+	l.Close()
+
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown model", []string{"--model", "nope", "--host", live.URL}, 1, `model "nope" not found`},
+		{"unreachable host", []string{"--model", "twin", "--host", closed}, 1, "cannot reach Ollama at " + closed},
+		{"server error", []string{"--model", "twin", "--host", failing.URL}, 1, "HTTP 500: llama runner process has terminated"},
+		{"no model", []string{"--host", live.URL}, 2, "--model is required"},
+		{"zero runs", []string{"--model", "twin", "--runs", "0"}, 2, "--runs 0: must be in 1..100000"},
+		{"context too small", []string{"--model", "twin", "--num-ctx", "100"}, 2, "--num-ctx 100 is smaller than"},
+		{"bad host", []string{"--model", "twin", "--host", "ftp://x"}, 2, "--host: host \"ftp://x\": scheme must be http or https"},
+		{"unknown flag", []string{"--model", "twin", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{"not a number", []string{"--model", "twin", "--runs", "many"}, 2, "invalid value \"many\" for flag -runs"},
+		{"stray argument", []string{"twin"}, 2, `unexpected argument "twin"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			o := runCLI(t, nil, append([]string{"run", "--out-dir", dir, "--runs", "2", "--warmup", "0"}, tc.args...)...)
+			if o.code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", o.code, tc.code, o.stderr)
+			}
+			lines := strings.Split(strings.TrimRight(o.stderr, "\n"), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "yardstick: ") || !strings.Contains(lines[0], tc.want) {
+				t.Errorf("stderr = %q, want one line containing %q", o.stderr, tc.want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("out-dir holds %d entries after an error", len(entries))
+			}
+		})
+	}
+}
+
+// Requests that fail after measuring began are recorded: the file is written, the
+// table warns, and the exit status is 1.
+func TestPartialFailuresKeepWhatWasMeasured(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultErrorLine, FaultFrom: 3, FaultUntil: 5})
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "run.json")
+	o := runCLI(t, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "6", "--warmup", "0", "--prompt-tokens", "16",
+		"--max-tokens", "4", "--out", out)
+	if o.code != 1 || !strings.Contains(o.stderr, "2 of 6 measured requests failed") {
+		t.Fatalf("exit %d stderr %q", o.code, o.stderr)
+	}
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Throughput.Completed != 4 || r.Throughput.Failed != 2 || r.Samples[2].ErrorKind != "stream" {
+		t.Errorf("completed=%d failed=%d kind=%q", r.Throughput.Completed, r.Throughput.Failed, r.Samples[2].ErrorKind)
+	}
+	if !strings.Contains(o.stdout, "failed_requests: 2 of 6") {
+		t.Errorf("table has no failure warning:\n%s", o.stdout)
+	}
+}
+
+func TestCredentialsNeverRecorded(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 2})
+	defer f.Close()
+	host := strings.Replace(f.URL, "http://", "http://user:s3cret@", 1)
+	out := filepath.Join(t.TempDir(), "run.json")
+	o := runCLI(t, nil, "run", "--model", "twin", "--host", host, "--runs", "1", "--warmup", "0", "--prompt-tokens", "8", "--max-tokens", "2", "--out", out)
+	b, _ := os.ReadFile(out)
+	if o.code != 0 || strings.Contains(string(b)+o.stdout+o.stderr, "s3cret") {
+		t.Errorf("exit %d; the password appears in the outputs", o.code)
+	}
+}
