@@ -53,6 +53,7 @@ need_pkgs() {
   [[ -f /usr/include/stb/stb_image.h ]] || missing+=(libstb-dev)
   command -v gcc >/dev/null 2>&1 || missing+=(gcc)
   command -v g++ >/dev/null 2>&1 || missing+=(g++)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
   ((${#missing[@]} == 0)) && return 0
   say "installing build packages: ${missing[*]}"
   local sudo=""
@@ -88,7 +89,7 @@ running_pid() {
 answers() { curl -fsS --max-time 2 "http://$HOSTPORT/api/version" >/dev/null 2>&1; }
 
 cmd_start() {
-  command -v curl >/dev/null 2>&1 || die "curl is not on PATH"
+  command -v curl >/dev/null 2>&1 || need_pkgs
   if pid=$(running_pid) && answers; then say "already running (pid $pid) on $HOSTPORT"; return 0; fi
   if answers; then die "something else already answers on $HOSTPORT; set YARDSTICK_OLLAMA_PORT"; fi
   local bin; bin=$(find_bin) || { cmd_install; bin=$(find_bin); }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The tests, including the end-to-end test against a real Ollama.
+#
+# Installs Ollama (pinned, cached) when needed, starts it on a loopback port of its own
+# (127.0.0.1:${YARDSTICK_TEST_PORT:-11501}) with its own model directory, runs go vet and
+# every Go test with YARDSTICK_E2E_HOST pointing at it (the end-to-end test is required,
+# not skipped), then stops the server it started, by PID.
+# Extra arguments go to `go test` (e.g. -run EndToEnd -v).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export YARDSTICK_OLLAMA_PORT="${YARDSTICK_TEST_PORT:-11501}"
+export YARDSTICK_STATE_DIR="${YARDSTICK_TEST_STATE_DIR:-$ROOT/.ollama-local/test}"
+
+scripts/ollama.sh install
+started=0
+if ! scripts/ollama.sh status >/dev/null 2>&1; then
+  scripts/ollama.sh start
+  started=1
+fi
+cleanup() { if [[ $started == 1 ]]; then scripts/ollama.sh stop; fi; }
+trap cleanup EXIT
+
+go vet ./...
+YARDSTICK_E2E=require YARDSTICK_E2E_HOST="$(scripts/ollama.sh env | cut -d= -f2)" \
+  go test -count=1 -timeout 20m ./... "$@"
