@@ -102,7 +102,8 @@ const (
 )
 
 // BlockSize is the number of values per quantization block: 1 for F32/F16, 32
-// for Q4_0/Q8_0 (QK4_0, QK8_0 in ggml-common.h), 256 for Q6_K (QK_K).
+// for Q4_0/Q8_0 (QK4_0, QK8_0 in ggml-common.h), 256 for Q6_K (QK_K); the same
+// as fs/ggml TensorType.BlockSize.
 func (t TensorType) BlockSize() uint64 {
 	switch t {
 	case TensorTypeQ4_0, TensorTypeQ8_0:
@@ -114,7 +115,8 @@ func (t TensorType) BlockSize() uint64 {
 	}
 }
 
-// TypeSize is the number of bytes per block (ggml-common.h): F32 4; F16 2;
+// TypeSize is the number of bytes per block (ggml-common.h, in the Ollama module
+// at ml/backend/ggml/ggml/src/ggml-common.h): F32 4; F16 2;
 // block_q4_0 = fp16 d + 16 bytes of nibbles = 18; block_q8_0 = fp16 d + 32 int8 =
 // 34; block_q6_K = ql[128] + qh[64] + int8 scales[16] + fp16 d = 210. These equal
 // fs/ggml TensorType.TypeSize.

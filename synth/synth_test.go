@@ -335,6 +335,30 @@ func checkValues(t *testing.T, path string, g *ggml.GGML, q Quant) {
 	}
 }
 
+// TestQ6K checks the layout of generated Q6_K blocks (ql[128] qh[64] scales[16]
+// d): scales in 4…7, d positive and small, so values d*scale*(q-32) stay near
+// WeightStd.
+func TestQ6K(t *testing.T) {
+	w := &weights{info: TensorInfo{Name: "output.weight", Shape: []uint64{512, 8}, Type: TensorTypeQ6_K}, seed: 1}
+	var buf bytes.Buffer
+	n, err := w.WriteTo(&buf)
+	if err != nil || n != 16*210 || buf.Len() != 16*210 {
+		t.Fatalf("wrote %d (%d) bytes, %v; want %d", n, buf.Len(), err, 16*210)
+	}
+	b := buf.Bytes()
+	for i := 0; i < len(b); i += 210 {
+		for _, sc := range b[i+192 : i+208] {
+			if sc < 4 || sc > 7 {
+				t.Fatalf("block %d: scale %d", i/210, sc)
+			}
+		}
+		d := f16ToFloat32(uint16(b[i+208]) | uint16(b[i+209])<<8)
+		if d <= 0 || d > 0.0005 {
+			t.Fatalf("block %d: d %g", i/210, d)
+		}
+	}
+}
+
 func TestDeterministic(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, seed uint64) []byte {
