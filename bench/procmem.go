@@ -213,27 +213,77 @@ const maxTreeProcs = 4096
 // does. A descendant that exits during the walk is left out; pid itself must
 // be readable, else the error says why.
 func TreeRSS(ctx context.Context, pid int32) (uint64, error) {
+	var total uint64
+	err := walkTree(ctx, pid, func(p *process.Process, root bool) error {
+		mi, err := p.MemoryInfoWithContext(ctx)
+		if err != nil {
+			if root {
+				return fmt.Errorf("tree rss: memory of process %d: %w", pid, err)
+			}
+			return nil // exited meanwhile
+		}
+		total += mi.RSS
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return total, nil
+}
+
+// TreeCPUSeconds returns the user+system CPU time, in seconds, that pid and each of
+// its living descendants have used, by PID (gopsutil process Times, /proc/PID/stat on
+// Linux). Compare two readings per PID (CPUSecondsSince): a process that exits between
+// them would otherwise take its whole lifetime's CPU time out of the sum.
+func TreeCPUSeconds(ctx context.Context, pid int32) (map[int32]float64, error) {
+	total := map[int32]float64{}
+	err := walkTree(ctx, pid, func(p *process.Process, root bool) error {
+		t, err := p.TimesWithContext(ctx)
+		if err != nil {
+			if root {
+				return fmt.Errorf("tree cpu: process %d: %w", pid, err)
+			}
+			return nil
+		}
+		total[p.Pid] = t.User + t.System
+		return nil
+	})
+	return total, err
+}
+
+// CPUSecondsSince returns the CPU seconds the processes of now used since before:
+// for each PID in now, its time minus its time in before (0 for a new process).
+func CPUSecondsSince(before, now map[int32]float64) float64 {
+	var d float64
+	for pid, t := range now {
+		d += max(0, t-before[pid])
+	}
+	return d
+}
+
+// walkTree calls fn for pid, then for each descendant breadth first, at most
+// maxTreeProcs processes. fn's error stops the walk. A descendant that exits
+// during the walk is skipped; pid itself must exist.
+func walkTree(ctx context.Context, pid int32, fn func(p *process.Process, root bool) error) error {
 	root, err := process.NewProcessWithContext(ctx, pid)
 	if err != nil {
-		return 0, fmt.Errorf("tree rss: process %d: %w", pid, err)
+		return fmt.Errorf("process %d: %w", pid, err)
 	}
-	mi, err := root.MemoryInfoWithContext(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("tree rss: memory of process %d: %w", pid, err)
+	if err := fn(root, true); err != nil {
+		return err
 	}
-	total := mi.RSS
 	seen := map[int32]bool{pid: true}
 	queue := []*process.Process{root}
 	for len(queue) > 0 {
 		if err := ctx.Err(); err != nil {
-			return 0, fmt.Errorf("tree rss: %w", err)
+			return err
 		}
 		p := queue[0]
 		queue = queue[1:]
 		kids, err := p.ChildrenWithContext(ctx)
 		if err != nil && !errors.Is(err, process.ErrorNoChildren) {
 			if p == root {
-				return 0, fmt.Errorf("tree rss: children of process %d: %w", pid, err)
+				return fmt.Errorf("children of process %d: %w", pid, err)
 			}
 			continue // a descendant that went away
 		}
@@ -242,15 +292,13 @@ func TreeRSS(ctx context.Context, pid int32) (uint64, error) {
 				continue
 			}
 			seen[k.Pid] = true
-			kmi, err := k.MemoryInfoWithContext(ctx)
-			if err != nil {
-				continue // exited meanwhile
+			if err := fn(k, false); err != nil {
+				return err
 			}
-			total += kmi.RSS
 			queue = append(queue, k)
 		}
 	}
-	return total, nil
+	return nil
 }
 
 // DefaultRSSInterval is the sampling interval NewRSSSampler uses for an

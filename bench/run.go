@@ -95,7 +95,9 @@ type Result struct {
 	Samples     []Sample  `json:"samples"`
 	Window      Window    `json:"window"`
 	Memory      Memory    `json:"memory"`
-	Warnings    []Warning `json:"warnings"`
+	// HostCPU is the machine's CPU use during the measured requests.
+	HostCPU  *HostCPU  `json:"host_cpu,omitempty"`
+	Warnings []Warning `json:"warnings"`
 }
 
 // Event reports progress to an Observer.
@@ -215,6 +217,7 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		}
 	}
 	res.PromptWords = work.Words
+	cpuStart, cpuOK := takeCPUSnapshot(ctx, res.Memory.ServerPID)
 	first := true
 	for i := 0; i < opts.Runs && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
 		s := send(PhaseMeasured, i, i)
@@ -239,6 +242,9 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 	}
 	if res.Window.EndNs > res.Window.StartNs {
 		res.Window.DurationNs = res.Window.EndNs - res.Window.StartNs
+	}
+	if cpuEnd, ok := takeCPUSnapshot(context.WithoutCancel(ctx), res.Memory.ServerPID); ok && cpuOK {
+		res.HostCPU = hostCPUBetween(cpuStart, cpuEnd)
 	}
 	sampler.stop()
 	res.EndedAt = time.Now().UTC().Round(time.Millisecond)
@@ -332,6 +338,10 @@ func (r *Result) annotate() {
 		if n > 0 {
 			r.warn("prompt_cache_suspect", fmt.Sprintf("%d measured requests prefilled more than %.0f× faster than the median: probably served from the server's prompt cache; their prefill rate is not a measurement", n, CacheSuspectFactor))
 		}
+	}
+	if h := r.HostCPU; h != nil && h.OtherFrac != nil && *h.OtherFrac > OtherBusyWarnFrac {
+		r.warn("host_busy", fmt.Sprintf("other processes used %.0f%% of this machine's CPU during the measured requests (the server used %.0f%%): the figures include contention",
+			100**h.OtherFrac, 100**h.ServerFrac))
 	}
 	if med := median(loads); len(loads) > 0 {
 		n := 0

@@ -42,6 +42,9 @@ type Run struct {
 	Window      bench.Window  `json:"window"`
 	Throughput  Throughput    `json:"throughput"`
 	Memory      Memory        `json:"memory"`
+	// HostCPU is the machine's CPU use during the measured requests: the server's
+	// share, yardstick's own, and everything else (contention).
+	HostCPU *bench.HostCPU `json:"host_cpu,omitempty"`
 	// Summaries maps a per-request metric name (with its unit suffix) to its
 	// statistics over the successful measured requests. itl_ns pools every gap of every
 	// request; server_prefill_per_s leaves out requests flagged cache_suspect.
@@ -127,6 +130,7 @@ func Build(res *bench.Result, hw profiles.Hardware) *Run {
 		Environment:   Environment{Hardware: hw},
 		Window:        res.Window,
 		Memory:        Memory{Memory: res.Memory},
+		HostCPU:       res.HostCPU,
 		Warnings:      append([]bench.Warning{}, res.Warnings...),
 		Warmup:        res.Warmup,
 		Samples:       res.Samples,

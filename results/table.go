@@ -95,6 +95,15 @@ func RenderTable(w io.Writer, run *Run) error {
 		fmt.Fprintf(&b, ", server RSS unavailable: %s", mem.RSSUnavailable)
 	}
 	b.WriteString("\n")
+	if h := run.HostCPU; h != nil {
+		fmt.Fprintf(&b, "host CPU    %.0f%% busy over %d cores", 100*h.BusyFrac, h.LogicalCores)
+		if h.ServerFrac != nil && h.OtherFrac != nil {
+			fmt.Fprintf(&b, ": server %.0f%%, yardstick %.1f%%, other processes %.0f%%", 100**h.ServerFrac, 100*h.HarnessFrac, 100**h.OtherFrac)
+		} else {
+			fmt.Fprintf(&b, ", yardstick %.1f%%", 100*h.HarnessFrac)
+		}
+		b.WriteString("\n")
+	}
 	if c := run.Cold; c != nil && c.TTFTNs != nil {
 		fmt.Fprintf(&b, "cold load   TTFT %s after unloading (server load_duration %s)\n", dur(float64(*c.TTFTNs)), dur(float64(c.LoadNs)))
 	}

@@ -22,5 +22,6 @@ cleanup() { if [[ $started == 1 ]]; then scripts/ollama.sh stop; fi; }
 trap cleanup EXIT
 
 go vet ./...
-YARDSTICK_E2E=require YARDSTICK_E2E_HOST="$(scripts/ollama.sh env | cut -d= -f2)" \
+HOST="$(scripts/ollama.sh env | cut -d= -f2)"
+YARDSTICK_E2E=require YARDSTICK_E2E_HOST="$HOST" YARDSTICK_TEST_OLLAMA_HOST="$HOST" \
   go test -count=1 -timeout 20m ./... "$@"
