@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/ollama/ollama/api"
+
+	"github.com/yardstick-dev/yardstick/profiles"
 )
 
 // Ollama drives an Ollama server through its official Go client
@@ -69,6 +71,10 @@ type ModelInfo struct {
 	ExpertUsedCount uint64   `json:"expert_used_count,omitempty"`
 	FileSizeBytes   int64    `json:"file_size_bytes,omitempty"`
 	Capabilities    []string `json:"capabilities,omitempty"`
+	// Cost is what a token costs this model, from its tensors (for the roofline); nil
+	// with CostError set when the server did not describe them.
+	Cost      *profiles.ModelCost `json:"cost,omitempty"`
+	CostError string              `json:"cost_error,omitempty"`
 	// Synthetic is set when the model is a yardstick shape twin with random weights:
 	// its speed and memory are those of the real shape, its text is noise.
 	Synthetic *Synthetic `json:"synthetic,omitempty"`
@@ -84,8 +90,9 @@ type Synthetic struct {
 }
 
 // Describe asks the server about model. A model the server does not have gives an
-// error saying so.
-func (o *Ollama) Describe(ctx context.Context, model string) (ModelInfo, error) {
+// error saying so. kvCacheType (a key of profiles.KVCacheBytesPerElement) sizes the KV
+// cache in the model's cost.
+func (o *Ollama) Describe(ctx context.Context, model, kvCacheType string) (ModelInfo, error) {
 	show, err := o.client.Show(ctx, &api.ShowRequest{Model: model})
 	if err != nil {
 		var se api.StatusError
@@ -124,6 +131,15 @@ func (o *Ollama) Describe(ctx context.Context, model string) (ModelInfo, error) 
 		if mi.Synthetic.Seed == "<nil>" {
 			mi.Synthetic.Seed = ""
 		}
+	}
+	tensors := make([]profiles.Tensor, 0, len(show.Tensors))
+	for _, t := range show.Tensors {
+		tensors = append(tensors, profiles.Tensor{Name: t.Name, Type: t.Type, Shape: t.Shape})
+	}
+	if c, err := profiles.ComputeModelCost(tensors, kv, kvCacheType); err == nil {
+		mi.Cost = &c
+	} else {
+		mi.CostError = err.Error()
 	}
 	// The digest and file size are only in the model list.
 	if list, err := o.client.List(ctx); err == nil {

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/yardstick-dev/yardstick/profiles"
 )
 
 // Options configure one run. Zero values are not defaults: use DefaultOptions and
@@ -51,6 +53,9 @@ type Options struct {
 	// Think asks a thinking-capable model to think. Off by default so runs of the same
 	// model are comparable; thinking text still counts as generated text when on.
 	Think bool `json:"think"`
+	// KVCacheType is the server's KV cache element type (Ollama: OLLAMA_KV_CACHE_TYPE,
+	// f16 by default), which sizes the KV bytes a decode step reads in the roofline.
+	KVCacheType string `json:"kv_cache_type"`
 	// KeepAlive is how long the server keeps the model loaded after the run.
 	KeepAlive time.Duration `json:"-"`
 	// KeepAliveNs mirrors KeepAlive for the run file.
@@ -79,6 +84,7 @@ func DefaultOptions() Options {
 		Seed:           42,
 		Temperature:    0.8,
 		NumCtx:         4096,
+		KVCacheType:    "f16",
 		KeepAlive:      5 * time.Minute,
 		RequestTimeout: 10 * time.Minute,
 		SampleInterval: 500 * time.Millisecond,
@@ -107,6 +113,8 @@ func (o *Options) Validate() error {
 	case o.NumCtx < o.PromptTokens+o.MaxTokens:
 		return fmt.Errorf("--num-ctx %d is smaller than --prompt-tokens + --max-tokens = %d; the server would truncate the prompt or stop early",
 			o.NumCtx, o.PromptTokens+o.MaxTokens)
+	case profiles.KVCacheBytesPerElement[o.KVCacheType] == 0:
+		return fmt.Errorf("--kv-cache-type %q: must be f16, q8_0, q4_0 or f32", o.KVCacheType)
 	case o.KeepAlive < 0:
 		return fmt.Errorf("--keep-alive %v: must not be negative", o.KeepAlive)
 	case o.RequestTimeout <= 0:

@@ -96,7 +96,9 @@ type Result struct {
 	Window      Window    `json:"window"`
 	Memory      Memory    `json:"memory"`
 	// HostCPU is the machine's CPU use during the measured requests.
-	HostCPU  *HostCPU  `json:"host_cpu,omitempty"`
+	HostCPU *HostCPU `json:"host_cpu,omitempty"`
+	// Energy is what the machine's counters say it used during the measured requests.
+	Energy   Energy    `json:"energy"`
 	Warnings []Warning `json:"warnings"`
 }
 
@@ -142,7 +144,7 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		return nil, err
 	}
 	res.Target.ServerVersion = version
-	mi, err := base.Describe(ctx, opts.Model)
+	mi, err := base.Describe(ctx, opts.Model, opts.KVCacheType)
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +220,7 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 	}
 	res.PromptWords = work.Words
 	cpuStart, cpuOK := takeCPUSnapshot(ctx, res.Memory.ServerPID)
+	meter := startEnergyMeter(ctx, opts.SampleInterval)
 	first := true
 	for i := 0; i < opts.Runs && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
 		s := send(PhaseMeasured, i, i)
@@ -243,6 +246,7 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 	if res.Window.EndNs > res.Window.StartNs {
 		res.Window.DurationNs = res.Window.EndNs - res.Window.StartNs
 	}
+	res.Energy = meter.stop()
 	if cpuEnd, ok := takeCPUSnapshot(context.WithoutCancel(ctx), res.Memory.ServerPID); ok && cpuOK {
 		res.HostCPU = hostCPUBetween(cpuStart, cpuEnd)
 	}

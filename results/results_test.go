@@ -100,7 +100,11 @@ func fixture() *bench.Result {
 		Target: bench.Target{Backend: "ollama", Host: opts.Host, ServerVersion: "0.17.4", Model: bench.ModelInfo{
 			Name: "qwen2.5:0.5b", Digest: "sha256:a8b0c51577010a279d933d14c2a8ab4b268079d44c5c8830c0a93900f1827c67",
 			Format: "gguf", Family: "qwen2", Architecture: "qwen2", ParameterSize: "494.03M", ParameterCount: 494032768,
-			QuantizationLevel: "Q4_K_M", ContextLength: 32768}},
+			QuantizationLevel: "Q4_K_M", ContextLength: 32768,
+			// 500 MB of weights, 12,288 KV bytes per context token, 360 M active parameters.
+			Cost: &profiles.ModelCost{Architecture: "qwen2", ActiveWeightBytesPerToken: 500e6, KVBytesPerContextToken: 12288,
+				ActiveParams: 360e6, KVCacheType: "f16"}}},
+		Energy:   bench.Energy{Unavailable: []string{"rapl: no package counters (fixture)"}},
 		Memory:   bench.Memory{ModelSizeBytes: 995 << 20, ServerPID: 4242, ServerRSSPeakBytes: u64(1200 << 20), RSSSamples: 95, SampleIntervalNs: ms(100)},
 		Warmup:   []bench.Sample{},
 		Warnings: []bench.Warning{},
@@ -127,13 +131,20 @@ func fixture() *bench.Result {
 	return res
 }
 
+// fixtureMachine declares 20 GB/s and 1 TFLOP/s, a price of 0.50 per hour in EUR.
+func fixtureMachine() *Machine {
+	price := 0.5
+	return &Machine{Profile: "fixture", ProfileSource: "test", MemoryBandwidthBytesPerS: 20e9, BandwidthSource: "declared in test",
+		PeakFLOPS: 1e12, FLOPSSource: "declared in test", PricePerHour: &price, Currency: "EUR"}
+}
+
 func fixtureHardware() profiles.Hardware {
 	return profiles.Hardware{Hostname: "bench-01", OS: "linux", Arch: "amd64", CPUModel: "AMD EPYC 7B13",
 		CPUPhysicalCores: 2, CPULogicalCores: 2, MemoryTotalBytes: 24 << 30, GPUs: []profiles.GPU{}}
 }
 
 func buildFixture() *Run {
-	r := Build(fixture(), fixtureHardware())
+	r := Build(fixture(), fixtureHardware(), fixtureMachine())
 	r.Tool.GoVersion = "go-test" // the one field that depends on the toolchain
 	return r
 }
@@ -157,24 +168,24 @@ func TestBuildThroughputAndSummaries(t *testing.T) {
 	// The workload hash depends on the workload, not on the run.
 	other := fixture()
 	other.RunID = "ffff"
-	if h := Build(other, fixtureHardware()).Workload.Hash; h != r.Workload.Hash {
+	if h := Build(other, fixtureHardware(), fixtureMachine()).Workload.Hash; h != r.Workload.Hash {
 		t.Errorf("same workload, different hash: %s vs %s", h, r.Workload.Hash)
 	}
 	other.Options.Seed = 7
-	if h := Build(other, fixtureHardware()).Workload.Hash; h == r.Workload.Hash {
+	if h := Build(other, fixtureHardware(), fixtureMachine()).Workload.Hash; h == r.Workload.Hash {
 		t.Error("different seed, same workload hash")
 	}
 }
 
 func TestBuildOffloadOnlyWithGPU(t *testing.T) {
 	hw := fixtureHardware()
-	if r := Build(fixture(), hw); r.Memory.OffloadFrac != nil {
+	if r := Build(fixture(), hw, fixtureMachine()); r.Memory.OffloadFrac != nil {
 		t.Errorf("offload_frac without a GPU: %v", *r.Memory.OffloadFrac)
 	}
 	hw.GPUs = []profiles.GPU{{Vendor: "nvidia", Name: "NVIDIA GeForce RTX 4090", MemoryTotalBytes: 24 << 30}}
 	res := fixture()
 	res.Memory.ModelVRAMBytes = res.Memory.ModelSizeBytes / 4
-	r := Build(res, hw)
+	r := Build(res, hw, fixtureMachine())
 	if r.Memory.OffloadFrac == nil || !near(*r.Memory.OffloadFrac, 0.75) {
 		t.Fatalf("offload_frac = %v, want 0.75", r.Memory.OffloadFrac)
 	}
@@ -269,4 +280,76 @@ func TestDefaultPathCannotEscape(t *testing.T) {
 			t.Errorf("DefaultPath(%q) = %s, want out/%s", model, got, want)
 		}
 	}
+}
+
+// Every measured request has 512 prompt and 32 output tokens: mean decode context is
+// 512 + 31/2 = 527.5 tokens, so a token reads 500 MB + 527.5 × 12,288 B = 506,481,920 B;
+// at 20 GB/s the ceiling is 39.49 tokens/s and the measured 103.3 tokens/s median is
+// 261.6% of it (the fixture is not a real machine). Declaring twice the bandwidth halves
+// the efficiency.
+func TestRooflineInRunMovesWithDeclaredBandwidth(t *testing.T) {
+	r := buildFixture()
+	rl := r.Roofline
+	if rl == nil || rl.BytesPerToken != 506481920 || rl.MeanContextTokens != 527.5 {
+		t.Fatalf("roofline %+v", rl)
+	}
+	want := (31 / 0.3) / (20e9 / 506481920.0)
+	if rl.DecodeEfficiencyFrac == nil || !near(*rl.DecodeEfficiencyFrac, want) || rl.BandwidthSource != "declared in test" {
+		t.Errorf("decode efficiency %v, want %v", rl.DecodeEfficiencyFrac, want)
+	}
+	// Prefill: 1 TFLOP/s / (2 × 360 M) = 1388.9 tokens/s; measured 10240 tokens/s.
+	if !near(rl.PrefillCeilingPerS, 1e12/720e6) || !near(*rl.PrefillEfficiencyFrac, 10240/(1e12/720e6)) {
+		t.Errorf("prefill ceiling %v efficiency %v", rl.PrefillCeilingPerS, *rl.PrefillEfficiencyFrac)
+	}
+	m := fixtureMachine()
+	m.MemoryBandwidthBytesPerS = 40e9
+	r2 := Build(fixture(), fixtureHardware(), m)
+	if !near(*r2.Roofline.DecodeEfficiencyFrac, want/2) {
+		t.Errorf("at 40 GB/s efficiency %v, want %v", *r2.Roofline.DecodeEfficiencyFrac, want/2)
+	}
+	if !hasWarning(r, "above_ceiling") {
+		t.Errorf("efficiency over 100%% without a warning: %v", r.Warnings)
+	}
+	if r3 := Build(fixture(), fixtureHardware(), nil); r3.Roofline == nil || r3.Roofline.DecodeEfficiencyFrac != nil {
+		t.Errorf("no machine: roofline %+v", r3.Roofline)
+	}
+}
+
+// 0.50 EUR per hour at 256 tokens / 3.308 s: 10⁶ tokens take 12,921.9 s = 3.589 h,
+// 1.7947 EUR. Without a price, 200 W at 0.30 per kWh: 0.7178 kWh, 0.2153.
+// Energy that could not be read stays absent, never 0.
+func TestCostPerMillionTokens(t *testing.T) {
+	r := buildFixture()
+	want := 0.5 * (1e6 / (256 / 3.308)) / 3600
+	if r.Energy.CostPerMTok == nil || !near(*r.Energy.CostPerMTok, want) || r.Energy.Currency != "EUR" {
+		t.Errorf("cost %v %s, want %v EUR", r.Energy.CostPerMTok, r.Energy.Currency, want)
+	}
+	if r.Energy.EnergyJ != nil || r.Energy.JPerOutputToken != nil || len(r.Energy.Unavailable) == 0 {
+		t.Errorf("unreadable energy reported: %+v", r.Energy)
+	}
+	m := fixtureMachine()
+	w, kwh := 200.0, 0.30
+	m.PricePerHour, m.Watts, m.EnergyPricePerKWh = nil, &w, &kwh
+	r2 := Build(fixture(), fixtureHardware(), m)
+	want2 := 200 * (1e6 / (256 / 3.308)) / 3.6e6 * 0.30
+	if r2.Energy.CostPerMTok == nil || !near(*r2.Energy.CostPerMTok, want2) || r2.Energy.CostSource != "profile watts × profile energy_price_per_kwh" {
+		t.Errorf("watts cost %v (%s), want %v", r2.Energy.CostPerMTok, r2.Energy.CostSource, want2)
+	}
+	res := fixture()
+	j := 512.0
+	p := 150.0
+	res.Energy = bench.Energy{Sources: []string{"rapl:package-0"}, EnergyJ: &j, AvgPowerW: &p}
+	r3 := Build(res, fixtureHardware(), m)
+	if !near(*r3.Energy.JPerOutputToken, 2) || !strings.HasPrefix(r3.Energy.CostSource, "measured average power") {
+		t.Errorf("J/token %v source %s", *r3.Energy.JPerOutputToken, r3.Energy.CostSource)
+	}
+}
+
+func hasWarning(r *Run, code string) bool {
+	for _, w := range r.Warnings {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
 }

@@ -42,6 +42,13 @@ type Run struct {
 	Window      bench.Window  `json:"window"`
 	Throughput  Throughput    `json:"throughput"`
 	Memory      Memory        `json:"memory"`
+	// Roofline holds the run against what the machine allows: decode and prefill
+	// ceilings and efficiencies, with the source of every figure; absent when the model's
+	// tensors are unknown.
+	Roofline *profiles.Roofline `json:"roofline,omitempty"`
+	// Energy is the measured energy over the window and what it means per token and
+	// in money.
+	Energy EnergyCost `json:"energy"`
 	// HostCPU is the machine's CPU use during the measured requests: the server's
 	// share, yardstick's own, and everything else (contention).
 	HostCPU *bench.HostCPU `json:"host_cpu,omitempty"`
@@ -64,6 +71,44 @@ type Tool struct {
 // Environment is the machine the harness ran on.
 type Environment struct {
 	Hardware profiles.Hardware `json:"hardware"`
+	// Machine is the profile the run is held against.
+	Machine *Machine `json:"machine,omitempty"`
+}
+
+// Machine is the figures a run is held against: a hardware profile, resolved by the
+// caller from a profile file, the built-in device table or a probe, each figure with
+// its source.
+type Machine struct {
+	Profile       string `json:"profile"`
+	ProfileSource string `json:"profile_source"`
+	// MemoryBandwidthBytesPerS is the device's memory bandwidth (the GPU's, or host
+	// memory's on a CPU-only machine).
+	MemoryBandwidthBytesPerS float64 `json:"memory_bandwidth_bytes_per_s"`
+	BandwidthSource          string  `json:"bandwidth_source"`
+	PeakFLOPS                float64 `json:"peak_flop_per_s"`
+	FLOPSSource              string  `json:"flops_source"`
+	// HostBandwidthBytesPerS is host memory's, for the share of a model offloaded from
+	// the GPU (0 = unknown).
+	HostBandwidthBytesPerS float64  `json:"host_bandwidth_bytes_per_s,omitempty"`
+	PricePerHour           *float64 `json:"price_per_hour,omitempty"`
+	Watts                  *float64 `json:"watts,omitempty"`
+	EnergyPricePerKWh      *float64 `json:"energy_price_per_kwh,omitempty"`
+	Currency               string   `json:"currency,omitempty"`
+}
+
+// EnergyCost is the measured energy and what it means per output token and in money
+// (METRICS.md "Energy and cost").
+type EnergyCost struct {
+	bench.Energy
+	// JPerOutputToken = energy_j / Σ output_tokens.
+	JPerOutputToken *float64 `json:"j_per_output_token,omitempty"`
+	// CostPerMTok is the cost of one million output tokens at the measured
+	// throughput: price_per_hour / (output_tokens_per_s × 3600) × 10⁶, or, without a
+	// price per hour, watts × (10⁶ / output_tokens_per_s) / 3.6×10⁶ × energy price per
+	// kWh, with the measured average power when there is one, else the profile's watts.
+	CostPerMTok *float64 `json:"cost_per_mtok,omitempty"`
+	Currency    string   `json:"currency,omitempty"`
+	CostSource  string   `json:"cost_source,omitempty"`
 }
 
 // Workload is what was asked of the server. Hash identifies it across runs: the same
@@ -116,7 +161,7 @@ var Version = "dev"
 
 // Build assembles the run file from a bench result and the machine's hardware,
 // computing summaries, throughput and statistical warnings.
-func Build(res *bench.Result, hw profiles.Hardware) *Run {
+func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 	r := &Run{
 		SchemaVersion: SchemaVersion,
 		Kind:          Kind,
@@ -127,7 +172,7 @@ func Build(res *bench.Result, hw profiles.Hardware) *Run {
 		EndReason:     res.EndReason,
 		Options:       res.Options,
 		Target:        res.Target,
-		Environment:   Environment{Hardware: hw},
+		Environment:   Environment{Hardware: hw, Machine: m},
 		Window:        res.Window,
 		Memory:        Memory{Memory: res.Memory},
 		HostCPU:       res.HostCPU,
@@ -167,6 +212,21 @@ func Build(res *bench.Result, hw profiles.Hardware) *Run {
 		r.Throughput.RequestsPerS = float64(r.Throughput.Completed) / w
 	}
 	r.Summaries = summarize(res.Samples)
+	r.Roofline = roofline(res, r, m)
+	r.Energy = energyCost(res.Energy, r.Throughput, m)
+	if rl := r.Roofline; rl != nil {
+		for _, e := range []struct {
+			name string
+			frac *float64
+			what string
+		}{{"decode", rl.DecodeEfficiencyFrac, "memory bandwidth"}, {"prefill", rl.PrefillEfficiencyFrac, "peak FLOP/s"}} {
+			if e.frac != nil && *e.frac > 1 {
+				r.Warnings = append(r.Warnings, bench.Warning{Code: "above_ceiling", Message: fmt.Sprintf(
+					"measured %s rate is %.0f%% of its ceiling: the %s figure is too low for this machine, or the model is small enough to be served from CPU cache",
+					e.name, 100**e.frac, e.what)})
+			}
+		}
+	}
 	for _, name := range MetricOrder {
 		if s, ok := r.Summaries[name]; ok && s.Warning != "" && (name == "ttft_ns" || name == "server_gen_per_s") {
 			r.Warnings = append(r.Warnings, bench.Warning{Code: "too_few_samples",
@@ -243,4 +303,64 @@ func workloadHash(w Workload) string {
 	}{"synthetic-words-v1", w})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])
+}
+
+// roofline holds the run's medians against the machine's ceilings.
+func roofline(res *bench.Result, r *Run, m *Machine) *profiles.Roofline {
+	cost := res.Target.Model.Cost
+	if cost == nil || r.Throughput.Completed == 0 {
+		return nil
+	}
+	in := profiles.RooflineInput{Cost: *cost}
+	if m != nil {
+		in.BandwidthBytesPerS, in.BandwidthSource = m.MemoryBandwidthBytesPerS, m.BandwidthSource
+		in.PeakFLOPS, in.FLOPSSource = m.PeakFLOPS, m.FLOPSSource
+		in.HostBandwidthBytesPerS = m.HostBandwidthBytesPerS
+	}
+	if r.Memory.OffloadFrac != nil {
+		in.OffloadFrac = *r.Memory.OffloadFrac
+	}
+	n, ctx := 0, 0.0
+	for _, s := range res.Samples {
+		if s.OK {
+			ctx += float64(s.PromptTokens) + float64(max(0, s.OutputTokens-1))/2
+			n++
+		}
+	}
+	in.MeanContextTokens = ctx / float64(n)
+	if s, ok := r.Summaries["server_gen_per_s"]; ok {
+		in.ServerGenPerS = s.Median
+	}
+	if s, ok := r.Summaries["server_prefill_per_s"]; ok {
+		in.ServerPrefillPerS = s.Median
+	}
+	rl := profiles.ComputeRoofline(in)
+	return &rl
+}
+
+func energyCost(e bench.Energy, t Throughput, m *Machine) EnergyCost {
+	ec := EnergyCost{Energy: e}
+	if e.EnergyJ != nil && t.OutputTokens > 0 {
+		j := *e.EnergyJ / float64(t.OutputTokens)
+		ec.JPerOutputToken = &j
+	}
+	if m == nil || t.OutputTokensPerS <= 0 {
+		return ec
+	}
+	secondsPerMTok := 1e6 / t.OutputTokensPerS
+	switch {
+	case m.PricePerHour != nil:
+		c := *m.PricePerHour * secondsPerMTok / 3600
+		ec.CostPerMTok, ec.CostSource = &c, "profile price_per_hour"
+	case m.EnergyPricePerKWh != nil && e.AvgPowerW != nil:
+		c := *e.AvgPowerW * secondsPerMTok / 3.6e6 * *m.EnergyPricePerKWh
+		ec.CostPerMTok, ec.CostSource = &c, "measured average power × profile energy_price_per_kwh"
+	case m.EnergyPricePerKWh != nil && m.Watts != nil:
+		c := *m.Watts * secondsPerMTok / 3.6e6 * *m.EnergyPricePerKWh
+		ec.CostPerMTok, ec.CostSource = &c, "profile watts × profile energy_price_per_kwh"
+	}
+	if ec.CostPerMTok != nil {
+		ec.Currency = m.Currency
+	}
+	return ec
 }

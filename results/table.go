@@ -95,6 +95,41 @@ func RenderTable(w io.Writer, run *Run) error {
 		fmt.Fprintf(&b, ", server RSS unavailable: %s", mem.RSSUnavailable)
 	}
 	b.WriteString("\n")
+	if rl := run.Roofline; rl != nil {
+		fmt.Fprintf(&b, "roofline    %s read per token (weights %s + KV %s at %.0f tokens of context)\n",
+			bytesSI(float64(rl.BytesPerToken)), bytesSI(float64(rl.ActiveWeightBytesPerToken)), bytesSI(float64(rl.KVBytesPerToken)), rl.MeanContextTokens)
+		if rl.DecodeCeilingPerS > 0 {
+			fmt.Fprintf(&b, "            decode ceiling %.1f tok/s at %s/s (%s)", rl.DecodeCeilingPerS, bytesSI(rl.BandwidthBytesPerS), rl.BandwidthSource)
+			if rl.DecodeEfficiencyFrac != nil {
+				fmt.Fprintf(&b, ": measured %.1f%% of it (%s/s)", 100**rl.DecodeEfficiencyFrac, bytesSI(rl.AchievedBandwidthBytesPerS))
+			}
+			b.WriteString("\n")
+		}
+		if rl.PrefillCeilingPerS > 0 {
+			fmt.Fprintf(&b, "            prefill ceiling %.0f tok/s at %.3g TFLOP/s (%s)", rl.PrefillCeilingPerS, rl.PeakFLOPS/1e12, rl.FLOPSSource)
+			if rl.PrefillEfficiencyFrac != nil {
+				fmt.Fprintf(&b, ": measured %.1f%% of it", 100**rl.PrefillEfficiencyFrac)
+			}
+			b.WriteString("\n")
+		}
+		for _, n := range rl.Notes {
+			fmt.Fprintf(&b, "            note: %s\n", n)
+		}
+	}
+	e := run.Energy
+	switch {
+	case e.EnergyJ != nil:
+		fmt.Fprintf(&b, "energy      %.1f J over the window, %.1f W average (%s)", *e.EnergyJ, *e.AvgPowerW, strings.Join(e.Sources, " + "))
+		if e.JPerOutputToken != nil {
+			fmt.Fprintf(&b, ", %.3f J per output token", *e.JPerOutputToken)
+		}
+		b.WriteString("\n")
+	case len(e.Unavailable) > 0:
+		fmt.Fprintf(&b, "energy      unavailable: %s\n", strings.Join(e.Unavailable, "; "))
+	}
+	if e.CostPerMTok != nil {
+		fmt.Fprintf(&b, "cost        %.4g %s per million output tokens (%s)\n", *e.CostPerMTok, e.Currency, e.CostSource)
+	}
 	if h := run.HostCPU; h != nil {
 		fmt.Fprintf(&b, "host CPU    %.0f%% busy over %d cores", 100*h.BusyFrac, h.LogicalCores)
 		if h.ServerFrac != nil && h.OtherFrac != nil {
@@ -170,6 +205,17 @@ func bytesIEC(n float64) string {
 		return fmt.Sprintf("%.0f B", n)
 	}
 	return fmt.Sprintf("%.1f %s", n, units[i])
+}
+
+// bytesSI formats bytes with decimal prefixes, as bandwidths are quoted (GB/s).
+func bytesSI(n float64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	i := 0
+	for n >= 1000 && i < len(units)-1 {
+		n /= 1000
+		i++
+	}
+	return fmt.Sprintf("%.3g %s", n, units[i])
 }
 
 func short(digest string) string {

@@ -35,6 +35,7 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			&cli.Float64Flag{Name: "temperature", Value: d.Temperature, Usage: "sampling temperature (> 0 for shape twins)"},
 			&cli.IntFlag{Name: "num-ctx", Value: d.NumCtx, Usage: "context window in tokens, always sent"},
 			&cli.BoolFlag{Name: "think", Value: false, Usage: "let thinking models think"},
+			&cli.StringFlag{Name: "kv-cache-type", Value: d.KVCacheType, Usage: "the server's KV cache type (OLLAMA_KV_CACHE_TYPE: f16, q8_0, q4_0), for the roofline"},
 			&cli.DurationFlag{Name: "keep-alive", Value: d.KeepAlive, Usage: "how long the server keeps the model loaded afterwards"},
 			&cli.DurationFlag{Name: "request-timeout", Value: d.RequestTimeout, Usage: "limit on each request, send to done"},
 			&cli.BoolFlag{Name: "no-cold", Usage: "skip unloading the model and the timed cold-load request"},
@@ -56,6 +57,7 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			opts.Temperature = c.Float64("temperature")
 			opts.NumCtx = c.Int("num-ctx")
 			opts.Think = c.Bool("think")
+			opts.KVCacheType = c.String("kv-cache-type")
 			opts.KeepAlive = c.Duration("keep-alive")
 			opts.RequestTimeout = c.Duration("request-timeout")
 			opts.SkipColdLoad = c.Bool("no-cold")
@@ -120,7 +122,7 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 				}
 				return runErr
 			}
-			run := results.Build(res, hw)
+			run := results.Build(res, hw, nil)
 			if err := results.WriteFile(out, run); err != nil {
 				return err
 			}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/yardstick-dev/yardstick/synth"
 )
 
 // Fault selects how /api/chat misbehaves.
@@ -127,10 +129,21 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 404, map[string]any{"error": fmt.Sprintf("model '%s' not found", name)})
 		return
 	}
+	// The tensors and hyperparameters of synth's Qwen2.5-0.5B shape at Q8_0, as a
+	// real Ollama lists them for that twin.
+	shape, _ := synth.LookupShape("qwen2.5-0.5b")
 	info := map[string]any{
-		"general.architecture":    "qwen2",
-		"general.parameter_count": 494032768,
-		"qwen2.context_length":    32768,
+		"general.architecture":          "qwen2",
+		"general.parameter_count":       494032768,
+		"qwen2.context_length":          32768,
+		"qwen2.block_count":             shape.BlockCount,
+		"qwen2.embedding_length":        shape.EmbeddingLength,
+		"qwen2.attention.head_count":    shape.HeadCount,
+		"qwen2.attention.head_count_kv": shape.HeadCountKV,
+	}
+	var tensors []map[string]any
+	for _, t := range shape.Tensors(synth.Q8_0) {
+		tensors = append(tensors, map[string]any{"name": t.Name, "type": t.Type.String(), "shape": t.Shape})
 	}
 	if s.cfg.Synthetic {
 		info["general.yardstick.synthetic"] = true
@@ -142,6 +155,7 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request) {
 		"details": map[string]any{"format": "gguf", "family": "qwen2", "families": []string{"qwen2"},
 			"parameter_size": "494.03M", "quantization_level": "Q8_0"},
 		"model_info":   info,
+		"tensors":      tensors,
 		"capabilities": []string{"completion"},
 	})
 }

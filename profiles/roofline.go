@@ -1,0 +1,250 @@
+package profiles
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/ollama/ollama/fs/ggml"
+)
+
+// Tensor is one weight tensor as a server describes it (Ollama /api/show "tensors":
+// name, ggml type name, shape in elements).
+type Tensor struct {
+	Name  string
+	Type  string
+	Shape []uint64
+}
+
+// ModelCost is what one token costs a model, from its real tensor sizes: the bytes a
+// decode step reads and the parameters a prefill token multiplies. It is computed
+// once per model from /api/show and recorded in the run.
+type ModelCost struct {
+	Architecture string `json:"architecture"`
+	Tensors      int    `json:"tensors"`
+	// WeightBytes is every tensor's size (ggml block sizes, fs/ggml/ggml.go v0.17.4).
+	WeightBytes uint64 `json:"weight_bytes"`
+	// EmbeddingBytes is token_embd.weight; a decode step reads one row of it
+	// (EmbeddingRowBytes) unless the output projection is tied to it.
+	EmbeddingBytes    uint64 `json:"embedding_bytes"`
+	EmbeddingRowBytes uint64 `json:"embedding_row_bytes"`
+	// TiedOutput is true when there is no output.weight: the logits are computed
+	// from token_embd, which every decode step then reads whole.
+	TiedOutput bool `json:"tied_output"`
+	// ExpertBytes and ExpertParams are the tensors of a mixture of experts' expert
+	// layers (names with "_exps"); a token uses ExpertUsedCount of ExpertCount.
+	ExpertBytes     uint64 `json:"expert_bytes,omitempty"`
+	ExpertParams    uint64 `json:"expert_params,omitempty"`
+	ExpertCount     int    `json:"expert_count,omitempty"`
+	ExpertUsedCount int    `json:"expert_used_count,omitempty"`
+	// ActiveWeightBytesPerToken = WeightBytes − (EmbeddingBytes − EmbeddingRowBytes
+	// unless tied) − ExpertBytes × (1 − used/count): weight bytes one decode step reads.
+	ActiveWeightBytesPerToken uint64 `json:"active_weight_bytes_per_token"`
+	// ActiveParams counts the elements of the matrices in the transformer blocks (2-D
+	// tensors named blk.*), experts scaled by used/count: each costs one multiply-add
+	// (2 FLOP) per prompt token. Embedding lookups cost none and the output
+	// projection runs for the last prompt token only, so both are left out.
+	ActiveParams uint64 `json:"active_params"`
+	// KVBytesPerContextToken is the KV cache one token of context occupies and a
+	// decode step reads: block_count × head_count_kv × (key_length + value_length) ×
+	// bytes per element of the cache type.
+	KVBytesPerContextToken uint64 `json:"kv_bytes_per_context_token"`
+	KVCacheType            string `json:"kv_cache_type"`
+}
+
+// KVCacheBytesPerElement is the size of one KV cache element by Ollama cache type
+// (OLLAMA_KV_CACHE_TYPE: f16 by default, q8_0 and q4_0 with flash attention; ggml
+// block sizes: q8_0 34 bytes per 32, q4_0 18 bytes per 32).
+var KVCacheBytesPerElement = map[string]float64{"f16": 2, "q8_0": 34.0 / 32, "q4_0": 18.0 / 32, "f32": 4}
+
+// ComputeModelCost derives a ModelCost from a model's tensors and its GGUF metadata
+// (/api/show model_info: <arch>.block_count, .attention.head_count(_kv),
+// .attention.key_length/value_length, .embedding_length, .expert_count,
+// .expert_used_count). kvCacheType is a key of KVCacheBytesPerElement. Errors: no
+// tensors, an unknown tensor type, missing block or head counts.
+func ComputeModelCost(tensors []Tensor, info map[string]any, kvCacheType string) (ModelCost, error) {
+	arch, _ := info["general.architecture"].(string)
+	c := ModelCost{Architecture: arch, Tensors: len(tensors), KVCacheType: kvCacheType}
+	if len(tensors) == 0 {
+		return c, fmt.Errorf("model cost: the server listed no tensors")
+	}
+	num := func(k string) int {
+		if v, ok := info[arch+"."+k].(float64); ok && v > 0 {
+			return int(v)
+		}
+		return 0
+	}
+	c.ExpertCount, c.ExpertUsedCount = num("expert_count"), num("expert_used_count")
+	hasOutput := false
+	var blockParams, expertParams uint64
+	for _, t := range tensors {
+		tt, err := ggml.ParseTensorType(t.Type)
+		if err != nil {
+			return c, fmt.Errorf("model cost: tensor %s: %w", t.Name, err)
+		}
+		var elems uint64 = 1
+		for _, n := range t.Shape {
+			elems *= n
+		}
+		size := tt.RowSize(elems)
+		c.WeightBytes += size
+		switch {
+		case t.Name == "token_embd.weight":
+			c.EmbeddingBytes = size
+			if len(t.Shape) > 0 {
+				c.EmbeddingRowBytes = tt.RowSize(t.Shape[0])
+			}
+		case t.Name == "output.weight":
+			hasOutput = true
+		}
+		isExpert := strings.Contains(t.Name, "_exps")
+		if isExpert {
+			c.ExpertBytes += size
+		}
+		if strings.HasPrefix(t.Name, "blk.") && len(t.Shape) >= 2 {
+			if isExpert {
+				expertParams += elems
+			} else {
+				blockParams += elems
+			}
+		}
+	}
+	c.ExpertParams = expertParams
+	c.TiedOutput = !hasOutput
+	active := float64(c.WeightBytes)
+	if !c.TiedOutput {
+		active -= float64(c.EmbeddingBytes - c.EmbeddingRowBytes)
+	}
+	share := 1.0
+	if c.ExpertCount > 0 && c.ExpertUsedCount > 0 {
+		share = float64(c.ExpertUsedCount) / float64(c.ExpertCount)
+	}
+	active -= float64(c.ExpertBytes) * (1 - share)
+	c.ActiveWeightBytesPerToken = uint64(math.Round(active))
+	c.ActiveParams = blockParams + uint64(math.Round(float64(expertParams)*share))
+
+	blocks, headsKV, heads, embd := num("block_count"), num("attention.head_count_kv"), num("attention.head_count"), num("embedding_length")
+	if headsKV == 0 {
+		headsKV = heads
+	}
+	kl, vl := num("attention.key_length"), num("attention.value_length")
+	if heads > 0 && kl == 0 {
+		kl = embd / heads
+	}
+	if heads > 0 && vl == 0 {
+		vl = embd / heads
+	}
+	per, ok := KVCacheBytesPerElement[kvCacheType]
+	if !ok {
+		return c, fmt.Errorf("model cost: unknown KV cache type %q (f16, q8_0, q4_0, f32)", kvCacheType)
+	}
+	if blocks == 0 || headsKV == 0 || kl+vl == 0 {
+		return c, fmt.Errorf("model cost: model_info lacks %s.block_count or attention head counts", arch)
+	}
+	c.KVBytesPerContextToken = uint64(math.Round(float64(blocks*headsKV*(kl+vl)) * per))
+	return c, nil
+}
+
+// RooflineInput is what ComputeRoofline holds a run against.
+type RooflineInput struct {
+	Cost ModelCost
+	// BandwidthBytesPerS and PeakFLOPS are the device's (profile) figures, with where
+	// they came from.
+	BandwidthBytesPerS float64
+	BandwidthSource    string
+	PeakFLOPS          float64
+	FLOPSSource        string
+	// OffloadFrac is the share of the model outside device memory (0 on a CPU-only
+	// machine, where the device is the host); HostBandwidthBytesPerS is the host
+	// memory's, for that share (0 = unknown).
+	OffloadFrac            float64
+	HostBandwidthBytesPerS float64
+	// MeanContextTokens is the mean context length during decode steps:
+	// prompt_tokens + (output_tokens − 1) / 2, averaged over the measured requests.
+	MeanContextTokens float64
+	// ServerGenPerS and ServerPrefillPerS are the run's measured medians (0 = none).
+	ServerGenPerS, ServerPrefillPerS float64
+}
+
+// Roofline is how close a run came to what the hardware allows (METRICS.md
+// "Hardware roofline"). Decode is bound by memory bandwidth: each step reads the
+// active weights and the KV cache at the current context. Prefill is bound by compute:
+// 2 FLOP per active parameter per prompt token (Kaplan et al. 2020, "Scaling Laws for
+// Neural Language Models", §2.1; attention-score FLOPs left out, so the ceiling is
+// generous and the efficiency conservative).
+type Roofline struct {
+	// BytesPerToken = active weight bytes + KV bytes at the mean context.
+	BytesPerToken             uint64  `json:"bytes_per_token"`
+	ActiveWeightBytesPerToken uint64  `json:"active_weight_bytes_per_token"`
+	KVBytesPerToken           uint64  `json:"kv_bytes_per_token"`
+	MeanContextTokens         float64 `json:"mean_context_tokens"`
+	ActiveParams              uint64  `json:"active_params"`
+	// DecodeCeilingPerS = bandwidth / BytesPerToken (offload-weighted, see Notes).
+	DecodeCeilingPerS float64 `json:"decode_ceiling_per_s"`
+	// PrefillCeilingPerS = peak FLOP/s / (2 × ActiveParams).
+	PrefillCeilingPerS float64 `json:"prefill_ceiling_per_s,omitempty"`
+	// DecodeEfficiencyFrac = median server_gen_per_s / DecodeCeilingPerS: memory-
+	// bandwidth utilisation. PrefillEfficiencyFrac likewise: compute utilisation.
+	DecodeEfficiencyFrac  *float64 `json:"decode_efficiency_frac,omitempty"`
+	PrefillEfficiencyFrac *float64 `json:"prefill_efficiency_frac,omitempty"`
+	// AchievedBandwidthBytesPerS = median server_gen_per_s × BytesPerToken.
+	AchievedBandwidthBytesPerS float64 `json:"achieved_bandwidth_bytes_per_s,omitempty"`
+	BandwidthBytesPerS         float64 `json:"bandwidth_bytes_per_s"`
+	BandwidthSource            string  `json:"bandwidth_source"`
+	PeakFLOPS                  float64 `json:"peak_flop_per_s,omitempty"`
+	FLOPSSource                string  `json:"flops_source,omitempty"`
+	OffloadFrac                float64 `json:"offload_frac,omitempty"`
+	// OffloadAdjusted is true when the offloaded share was charged at host bandwidth.
+	OffloadAdjusted bool     `json:"offload_adjusted,omitempty"`
+	Notes           []string `json:"notes,omitempty"`
+}
+
+// ComputeRoofline computes the ceilings and efficiencies of in. A ceiling whose
+// inputs are missing (no bandwidth, no FLOP/s) is left at 0 with a note.
+func ComputeRoofline(in RooflineInput) Roofline {
+	c := in.Cost
+	kv := uint64(math.Round(float64(c.KVBytesPerContextToken) * in.MeanContextTokens))
+	r := Roofline{
+		ActiveWeightBytesPerToken: c.ActiveWeightBytesPerToken,
+		KVBytesPerToken:           kv,
+		BytesPerToken:             c.ActiveWeightBytesPerToken + kv,
+		MeanContextTokens:         in.MeanContextTokens,
+		ActiveParams:              c.ActiveParams,
+		BandwidthBytesPerS:        in.BandwidthBytesPerS,
+		BandwidthSource:           in.BandwidthSource,
+		PeakFLOPS:                 in.PeakFLOPS,
+		FLOPSSource:               in.FLOPSSource,
+		OffloadFrac:               in.OffloadFrac,
+	}
+	if in.BandwidthBytesPerS > 0 && r.BytesPerToken > 0 {
+		secs := float64(r.BytesPerToken) / in.BandwidthBytesPerS
+		if in.OffloadFrac > 0 {
+			if in.HostBandwidthBytesPerS > 0 {
+				f := in.OffloadFrac
+				secs = (1-f)*float64(r.BytesPerToken)/in.BandwidthBytesPerS + f*float64(r.BytesPerToken)/in.HostBandwidthBytesPerS
+				r.OffloadAdjusted = true
+				r.Notes = append(r.Notes, fmt.Sprintf("%.0f%% of the model is in host memory: its bytes are charged at host bandwidth %.1f GB/s", 100*f, in.HostBandwidthBytesPerS/1e9))
+			} else {
+				r.Notes = append(r.Notes, fmt.Sprintf("%.0f%% of the model is in host memory but host bandwidth is unknown: the decode ceiling assumes device bandwidth and is too high", 100*in.OffloadFrac))
+			}
+		}
+		r.DecodeCeilingPerS = 1 / secs
+		if in.ServerGenPerS > 0 {
+			e := in.ServerGenPerS / r.DecodeCeilingPerS
+			r.DecodeEfficiencyFrac = &e
+			r.AchievedBandwidthBytesPerS = in.ServerGenPerS * float64(r.BytesPerToken)
+		}
+	} else {
+		r.Notes = append(r.Notes, "no memory bandwidth known: no decode ceiling")
+	}
+	if in.PeakFLOPS > 0 && c.ActiveParams > 0 {
+		r.PrefillCeilingPerS = in.PeakFLOPS / (2 * float64(c.ActiveParams))
+		if in.ServerPrefillPerS > 0 {
+			e := in.ServerPrefillPerS / r.PrefillCeilingPerS
+			r.PrefillEfficiencyFrac = &e
+		}
+	} else {
+		r.Notes = append(r.Notes, "no peak FLOP/s known: no prefill ceiling")
+	}
+	return r
+}

@@ -1,0 +1,312 @@
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/yardstick-dev/yardstick/bench"
+)
+
+// Direction says which way a metric improves.
+type Direction int
+
+const (
+	// Neutral metrics (token counts, tokens per chunk) describe the workload: a change
+	// is reported, never called better or worse.
+	Neutral Direction = 0
+	// LowerIsBetter: latencies and delays (every …_ns metric), memory.
+	LowerIsBetter Direction = -1
+	// HigherIsBetter: rates (every …_per_s metric) and efficiencies (…_efficiency_frac).
+	HigherIsBetter Direction = 1
+)
+
+func (d Direction) String() string {
+	switch d {
+	case LowerIsBetter:
+		return "lower_is_better"
+	case HigherIsBetter:
+		return "higher_is_better"
+	}
+	return "neutral"
+}
+
+// MarshalJSON writes the direction by name.
+func (d Direction) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// MetricDirection returns how metric name improves, from its unit suffix (METRICS.md):
+// durations (_ns) and sizes (_bytes) are lower-is-better, rates (_per_s) and
+// efficiencies (_efficiency_frac) higher-is-better; counts and tokens_per_chunk are
+// neutral. offload_frac is lower-is-better (less of the model outside GPU memory).
+func MetricDirection(name string) Direction {
+	switch {
+	case strings.HasSuffix(name, "_ns"), strings.HasSuffix(name, "_bytes"), name == "offload_frac",
+		strings.HasSuffix(name, "_j"), strings.HasSuffix(name, "_w"), name == "j_per_output_token":
+		return LowerIsBetter
+	case strings.HasSuffix(name, "_per_s"), strings.HasSuffix(name, "_efficiency_frac"):
+		return HigherIsBetter
+	}
+	return Neutral
+}
+
+// metricUnit is the unit of a metric as the renderers print it: "ns" for durations,
+// "tok/s" for rates, "tok" for token counts, "tok/chunk", "B" for bytes, "frac" for
+// fractions 0..1.
+func metricUnit(name string) string {
+	switch {
+	case strings.HasSuffix(name, "_ns"):
+		return "ns"
+	case strings.HasSuffix(name, "_per_s"):
+		return "tok/s"
+	case name == "tokens_per_chunk":
+		return "tok/chunk"
+	case strings.HasSuffix(name, "_tokens"):
+		return "tok"
+	case strings.HasSuffix(name, "_bytes"):
+		return "B"
+	case strings.HasSuffix(name, "_frac"):
+		return "frac"
+	}
+	return ""
+}
+
+// label returns the table label of a metric (metricLabel in table.go), or its name.
+func label(name string) string {
+	if l, ok := metricLabel[name]; ok {
+		return l
+	}
+	return name
+}
+
+// MetricValues returns the raw per-request values of every metric over the successful
+// samples, the same values Build summarizes (results.summarize): itl_ns pools every gap
+// of every request; server_prefill_per_s leaves out requests flagged cache_suspect.
+// Units are the metrics' own (ns as float64, per second, tokens).
+func MetricValues(samples []bench.Sample) map[string][]float64 {
+	vals := map[string][]float64{}
+	add := func(name string, v float64) { vals[name] = append(vals[name], v) }
+	for i := range samples {
+		s := &samples[i]
+		if !s.OK {
+			continue
+		}
+		if s.TTFTNs != nil {
+			add("ttft_ns", float64(*s.TTFTNs))
+		}
+		if s.TPOTNs != nil {
+			add("tpot_ns", float64(*s.TPOTNs))
+		}
+		for _, g := range s.ITLNs {
+			add("itl_ns", float64(g))
+		}
+		if s.E2ENs != nil {
+			add("e2e_ns", float64(*s.E2ENs))
+		}
+		if s.ServerPrefillPerS != nil && !s.CacheSuspect {
+			add("server_prefill_per_s", *s.ServerPrefillPerS)
+		}
+		if s.ServerGenPerS != nil {
+			add("server_gen_per_s", *s.ServerGenPerS)
+		}
+		if s.ClientGenPerS != nil {
+			add("client_gen_per_s", *s.ClientGenPerS)
+		}
+		add("prompt_tokens", float64(s.PromptTokens))
+		add("output_tokens", float64(s.OutputTokens))
+		if s.TokensPerChunk != nil {
+			add("tokens_per_chunk", *s.TokensPerChunk)
+		}
+		if s.OverheadNs != nil {
+			add("overhead_ns", float64(*s.OverheadNs))
+		}
+		add("load_ns", float64(s.LoadNs))
+		add("queue_delay_ns", float64(s.QueueDelayNs))
+	}
+	return vals
+}
+
+// KeySeverity grades a difference between the comparability keys of two runs.
+type KeySeverity int
+
+const (
+	// KeyNote: expected in a comparison (another machine, another server version); shown
+	// in every report.
+	KeyNote KeySeverity = iota
+	// KeyWarn: the comparison is meaningful but the difference is part of what is
+	// measured (another quantization, seed or context size); printed as a warning.
+	KeyWarn
+	// KeyRefuse: the comparison is meaningless (other work asked, other models, random
+	// weights against real ones); refused unless forced.
+	KeyRefuse
+)
+
+func (s KeySeverity) String() string {
+	return [...]string{"note", "warning", "refused"}[s]
+}
+
+// MarshalJSON writes the severity by name.
+func (s KeySeverity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// KeyDiff is one comparability key whose value differs between a run and the base.
+type KeyDiff struct {
+	// Key names what differs: model_digest, model, quantization, synthetic, num_ctx,
+	// workload, seed, backend, server_version, hardware, tool_version.
+	Key      string      `json:"key"`
+	Base     string      `json:"base"`
+	Other    string      `json:"other"`
+	Severity KeySeverity `json:"severity"`
+	// Why says what the difference means for the comparison.
+	Why string `json:"why"`
+}
+
+func (k KeyDiff) String() string {
+	return fmt.Sprintf("%s differs (%s vs %s): %s", k.Key, k.Base, k.Other, k.Why)
+}
+
+// CompareKeys lists the comparability keys that differ between base and other, in a
+// fixed order, graded by what the difference does to a comparison:
+//
+//   - refused: another workload (prompt_tokens_target, max_tokens, temperature, think:
+//     the requests asked for different work); another model (architecture, family or
+//     parameter count differ); synthetic against real weights (a twin's output lengths
+//     and stops differ from the real model's).
+//   - warning: another digest of the same model (re-pulled, other quantization or
+//     template); another quantization; another num_ctx; another seed (other prompts of
+//     the same length); another backend; another calibrated prompt length.
+//   - note: another server version, another machine, another yardstick version.
+func CompareKeys(base, other *Run) []KeyDiff {
+	var out []KeyDiff
+	add := func(key, b, o string, sev KeySeverity, why string) {
+		if b != o {
+			out = append(out, KeyDiff{Key: key, Base: orDash(b), Other: orDash(o), Severity: sev, Why: why})
+		}
+	}
+	bm, om := base.Target.Model, other.Target.Model
+	sameModel := bm.Architecture == om.Architecture && bm.ParameterCount == om.ParameterCount && bm.Family == om.Family
+	add("model", modelIdentity(bm), modelIdentity(om), KeyRefuse,
+		"different models: per-token cost differs by design; compare them with --force if that is the question")
+	add("synthetic", syntheticLabel(bm), syntheticLabel(om), KeyRefuse,
+		"random-weight twin against real weights: the twin's speed stands for the model, but output lengths and early stops differ")
+	if sameModel {
+		add("quantization", bm.QuantizationLevel, om.QuantizationLevel, KeyWarn,
+			"another quantization reads another number of bytes per token: the difference is part of what is measured")
+		if bm.QuantizationLevel == om.QuantizationLevel {
+			add("model_digest", short(bm.Digest), short(om.Digest), KeyWarn,
+				"same model, other digest (re-pulled, other template or build): check it is the model you meant")
+		}
+	}
+	bw, ow := base.Workload, other.Workload
+	add("workload", workloadAsk(bw), workloadAsk(ow), KeyRefuse,
+		"the requests asked for different work (prompt length, output cap, temperature, thinking): latencies are not comparable")
+	add("num_ctx", fmt.Sprint(bw.NumCtx), fmt.Sprint(ow.NumCtx), KeyWarn,
+		"another context size changes KV-cache memory and may change speed")
+	add("seed", fmt.Sprint(bw.Seed), fmt.Sprint(ow.Seed), KeyWarn,
+		"another seed sends other prompts of the same length: comparable in distribution, not request by request")
+	if workloadAsk(bw) == workloadAsk(ow) && bm.Architecture == om.Architecture {
+		if bw.PromptWords > 0 && ow.PromptWords > 0 && math.Abs(float64(bw.PromptWords-ow.PromptWords)) > 0.1*float64(bw.PromptWords) {
+			add("prompt_words", fmt.Sprint(bw.PromptWords), fmt.Sprint(ow.PromptWords), KeyWarn,
+				"the prompt calibrated to a length more than 10% apart: check prompt_tokens in both runs")
+		}
+	}
+	add("backend", base.Target.Backend, other.Target.Backend, KeyWarn,
+		"another server implementation: the comparison is of servers as much as of settings")
+	add("server_version", base.Target.ServerVersion, other.Target.ServerVersion, KeyNote,
+		"another server version")
+	add("hardware", hardwareLabel(base), hardwareLabel(other), KeyNote,
+		"another machine: the efficiency figures (share of the hardware's ceiling), where present, are the fair comparison")
+	add("tool_version", base.Tool.Version, other.Tool.Version, KeyNote, "another yardstick version")
+	return out
+}
+
+func modelIdentity(m bench.ModelInfo) string {
+	id := strings.TrimSpace(m.Architecture + " " + m.ParameterSize)
+	if id == "" {
+		return m.Name
+	}
+	return id
+}
+
+func syntheticLabel(m bench.ModelInfo) string {
+	if m.Synthetic != nil {
+		return "synthetic twin of " + m.Synthetic.Shape
+	}
+	return "real weights"
+}
+
+func workloadAsk(w Workload) string {
+	return fmt.Sprintf("prompt %d tok, max %d tok, temperature %g, think %t", w.PromptTokensTarget, w.MaxTokens, w.Temperature, w.Think)
+}
+
+func hardwareLabel(r *Run) string {
+	hw := r.Environment.Hardware
+	s := fmt.Sprintf("%s: %s, %d threads", orDash(hw.Hostname), orDash(hw.CPUModel), hw.CPULogicalCores)
+	for _, g := range hw.GPUs {
+		s += ", " + g.Name
+	}
+	return s
+}
+
+// Figure is a run-level value (one per run, no distribution): throughput, peak memory,
+// and the efficiency figures when the run file carries them.
+type Figure struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+// runFigures returns the run-level figures of r in a fixed order: output_tokens_per_s,
+// requests_per_s, server_rss_peak_bytes, offload_frac, then every numeric field of the
+// run file whose name ends in _efficiency_frac or _ceiling_per_s (e.g. a roofline
+// section), found by walking the file's JSON, so figures added to the schema later are
+// shown without this code knowing their struct.
+func runFigures(r *Run) []Figure {
+	figs := []Figure{
+		{"output_tokens_per_s", r.Throughput.OutputTokensPerS},
+		{"requests_per_s", r.Throughput.RequestsPerS},
+	}
+	if p := r.Memory.ServerRSSPeakBytes; p != nil {
+		figs = append(figs, Figure{"server_rss_peak_bytes", float64(*p)})
+	}
+	if p := r.Memory.OffloadFrac; p != nil {
+		figs = append(figs, Figure{"offload_frac", *p})
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return figs
+	}
+	var doc map[string]any
+	if json.Unmarshal(b, &doc) != nil {
+		return figs
+	}
+	var extra []Figure
+	for k, v := range doc {
+		switch k {
+		case "samples", "warmup", "summaries", "cold", "options", "workload", "warnings":
+			continue
+		}
+		walkFigures(k, v, &extra)
+	}
+	sort.Slice(extra, func(i, j int) bool { return extra[i].Name < extra[j].Name })
+	return append(figs, extra...)
+}
+
+func walkFigures(path string, v any, out *[]Figure) {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			walkFigures(path+"."+k, x[k], out)
+		}
+	case float64:
+		leaf := path[strings.LastIndex(path, ".")+1:]
+		if strings.HasSuffix(leaf, "_efficiency_frac") || strings.HasSuffix(leaf, "_ceiling_per_s") {
+			*out = append(*out, Figure{path, x})
+		}
+	}
+}
