@@ -117,8 +117,14 @@ func startEnergyMeter(ctx context.Context, every time.Duration) *energyMeter {
 
 func (m *energyMeter) stop() Energy {
 	var e Energy
-	window := time.Since(m.began).Seconds()
 	e.Unavailable = append(e.Unavailable, m.reasons...)
+	var gpuJ, gpuSpan float64
+	var gpuN int
+	var gpuErr error
+	if m.gpu != nil {
+		gpuJ, gpuSpan, gpuN, gpuErr = m.gpu.stop()
+	}
+	window := time.Since(m.began).Seconds()
 	total, ok := 0.0, false
 	for i, d := range m.rapl {
 		v, err := readFloat(d.path)
@@ -131,12 +137,13 @@ func (m *energyMeter) stop() Energy {
 		ok = true
 	}
 	if m.gpu != nil {
-		j, n, err := m.gpu.stop()
-		if err != nil {
-			e.Unavailable = append(e.Unavailable, "nvidia-smi power.draw: "+err.Error())
-		} else {
-			total += j
-			e.Sources = append(e.Sources, fmt.Sprintf("nvidia-smi power.draw (%d samples)", n))
+		if gpuErr != nil {
+			e.Unavailable = append(e.Unavailable, "nvidia-smi power.draw: "+gpuErr.Error())
+		} else if gpuSpan > 0 {
+			// The samples span slightly less than the window (the first one lands after
+			// it opens): the mean power over the span is charged for the whole window.
+			total += gpuJ / gpuSpan * window
+			e.Sources = append(e.Sources, fmt.Sprintf("nvidia-smi power.draw (%d samples)", gpuN))
 			ok = true
 		}
 	}
@@ -155,6 +162,7 @@ type powerSampler struct {
 	mu    sync.Mutex
 	joule float64
 	n     int
+	first time.Time
 	last  time.Time
 	lastW float64
 	err   error
@@ -184,6 +192,8 @@ func (p *powerSampler) sample(ctx context.Context) {
 	}
 	if p.n > 0 {
 		p.joule += (w + p.lastW) / 2 * now.Sub(p.last).Seconds()
+	} else {
+		p.first = now
 	}
 	p.last, p.lastW = now, w
 	p.n++
@@ -231,9 +241,10 @@ func (p *powerSampler) start(ctx context.Context) {
 	}()
 }
 
-// stop takes a last sample and returns joules and the sample count; an error when
-// fewer than two samples were read.
-func (p *powerSampler) stop() (float64, int, error) {
+// stop takes a last sample and returns the joules integrated between the first and
+// last samples, that span in seconds, and the sample count; an error when fewer than
+// two samples were read.
+func (p *powerSampler) stop() (float64, float64, int, error) {
 	close(p.done)
 	p.wg.Wait()
 	p.sample(context.Background())
@@ -241,9 +252,9 @@ func (p *powerSampler) stop() (float64, int, error) {
 	defer p.mu.Unlock()
 	if p.n < 2 {
 		if p.err != nil {
-			return 0, p.n, p.err
+			return 0, 0, p.n, p.err
 		}
-		return 0, p.n, fmt.Errorf("fewer than two power samples")
+		return 0, 0, p.n, fmt.Errorf("fewer than two power samples")
 	}
-	return p.joule, p.n, nil
+	return p.joule, p.last.Sub(p.first).Seconds(), p.n, nil
 }

@@ -5,11 +5,14 @@ package profiles
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +57,11 @@ type Hardware struct {
 	// amx_tile, amx_bf16, amx_int8 counts as amx). neon is always listed on
 	// arm64, where it is part of the architecture.
 	CPUSIMD []string `json:"cpu_simd"`
+	// CPUMHz is the CPU's clock in MHz as the OS reports it: the maximum frequency
+	// (Linux cpufreq cpuinfo_max_freq) where readable, else the nominal clock
+	// (/proc/cpuinfo "cpu MHz", macOS hw.cpufrequency) (gopsutil cpu.Info Mhz).
+	// 0 when unknown (Apple silicon reports none).
+	CPUMHz float64 `json:"cpu_mhz,omitempty"`
 
 	// MemoryTotalBytes is the total physical memory in bytes (gopsutil mem.VirtualMemory Total).
 	MemoryTotalBytes uint64 `json:"memory_total_bytes"`
@@ -68,8 +76,10 @@ type Hardware struct {
 	// when none was detected.
 	Virtualization string `json:"virtualization,omitempty"`
 
-	// GPUs lists the GPUs found. Only NVIDIA GPUs are detected today, through
-	// nvidia-smi when it is on PATH. Never nil: an empty list when there is none.
+	// GPUs lists the GPUs found: NVIDIA GPUs through nvidia-smi when it is on PATH;
+	// AMD GPUs through Linux sysfs (/sys/class/drm/card*/device with vendor 0x1002);
+	// on macOS the GPUs system_profiler reports (Apple silicon GPUs with their core
+	// count and the unified memory size). Never nil: an empty list when there is none.
 	GPUs []GPU `json:"gpus"`
 
 	// Warnings says, one line each, what could not be detected and why.
@@ -94,6 +104,9 @@ type GPU struct {
 	Index int `json:"index"`
 	// UUID is the GPU's unique id, e.g. "GPU-5a9c...", empty when unknown.
 	UUID string `json:"uuid"`
+	// Cores is the GPU core count where the vendor tool reports it (Apple
+	// system_profiler sppci_cores); 0 when unknown.
+	Cores int `json:"cores,omitempty"`
 }
 
 // CommandRunner runs the program name with args and returns what it wrote to
@@ -120,6 +133,11 @@ type Detector struct {
 	Run CommandRunner
 	// Timeout bounds each external command; 0 means DefaultCommandTimeout.
 	Timeout time.Duration
+	// SysfsRoot is where Linux sysfs is mounted, for AMD GPUs; "" means "/sys".
+	SysfsRoot string
+	// GOOS selects the OS-specific detection (AMD sysfs on linux, sysctl and
+	// system_profiler on darwin); "" means runtime.GOOS.
+	GOOS string
 
 	// Replaceable gopsutil calls, for tests of partial failure; nil means gopsutil.
 	cpuInfo   func(context.Context) ([]cpu.InfoStat, error)
@@ -179,6 +197,12 @@ func DetectWith(ctx context.Context, d Detector) Hardware {
 		warn("cpu info: no model name reported")
 	}
 	hw.CPUSIMD = simdFeatures(infos, runtime.GOARCH)
+	for _, in := range infos {
+		if in.Mhz > 0 {
+			hw.CPUMHz = in.Mhz
+			break
+		}
+	}
 
 	// Core counts.
 	if n, err := d.cpuCounts(ctx, false); err != nil {
@@ -216,6 +240,16 @@ func DetectWith(ctx context.Context, d Detector) Hardware {
 		warn("nvidia gpus: %v", err)
 	}
 	hw.GPUs = append(hw.GPUs, gpus...)
+	switch d.GOOS {
+	case "linux":
+		gpus, err := AMDGPUs(filepath.Join(d.SysfsRoot, "class", "drm"))
+		if err != nil {
+			warn("amd gpus: %v", err)
+		}
+		hw.GPUs = append(hw.GPUs, gpus...)
+	case "darwin":
+		d.apple(ctx, &hw, warn)
+	}
 
 	return hw
 }
@@ -226,6 +260,12 @@ func (d *Detector) setDefaults() {
 	}
 	if d.Timeout <= 0 {
 		d.Timeout = DefaultCommandTimeout
+	}
+	if d.SysfsRoot == "" {
+		d.SysfsRoot = "/sys"
+	}
+	if d.GOOS == "" {
+		d.GOOS = runtime.GOOS
 	}
 	if d.cpuInfo == nil {
 		d.cpuInfo = cpu.InfoWithContext
@@ -459,4 +499,169 @@ func clip(s string) string {
 		return s[:80] + "..."
 	}
 	return s
+}
+
+// amdVendorID is AMD's PCI vendor id as sysfs writes it.
+const amdVendorID = "0x1002"
+
+// amdDeviceNames names AMD GPUs whose driver exposes no product_name, by PCI device
+// id and revision ("0x744c/0xc8"), or by device id alone ("0x74a1"). Ids from the
+// PCI ID Repository (pci-ids.ucw.cz, vendor 1002).
+var amdDeviceNames = map[string]string{
+	"0x744c/0xc8": "AMD Radeon RX 7900 XTX",
+	"0x744c/0xcc": "AMD Radeon RX 7900 XT",
+	"0x74a1":      "AMD Instinct MI300X",
+	"0x740f":      "AMD Instinct MI210",
+}
+
+// AMDGPUs lists the AMD GPUs under drmDir (Linux: /sys/class/drm): every cardN
+// whose device/vendor is 0x1002. Name: device/product_name when the driver fills it
+// (Instinct and PRO cards), else a name by PCI id (amdDeviceNames), else "AMD GPU
+// <device id> rev <revision>". Memory: device/mem_info_vram_total and
+// mem_info_vram_used (bytes, amdgpu driver). Index: N of cardN. UUID: device/unique_id
+// when present. A missing drmDir means no GPUs and no error; an unreadable vendor file
+// of a card is skipped.
+func AMDGPUs(drmDir string) ([]GPU, error) {
+	cards, err := filepath.Glob(filepath.Join(drmDir, "card*"))
+	if err != nil {
+		return nil, err
+	}
+	gpus := []GPU{}
+	for _, card := range cards {
+		base := filepath.Base(card)
+		idx, err := strconv.Atoi(strings.TrimPrefix(base, "card"))
+		if err != nil { // card0-DP-1 and other connectors
+			continue
+		}
+		read := func(name string) string {
+			b, _ := os.ReadFile(filepath.Join(card, "device", name))
+			return strings.TrimSpace(string(b))
+		}
+		if !strings.EqualFold(read("vendor"), amdVendorID) {
+			continue
+		}
+		dev, rev := strings.ToLower(read("device")), strings.ToLower(read("revision"))
+		name := read("product_name")
+		if name == "" {
+			name = amdDeviceNames[dev+"/"+rev]
+		}
+		if name == "" {
+			name = amdDeviceNames[dev]
+		}
+		if name == "" {
+			name = strings.TrimSpace(fmt.Sprintf("AMD GPU %s rev %s", dev, rev))
+		}
+		g := GPU{Vendor: "AMD", Name: name, Driver: "amdgpu", Index: idx, UUID: read("unique_id")}
+		g.MemoryTotalBytes, _ = strconv.ParseUint(read("mem_info_vram_total"), 10, 64)
+		g.MemoryUsedBytes, _ = strconv.ParseUint(read("mem_info_vram_used"), 10, 64)
+		gpus = append(gpus, g)
+	}
+	slices.SortFunc(gpus, func(a, b GPU) int { return a.Index - b.Index })
+	return gpus, nil
+}
+
+// SysctlArgs and SystemProfilerArgs are the macOS commands Detect runs on darwin.
+var (
+	SysctlArgs         = []string{"-n", "machdep.cpu.brand_string", "hw.memsize"}
+	SystemProfilerArgs = []string{"SPDisplaysDataType", "-json"}
+)
+
+// apple fills in the CPU name and memory from sysctl when gopsutil left them empty,
+// and lists the GPUs system_profiler reports.
+func (d *Detector) apple(ctx context.Context, hw *Hardware, warn func(string, ...any)) {
+	run := func(name string, args []string) ([]byte, error) {
+		cctx, cancel := context.WithTimeout(ctx, d.Timeout)
+		defer cancel()
+		return d.Run(cctx, name, args...)
+	}
+	if out, err := run("sysctl", SysctlArgs); err != nil {
+		warn("sysctl: %v", err)
+	} else {
+		brand, mem, err := ParseSysctl(out)
+		if err != nil {
+			warn("sysctl: %v", err)
+		}
+		if hw.CPUModel == "" {
+			hw.CPUModel = brand
+		}
+		if hw.MemoryTotalBytes == 0 {
+			hw.MemoryTotalBytes = mem
+		}
+	}
+	out, err := run("system_profiler", SystemProfilerArgs)
+	if err != nil {
+		warn("system_profiler: %v", err)
+		return
+	}
+	gpus, err := ParseSystemProfilerDisplays(out, hw.MemoryTotalBytes)
+	if err != nil {
+		warn("system_profiler: %v", err)
+	}
+	hw.GPUs = append(hw.GPUs, gpus...)
+}
+
+// ParseSysctl parses the output of `sysctl -n machdep.cpu.brand_string hw.memsize`:
+// the CPU brand ("Apple M3 Max") and the memory size in bytes, one per line.
+func ParseSysctl(out []byte) (brand string, memBytes uint64, err error) {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		return "", 0, fmt.Errorf("%d lines, want 2 (brand string, memory size)", len(lines))
+	}
+	brand = strings.TrimSpace(lines[0])
+	memBytes, err = strconv.ParseUint(strings.TrimSpace(lines[1]), 10, 64)
+	if err != nil {
+		return brand, 0, fmt.Errorf("hw.memsize %q is not a byte count", clip(lines[1]))
+	}
+	return brand, memBytes, nil
+}
+
+// ParseSystemProfilerDisplays parses `system_profiler SPDisplaysDataType -json`.
+// Each entry is a GPU: its name from sppci_model (else _name), vendor from
+// sppci_vendor ("sppci_vendor_Apple" → "Apple"), core count from sppci_cores, memory
+// from spdisplays_vram ("8 GB") or, for Apple GPUs, which share the machine's memory,
+// unifiedBytes. Index is the position in the list.
+func ParseSystemProfilerDisplays(out []byte, unifiedBytes uint64) ([]GPU, error) {
+	var doc struct {
+		Displays []struct {
+			Name   string `json:"_name"`
+			Model  string `json:"sppci_model"`
+			Vendor string `json:"sppci_vendor"`
+			Cores  string `json:"sppci_cores"`
+			VRAM   string `json:"spdisplays_vram"`
+		} `json:"SPDisplaysDataType"`
+	}
+	if err := json.Unmarshal(out, &doc); err != nil {
+		return []GPU{}, fmt.Errorf("not the JSON of SPDisplaysDataType: %w", err)
+	}
+	gpus := []GPU{}
+	for i, e := range doc.Displays {
+		g := GPU{Name: strings.TrimSpace(e.Model), Index: i}
+		if g.Name == "" {
+			g.Name = strings.TrimSpace(e.Name)
+		}
+		v := strings.TrimPrefix(e.Vendor, "sppci_vendor_")
+		switch {
+		case strings.EqualFold(v, "apple") || v == "" && strings.HasPrefix(g.Name, "Apple "):
+			g.Vendor = "Apple"
+			g.MemoryTotalBytes = unifiedBytes
+		case strings.EqualFold(v, "amd") || strings.EqualFold(v, "ati"):
+			g.Vendor = "AMD"
+		case v != "":
+			g.Vendor = v
+		}
+		g.Cores, _ = strconv.Atoi(strings.TrimSpace(e.Cores))
+		if f := strings.Fields(e.VRAM); len(f) == 2 && g.MemoryTotalBytes == 0 {
+			n, err := strconv.ParseUint(f[0], 10, 64)
+			if err == nil {
+				switch strings.ToUpper(f[1]) {
+				case "GB":
+					g.MemoryTotalBytes = n << 30
+				case "MB":
+					g.MemoryTotalBytes = n << 20
+				}
+			}
+		}
+		gpus = append(gpus, g)
+	}
+	return gpus, nil
 }

@@ -122,7 +122,8 @@ func ProbeBandwidthWith(ctx context.Context, d time.Duration, o ProbeOptions) (r
 		}
 		res.Repetitions++
 	}
-	// c = a = 1 + 3·c... every element equal: a check that the kernels ran whole.
+	// Every element went through the same operations, so the ends of each array are
+	// equal unless a chunk was missed.
 	if a[0] != a[n-1] || c[0] != c[n-1] {
 		return ProbeResult{}, errors.New("bandwidth probe: kernels did not cover the arrays")
 	}

@@ -37,6 +37,21 @@ func (d Direction) String() string {
 // MarshalJSON writes the direction by name.
 func (d Direction) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
 
+// UnmarshalJSON reads a direction written by MarshalJSON.
+func (d *Direction) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	for _, v := range []Direction{Neutral, LowerIsBetter, HigherIsBetter} {
+		if v.String() == s {
+			*d = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown direction %q", s)
+}
+
 // MetricDirection returns how metric name improves, from its unit suffix (METRICS.md):
 // durations (_ns) and sizes (_bytes) are lower-is-better, rates (_per_s) and
 // efficiencies (_efficiency_frac) higher-is-better; counts and tokens_per_chunk are
@@ -44,7 +59,7 @@ func (d Direction) MarshalJSON() ([]byte, error) { return json.Marshal(d.String(
 func MetricDirection(name string) Direction {
 	switch {
 	case strings.HasSuffix(name, "_ns"), strings.HasSuffix(name, "_bytes"), name == "offload_frac",
-		strings.HasSuffix(name, "_j"), strings.HasSuffix(name, "_w"), name == "j_per_output_token":
+		strings.HasSuffix(name, "_j"), strings.HasSuffix(name, "_w"), name == "j_per_output_token", name == "cost_per_mtok":
 		return LowerIsBetter
 	case strings.HasSuffix(name, "_per_s"), strings.HasSuffix(name, "_efficiency_frac"):
 		return HigherIsBetter
@@ -149,6 +164,21 @@ func (s KeySeverity) String() string {
 
 // MarshalJSON writes the severity by name.
 func (s KeySeverity) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// UnmarshalJSON reads a severity written by MarshalJSON.
+func (s *KeySeverity) UnmarshalJSON(b []byte) error {
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return err
+	}
+	for _, v := range []KeySeverity{KeyNote, KeyWarn, KeyRefuse} {
+		if v.String() == name {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown key severity %q", name)
+}
 
 // KeyDiff is one comparability key whose value differs between a run and the base.
 type KeyDiff struct {
@@ -259,7 +289,7 @@ type Figure struct {
 // runFigures returns the run-level figures of r in a fixed order: output_tokens_per_s,
 // requests_per_s, server_rss_peak_bytes, offload_frac, then every numeric field of the
 // run file whose name ends in _efficiency_frac or _ceiling_per_s (e.g. a roofline
-// section), found by walking the file's JSON, so figures added to the schema later are
+// section) or is j_per_output_token or cost_per_mtok (energy), found by walking the file's JSON, so figures added to the schema later are
 // shown without this code knowing their struct.
 func runFigures(r *Run) []Figure {
 	figs := []Figure{
@@ -305,7 +335,8 @@ func walkFigures(path string, v any, out *[]Figure) {
 		}
 	case float64:
 		leaf := path[strings.LastIndex(path, ".")+1:]
-		if strings.HasSuffix(leaf, "_efficiency_frac") || strings.HasSuffix(leaf, "_ceiling_per_s") {
+		if strings.HasSuffix(leaf, "_efficiency_frac") || strings.HasSuffix(leaf, "_ceiling_per_s") ||
+			leaf == "j_per_output_token" || leaf == "cost_per_mtok" {
 			*out = append(*out, Figure{path, x})
 		}
 	}

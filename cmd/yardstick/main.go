@@ -64,6 +64,12 @@ func newApp(e *env) *cli.App {
 		Commands: []*cli.Command{
 			runCommand(e),
 			synthCommand(e),
+			hwCommand(e),
+			checkCommand(e),
+			compareCommand(e),
+			reportCommand(e),
+			mergeCommand(e),
+			lsCommand(e),
 			versionCommand(e),
 		},
 	}
@@ -83,7 +89,11 @@ func Main(ctx context.Context, args []string, e *env) int {
 	}
 	msg := err.Error()
 	if cmd, ok := strings.CutPrefix(msg, "No help topic for "); ok {
-		msg = "unknown command " + cmd + " (commands: run, synth, version; see yardstick --help)"
+		var names []string
+		for _, c := range app.Commands {
+			names = append(names, c.Name)
+		}
+		msg = "unknown command " + cmd + " (commands: " + strings.Join(names, ", ") + "; see yardstick --help)"
 	}
 	fmt.Fprintf(e.stderr, "yardstick: %s\n", msg)
 	var ee *exitError

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeRun writes a minimal run file for model with the given medians/p95 and, when
+// eff >= 0, a roofline decode efficiency. It returns the path.
+func writeRun(t *testing.T, dir, name, model string, genMedian, ttftP95Ns, eff float64) string {
+	t.Helper()
+	run := map[string]any{
+		"schema_version": 1,
+		"kind":           "yardstick.run",
+		"run_id":         "run-" + name,
+		"end_reason":     "completed",
+		"target":         map[string]any{"backend": "ollama", "model": map[string]any{"name": model}},
+		"summaries": map[string]any{
+			"server_gen_per_s": map[string]any{"n": 10, "median": genMedian, "p50": genMedian, "p95": genMedian},
+			"ttft_ns":          map[string]any{"n": 10, "median": ttftP95Ns / 2, "p95": ttftP95Ns},
+		},
+		"warnings": []any{},
+		"warmup":   []any{},
+		"samples":  []any{},
+	}
+	if eff >= 0 {
+		run["roofline"] = map[string]any{"decode_efficiency_frac": eff}
+	}
+	b, _ := json.MarshalIndent(run, "", "  ")
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const checkProfile = `name: ci
+expectations:
+  - model: "qwen2.5:0.5b"
+    min_server_gen_per_s: 20
+    max_ttft_p95: 500ms
+    min_decode_efficiency_frac: 0.4
+  - model: "twin-*"
+    max_ttft_p95: 2s
+`
+
+func TestCheckPassAndFail(t *testing.T) {
+	pkgDir := mustWD(t)
+	dir := t.TempDir()
+	// Relative paths keep the golden output free of the temporary directory.
+	t.Chdir(dir)
+	os.WriteFile("ci.yaml", []byte(checkProfile), 0o644)
+	writeRun(t, ".", "good.json", "qwen2.5:0.5b", 25, 412.34e6, 0.55)
+	// 18 tok/s < 20, 612 ms > 500 ms, 0.55 >= 0.4: two of three fail.
+	writeRun(t, ".", "slow.json", "qwen2.5:0.5b", 18, 612e6, 0.55)
+	// No roofline in the run: the efficiency line fails as not measured.
+	writeRun(t, ".", "noroof.json", "qwen2.5:0.5b", 25, 400e6, -1)
+	writeRun(t, ".", "twin.json", "twin-qwen:q8", 1, 1.5e9, -1)
+
+	for _, tc := range []struct {
+		golden string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"check-pass.golden", []string{"check", "good.json", "--profile", "ci.yaml"}, 0, ""},
+		{"check-fail.golden", []string{"check", "--profile", "ci.yaml", "slow.json"}, 1, "yardstick: check: 2 of 3 expectations for qwen2.5:0.5b failed\n"},
+		{"check-not-measured.golden", []string{"check", "noroof.json", "--profile=ci.yaml"}, 1, "yardstick: check: 1 of 3 expectations for qwen2.5:0.5b failed\n"},
+		{"check-glob.golden", []string{"check", "twin.json", "--profile", "ci.yaml"}, 0, ""},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			o := runCLI(t, nil, tc.args...)
+			if o.code != tc.code || o.stderr != tc.stderr {
+				t.Fatalf("exit %d, want %d; stderr %q, want %q\n%s", o.code, tc.code, o.stderr, tc.stderr, o.stdout)
+			}
+			goldenIn(t, pkgDir, tc.golden, o.stdout)
+		})
+	}
+}
+
+func TestCheckBadInput(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "ci.yaml")
+	os.WriteFile(prof, []byte(checkProfile), 0o644)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("name: x\nexpectations:\n  - model: a\n    max_ttft_p95: fast\n"), 0o644)
+	empty := filepath.Join(dir, "empty.yaml")
+	os.WriteFile(empty, []byte("name: e\nmemory_bandwidth_gb_per_s: 10\n"), 0o644)
+	run := writeRun(t, dir, "run.json", "llama3:8b", 25, 1e8, 0.5)
+	notRun := filepath.Join(dir, "other.json")
+	os.WriteFile(notRun, []byte(`{"kind":"something.else"}`), 0o644)
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no expectation for the model", []string{run, "--profile", prof}, `no expectation for model "llama3:8b" (it has: qwen2.5:0.5b, twin-*)`},
+		{"profile without expectations", []string{run, "--profile", empty}, "has no expectations"},
+		{"bad profile", []string{run, "--profile", bad}, bad + `:4: max_ttft_p95: want a duration`},
+		{"unknown profile", []string{run, "--profile", "nope"}, `profile "nope" not found`},
+		{"no profile", []string{run}, "--profile is required"},
+		{"missing run file", []string{filepath.Join(dir, "missing.json"), "--profile", prof}, "no such file"},
+		{"not a run file", []string{notRun, "--profile", prof}, "not a yardstick run file"},
+		{"no run file", []string{"--profile", prof}, "no run file"},
+		{"two run files", []string{run, run, "--profile", prof}, "one run file"},
+		{"unknown flag after file", []string{run, "--bogus"}, "flag provided but not defined: --bogus"},
+		{"profile without value", []string{run, "--profile"}, "--profile needs a value"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := runCLI(t, nil, append([]string{"check"}, tc.args...)...)
+			lines := strings.Split(strings.TrimRight(o.stderr, "\n"), "\n")
+			if o.code != 2 || len(lines) != 1 || !strings.Contains(o.stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and one line containing %q", o.code, o.stderr, tc.want)
+			}
+		})
+	}
+}
+
+// goldenIn is golden for a test that changed its working directory away from pkgDir.
+func goldenIn(t *testing.T, pkgDir, name, got string) {
+	t.Helper()
+	path := filepath.Join(pkgDir, "testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./cmd/yardstick -update creates it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from golden file (go test ./cmd/yardstick -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func mustWD(t *testing.T) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}

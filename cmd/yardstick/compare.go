@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/yardstick-dev/yardstick/results"
+)
+
+// failOnFlag is the --fail-on value: regression gates, validated when the flag is
+// parsed (results.ParseGates), so a bad gate stops the command before any file is read.
+type failOnFlag struct {
+	spec  string
+	gates []results.Gate
+}
+
+func (f *failOnFlag) Set(v string) error {
+	g, err := results.ParseGates(v)
+	if err != nil {
+		return err
+	}
+	f.spec, f.gates = v, g
+	return nil
+}
+
+func (f *failOnFlag) String() string { return f.spec }
+
+// formatFlag is a --format value, one of a fixed list, validated when parsed.
+type formatFlag struct {
+	value   string
+	allowed []string
+}
+
+func (f *formatFlag) Set(v string) error {
+	if !slices.Contains(f.allowed, v) {
+		return fmt.Errorf("unknown format %q (one of %s)", v, strings.Join(f.allowed, ", "))
+	}
+	f.value = v
+	return nil
+}
+
+func (f *formatFlag) String() string { return f.value }
+
+// alphaFlag is --alpha: a significance level in (0, 0.5].
+type alphaFlag struct{ value float64 }
+
+func (a *alphaFlag) Set(v string) error {
+	var x float64
+	if _, err := fmt.Sscan(v, &x); err != nil || !(x > 0 && x <= 0.5) {
+		return fmt.Errorf("%q must be a number in (0, 0.5], e.g. 0.05", v)
+	}
+	a.value = x
+	return nil
+}
+
+func (a *alphaFlag) String() string { return fmt.Sprint(a.value) }
+
+func outputFlags(format *formatFlag) []cli.Flag {
+	return []cli.Flag{
+		&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format,
+			Usage: "output format: " + strings.Join(format.allowed, ", ")},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout"},
+	}
+}
+
+// readRuns reads every run file named in args; an unreadable file is a usage error
+// (exit 2) whose line names the file.
+func readRuns(args []string) ([]*results.Run, error) {
+	var runs []*results.Run
+	for _, a := range args {
+		r, err := results.ReadFile(a)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, usageErr("%s: no such file", a)
+			}
+			if !strings.HasPrefix(err.Error(), a) {
+				err = fmt.Errorf("%s: %w", a, err)
+			}
+			return nil, &exitError{exitUsage, err}
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
+
+// emit renders c in format to --out or stdout, and appends the markdown rendering to
+// $GITHUB_STEP_SUMMARY when that is set (GitHub Actions' job summary file).
+func emit(c *cli.Context, e *env, format string, comp *results.Comparison, table func(io.Writer) error) error {
+	var buf bytes.Buffer
+	var err error
+	if table != nil && format == "table" {
+		err = table(&buf)
+	} else {
+		err = results.Renderers[format](&buf, comp)
+	}
+	if err != nil {
+		return err
+	}
+	if out := c.String("out"); out != "" {
+		if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+			return err
+		}
+	} else if _, err := e.stdout.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	if path := e.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		var md bytes.Buffer
+		if err := results.RenderComparisonMarkdown(&md, comp); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("$GITHUB_STEP_SUMMARY: %w", err)
+		}
+		_, werr := f.Write(append(md.Bytes(), '\n'))
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return fmt.Errorf("$GITHUB_STEP_SUMMARY %s: %w", path, werr)
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to path through a temporary file and a rename.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(dirOf(path), ".yardstick-report-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		if i == 0 {
+			return "/"
+		}
+		return path[:i]
+	}
+	return "."
+}
+
+func compareCommand(e *env) *cli.Command {
+	failOn := &failOnFlag{}
+	format := &formatFlag{value: "table", allowed: results.Formats}
+	alpha := &alphaFlag{value: results.DefaultAlpha}
+	return &cli.Command{
+		Name:      "compare",
+		Usage:     "compare runs: medians with 95% CIs, change and Mann-Whitney U p-value; gate regressions for CI",
+		UsageText: "yardstick compare [--fail-on GATES] [--alpha A] [--format F] [--force] BASE.json NEW.json [MORE.json...]",
+		Description: `Compares every run with the first (the base), metric by metric, from the raw samples: the
+median with its 95% confidence interval per run, the change of the median, and the
+p-value of a Mann-Whitney U test (as benchstat computes them). "~" marks a change that
+may be noise (p > --alpha); latencies are better lower, rates better higher.
+
+Runs must be comparable: another workload, another model, or a shape twin against real
+weights is refused (exit 2) unless --force; another quantization, digest, seed or
+context size is a warning; another machine or server version is a note.
+
+--fail-on 'server_gen_per_s:-5%,ttft_p95:+10%' fails (exit 1) when a metric's statistic
+(median unless _p95, _p99, _mean, ... is given) changed beyond its limit AND the change
+is significant at --alpha. With $GITHUB_STEP_SUMMARY set, the markdown report is
+appended to it. Exit status: 0 ok, 1 a gate failed, 2 bad input.`,
+		Flags: append([]cli.Flag{
+			&cli.GenericFlag{Name: "fail-on", Value: failOn, Usage: "regression gates METRIC[_STAT]:±N%, comma-separated"},
+			&cli.GenericFlag{Name: "alpha", Value: alpha, Usage: "significance level of the U test"},
+			&cli.BoolFlag{Name: "force", Usage: "compare runs whose keys refuse the comparison"},
+		}, outputFlags(format)...),
+		Action: func(c *cli.Context) error {
+			if c.NArg() < 2 {
+				return usageErr("compare: need a base and at least one new run file (yardstick compare BASE.json NEW.json)")
+			}
+			args := c.Args().Slice()
+			runs, err := readRuns(args)
+			if err != nil {
+				return err
+			}
+			comp, err := results.Compare(runs, args, results.CompareOptions{Alpha: alpha.value, Gates: failOn.gates, Force: c.Bool("force")})
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			for i, keys := range comp.Keys {
+				for _, k := range keys {
+					if k.Severity >= results.KeyWarn {
+						fmt.Fprintf(e.stderr, "yardstick: %s %s: %s\n", k.Severity, args[i+1], k)
+					}
+				}
+			}
+			if err := emit(c, e, format.value, comp, nil); err != nil {
+				return err
+			}
+			var failed []string
+			for _, g := range comp.Gates {
+				if g.Status == "fail" {
+					failed = append(failed, args[g.Run]+": "+g.Message)
+				}
+			}
+			if len(failed) > 0 {
+				msg := failed[0]
+				if len(failed) > 1 {
+					msg += fmt.Sprintf(" (and %d more)", len(failed)-1)
+				}
+				return &exitError{exitFailure, fmt.Errorf("regression gate failed: %s", msg)}
+			}
+			return nil
+		},
+	}
+}

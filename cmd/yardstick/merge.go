@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/yardstick-dev/yardstick/results"
+)
+
+func mergeCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "merge",
+		Usage:     "merge runs of one workload from several machines into one run file",
+		UsageText: "yardstick merge --out FLEET.json [--force] A.json B.json [MORE.json...]",
+		Description: `Concatenates the measured samples of the runs and recomputes every summary from them, so
+the merged percentiles and median intervals are exact. The runs must be of one model
+(same digest) and one workload; --force merges anyway. The merged file is a run file
+like any other (compare, report and ls read it) and records its sources, with their
+hosts, under merged_from. Exit status: 0 ok, 2 bad input.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged run file to write (required)"},
+			&cli.BoolFlag{Name: "force", Usage: "merge runs of different models or workloads"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.String("out") == "" {
+				return usageErr("merge: --out FILE is required")
+			}
+			if c.NArg() < 2 {
+				return usageErr("merge: need at least two run files")
+			}
+			args := c.Args().Slice()
+			runs, err := readRuns(args)
+			if err != nil {
+				return err
+			}
+			m, err := results.Merge(runs, args, results.MergeOptions{Force: c.Bool("force")})
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			if err := results.WriteMerged(c.String("out"), m); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "merged %d runs (%d measured requests, hosts %s) into %s\n",
+				len(runs), len(m.Samples), m.Environment.Hardware.Hostname, c.String("out"))
+			return nil
+		},
+	}
+}

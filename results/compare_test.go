@@ -1,0 +1,408 @@
+package results
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/yardstick-dev/yardstick/bench"
+)
+
+// synth describes a seeded synthetic run: n requests whose TTFT, decode time and
+// prefill time are their base values times slow, each with lognormal noise of
+// relative spread noise.
+type synth struct {
+	seed  uint64
+	n     int
+	slow  float64
+	noise float64
+	runID string
+	host  string
+}
+
+// synthRun builds a run from fixture() with seeded samples: TTFT 100 ms·slow, 31
+// decode steps of 10 ms·slow (server_gen_per_s ≈ 100/slow), prefill 512 tokens in
+// 50 ms·slow, every figure times exp(noise·N(0,1)).
+func synthRun(sp synth) *Run {
+	res := fixture()
+	rng := rand.New(rand.NewPCG(sp.seed, 0x9e3779b97f4a7c15))
+	jit := func() float64 { return math.Exp(sp.noise * rng.NormFloat64()) }
+	res.Samples = nil
+	res.Options.Runs = sp.n
+	res.RunID = sp.runID
+	at := int64(0)
+	for i := 0; i < sp.n; i++ {
+		ttft := int64(100e6 * sp.slow * jit())
+		step := 10e6 * sp.slow * jit()
+		itl := make([]int64, 31)
+		var gen int64
+		for j := range itl {
+			itl[j] = int64(step * (0.98 + 0.04*rng.Float64()))
+			gen += itl[j]
+		}
+		eval := gen - ms(1)
+		prompt := int64(50e6 * sp.slow * jit())
+		e2e := ttft + gen
+		s := bench.Sample{Index: i, Phase: bench.PhaseMeasured, Nonce: fmt.Sprint(i), OK: true,
+			ScheduledAtNs: at, SentAtNs: at, TTFTNs: i64(ttft), E2ENs: i64(e2e), ITLNs: itl,
+			TPOTNs: i64(gen / 31), ClientGenPerS: f64(31 / (float64(gen) / 1e9)), Chunks: 33, TextChunks: 32, TokensPerChunk: f64(1),
+			PromptTokens: 512, OutputTokens: 32, ServerPromptEvalNs: prompt, ServerEvalNs: eval,
+			ServerPrefillPerS: f64(512 / (float64(prompt) / 1e9)), ServerGenPerS: f64(31 / (float64(eval) / 1e9)), LoadNs: ms(2),
+			ServerTotalNs: e2e - ms(1), OverheadNs: i64(ms(1)), DoneReason: "length"}
+		res.Samples = append(res.Samples, s)
+		at += e2e
+	}
+	res.Window = bench.Window{StartNs: 0, EndNs: at, DurationNs: at}
+	hw := fixtureHardware()
+	if sp.host != "" {
+		hw.Hostname = sp.host
+	}
+	r := Build(res, hw, fixtureMachine())
+	r.Tool.GoVersion = "go-test"
+	return r
+}
+
+func mustCompare(t *testing.T, runs []*Run, opts CompareOptions) *Comparison {
+	t.Helper()
+	labels := make([]string, len(runs))
+	for i := range runs {
+		labels[i] = []string{"base.json", "new.json", "third.json"}[i]
+	}
+	c, err := Compare(runs, labels, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func metric(t *testing.T, c *Comparison, name string) MetricComparison {
+	t.Helper()
+	for _, m := range c.Metrics {
+		if m.Metric == name {
+			return m
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return MetricComparison{}
+}
+
+// A real 10% slowdown (every duration ×1.1, so decode rates ÷1.1) with 3% noise and 20
+// samples a side: the two samples barely overlap, so the U test's p-value is far below
+// 0.05; latencies are "worse" upwards, rates "worse" downwards.
+func TestCompareFlagsRealSlowdown(t *testing.T) {
+	base := synthRun(synth{seed: 1, n: 20, slow: 1, noise: 0.03, runID: "base"})
+	slow := synthRun(synth{seed: 2, n: 20, slow: 1.1, noise: 0.03, runID: "slow"})
+	c := mustCompare(t, []*Run{base, slow}, CompareOptions{})
+	for _, tc := range []struct {
+		metric string
+		sign   float64
+	}{{"ttft_ns", +1}, {"tpot_ns", +1}, {"e2e_ns", +1}, {"server_gen_per_s", -1}, {"client_gen_per_s", -1}, {"server_prefill_per_s", -1}} {
+		d := metric(t, c, tc.metric).Deltas[0]
+		if !d.Significant || d.Verdict != "worse" || d.P > 0.001 || d.Frac == nil || math.Abs(*d.Frac) < 0.05 || math.Signbit(*d.Frac) != (tc.sign < 0) {
+			t.Errorf("%s: %+v (frac %v), want a significant worse change of sign %v", tc.metric, d, deref(d.Frac), tc.sign)
+		}
+	}
+	// Output tokens did not change: a neutral metric, identical samples.
+	if d := metric(t, c, "output_tokens").Deltas[0]; d.Verdict != "~" {
+		t.Errorf("output_tokens: %+v", d)
+	}
+	// Swapped, the same change is "better".
+	c2 := mustCompare(t, []*Run{slow, base}, CompareOptions{})
+	if d := metric(t, c2, "server_gen_per_s").Deltas[0]; d.Verdict != "better" || *d.Frac <= 0 {
+		t.Errorf("speed-up: %+v", d)
+	}
+}
+
+// Two runs drawn from one distribution (other seeds): no difference is significant.
+func TestCompareSameDistributionIsNoise(t *testing.T) {
+	a := synthRun(synth{seed: 3, n: 20, slow: 1, noise: 0.05, runID: "a"})
+	b := synthRun(synth{seed: 4, n: 20, slow: 1, noise: 0.05, runID: "b"})
+	c := mustCompare(t, []*Run{a, b}, CompareOptions{})
+	for _, name := range []string{"ttft_ns", "tpot_ns", "e2e_ns", "server_gen_per_s", "server_prefill_per_s"} {
+		d := metric(t, c, name).Deltas[0]
+		if d.Significant || d.Verdict != "~" || deltaCell(d) != "~" {
+			t.Errorf("%s: %+v, want ~", name, d)
+		}
+	}
+}
+
+// Three samples a side can never reach p ≤ 0.05 (the smallest two-sided U-test p for
+// 3+3 is 0.1): benchmath warns, the change is "~", and a gate on it is skipped, not
+// passed silently.
+func TestCompareTooFewSamplesWarns(t *testing.T) {
+	a := synthRun(synth{seed: 5, n: 3, slow: 1, noise: 0.01, runID: "a"})
+	b := synthRun(synth{seed: 6, n: 3, slow: 2, noise: 0.01, runID: "b"})
+	gates, _ := ParseGates("ttft:+10%")
+	c := mustCompare(t, []*Run{a, b}, CompareOptions{Gates: gates})
+	d := metric(t, c, "ttft_ns").Deltas[0]
+	if d.Significant || len(d.Warnings) == 0 || !strings.Contains(d.Warnings[0], "need >= 4 samples") {
+		t.Errorf("ttft with 3+3 samples: %+v", d)
+	}
+	if c.Gates[0].Status != "skip" || c.Failed() {
+		t.Errorf("gate: %+v", c.Gates[0])
+	}
+	if s := metric(t, c, "ttft_ns").Stats[0]; s.MedianCILo != nil || ciPct(s) != "± ∞" {
+		t.Errorf("3 samples gave an interval: %+v", s)
+	}
+}
+
+func TestGatesFailOnlyWhenBeyondAndSignificant(t *testing.T) {
+	base := synthRun(synth{seed: 1, n: 20, slow: 1, noise: 0.03, runID: "base"})
+	slow := synthRun(synth{seed: 2, n: 20, slow: 1.1, noise: 0.03, runID: "slow"})
+	same := synthRun(synth{seed: 7, n: 20, slow: 1, noise: 0.03, runID: "same"})
+	cases := []struct {
+		spec string
+		new  *Run
+		want []string
+	}{
+		// ~9% slower decode, significant: beyond 5%, fails; within 20%, passes.
+		{"server_gen_per_s:-5%", slow, []string{"fail"}},
+		{"server_gen_per_s:-20%", slow, []string{"pass"}},
+		// Unsigned: the worse direction of each metric.
+		{"server_gen_per_s:5%,ttft_p95:25%", slow, []string{"fail", "pass"}},
+		{"ttft_p95:+5%,e2e_mean:+5%", slow, []string{"fail", "fail"}},
+		// No real change: nothing fails, even a 0% limit (differences are noise).
+		{"server_gen_per_s:-0%,ttft:+0%", same, []string{"pass", "pass"}},
+	}
+	for _, tc := range cases {
+		gates, err := ParseGates(tc.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := mustCompare(t, []*Run{base, tc.new}, CompareOptions{Gates: gates})
+		var got []string
+		for _, g := range c.Gates {
+			got = append(got, g.Status)
+		}
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			for _, g := range c.Gates {
+				t.Log(g.Message)
+			}
+			t.Errorf("%s: %v, want %v", tc.spec, got, tc.want)
+		}
+		if c.Failed() != strings.Contains(strings.Join(tc.want, ","), "fail") {
+			t.Errorf("%s: Failed() = %v", tc.spec, c.Failed())
+		}
+	}
+}
+
+func TestParseGates(t *testing.T) {
+	good := []struct {
+		spec string
+		want []Gate
+	}{
+		{"server_gen_per_s:-5%,ttft_p95:+10%", []Gate{
+			{Metric: "server_gen_per_s", Stat: "median", Sign: -1, Percent: 5, Spec: "server_gen_per_s:-5%"},
+			{Metric: "ttft_ns", Stat: "p95", Sign: 1, Percent: 10, Spec: "ttft_p95:+10%"}}},
+		// Unit suffix optional, statistic on the full name, spaces tolerated.
+		{" ttft_ns_p99 : 2.5% ", []Gate{{Metric: "ttft_ns", Stat: "p99", Sign: 1, Percent: 2.5, Spec: "ttft_ns_p99 : 2.5%"}}},
+		{"server_gen:3%", []Gate{{Metric: "server_gen_per_s", Stat: "median", Sign: -1, Percent: 3, Spec: "server_gen:3%"}}},
+		// A neutral metric with an explicit sign.
+		{"output_tokens_mean:-1%", []Gate{{Metric: "output_tokens", Stat: "mean", Sign: -1, Percent: 1, Spec: "output_tokens_mean:-1%"}}},
+		{"", nil},
+	}
+	for _, tc := range good {
+		got, err := ParseGates(tc.spec)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("ParseGates(%q) = %+v, %v; want %+v", tc.spec, got, err, tc.want)
+		}
+	}
+	bad := map[string]string{
+		"ttft":                          "want METRIC:±N%",
+		"ttft:10":                       "must be a percentage",
+		"bogus:+5%":                     `unknown metric "bogus"`,
+		"ttft:+abc%":                    "not a number",
+		"ttft:+1e2%":                    "not a number",
+		"ttft:+NaN%":                    "not a number",
+		"server_gen_per_s:-150%":        "out of range",
+		"ttft:+5000%":                   "out of range",
+		"server_gen_per_s:+5%":          "higher is better, so +5% would fail on an improvement; did you mean -5%?",
+		"ttft:-5%":                      "lower is better",
+		"output_tokens:5%":              "give a sign",
+		"ttft:+5%,,e2e:+1%":             "empty term",
+		"ttft:+5%,ttft_ns_median:+1%":   "gated twice",
+		"ttft_p42:+5%":                  "unknown metric",
+		":+5%":                          "no metric",
+		"server_gen_per_s:--5%":         "not a number",
+		"server_gen_per_s:-5%%":         "not a number",
+		"ttft_p95:+10%,server_gen:+10%": "would fail on an improvement",
+	}
+	for spec, want := range bad {
+		if _, err := ParseGates(spec); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseGates(%q) error %v, want one containing %q", spec, err, want)
+		}
+	}
+}
+
+// FuzzParseGates: any input either parses into gates that are well formed and render
+// back into a spec that parses to the same gates, or fails with an error; never panics.
+func FuzzParseGates(f *testing.F) {
+	for _, s := range []string{"server_gen_per_s:-5%,ttft_p95:+10%", "ttft:5%", "x", "", ",", "ttft:+1e309%", "e2e_max:+0%", "tpot:-100%", "ttft:+٣%"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		gates, err := ParseGates(spec)
+		if err != nil {
+			return
+		}
+		var parts []string
+		for _, g := range gates {
+			if !strings.Contains(strings.Join(MetricOrder, ","), g.Metric) || (g.Sign != 1 && g.Sign != -1) ||
+				g.Percent < 0 || g.Percent > 1000 || math.IsNaN(g.Percent) || statValue(Summary{Median: 1, Mean: 2}, g.Stat) == 0 && g.Stat != "p50" && g.Stat != "p90" && g.Stat != "p95" && g.Stat != "p99" && g.Stat != "min" && g.Stat != "max" {
+				t.Fatalf("%q gave a malformed gate %+v", spec, g)
+			}
+			parts = append(parts, g.Metric+"_"+g.Stat+":"+g.Threshold())
+		}
+		again, err := ParseGates(strings.Join(parts, ","))
+		if err != nil || len(again) != len(gates) {
+			t.Fatalf("%q: round trip %q: %v", spec, strings.Join(parts, ","), err)
+		}
+		for i := range again {
+			if again[i].Metric != gates[i].Metric || again[i].Stat != gates[i].Stat || again[i].Sign != gates[i].Sign || again[i].Percent != gates[i].Percent {
+				t.Fatalf("%q: round trip %+v != %+v", spec, again[i], gates[i])
+			}
+		}
+	})
+}
+
+func TestCompareKeysRefuseOrWarn(t *testing.T) {
+	base := synthRun(synth{seed: 1, n: 8, slow: 1, noise: 0.03, runID: "base"})
+
+	// Another model (other architecture and size, so another digest): refused.
+	other := synthRun(synth{seed: 2, n: 8, slow: 1, noise: 0.03, runID: "other"})
+	other.Target.Model.Digest = "sha256:ffff0000ffff0000ffff0000ffff0000"
+	other.Target.Model.Architecture, other.Target.Model.ParameterSize, other.Target.Model.ParameterCount = "llama", "8.0B", 8030261248
+	_, err := Compare([]*Run{base, other}, []string{"base.json", "other.json"}, CompareOptions{})
+	if !errors.Is(err, ErrNotComparable) || !strings.Contains(err.Error(), "other.json: not comparable with base.json: model differs (qwen2 494.03M vs llama 8.0B)") {
+		t.Errorf("other model: %v", err)
+	}
+	c, err := Compare([]*Run{base, other}, []string{"base.json", "other.json"}, CompareOptions{Force: true})
+	if err != nil || len(c.Keys[0]) == 0 || c.Keys[0][0].Severity != KeyRefuse {
+		t.Errorf("forced: %v %+v", err, c)
+	}
+
+	// The same model re-pulled (another digest only): a warning, not a refusal.
+	repulled := synthRun(synth{seed: 2, n: 8, slow: 1, noise: 0.03, runID: "repulled"})
+	repulled.Target.Model.Digest = "sha256:ffff0000ffff0000ffff0000ffff0000"
+	c, err = Compare([]*Run{base, repulled}, []string{"base.json", "new.json"}, CompareOptions{})
+	if err != nil || len(c.Keys[0]) != 1 || c.Keys[0][0].Key != "model_digest" || c.Keys[0][0].Severity != KeyWarn {
+		t.Errorf("re-pulled: %v %+v", err, c.Keys)
+	}
+
+	// Another quantization of the same model: a warning (that is what is compared).
+	q8 := synthRun(synth{seed: 2, n: 8, slow: 1, noise: 0.03, runID: "q8"})
+	q8.Target.Model.Digest, q8.Target.Model.QuantizationLevel = "sha256:0808", "Q8_0"
+	keys := CompareKeys(base, q8)
+	if len(keys) != 1 || keys[0].Key != "quantization" || keys[0].Severity != KeyWarn {
+		t.Errorf("quantization: %+v", keys)
+	}
+
+	// Another workload: refused. Another seed: a warning. Another machine and server: notes.
+	wl := synthRun(synth{seed: 2, n: 8, slow: 1, noise: 0.03, runID: "wl", host: "bench-02"})
+	wl.Workload.MaxTokens, wl.Workload.Seed, wl.Target.ServerVersion = 64, 7, "0.18.0"
+	got := map[string]KeySeverity{}
+	for _, k := range CompareKeys(base, wl) {
+		got[k.Key] = k.Severity
+	}
+	want := map[string]KeySeverity{"workload": KeyRefuse, "seed": KeyWarn, "server_version": KeyNote, "hardware": KeyNote}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("keys %v, want %v", got, want)
+	}
+
+	// A shape twin against real weights: refused.
+	twin := synthRun(synth{seed: 2, n: 8, slow: 1, noise: 0.03, runID: "twin"})
+	twin.Target.Model.Synthetic = &bench.Synthetic{Weights: "random", Shape: "qwen2.5-0.5b", Quant: "Q4_K_M"}
+	if _, err := Compare([]*Run{base, twin}, []string{"base.json", "twin.json"}, CompareOptions{}); !errors.Is(err, ErrNotComparable) || !strings.Contains(err.Error(), "synthetic differs") {
+		t.Errorf("twin vs real: %v", err)
+	}
+}
+
+// The run-level figures include the roofline efficiencies when the run has them.
+func TestFiguresShowEfficiencies(t *testing.T) {
+	r := synthRun(synth{seed: 1, n: 8, slow: 1, noise: 0.03, runID: "a"})
+	names := []string{}
+	for _, f := range runFigures(r) {
+		names = append(names, f.Name)
+	}
+	all := strings.Join(names, " ")
+	if !strings.HasPrefix(all, "output_tokens_per_s requests_per_s server_rss_peak_bytes") {
+		t.Errorf("figures %v", names)
+	}
+	if r.Roofline != nil && !strings.Contains(all, "roofline.decode_efficiency_frac") {
+		t.Errorf("run has a roofline, figures lack its efficiency: %v", names)
+	}
+	if MetricDirection("decode_efficiency_frac") != HigherIsBetter || MetricDirection("ttft_ns") != LowerIsBetter || MetricDirection("prompt_tokens") != Neutral {
+		t.Error("directions")
+	}
+}
+
+// The fixed run files of the golden tests: 20 seeded requests each, new 10% slower.
+// go test ./results -update rewrites them (and every golden output) from synthRun.
+func fixedRuns(t *testing.T) ([]*Run, []string) {
+	t.Helper()
+	dir := filepath.Join("testdata", "compare")
+	files := []string{filepath.Join(dir, "base.json"), filepath.Join(dir, "new.json")}
+	if *update {
+		if err := WriteFile(files[0], synthRun(synth{seed: 1, n: 20, slow: 1, noise: 0.03, runID: "base00000000000a"})); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteFile(files[1], synthRun(synth{seed: 2, n: 20, slow: 1.1, noise: 0.03, runID: "new000000000000b", host: "bench-02"})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var runs []*Run
+	for _, f := range files {
+		r, err := ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, r)
+	}
+	return runs, []string{"base.json", "new.json"}
+}
+
+// Golden outputs of every format, for a gated comparison of the fixed run files and for
+// one run alone.
+func TestRenderGolden(t *testing.T) {
+	runs, labels := fixedRuns(t)
+	gates, err := ParseGates("server_gen_per_s:-5%,ttft_p95:+20%,e2e:+50%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compare(runs, labels, CompareOptions{Gates: gates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := Compare(runs[:1], labels[:1], CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext := map[string]string{"table": "txt", "markdown": "md", "json": "json", "csv": "csv", "junit": "xml", "benchstat": "txt"}
+	for _, format := range Formats {
+		for _, tc := range []struct {
+			name string
+			c    *Comparison
+		}{{"compare", c}, {"report", one}} {
+			var b bytes.Buffer
+			if err := Renderers[format](&b, tc.c); err != nil {
+				t.Fatalf("%s: %v", format, err)
+			}
+			golden(t, filepath.Join("compare", tc.name+"."+format+"."+ext[format]), b.Bytes())
+		}
+	}
+	if gs := c.Gates; len(gs) != 3 || gs[0].Status != "fail" || gs[1].Status != "pass" || gs[2].Status != "pass" {
+		t.Errorf("gates %+v", gs)
+	}
+}
+
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

@@ -1,0 +1,215 @@
+package results
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/yardstick-dev/yardstick/bench"
+)
+
+// MergeSource records one run that went into a merged run.
+type MergeSource struct {
+	// File is the run file as given to merge.
+	File      string `json:"file"`
+	RunID     string `json:"run_id"`
+	Host      string `json:"host"`
+	CPUModel  string `json:"cpu_model"`
+	StartedAt string `json:"started_at"`
+	// ServerVersion is the server's version on that machine.
+	ServerVersion string `json:"server_version"`
+	// FirstSample and Samples locate the source's measured samples in the merged
+	// samples array: [first_sample, first_sample + samples).
+	FirstSample int `json:"first_sample"`
+	Samples     int `json:"samples"`
+	// WindowNs is the source's measured window.
+	WindowNs int64 `json:"window_ns"`
+	// OutputTokensPerS is the source's own throughput.
+	OutputTokensPerS float64 `json:"output_tokens_per_s"`
+	// ColdTTFTNs is the source's cold-load TTFT, when it measured one.
+	ColdTTFTNs *int64 `json:"cold_ttft_ns,omitempty"`
+}
+
+// MergedRun is a run file made by merging runs of one workload from several machines: a
+// complete run file (kind yardstick.run, readable by ReadFile and every command) with
+// the sources recorded under merged_from.
+type MergedRun struct {
+	*Run
+	MergedFrom []MergeSource `json:"merged_from"`
+}
+
+// ReadMergeSources returns the merged_from record of a run file, or nil when the file
+// is not a merged run.
+func ReadMergeSources(path string) ([]MergeSource, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		MergedFrom []MergeSource `json:"merged_from"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return doc.MergedFrom, nil
+}
+
+// MergeOptions configure Merge.
+type MergeOptions struct {
+	// Force merges runs whose keys differ in ways that refuse a merge.
+	Force bool
+}
+
+// Merge combines runs of one workload from several machines into one run: measured
+// samples concatenated in the order given (renumbered from 0; their clock offsets stay
+// those of their own run), summaries recomputed from the raw samples (so percentiles
+// and median intervals are exact, not averages of summaries), throughput over the
+// summed windows (Σ output_tokens / Σ windows: machine-seconds, the per-machine rate
+// of the fleet; multiply by the machines to get the fleet's rate when all serve at
+// once), the peak memory the largest of the sources'. Warnings are kept, prefixed by
+// their host; a "merged" warning lists the sources, and "mixed_hardware" says when the
+// CPUs or GPUs differ. Cold-load and host-CPU records are per machine and stay only in
+// merged_from and the sources.
+//
+// Errors: fewer than two runs; runs whose model, weights (digest, synthetic) or
+// workload differ (CompareKeys: any refusal or warning but seed, num_ctx and
+// prompt_words), unless opts.Force; two copies of one run.
+func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
+	if len(runs) < 2 {
+		return nil, errors.New("merge needs at least two run files")
+	}
+	if len(files) != len(runs) {
+		return nil, fmt.Errorf("%d file names for %d runs", len(files), len(runs))
+	}
+	ids := map[string]string{}
+	for i, r := range runs {
+		if f, ok := ids[r.RunID]; ok {
+			return nil, fmt.Errorf("%s: same run as %s (run %s): merging it would count its samples twice", files[i], f, r.RunID)
+		}
+		ids[r.RunID] = files[i]
+		if i == 0 {
+			continue
+		}
+		for _, k := range CompareKeys(runs[0], r) {
+			blocks := k.Severity == KeyRefuse || k.Key == "model_digest" || k.Key == "quantization" || k.Key == "backend"
+			if blocks && !opts.Force {
+				return nil, fmt.Errorf("%s: cannot merge with %s: %s (--force merges anyway)", files[i], files[0], k)
+			}
+		}
+	}
+	first := runs[0]
+	m := *first
+	m.Warmup = []bench.Sample{}
+	m.Samples = []bench.Sample{}
+	m.Warnings = []bench.Warning{}
+	m.Cold = nil
+	m.HostCPU = nil
+	m.Memory.ServerRSSPeakBytes = nil
+	m.Memory.ServerPID = 0
+	m.Memory.RSSSamples = 0
+	m.Throughput = Throughput{}
+	m.Window = bench.Window{}
+	m.Options.Runs = 0
+	m.EndReason = bench.EndCompleted
+	out := &MergedRun{Run: &m}
+
+	var hosts, servers, cpus []string
+	h := sha256.New()
+	for i, r := range runs {
+		hw := r.Environment.Hardware
+		src := MergeSource{File: files[i], RunID: r.RunID, Host: hw.Hostname, CPUModel: hw.CPUModel, StartedAt: r.StartedAt,
+			ServerVersion: r.Target.ServerVersion, FirstSample: len(m.Samples), Samples: len(r.Samples),
+			WindowNs: r.Window.DurationNs, OutputTokensPerS: r.Throughput.OutputTokensPerS}
+		if r.Cold != nil {
+			src.ColdTTFTNs = r.Cold.TTFTNs
+		}
+		out.MergedFrom = append(out.MergedFrom, src)
+		h.Write([]byte(r.RunID))
+		for _, s := range r.Samples {
+			s.Index = len(m.Samples)
+			m.Samples = append(m.Samples, s)
+		}
+		m.Warmup = append(m.Warmup, r.Warmup...)
+		for _, w := range r.Warnings {
+			if w.Code == "too_few_samples" {
+				continue // recomputed for the merged samples
+			}
+			m.Warnings = append(m.Warnings, bench.Warning{Code: w.Code, Message: orDash(hw.Hostname) + ": " + w.Message})
+		}
+		m.Throughput.Completed += r.Throughput.Completed
+		m.Throughput.Failed += r.Throughput.Failed
+		m.Throughput.OutputTokens += r.Throughput.OutputTokens
+		m.Window.DurationNs += r.Window.DurationNs
+		m.Options.Runs += r.Options.Runs
+		if p := r.Memory.ServerRSSPeakBytes; p != nil && (m.Memory.ServerRSSPeakBytes == nil || *p > *m.Memory.ServerRSSPeakBytes) {
+			v := *p
+			m.Memory.ServerRSSPeakBytes = &v
+		}
+		m.Memory.RSSSamples += r.Memory.RSSSamples
+		if r.StartedAt < m.StartedAt {
+			m.StartedAt = r.StartedAt
+		}
+		if r.EndedAt > m.EndedAt {
+			m.EndedAt = r.EndedAt
+		}
+		if r.EndReason != bench.EndCompleted && m.EndReason == bench.EndCompleted {
+			m.EndReason = r.EndReason
+		}
+		hosts = appendNew(hosts, orDash(hw.Hostname))
+		servers = appendNew(servers, r.Target.ServerVersion)
+		cpu := hw.CPUModel
+		for _, g := range hw.GPUs {
+			cpu += " + " + g.Name
+		}
+		cpus = appendNew(cpus, cpu)
+	}
+	m.RunID = hex.EncodeToString(h.Sum(nil)[:8])
+	m.Environment.Hardware.Hostname = strings.Join(hosts, ",")
+	m.Target.ServerVersion = strings.Join(servers, ",")
+	m.Window.StartNs, m.Window.EndNs = 0, m.Window.DurationNs
+	if w := float64(m.Window.DurationNs) / 1e9; w > 0 {
+		m.Throughput.OutputTokensPerS = float64(m.Throughput.OutputTokens) / w
+		m.Throughput.RequestsPerS = float64(m.Throughput.Completed) / w
+	}
+	m.Summaries = map[string]Summary{}
+	for name, xs := range MetricValues(m.Samples) {
+		if s, ok := Summarize(xs, strings.HasSuffix(name, "_ns")); ok {
+			m.Summaries[name] = s
+		}
+	}
+	m.Warnings = append([]bench.Warning{{Code: "merged", Message: fmt.Sprintf("merged from %d runs on %s: samples concatenated, summaries recomputed from them; throughput is per machine (Σ tokens / Σ windows)",
+		len(runs), strings.Join(hosts, ", "))}}, m.Warnings...)
+	if len(cpus) > 1 {
+		m.Warnings = append(m.Warnings, bench.Warning{Code: "mixed_hardware", Message: "the merged machines differ (" + strings.Join(cpus, "; ") +
+			"): percentiles describe the fleet, not any one machine"})
+	}
+	for _, name := range MetricOrder {
+		if s, ok := m.Summaries[name]; ok && s.Warning != "" && (name == "ttft_ns" || name == "server_gen_per_s") {
+			m.Warnings = append(m.Warnings, bench.Warning{Code: "too_few_samples",
+				Message: fmt.Sprintf("%s: %s (have %d; raise --runs)", name, s.Warning, s.N)})
+			break
+		}
+	}
+	return out, nil
+}
+
+func appendNew(xs []string, s string) []string {
+	if slices.Contains(xs, s) {
+		return xs
+	}
+	return append(xs, s)
+}
+
+// WriteMerged writes a merged run file atomically (as WriteFile does).
+func WriteMerged(path string, m *MergedRun) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding merged run: %w", err)
+	}
+	return writeAtomic(path, append(b, '\n'))
+}

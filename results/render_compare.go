@@ -1,0 +1,421 @@
+package results
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// Renderer writes a Comparison in one format. Renderers depend only on the Comparison,
+// so their output can be compared with golden files.
+type Renderer func(io.Writer, *Comparison) error
+
+// Renderers maps each --format name to its renderer.
+var Renderers = map[string]Renderer{
+	"table":     RenderComparisonTable,
+	"markdown":  RenderComparisonMarkdown,
+	"json":      RenderComparisonJSON,
+	"csv":       RenderComparisonCSV,
+	"junit":     RenderComparisonJUnit,
+	"benchstat": RenderBenchstat,
+}
+
+// Formats lists the --format names in the order help shows them.
+var Formats = []string{"table", "markdown", "json", "csv", "junit", "benchstat"}
+
+// ciPct renders the half-width of the median's confidence interval relative to the
+// median, as benchstat does (the larger of hi/median − 1 and 1 − lo/median): "± 3%",
+// "± ∞" when there are too few samples for an interval.
+func ciPct(s Summary) string {
+	if s.MedianCILo == nil || s.MedianCIHi == nil {
+		return "± ∞"
+	}
+	if s.Median == 0 {
+		if *s.MedianCILo == 0 && *s.MedianCIHi == 0 {
+			return "± 0%"
+		}
+		return "± ?"
+	}
+	v := math.Max(*s.MedianCIHi/s.Median-1, 1-*s.MedianCILo/s.Median)
+	return fmt.Sprintf("± %.0f%%", 100*math.Abs(v))
+}
+
+func fmtMedian(mc MetricComparison, s Summary) string {
+	if s.N == 0 {
+		return "-"
+	}
+	return valueFormatter(mc.Metric)(s.Median)
+}
+
+// deltaCell is benchstat's "vs base" cell: the change of the median, or "~" when it
+// may be noise, with the verdict for metrics that have a better direction.
+func deltaCell(d Delta) string {
+	switch {
+	case d.Verdict == "n/a":
+		return "n/a"
+	case !d.Significant || d.Frac == nil && d.Verdict == "~":
+		return "~"
+	case d.Frac == nil:
+		return "?"
+	}
+	s := pct(*d.Frac)
+	if d.Verdict == "better" || d.Verdict == "worse" {
+		s += " " + d.Verdict
+	}
+	return s
+}
+
+func pCell(d Delta, s0, s1 Summary) string {
+	if d.Verdict == "n/a" {
+		return ""
+	}
+	if s0.N == s1.N {
+		return fmt.Sprintf("(p=%.3f n=%d)", d.P, s0.N)
+	}
+	return fmt.Sprintf("(p=%.3f n=%d+%d)", d.P, s0.N, s1.N)
+}
+
+// notes gathers what qualifies the comparison, deduplicated, in order: key differences,
+// the runs' own warnings, statistical warnings.
+func (c *Comparison) notes() []string {
+	var out []string
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for i, keys := range c.Keys {
+		for _, k := range keys {
+			add(fmt.Sprintf("%s %s: %s", k.Severity, c.Runs[i+1].Label, k))
+		}
+	}
+	for _, r := range c.Runs {
+		for _, w := range r.Warnings {
+			add(fmt.Sprintf("run %s: %s", r.Label, w))
+		}
+	}
+	for _, m := range c.Metrics {
+		for i, s := range m.Stats {
+			if s.Warning != "" {
+				add(fmt.Sprintf("%s %s: %s: no confidence interval", c.Runs[i].Label, m.Metric, s.Warning))
+			}
+		}
+		for i, d := range m.Deltas {
+			for _, w := range d.Warnings {
+				if strings.Contains(w, "all samples are equal") {
+					continue // no change at all: nothing to qualify
+				}
+				add(fmt.Sprintf("%s vs %s %s: %s", c.Runs[i+1].Label, c.Runs[0].Label, m.Metric, w))
+			}
+		}
+	}
+	return out
+}
+
+func runLine(r RunRef) string {
+	model := r.Model
+	if r.Quant != "" {
+		model += " " + r.Quant
+	}
+	if r.Synthetic {
+		model += " (synthetic twin)"
+	}
+	return fmt.Sprintf("%s, %s, %s %s, %s, %d ok, %d failed, run %s", orDash(r.Host), model, r.Backend, r.Server,
+		r.StartedAt, r.Completed, r.Failed, r.RunID)
+}
+
+// RenderComparisonTable writes the comparison for a terminal: the runs, one row per
+// metric with each run's median ± its 95% CI and n, the change against the base with
+// its verdict and p-value ("~": may be noise), the run-level figures, the gates and
+// every note. With one run it is that run's summary.
+func RenderComparisonTable(w io.Writer, c *Comparison) error {
+	var b strings.Builder
+	for i, r := range c.Runs {
+		role := "base"
+		if i > 0 {
+			role = "new "
+		}
+		if len(c.Runs) == 1 {
+			role = "run "
+		}
+		fmt.Fprintf(&b, "%s  %s: %s\n", role, r.Label, runLine(r))
+	}
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	head1, head2 := []string{""}, []string{"metric"}
+	for _, r := range c.Runs {
+		head1 = append(head1, r.Label, "", "")
+		head2 = append(head2, "median", "95% CI", "n")
+	}
+	for range c.Runs[1:] {
+		head1 = append(head1, "vs "+c.Runs[0].Label, "")
+		head2 = append(head2, "change", "")
+	}
+	fmt.Fprintln(tw, strings.TrimRight(strings.Join(head1, "\t"), "\t"))
+	fmt.Fprintln(tw, strings.TrimRight(strings.Join(head2, "\t"), "\t"))
+	for _, m := range c.Metrics {
+		row := []string{label(m.Metric)}
+		for _, s := range m.Stats {
+			ci, n := ciPct(s), strconv.Itoa(s.N)
+			if s.N == 0 {
+				ci, n = "", ""
+			}
+			row = append(row, fmtMedian(m, s), ci, n)
+		}
+		for i, d := range m.Deltas {
+			row = append(row, deltaCell(d), pCell(d, m.Stats[0], m.Stats[i+1]))
+		}
+		fmt.Fprintln(tw, strings.TrimRight(strings.Join(row, "\t"), "\t"))
+	}
+	if len(c.Figures) > 0 {
+		fmt.Fprintln(tw, "")
+		fmt.Fprintln(tw, "run-level (one value per run, no test)")
+		for _, f := range c.Figures {
+			row := []string{f.Name}
+			for _, v := range f.Values {
+				row = append(row, figureValue(f, v), "", "")
+			}
+			for _, fr := range f.Fracs {
+				cell := "-"
+				if fr != nil {
+					cell = pct(*fr)
+				}
+				row = append(row, cell, "")
+			}
+			fmt.Fprintln(tw, strings.TrimRight(strings.Join(row, "\t"), "\t"))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(c.Runs) > 1 {
+		fmt.Fprintf(&b, "\nchange: of the median; ~ when a Mann-Whitney U test gives p > %g (may be noise); better/worse by each metric's direction\n", c.Alpha)
+	}
+	if len(c.Gates) > 0 {
+		fmt.Fprintf(&b, "\ngates (fail when beyond the limit and p <= %g)\n", c.Alpha)
+		for _, g := range c.Gates {
+			fmt.Fprintf(&b, "  %-4s  %s: %s\n", strings.ToUpper(g.Status), c.Runs[g.Run].Label, g.Message)
+		}
+	}
+	if n := c.notes(); len(n) > 0 {
+		b.WriteString("\nnotes\n")
+		for _, s := range n {
+			fmt.Fprintf(&b, "  - %s\n", s)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func figureValue(f FigureComparison, v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return valueFormatter(f.Name)(*v)
+}
+
+// mdEscape makes s safe in a markdown table cell.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// RenderComparisonMarkdown writes the comparison as GitHub-flavoured markdown, for pull
+// request comments and $GITHUB_STEP_SUMMARY: a gate verdict first, then the runs, the
+// metric table, the run-level figures and the notes.
+func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
+	var b strings.Builder
+	b.WriteString("### yardstick")
+	if len(c.Runs) > 1 {
+		fmt.Fprintf(&b, ": %s vs %s", mdEscape(strings.Join(labels(c.Runs[1:]), ", ")), mdEscape(c.Runs[0].Label))
+	} else {
+		b.WriteString(": " + mdEscape(c.Runs[0].Label))
+	}
+	b.WriteString("\n\n")
+	if len(c.Gates) > 0 {
+		failed, skipped := 0, 0
+		for _, g := range c.Gates {
+			switch g.Status {
+			case "fail":
+				failed++
+			case "skip":
+				skipped++
+			}
+		}
+		if failed > 0 {
+			fmt.Fprintf(&b, "**Regression gate failed**: %d of %d gates.\n\n", failed, len(c.Gates))
+		} else {
+			fmt.Fprintf(&b, "**Regression gate passed**: %d gates", len(c.Gates))
+			if skipped > 0 {
+				fmt.Fprintf(&b, " (%d not evaluable)", skipped)
+			}
+			b.WriteString(".\n\n")
+		}
+		b.WriteString("| gate | run | result | detail |\n|---|---|---|---|\n")
+		for _, g := range c.Gates {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdEscape(g.Gate.Spec), mdEscape(c.Runs[g.Run].Label), strings.ToUpper(g.Status), mdEscape(g.Message))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| run | host | model | server | started | ok | failed |\n|---|---|---|---|---|--:|--:|\n")
+	for _, r := range c.Runs {
+		model := r.Model + " " + r.Quant
+		if r.Synthetic {
+			model += " (synthetic twin)"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s %s | %s | %d | %d |\n", mdEscape(r.Label), mdEscape(orDash(r.Host)), mdEscape(strings.TrimSpace(model)),
+			mdEscape(r.Backend), mdEscape(r.Server), r.StartedAt, r.Completed, r.Failed)
+	}
+	b.WriteString("\n| metric |")
+	align := "|---|"
+	for _, r := range c.Runs {
+		fmt.Fprintf(&b, " %s median | ± 95%% CI | n |", mdEscape(r.Label))
+		align += "--:|--:|--:|"
+	}
+	for _, r := range c.Runs[1:] {
+		fmt.Fprintf(&b, " %s vs base | p |", mdEscape(r.Label))
+		align += "--:|--:|"
+	}
+	b.WriteString("\n" + align + "\n")
+	for _, m := range c.Metrics {
+		fmt.Fprintf(&b, "| %s |", mdEscape(label(m.Metric)))
+		for _, s := range m.Stats {
+			if s.N == 0 {
+				b.WriteString(" - | | |")
+				continue
+			}
+			fmt.Fprintf(&b, " %s | %s | %d |", fmtMedian(m, s), ciPct(s), s.N)
+		}
+		for _, d := range m.Deltas {
+			cell := deltaCell(d)
+			if d.Verdict == "worse" {
+				cell = "**" + cell + "**"
+			}
+			p := ""
+			if d.Verdict != "n/a" {
+				p = fmt.Sprintf("%.3f", d.P)
+			}
+			fmt.Fprintf(&b, " %s | %s |", cell, p)
+		}
+		b.WriteString("\n")
+	}
+	if len(c.Figures) > 0 {
+		b.WriteString("\n| run-level figure |")
+		align := "|---|"
+		for _, r := range c.Runs {
+			fmt.Fprintf(&b, " %s |", mdEscape(r.Label))
+			align += "--:|"
+		}
+		for _, r := range c.Runs[1:] {
+			fmt.Fprintf(&b, " %s vs base |", mdEscape(r.Label))
+			align += "--:|"
+		}
+		b.WriteString("\n" + align + "\n")
+		for _, f := range c.Figures {
+			fmt.Fprintf(&b, "| %s |", mdEscape(f.Name))
+			for _, v := range f.Values {
+				fmt.Fprintf(&b, " %s |", figureValue(f, v))
+			}
+			for _, fr := range f.Fracs {
+				cell := "-"
+				if fr != nil {
+					cell = pct(*fr)
+				}
+				fmt.Fprintf(&b, " %s |", cell)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if len(c.Runs) > 1 {
+		fmt.Fprintf(&b, "\nChange of the median; `~` when a Mann-Whitney U test gives p > %g (may be noise).\n", c.Alpha)
+	}
+	if n := c.notes(); len(n) > 0 {
+		b.WriteString("\n<details><summary>notes</summary>\n\n")
+		for _, s := range n {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(s))
+		}
+		b.WriteString("\n</details>\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func labels(rs []RunRef) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.Label
+	}
+	return out
+}
+
+// RenderComparisonJSON writes the Comparison as indented JSON (kind
+// "yardstick.comparison"); values are in each metric's unit.
+func RenderComparisonJSON(w io.Writer, c *Comparison) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// CSVHeader is the header row of the CSV format.
+var CSVHeader = []string{"metric", "unit", "direction", "run", "run_id", "host", "n", "median", "median_ci_lo", "median_ci_hi",
+	"median_ci_level", "mean", "p90", "p95", "p99", "min", "max", "change_frac", "p_value", "significant", "verdict"}
+
+// RenderComparisonCSV writes one row per metric and run (RFC 4180, header CSVHeader):
+// values in the metric's unit, unrounded; the change, p-value and verdict are empty for
+// the base run. Run-level figures follow as rows with only their value and change.
+func RenderComparisonCSV(w io.Writer, c *Comparison) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(CSVHeader)
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	opt := func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return num(*p)
+	}
+	for _, m := range c.Metrics {
+		for i, s := range m.Stats {
+			r := c.Runs[i]
+			row := []string{m.Metric, m.Unit, m.Direction.String(), r.Label, r.RunID, r.Host, strconv.Itoa(s.N)}
+			if s.N == 0 {
+				row = append(row, make([]string, 10)...)
+			} else {
+				lvl := ""
+				if s.MedianCILevel > 0 {
+					lvl = num(s.MedianCILevel)
+				}
+				row = append(row, num(s.Median), opt(s.MedianCILo), opt(s.MedianCIHi), lvl, num(s.Mean), num(s.P90), num(s.P95), num(s.P99), num(s.Min), num(s.Max))
+			}
+			if i == 0 {
+				row = append(row, "", "", "", "")
+			} else {
+				d := m.Deltas[i-1]
+				row = append(row, opt(d.Frac), num(d.P), strconv.FormatBool(d.Significant), d.Verdict)
+			}
+			_ = cw.Write(row)
+		}
+	}
+	for _, f := range c.Figures {
+		for i, v := range f.Values {
+			r := c.Runs[i]
+			row := []string{f.Name, metricUnit(f.Name[strings.LastIndex(f.Name, ".")+1:]), f.Direction.String(), r.Label, r.RunID, r.Host, "1", opt(v)}
+			row = append(row, make([]string, 9)...)
+			if i > 0 {
+				row = append(row, opt(f.Fracs[i-1]), "", "", "")
+			} else {
+				row = append(row, "", "", "", "")
+			}
+			_ = cw.Write(row)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
