@@ -116,6 +116,8 @@ func TestStreamFaultsAreFailedSamples(t *testing.T) {
 		{"HTTP 500 with empty body", fakeollama.Config{Fault: fakeollama.FaultHTTP500Raw}, "twin", ErrHTTPStatus, "HTTP 500"},
 		{"unknown model", fakeollama.Config{}, "nope", ErrHTTPStatus, "HTTP 404"},
 		{"truncated JSON", fakeollama.Config{Fault: fakeollama.FaultBadJSON}, "twin", "", ""},
+		{"data after done", fakeollama.Config{Fault: fakeollama.FaultAfterDone}, "twin", ErrStream, "after the done chunk"},
+		{"impossible figures", fakeollama.Config{Fault: fakeollama.FaultNegative}, "twin", ErrDecode, "eval_count -7"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,6 +140,35 @@ func TestStreamFaultsAreFailedSamples(t *testing.T) {
 				t.Errorf("failed sample carries timings: e2e=%v ttft=%v", s.E2ENs, s.TTFTNs)
 			}
 		})
+	}
+}
+
+// A stream that stalls after its first chunk is cut by the request timeout and
+// recorded as a timeout, though the official client returns no error for it.
+func TestStreamStallIsTimeout(t *testing.T) {
+	_, o := newFake(t, fakeollama.Config{Tokens: 6, Fault: fakeollama.FaultStall, Stall: 5 * time.Second})
+	var s Sample
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	o.Stream(ctx, time.Now(), Request{Model: "twin", User: "x", MaxTokens: 6, NumCtx: 64}, &s)
+	if s.OK || s.ErrorKind != ErrTimeout {
+		t.Errorf("kind %q (%s), want timeout", s.ErrorKind, s.Error)
+	}
+}
+
+func TestRedactNeverLeaksPasswords(t *testing.T) {
+	for _, in := range []string{
+		"http://user:hunter2@127.0.0.1:9",
+		"http://us@er:hunter2@127.0.0.1:abc", // does not parse: cut at the last @
+		"http://user:hun@ter2@127.0.0.1:abc/x@y",
+		"user:hunter2@127.0.0.1:abc",
+	} {
+		if r := Redact(in); strings.Contains(r, "hunter2") || strings.Contains(r, "ter2") {
+			t.Errorf("Redact(%q) = %q", in, r)
+		}
+	}
+	if r := Redact("http://127.0.0.1:9/a@b"); r != "http://127.0.0.1:9/a@b" {
+		t.Errorf("an @ in the path was cut: %q", r)
 	}
 }
 
@@ -186,7 +217,7 @@ func TestRunSequentialAgainstFake(t *testing.T) {
 	if body["think"] != false {
 		t.Errorf("think sent = %v, want false", body["think"])
 	}
-	if res.Window.DurationNs <= 0 || res.Memory.ModelSizeBytes != 600000000 {
+	if res.Window.DurationNs <= 0 || res.Memory.ModelSizeBytes == nil || *res.Memory.ModelSizeBytes != 600000000 {
 		t.Errorf("window=%+v memory=%+v", res.Window, res.Memory)
 	}
 	if !hasWarning(res, "synthetic_weights") {
@@ -235,7 +266,7 @@ func TestRunAbortsAfterConsecutiveFailures(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Model, opts.Runs, opts.Warmup, opts.MaxTokens, opts.PromptTokens = "twin", 50, 0, 4, 32
 	res, err := Run(context.Background(), o, opts, nil)
-	if err == nil || !strings.Contains(err.Error(), "all 5 measured requests failed") {
+	if err == nil || !strings.Contains(err.Error(), "all 5 measured requests sent (of 50 asked) failed") {
 		t.Fatalf("err = %v, want all 5 failed", err)
 	}
 	if res.EndReason != EndErrors || len(res.Samples) != MaxConsecutiveFailures {

@@ -29,6 +29,8 @@ type HostCPU struct {
 	OtherFrac *float64 `json:"other_frac,omitempty"`
 	// StealFrac is time the hypervisor gave to other guests.
 	StealFrac float64 `json:"steal_frac"`
+	// SplitUnavailable says why ServerFrac and OtherFrac are absent.
+	SplitUnavailable string `json:"split_unavailable,omitempty"`
 }
 
 // OtherBusyWarnFrac is the share of the machine's CPU used by other processes during
@@ -80,10 +82,28 @@ func hostCPUBetween(a, b cpuSnapshot) *HostCPU {
 		HarnessFrac:  frac(b.self - a.self),
 		StealFrac:    frac(b.steal - a.steal),
 	}
-	if a.serverOK && b.serverOK {
+	switch {
+	case !a.serverOK || !b.serverOK:
+		h.SplitUnavailable = "the server is not a readable process on this machine"
+	case !samePIDs(a.server, b.server):
+		// A runner that started and exited inside the window took its CPU time with it.
+		h.SplitUnavailable = "server processes started or exited during the window, so their CPU time cannot be attributed"
+	default:
 		server := frac(CPUSecondsSince(a.server, b.server))
 		other := max(0, h.BusyFrac-server-h.HarnessFrac)
 		h.ServerFrac, h.OtherFrac = &server, &other
 	}
 	return h
+}
+
+func samePIDs(a, b map[int32]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for pid := range a {
+		if _, ok := b[pid]; !ok {
+			return false
+		}
+	}
+	return true
 }

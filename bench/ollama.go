@@ -46,8 +46,16 @@ func (o *Ollama) Client() *api.Client { return o.client }
 // error that names the host.
 func (o *Ollama) Version(ctx context.Context) (string, error) {
 	v, err := o.client.Version(ctx)
-	if err != nil {
+	var se api.StatusError
+	switch {
+	case errors.As(err, &se):
+		return "", fmt.Errorf("the server at %s answered /api/version with HTTP %d: %s (is it Ollama?)", Redact(o.base.String()), se.StatusCode, se.ErrorMessage)
+	case errors.Is(err, context.DeadlineExceeded):
+		return "", fmt.Errorf("the server at %s did not answer /api/version within %v", Redact(o.base.String()), MetadataTimeout)
+	case err != nil:
 		return "", fmt.Errorf("cannot reach Ollama at %s: %w", Redact(o.base.String()), rootCause(err))
+	case strings.TrimSpace(v) == "":
+		return "", fmt.Errorf("the server at %s reported no version on /api/version (is it Ollama?)", Redact(o.base.String()))
 	}
 	return v, nil
 }
@@ -158,6 +166,8 @@ func (o *Ollama) Describe(ctx context.Context, model, kvCacheType string) (Model
 func sameModel(a, b string) bool {
 	norm := func(s string) string {
 		s = strings.ToLower(s)
+		s = strings.TrimPrefix(s, "registry.ollama.ai/")
+		s = strings.TrimPrefix(s, "library/")
 		if i := strings.LastIndex(s, "/"); !strings.Contains(s[i+1:], ":") {
 			s += ":latest"
 		}
@@ -295,6 +305,9 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 	s.QueueDelayNs = s.SentAtNs - s.ScheduledAtNs
 	err := o.client.Chat(rctx, creq, func(r api.ChatResponse) error {
 		now := int64(time.Since(began))
+		if done {
+			return errAfterDone
+		}
 		s.Chunks++
 		if n := len(r.Message.Content) + len(r.Message.Thinking); n > 0 {
 			s.OutputBytes += n
@@ -316,11 +329,28 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 	})
 	s.HTTPStatus = rec.status
 	switch {
+	case errors.Is(err, errAfterDone):
+		s.ErrorKind, s.Error = ErrStream, "the server sent data after the done chunk"
 	case err != nil:
 		s.ErrorKind, s.Error = classify(ctx, rctx, err, rec.status)
 	case rec.status >= 400:
 		s.ErrorKind, s.Error = ErrHTTPStatus, fmt.Sprintf("HTTP %d with no error message", rec.status)
-	case !done:
+	case done && (metrics.EvalCount < 0 || metrics.PromptEvalCount < 0 || metrics.EvalDuration < 0 ||
+		metrics.PromptEvalDuration < 0 || metrics.TotalDuration < 0 || metrics.LoadDuration < 0):
+		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (eval_count %d, prompt_eval_count %d, a negative duration)",
+			metrics.EvalCount, metrics.PromptEvalCount)
+	case done:
+	// The official client ends quietly when its line reader fails, so a stream
+	// without done is told apart here by what the transport saw.
+	case errors.Is(rctx.Err(), context.DeadlineExceeded):
+		s.ErrorKind, s.Error = ErrTimeout, fmt.Sprintf("request timed out after %d chunks", s.Chunks)
+	case ctx.Err() != nil:
+		s.ErrorKind, s.Error = ErrCanceled, "run interrupted"
+	case rec.readErr != nil:
+		s.ErrorKind, s.Error = ErrConnect, fmt.Sprintf("connection broke after %d chunks: %v", s.Chunks, rec.readErr)
+	case !rec.sawEOF:
+		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the client stopped reading after %d chunks before the stream ended (a line longer than its buffer?)", s.Chunks)
+	default:
 		s.ErrorKind, s.Error = ErrNoDone, fmt.Sprintf("stream ended without a done chunk after %d chunks", s.Chunks)
 	}
 	if s.ErrorKind != "" {
@@ -380,10 +410,17 @@ func rootCause(err error) error {
 
 type respInfoKey struct{}
 
-// respInfo receives the HTTP status of a streamed request: the official client
-// returns nil for an error status whose body is empty, so the status is taken from
-// the transport.
-type respInfo struct{ status int }
+var errAfterDone = errors.New("data after the done chunk")
+
+// respInfo receives what the transport saw of a streamed request: the official client
+// returns nil for an error status whose body is empty, and ignores its line reader's
+// errors (api/client.go stream, v0.17.4), so the status, a read error and whether the
+// body reached EOF are taken from the transport.
+type respInfo struct {
+	status  int
+	readErr error
+	sawEOF  bool
+}
 
 type statusRecorder struct{ base http.RoundTripper }
 
@@ -392,7 +429,25 @@ func (t statusRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 	if resp != nil {
 		if ri, ok := r.Context().Value(respInfoKey{}).(*respInfo); ok {
 			ri.status = resp.StatusCode
+			resp.Body = &watchedBody{ReadCloser: resp.Body, ri: ri}
 		}
 	}
 	return resp, err
+}
+
+// watchedBody records the first read error and whether EOF was reached.
+type watchedBody struct {
+	io.ReadCloser
+	ri *respInfo
+}
+
+func (b *watchedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == io.EOF:
+		b.ri.sawEOF = true
+	case err != nil && b.ri.readErr == nil:
+		b.ri.readErr = err
+	}
+	return n, err
 }

@@ -67,6 +67,9 @@ type Options struct {
 	// SkipColdLoad skips unloading the model and the timed cold request; the first
 	// request then only serves prompt calibration.
 	SkipColdLoad bool `json:"skip_cold_load"`
+	// RunID identifies the run (NewRunID when empty); it also makes prompt nonces
+	// unique to the run.
+	RunID string `json:"-"`
 	// SampleInterval is the period of the server memory sampler.
 	SampleInterval time.Duration `json:"-"`
 }
@@ -173,19 +176,23 @@ func ParseHost(s string) (*url.URL, error) {
 }
 
 // Redact returns s with any user:password@ part of a URL removed, for everything that
-// is recorded or printed. Strings that are not URLs are returned with any "user@"
-// prefix before the host removed as well.
+// is recorded or printed. Strings that do not parse as URLs lose everything between
+// the scheme (if any) and the last "@" before the first "/" after it.
 func Redact(s string) string {
-	u, err := url.Parse(s)
-	if err == nil && u.User != nil {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
 		u.User = nil
 		return u.String()
 	}
-	if i := strings.Index(s, "@"); i >= 0 {
-		if j := strings.Index(s, "://"); j >= 0 && j < i {
-			return s[:j+3] + s[i+1:]
-		}
-		return s[i+1:]
+	rest, prefix := s, ""
+	if i := strings.Index(s, "://"); i >= 0 {
+		prefix, rest = s[:i+3], s[i+3:]
+	}
+	authority := rest
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		authority = rest[:j]
+	}
+	if k := strings.LastIndex(authority, "@"); k >= 0 {
+		return prefix + rest[k+1:]
 	}
 	return s
 }

@@ -40,8 +40,11 @@ type ColdLoad struct {
 type Memory struct {
 	// ModelSizeBytes and ModelVRAMBytes are /api/ps size and size_vram: Ollama's own
 	// estimate, fixed at load.
-	ModelSizeBytes int64 `json:"model_size_bytes"`
-	ModelVRAMBytes int64 `json:"model_vram_bytes"`
+	// Both are absent, with ModelSizeUnavailable saying why, when /api/ps did not list
+	// the model after a successful request.
+	ModelSizeBytes       *int64 `json:"model_size_bytes,omitempty"`
+	ModelVRAMBytes       *int64 `json:"model_vram_bytes,omitempty"`
+	ModelSizeUnavailable string `json:"model_size_unavailable,omitempty"`
 	// ContextLength is the context the server loaded the model with (/api/ps).
 	LoadedContextLength int `json:"loaded_context_length,omitempty"`
 	// ServerPID is the PID of the local server process, 0 when not found.
@@ -74,11 +77,15 @@ const (
 // the server is not going to answer the rest.
 const MaxConsecutiveFailures = 5
 
+// MetadataTimeout bounds each metadata call (/api/version, /api/show, /api/tags,
+// /api/ps, unload): a server that accepts and never answers must not hang a run.
+const MetadataTimeout = 30 * time.Second
+
 // CacheSuspectFactor flags a request whose server prefill rate exceeds this multiple of
 // the run's median: prompt_eval_duration covers only the part of the prompt that was
 // not in the server's cache while prompt_eval_count counts it all
 // (runner/ollamarunner/runner.go, v0.17.4), so a cache hit shows as an absurd rate.
-const CacheSuspectFactor = 3.0
+const CacheSuspectFactor = 5.0
 
 // Result is everything a run measured, raw. Package results summarizes it.
 type Result struct {
@@ -128,8 +135,12 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		observe = func(Event) {}
 	}
 	began := time.Now()
+	if opts.RunID == "" {
+		opts.RunID = NewRunID()
+	}
+	meta := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, MetadataTimeout) }
 	res := &Result{
-		RunID:     newRunID(),
+		RunID:     opts.RunID,
 		Options:   opts,
 		StartedAt: began.UTC().Round(time.Millisecond),
 		Warmup:    []Sample{},
@@ -139,12 +150,16 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 	res.Options.Host = Redact(base.base.String())
 	res.Target = Target{Backend: "ollama", Host: res.Options.Host}
 
-	version, err := base.Version(ctx)
+	mctx, cancel := meta()
+	version, err := base.Version(mctx)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
 	res.Target.ServerVersion = version
-	mi, err := base.Describe(ctx, opts.Model, opts.KVCacheType)
+	mctx, cancel = meta()
+	mi, err := base.Describe(mctx, opts.Model, opts.KVCacheType)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +198,9 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 
 	if !opts.SkipColdLoad {
 		t0 := time.Now()
-		was, err := base.Unload(ctx, opts.Model, mi.Digest, 60*time.Second)
+		uctx, cancel := context.WithTimeout(ctx, 2*MetadataTimeout)
+		was, err := base.Unload(uctx, opts.Model, mi.Digest, 60*time.Second)
+		cancel()
 		if err != nil {
 			sampler.stop()
 			return nil, err
@@ -201,16 +218,42 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		calibrate(cold.Sample)
 		res.Cold = cold
 	}
-	if ps, err := base.Running(ctx, opts.Model, mi.Digest); err == nil && ps != nil {
-		res.Memory.ModelSizeBytes, res.Memory.ModelVRAMBytes = ps.Size, ps.SizeVRAM
-		res.Memory.LoadedContextLength = ps.ContextLength
+	// /api/ps lists the model only once a request has loaded it.
+	psRead := false
+	readPS := func() {
+		if psRead {
+			return
+		}
+		psRead = true
+		mctx, cancel := meta()
+		defer cancel()
+		ps, err := base.Running(mctx, opts.Model, mi.Digest)
+		switch {
+		case err != nil:
+			res.Memory.ModelSizeUnavailable = err.Error()
+		case ps == nil:
+			res.Memory.ModelSizeUnavailable = "/api/ps did not list the model after a successful request"
+		default:
+			res.Memory.ModelSizeBytes, res.Memory.ModelVRAMBytes = ptr(ps.Size), ptr(ps.SizeVRAM)
+			res.Memory.LoadedContextLength = ps.ContextLength
+			res.Memory.ModelSizeUnavailable = ""
+		}
+	}
+	if res.Cold != nil {
+		readPS()
 	}
 
 	failedInRow := 0
 	res.EndReason = EndCompleted
 	for i := 0; i < opts.Warmup && ctx.Err() == nil; i++ {
 		s := send(PhaseWarmup, i, -2-i)
+		if ctx.Err() != nil && !s.OK {
+			break // interrupted mid-request: not a measurement
+		}
 		calibrate(s)
+		if s.OK {
+			readPS()
+		}
 		res.Warmup = append(res.Warmup, s)
 		observe(Event{Phase: PhaseWarmup, Done: i + 1, Total: opts.Warmup, Sample: &s})
 		if failedInRow = bump(failedInRow, s.OK); failedInRow >= MaxConsecutiveFailures {
@@ -219,6 +262,7 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		}
 	}
 	res.PromptWords = work.Words
+	failedInRow = 0 // warm-up failures do not count against the measured requests
 	cpuStart, cpuOK := takeCPUSnapshot(ctx, res.Memory.ServerPID)
 	meter := startEnergyMeter(ctx, opts.SampleInterval)
 	first := true
@@ -233,6 +277,7 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		}
 		if s.OK {
 			res.Window.EndNs = s.SentAtNs + *s.E2ENs
+			readPS()
 		}
 		res.Samples = append(res.Samples, s)
 		observe(Event{Phase: PhaseMeasured, Done: i + 1, Total: opts.Runs, Sample: &res.Samples[len(res.Samples)-1]})
@@ -253,12 +298,15 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 	sampler.stop()
 	res.EndedAt = time.Now().UTC().Round(time.Millisecond)
 	res.annotate()
+	if !psRead && res.Memory.ModelSizeUnavailable == "" {
+		res.Memory.ModelSizeUnavailable = "no request succeeded, so the loaded model was not listed"
+	}
 	if res.succeeded() == 0 {
-		if res.EndReason == EndInterrupted {
+		if res.EndReason == EndInterrupted || len(res.Samples) == 0 {
 			return res, errors.New("interrupted before any measured request completed")
 		}
-		return res, fmt.Errorf("all %d measured requests failed; first error (%s): %s",
-			len(res.Samples), res.Samples[0].ErrorKind, res.Samples[0].Error)
+		return res, fmt.Errorf("all %d measured requests sent (of %d asked) failed; first error (%s): %s",
+			len(res.Samples), opts.Runs, res.Samples[0].ErrorKind, res.Samples[0].Error)
 	}
 	return res, nil
 }
@@ -287,7 +335,7 @@ func (r *Result) succeeded() int {
 func (r *Result) annotate() {
 	var rates, loads []float64
 	failed := map[ErrorKind]int{}
-	early, promptOff := 0, 0
+	early, promptOff, overflow, overMax := 0, 0, 0, 0
 	for i := range r.Samples {
 		s := &r.Samples[i]
 		if !s.OK {
@@ -300,6 +348,12 @@ func (r *Result) annotate() {
 		loads = append(loads, float64(s.LoadNs))
 		if s.StoppedEarly {
 			early++
+		}
+		if s.PromptTokens+s.OutputTokens > r.Options.NumCtx {
+			overflow++
+		}
+		if s.OutputTokens > r.Options.MaxTokens {
+			overMax++
 		}
 		if d := s.PromptTokens - r.Options.PromptTokens; d*d*100 > r.Options.PromptTokens*r.Options.PromptTokens { // off by more than 10%
 			promptOff++
@@ -326,6 +380,12 @@ func (r *Result) annotate() {
 		r.warn("stopped_early", fmt.Sprintf("%d measured requests stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
 			early, r.Options.MaxTokens))
 	}
+	if overflow > 0 {
+		r.warn("context_overflow", fmt.Sprintf("%d measured requests used more than --num-ctx %d tokens of prompt and output: the server shifted or truncated the context", overflow, r.Options.NumCtx))
+	}
+	if overMax > 0 {
+		r.warn("output_over_max", fmt.Sprintf("%d measured requests produced more than --max-tokens %d output tokens: the server ignored num_predict", overMax, r.Options.MaxTokens))
+	}
 	if promptOff > 0 {
 		r.warn("prompt_length_off_target", fmt.Sprintf("%d measured requests had a prompt more than 10%% away from --prompt-tokens %d (calibration needs warm-up requests)",
 			promptOff, r.Options.PromptTokens))
@@ -340,14 +400,17 @@ func (r *Result) annotate() {
 			}
 		}
 		if n > 0 {
-			r.warn("prompt_cache_suspect", fmt.Sprintf("%d measured requests prefilled more than %.0f× faster than the median: probably served from the server's prompt cache; their prefill rate is not a measurement", n, CacheSuspectFactor))
+			r.warn("prompt_cache_suspect", fmt.Sprintf("%d measured requests prefilled more than %.0f× faster than the median: a prompt-cache hit or a noisy machine; they are flagged cache_suspect and kept in the summaries", n, CacheSuspectFactor))
 		}
 	}
-	if h := r.HostCPU; h != nil && h.OtherFrac != nil && *h.OtherFrac > OtherBusyWarnFrac {
+	if h := r.HostCPU; h != nil && h.OtherFrac != nil && h.ServerFrac != nil && *h.OtherFrac > OtherBusyWarnFrac {
 		r.warn("host_busy", fmt.Sprintf("other processes used %.0f%% of this machine's CPU during the measured requests (the server used %.0f%%): the figures include contention",
 			100**h.OtherFrac, 100**h.ServerFrac))
 	}
-	if med := median(loads); len(loads) > 0 {
+	if med := median(loads); len(loads) > 0 && med > float64(250*time.Millisecond) {
+		r.warn("model_reloaded", fmt.Sprintf("the median measured request waited %s for the model to load: the server loads it for every request (--keep-alive 0, or not enough memory to keep it)",
+			time.Duration(med).Round(time.Millisecond)))
+	} else if len(loads) > 0 {
 		n := 0
 		for _, l := range loads {
 			if l > max(10*med, float64(250*time.Millisecond)) {
@@ -372,7 +435,8 @@ func median(xs []float64) float64 {
 	return (c[len(c)/2-1] + c[len(c)/2]) / 2
 }
 
-func newRunID() string {
+// NewRunID returns a random 16-hex-digit run identifier.
+func NewRunID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])

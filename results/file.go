@@ -91,12 +91,47 @@ func ReadFile(path string) (*Run, error) {
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // DefaultPath is the run file name used when --out is not given:
-// "yardstick-<model>-<UTC time>.json" in dir, where every character of the model name
-// outside [A-Za-z0-9._-] becomes "-" so the name cannot leave dir.
-func DefaultPath(dir, model string, t time.Time) string {
+// "yardstick-<model>-<UTC time>-<first 8 of run id>.json" in dir, where every character
+// of the model name outside [A-Za-z0-9._-] becomes "-" so the name cannot leave dir;
+// the run id keeps two runs in the same second apart.
+func DefaultPath(dir, model string, t time.Time, runID string) string {
 	m := strings.Trim(unsafeName.ReplaceAllString(model, "-"), "-.")
 	if m == "" {
 		m = "model"
 	}
-	return filepath.Join(dir, fmt.Sprintf("yardstick-%s-%s.json", m, t.UTC().Format("20060102T150405Z")))
+	id := unsafeName.ReplaceAllString(runID, "")
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	if id != "" {
+		id = "-" + id
+	}
+	return filepath.Join(dir, fmt.Sprintf("yardstick-%s-%s%s.json", m, t.UTC().Format("20060102T150405Z"), id))
+}
+
+// CheckWritable reports whether a run file can be written at path before anything is
+// measured: path must not be a directory, a device, a pipe or a symbolic link (the
+// atomic rename would replace it), and its directory must exist or be creatable and
+// accept a new file.
+func CheckWritable(path string) error {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		kind := "not a regular file"
+		switch {
+		case fi.IsDir():
+			kind = "a directory"
+		case fi.Mode()&os.ModeSymlink != 0:
+			kind = "a symbolic link"
+		}
+		return fmt.Errorf("%s is %s; name a file", path, kind)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %w", dir, errors.Unwrap(err))
+	}
+	f, err := os.CreateTemp(dir, ".yardstick-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

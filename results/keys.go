@@ -96,53 +96,6 @@ func label(name string) string {
 	return name
 }
 
-// MetricValues returns the raw per-request values of every metric over the successful
-// samples, the same values Build summarizes (results.summarize): itl_ns pools every gap
-// of every request; server_prefill_per_s leaves out requests flagged cache_suspect.
-// Units are the metrics' own (ns as float64, per second, tokens).
-func MetricValues(samples []bench.Sample) map[string][]float64 {
-	vals := map[string][]float64{}
-	add := func(name string, v float64) { vals[name] = append(vals[name], v) }
-	for i := range samples {
-		s := &samples[i]
-		if !s.OK {
-			continue
-		}
-		if s.TTFTNs != nil {
-			add("ttft_ns", float64(*s.TTFTNs))
-		}
-		if s.TPOTNs != nil {
-			add("tpot_ns", float64(*s.TPOTNs))
-		}
-		for _, g := range s.ITLNs {
-			add("itl_ns", float64(g))
-		}
-		if s.E2ENs != nil {
-			add("e2e_ns", float64(*s.E2ENs))
-		}
-		if s.ServerPrefillPerS != nil && !s.CacheSuspect {
-			add("server_prefill_per_s", *s.ServerPrefillPerS)
-		}
-		if s.ServerGenPerS != nil {
-			add("server_gen_per_s", *s.ServerGenPerS)
-		}
-		if s.ClientGenPerS != nil {
-			add("client_gen_per_s", *s.ClientGenPerS)
-		}
-		add("prompt_tokens", float64(s.PromptTokens))
-		add("output_tokens", float64(s.OutputTokens))
-		if s.TokensPerChunk != nil {
-			add("tokens_per_chunk", *s.TokensPerChunk)
-		}
-		if s.OverheadNs != nil {
-			add("overhead_ns", float64(*s.OverheadNs))
-		}
-		add("load_ns", float64(s.LoadNs))
-		add("queue_delay_ns", float64(s.QueueDelayNs))
-	}
-	return vals
-}
-
 // KeySeverity grades a difference between the comparability keys of two runs.
 type KeySeverity int
 

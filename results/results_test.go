@@ -105,7 +105,7 @@ func fixture() *bench.Result {
 			Cost: &profiles.ModelCost{Architecture: "qwen2", ActiveWeightBytesPerToken: 500e6, KVBytesPerContextToken: 12288,
 				ActiveParams: 360e6, KVCacheType: "f16"}}},
 		Energy:   bench.Energy{Unavailable: []string{"rapl: no package counters (fixture)"}},
-		Memory:   bench.Memory{ModelSizeBytes: 995 << 20, ServerPID: 4242, ServerRSSPeakBytes: u64(1200 << 20), RSSSamples: 95, SampleIntervalNs: ms(100)},
+		Memory:   bench.Memory{ModelSizeBytes: i64(995 << 20), ModelVRAMBytes: i64(0), ServerPID: 4242, ServerRSSPeakBytes: u64(1200 << 20), RSSSamples: 95, SampleIntervalNs: ms(100)},
 		Warmup:   []bench.Sample{},
 		Warnings: []bench.Warning{},
 	}
@@ -184,7 +184,7 @@ func TestBuildOffloadOnlyWithGPU(t *testing.T) {
 	}
 	hw.GPUs = []profiles.GPU{{Vendor: "nvidia", Name: "NVIDIA GeForce RTX 4090", MemoryTotalBytes: 24 << 30}}
 	res := fixture()
-	res.Memory.ModelVRAMBytes = res.Memory.ModelSizeBytes / 4
+	res.Memory.ModelVRAMBytes = i64(*res.Memory.ModelSizeBytes / 4)
 	r := Build(res, hw, fixtureMachine())
 	if r.Memory.OffloadFrac == nil || !near(*r.Memory.OffloadFrac, 0.75) {
 		t.Fatalf("offload_frac = %v, want 0.75", r.Memory.OffloadFrac)
@@ -270,13 +270,13 @@ func TestWriteFileAtomicAndReadBack(t *testing.T) {
 func TestDefaultPathCannotEscape(t *testing.T) {
 	at := time.Date(2026, 11, 29, 6, 1, 2, 0, time.UTC)
 	cases := map[string]string{
-		"qwen2.5:0.5b":           "yardstick-qwen2.5-0.5b-20261129T060102Z.json",
-		"../../etc/passwd":       "yardstick-etc-passwd-20261129T060102Z.json",
-		"hf.co/org/model:Q4_K_M": "yardstick-hf.co-org-model-Q4_K_M-20261129T060102Z.json",
-		"..":                     "yardstick-model-20261129T060102Z.json",
+		"qwen2.5:0.5b":           "yardstick-qwen2.5-0.5b-20261129T060102Z-0123abcd.json",
+		"../../etc/passwd":       "yardstick-etc-passwd-20261129T060102Z-0123abcd.json",
+		"hf.co/org/model:Q4_K_M": "yardstick-hf.co-org-model-Q4_K_M-20261129T060102Z-0123abcd.json",
+		"..":                     "yardstick-model-20261129T060102Z-0123abcd.json",
 	}
 	for model, want := range cases {
-		if got := DefaultPath("out", model, at); got != filepath.Join("out", want) {
+		if got := DefaultPath("out", model, at, "0123abcdef"); got != filepath.Join("out", want) {
 			t.Errorf("DefaultPath(%q) = %s, want out/%s", model, got, want)
 		}
 	}
@@ -352,4 +352,27 @@ func hasWarning(r *Run, code string) bool {
 		}
 	}
 	return false
+}
+
+func TestCheckWritableRefusesWhatRenameWouldReplace(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckWritable(filepath.Join(dir, "new", "run.json")); err != nil {
+		t.Errorf("new file in a new directory: %v", err)
+	}
+	if err := CheckWritable(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("directory: %v", err)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(filepath.Join(dir, "target.json"), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckWritable(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("symlink: %v", err)
+	}
+	if err := CheckWritable("/dev/null"); err == nil {
+		t.Error("/dev/null accepted: the atomic rename would replace the device")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 { // new/ and link.json
+		t.Errorf("CheckWritable left files behind: %v", entries)
+	}
 }

@@ -54,7 +54,7 @@ type Run struct {
 	HostCPU *bench.HostCPU `json:"host_cpu,omitempty"`
 	// Summaries maps a per-request metric name (with its unit suffix) to its
 	// statistics over the successful measured requests. itl_ns pools every gap of every
-	// request; server_prefill_per_s leaves out requests flagged cache_suspect.
+	// request.
 	Summaries map[string]Summary `json:"summaries"`
 	Warnings  []bench.Warning    `json:"warnings"`
 	Warmup    []bench.Sample     `json:"warmup"`
@@ -190,8 +190,8 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 		r.Cold = &ColdSummary{WasLoaded: c.WasLoaded, UnloadNs: c.UnloadNs, TTFTNs: c.Sample.TTFTNs,
 			E2ENs: c.Sample.E2ENs, LoadNs: c.Sample.LoadNs, Sample: c.Sample}
 	}
-	if len(hw.GPUs) > 0 && r.Memory.ModelSizeBytes > 0 {
-		f := 1 - float64(r.Memory.ModelVRAMBytes)/float64(r.Memory.ModelSizeBytes)
+	if m := r.Memory; len(hw.GPUs) > 0 && m.ModelSizeBytes != nil && *m.ModelSizeBytes > 0 && m.ModelVRAMBytes != nil {
+		f := 1 - float64(*m.ModelVRAMBytes)/float64(*m.ModelSizeBytes)
 		f = max(0, min(1, f))
 		r.Memory.OffloadFrac = &f
 		if f > 0 {
@@ -245,8 +245,10 @@ var MetricOrder = []string{
 	"overhead_ns", "load_ns", "queue_delay_ns",
 }
 
-// summarize computes the Summary of every metric over the successful samples.
-func summarize(samples []bench.Sample) map[string]Summary {
+// MetricValues returns the raw per-request values of every metric over the successful
+// samples: what Build summarizes, compare tests and merge pools. itl_ns pools every gap
+// of every request. Units are the metrics' own (ns as float64, per second, tokens).
+func MetricValues(samples []bench.Sample) map[string][]float64 {
 	vals := map[string][]float64{}
 	add := func(name string, v float64) { vals[name] = append(vals[name], v) }
 	for i := range samples {
@@ -266,7 +268,7 @@ func summarize(samples []bench.Sample) map[string]Summary {
 		if s.E2ENs != nil {
 			add("e2e_ns", float64(*s.E2ENs))
 		}
-		if s.ServerPrefillPerS != nil && !s.CacheSuspect {
+		if s.ServerPrefillPerS != nil {
 			add("server_prefill_per_s", *s.ServerPrefillPerS)
 		}
 		if s.ServerGenPerS != nil {
@@ -286,6 +288,12 @@ func summarize(samples []bench.Sample) map[string]Summary {
 		add("load_ns", float64(s.LoadNs))
 		add("queue_delay_ns", float64(s.QueueDelayNs))
 	}
+	return vals
+}
+
+// summarize computes the Summary of every metric over the successful samples.
+func summarize(samples []bench.Sample) map[string]Summary {
+	vals := MetricValues(samples)
 	out := make(map[string]Summary, len(vals))
 	for name, xs := range vals {
 		if s, ok := Summarize(xs, strings.HasSuffix(name, "_ns")); ok {

@@ -88,7 +88,11 @@ func RenderTable(w io.Writer, run *Run) error {
 	fmt.Fprintf(&b, "throughput  %.1f output tokens/s, %.3f requests/s over the measured window\n",
 		run.Throughput.OutputTokensPerS, run.Throughput.RequestsPerS)
 	mem := run.Memory
-	fmt.Fprintf(&b, "memory      model %s (in GPU memory %s)", bytesIEC(float64(mem.ModelSizeBytes)), bytesIEC(float64(mem.ModelVRAMBytes)))
+	if mem.ModelSizeBytes != nil && mem.ModelVRAMBytes != nil {
+		fmt.Fprintf(&b, "memory      model %s (in GPU memory %s)", bytesIEC(float64(*mem.ModelSizeBytes)), bytesIEC(float64(*mem.ModelVRAMBytes)))
+	} else {
+		fmt.Fprintf(&b, "memory      model size unavailable (%s)", mem.ModelSizeUnavailable)
+	}
 	if mem.ServerRSSPeakBytes != nil {
 		fmt.Fprintf(&b, ", server RSS peak %s (pid %d and children, %d samples)", bytesIEC(float64(*mem.ServerRSSPeakBytes)), mem.ServerPID, mem.RSSSamples)
 	} else if mem.RSSUnavailable != "" {
@@ -132,10 +136,10 @@ func RenderTable(w io.Writer, run *Run) error {
 	}
 	if h := run.HostCPU; h != nil {
 		fmt.Fprintf(&b, "host CPU    %.0f%% busy over %d cores", 100*h.BusyFrac, h.LogicalCores)
-		if h.ServerFrac != nil && h.OtherFrac != nil {
+		if h.SplitUnavailable != "" {
+			fmt.Fprintf(&b, ", yardstick %.1f%% (no server/other split: %s)", 100*h.HarnessFrac, h.SplitUnavailable)
+		} else if h.ServerFrac != nil && h.OtherFrac != nil {
 			fmt.Fprintf(&b, ": server %.0f%%, yardstick %.1f%%, other processes %.0f%%", 100**h.ServerFrac, 100*h.HarnessFrac, 100**h.OtherFrac)
-		} else {
-			fmt.Fprintf(&b, ", yardstick %.1f%%", 100*h.HarnessFrac)
 		}
 		b.WriteString("\n")
 	}

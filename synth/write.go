@@ -1,7 +1,9 @@
 package synth
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -142,6 +144,13 @@ func isNorm(name string) bool {
 // MB of metadata; memory use stays small (tensors are streamed in 1 MiB chunks,
 // one per CPU at a time).
 func WriteFile(path string, spec Spec) (info Info, err error) {
+	return WriteFileContext(context.Background(), path, spec)
+}
+
+// WriteFileContext is WriteFile that stops when ctx is done: every tensor's writer
+// checks ctx before each chunk, the temporary file is removed, and the error wraps
+// ctx.Err().
+func WriteFileContext(ctx context.Context, path string, spec Spec) (info Info, err error) {
 	kv, err := spec.KV()
 	if err != nil {
 		return Info{}, err
@@ -160,7 +169,13 @@ func WriteFile(path string, spec Spec) (info Info, err error) {
 	}()
 
 	ts := spec.GGMLTensors()
+	for _, t := range ts {
+		t.WriterTo = ctxWriterTo{ctx, t.WriterTo}
+	}
 	if err := ggml.WriteGGUF(f, kv, ts); err != nil {
+		if ctx.Err() != nil {
+			return Info{}, fmt.Errorf("synth: writing %s: %w", path, ctx.Err())
+		}
 		return Info{}, fmt.Errorf("synth: writing %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
@@ -214,4 +229,26 @@ func MarksFromModelInfo(info map[string]any) (m Marks, ok bool) {
 		}
 	}
 	return Marks{Shape: str(KeyShape), Quant: str(KeyQuant), Seed: str(KeySeed)}, true
+}
+
+// ctxWriterTo makes a tensor's data writer stop when ctx is done.
+type ctxWriterTo struct {
+	ctx   context.Context
+	inner io.WriterTo
+}
+
+func (c ctxWriterTo) WriteTo(w io.Writer) (int64, error) {
+	return c.inner.WriteTo(ctxWriter{c.ctx, w})
+}
+
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }

@@ -17,7 +17,7 @@ const (
 	newRun  = "testdata/compare/new.json"
 )
 
-func oneLine(t *testing.T, o outcome, want string) {
+func lastLineHas(t *testing.T, o outcome, want string) {
 	t.Helper()
 	lines := strings.Split(strings.TrimRight(o.stderr, "\n"), "\n")
 	last := lines[len(lines)-1]
@@ -33,7 +33,7 @@ func TestCompareGateExitCodes(t *testing.T) {
 	if o.code != 1 {
 		t.Fatalf("exit %d, want 1 (stderr %q)", o.code, o.stderr)
 	}
-	oneLine(t, o, "regression gate failed: "+newRun+": server_gen_per_s median -10.98%")
+	lastLineHas(t, o, "regression gate failed: "+newRun+": server_gen_per_s median -10.98%")
 	golden(t, "compare-gate.golden", o.stdout)
 
 	o = runCLI(t, nil, "compare", "--fail-on", "server_gen_per_s:-20%,ttft_p95:+20%", baseRun, newRun)
@@ -74,7 +74,7 @@ func TestCompareBadInputExits2(t *testing.T) {
 			if len(lines) != 1 {
 				t.Errorf("stderr has %d lines: %q", len(lines), o.stderr)
 			}
-			oneLine(t, o, tc.want)
+			lastLineHas(t, o, tc.want)
 		})
 	}
 }
@@ -106,8 +106,8 @@ func TestCompareDifferentDigests(t *testing.T) {
 	if o.code != 2 || o.stdout != "" {
 		t.Errorf("different models: exit %d, stdout %q", o.code, o.stdout)
 	}
-	oneLine(t, o, llama+": not comparable with "+baseRun+": model differs (qwen2 494.03M vs llama 8.0B)")
-	oneLine(t, o, "--force compares anyway")
+	lastLineHas(t, o, llama+": not comparable with "+baseRun+": model differs (qwen2 494.03M vs llama 8.0B)")
+	lastLineHas(t, o, "--force compares anyway")
 
 	o = runCLI(t, nil, "compare", "--force", baseRun, llama)
 	if o.code != 0 || !strings.Contains(o.stderr, "yardstick: refused "+llama+": model differs") || !strings.Contains(o.stdout, "refused "+llama) {

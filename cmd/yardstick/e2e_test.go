@@ -69,8 +69,11 @@ func TestEndToEndRealOllama(t *testing.T) {
 			t.Errorf("summary %s: %+v", m, s)
 		}
 	}
-	if r.Memory.ModelSizeBytes <= 0 {
-		t.Errorf("model size from /api/ps: %d", r.Memory.ModelSizeBytes)
+	if r.Memory.ModelSizeBytes == nil || *r.Memory.ModelSizeBytes <= 0 {
+		t.Errorf("model size from /api/ps: %v (%s)", r.Memory.ModelSizeBytes, r.Memory.ModelSizeUnavailable)
+	}
+	if rl := r.Roofline; rl == nil || rl.DecodeCeilingPerS <= 0 || rl.DecodeEfficiencyFrac == nil || rl.BandwidthSource == "" {
+		t.Errorf("roofline: %+v", rl)
 	}
 	if r.Memory.ServerRSSPeakBytes == nil || *r.Memory.ServerRSSPeakBytes < 10<<20 {
 		t.Errorf("server RSS peak: %v (%s)", r.Memory.ServerRSSPeakBytes, r.Memory.RSSUnavailable)

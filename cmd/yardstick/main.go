@@ -17,6 +17,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/yardstick-dev/yardstick/profiles"
 )
 
 // Exit statuses.
@@ -46,6 +48,9 @@ type env struct {
 	stdout, stderr io.Writer
 	stderrTTY      bool
 	getenv         func(string) string
+	// resolveProfile resolves --profile (profiles.ResolveProfile); tests replace it
+	// so runs against fake servers do not probe memory bandwidth.
+	resolveProfile func(ctx context.Context, nameOrPath string, hw profiles.Hardware) (profiles.Profile, error)
 }
 
 // newApp builds the CLI. Tests run it in process with their own writers.
@@ -95,7 +100,7 @@ func Main(ctx context.Context, args []string, e *env) int {
 		}
 		msg = "unknown command " + cmd + " (commands: " + strings.Join(names, ", ") + "; see yardstick --help)"
 	}
-	fmt.Fprintf(e.stderr, "yardstick: %s\n", msg)
+	fmt.Fprintf(e.stderr, "yardstick: %s\n", oneLine(msg))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -126,7 +131,18 @@ func main() {
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		getenv:    os.Getenv,
 	}
+	e.resolveProfile = profiles.ResolveProfile
 	code := Main(ctx, os.Args, e)
 	stop()
 	os.Exit(code)
+}
+
+// oneLine folds an error message onto one line (servers answer with multi-line HTML
+// error pages) and caps it at 400 bytes.
+func oneLine(msg string) string {
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) > 400 {
+		msg = msg[:400] + "…"
+	}
+	return msg
 }

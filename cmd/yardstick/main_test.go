@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/yardstick-dev/yardstick/internal/fakeollama"
+	"github.com/yardstick-dev/yardstick/profiles"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -25,12 +26,31 @@ type outcome struct {
 // runCLI runs yardstick in process with args (without the program name).
 func runCLI(t *testing.T, envVars map[string]string, args ...string) outcome {
 	t.Helper()
-	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return envVars[k] }}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	return runCLICtx(ctx, envVars, args...)
+}
+
+// runCLICtx runs yardstick with ctx standing for the signal context: canceling it is
+// Ctrl-C.
+func runCLICtx(ctx context.Context, envVars map[string]string, args ...string) outcome {
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, getenv: func(k string) string { return envVars[k] }, resolveProfile: testProfile}
 	code := Main(ctx, append([]string{"yardstick"}, args...), e)
 	return outcome{code, out.String(), errb.String()}
+}
+
+// testProfile stands in for detection and probing in tests: a CPU machine declared at
+// 20 GB/s and 0.2 TFLOP/s; a named profile is resolved for real, without probing.
+func testProfile(ctx context.Context, name string, hw profiles.Hardware) (profiles.Profile, error) {
+	if name == "" {
+		return profiles.Profile{Name: "test", Source: "test", MemoryBandwidthBytesPerS: 20e9, BandwidthSource: "declared in test",
+			PeakFLOPS: 0.2e12, FLOPSSource: "declared in test"}, nil
+	}
+	r := profiles.Resolver{Probe: func(context.Context, time.Duration) (profiles.ProbeResult, error) {
+		return profiles.ProbeResult{TriadBytesPerS: 20e9, CopyBytesPerS: 20e9}, nil
+	}}
+	return r.Resolve(ctx, name, hw)
 }
 
 func golden(t *testing.T, name, got string) {
@@ -189,5 +209,120 @@ func TestCredentialsNeverRecorded(t *testing.T) {
 	b, _ := os.ReadFile(out)
 	if o.code != 0 || strings.Contains(string(b)+o.stdout+o.stderr, "s3cret") {
 		t.Errorf("exit %d; the password appears in the outputs", o.code)
+	}
+}
+
+// A profile file that declares twice the bandwidth doubles the decode ceiling the run
+// is held against (the ceiling is bandwidth / bytes per token, and the fake serves the
+// same Qwen2.5-0.5B Q8_0 tensors both times), and the run records where the figure
+// came from.
+func TestRunProfileFileSetsCeiling(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4})
+	defer f.Close()
+	dir := t.TempDir()
+	ceiling := func(gbps string) (float64, string) {
+		prof := filepath.Join(dir, "p"+gbps+".yaml")
+		yaml := "name: declared\nmemory_bandwidth_gb_per_s: " + gbps + "\npeak_tflop_per_s: 1\n"
+		if err := os.WriteFile(prof, []byte(yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "run"+gbps+".json")
+		o := runCLI(t, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "2", "--warmup", "0", "--prompt-tokens", "16",
+			"--max-tokens", "4", "--out", out, "--profile", prof)
+		if o.code != 0 {
+			t.Fatalf("exit %d: %s", o.code, o.stderr)
+		}
+		r, err := results.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Roofline == nil || r.Environment.Machine == nil {
+			t.Fatalf("no roofline/machine in run: %+v", r.Roofline)
+		}
+		return r.Roofline.DecodeCeilingPerS, r.Roofline.BandwidthSource
+	}
+	c10, src := ceiling("10")
+	c20, _ := ceiling("20")
+	if c10 <= 0 || c20/c10 < 1.999 || c20/c10 > 2.001 {
+		t.Errorf("ceilings %v at 10 GB/s and %v at 20 GB/s, want a ratio of 2", c10, c20)
+	}
+	if !strings.Contains(src, "p10.yaml") {
+		t.Errorf("bandwidth source %q does not name the profile file", src)
+	}
+	o := runCLI(t, nil, "run", "--model", "twin", "--host", f.URL, "--profile", filepath.Join(dir, "missing.yaml"), "--out-dir", dir)
+	if o.code != 2 || !strings.Contains(o.stderr, "--profile") {
+		t.Errorf("missing profile: exit %d stderr %q", o.code, o.stderr)
+	}
+}
+
+// Ctrl-C before anything is measured exits 130 with one line and writes nothing;
+// Ctrl-C after the cold request writes what was measured and exits 130.
+func TestInterruptExits130(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 400 * time.Millisecond})
+	defer f.Close()
+	for _, tc := range []struct {
+		after time.Duration
+		files int
+	}{{150 * time.Millisecond, 0}, {900 * time.Millisecond, 1}} {
+		dir := t.TempDir()
+		ctx, cancel := context.WithTimeout(context.Background(), tc.after)
+		o := runCLICtx(ctx, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "50", "--warmup", "0",
+			"--prompt-tokens", "8", "--max-tokens", "4", "--out-dir", dir)
+		cancel()
+		lines := strings.Split(strings.TrimRight(o.stderr, "\n"), "\n")
+		if o.code != 130 || len(lines) != 1 || !strings.Contains(lines[0], "interrupted") {
+			t.Errorf("after %v: exit %d stderr %q", tc.after, o.code, o.stderr)
+		}
+		entries, _ := os.ReadDir(dir)
+		if len(entries) != tc.files {
+			t.Errorf("after %v: %d files, want %d", tc.after, len(entries), tc.files)
+		}
+	}
+}
+
+// When every measured request fails after a successful cold request, the run file
+// is still written with the failures, and the exit status is 1.
+func TestAllMeasuredFailedStillWritten(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 1})
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "run.json")
+	o := runCLI(t, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "3", "--warmup", "0", "--prompt-tokens", "8",
+		"--max-tokens", "4", "--out", out)
+	if o.code != 1 || !strings.Contains(o.stderr, "all 3 measured requests sent (of 3 asked) failed") {
+		t.Fatalf("exit %d stderr %q", o.code, o.stderr)
+	}
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Cold == nil || r.Throughput.Failed != 3 || len(r.Summaries) != 0 {
+		t.Errorf("cold %v failed %d summaries %d", r.Cold != nil, r.Throughput.Failed, len(r.Summaries))
+	}
+}
+
+// A run file that cannot be written is refused before any request is sent.
+func TestUnwritableOutFailsBeforeMeasuring(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 2})
+	defer f.Close()
+	dir := t.TempDir()
+	o := runCLI(t, nil, "run", "--model", "twin", "--host", f.URL, "--out", dir)
+	if o.code != 2 || !strings.Contains(o.stderr, "is a directory") || f.Requests() != 0 {
+		t.Errorf("exit %d stderr %q requests %d", o.code, o.stderr, f.Requests())
+	}
+}
+
+// Two runs in the same second get two default files.
+func TestDefaultNamesDoNotCollide(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"m"}, Tokens: 2})
+	defer f.Close()
+	dir := t.TempDir()
+	for i := 0; i < 2; i++ {
+		if o := runCLI(t, nil, "run", "--model", "m", "--host", f.URL, "--runs", "1", "--warmup", "0", "--no-cold",
+			"--prompt-tokens", "8", "--max-tokens", "2", "--out-dir", dir); o.code != 0 {
+			t.Fatalf("exit %d: %s", o.code, o.stderr)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("%d run files after two runs, want 2", len(entries))
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -38,6 +40,7 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			&cli.StringFlag{Name: "kv-cache-type", Value: d.KVCacheType, Usage: "the server's KV cache type (OLLAMA_KV_CACHE_TYPE: f16, q8_0, q4_0), for the roofline"},
 			&cli.DurationFlag{Name: "keep-alive", Value: d.KeepAlive, Usage: "how long the server keeps the model loaded afterwards"},
 			&cli.DurationFlag{Name: "request-timeout", Value: d.RequestTimeout, Usage: "limit on each request, send to done"},
+			&cli.StringFlag{Name: "profile", Usage: "hardware profile to hold the run against: a name, a YAML file or builtin:<device id> (default: detected; a CPU without a device-table row gets a 1 s bandwidth probe)"},
 			&cli.BoolFlag{Name: "no-cold", Usage: "skip unloading the model and the timed cold-load request"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "run file path (default: yardstick-<model>-<time>.json in --out-dir)"},
 			&cli.StringFlag{Name: "out-dir", Value: ".", Usage: "directory of the default run file"},
@@ -75,12 +78,28 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			if err != nil {
 				return usageErr("--host: %v", err)
 			}
+			opts.RunID = bench.NewRunID()
 			out := c.String("out")
 			if out == "" {
-				out = results.DefaultPath(c.String("out-dir"), opts.Model, time.Now())
+				out = results.DefaultPath(c.String("out-dir"), opts.Model, time.Now(), opts.RunID)
+			}
+			// A run file that cannot be written must fail now, not after the run.
+			if err := results.CheckWritable(out); err != nil {
+				return usageErr("--out: %v", err)
 			}
 
 			hw := profiles.Detect(c.Context)
+			resolve := e.resolveProfile
+			if resolve == nil {
+				resolve = profiles.ResolveProfile
+			}
+			// Resolved before measuring: a probe must not run while the server works,
+			// and a bad profile must fail before anything is measured.
+			prof, err := resolve(c.Context, c.String("profile"), hw)
+			if err != nil {
+				return usageErr("--profile: %v", err)
+			}
+			machine := machineOf(prof)
 			var bar *progressbar.ProgressBar
 			observe := func(ev bench.Event) {}
 			if e.stderrTTY && !c.Bool("quiet") {
@@ -113,40 +132,65 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 				_ = bar.Finish()
 				_ = bar.Clear()
 			}
-			if res == nil || (runErr != nil && len(res.Samples) == 0) || res.Samples == nil || succeeded(res) == 0 {
+			interrupted := c.Context.Err() != nil
+			if res == nil || (res.Cold == nil && len(res.Warmup) == 0 && len(res.Samples) == 0) {
+				// Nothing was measured: one line, no file.
 				if runErr == nil {
 					runErr = errors.New("nothing was measured")
 				}
-				if res != nil && res.EndReason == bench.EndInterrupted {
-					return &exitError{exitInterrupted, runErr}
+				if interrupted {
+					return &exitError{exitInterrupted, fmt.Errorf("interrupted: %v", runErr)}
 				}
 				return runErr
 			}
-			run := results.Build(res, hw, nil)
-			if err := results.WriteFile(out, run); err != nil {
-				return err
+			// Something was measured: it is written, whatever happened after.
+			run := results.Build(res, hw, machine)
+			for _, w := range prof.Warnings {
+				run.Warnings = append(run.Warnings, bench.Warning{Code: "profile", Message: w})
 			}
 			if err := results.RenderTable(e.stdout, run); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "\nrun file  %s\n", out)
+			written, werr := writeRunFile(out, run)
+			if werr != nil {
+				return werr
+			}
+			fmt.Fprintf(e.stdout, "\nrun file  %s\n", written)
 			switch {
-			case run.EndReason == bench.EndInterrupted:
-				return &exitError{exitInterrupted, fmt.Errorf("interrupted; %d measured requests written to %s", len(run.Samples), out)}
+			case interrupted || run.EndReason == bench.EndInterrupted:
+				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (%d measured requests) is in %s", len(run.Samples), written)}
+			case runErr != nil:
+				return &exitError{exitFailure, fmt.Errorf("%v (written to %s)", runErr, written)}
 			case run.Throughput.Failed > 0:
-				return &exitError{exitFailure, fmt.Errorf("%d of %d measured requests failed (see warnings and %s)", run.Throughput.Failed, len(run.Samples), out)}
+				return &exitError{exitFailure, fmt.Errorf("%d of %d measured requests failed (see warnings and %s)", run.Throughput.Failed, len(run.Samples), written)}
 			}
 			return nil
 		},
 	}
 }
 
-func succeeded(res *bench.Result) int {
-	n := 0
-	for _, s := range res.Samples {
-		if s.OK {
-			n++
-		}
+// writeRunFile writes the run file to path; when that fails (the disk filled, the
+// directory went away) it writes to the system's temporary directory instead, so a
+// finished run is never lost, and returns an error naming both.
+func writeRunFile(path string, run *results.Run) (string, error) {
+	err := results.WriteFile(path, run)
+	if err == nil {
+		return path, nil
 	}
-	return n
+	alt := filepath.Join(os.TempDir(), filepath.Base(results.DefaultPath(".", run.Target.Model.Name, time.Now(), run.RunID)))
+	if err2 := results.WriteFile(alt, run); err2 != nil {
+		return "", fmt.Errorf("%v; the fallback %s failed too: %v", err, alt, err2)
+	}
+	return alt, &exitError{exitFailure, fmt.Errorf("%v; the run was written to %s instead", err, alt)}
+}
+
+// machineOf is what a run records of its profile.
+func machineOf(p profiles.Profile) *results.Machine {
+	return &results.Machine{
+		Profile: p.Name, ProfileSource: p.Source,
+		MemoryBandwidthBytesPerS: p.MemoryBandwidthBytesPerS, BandwidthSource: p.BandwidthSource,
+		PeakFLOPS: p.PeakFLOPS, FLOPSSource: p.FLOPSSource,
+		HostBandwidthBytesPerS: p.HostMemoryBandwidthBytesPerS,
+		PricePerHour:           p.PricePerHour, Watts: p.Watts, EnergyPricePerKWh: p.EnergyPricePerKWh, Currency: p.Currency,
+	}
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/ollama/ollama/types/model"
 	"github.com/urfave/cli/v2"
 
 	"github.com/yardstick-dev/yardstick/bench"
@@ -52,32 +54,40 @@ records the shape, the quantization and "synthetic weights".`,
 			if out == "" {
 				out = filepath.Join("twins", fmt.Sprintf("%s-%s.gguf", shape.Name, q))
 			}
-			var hostURL string
-			if c.String("create") != "" {
-				hostURL = c.String("host")
+			// Everything --create needs is checked before the (possibly long) write.
+			name := c.String("create")
+			var host *url.URL
+			if name != "" {
+				if !model.ParseName(name).IsValid() {
+					return usageErr("--create %q: not a valid Ollama model name (letters, digits, '.', '-', '_', an optional namespace/ and :tag)", name)
+				}
+				hostURL := c.String("host")
 				if hostURL == "" {
 					hostURL = e.getenv("OLLAMA_HOST")
 				}
 				if hostURL == "" {
 					hostURL = bench.DefaultOllamaHost
 				}
+				h, err := bench.ParseHost(hostURL)
+				if err != nil {
+					return usageErr("--host: %v", err)
+				}
+				host = h
 			}
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
 			}
-			info, err := synth.WriteFile(out, spec)
+			info, err := synth.WriteFileContext(c.Context, out, spec)
 			if err != nil {
+				if c.Context.Err() != nil {
+					return &exitError{exitInterrupted, fmt.Errorf("interrupted; %s not written", out)}
+				}
 				return err
 			}
 			fmt.Fprintf(e.stdout, "wrote %s: %s %s, %d tensors, %d parameters, %s (random weights, seed %d)\n",
 				out, shape.Name, q, info.Tensors, info.Params, humanBytes(info.SizeBytes), spec.Seed)
-			name := c.String("create")
 			if name == "" {
 				return nil
-			}
-			host, err := bench.ParseHost(hostURL)
-			if err != nil {
-				return usageErr("--host: %v", err)
 			}
 			b := bench.NewOllama(host)
 			if _, err := b.Version(c.Context); err != nil {
@@ -87,6 +97,9 @@ records the shape, the quantization and "synthetic weights".`,
 				fmt.Fprintf(e.stderr, "create %s: %s\n", name, status)
 			})
 			if err != nil {
+				if c.Context.Err() != nil {
+					return &exitError{exitInterrupted, fmt.Errorf("interrupted while creating %q", name)}
+				}
 				return fmt.Errorf("creating %q on %s: %w", name, bench.Redact(host.String()), err)
 			}
 			fmt.Fprintf(e.stdout, "created model %s on %s\n", name, bench.Redact(host.String()))

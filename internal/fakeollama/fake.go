@@ -25,6 +25,9 @@ const (
 	FaultHTTP500    Fault = "http_500"     // answer 500 with a JSON error
 	FaultHTTP500Raw Fault = "http_500_raw" // answer 500 with an empty body
 	FaultBadJSON    Fault = "bad_json"     // a chunk that is not JSON
+	FaultStall      Fault = "stall"        // one chunk, then silence for Config.Stall
+	FaultAfterDone  Fault = "after_done"   // a text chunk after the done chunk
+	FaultNegative   Fault = "negative"     // a done chunk with eval_count −7
 )
 
 // Config sets the server's behaviour. Durations are slept on the server between
@@ -54,6 +57,8 @@ type Config struct {
 	// /api/chat generation requests), until FaultUntil (exclusive, 0 = forever).
 	Fault                 Fault
 	FaultFrom, FaultUntil int
+	// Stall is how long FaultStall stays silent after its first chunk.
+	Stall time.Duration
 	// Synthetic adds the general.yardstick.* marks of a shape twin to /api/show.
 	Synthetic bool
 }
@@ -258,6 +263,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			send(map[string]any{"error": "an error was encountered while running the model"})
 			return
 		}
+		if fault == FaultStall && i == 1 {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(cfg.Stall):
+			}
+			return
+		}
 		if fault == FaultBadJSON && i == chunks/2 {
 			_, _ = w.Write([]byte("{\"model\": \"x\", \"message\": {\n"))
 			fl.Flush()
@@ -275,6 +287,15 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if pe == 0 {
 		pe = firstAt.Sub(start)
 	}
+	evalCount := tokens
+	if fault == FaultNegative {
+		evalCount = -7
+	}
+	defer func() {
+		if fault == FaultAfterDone {
+			send(map[string]any{"model": model, "done": false, "message": map[string]any{"role": "assistant", "content": " late"}})
+		}
+	}()
 	send(map[string]any{
 		"model": model, "created_at": time.Now().UTC(), "done": true, "done_reason": cfg.DoneReason,
 		"message":              map[string]any{"role": "assistant", "content": ""},
@@ -282,7 +303,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		"load_duration":        int64(cfg.Load),
 		"prompt_eval_count":    promptTokens,
 		"prompt_eval_duration": int64(pe),
-		"eval_count":           tokens,
+		"eval_count":           evalCount,
 		"eval_duration":        int64(end.Sub(firstAt)),
 	})
 }
