@@ -123,19 +123,7 @@ func TestCheckBadInput(t *testing.T) {
 // goldenIn is golden for a test that changed its working directory away from pkgDir.
 func goldenIn(t *testing.T, pkgDir, name, got string) {
 	t.Helper()
-	path := filepath.Join(pkgDir, "testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./cmd/yardstick -update creates it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from golden file (go test ./cmd/yardstick -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	goldenPath(t, filepath.Join(pkgDir, "testdata", name), got)
 }
 
 func mustWD(t *testing.T) string {

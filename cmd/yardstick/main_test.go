@@ -55,9 +55,14 @@ func testProfile(ctx context.Context, name string, hw profiles.Hardware) (profil
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
+	goldenPath(t, filepath.Join("testdata", name), got)
+}
+
+// goldenPath compares got with the golden file at path, or rewrites it with -update.
+func goldenPath(t *testing.T, path, got string) {
+	t.Helper()
 	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
@@ -69,7 +74,7 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("%v (go test ./cmd/yardstick -update creates it)", err)
 	}
 	if got != string(want) {
-		t.Errorf("%s differs from golden file (go test ./cmd/yardstick -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+		t.Errorf("%s differs from golden file (go test ./cmd/yardstick -update to accept):\n--- got\n%s\n--- want\n%s", filepath.Base(path), got, want)
 	}
 }
 
