@@ -53,7 +53,7 @@ func (o *Ollama) Version(ctx context.Context) (string, error) {
 	case errors.Is(err, context.DeadlineExceeded):
 		return "", fmt.Errorf("the server at %s did not answer /api/version within %v", Redact(o.base.String()), MetadataTimeout)
 	case err != nil:
-		return "", fmt.Errorf("cannot reach Ollama at %s: %w", Redact(o.base.String()), rootCause(err))
+		return "", fmt.Errorf("cannot reach Ollama at %s: %w (is a server running there? pass --host or set OLLAMA_HOST)", Redact(o.base.String()), rootCause(err))
 	case strings.TrimSpace(v) == "":
 		return "", fmt.Errorf("the server at %s reported no version on /api/version (is it Ollama?)", Redact(o.base.String()))
 	}

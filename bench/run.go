@@ -387,8 +387,8 @@ func (r *Result) annotate() {
 		r.warn("output_over_max", fmt.Sprintf("%d measured requests produced more than --max-tokens %d output tokens: the server ignored num_predict", overMax, r.Options.MaxTokens))
 	}
 	if promptOff > 0 {
-		r.warn("prompt_length_off_target", fmt.Sprintf("%d measured requests had a prompt more than 10%% away from --prompt-tokens %d (calibration needs warm-up requests)",
-			promptOff, r.Options.PromptTokens))
+		r.warn("prompt_length_off_target", fmt.Sprintf("prompt length more than 10%% away from --prompt-tokens %d in %d of %d measured requests: synthetic prompts of one word count tokenize to different lengths, and the calibration runs only on the cold and warm-up requests",
+			r.Options.PromptTokens, promptOff, len(r.Samples)))
 	}
 	if med := median(rates); len(rates) >= 3 && med > 0 {
 		n := 0

@@ -63,7 +63,7 @@ func RenderTable(w io.Writer, run *Run) error {
 		run.Throughput.Completed, run.Throughput.Failed, dur(float64(run.Window.DurationNs)))
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "metric\tn\tmedian\t95% CI of median\tmean\tp90\tp99\tmin\tmax\tCV\t")
+	fmt.Fprintln(tw, "metric\tn\tmedian\tmedian CI (≥95%)\tmean\tp90\tp99\tmin\tmax\tCV\t")
 	for _, name := range MetricOrder {
 		s, ok := run.Summaries[name]
 		if !ok {

@@ -16,7 +16,7 @@ cd "$ROOT"
 SHAPE="${YARDSTICK_SHAPE:-qwen2.5-0.5b}"
 QUANT="${YARDSTICK_QUANT:-Q8_0}"
 OUT_DIR="${YARDSTICK_OUT_DIR:-runs}"
-MODEL="yardstick-twin-${SHAPE}:$(echo "$QUANT" | tr '[:upper:]' '[:lower:]')"
+MODEL="twin-${SHAPE}:$(echo "$QUANT" | tr '[:upper:]' '[:lower:]')"
 HOST="$(scripts/ollama.sh env | cut -d= -f2)"
 
 started=0

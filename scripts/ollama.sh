@@ -16,11 +16,19 @@
 #                           (default: .ollama-local in the repository)
 #   YARDSTICK_CACHE_DIR     where the built binary is cached
 #                           (default: ${XDG_CACHE_HOME:-$HOME/.cache}/yardstick)
+#   YARDSTICK_OLLAMA_CFLAGS C/C++ flags of the build (default: -O3 -march=native)
 #
 # The build: `go install github.com/ollama/ollama@$OLLAMA_VERSION` compiles a CPU-only
-# Ollama (about eight minutes on two cores). The module zip leaves out llama.cpp's
+# Ollama (five to eight minutes on two cores). The module zip leaves out llama.cpp's
 # vendored headers: nlohmann/json and stb_image come from Debian (nlohmann-json3-dev,
 # libstb-dev); miniaudio.h, which no package ships, is a stand-in in scripts/include.
+#
+# ggml's cgo flags (ml/backend/ggml/ggml/src/ggml-cpu/cpu.go) set no target ISA, so a
+# plain go install compiles ggml's scalar fallback: no SSE/AVX/AVX-512 kernels, several
+# times slower than a release Ollama. The build therefore passes -march=native, as
+# llama.cpp's own default build does (GGML_NATIVE=ON); release Ollama instead ships
+# CPU variants (haswell, skylakex, icelake, alderlake, ...) and loads the best one at
+# runtime. The server log's "system" line lists the SIMD features compiled in.
 set -euo pipefail
 
 OLLAMA_VERSION="v0.17.4"
@@ -28,7 +36,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${YARDSTICK_OLLAMA_PORT:-11500}"
 STATE="${YARDSTICK_STATE_DIR:-$ROOT/.ollama-local}"
 CACHE="${YARDSTICK_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/yardstick}"
-BUILT="$CACHE/ollama-$OLLAMA_VERSION/bin/ollama"
+# The build is for this machine's CPU (-march=native), so the cache is keyed by it too.
+CPU_KEY="$(uname -m)-$( (grep -m1 -E '^(model name|Model)' /proc/cpuinfo 2>/dev/null || uname -p) | md5sum | cut -c1-8)"
+BUILT="$CACHE/ollama-$OLLAMA_VERSION-native-$CPU_KEY/bin/ollama"
 PIDFILE="$STATE/ollama.pid"
 LOG="$STATE/ollama.log"
 HOSTPORT="127.0.0.1:$PORT"
@@ -59,7 +69,8 @@ need_pkgs() {
   local sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+    || die "apt-get install ${missing[*]} failed"
 }
 
 cmd_install() {
@@ -72,6 +83,8 @@ cmd_install() {
   # -X sets the version /api/version reports (release builds set it the same way).
   CGO_ENABLED=1 \
   CGO_CPPFLAGS="-I$ROOT/scripts/include ${CGO_CPPFLAGS:-}" \
+  CGO_CFLAGS="${YARDSTICK_OLLAMA_CFLAGS:--O3 -march=native}" \
+  CGO_CXXFLAGS="${YARDSTICK_OLLAMA_CFLAGS:--O3 -march=native}" \
   GOBIN="$(dirname "$BUILT")" \
   GOFLAGS="${GOFLAGS:-} -buildvcs=false" \
     go install -ldflags "-s -w -X github.com/ollama/ollama/version.Version=${OLLAMA_VERSION#v}" \

@@ -162,7 +162,7 @@ func TestErrorsAreOneLineAndWriteNothing(t *testing.T) {
 		{"bad host", []string{"--model", "twin", "--host", "ftp://x"}, 2, "--host: host \"ftp://x\": scheme must be http or https"},
 		{"unknown flag", []string{"--model", "twin", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{"not a number", []string{"--model", "twin", "--runs", "many"}, 2, "invalid value \"many\" for flag -runs"},
-		{"stray argument", []string{"twin"}, 2, `unexpected argument "twin"`},
+		{"stray argument", []string{"twin"}, 2, `run takes no arguments, got "twin"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

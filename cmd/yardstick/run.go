@@ -48,7 +48,7 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usageErr("run: unexpected argument %q (flags go before nothing else; did you mean --model %s?)", c.Args().First(), c.Args().First())
+				return usageErr("run takes no arguments, got %q (did you mean --model %s?)", c.Args().First(), c.Args().First())
 			}
 			opts := d
 			opts.Model = c.String("model")
@@ -123,8 +123,8 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 					} else if s != nil && !s.OK {
 						desc += " failed: " + string(s.ErrorKind)
 					}
-					bar.Describe(desc)
 					_ = bar.Add(1)
+					bar.Describe(desc) // renders with the new count
 				}
 			}
 			res, runErr := bench.Run(c.Context, bench.NewOllama(host), opts, observe)

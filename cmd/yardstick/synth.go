@@ -110,7 +110,7 @@ records the shape, the quantization and "synthetic weights".`,
 
 func listShapes(e *env) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "shape\tarch\tlayers\tembd\theads/kv\tvocab\tparams\tQ8_0\tQ4_0\tF16\tsource")
+	fmt.Fprintln(tw, "shape\tarch\tlayers\tembd\theads/kv\tvocab\tparams\tQ8_0 data\tQ4_0 data\tF16 data\tsource")
 	for _, s := range synth.Shapes() {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d/%d\t%d\t%d\t%s\t%s\t%s\t%s\n", s.Name, s.Arch, s.BlockCount, s.EmbeddingLength,
 			s.HeadCount, s.HeadCountKV, s.VocabSize, s.Params(),
