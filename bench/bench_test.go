@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"runtime"
@@ -414,3 +415,41 @@ func TestHostCPUBetween(t *testing.T) {
 
 func approx(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 func runtimeNumCPU() int       { return runtime.NumCPU() }
+
+// --runs auto on a steady server (every request decodes at exactly 100 tokens/s):
+// the interval of the median is zero wide once it exists, so the run stops at the
+// minimum of 6. On a noisy one (decode steps drawn from 5..50 ms with a fixed seed)
+// the interval stays far wider than ±2%, so the run goes to its cap of 15 and says so.
+func TestRunsAutoStopsEarlyOnlyWhenSteady(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	steps := make([]time.Duration, 64)
+	for i := range steps {
+		steps[i] = time.Duration(5+rng.IntN(46)) * time.Millisecond
+	}
+	for _, tc := range []struct {
+		name   string
+		step   func(n int) time.Duration
+		runs   int
+		reason string
+	}{
+		{"steady", func(int) time.Duration { return 10 * time.Millisecond }, 6, StopPrecision},
+		{"noisy", func(n int) time.Duration { return steps[n%len(steps)] }, 15, StopCap},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, o := newFake(t, fakeollama.Config{Tokens: 8, ReportedStep: tc.step})
+			opts := DefaultOptions()
+			opts.Model, opts.Warmup, opts.MaxTokens, opts.PromptTokens = "twin", 0, 8, 16
+			opts.RunsAuto, opts.Runs = true, 15
+			res, err := Run(context.Background(), o, opts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Samples) != tc.runs || res.Stopping.Reason != tc.reason || res.Stopping.AchievedFrac == nil {
+				t.Errorf("%d samples, stopping %+v; want %d and %s", len(res.Samples), res.Stopping, tc.runs, tc.reason)
+			}
+			if tc.reason == StopCap && !hasWarning(res, "precision_not_reached") {
+				t.Errorf("no precision_not_reached warning: %v", res.Warnings)
+			}
+		})
+	}
+}

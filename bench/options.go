@@ -33,8 +33,19 @@ type Options struct {
 	// Warmup is the number of requests sent after the cold-load request and before the
 	// measured ones; they are not counted. Range 0..10000.
 	Warmup int `json:"warmup"`
-	// Runs is the number of measured requests. Range 1..100000.
+	// Runs is the number of measured requests, or with RunsAuto their cap.
+	// Range 1..100000.
 	Runs int `json:"runs"`
+	// RunsAuto keeps measuring until the 95% confidence interval of the median of
+	// AutoMetric is within ±Precision of the median (after at least MinRuns
+	// successful requests), or Runs is reached.
+	RunsAuto bool `json:"runs_auto,omitempty"`
+	// Precision is the target half width of that interval as a fraction of the
+	// median, 0 < Precision < 1 (default 0.02: ±2%).
+	Precision float64 `json:"precision_frac,omitempty"`
+	// MinRuns is the least number of successful measured requests before stopping
+	// early; at least 6, the fewest with a 95% interval for the median.
+	MinRuns int `json:"min_runs,omitempty"`
 	// PromptTokens is the target prompt length in tokens as the server counts them
 	// (prompt_eval_count, after the chat template). The prompt generator calibrates its
 	// word count on the cold and warm-up requests to reach it. Range 1..1048576.
@@ -82,6 +93,8 @@ func DefaultOptions() Options {
 		Backend:        "ollama",
 		Warmup:         3,
 		Runs:           10,
+		Precision:      0.02,
+		MinRuns:        6,
 		PromptTokens:   256,
 		MaxTokens:      128,
 		Seed:           42,
@@ -105,6 +118,10 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--warmup %d: must be in 0..10000", o.Warmup)
 	case o.Runs < 1 || o.Runs > 100000:
 		return fmt.Errorf("--runs %d: must be in 1..100000", o.Runs)
+	case o.RunsAuto && (math.IsNaN(o.Precision) || o.Precision <= 0 || o.Precision >= 1):
+		return fmt.Errorf("--precision %v: must be a fraction in (0, 1), e.g. 0.02 for ±2%%", o.Precision)
+	case o.RunsAuto && (o.MinRuns < 6 || o.MinRuns > o.Runs):
+		return fmt.Errorf("--min-runs %d: must be at least 6 (the fewest with a 95%% interval) and at most the cap --max-runs %d", o.MinRuns, o.Runs)
 	case o.PromptTokens < 1 || o.PromptTokens > 1<<20:
 		return fmt.Errorf("--prompt-tokens %d: must be in 1..1048576", o.PromptTokens)
 	case o.MaxTokens < 1 || o.MaxTokens > 1<<20:

@@ -6,8 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
+
+	"golang.org/x/perf/benchmath"
 )
 
 // Warning is a caveat about a run, carried into the run file: a code for machines and a
@@ -87,6 +90,29 @@ const MetadataTimeout = 30 * time.Second
 // (runner/ollamarunner/runner.go, v0.17.4), so a cache hit shows as an absurd rate.
 const CacheSuspectFactor = 5.0
 
+// AutoMetric is the headline metric --runs auto watches: the server's decode rate.
+const AutoMetric = "server_gen_per_s"
+
+// Stop reasons of --runs auto.
+const (
+	StopPrecision = "precision_reached"
+	StopCap       = "cap_reached"
+)
+
+// Stopping says how the number of measured requests was decided.
+type Stopping struct {
+	// Rule is "fixed" (--runs N) or "auto" (--runs auto).
+	Rule string `json:"rule"`
+	// Metric, PrecisionFrac and AchievedFrac (the final interval's half width over the
+	// median; absent without an interval) are set for "auto".
+	Metric        string   `json:"metric,omitempty"`
+	PrecisionFrac float64  `json:"precision_frac,omitempty"`
+	AchievedFrac  *float64 `json:"achieved_frac,omitempty"`
+	// Reason is "precision_reached" or "cap_reached" for "auto"; a run that ended for
+	// another reason says so in end_reason.
+	Reason string `json:"reason,omitempty"`
+}
+
 // Result is everything a run measured, raw. Package results summarizes it.
 type Result struct {
 	RunID     string    `json:"run_id"`
@@ -101,6 +127,7 @@ type Result struct {
 	Warmup      []Sample  `json:"warmup"`
 	Samples     []Sample  `json:"samples"`
 	Window      Window    `json:"window"`
+	Stopping    Stopping  `json:"stopping"`
 	Memory      Memory    `json:"memory"`
 	// HostCPU is the machine's CPU use during the measured requests.
 	HostCPU *HostCPU `json:"host_cpu,omitempty"`
@@ -266,6 +293,11 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 	cpuStart, cpuOK := takeCPUSnapshot(ctx, res.Memory.ServerPID)
 	meter := startEnergyMeter(ctx, opts.SampleInterval)
 	first := true
+	res.Stopping.Rule = "fixed"
+	var rates []float64
+	if opts.RunsAuto {
+		res.Stopping = Stopping{Rule: "auto", Metric: AutoMetric, PrecisionFrac: opts.Precision, Reason: StopCap}
+	}
 	for i := 0; i < opts.Runs && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
 		s := send(PhaseMeasured, i, i)
 		if ctx.Err() != nil && !s.OK {
@@ -283,6 +315,16 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		observe(Event{Phase: PhaseMeasured, Done: i + 1, Total: opts.Runs, Sample: &res.Samples[len(res.Samples)-1]})
 		if failedInRow = bump(failedInRow, s.OK); failedInRow >= MaxConsecutiveFailures {
 			res.EndReason = EndErrors
+		}
+		if opts.RunsAuto && s.OK && s.ServerGenPerS != nil {
+			rates = append(rates, *s.ServerGenPerS)
+			if half, ok := MedianCIHalfWidthFrac(rates); ok {
+				res.Stopping.AchievedFrac = ptr(half)
+				if len(rates) >= opts.MinRuns && half <= opts.Precision {
+					res.Stopping.Reason = StopPrecision
+					break
+				}
+			}
 		}
 	}
 	if ctx.Err() != nil {
@@ -309,6 +351,18 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 			len(res.Samples), opts.Runs, res.Samples[0].ErrorKind, res.Samples[0].Error)
 	}
 	return res, nil
+}
+
+// MedianCIHalfWidthFrac returns the half width of the 95% confidence interval of the
+// median of xs over the median (order statistics, golang.org/x/perf/benchmath
+// AssumeNothing, as results.Summarize computes it), or false with fewer than 6 values
+// or a zero median.
+func MedianCIHalfWidthFrac(xs []float64) (float64, bool) {
+	s := benchmath.AssumeNothing.Summary(benchmath.NewSample(slices.Clone(xs), &benchmath.DefaultThresholds), 0.95)
+	if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) || math.IsNaN(s.Lo) || s.Center == 0 {
+		return 0, false
+	}
+	return (s.Hi - s.Lo) / 2 / math.Abs(s.Center), true
 }
 
 func bump(n int, ok bool) int {
@@ -372,6 +426,14 @@ func (r *Result) annotate() {
 	}
 	if r.EndReason == EndErrors {
 		r.warn("aborted", fmt.Sprintf("run stopped after %d consecutive failed requests", MaxConsecutiveFailures))
+	}
+	if st := r.Stopping; st.Rule == "auto" && st.Reason == StopCap && r.EndReason == EndCompleted {
+		achieved := "no interval"
+		if st.AchievedFrac != nil {
+			achieved = fmt.Sprintf("±%.1f%%", 100**st.AchievedFrac)
+		}
+		r.warn("precision_not_reached", fmt.Sprintf("--runs auto reached its cap of %d requests with the %s median known to %s, not the ±%.1f%% asked",
+			r.Options.Runs, st.Metric, achieved, 100*st.PrecisionFrac))
 	}
 	if r.EndReason == EndInterrupted {
 		r.warn("interrupted", fmt.Sprintf("run interrupted after %d of %d measured requests", len(r.Samples), r.Options.Runs))

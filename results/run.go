@@ -40,8 +40,10 @@ type Run struct {
 	Workload    Workload      `json:"workload"`
 	Cold        *ColdSummary  `json:"cold,omitempty"`
 	Window      bench.Window  `json:"window"`
-	Throughput  Throughput    `json:"throughput"`
-	Memory      Memory        `json:"memory"`
+	// Stopping says how the number of measured requests was decided (--runs N or auto).
+	Stopping   bench.Stopping `json:"stopping"`
+	Throughput Throughput     `json:"throughput"`
+	Memory     Memory         `json:"memory"`
 	// Roofline holds the run against what the machine allows: decode and prefill
 	// ceilings and efficiencies, with the source of every figure; absent when the model's
 	// tensors are unknown.
@@ -174,6 +176,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 		Target:        res.Target,
 		Environment:   Environment{Hardware: hw, Machine: m},
 		Window:        res.Window,
+		Stopping:      res.Stopping,
 		Memory:        Memory{Memory: res.Memory},
 		HostCPU:       res.HostCPU,
 		Warnings:      append([]bench.Warning{}, res.Warnings...),

@@ -59,8 +59,15 @@ func RenderTable(w io.Writer, run *Run) error {
 	wl := run.Workload
 	fmt.Fprintf(&b, "workload  %d measured + %d warm-up requests, prompt ~%d tokens, up to %d output tokens, num_ctx %d, temperature %g, seed %d\n",
 		run.Options.Runs, run.Options.Warmup, wl.PromptTokensTarget, wl.MaxTokens, wl.NumCtx, wl.Temperature, wl.Seed)
-	fmt.Fprintf(&b, "run       %s, %s, %d ok, %d failed, window %s\n\n", run.RunID, run.EndReason,
+	fmt.Fprintf(&b, "run       %s, %s, %d ok, %d failed, window %s", run.RunID, run.EndReason,
 		run.Throughput.Completed, run.Throughput.Failed, dur(float64(run.Window.DurationNs)))
+	if st := run.Stopping; st.Rule == "auto" {
+		fmt.Fprintf(&b, "; --runs auto: %s", strings.ReplaceAll(st.Reason, "_", " "))
+		if st.AchievedFrac != nil {
+			fmt.Fprintf(&b, " (%s median ±%.1f%%, asked ±%.1f%%)", st.Metric, 100**st.AchievedFrac, 100*st.PrecisionFrac)
+		}
+	}
+	b.WriteString("\n\n")
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "metric\tn\tmedian\tmedian CI (≥95%)\tmean\tp90\tp99\tmin\tmax\tCV\t")

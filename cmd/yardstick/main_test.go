@@ -162,6 +162,8 @@ func TestErrorsAreOneLineAndWriteNothing(t *testing.T) {
 		{"bad host", []string{"--model", "twin", "--host", "ftp://x"}, 2, "--host: host \"ftp://x\": scheme must be http or https"},
 		{"unknown flag", []string{"--model", "twin", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{"not a number", []string{"--model", "twin", "--runs", "many"}, 2, "invalid value \"many\" for flag -runs"},
+		{"auto without precision", []string{"--model", "twin", "--runs", "auto", "--precision", "0"}, 2, "--precision 0: must be a fraction in (0, 1)"},
+		{"auto with a small minimum", []string{"--model", "twin", "--runs", "auto", "--min-runs", "3"}, 2, "--min-runs 3: must be at least 6"},
 		{"stray argument", []string{"twin"}, 2, `run takes no arguments, got "twin"`},
 	}
 	for _, tc := range cases {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -29,7 +31,10 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model name on the server, e.g. qwen2.5:0.5b"},
 			&cli.StringFlag{Name: "host", Usage: "server URL (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
-			&cli.IntFlag{Name: "runs", Aliases: []string{"n"}, Value: d.Runs, Usage: "measured requests"},
+			&cli.GenericFlag{Name: "runs", Aliases: []string{"n"}, Value: &runsValue{n: d.Runs}, Usage: "measured requests: a number, or auto (until the median decode rate is known to --precision, at most --max-runs)"},
+			&cli.IntFlag{Name: "max-runs", Value: 100, Usage: "cap of --runs auto"},
+			&cli.IntFlag{Name: "min-runs", Value: d.MinRuns, Usage: "successful requests --runs auto measures at least (≥ 6)"},
+			&cli.Float64Flag{Name: "precision", Value: d.Precision, Usage: "--runs auto stops when the median's 95% CI half width is within this fraction of it"},
 			&cli.IntFlag{Name: "warmup", Value: d.Warmup, Usage: "uncounted requests before measuring (they also calibrate the prompt length)"},
 			&cli.IntFlag{Name: "prompt-tokens", Value: d.PromptTokens, Usage: "prompt length in tokens as the server counts them"},
 			&cli.IntFlag{Name: "max-tokens", Value: d.MaxTokens, Usage: "output tokens to generate at most (num_predict)"},
@@ -52,7 +57,13 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			}
 			opts := d
 			opts.Model = c.String("model")
-			opts.Runs = c.Int("runs")
+			rv := c.Generic("runs").(*runsValue)
+			opts.Runs, opts.RunsAuto = rv.n, rv.auto
+			if rv.auto {
+				opts.Runs = c.Int("max-runs")
+			}
+			opts.MinRuns = c.Int("min-runs")
+			opts.Precision = c.Float64("precision")
 			opts.Warmup = c.Int("warmup")
 			opts.PromptTokens = c.Int("prompt-tokens")
 			opts.MaxTokens = c.Int("max-tokens")
@@ -193,4 +204,33 @@ func machineOf(p profiles.Profile) *results.Machine {
 		HostBandwidthBytesPerS: p.HostMemoryBandwidthBytesPerS,
 		PricePerHour:           p.PricePerHour, Watts: p.Watts, EnergyPricePerKWh: p.EnergyPricePerKWh, Currency: p.Currency,
 	}
+}
+
+// runsValue is the --runs flag: a positive count or "auto", validated when parsed.
+type runsValue struct {
+	n    int
+	auto bool
+}
+
+func (r *runsValue) Set(s string) error {
+	if strings.EqualFold(strings.TrimSpace(s), "auto") {
+		r.auto = true
+		return nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("want a number or auto")
+	}
+	r.n, r.auto = n, false
+	return nil
+}
+
+func (r *runsValue) String() string {
+	if r == nil {
+		return ""
+	}
+	if r.auto {
+		return "auto"
+	}
+	return strconv.Itoa(r.n)
 }

@@ -57,6 +57,10 @@ type Config struct {
 	// /api/chat generation requests), until FaultUntil (exclusive, 0 = forever).
 	Fault                 Fault
 	FaultFrom, FaultUntil int
+	// ReportedStep, when set, replaces the measured eval_duration in the done chunk by
+	// (eval_count − 1) × ReportedStep(n) for generation request n, so decode rates
+	// follow a schedule the test chooses.
+	ReportedStep func(n int) time.Duration
 	// Stall is how long FaultStall stays silent after its first chunk.
 	Stall time.Duration
 	// Synthetic adds the general.yardstick.* marks of a shape twin to /api/show.
@@ -304,7 +308,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		"prompt_eval_count":    promptTokens,
 		"prompt_eval_duration": int64(pe),
 		"eval_count":           evalCount,
-		"eval_duration":        int64(end.Sub(firstAt)),
+		"eval_duration":        evalDuration(cfg, n, tokens, end.Sub(firstAt)),
 	})
 }
 
@@ -312,4 +316,11 @@ func sleep(d time.Duration) {
 	if d > 0 {
 		time.Sleep(d)
 	}
+}
+
+func evalDuration(cfg Config, n, tokens int, measured time.Duration) int64 {
+	if cfg.ReportedStep == nil || tokens < 2 {
+		return int64(measured)
+	}
+	return int64(time.Duration(tokens-1) * cfg.ReportedStep(n))
 }
