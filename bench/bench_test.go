@@ -453,3 +453,25 @@ func TestRunsAutoStopsEarlyOnlyWhenSteady(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseHost: any string gives a URL with http(s), a host and a port in range, or
+// an error; neither the URL's string nor the error carries a password.
+func FuzzParseHost(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:11434", "localhost", "http://u:pw@h:1/x", "https://[::1]", "ftp://x", "", "h:99999", "http://a@b@c:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := ParseHost(s)
+		if err != nil {
+			return
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.Port() == "" {
+			t.Errorf("ParseHost(%q) = %v", s, u)
+		}
+		if r := Redact(u.String()); u.User != nil {
+			if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(r, ":"+pw+"@") {
+				t.Errorf("Redact(%q) kept the password: %q", u, r)
+			}
+		}
+	})
+}

@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,11 +11,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/ollama/ollama/api"
+	"github.com/ollama/ollama/envconfig"
+	"github.com/ollama/ollama/version"
 
 	"github.com/yardstick-dev/yardstick/profiles"
 )
@@ -23,6 +29,7 @@ import (
 type Ollama struct {
 	base   *url.URL
 	client *api.Client
+	hc     *http.Client // the client's own HTTP client, for chatStream
 }
 
 // NewOllama returns a backend for the server at base (see ParseHost). The HTTP client
@@ -36,7 +43,7 @@ func NewOllama(base *url.URL) *Ollama {
 		DisableCompression:  true,
 	}
 	hc := &http.Client{Transport: statusRecorder{tr}}
-	return &Ollama{base: base, client: api.NewClient(base, hc)}
+	return &Ollama{base: base, client: api.NewClient(base, hc), hc: hc}
 }
 
 // Client returns the underlying Ollama API client.
@@ -303,7 +310,7 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		s.ScheduledAtNs = sent
 	}
 	s.QueueDelayNs = s.SentAtNs - s.ScheduledAtNs
-	err := o.client.Chat(rctx, creq, func(r api.ChatResponse) error {
+	err := o.chatStream(rctx, creq, func(r *api.ChatResponse) error {
 		now := int64(time.Since(began))
 		if done {
 			return errAfterDone
@@ -370,6 +377,117 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 	s.LoadNs = int64(metrics.LoadDuration)
 	s.ServerTotalNs = int64(metrics.TotalDuration)
 	s.finish(req.MaxTokens)
+}
+
+// maxLineBytes is the official client's longest line (api/client.go maxBufferSize,
+// v0.17.4): a longer line ends the stream quietly, as its bufio.Scanner does.
+const maxLineBytes = 8 * 1000 * 1000
+
+var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
+
+// chatLine is one line of a /api/chat stream: a chunk, or an error.
+type chatLine struct {
+	api.ChatResponse
+	Error     string `json:"error,omitempty"`
+	SigninURL string `json:"signin_url,omitempty"`
+}
+
+// chatStream is api.Client.Chat (api/client.go stream, v0.17.4) with the same request,
+// the same errors and the same end on read errors, made cheaper per chunk: the
+// official client allocates an 8 MB line buffer per request (about 0.5 ms of zeroing
+// before the first chunk is read, and 32 KB per token at 256 tokens) and decodes every
+// line twice (as an error, then as a chunk). Here lines come through a pooled 64 KiB
+// reader and each is decoded once; a line that does not decode is handed to the
+// official two-step logic, so malformed lines fail exactly as they did. fn's argument
+// is valid only during the call. Hosts that need the client's request signing
+// (ollama.com, OLLAMA_AUTH) go through the official client. Figures:
+// docs/performance.md.
+func (o *Ollama) chatStream(ctx context.Context, req *api.ChatRequest, fn func(*api.ChatResponse) error) error {
+	if envconfig.UseAuth() || o.base.Hostname() == "ollama.com" {
+		return o.client.Chat(ctx, req, func(r api.ChatResponse) error { return fn(&r) })
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, o.base.JoinPath("/api/chat").String(), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/x-ndjson")
+	hreq.Header.Set("User-Agent", fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.GOARCH, runtime.GOOS, runtime.Version()))
+	resp, err := o.hc.Do(hreq)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	br := lineReaders.Get().(*bufio.Reader)
+	br.Reset(resp.Body)
+	defer func() { br.Reset(nil); lineReaders.Put(br) }()
+	var long []byte
+	for {
+		line, rerr := br.ReadSlice('\n')
+		if rerr == bufio.ErrBufferFull {
+			if len(long)+len(line) > maxLineBytes {
+				return nil
+			}
+			long = append(long, line...)
+			continue
+		}
+		if long != nil {
+			line, long = append(long, line...), nil
+		}
+		if rerr != nil && len(line) == 0 {
+			return nil // EOF or a read error: the official client ends quietly too
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		var cl chatLine
+		if json.Unmarshal(line, &cl) != nil {
+			return officialLine(resp, line, fn)
+		}
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized:
+			return api.AuthorizationError{StatusCode: resp.StatusCode, Status: resp.Status, SigninURL: cl.SigninURL}
+		case resp.StatusCode >= http.StatusBadRequest:
+			return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: cl.Error}
+		case cl.Error != "":
+			return errors.New(cl.Error)
+		}
+		if err := fn(&cl.ChatResponse); err != nil {
+			return err
+		}
+		if rerr != nil {
+			return nil
+		}
+	}
+}
+
+// officialLine handles a line as api.Client.stream and Chat do (v0.17.4).
+func officialLine(resp *http.Response, line []byte, fn func(*api.ChatResponse) error) error {
+	var er struct {
+		Error     string `json:"error,omitempty"`
+		SigninURL string `json:"signin_url,omitempty"`
+	}
+	if err := json.Unmarshal(line, &er); err != nil {
+		if resp.StatusCode >= http.StatusBadRequest {
+			return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: string(line)}
+		}
+		return errors.New(string(line))
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		return api.AuthorizationError{StatusCode: resp.StatusCode, Status: resp.Status, SigninURL: er.SigninURL}
+	case resp.StatusCode >= http.StatusBadRequest:
+		return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: er.Error}
+	case er.Error != "":
+		return errors.New(er.Error)
+	}
+	var r api.ChatResponse
+	if err := json.Unmarshal(line, &r); err != nil {
+		return err
+	}
+	return fn(&r)
 }
 
 // classify maps an error of the client to a kind and one line of text.

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,7 +46,10 @@ type Config struct {
 	Content string
 	// Spin is how long before a deadline the wait stops sleeping and spins (yielding
 	// with runtime.Gosched), default 150 µs; see waitUntil. Negative: never spin, rely
-	// on time.Sleep alone (coarse, cheap).
+	// on time.Sleep alone (coarse, cheap). Precise waits are used only while at most
+	// runtime.NumCPU() streams are in flight: beyond that, nanosleeping threads and
+	// spinning would take the CPU the client under test needs, and the Go runtime,
+	// busy, then checks its timers at every scheduling point anyway.
 	Spin time.Duration
 	// BatchBytes, in zero-delay mode, is how many bytes of pre-rendered chunks the
 	// server writes (and flushes) at once (default 32 KiB; 1 flushes every chunk). A
@@ -95,6 +99,8 @@ type Server struct {
 
 	chunk, doneHead []byte // pre-rendered lines
 	batch           []byte // zero-delay: all text chunks of a Tokens-long request
+
+	inflight atomic.Int64
 
 	mu      sync.Mutex
 	records []Record
@@ -273,6 +279,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if keep {
 		rec.SentNs = make([]int64, 0, tokens)
 	}
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(200)
 	fl := w.(http.Flusher)
@@ -286,7 +294,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 		for i := range tokens {
 			due := recv + int64(s.cfg.TTFT) + int64(i)*int64(s.cfg.Gap)
-			if err = waitUntil(r.Context(), s.epoch, due, s.cfg.Spin); err != nil {
+			spin := s.cfg.Spin
+			if s.inflight.Load() > int64(runtime.NumCPU()) {
+				spin = -1
+			}
+			if err = waitUntil(r.Context(), s.epoch, due, spin); err != nil {
 				break
 			}
 			if _, err = w.Write(s.chunk); err != nil {
@@ -374,7 +386,13 @@ func waitUntil(ctx context.Context, epoch time.Time, due int64, spin time.Durati
 		case rem <= 0:
 			return nil
 		case spin < 0:
-			time.Sleep(rem)
+			t := time.NewTimer(rem)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
 		case rem > coarse+time.Millisecond:
 			// A Go sleep of at least 1 ms is late by well under 0.5 ms.
 			t := time.NewTimer(rem - coarse)

@@ -64,6 +64,11 @@ func ReadFile(path string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	return DecodeRun(path, b)
+}
+
+// DecodeRun decodes a run file's bytes; name (the file's path) prefixes every error.
+func DecodeRun(path string, b []byte) (*Run, error) {
 	var head struct {
 		SchemaVersion int    `json:"schema_version"`
 		Kind          string `json:"kind"`

@@ -376,3 +376,28 @@ func TestCheckWritableRefusesWhatRenameWouldReplace(t *testing.T) {
 		t.Errorf("CheckWritable left files behind: %v", entries)
 	}
 }
+
+// FuzzDecodeRun: any bytes give a run or an error naming the file, never a panic; a
+// run that decodes has a samples array and a supported schema version.
+func FuzzDecodeRun(f *testing.F) {
+	b, err := json.Marshal(buildFixture())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte(`{"kind":"yardstick.run","schema_version":1,"samples":[]}`))
+	f.Add([]byte(`{"kind":"yardstick.run","schema_version":2}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := DecodeRun("f.json", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.json") {
+				t.Errorf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if r.Samples == nil || r.SchemaVersion > SchemaVersion || r.Kind != Kind {
+			t.Errorf("accepted a run without samples or of another kind/version: %+v", r.SchemaVersion)
+		}
+	})
+}
