@@ -116,6 +116,8 @@ func (o *Options) Validate() error {
 		return errors.New("--model is required (e.g. --model qwen2.5:0.5b)")
 	case o.Warmup < 0 || o.Warmup > 10000:
 		return fmt.Errorf("--warmup %d: must be in 0..10000", o.Warmup)
+	case o.RunsAuto && (o.Runs < 1 || o.Runs > 100000):
+		return fmt.Errorf("--max-runs %d: must be in 1..100000", o.Runs)
 	case o.Runs < 1 || o.Runs > 100000:
 		return fmt.Errorf("--runs %d: must be in 1..100000", o.Runs)
 	case o.RunsAuto && (math.IsNaN(o.Precision) || o.Precision <= 0 || o.Precision >= 1):

@@ -55,8 +55,10 @@ func TestScheduleFollowed(t *testing.T) {
 		t.Fatalf("compare: matched %d failed %d, %d ttft %d itl %d delivery", e.Matched, e.Failed, len(e.TTFT), len(e.ITL), len(e.Delivery))
 	}
 	for _, d := range e.Delivery {
-		// A chunk cannot arrive before it was sent: both ends read one clock.
-		if d < 0 {
+		// Both ends read one clock, so a chunk cannot arrive much before the server's
+		// flush time, which is read after the write returned: the client may see the
+		// bytes while the server thread is not yet back (a few µs; here generously 5 ms).
+		if d < -5e6 {
 			t.Fatalf("chunk delivered %v before it was sent", time.Duration(-d))
 		}
 	}

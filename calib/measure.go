@@ -15,7 +15,7 @@ import (
 // client, timing every request from s.Epoch(), and returns the samples. A sample's
 // Nonce is its request key, which the server records as Record.Key. The requests ask
 // for s.Config().Tokens tokens. When until is not zero, a stream sends no request after
-// it (requests in flight finish), and the samples not sent are left out.
+// it but its first (requests in flight finish), and the samples not sent are left out.
 func Drive(ctx context.Context, s *Server, client *bench.Ollama, streams, perStream int, until time.Time) []bench.Sample {
 	cfg := s.Config()
 	out := make([]bench.Sample, streams*perStream)
@@ -25,7 +25,7 @@ func Drive(ctx context.Context, s *Server, client *bench.Ollama, streams, perStr
 		go func() {
 			defer wg.Done()
 			for i := range perStream {
-				if ctx.Err() != nil || (!until.IsZero() && time.Now().After(until)) {
+				if ctx.Err() != nil || (i > 0 && !until.IsZero() && time.Now().After(until)) {
 					return
 				}
 				smp := &out[st*perStream+i]
@@ -55,6 +55,10 @@ func Drive(ctx context.Context, s *Server, client *bench.Ollama, streams, perStr
 //   - Delivery = client receipt of chunk i (sent + TTFT + the ITLs before it) −
 //     server flush of chunk i: the whole client-side latency of a chunk.
 //   - Request = server receipt − client sent: the request path.
+//
+// The server reads its clock after each write returned, so the client may read a
+// chunk a few microseconds before the server's recorded flush time: a delivery or an
+// error can be slightly negative. Percentiles are of absolute values.
 type Errors struct {
 	TTFT, ITL, Delivery, Request []int64
 	// Requests matched and failed (client sample not OK or no server record).

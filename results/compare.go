@@ -116,10 +116,11 @@ type GateResult struct {
 	Run  int     `json:"run"`
 	Base float64 `json:"base"`
 	New  float64 `json:"new"`
-	// Frac = New / Base − 1.
-	Frac        float64 `json:"frac"`
-	P           float64 `json:"p"`
-	Significant bool    `json:"significant"`
+	// Frac = New / Base − 1; ±Inf when Base is 0 (written as null in JSON).
+	Frac        float64  `json:"-"`
+	FracJSON    *float64 `json:"frac"`
+	P           float64  `json:"p"`
+	Significant bool     `json:"significant"`
 	// Status is "pass", "fail" (beyond the threshold and significant) or "skip" (not
 	// evaluable: the metric is missing, or too few samples to ever be significant).
 	Status string `json:"status"`
@@ -298,8 +299,14 @@ func evalGate(g Gate, run int, c *Comparison, samples map[string][]*benchmath.Sa
 			mc = &c.Metrics[i]
 		}
 	}
-	if mc == nil || mc.Stats[0].N == 0 || mc.Stats[run].N == 0 {
-		gr.Message = fmt.Sprintf("%s: no values in %s or %s", g.Metric, c.Runs[0].Label, c.Runs[run].Label)
+	if mc == nil || mc.Stats[run].N == 0 {
+		// A new run with nothing to judge (every request failed) must not pass a gate.
+		gr.Status = "fail"
+		gr.Message = fmt.Sprintf("%s: no successful values in %s", g.Metric, c.Runs[run].Label)
+		return gr
+	}
+	if mc.Stats[0].N == 0 {
+		gr.Message = fmt.Sprintf("%s: no values in the base run %s", g.Metric, c.Runs[0].Label)
 		return gr
 	}
 	d := mc.Deltas[run-1]
@@ -309,6 +316,10 @@ func evalGate(g Gate, run int, c *Comparison, samples map[string][]*benchmath.Sa
 		gr.Frac = gr.New/gr.Base - 1
 	} else if gr.New != 0 {
 		gr.Frac = math.Inf(int(math.Copysign(1, gr.New)))
+	}
+	if !math.IsInf(gr.Frac, 0) && !math.IsNaN(gr.Frac) {
+		f := gr.Frac
+		gr.FracJSON = &f
 	}
 	beyond := (g.Sign > 0 && gr.Frac > g.Percent/100) || (g.Sign < 0 && gr.Frac < -g.Percent/100)
 	change := fmt.Sprintf("%s %s %s (p=%.3f, n=%d+%d), limit %s", g.Name(), pct(gr.Frac), arrow(gr.Base, gr.New, mc.Metric),

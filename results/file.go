@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -60,11 +61,61 @@ func writeAtomic(path string, data []byte) (err error) {
 // ReadFile reads a run file. A file of another kind, or of a newer schema version than
 // this build knows, is refused with an error that says so.
 func ReadFile(path string) (*Run, error) {
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	return DecodeRun(path, b)
+}
+
+// MaxRunFileBytes bounds what ReadFile reads: a 100,000-request run with 128 output
+// tokens each is about 150 MB of JSON.
+const MaxRunFileBytes = 1 << 30
+
+// readRegular reads a regular file of at most MaxRunFileBytes: a pipe, a device or an
+// endless file is refused instead of blocking or exhausting memory.
+func readRegular(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > MaxRunFileBytes {
+		return nil, fmt.Errorf("%s: %d bytes is larger than any run file (%d at most)", path, fi.Size(), MaxRunFileBytes)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxRunFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > MaxRunFileBytes {
+		return nil, fmt.Errorf("%s: larger than any run file", path)
+	}
+	return b, nil
+}
+
+// jsonProblem says in words what is wrong with a file that is not the JSON object a
+// run file is, without Go's type names.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Field == "":
+		return "the JSON is " + te.Value + ", not an object"
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %s holds %s, not the expected type", te.Field, te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends early (a truncated file?)"
+	}
+	return err.Error()
 }
 
 // DecodeRun decodes a run file's bytes; name (the file's path) prefixes every error.
@@ -74,7 +125,7 @@ func DecodeRun(path string, b []byte) (*Run, error) {
 		Kind          string `json:"kind"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, fmt.Errorf("%s: not a yardstick run file: %w", path, err)
+		return nil, fmt.Errorf("%s: not a yardstick run file: %s", path, jsonProblem(err))
 	}
 	if head.Kind != Kind {
 		return nil, fmt.Errorf("%s: not a yardstick run file (kind %q)", path, head.Kind)
@@ -85,7 +136,7 @@ func DecodeRun(path string, b []byte) (*Run, error) {
 	var r Run
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %s", path, jsonProblem(err))
 	}
 	if r.Samples == nil {
 		return nil, errors.New(path + ": run file has no samples array")

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -46,7 +45,7 @@ type MergedRun struct {
 // ReadMergeSources returns the merged_from record of a run file, or nil when the file
 // is not a merged run.
 func ReadMergeSources(path string) ([]MergeSource, error) {
-	b, err := os.ReadFile(path)
+	b, err := readRegular(path)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +62,9 @@ func ReadMergeSources(path string) ([]MergeSource, error) {
 type MergeOptions struct {
 	// Force merges runs whose keys differ in ways that refuse a merge.
 	Force bool
+	// Nested holds, per input, the merged_from record of an input that is itself a
+	// merged run (ReadMergeSources), so its sources are kept and never counted twice.
+	Nested [][]MergeSource
 }
 
 // Merge combines runs of one workload from several machines into one run: measured
@@ -88,10 +90,18 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 	}
 	ids := map[string]string{}
 	for i, r := range runs {
-		if f, ok := ids[r.RunID]; ok {
-			return nil, fmt.Errorf("%s: same run as %s (run %s): merging it would count its samples twice", files[i], f, r.RunID)
+		own := []string{r.RunID}
+		if i < len(opts.Nested) {
+			for _, src := range opts.Nested[i] {
+				own = append(own, src.RunID)
+			}
 		}
-		ids[r.RunID] = files[i]
+		for _, id := range own {
+			if f, ok := ids[id]; ok {
+				return nil, fmt.Errorf("%s: holds run %s, which %s holds too: merging would count its samples twice", files[i], id, f)
+			}
+			ids[id] = files[i]
+		}
 		if i == 0 {
 			continue
 		}
@@ -109,6 +119,12 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 	m.Warnings = []bench.Warning{}
 	m.Cold = nil
 	m.HostCPU = nil
+	// Per-machine figures: each source's roofline, energy and stopping rule describe its
+	// own machine and run; they stay in the sources, not in the merged file.
+	m.Roofline = nil
+	m.Energy = EnergyCost{}
+	m.Stopping = bench.Stopping{Rule: "merged"}
+	m.Environment.Machine = nil
 	m.Memory.ServerRSSPeakBytes = nil
 	m.Memory.ServerPID = 0
 	m.Memory.RSSSamples = 0
@@ -128,7 +144,16 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 		if r.Cold != nil {
 			src.ColdTTFTNs = r.Cold.TTFTNs
 		}
-		out.MergedFrom = append(out.MergedFrom, src)
+		if i < len(opts.Nested) && len(opts.Nested[i]) > 0 {
+			// A merged input contributes its own sources, shifted to where its samples
+			// land in this merge.
+			for _, n := range opts.Nested[i] {
+				n.FirstSample += len(m.Samples)
+				out.MergedFrom = append(out.MergedFrom, n)
+			}
+		} else {
+			out.MergedFrom = append(out.MergedFrom, src)
+		}
 		h.Write([]byte(r.RunID))
 		for _, s := range r.Samples {
 			s.Index = len(m.Samples)

@@ -95,7 +95,9 @@ func RenderTable(w io.Writer, run *Run) error {
 	fmt.Fprintf(&b, "throughput  %.1f output tokens/s, %.3f requests/s over the measured window\n",
 		run.Throughput.OutputTokensPerS, run.Throughput.RequestsPerS)
 	mem := run.Memory
-	if mem.ModelSizeBytes != nil && mem.ModelVRAMBytes != nil {
+	if mem.ModelSizeBytes != nil && len(hw.GPUs) == 0 {
+		fmt.Fprintf(&b, "memory      model %s (CPU only)", bytesIEC(float64(*mem.ModelSizeBytes)))
+	} else if mem.ModelSizeBytes != nil && mem.ModelVRAMBytes != nil {
 		fmt.Fprintf(&b, "memory      model %s (in GPU memory %s)", bytesIEC(float64(*mem.ModelSizeBytes)), bytesIEC(float64(*mem.ModelVRAMBytes)))
 	} else {
 		fmt.Fprintf(&b, "memory      model size unavailable (%s)", mem.ModelSizeUnavailable)

@@ -107,7 +107,7 @@ func TestCheckBadInput(t *testing.T) {
 		{"not a run file", []string{notRun, "--profile", prof}, "not a yardstick run file"},
 		{"no run file", []string{"--profile", prof}, "no run file"},
 		{"two run files", []string{run, run, "--profile", prof}, "one run file"},
-		{"unknown flag after file", []string{run, "--bogus"}, "flag provided but not defined: --bogus"},
+		{"unknown flag after file", []string{run, "--bogus"}, "flag provided but not defined: -bogus"},
 		{"profile without value", []string{run, "--profile"}, "--profile needs a value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -52,8 +54,8 @@ func (f *formatFlag) String() string { return f.value }
 type alphaFlag struct{ value float64 }
 
 func (a *alphaFlag) Set(v string) error {
-	var x float64
-	if _, err := fmt.Sscan(v, &x); err != nil || !(x > 0 && x <= 0.5) {
+	x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(x > 0 && x <= 0.5) {
 		return fmt.Errorf("%q must be a number in (0, 0.5], e.g. 0.05", v)
 	}
 	a.value = x
@@ -68,6 +70,23 @@ func outputFlags(format *formatFlag) []cli.Flag {
 			Usage: "output format: " + strings.Join(format.allowed, ", ")},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout"},
 	}
+}
+
+// checkOutNotInput refuses an --out that names one of the input files: writing the
+// report would destroy a measurement.
+func checkOutNotInput(out string, inputs []string) error {
+	if out == "" {
+		return nil
+	}
+	oi, err := os.Stat(out)
+	for _, in := range inputs {
+		ii, ierr := os.Stat(in)
+		sameFile := err == nil && ierr == nil && os.SameFile(oi, ii)
+		if sameFile || filepath.Clean(out) == filepath.Clean(in) {
+			return usageErr("--out %s is one of the input run files; writing there would destroy it", out)
+		}
+	}
+	return nil
 }
 
 // readRuns reads every run file named in args; an unreadable file is a usage error
@@ -115,16 +134,19 @@ func emit(c *cli.Context, e *env, format string, comp *results.Comparison, table
 		if err := results.RenderComparisonMarkdown(&md, comp); err != nil {
 			return err
 		}
+		// The job summary is a courtesy: failing to write it is a warning, never a
+		// failed gate (exit 1) or a lost report.
 		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 		if err != nil {
-			return fmt.Errorf("$GITHUB_STEP_SUMMARY: %w", err)
+			fmt.Fprintf(e.stderr, "yardstick: warning: $GITHUB_STEP_SUMMARY not written: %v\n", err)
+			return nil
 		}
 		_, werr := f.Write(append(md.Bytes(), '\n'))
 		if cerr := f.Close(); werr == nil {
 			werr = cerr
 		}
 		if werr != nil {
-			return fmt.Errorf("$GITHUB_STEP_SUMMARY %s: %w", path, werr)
+			fmt.Fprintf(e.stderr, "yardstick: warning: $GITHUB_STEP_SUMMARY %s not written: %v\n", path, werr)
 		}
 	}
 	return nil
@@ -194,9 +216,17 @@ appended to it. Exit status: 0 ok, 1 a gate failed, 2 bad input.`,
 				return usageErr("compare: need a base and at least one new run file (yardstick compare BASE.json NEW.json)")
 			}
 			args := c.Args().Slice()
+			if err := checkOutNotInput(c.String("out"), args); err != nil {
+				return err
+			}
 			runs, err := readRuns(args)
 			if err != nil {
 				return err
+			}
+			for i := 1; i < len(runs); i++ {
+				if runs[i].RunID == runs[0].RunID {
+					fmt.Fprintf(e.stderr, "yardstick: warning: %s is the same run as %s (run %s): the comparison shows no change by construction\n", args[i], args[0], runs[0].RunID)
+				}
 			}
 			comp, err := results.Compare(runs, args, results.CompareOptions{Alpha: alpha.value, Gates: failOn.gates, Force: c.Bool("force")})
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/yardstick-dev/yardstick/results"
@@ -206,7 +207,7 @@ func TestMergeAndList(t *testing.T) {
 	if o := runCLI(t, nil, "merge", "-o", filepath.Join(dir, "x.json"), baseRun, other); o.code != 2 || !strings.Contains(o.stderr, "cannot merge with") {
 		t.Errorf("other digest: exit %d %q", o.code, o.stderr)
 	}
-	if o := runCLI(t, nil, "merge", "-o", filepath.Join(dir, "x.json"), baseRun, baseRun); o.code != 2 || !strings.Contains(o.stderr, "same run as") {
+	if o := runCLI(t, nil, "merge", "-o", filepath.Join(dir, "x.json"), baseRun, baseRun); o.code != 2 || !strings.Contains(o.stderr, "would count its samples twice") {
 		t.Errorf("same run twice: exit %d %q", o.code, o.stderr)
 	}
 	if o := runCLI(t, nil, "merge", baseRun, newRun); o.code != 2 || !strings.Contains(o.stderr, "--out FILE is required") {
@@ -245,4 +246,67 @@ func TestCompareHelpGolden(t *testing.T) {
 		t.Fatalf("exit %d", o.code)
 	}
 	golden(t, "compare-help.golden", o.stdout)
+}
+
+// Defects found by adversarial testing, kept fixed.
+func TestCompareReportMergeHardening(t *testing.T) {
+	// -o onto an input file is refused and the file survives.
+	in := writeVariant(t, "in.json", func(r *results.Run) {})
+	before, _ := os.ReadFile(in)
+	for _, args := range [][]string{
+		{"compare", "-o", in, baseRun, in},
+		{"report", "-o", in, in},
+		{"merge", "-o", in, in, newRun},
+	} {
+		o := runCLI(t, nil, args...)
+		after, _ := os.ReadFile(in)
+		if o.code != 2 || !strings.Contains(o.stderr, "is one of the input run files") || string(after) != string(before) {
+			t.Errorf("%v: exit %d %q, file intact %v", args, o.code, o.stderr, string(after) == string(before))
+		}
+	}
+	// Flags after the file, as the README writes them.
+	if o := runCLI(t, nil, "report", baseRun, "--format", "csv"); o.code != 0 || !strings.Contains(o.stdout, ",") {
+		t.Errorf("report RUN --format csv: exit %d %q", o.code, o.stderr)
+	}
+	// A new run whose requests all failed fails a gate; it never passes one.
+	allFailed := writeVariant(t, "failed.json", func(r *results.Run) {
+		r.RunID = "allfailed"
+		for i := range r.Samples {
+			r.Samples[i].OK = false
+			r.Samples[i].ErrorKind = "http_status"
+		}
+	})
+	if o := runCLI(t, nil, "compare", "--fail-on", "server_gen_per_s:-5%", baseRun, allFailed); o.code != 1 || !strings.Contains(o.stderr, "no successful values") {
+		t.Errorf("all-failed new run: exit %d %q", o.code, o.stderr)
+	}
+	// An unwritable job summary is a warning, not a failed gate.
+	env := map[string]string{"GITHUB_STEP_SUMMARY": filepath.Join(t.TempDir(), "missing", "sum.md")}
+	if o := runCLI(t, env, "compare", baseRun, newRun); o.code != 0 || !strings.Contains(o.stderr, "warning: $GITHUB_STEP_SUMMARY") {
+		t.Errorf("unwritable summary: exit %d %q", o.code, o.stderr)
+	}
+	// --alpha with trailing junk is refused.
+	if o := runCLI(t, nil, "compare", "--alpha", "0.05abc", baseRun, newRun); o.code != 2 {
+		t.Errorf("--alpha 0.05abc: exit %d %q", o.code, o.stderr)
+	}
+	// A gate on a metric whose base is 0 renders as JSON (no +Inf).
+	if o := runCLI(t, nil, "compare", "--fail-on", "queue_delay:+10%", "--format", "json", baseRun, newRun); strings.Contains(o.stderr, "unsupported value") {
+		t.Errorf("json with a zero base: %q", o.stderr)
+	}
+	// A pipe is not read (it would block forever).
+	fifo := filepath.Join(t.TempDir(), "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if o := runCLI(t, nil, "report", fifo); o.code != 2 || !strings.Contains(o.stderr, "not a regular file") {
+		t.Errorf("fifo: exit %d %q", o.code, o.stderr)
+	}
+	// Merging a merged file with one of its own sources is refused.
+	dir := t.TempDir()
+	fleet := filepath.Join(dir, "fleet.json")
+	if o := runCLI(t, nil, "merge", "-o", fleet, baseRun, newRun); o.code != 0 {
+		t.Fatalf("merge: exit %d %q", o.code, o.stderr)
+	}
+	if o := runCLI(t, nil, "merge", "-o", filepath.Join(dir, "again.json"), fleet, baseRun); o.code != 2 || !strings.Contains(o.stderr, "twice") {
+		t.Errorf("merge fleet + its source: exit %d %q", o.code, o.stderr)
+	}
 }

@@ -75,6 +75,7 @@ func newApp(e *env) *cli.App {
 			reportCommand(e),
 			mergeCommand(e),
 			lsCommand(e),
+			selftestCommand(e),
 			versionCommand(e),
 		},
 	}
@@ -88,7 +89,7 @@ func newApp(e *env) *cli.App {
 // status. Every error is printed as one line on stderr.
 func Main(ctx context.Context, args []string, e *env) int {
 	app := newApp(e)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, interspersed(app, args))
 	if err == nil {
 		return exitOK
 	}
@@ -145,4 +146,62 @@ func oneLine(msg string) string {
 		msg = msg[:400] + "…"
 	}
 	return msg
+}
+
+// interspersed moves the flags of a command that come after its file arguments in
+// front of them ("yardstick report run.json --format markdown"): urfave/cli v2 stops
+// parsing flags at the first argument. A flag's value travels with it unless the flag
+// is boolean or written --name=value; "--" ends the flags, and unknown flags are left
+// for the parser to reject.
+func interspersed(app *cli.App, args []string) []string {
+	if len(args) < 3 {
+		return args
+	}
+	var cmd *cli.Command
+	for _, c := range app.Commands {
+		if c.HasName(args[1]) {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	known := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			known[n] = true
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, rest []string
+	for i := 2; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, hasValue := strings.TrimLeft(a, "-"), strings.Contains(a, "=")
+		name, _, _ = strings.Cut(name, "=")
+		if !strings.HasPrefix(a, "-") || a == "-" || !known[name] {
+			if strings.HasPrefix(a, "-") && a != "-" {
+				flags = append(flags, a) // unknown: the parser reports it
+				continue
+			}
+			rest = append(rest, a)
+			continue
+		}
+		if takesValue[name] && !hasValue && i+1 >= len(args) {
+			rest = append(rest, a) // a value flag at the very end: the parser says it lacks its value
+			continue
+		}
+		flags = append(flags, a)
+		if takesValue[name] && !hasValue {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	out := append([]string{args[0], args[1]}, flags...)
+	return append(out, rest...)
 }

@@ -30,11 +30,20 @@ hosts, under merged_from. Exit status: 0 ok, 2 bad input.`,
 				return usageErr("merge: need at least two run files")
 			}
 			args := c.Args().Slice()
+			if err := checkOutNotInput(c.String("out"), args); err != nil {
+				return err
+			}
 			runs, err := readRuns(args)
 			if err != nil {
 				return err
 			}
-			m, err := results.Merge(runs, args, results.MergeOptions{Force: c.Bool("force")})
+			nested := make([][]results.MergeSource, len(args))
+			for i, a := range args {
+				if nested[i], err = results.ReadMergeSources(a); err != nil {
+					return &exitError{exitUsage, err}
+				}
+			}
+			m, err := results.Merge(runs, args, results.MergeOptions{Force: c.Bool("force"), Nested: nested})
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
