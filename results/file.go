@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -16,16 +17,64 @@ import (
 // WriteFile writes run as indented JSON to path atomically: into a temporary file in
 // the same directory, synced, then renamed over path, so a reader or a crash never sees
 // half a file. Missing parent directories are created.
+//
+// The file is indented JSON but for the samples, which are written one compact object
+// per line, one at a time: a run of 100,000 requests then needs memory for one sample's
+// encoding at a time instead of the whole document twice over.
 func WriteFile(path string, run *Run) error {
-	b, err := json.MarshalIndent(run, "", "  ")
+	head := *run
+	head.Samples = nil
+	b, err := json.MarshalIndent(&head, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding run: %w", err)
 	}
-	b = append(b, '\n')
-	return writeAtomic(path, b)
+	// Samples is the last field of Run, so the document ends with it.
+	const tail = "\"samples\": null\n}"
+	if !bytes.HasSuffix(b, []byte(tail)) {
+		return fmt.Errorf("encoding run: unexpected layout (samples is not the last field)")
+	}
+	return writeAtomicFunc(path, func(w *bufio.Writer) error {
+		if _, err := w.Write(b[:len(b)-len(tail)]); err != nil {
+			return err
+		}
+		if _, err := w.WriteString("\"samples\": ["); err != nil {
+			return err
+		}
+		for i := range run.Samples {
+			sb, err := json.Marshal(&run.Samples[i])
+			if err != nil {
+				return fmt.Errorf("encoding sample %d: %w", i, err)
+			}
+			sep := ",\n    "
+			if i == 0 {
+				sep = "\n    "
+			}
+			if _, err := w.WriteString(sep); err != nil {
+				return err
+			}
+			if _, err := w.Write(sb); err != nil {
+				return err
+			}
+		}
+		if len(run.Samples) > 0 {
+			_, err = w.WriteString("\n  ]\n}\n")
+		} else {
+			_, err = w.WriteString("]\n}\n")
+		}
+		return err
+	})
 }
 
-func writeAtomic(path string, data []byte) (err error) {
+func writeAtomic(path string, data []byte) error {
+	return writeAtomicFunc(path, func(w *bufio.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomicFunc writes what fill writes to path through a temporary file in the same
+// directory, synced and renamed over path.
+func writeAtomicFunc(path string, fill func(*bufio.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -40,7 +89,11 @@ func writeAtomic(path string, data []byte) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err = fill(bw); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err = bw.Flush(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/montanaflynn/stats"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -400,4 +403,24 @@ func FuzzDecodeRun(f *testing.F) {
 			t.Errorf("accepted a run without samples or of another kind/version: %+v", r.SchemaVersion)
 		}
 	})
+}
+
+// nearestRank is montanaflynn/stats' PercentileNearestRank without its copy: the same
+// value for every percentile on seeded random data of several sizes.
+func TestNearestRankMatchesLibrary(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 2, 5, 10, 99, 1000} {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = rng.NormFloat64()
+		}
+		sorted := slices.Clone(xs)
+		slices.Sort(sorted)
+		for _, p := range []float64{0, 1, 50, 90, 95, 99, 99.9, 100} {
+			want, _ := stats.PercentileNearestRank(xs, p)
+			if got := nearestRank(sorted, p); got != want {
+				t.Errorf("n=%d p=%v: %v, library %v", n, p, got, want)
+			}
+		}
+	}
 }

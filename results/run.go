@@ -8,10 +8,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/calib"
 	"github.com/yardstick-dev/yardstick/profiles"
 )
 
@@ -51,6 +54,10 @@ type Run struct {
 	// Energy is the measured energy over the window and what it means per token and
 	// in money.
 	Energy EnergyCost `json:"energy"`
+	// Selftest is this machine's client overhead and timing error, measured against a
+	// calibrated in-process server just before the run (calib.QuickSelftest), so a
+	// reader knows how much of each figure is the client's.
+	Selftest *calib.SelftestResult `json:"selftest,omitempty"`
 	// HostCPU is the machine's CPU use during the measured requests: the server's
 	// share, yardstick's own, and everything else (contention).
 	HostCPU *bench.HostCPU `json:"host_cpu,omitempty"`
@@ -253,6 +260,15 @@ var MetricOrder = []string{
 // of every request. Units are the metrics' own (ns as float64, per second, tokens).
 func MetricValues(samples []bench.Sample) map[string][]float64 {
 	vals := map[string][]float64{}
+	gaps := 0
+	for i := range samples {
+		if samples[i].OK {
+			gaps += len(samples[i].ITLNs)
+		}
+	}
+	if gaps > 0 {
+		vals["itl_ns"] = make([]float64, 0, gaps) // the largest: no regrowth
+	}
 	add := func(name string, v float64) { vals[name] = append(vals[name], v) }
 	for i := range samples {
 		s := &samples[i]
@@ -294,12 +310,15 @@ func MetricValues(samples []bench.Sample) map[string][]float64 {
 	return vals
 }
 
-// summarize computes the Summary of every metric over the successful samples.
+// summarize computes the Summary of every metric over the successful samples, one
+// metric's values at a time (the pooled itl_ns of a long run is the largest).
 func summarize(samples []bench.Sample) map[string]Summary {
 	vals := MetricValues(samples)
 	out := make(map[string]Summary, len(vals))
-	for name, xs := range vals {
-		if s, ok := Summarize(xs, strings.HasSuffix(name, "_ns")); ok {
+	for _, name := range slices.Sorted(maps.Keys(vals)) {
+		xs := vals[name]
+		delete(vals, name)
+		if s, ok := summarizeOwned(xs, strings.HasSuffix(name, "_ns")); ok {
 			out[name] = s
 		}
 	}

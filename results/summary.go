@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/montanaflynn/stats"
@@ -46,10 +47,19 @@ type Summary struct {
 // Summarize computes the Summary of xs (any order; xs is not modified). integer rounds
 // every statistic to a whole number, for _ns metrics. It returns false for an empty xs.
 func Summarize(xs []float64, integer bool) (Summary, bool) {
+	return summarizeOwned(slices.Clone(xs), integer)
+}
+
+// summarizeOwned is Summarize on a slice the caller gives up: it is sorted in place
+// and shared by both libraries, so a pooled metric of millions of values (itl_ns) is
+// held once, not once per statistic (montanaflynn/stats copies unsorted input;
+// benchmath sorts its own).
+func summarizeOwned(xs []float64, integer bool) (Summary, bool) {
 	if len(xs) == 0 {
 		return Summary{}, false
 	}
-	data := stats.Float64Data(append([]float64(nil), xs...))
+	slices.Sort(xs)
+	data := stats.Float64Data(xs)
 	var s Summary
 	s.N = len(data)
 	// Errors below only come from empty input, excluded above.
@@ -59,16 +69,16 @@ func Summarize(xs []float64, integer bool) (Summary, bool) {
 	}
 	s.Min, _ = data.Min()
 	s.Max, _ = data.Max()
-	s.P50, _ = data.PercentileNearestRank(50)
-	s.P90, _ = data.PercentileNearestRank(90)
-	s.P95, _ = data.PercentileNearestRank(95)
-	s.P99, _ = data.PercentileNearestRank(99)
+	s.P50 = nearestRank(xs, 50)
+	s.P90 = nearestRank(xs, 90)
+	s.P95 = nearestRank(xs, 95)
+	s.P99 = nearestRank(xs, 99)
 	if s.Mean != 0 {
 		cv := s.Stddev / math.Abs(s.Mean)
 		s.CV = &cv
 	}
 
-	sample := benchmath.NewSample(append([]float64(nil), xs...), &benchmath.DefaultThresholds)
+	sample := benchmath.NewSample(xs, &benchmath.DefaultThresholds) // already sorted
 	sum := benchmath.AssumeNothing.Summary(sample, CILevel)
 	s.Median = sum.Center
 	if !math.IsInf(sum.Lo, 0) && !math.IsInf(sum.Hi, 0) && !math.IsNaN(sum.Lo) && !math.IsNaN(sum.Hi) {
@@ -103,4 +113,21 @@ func (s Summary) CIHalfWidthFrac() (float64, bool) {
 
 func (s Summary) String() string {
 	return fmt.Sprintf("n=%d p50=%g mean=%g", s.N, s.P50, s.Mean)
+}
+
+// nearestRank is montanaflynn/stats PercentileNearestRank (v0.14.0, percentile.go) on
+// an already sorted slice: the library copies its input on every call, which for the
+// pooled ITL of a long run is a hundred megabytes each time. Same formula: the value
+// of ordinal rank ⌈n·p/100⌉ (the first for rank 0, the last for p = 100). A test holds
+// the two equal.
+func nearestRank(sorted []float64, p float64) float64 {
+	n := len(sorted)
+	if p == 100 {
+		return sorted[n-1]
+	}
+	or := int(math.Ceil(float64(n) * p / 100))
+	if or == 0 {
+		return sorted[0]
+	}
+	return sorted[or-1]
 }

@@ -152,6 +152,11 @@ func RenderTable(w io.Writer, run *Run) error {
 		}
 		b.WriteString("\n")
 	}
+	if st := run.Selftest; st != nil && len(st.Accuracy) > 0 {
+		a := st.Accuracy[0]
+		fmt.Fprintf(&b, "client      self-test: ingests %.0f tokens/s; TTFT error p50 %s at %d stream(s)\n",
+			st.Ingest.TokensPerS, dur(float64(a.TTFTErrP50Ns)), a.Streams)
+	}
 	if c := run.Cold; c != nil && c.TTFTNs != nil {
 		fmt.Fprintf(&b, "cold load   TTFT %s after unloading (server load_duration %s)\n", dur(float64(*c.TTFTNs)), dur(float64(c.LoadNs)))
 	}

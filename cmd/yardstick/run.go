@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/calib"
 	"github.com/yardstick-dev/yardstick/profiles"
 	"github.com/yardstick-dev/yardstick/results"
 )
@@ -46,6 +47,7 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			&cli.DurationFlag{Name: "keep-alive", Value: d.KeepAlive, Usage: "how long the server keeps the model loaded afterwards"},
 			&cli.DurationFlag{Name: "request-timeout", Value: d.RequestTimeout, Usage: "limit on each request, send to done"},
 			&cli.StringFlag{Name: "profile", Usage: "hardware profile to hold the run against: a name, a YAML file or builtin:<device id> (default: detected; a CPU without a device-table row gets a 1 s bandwidth probe)"},
+			&cli.BoolFlag{Name: "no-selftest", Usage: "skip the 300 ms client self-test recorded in the run"},
 			&cli.BoolFlag{Name: "no-cold", Usage: "skip unloading the model and the timed cold-load request"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "run file path (default: yardstick-<model>-<time>.json in --out-dir)"},
 			&cli.StringFlag{Name: "out-dir", Value: ".", Usage: "directory of the default run file"},
@@ -111,6 +113,14 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 				return usageErr("--profile: %v", err)
 			}
 			machine := machineOf(prof)
+			// The client's own overhead and timing error on this machine, measured
+			// while the server is idle; about 300 ms.
+			var self *calib.SelftestResult
+			if !c.Bool("no-selftest") {
+				if st, err := calib.QuickSelftest(c.Context); err == nil {
+					self = &st
+				}
+			}
 			var bar *progressbar.ProgressBar
 			observe := func(ev bench.Event) {}
 			if e.stderrTTY && !c.Bool("quiet") {
@@ -156,6 +166,7 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			}
 			// Something was measured: it is written, whatever happened after.
 			run := results.Build(res, hw, machine)
+			run.Selftest = self
 			for _, w := range prof.Warnings {
 				run.Warnings = append(run.Warnings, bench.Warning{Code: "profile", Message: w})
 			}
