@@ -89,6 +89,14 @@ func checkOutNotInput(out string, inputs []string) error {
 	return nil
 }
 
+// readInputs refuses an --out that names an input, then reads the inputs.
+func readInputs(out string, args []string) ([]*results.Run, error) {
+	if err := checkOutNotInput(out, args); err != nil {
+		return nil, err
+	}
+	return readRuns(args)
+}
+
 // readRuns reads every run file named in args; an unreadable file is a usage error
 // (exit 2) whose line names the file.
 func readRuns(args []string) ([]*results.Run, error) {
@@ -216,10 +224,7 @@ appended to it. Exit status: 0 ok, 1 a gate failed, 2 bad input.`,
 				return usageErr("compare: need a base and at least one new run file (yardstick compare BASE.json NEW.json)")
 			}
 			args := c.Args().Slice()
-			if err := checkOutNotInput(c.String("out"), args); err != nil {
-				return err
-			}
-			runs, err := readRuns(args)
+			runs, err := readInputs(c.String("out"), args)
 			if err != nil {
 				return err
 			}

@@ -30,10 +30,7 @@ hosts, under merged_from. Exit status: 0 ok, 2 bad input.`,
 				return usageErr("merge: need at least two run files")
 			}
 			args := c.Args().Slice()
-			if err := checkOutNotInput(c.String("out"), args); err != nil {
-				return err
-			}
-			runs, err := readRuns(args)
+			runs, err := readInputs(c.String("out"), args)
 			if err != nil {
 				return err
 			}

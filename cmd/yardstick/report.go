@@ -23,10 +23,7 @@ With $GITHUB_STEP_SUMMARY set, the markdown report is appended to it. Exit statu
 			if c.NArg() != 1 {
 				return usageErr("report: need exactly one run file (yardstick report RUN.json)")
 			}
-			if err := checkOutNotInput(c.String("out"), c.Args().Slice()); err != nil {
-				return err
-			}
-			runs, err := readRuns(c.Args().Slice())
+			runs, err := readInputs(c.String("out"), c.Args().Slice())
 			if err != nil {
 				return err
 			}
