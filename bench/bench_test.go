@@ -375,13 +375,28 @@ func TestWorkloadDeterministicAndCalibrates(t *testing.T) {
 	if _, u4 := a.Prompt(4); u4 == ua {
 		t.Error("different indices gave the same prompt")
 	}
-	// tokens = 1.5·words + 20: the line through two observations is exact.
+	// tokens = 1.5·words + 20: the proportional first step lands within 20%, the
+	// line through two observations further apart is exact.
 	w := NewWorkload(1, "r", 320)
 	tok := func(words int) int { return int(1.5*float64(words)) + 20 }
 	w.Calibrate(320, tok(320), 320)
 	w.Calibrate(w.Words, tok(w.Words), 320)
-	if got := tok(w.Words); got < 318 || got > 322 {
-		t.Errorf("after two steps prompt = %d tokens (words %d), want 320 ± 2", got, w.Words)
+	if got := tok(w.Words); got < 310 || got > 330 {
+		t.Errorf("after two steps prompt = %d tokens (words %d), want 320 ± 10", got, w.Words)
+	}
+	w2 := NewWorkload(1, "r", 320)
+	w2.Calibrate(100, tok(100), 320)
+	w2.Calibrate(300, tok(300), 320)
+	if got := tok(w2.Words); got < 318 || got > 322 {
+		t.Errorf("line through 100 and 300 words: %d tokens (words %d), want 320 ± 2", got, w2.Words)
+	}
+	// Two near observations with tokenizer noise (the second prompt's words happen to
+	// tokenize longer) must not extrapolate: the step stays proportional.
+	w3 := NewWorkload(1, "r", 256)
+	w3.Calibrate(256, 300, 256) // → 218 words
+	w3.Calibrate(w3.Words, 300, 256)
+	if w3.Words < 150 || w3.Words > 220 {
+		t.Errorf("noisy near observations gave %d words, want a proportional step (≈186)", w3.Words)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 )
@@ -72,21 +73,25 @@ func (w *Workload) Nonce(index int) string {
 
 // Calibrate records that a prompt of words words was counted by the server as
 // promptTokens tokens and re-aims Words at targetTokens. The server's count includes
-// the chat template, so the model is tokens = words·r + overhead: with one observation
-// the step is proportional (tokens/words), with two of different lengths it is the
-// line through the last two. It returns the new word count (≥ 1).
+// the chat template and the nonce, so the model is tokens = words·r + overhead. With
+// one observation, or two whose word counts are within 20% of each other (their
+// difference is then mostly tokenizer noise between random words, and a line through
+// them extrapolates wildly), the step is proportional (tokens/words); with two that
+// are further apart it is the line through them. Each step is bounded to halving or
+// doubling the word count. It returns the new word count (≥ 1).
 func (w *Workload) Calibrate(words, promptTokens, targetTokens int) int {
 	if words <= 0 || promptTokens <= 0 {
 		return w.Words
 	}
 	next := float64(words) * float64(targetTokens) / float64(promptTokens)
-	if w.lastWords > 0 && w.lastWords != words {
-		r := float64(promptTokens-w.lastTokens) / float64(words-w.lastWords)
+	if lw := w.lastWords; lw > 0 && math.Abs(float64(words-lw)) >= 0.2*float64(max(words, lw)) {
+		r := float64(promptTokens-w.lastTokens) / float64(words-lw)
 		if r > 0 {
 			overhead := float64(promptTokens) - r*float64(words)
 			next = (float64(targetTokens) - overhead) / r
 		}
 	}
+	next = max(float64(words)/2, min(float64(words)*2, next))
 	w.lastWords, w.lastTokens = words, promptTokens
 	w.Words = max(1, int(next+0.5))
 	return w.Words

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/yardstick-dev/yardstick/bench"
 )
 
 // ComparisonKind identifies the JSON form of a Comparison.
@@ -190,7 +192,13 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 				any = true
 			}
 			mc.Stats = append(mc.Stats, s)
-			samples[name] = append(samples[name], benchmath.NewSample(append([]float64(nil), xs...), &th))
+			test := xs
+			if name == "itl_ns" {
+				// Gaps within one request are not independent draws: the U test gets
+				// one value per request, its median gap, so n counts requests.
+				test = perRequestMedianITL(runs[i].Samples)
+			}
+			samples[name] = append(samples[name], benchmath.NewSample(append([]float64(nil), test...), &th))
 		}
 		if !any {
 			continue
@@ -379,4 +387,27 @@ func (c *Comparison) Failed() bool {
 		}
 	}
 	return false
+}
+
+// perRequestMedianITL returns the median inter-chunk gap of each successful request
+// that has one: the unit of independent observation for testing a change in ITL.
+func perRequestMedianITL(samples []bench.Sample) []float64 {
+	var out []float64
+	for i := range samples {
+		s := &samples[i]
+		if !s.OK || len(s.ITLNs) == 0 {
+			continue
+		}
+		g := make([]float64, len(s.ITLNs))
+		for j, v := range s.ITLNs {
+			g[j] = float64(v)
+		}
+		slices.Sort(g)
+		m := g[len(g)/2]
+		if len(g)%2 == 0 {
+			m = (g[len(g)/2-1] + g[len(g)/2]) / 2
+		}
+		out = append(out, m)
+	}
+	return out
 }

@@ -325,8 +325,11 @@ func summarize(samples []bench.Sample) map[string]Summary {
 	return out
 }
 
+// workloadHash identifies what was asked: the calibrated word count is an outcome of
+// the server's tokenizer, not part of the ask, so it is left out.
 func workloadHash(w Workload) string {
 	w.Hash = ""
+	w.PromptWords = 0
 	b, _ := json.Marshal(struct {
 		Generator string
 		W         Workload
