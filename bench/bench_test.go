@@ -390,6 +390,18 @@ func TestWorkloadDeterministicAndCalibrates(t *testing.T) {
 	if got := tok(w2.Words); got < 318 || got > 322 {
 		t.Errorf("line through 100 and 300 words: %d tokens (words %d), want 320 ± 2", got, w2.Words)
 	}
+	// The case seen on a real twin: 256 words → 354 tokens, then 185 → 311. The line
+	// through them has a slope of 0.61 tokens/word against 1.68 observed and would aim
+	// at 94 words (≈ 176 tokens); the proportional step aims at 152 words.
+	w4 := NewWorkload(1, "r", 256)
+	w4.Calibrate(256, 354, 256)
+	if w4.Words != 185 {
+		t.Fatalf("first step %d words, want 185", w4.Words)
+	}
+	w4.Calibrate(185, 311, 256)
+	if w4.Words < 140 || w4.Words > 160 {
+		t.Errorf("implausible slope followed: %d words, want the proportional ≈152", w4.Words)
+	}
 	// Two near observations with tokenizer noise (the second prompt's words happen to
 	// tokenize longer) must not extrapolate: the step stays proportional.
 	w3 := NewWorkload(1, "r", 256)

@@ -77,7 +77,9 @@ func (w *Workload) Nonce(index int) string {
 // one observation, or two whose word counts are within 20% of each other (their
 // difference is then mostly tokenizer noise between random words, and a line through
 // them extrapolates wildly), the step is proportional (tokens/words); with two that
-// are further apart it is the line through them. Each step is bounded to halving or
+// are further apart it is the line through them when its slope is plausible (between
+// half and all of the observed tokens per word: the template adds tokens, it never
+// removes them), else proportional again. Each step is bounded to halving or
 // doubling the word count. It returns the new word count (≥ 1).
 func (w *Workload) Calibrate(words, promptTokens, targetTokens int) int {
 	if words <= 0 || promptTokens <= 0 {
@@ -86,7 +88,11 @@ func (w *Workload) Calibrate(words, promptTokens, targetTokens int) int {
 	next := float64(words) * float64(targetTokens) / float64(promptTokens)
 	if lw := w.lastWords; lw > 0 && math.Abs(float64(words-lw)) >= 0.2*float64(max(words, lw)) {
 		r := float64(promptTokens-w.lastTokens) / float64(words-lw)
-		if r > 0 {
+		// Two points a few hundred words apart still carry ±15 tokens of noise from
+		// which random words were drawn: a slope far from the observed tokens per word
+		// is that noise, not the tokenizer, and the line is not used.
+		ratio := float64(promptTokens) / float64(words)
+		if r >= 0.5*ratio && r <= ratio {
 			overhead := float64(promptTokens) - r*float64(words)
 			next = (float64(targetTokens) - overhead) / r
 		}
