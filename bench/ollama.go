@@ -272,7 +272,13 @@ type Request struct {
 	NumCtx      int
 	Think       bool
 	KeepAlive   time.Duration
+	// FirstTokenTimeout, when positive, abandons the request if no chunk of generated
+	// text has arrived this long after it was sent.
+	FirstTokenTimeout time.Duration
 }
+
+// errFirstToken cancels a request that passed its first-token timeout.
+var errFirstToken = errors.New("first-token timeout")
 
 // Stream sends req and measures it into s. Timestamps are offsets from began on the
 // monotonic clock. s.SentAtNs, Index, Phase and Nonce are set by the caller; Stream
@@ -297,6 +303,15 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		},
 	}
 	rec := &respInfo{}
+	stopFirst := func() {}
+	if req.FirstTokenTimeout > 0 {
+		fctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		timer := time.AfterFunc(req.FirstTokenTimeout, func() { cancel(errFirstToken) })
+		defer timer.Stop()
+		ctx = fctx
+		stopFirst = func() { timer.Stop() }
+	}
 	rctx := context.WithValue(ctx, respInfoKey{}, rec)
 
 	var (
@@ -304,6 +319,7 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		done    bool
 		metrics api.Metrics
 	)
+
 	sent := int64(time.Since(began))
 	s.SentAtNs = sent
 	if s.ScheduledAtNs == 0 {
@@ -320,6 +336,7 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 			s.OutputBytes += n
 			s.TextChunks++
 			if s.TTFTNs == nil {
+				stopFirst()
 				s.TTFTNs = ptr(now - sent)
 			} else {
 				s.ITLNs = append(s.ITLNs, now-last)
@@ -336,6 +353,8 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 	})
 	s.HTTPStatus = rec.status
 	switch {
+	case !done && errors.Is(context.Cause(ctx), errFirstToken):
+		s.ErrorKind, s.Error = ErrTimeout, fmt.Sprintf("no first token: no chunk of generated text within --first-token-timeout %v of sending (%d chunks before)", req.FirstTokenTimeout, s.Chunks)
 	case errors.Is(err, errAfterDone):
 		s.ErrorKind, s.Error = ErrStream, "the server sent data after the done chunk"
 	case err != nil:
