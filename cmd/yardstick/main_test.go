@@ -263,14 +263,15 @@ func TestRunProfileFileSetsCeiling(t *testing.T) {
 }
 
 // Ctrl-C before anything is measured exits 130 with one line and writes nothing;
-// Ctrl-C after the cold request writes what was measured and exits 130.
+// Ctrl-C after the cold request writes what was measured and exits 130, keeping the
+// journal (the second file) for --resume.
 func TestInterruptExits130(t *testing.T) {
 	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 400 * time.Millisecond})
 	defer f.Close()
 	for _, tc := range []struct {
 		after time.Duration
 		files int
-	}{{150 * time.Millisecond, 0}, {900 * time.Millisecond, 1}} {
+	}{{150 * time.Millisecond, 0}, {900 * time.Millisecond, 2}} {
 		dir := t.TempDir()
 		ctx, cancel := context.WithTimeout(context.Background(), tc.after)
 		o := runCLICtx(ctx, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "50", "--warmup", "0",
