@@ -116,7 +116,7 @@ func TestStreamFaultsAreFailedSamples(t *testing.T) {
 		{"HTTP 500 with JSON error", fakeollama.Config{Fault: fakeollama.FaultHTTP500}, "twin", ErrHTTPStatus, "HTTP 500: llama runner process has terminated"},
 		{"HTTP 500 with empty body", fakeollama.Config{Fault: fakeollama.FaultHTTP500Raw}, "twin", ErrHTTPStatus, "HTTP 500"},
 		{"unknown model", fakeollama.Config{}, "nope", ErrHTTPStatus, "HTTP 404"},
-		{"truncated JSON", fakeollama.Config{Fault: fakeollama.FaultBadJSON}, "twin", "", ""},
+		{"truncated JSON", fakeollama.Config{Fault: fakeollama.FaultBadJSON}, "twin", ErrDecode, "not JSON"},
 		{"data after done", fakeollama.Config{Fault: fakeollama.FaultAfterDone}, "twin", ErrStream, "after the done chunk"},
 		{"impossible figures", fakeollama.Config{Fault: fakeollama.FaultNegative}, "twin", ErrDecode, "eval_count -7"},
 	}

@@ -417,7 +417,8 @@ type chatLine struct {
 // before the first chunk is read, and 32 KB per token at 256 tokens) and decodes every
 // line twice (as an error, then as a chunk). Here lines come through a pooled 64 KiB
 // reader and each is decoded once; a line that does not decode is handed to the
-// official two-step logic, so malformed lines fail exactly as they did. fn's argument
+// official two-step logic, so malformed lines fail as they did, but for a line that is
+// not JSON at all, which is a malformedLine (decode), not an error message. fn's argument
 // is valid only during the call. Hosts that need the client's request signing
 // (ollama.com, OLLAMA_AUTH) go through the official client. Figures:
 // docs/performance.md.
@@ -492,7 +493,9 @@ func officialLine(resp *http.Response, line []byte, fn func(*api.ChatResponse) e
 		if resp.StatusCode >= http.StatusBadRequest {
 			return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: string(line)}
 		}
-		return errors.New(string(line))
+		// The official client returns the line itself as the error; it is a
+		// malformed chunk, and is told apart as one.
+		return malformedLine(line)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
@@ -507,6 +510,17 @@ func officialLine(resp *http.Response, line []byte, fn func(*api.ChatResponse) e
 		return err
 	}
 	return fn(&r)
+}
+
+// malformedLine is a line of a 200 stream that is not JSON.
+type malformedLine []byte
+
+func (m malformedLine) Error() string {
+	const show = 120
+	if len(m) > show {
+		return fmt.Sprintf("%q…", []byte(m[:show]))
+	}
+	return fmt.Sprintf("%q", []byte(m))
 }
 
 // classify maps an error of the client to a kind and one line of text.
@@ -529,6 +543,8 @@ func classify(parent, rctx context.Context, err error, status int) (ErrorKind, s
 		return ErrHTTPStatus, fmt.Sprintf("HTTP %d: %v", status, err)
 	case errors.As(err, &se2):
 		return ErrDecode, "malformed chunk: " + err.Error()
+	case errors.As(err, new(malformedLine)):
+		return ErrDecode, "malformed chunk, not JSON: " + err.Error()
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &ue):
 		return ErrConnect, rootCause(err).Error()
