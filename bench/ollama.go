@@ -380,6 +380,10 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		s.ErrorKind, s.Error = ErrNoDone, fmt.Sprintf("stream ended without a done chunk after %d chunks", s.Chunks)
 	}
 	if s.ErrorKind != "" {
+		// Servers put anything in their error messages; the record keeps one line.
+		if strings.ContainsAny(s.Error, "\r\n\t") {
+			s.Error = strings.Join(strings.Fields(s.Error), " ")
+		}
 		// A failed request's timings are not measurements of the server.
 		s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, nil
 		s.ITLNs = []int64{}
