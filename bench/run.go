@@ -614,18 +614,42 @@ func (r *Result) annotate() {
 		r.warn("host_busy", fmt.Sprintf("other processes used %.0f%% of this machine's CPU during the measured requests (the server used %.0f%%): the figures include contention",
 			100**h.OtherFrac, 100**h.ServerFrac))
 	}
-	if med := median(loads); len(loads) > 0 && med > float64(250*time.Millisecond) {
+	r.warnReloads(loads)
+}
+
+// ReloadLoad is the load_duration above which a request is taken to have waited for
+// the model to be loaded: a loaded model is handed out in well under a millisecond,
+// while loading even a small one from the page cache takes longer than this.
+const ReloadLoad = 250 * time.Millisecond
+
+// warnReloads warns "model_reloaded" when most measured requests waited over
+// ReloadLoad for the model (the server loads it for every request), or when some did,
+// over 10× the typical load of the others: a reload during the run. A single such
+// request is enough.
+func (r *Result) warnReloads(loads []float64) {
+	var fast, slow []float64
+	for _, l := range loads {
+		if l > float64(ReloadLoad) {
+			slow = append(slow, l)
+		} else {
+			fast = append(fast, l)
+		}
+	}
+	switch {
+	case len(slow) == 0:
+	case 2*len(slow) > len(loads):
 		r.warn("model_reloaded", fmt.Sprintf("the median measured request waited %s for the model to load: the server loads it for every request (--keep-alive 0, or not enough memory to keep it)",
-			time.Duration(med).Round(time.Millisecond)))
-	} else if len(loads) > 0 {
+			time.Duration(median(loads)).Round(time.Millisecond)))
+	default:
 		n := 0
-		for _, l := range loads {
-			if l > max(10*med, float64(250*time.Millisecond)) {
+		for _, l := range slow {
+			if l > 10*median(fast) {
 				n++
 			}
 		}
 		if n > 0 {
-			r.warn("model_reloaded", fmt.Sprintf("%d measured requests waited over 250 ms for the model to load: the server reloaded it during the run", n))
+			r.warn("model_reloaded", fmt.Sprintf("%d of %d measured requests waited over %v for the model to load (up to %s): the server reloaded it during the run",
+				n, len(loads), ReloadLoad, time.Duration(slices.Max(slow)).Round(time.Millisecond)))
 		}
 	}
 }
