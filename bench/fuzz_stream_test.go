@@ -36,7 +36,9 @@ func fuzzOllama(status int, body []byte) *Ollama {
 // never a panic or a hang. The first byte picks the status.
 func FuzzChatStream(f *testing.F) {
 	done := `{"model":"m","done":true,"done_reason":"length","message":{"role":"assistant","content":""},"eval_count":2,"eval_duration":2000,"prompt_eval_count":5,"prompt_eval_duration":1000,"total_duration":9000}` + "\n"
-	text := func(s string) string { return `{"model":"m","done":false,"message":{"role":"assistant","content":"` + s + `"}}` + "\n" }
+	text := func(s string) string {
+		return `{"model":"m","done":false,"message":{"role":"assistant","content":"` + s + `"}}` + "\n"
+	}
 	for _, seed := range []string{
 		text("a") + text("b") + done,
 		text("h\xc3") + text("\xa9llo") + done, // a character split across two chunks

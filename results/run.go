@@ -67,10 +67,10 @@ type Run struct {
 	Summaries map[string]Summary `json:"summaries"`
 	// SummariesLeftOut is how many measured requests the summaries leave out because
 	// they failed (throughput.errors_by_kind says why).
-	SummariesLeftOut int `json:"summaries_left_out"`
-	Warnings  []bench.Warning    `json:"warnings"`
-	Warmup    []bench.Sample     `json:"warmup"`
-	Samples   []bench.Sample     `json:"samples"`
+	SummariesLeftOut int             `json:"summaries_left_out"`
+	Warnings         []bench.Warning `json:"warnings"`
+	Warmup           []bench.Sample  `json:"warmup"`
+	Samples          []bench.Sample  `json:"samples"`
 }
 
 // Tool names the program that wrote the file.
@@ -156,7 +156,7 @@ type Throughput struct {
 	// canceled).
 	Failed       int                     `json:"failed"`
 	ErrorsByKind map[bench.ErrorKind]int `json:"errors_by_kind,omitempty"`
-	OutputTokens int `json:"output_tokens"`
+	OutputTokens int                     `json:"output_tokens"`
 	// OutputTokensPerS = Σ output_tokens / window (token-weighted system throughput).
 	OutputTokensPerS float64 `json:"output_tokens_per_s"`
 	// RequestsPerS = completed requests / window.

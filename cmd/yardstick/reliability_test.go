@@ -326,3 +326,19 @@ func hasWarning(r *results.Run, code string) bool {
 	}
 	return false
 }
+
+// A broken run file given to any command is one line naming file, line and column,
+// and exit status 2.
+func TestBrokenRunFileIsOneLine(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte("{\n  \"kind\": \"yardstick.run\",\n  \"x\": }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"report", bad}, {"compare", bad, bad}, {"merge", "-o", bad + ".m", bad, bad}} {
+		o := runCLI(t, nil, args...)
+		lines := strings.Split(strings.TrimRight(o.stderr, "\n"), "\n")
+		if o.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], bad+":3:9: not a yardstick run file: invalid JSON") {
+			t.Errorf("%s: exit %d stderr %q", args[0], o.code, o.stderr)
+		}
+	}
+}
