@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -533,5 +534,41 @@ func TestReloadWarning(t *testing.T) {
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("loads %v: warning %q, want %q", tc.loads, got, tc.want)
 		}
+	}
+}
+
+// --max-errors values: what each tolerates, and that options carry them through JSON
+// (the run file and the journal a resumed run reads its options from).
+func TestErrorLimit(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		asked   int
+		allowed int
+	}{
+		{"0", 10, 0}, {"7", 10, 7}, {"20%", 10, 2}, {"25%", 10, 2}, {"100%", 3, 3}, {" 5 % ", 100, 5},
+	} {
+		var l ErrorLimit
+		if err := l.Set(tc.in); err != nil {
+			t.Fatalf("%q: %v", tc.in, err)
+		}
+		if got := l.Allowed(tc.asked); got != tc.allowed {
+			t.Errorf("%q of %d allows %d, want %d", tc.in, tc.asked, got, tc.allowed)
+		}
+		o := DefaultOptions()
+		o.Model, o.MaxErrors = "m", l
+		b, _ := json.Marshal(o)
+		var back Options
+		if err := json.Unmarshal(b, &back); err != nil || back.MaxErrors != l {
+			t.Errorf("%q through JSON: %+v, %v (%s)", tc.in, back.MaxErrors, err, b)
+		}
+	}
+	for _, bad := range []string{"", "-1", "x", "0%", "101%", "NaN%", "1e9"} {
+		var l ErrorLimit
+		if l.Set(bad) == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if b, _ := json.Marshal(DefaultOptions()); strings.Contains(string(b), "max_errors") {
+		t.Errorf("unset limit written: %s", b)
 	}
 }
