@@ -408,7 +408,7 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 		}
 	}
 	if rs != nil {
-		res.warn("resumed", fmt.Sprintf("resumed from a journal holding %d of %d measured requests; offsets continue after its last, so the window leaves out the time the run was stopped%s",
+		res.warn("resumed", fmt.Sprintf("resumed from a journal holding %d of %d measured requests; offsets continue after its last, so the window leaves out the time the run was stopped; energy, host CPU and server memory cover only the requests sent after resuming%s",
 			len(rs.Samples), opts.Runs, map[bool]string{true: "; one new uncounted warm-up request was sent first, as the server may have unloaded the model meanwhile", false: ""}[resumedMeasuring]))
 	}
 	cpuStart, cpuOK := takeCPUSnapshot(ctx, res.Memory.ServerPID)
