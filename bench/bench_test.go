@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -116,7 +117,7 @@ func TestStreamFaultsAreFailedSamples(t *testing.T) {
 		{"HTTP 500 with JSON error", fakeollama.Config{Fault: fakeollama.FaultHTTP500}, "twin", ErrHTTPStatus, "HTTP 500: llama runner process has terminated"},
 		{"HTTP 500 with empty body", fakeollama.Config{Fault: fakeollama.FaultHTTP500Raw}, "twin", ErrHTTPStatus, "HTTP 500"},
 		{"unknown model", fakeollama.Config{}, "nope", ErrHTTPStatus, "HTTP 404"},
-		{"truncated JSON", fakeollama.Config{Fault: fakeollama.FaultBadJSON}, "twin", "", ""},
+		{"truncated JSON", fakeollama.Config{Fault: fakeollama.FaultBadJSON}, "twin", ErrDecode, "not JSON"},
 		{"data after done", fakeollama.Config{Fault: fakeollama.FaultAfterDone}, "twin", ErrStream, "after the done chunk"},
 		{"impossible figures", fakeollama.Config{Fault: fakeollama.FaultNegative}, "twin", ErrDecode, "eval_count -7"},
 	}
@@ -501,4 +502,73 @@ func FuzzParseHost(f *testing.F) {
 			}
 		}
 	})
+}
+
+// One large jump in load_duration is a reload, even among few requests; most requests
+// loading is a server that does not keep the model.
+func TestReloadWarning(t *testing.T) {
+	ms := func(v ...int) []float64 {
+		var out []float64
+		for _, x := range v {
+			out = append(out, float64(time.Duration(x)*time.Millisecond))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		loads []float64
+		want  string // "" = no warning
+	}{
+		{ms(0, 2000), "1 of 2 measured requests waited over 250ms"},
+		{ms(1, 1, 1, 1, 1, 1, 1, 1, 1, 3000), "1 of 10"},
+		{ms(2000, 2000, 1), "the server loads it for every request"},
+		{ms(1, 2, 3, 200), ""},
+		// 300 ms is not 10× the others' 100 ms: a slow machine, not a reload.
+		{ms(100, 100, 100, 300), ""},
+	} {
+		var r Result
+		r.warnReloads(tc.loads)
+		got := ""
+		if len(r.Warnings) == 1 && r.Warnings[0].Code == "model_reloaded" {
+			got = r.Warnings[0].Message
+		}
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("loads %v: warning %q, want %q", tc.loads, got, tc.want)
+		}
+	}
+}
+
+// --max-errors values: what each tolerates, and that options carry them through JSON
+// (the run file and the journal a resumed run reads its options from).
+func TestErrorLimit(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		asked   int
+		allowed int
+	}{
+		{"0", 10, 0}, {"7", 10, 7}, {"20%", 10, 2}, {"25%", 10, 2}, {"100%", 3, 3}, {" 5 % ", 100, 5},
+	} {
+		var l ErrorLimit
+		if err := l.Set(tc.in); err != nil {
+			t.Fatalf("%q: %v", tc.in, err)
+		}
+		if got := l.Allowed(tc.asked); got != tc.allowed {
+			t.Errorf("%q of %d allows %d, want %d", tc.in, tc.asked, got, tc.allowed)
+		}
+		o := DefaultOptions()
+		o.Model, o.MaxErrors = "m", l
+		b, _ := json.Marshal(o)
+		var back Options
+		if err := json.Unmarshal(b, &back); err != nil || back.MaxErrors != l {
+			t.Errorf("%q through JSON: %+v, %v (%s)", tc.in, back.MaxErrors, err, b)
+		}
+	}
+	for _, bad := range []string{"", "-1", "x", "0%", "101%", "NaN%", "1e9"} {
+		var l ErrorLimit
+		if l.Set(bad) == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if b, _ := json.Marshal(DefaultOptions()); strings.Contains(string(b), "max_errors") {
+		t.Errorf("unset limit written: %s", b)
+	}
 }

@@ -272,7 +272,13 @@ type Request struct {
 	NumCtx      int
 	Think       bool
 	KeepAlive   time.Duration
+	// FirstTokenTimeout, when positive, abandons the request if no chunk of generated
+	// text has arrived this long after it was sent.
+	FirstTokenTimeout time.Duration
 }
+
+// errFirstToken cancels a request that passed its first-token timeout.
+var errFirstToken = errors.New("first-token timeout")
 
 // Stream sends req and measures it into s. Timestamps are offsets from began on the
 // monotonic clock. s.SentAtNs, Index, Phase and Nonce are set by the caller; Stream
@@ -297,6 +303,15 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		},
 	}
 	rec := &respInfo{}
+	stopFirst := func() {}
+	if req.FirstTokenTimeout > 0 {
+		fctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		timer := time.AfterFunc(req.FirstTokenTimeout, func() { cancel(errFirstToken) })
+		defer timer.Stop()
+		ctx = fctx
+		stopFirst = func() { timer.Stop() }
+	}
 	rctx := context.WithValue(ctx, respInfoKey{}, rec)
 
 	var (
@@ -304,6 +319,7 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		done    bool
 		metrics api.Metrics
 	)
+
 	sent := int64(time.Since(began))
 	s.SentAtNs = sent
 	if s.ScheduledAtNs == 0 {
@@ -320,6 +336,7 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 			s.OutputBytes += n
 			s.TextChunks++
 			if s.TTFTNs == nil {
+				stopFirst()
 				s.TTFTNs = ptr(now - sent)
 			} else {
 				s.ITLNs = append(s.ITLNs, now-last)
@@ -336,6 +353,8 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 	})
 	s.HTTPStatus = rec.status
 	switch {
+	case !done && errors.Is(context.Cause(ctx), errFirstToken):
+		s.ErrorKind, s.Error = ErrTimeout, fmt.Sprintf("no first token: no chunk of generated text within --first-token-timeout %v of sending (%d chunks before)", req.FirstTokenTimeout, s.Chunks)
 	case errors.Is(err, errAfterDone):
 		s.ErrorKind, s.Error = ErrStream, "the server sent data after the done chunk"
 	case err != nil:
@@ -361,6 +380,10 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		s.ErrorKind, s.Error = ErrNoDone, fmt.Sprintf("stream ended without a done chunk after %d chunks", s.Chunks)
 	}
 	if s.ErrorKind != "" {
+		// Servers put anything in their error messages; the record keeps one line.
+		if strings.ContainsAny(s.Error, "\r\n\t") {
+			s.Error = strings.Join(strings.Fields(s.Error), " ")
+		}
 		// A failed request's timings are not measurements of the server.
 		s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, nil
 		s.ITLNs = []int64{}
@@ -398,7 +421,8 @@ type chatLine struct {
 // before the first chunk is read, and 32 KB per token at 256 tokens) and decodes every
 // line twice (as an error, then as a chunk). Here lines come through a pooled 64 KiB
 // reader and each is decoded once; a line that does not decode is handed to the
-// official two-step logic, so malformed lines fail exactly as they did. fn's argument
+// official two-step logic, so malformed lines fail as they did, but for a line that is
+// not JSON at all, which is a malformedLine (decode), not an error message. fn's argument
 // is valid only during the call. Hosts that need the client's request signing
 // (ollama.com, OLLAMA_AUTH) go through the official client. Figures:
 // docs/performance.md.
@@ -473,7 +497,9 @@ func officialLine(resp *http.Response, line []byte, fn func(*api.ChatResponse) e
 		if resp.StatusCode >= http.StatusBadRequest {
 			return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: string(line)}
 		}
-		return errors.New(string(line))
+		// The official client returns the line itself as the error; it is a
+		// malformed chunk, and is told apart as one.
+		return malformedLine(line)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
@@ -488,6 +514,17 @@ func officialLine(resp *http.Response, line []byte, fn func(*api.ChatResponse) e
 		return err
 	}
 	return fn(&r)
+}
+
+// malformedLine is a line of a 200 stream that is not JSON.
+type malformedLine []byte
+
+func (m malformedLine) Error() string {
+	const show = 120
+	if len(m) > show {
+		return fmt.Sprintf("%q…", []byte(m[:show]))
+	}
+	return fmt.Sprintf("%q", []byte(m))
 }
 
 // classify maps an error of the client to a kind and one line of text.
@@ -510,6 +547,8 @@ func classify(parent, rctx context.Context, err error, status int) (ErrorKind, s
 		return ErrHTTPStatus, fmt.Sprintf("HTTP %d: %v", status, err)
 	case errors.As(err, &se2):
 		return ErrDecode, "malformed chunk: " + err.Error()
+	case errors.As(err, new(malformedLine)):
+		return ErrDecode, "malformed chunk, not JSON: " + err.Error()
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &ue):
 		return ErrConnect, rootCause(err).Error()

@@ -75,6 +75,20 @@ type Options struct {
 	RequestTimeout time.Duration `json:"-"`
 	// RequestTimeoutNs mirrors RequestTimeout for the run file.
 	RequestTimeoutNs int64 `json:"request_timeout_ns"`
+	// FirstTokenTimeout, when positive, fails a request that has sent no chunk of
+	// generated text this long after it was sent (a timeout saying "first token").
+	FirstTokenTimeout time.Duration `json:"-"`
+	// FirstTokenTimeoutNs mirrors FirstTokenTimeout for the run file.
+	FirstTokenTimeoutNs int64 `json:"first_token_timeout_ns,omitempty"`
+	// MaxErrors, when set, ends the run once its failed requests exceed it (warm-up
+	// and measured requests are counted apart, each against its own count asked);
+	// unset, the run ends after MaxConsecutiveFailures failures in a row.
+	MaxErrors ErrorLimit `json:"max_errors,omitzero"`
+	// Grace is how long a request in flight when the run is interrupted may still
+	// finish (and be kept) before it is abandoned; 0 abandons it at once.
+	Grace time.Duration `json:"-"`
+	// GraceNs mirrors Grace for the run file.
+	GraceNs int64 `json:"grace_ns"`
 	// SkipColdLoad skips unloading the model and the timed cold request; the first
 	// request then only serves prompt calibration.
 	SkipColdLoad bool `json:"skip_cold_load"`
@@ -87,7 +101,8 @@ type Options struct {
 
 // DefaultOptions returns the defaults the CLI shows: 3 warm-up and 10 measured
 // requests of a 256-token prompt generating up to 128 tokens, seed 42, temperature 0.8,
-// a 4096-token context, thinking off, keep-alive 5 minutes, 10-minute request timeout.
+// a 4096-token context, thinking off, keep-alive 5 minutes, 10-minute request timeout,
+// no first-token timeout, 10 s of grace for a request in flight at an interrupt.
 func DefaultOptions() Options {
 	return Options{
 		Backend:        "ollama",
@@ -103,6 +118,7 @@ func DefaultOptions() Options {
 		KVCacheType:    "f16",
 		KeepAlive:      5 * time.Minute,
 		RequestTimeout: 10 * time.Minute,
+		Grace:          10 * time.Second,
 		SampleInterval: 500 * time.Millisecond,
 	}
 }
@@ -141,13 +157,28 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--keep-alive %v: must not be negative", o.KeepAlive)
 	case o.RequestTimeout <= 0:
 		return fmt.Errorf("--request-timeout %v: must be positive", o.RequestTimeout)
+	case o.FirstTokenTimeout < 0:
+		return fmt.Errorf("--first-token-timeout %v: must not be negative (0 is no limit)", o.FirstTokenTimeout)
+	case o.Grace < 0:
+		return fmt.Errorf("--grace %v: must not be negative", o.Grace)
 	}
 	if o.SampleInterval <= 0 {
 		o.SampleInterval = 500 * time.Millisecond
 	}
 	o.KeepAliveNs = int64(o.KeepAlive)
 	o.RequestTimeoutNs = int64(o.RequestTimeout)
+	o.FirstTokenTimeoutNs = int64(o.FirstTokenTimeout)
+	o.GraceNs = int64(o.Grace)
 	return nil
+}
+
+// Restore sets the durations that JSON carries only as their _ns mirrors, for options
+// read back from a journal or run file.
+func (o *Options) Restore() {
+	o.KeepAlive = time.Duration(o.KeepAliveNs)
+	o.RequestTimeout = time.Duration(o.RequestTimeoutNs)
+	o.FirstTokenTimeout = time.Duration(o.FirstTokenTimeoutNs)
+	o.Grace = time.Duration(o.GraceNs)
 }
 
 // DefaultOllamaHost is Ollama's default address (envconfig.Host in Ollama's source).

@@ -80,6 +80,10 @@ const (
 // the server is not going to answer the rest.
 const MaxConsecutiveFailures = 5
 
+// errGraceOver abandons a request still in flight when --grace has passed after an
+// interrupt.
+var errGraceOver = errors.New("grace period over")
+
 // MetadataTimeout bounds each metadata call (/api/version, /api/show, /api/tags,
 // /api/ps, unload): a server that accepts and never answers must not hang a run.
 const MetadataTimeout = 30 * time.Second
@@ -155,6 +159,24 @@ type Observer func(Event)
 // that are failed samples. When ctx is canceled the run stops after the request in
 // flight and returns what it has, with EndReason "interrupted".
 func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Result, error) {
+	return RunDurable(ctx, base, opts, observe, Durable{})
+}
+
+// Durable is how a run keeps what it measures beyond its process.
+type Durable struct {
+	// Journal, when not nil, receives every completed request as it completes.
+	Journal *Journal
+	// Resume, when not nil, is an interrupted run's journal to continue: opts must be
+	// its header's options (same run id). The cold and warm-up requests it holds are
+	// not sent again, the measured ones continue after its last; when it holds
+	// measured requests, one new uncounted warm-up request is sent first (the server
+	// may have unloaded the model meanwhile), and the run says so.
+	Resume *JournalData
+}
+
+// RunDurable is Run with a journal and, optionally, a journal to resume. A journal that
+// cannot be written is not fatal: the run continues and warns "journal_failed".
+func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observer, dur Durable) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -162,8 +184,27 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		observe = func(Event) {}
 	}
 	began := time.Now()
+	rs := dur.Resume
+	if rs != nil {
+		if opts.RunID != rs.Header.RunID {
+			return nil, fmt.Errorf("resuming: run id %q is not the journal's %q", opts.RunID, rs.Header.RunID)
+		}
+		// Offsets continue after the journal's last one: the window leaves out the
+		// time the run was stopped.
+		began = began.Add(-time.Duration(rs.LastOffsetNs()) - time.Millisecond)
+	}
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
+	}
+	jr := dur.Journal
+	var journalErr error
+	journal := func(f func() error) {
+		if jr == nil || journalErr != nil {
+			return
+		}
+		if journalErr = f(); journalErr != nil {
+			journalErr = fmt.Errorf("%w; the journal stopped there (the run file still gets everything)", journalErr)
+		}
 	}
 	meta := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, MetadataTimeout) }
 	res := &Result{
@@ -176,6 +217,9 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 	}
 	res.Options.Host = Redact(base.base.String())
 	res.Target = Target{Backend: "ollama", Host: res.Options.Host}
+	if rs != nil {
+		res.StartedAt = rs.Header.StartedAt
+	}
 
 	mctx, cancel := meta()
 	version, err := base.Version(mctx)
@@ -191,6 +235,15 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		return nil, err
 	}
 	res.Target.Model = mi
+	if rs != nil {
+		if d := rs.Header.Target.Model.Digest; d != "" && mi.Digest != "" && !sameDigest(d, mi.Digest) {
+			return nil, fmt.Errorf("resuming: %q is not the model the journal measured (digest %.12s, now %.12s); start a new run", opts.Model, d, mi.Digest)
+		}
+	} else {
+		journal(func() error {
+			return jr.begin(JournalHeader{RunID: res.RunID, StartedAt: res.StartedAt, Options: res.Options, Target: res.Target})
+		})
+	}
 	if mi.Synthetic != nil {
 		res.warn("synthetic_weights", fmt.Sprintf("%s is a shape twin of %s (%s) with random weights: its speed and memory stand for the real model, its text is noise",
 			opts.Model, mi.Synthetic.Shape, mi.Synthetic.Quant))
@@ -205,25 +258,46 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 	send := func(phase Phase, index, promptIndex int) Sample {
 		system, user := work.Prompt(promptIndex)
 		s := Sample{Index: index, Phase: phase, Nonce: work.Nonce(promptIndex), PromptWords: work.Words}
-		rctx, cancel := context.WithTimeout(ctx, opts.RequestTimeout)
+		// The request outlives an interrupt by opts.Grace: one that finishes within
+		// it is kept, one that does not is abandoned.
+		gctx, abandon := context.WithCancelCause(context.WithoutCancel(ctx))
+		defer abandon(nil)
+		stopWatch := context.AfterFunc(ctx, func() {
+			t := time.NewTimer(opts.Grace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				abandon(errGraceOver)
+			case <-gctx.Done():
+			}
+		})
+		defer stopWatch()
+		rctx, cancel := context.WithTimeout(gctx, opts.RequestTimeout)
 		defer cancel()
 		base.Stream(rctx, began, Request{
 			Model: opts.Model, System: system, User: user, MaxTokens: opts.MaxTokens,
 			Seed: opts.Seed, Temperature: opts.Temperature, NumCtx: opts.NumCtx,
-			Think: opts.Think, KeepAlive: opts.KeepAlive,
+			Think: opts.Think, KeepAlive: opts.KeepAlive, FirstTokenTimeout: opts.FirstTokenTimeout,
 		}, &s)
-		if s.ErrorKind == ErrCanceled && ctx.Err() == nil {
+		if s.ErrorKind == ErrCanceled && gctx.Err() == nil {
 			s.ErrorKind = ErrTimeout
+		}
+		if s.ErrorKind == ErrCanceled {
+			s.Error = fmt.Sprintf("abandoned: the run was interrupted and the request did not finish within --grace %v", opts.Grace)
 		}
 		return s
 	}
+	record := func(l journalLine) { journal(func() error { return jr.add(l) }) }
 	calibrate := func(s Sample) {
 		if s.OK {
 			work.Calibrate(s.PromptWords, s.PromptTokens, opts.PromptTokens)
 		}
 	}
 
-	if !opts.SkipColdLoad {
+	if rs != nil && rs.Cold != nil {
+		res.Cold = rs.Cold
+		calibrate(res.Cold.Sample)
+	} else if !opts.SkipColdLoad {
 		t0 := time.Now()
 		uctx, cancel := context.WithTimeout(ctx, 2*MetadataTimeout)
 		was, err := base.Unload(uctx, opts.Model, mi.Digest, 60*time.Second)
@@ -244,6 +318,7 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		}
 		calibrate(cold.Sample)
 		res.Cold = cold
+		record(journalLine{Cold: cold})
 	}
 	// /api/ps lists the model only once a request has loaded it.
 	psRead := false
@@ -270,26 +345,72 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 		readPS()
 	}
 
-	failedInRow := 0
+	failedInRow, failed := 0, 0
+	// tooMany applies --max-errors when it is set, else the consecutive-failure rule.
+	tooMany := func(ok bool, asked int) bool {
+		failedInRow = bump(failedInRow, ok)
+		if !ok {
+			failed++
+		}
+		if opts.MaxErrors.IsSet {
+			return failed > opts.MaxErrors.Allowed(asked)
+		}
+		return failedInRow >= MaxConsecutiveFailures
+	}
 	res.EndReason = EndCompleted
-	for i := 0; i < opts.Warmup && ctx.Err() == nil; i++ {
+	resumedMeasuring := rs != nil && len(rs.Samples) > 0
+	firstWarmup := 0
+	if rs != nil {
+		res.Warmup = append(res.Warmup, rs.Warmup...)
+		for _, s := range rs.Warmup {
+			calibrate(s)
+			if tooMany(s.OK, opts.Warmup) {
+				res.EndReason = EndErrors
+			}
+		}
+		firstWarmup = len(rs.Warmup)
+		if rs.Header.Calibrated {
+			work.Words = rs.Header.PromptWords
+		}
+	}
+	for i := firstWarmup; i < opts.Warmup && !resumedMeasuring && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
 		s := send(PhaseWarmup, i, -2-i)
-		if ctx.Err() != nil && !s.OK {
-			break // interrupted mid-request: not a measurement
+		if s.ErrorKind == ErrCanceled {
+			break // abandoned at an interrupt: not a measurement
 		}
 		calibrate(s)
 		if s.OK {
 			readPS()
 		}
 		res.Warmup = append(res.Warmup, s)
+		record(journalLine{Sample: &s})
 		observe(Event{Phase: PhaseWarmup, Done: i + 1, Total: opts.Warmup, Sample: &s})
-		if failedInRow = bump(failedInRow, s.OK); failedInRow >= MaxConsecutiveFailures {
+		if tooMany(s.OK, opts.Warmup) {
 			res.EndReason = EndErrors
 			break
 		}
 	}
 	res.PromptWords = work.Words
-	failedInRow = 0 // warm-up failures do not count against the measured requests
+	if ctx.Err() == nil && res.EndReason == EndCompleted && (rs == nil || !rs.Header.Calibrated) {
+		journal(func() error { return jr.calibrated(work.Words) })
+	}
+	// Warm-up failures do not count against the measured requests.
+	failedInRow, failed = 0, 0
+	if resumedMeasuring && ctx.Err() == nil {
+		// Not calibrated on: the measured prompts keep their length.
+		s := send(PhaseWarmup, len(res.Warmup), -2-len(res.Warmup))
+		if s.ErrorKind != ErrCanceled {
+			res.Warmup = append(res.Warmup, s)
+			record(journalLine{Sample: &s})
+			if s.OK {
+				readPS()
+			}
+		}
+	}
+	if rs != nil {
+		res.warn("resumed", fmt.Sprintf("resumed from a journal holding %d of %d measured requests; offsets continue after its last, so the window leaves out the time the run was stopped; energy, host CPU and server memory cover only the requests sent after resuming%s",
+			len(rs.Samples), opts.Runs, map[bool]string{true: "; one new uncounted warm-up request was sent first, as the server may have unloaded the model meanwhile", false: ""}[resumedMeasuring]))
+	}
 	cpuStart, cpuOK := takeCPUSnapshot(ctx, res.Memory.ServerPID)
 	meter := startEnergyMeter(ctx, opts.SampleInterval)
 	first := true
@@ -298,22 +419,19 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 	if opts.RunsAuto {
 		res.Stopping = Stopping{Rule: "auto", Metric: AutoMetric, PrecisionFrac: opts.Precision, Reason: StopCap}
 	}
-	for i := 0; i < opts.Runs && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
-		s := send(PhaseMeasured, i, i)
-		if ctx.Err() != nil && !s.OK {
-			break // interrupted mid-request: not a measurement
-		}
+	firstMeasured := 0
+	stopped := false
+	// take accounts for one measured sample; it returns true when the run stops.
+	take := func(s Sample) bool {
 		if first {
 			res.Window.StartNs = s.SentAtNs
 			first = false
 		}
 		if s.OK {
 			res.Window.EndNs = s.SentAtNs + *s.E2ENs
-			readPS()
 		}
 		res.Samples = append(res.Samples, s)
-		observe(Event{Phase: PhaseMeasured, Done: i + 1, Total: opts.Runs, Sample: &res.Samples[len(res.Samples)-1]})
-		if failedInRow = bump(failedInRow, s.OK); failedInRow >= MaxConsecutiveFailures {
+		if tooMany(s.OK, opts.Runs) {
 			res.EndReason = EndErrors
 		}
 		if opts.RunsAuto && s.OK && s.ServerGenPerS != nil {
@@ -322,10 +440,33 @@ func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Re
 				res.Stopping.AchievedFrac = ptr(half)
 				if len(rates) >= opts.MinRuns && half <= opts.Precision {
 					res.Stopping.Reason = StopPrecision
-					break
+					return true
 				}
 			}
 		}
+		return res.EndReason != EndCompleted
+	}
+	if rs != nil {
+		for _, s := range rs.Samples {
+			stopped = take(s)
+		}
+		firstMeasured = len(rs.Samples)
+	}
+	for i := firstMeasured; i < opts.Runs && !stopped && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
+		s := send(PhaseMeasured, i, i)
+		if s.ErrorKind == ErrCanceled {
+			break // abandoned at an interrupt: not a measurement
+		}
+		if s.OK {
+			readPS()
+		}
+		stopped = take(s)
+		record(journalLine{Sample: &s})
+		observe(Event{Phase: PhaseMeasured, Done: i + 1, Total: opts.Runs, Sample: &res.Samples[len(res.Samples)-1]})
+	}
+	journal(func() error { return jr.Sync() })
+	if journalErr != nil {
+		res.warn("journal_failed", journalErr.Error())
 	}
 	if ctx.Err() != nil {
 		res.EndReason = EndInterrupted
@@ -425,7 +566,11 @@ func (r *Result) annotate() {
 			total, len(r.Samples), kinds, len(r.Samples)-total))
 	}
 	if r.EndReason == EndErrors {
-		r.warn("aborted", fmt.Sprintf("run stopped after %d consecutive failed requests", MaxConsecutiveFailures))
+		if l := r.Options.MaxErrors; l.IsSet {
+			r.warn("aborted", fmt.Sprintf("run stopped when its failed requests exceeded --max-errors %s", l.String()))
+		} else {
+			r.warn("aborted", fmt.Sprintf("run stopped after %d consecutive failed requests", MaxConsecutiveFailures))
+		}
 	}
 	if st := r.Stopping; st.Rule == "auto" && st.Reason == StopCap && r.EndReason == EndCompleted {
 		achieved := "no interval"
@@ -469,18 +614,42 @@ func (r *Result) annotate() {
 		r.warn("host_busy", fmt.Sprintf("other processes used %.0f%% of this machine's CPU during the measured requests (the server used %.0f%%): the figures include contention",
 			100**h.OtherFrac, 100**h.ServerFrac))
 	}
-	if med := median(loads); len(loads) > 0 && med > float64(250*time.Millisecond) {
+	r.warnReloads(loads)
+}
+
+// ReloadLoad is the load_duration above which a request is taken to have waited for
+// the model to be loaded: a loaded model is handed out in well under a millisecond,
+// while loading even a small one from the page cache takes longer than this.
+const ReloadLoad = 250 * time.Millisecond
+
+// warnReloads warns "model_reloaded" when most measured requests waited over
+// ReloadLoad for the model (the server loads it for every request), or when some did,
+// over 10× the typical load of the others: a reload during the run. A single such
+// request is enough.
+func (r *Result) warnReloads(loads []float64) {
+	var fast, slow []float64
+	for _, l := range loads {
+		if l > float64(ReloadLoad) {
+			slow = append(slow, l)
+		} else {
+			fast = append(fast, l)
+		}
+	}
+	switch {
+	case len(slow) == 0:
+	case 2*len(slow) > len(loads):
 		r.warn("model_reloaded", fmt.Sprintf("the median measured request waited %s for the model to load: the server loads it for every request (--keep-alive 0, or not enough memory to keep it)",
-			time.Duration(med).Round(time.Millisecond)))
-	} else if len(loads) > 0 {
+			time.Duration(median(loads)).Round(time.Millisecond)))
+	default:
 		n := 0
-		for _, l := range loads {
-			if l > max(10*med, float64(250*time.Millisecond)) {
+		for _, l := range slow {
+			if l > 10*median(fast) {
 				n++
 			}
 		}
 		if n > 0 {
-			r.warn("model_reloaded", fmt.Sprintf("%d measured requests waited over 250 ms for the model to load: the server reloaded it during the run", n))
+			r.warn("model_reloaded", fmt.Sprintf("%d of %d measured requests waited over %v for the model to load (up to %s): the server reloaded it during the run",
+				n, len(loads), ReloadLoad, time.Duration(slices.Max(slow)).Round(time.Millisecond)))
 		}
 	}
 }

@@ -153,22 +153,36 @@ func readRegular(path string) ([]byte, error) {
 	return b, nil
 }
 
+// LineCol converts a byte offset into b to a 1-based line and column (in bytes), as
+// editors and compilers print them; offsets past the end count from the end.
+func LineCol(b []byte, offset int64) (line, col int) {
+	offset = max(0, min(offset, int64(len(b))))
+	before := b[:offset]
+	line = bytes.Count(before, []byte("\n")) + 1
+	return line, int(offset) - (bytes.LastIndexByte(before, '\n') + 1) + 1
+}
+
 // jsonProblem says in words what is wrong with a file that is not the JSON object a
-// run file is, without Go's type names.
-func jsonProblem(err error) string {
+// run file is, without Go's type names, prefixed with where (path:line:col) when
+// encoding/json gives an offset into b.
+func jsonProblem(path string, b []byte, err error) string {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
+	at := func(off int64) string {
+		l, c := LineCol(b, off)
+		return fmt.Sprintf("%s:%d:%d", path, l, c)
+	}
 	switch {
 	case errors.As(err, &te) && te.Field == "":
-		return "the JSON is " + te.Value + ", not an object"
+		return path + ": the JSON is " + te.Value + ", not an object"
 	case errors.As(err, &te):
-		return fmt.Sprintf("field %s holds %s, not the expected type", te.Field, te.Value)
+		return fmt.Sprintf("%s: field %s holds %s, not the expected type", at(te.Offset), te.Field, te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF) || (errors.As(err, &se) && se.Error() == "unexpected end of JSON input"):
+		return at(int64(len(b))) + ": the JSON ends early (a truncated file?)"
 	case errors.As(err, &se):
-		return fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "the JSON ends early (a truncated file?)"
+		return fmt.Sprintf("%s: invalid JSON: %v", at(se.Offset), err)
 	}
-	return err.Error()
+	return path + ": " + err.Error()
 }
 
 // DecodeRun decodes a run file's bytes; name (the file's path) prefixes every error.
@@ -178,7 +192,8 @@ func DecodeRun(path string, b []byte) (*Run, error) {
 		Kind          string `json:"kind"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
-		return nil, fmt.Errorf("%s: not a yardstick run file: %s", path, jsonProblem(err))
+		where, what, _ := strings.Cut(jsonProblem(path, b, err), ": ")
+		return nil, fmt.Errorf("%s: not a yardstick run file: %s", where, what)
 	}
 	if head.Kind != Kind {
 		return nil, fmt.Errorf("%s: not a yardstick run file (kind %q)", path, head.Kind)
@@ -189,7 +204,7 @@ func DecodeRun(path string, b []byte) (*Run, error) {
 	var r Run
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%s: %s", path, jsonProblem(err))
+		return nil, errors.New(jsonProblem(path, b, err))
 	}
 	if r.Samples == nil {
 		return nil, errors.New(path + ": run file has no samples array")

@@ -424,3 +424,25 @@ func TestNearestRankMatchesLibrary(t *testing.T) {
 		}
 	}
 }
+
+// A broken run file is reported at its line and column, counted the way editors do.
+func TestDecodeRunNamesLineAndColumn(t *testing.T) {
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		// "}" where a value should be: line 3, column 9 (after `  "x": `, 8 bytes).
+		{"syntax", "{\n  \"kind\": \"yardstick.run\",\n  \"x\": }\n", "r.json:3:9: not a yardstick run file: invalid JSON"},
+		// run_id holds a number: the decoder's offset is just after the value, on line 4.
+		{"type", "{\n  \"kind\": \"yardstick.run\",\n  \"schema_version\": 1,\n  \"run_id\": 7\n}\n", "r.json:4:14: field run_id holds number"},
+		// Cut off after line 2: the end of the file is line 3, column 1.
+		{"truncated", "{\n  \"kind\": \"yardstick.run\",\n", "r.json:3:1: not a yardstick run file: the JSON ends early"},
+	} {
+		_, err := DecodeRun("r.json", []byte(tc.text))
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want it to start with %q", tc.name, err, tc.want)
+		}
+	}
+	if l, c := LineCol([]byte("ab\ncd"), 4); l != 2 || c != 2 {
+		t.Errorf("LineCol = %d:%d, want 2:2", l, c)
+	}
+}

@@ -65,9 +65,12 @@ type Run struct {
 	// statistics over the successful measured requests. itl_ns pools every gap of every
 	// request.
 	Summaries map[string]Summary `json:"summaries"`
-	Warnings  []bench.Warning    `json:"warnings"`
-	Warmup    []bench.Sample     `json:"warmup"`
-	Samples   []bench.Sample     `json:"samples"`
+	// SummariesLeftOut is how many measured requests the summaries leave out because
+	// they failed (throughput.errors_by_kind says why).
+	SummariesLeftOut int             `json:"summaries_left_out"`
+	Warnings         []bench.Warning `json:"warnings"`
+	Warmup           []bench.Sample  `json:"warmup"`
+	Samples          []bench.Sample  `json:"samples"`
 }
 
 // Tool names the program that wrote the file.
@@ -147,9 +150,13 @@ type ColdSummary struct {
 
 // Throughput is over the measured window (first measured send to last measured done).
 type Throughput struct {
-	Completed    int `json:"completed"`
-	Failed       int `json:"failed"`
-	OutputTokens int `json:"output_tokens"`
+	Completed int `json:"completed"`
+	// Failed measured requests are left out of every summary and rate; ErrorsByKind
+	// counts them by reason (connect, http_status, stream, no_done, timeout, decode,
+	// canceled).
+	Failed       int                     `json:"failed"`
+	ErrorsByKind map[bench.ErrorKind]int `json:"errors_by_kind,omitempty"`
+	OutputTokens int                     `json:"output_tokens"`
 	// OutputTokensPerS = Σ output_tokens / window (token-weighted system throughput).
 	OutputTokensPerS float64 `json:"output_tokens_per_s"`
 	// RequestsPerS = completed requests / window.
@@ -215,6 +222,10 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 			r.Throughput.OutputTokens += s.OutputTokens
 		} else {
 			r.Throughput.Failed++
+			if r.Throughput.ErrorsByKind == nil {
+				r.Throughput.ErrorsByKind = map[bench.ErrorKind]int{}
+			}
+			r.Throughput.ErrorsByKind[s.ErrorKind]++
 		}
 	}
 	if w := float64(res.Window.DurationNs) / 1e9; w > 0 {
@@ -222,6 +233,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 		r.Throughput.RequestsPerS = float64(r.Throughput.Completed) / w
 	}
 	r.Summaries = summarize(res.Samples)
+	r.SummariesLeftOut = r.Throughput.Failed
 	r.Roofline = roofline(res, r, m)
 	r.Energy = energyCost(res.Energy, r.Throughput, m)
 	if rl := r.Roofline; rl != nil {

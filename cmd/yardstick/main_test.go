@@ -217,6 +217,28 @@ func TestCredentialsNeverRecorded(t *testing.T) {
 	if o.code != 0 || strings.Contains(string(b)+o.stdout+o.stderr, "s3cret") {
 		t.Errorf("exit %d; the password appears in the outputs", o.code)
 	}
+
+	// The journal of an interrupted run, and the run resumed from it with the
+	// credentials given again, do not hold the password either.
+	slow := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 2, TTFT: 200 * time.Millisecond})
+	defer slow.Close()
+	host = strings.Replace(slow.URL, "http://", "http://user:s3cret@", 1)
+	out = filepath.Join(t.TempDir(), "run.json")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cancelAt(ctx, cancel, slow, 3)
+	o = runCLICtx(ctx, nil, "run", "--model", "twin", "--host", host, "--runs", "4", "--warmup", "0", "--prompt-tokens", "8",
+		"--max-tokens", "2", "--no-selftest", "--out", out)
+	j, jerr := os.ReadFile(out + ".journal")
+	b, _ = os.ReadFile(out)
+	if o.code != 130 || jerr != nil || strings.Contains(string(j)+string(b)+o.stdout+o.stderr, "s3cret") {
+		t.Fatalf("interrupted: exit %d, journal %v; or the password appears in the journal or outputs", o.code, jerr)
+	}
+	o = runCLI(t, nil, "run", "--resume", out+".journal", "--host", host, "--no-selftest")
+	b, _ = os.ReadFile(out)
+	if o.code != 0 || !strings.Contains(string(b), "run_id") || strings.Contains(string(b)+o.stdout+o.stderr, "s3cret") {
+		t.Errorf("resumed: exit %d (%s); or the password appears in the outputs", o.code, o.stderr)
+	}
 }
 
 // A profile file that declares twice the bandwidth doubles the decode ceiling the run
@@ -263,14 +285,15 @@ func TestRunProfileFileSetsCeiling(t *testing.T) {
 }
 
 // Ctrl-C before anything is measured exits 130 with one line and writes nothing;
-// Ctrl-C after the cold request writes what was measured and exits 130.
+// Ctrl-C after the cold request writes what was measured and exits 130, keeping the
+// journal (the second file) for --resume.
 func TestInterruptExits130(t *testing.T) {
 	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 400 * time.Millisecond})
 	defer f.Close()
 	for _, tc := range []struct {
 		after time.Duration
 		files int
-	}{{150 * time.Millisecond, 0}, {900 * time.Millisecond, 1}} {
+	}{{150 * time.Millisecond, 0}, {900 * time.Millisecond, 2}} {
 		dir := t.TempDir()
 		ctx, cancel := context.WithTimeout(context.Background(), tc.after)
 		o := runCLICtx(ctx, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "50", "--warmup", "0",

@@ -28,7 +28,10 @@ func runCommand(e *env) *cli.Command {
 --runs measured requests one after another. Prints a table and writes every raw sample
 and the summaries to a JSON file (atomically). Exit status: 0 all requests succeeded,
 1 the run failed or some requests failed (the file still holds what was measured),
-2 bad flags, 130 interrupted (the file holds what was measured so far).`,
+2 bad flags or input, 130 interrupted (the file holds what was measured so far).
+Every completed request is also appended to <run file>.journal, which is removed once
+the run file is written; an interrupted run keeps it, and --resume JOURNAL finishes the
+run with the same options and run id.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model name on the server, e.g. qwen2.5:0.5b"},
 			&cli.StringFlag{Name: "host", Usage: "server URL (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
@@ -46,6 +49,10 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			&cli.StringFlag{Name: "kv-cache-type", Value: d.KVCacheType, Usage: "the server's KV cache type (OLLAMA_KV_CACHE_TYPE: f16, q8_0, q4_0), for the roofline"},
 			&cli.DurationFlag{Name: "keep-alive", Value: d.KeepAlive, Usage: "how long the server keeps the model loaded afterwards"},
 			&cli.DurationFlag{Name: "request-timeout", Value: d.RequestTimeout, Usage: "limit on each request, send to done"},
+			&cli.DurationFlag{Name: "first-token-timeout", Usage: "fail a request with no generated text this long after sending it (0: no limit)"},
+			&cli.GenericFlag{Name: "max-errors", Value: &bench.ErrorLimit{}, Usage: "end the run once its failed requests exceed N, or P% of those asked (default: after 5 failures in a row)"},
+			&cli.DurationFlag{Name: "grace", Value: d.Grace, Usage: "on Ctrl-C or SIGTERM, how long the request in flight may still finish and be kept"},
+			&cli.StringFlag{Name: "resume", Usage: "finish an interrupted run from its journal (<run file>.journal), with the options it was started with"},
 			&cli.StringFlag{Name: "profile", Usage: "hardware profile to hold the run against: a name, a YAML file or builtin:<device id> (default: detected; a CPU without a device-table row gets a 1 s bandwidth probe)"},
 			&cli.BoolFlag{Name: "no-selftest", Usage: "skip the 300 ms client self-test recorded in the run"},
 			&cli.BoolFlag{Name: "no-cold", Usage: "skip unloading the model and the timed cold-load request"},
@@ -77,10 +84,27 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			opts.KeepAlive = c.Duration("keep-alive")
 			opts.RequestTimeout = c.Duration("request-timeout")
 			opts.SkipColdLoad = c.Bool("no-cold")
+			opts.FirstTokenTimeout = c.Duration("first-token-timeout")
+			opts.MaxErrors = *c.Generic("max-errors").(*bench.ErrorLimit)
+			opts.Grace = c.Duration("grace")
+			var resume *bench.JournalData
+			if jpath := c.String("resume"); jpath != "" {
+				var err error
+				if resume, err = resumeOptions(c, jpath); err != nil {
+					return &exitError{exitUsage, err}
+				}
+				opts = resume.Header.Options
+				if c.IsSet("grace") {
+					opts.Grace = c.Duration("grace")
+				}
+			}
 			if err := opts.Validate(); err != nil {
 				return &exitError{exitUsage, err}
 			}
 			hostStr := c.String("host")
+			if hostStr == "" && resume != nil {
+				hostStr = resume.Header.Options.Host
+			}
 			if hostStr == "" {
 				hostStr = e.getenv("OLLAMA_HOST")
 			}
@@ -95,6 +119,13 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			out := c.String("out")
 			if out == "" {
 				out = results.DefaultPath(c.String("out-dir"), opts.Model, time.Now(), opts.RunID)
+			}
+			if resume != nil {
+				if h := bench.Redact(host.String()); h != resume.Header.Options.Host {
+					return usageErr("--host %s is not the server the journal measured (%s)", h, resume.Header.Options.Host)
+				}
+				opts.RunID = resume.Header.RunID
+				out = strings.TrimSuffix(c.String("resume"), journalSuffix)
 			}
 			// A run file that cannot be written must fail now, not after the run.
 			if err := results.CheckWritable(out); err != nil {
@@ -148,7 +179,16 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 					bar.Describe(desc) // renders with the new count
 				}
 			}
-			res, runErr := bench.Run(c.Context, bench.NewOllama(host), opts, observe)
+			var journal *bench.Journal
+			if resume != nil {
+				journal, err = bench.AppendJournal(c.String("resume"))
+			} else {
+				journal, err = bench.CreateJournal(out + journalSuffix)
+			}
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			res, runErr := bench.RunDurable(c.Context, bench.NewOllama(host), opts, observe, bench.Durable{Journal: journal, Resume: resume})
 			if bar != nil {
 				_ = bar.Finish()
 				_ = bar.Clear()
@@ -156,6 +196,11 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 			interrupted := c.Context.Err() != nil
 			if res == nil || (res.Cold == nil && len(res.Warmup) == 0 && len(res.Samples) == 0) {
 				// Nothing was measured: one line, no file.
+				if resume == nil {
+					_ = journal.Remove()
+				} else {
+					_ = journal.Close()
+				}
 				if runErr == nil {
 					runErr = errors.New("nothing was measured")
 				}
@@ -174,13 +219,25 @@ and the summaries to a JSON file (atomically). Exit status: 0 all requests succe
 				return err
 			}
 			written, werr := writeRunFile(out, run)
-			if werr != nil {
+			stopped := interrupted || run.EndReason == bench.EndInterrupted
+			if werr != nil || stopped {
+				// The journal stays: it can finish the run, or holds what the file could not.
+				if jerr := journal.Close(); werr != nil && jerr == nil {
+					werr = fmt.Errorf("%w; every completed request is in %s", werr, journal.Path())
+				}
+			} else if err := journal.Remove(); err != nil {
+				fmt.Fprintf(e.stderr, "yardstick: warning: removing the journal: %v\n", err)
+			}
+			if werr != nil && written == "" {
 				return werr
 			}
 			fmt.Fprintf(e.stdout, "\nrun file  %s\n", written)
 			switch {
-			case interrupted || run.EndReason == bench.EndInterrupted:
-				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (%d measured requests) is in %s", len(run.Samples), written)}
+			case werr != nil:
+				return werr
+			case stopped:
+				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (%d measured requests) is in %s; finish the run with yardstick run --resume %s",
+					len(run.Samples), written, journal.Path())}
 			case runErr != nil:
 				return &exitError{exitFailure, fmt.Errorf("%v (written to %s)", runErr, written)}
 			case run.Throughput.Failed > 0:
@@ -204,6 +261,32 @@ func writeRunFile(path string, run *results.Run) (string, error) {
 		return "", fmt.Errorf("%v; the fallback %s failed too: %v", err, alt, err2)
 	}
 	return alt, &exitError{exitFailure, fmt.Errorf("%v; the run was written to %s instead", err, alt)}
+}
+
+// journalSuffix names a run's journal after its run file.
+const journalSuffix = ".journal"
+
+// resumeOptions reads the journal of --resume and refuses flags that would make the
+// resumed run differ from the one it finishes.
+func resumeOptions(c *cli.Context, path string) (*bench.JournalData, error) {
+	if !strings.HasSuffix(path, journalSuffix) {
+		return nil, fmt.Errorf("--resume %s: a journal's name ends in %s (the run file's name plus %s)", path, journalSuffix, journalSuffix)
+	}
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		switch name {
+		case "resume", "host", "grace", "quiet", "profile", "no-selftest":
+			continue
+		}
+		if c.IsSet(name) {
+			return nil, fmt.Errorf("--resume takes the run's options from its journal; --%s cannot be given with it", name)
+		}
+	}
+	d, err := bench.ReadJournal(path)
+	if err != nil {
+		return nil, fmt.Errorf("--resume: %w", err)
+	}
+	return d, nil
 }
 
 // machineOf is what a run records of its profile.

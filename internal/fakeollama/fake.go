@@ -4,8 +4,10 @@
 package fakeollama
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -28,7 +30,32 @@ const (
 	FaultStall      Fault = "stall"        // one chunk, then silence for Config.Stall
 	FaultAfterDone  Fault = "after_done"   // a text chunk after the done chunk
 	FaultNegative   Fault = "negative"     // a done chunk with eval_count −7
+	FaultHTTP503    Fault = "http_503"     // answer 503 with a JSON error, as Ollama does when its queue is full
+	FaultHangup     Fault = "hangup"       // close the connection without answering
+	FaultStallFirst Fault = "stall_first"  // silence for Config.Stall before the first chunk
+	FaultGarbage    Fault = "garbage"      // a complete line that is not JSON at all
+	// FaultSplitUTF8 sends text chunks holding "héllo €" and writes each line to the
+	// connection in two flushes split inside the three bytes of "€": the client must
+	// join them, count the text and report no error.
+	FaultSplitUTF8 Fault = "split_utf8"
+	// FaultReload reports load_duration Config.ReloadLoad (default 2 s) on the faulted
+	// requests, as a server that reloaded the model in between does.
+	FaultReload Fault = "reload"
 )
+
+// SplitUTF8Text is the text of each chunk under FaultSplitUTF8: 9 bytes of UTF-8.
+const SplitUTF8Text = "héllo €"
+
+// ClosedURL returns the URL of a loopback port that refuses connections: it was
+// listened on and closed again.
+func ClosedURL() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	u := "http://" + l.Addr().String()
+	return u, l.Close()
+}
 
 // Config sets the server's behaviour. Durations are slept on the server between
 // writes (each chunk is flushed immediately), so the client sees them plus loopback
@@ -61,8 +88,11 @@ type Config struct {
 	// (eval_count − 1) × ReportedStep(n) for generation request n, so decode rates
 	// follow a schedule the test chooses.
 	ReportedStep func(n int) time.Duration
-	// Stall is how long FaultStall stays silent after its first chunk.
+	// Stall is how long FaultStall stays silent after its first chunk, and
+	// FaultStallFirst before it.
 	Stall time.Duration
+	// ReloadLoad is the load_duration FaultReload reports (default 2 s).
+	ReloadLoad time.Duration
 	// Synthetic adds the general.yardstick.* marks of a shape twin to /api/show.
 	Synthetic bool
 }
@@ -230,6 +260,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	case FaultHTTP500Raw:
 		w.WriteHeader(500)
 		return
+	case FaultHTTP503:
+		writeJSON(w, 503, map[string]any{"error": "server busy, please try again.  maximum pending requests exceeded"})
+		return
+	case FaultHangup:
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+		return
 	}
 
 	words := 0
@@ -256,6 +294,30 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		_ = enc.Encode(v)
 		fl.Flush()
 	}
+	text := func(k int) string { return strings.Repeat(" tok", k) }
+	if fault == FaultSplitUTF8 {
+		euro := []byte("€")
+		text = func(int) string { return SplitUTF8Text }
+		send = func(v any) {
+			b, _ := json.Marshal(v)
+			b = append(b, '\n')
+			if i := bytes.Index(b, euro); i >= 0 {
+				_, _ = w.Write(b[:i+1]) // the first byte of three
+				fl.Flush()
+				time.Sleep(time.Millisecond)
+				b = b[i+1:]
+			}
+			_, _ = w.Write(b)
+			fl.Flush()
+		}
+	}
+	if fault == FaultStallFirst {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(cfg.Stall):
+		}
+	}
 	sleep(cfg.TTFT)
 	firstAt := time.Now()
 	chunks := (tokens + cfg.TokensPerChunk - 1) / cfg.TokensPerChunk
@@ -274,6 +336,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
+		if fault == FaultGarbage && i == chunks/2 {
+			_, _ = w.Write([]byte("<html>502 Bad Gateway</html>\n"))
+			fl.Flush()
+			return
+		}
 		if fault == FaultBadJSON && i == chunks/2 {
 			_, _ = w.Write([]byte("{\"model\": \"x\", \"message\": {\n"))
 			fl.Flush()
@@ -281,7 +348,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 		k := min(cfg.TokensPerChunk, tokens-i*cfg.TokensPerChunk)
 		send(map[string]any{"model": model, "created_at": time.Now().UTC(), "done": false,
-			"message": map[string]any{"role": "assistant", "content": strings.Repeat(" tok", k)}})
+			"message": map[string]any{"role": "assistant", "content": text(k)}})
 	}
 	if fault == FaultNoDone {
 		return
@@ -292,6 +359,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		pe = firstAt.Sub(start)
 	}
 	evalCount := tokens
+	load := cfg.Load
+	if fault == FaultReload {
+		load = cfg.ReloadLoad
+		if load == 0 {
+			load = 2 * time.Second
+		}
+	}
 	if fault == FaultNegative {
 		evalCount = -7
 	}
@@ -304,7 +378,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		"model": model, "created_at": time.Now().UTC(), "done": true, "done_reason": cfg.DoneReason,
 		"message":              map[string]any{"role": "assistant", "content": ""},
 		"total_duration":       int64(time.Since(start)),
-		"load_duration":        int64(cfg.Load),
+		"load_duration":        int64(load),
 		"prompt_eval_count":    promptTokens,
 		"prompt_eval_duration": int64(pe),
 		"eval_count":           evalCount,

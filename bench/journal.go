@@ -1,0 +1,293 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// JournalKind identifies a journal's header line.
+const JournalKind = "yardstick.journal"
+
+// JournalVersion is the version of the journal's line format.
+const JournalVersion = 1
+
+// JournalSyncEvery is how many samples are appended between fsyncs: a crash of the
+// machine loses at most this many, a crash of the process none.
+const JournalSyncEvery = 10
+
+// JournalHeader is a journal's first line: what a resumed run needs to continue as the
+// same run. Options.Host is redacted like everywhere else.
+type JournalHeader struct {
+	Kind      string    `json:"kind"`
+	Version   int       `json:"journal_version"`
+	RunID     string    `json:"run_id"`
+	StartedAt time.Time `json:"started_at"`
+	Options   Options   `json:"options"`
+	Target    Target    `json:"target"`
+	// PromptWords is the calibrated prompt body length of the measured requests, set
+	// (and Calibrated true) when the warm-up ends.
+	PromptWords int  `json:"prompt_words"`
+	Calibrated  bool `json:"calibrated"`
+}
+
+// journalLine is every line after the header: one completed request.
+type journalLine struct {
+	Cold   *ColdLoad `json:"cold,omitempty"`
+	Sample *Sample   `json:"sample,omitempty"`
+}
+
+// Journal appends every completed request of a run, one JSON line each, to a file
+// next to the run file, so an interrupted or crashed run loses nothing that was
+// measured. Lines are written to the file as they come (no user-space buffer) and
+// fsynced every JournalSyncEvery samples and on Sync and Close.
+type Journal struct {
+	path     string
+	f        *os.File
+	unsynced int
+}
+
+// CreateJournal creates (or truncates) the journal at path.
+func CreateJournal(path string) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	return &Journal{path: path, f: f}, nil
+}
+
+// AppendJournal opens an existing journal to continue it (yardstick run --resume).
+func AppendJournal(path string) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	return &Journal{path: path, f: f}, nil
+}
+
+// Path is the journal's file name.
+func (j *Journal) Path() string { return j.path }
+
+func (j *Journal) writeLine(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	return nil
+}
+
+func (j *Journal) begin(h JournalHeader) error {
+	h.Kind, h.Version = JournalKind, JournalVersion
+	if err := j.writeLine(h); err != nil {
+		return err
+	}
+	return j.Sync()
+}
+
+func (j *Journal) add(l journalLine) error {
+	if err := j.writeLine(l); err != nil {
+		return err
+	}
+	if j.unsynced++; j.unsynced >= JournalSyncEvery {
+		return j.Sync()
+	}
+	return nil
+}
+
+// calibrated rewrites the header with the calibrated prompt length: the journal is
+// copied with its new first line into a temporary file, synced and renamed over itself.
+func (j *Journal) calibrated(words int) error {
+	if err := j.Sync(); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(j.path)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	first, rest, _ := bytes.Cut(b, []byte("\n"))
+	var h JournalHeader
+	if err := json.Unmarshal(first, &h); err != nil {
+		return fmt.Errorf("journal %s: header: %w", j.path, err)
+	}
+	h.PromptWords, h.Calibrated = words, true
+	nb, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(j.path), "."+filepath.Base(j.path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	_, err = tmp.Write(append(append(nb, '\n'), rest...))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), j.path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	j.f.Close()
+	j.f, err = os.OpenFile(j.path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
+}
+
+// Sync flushes what was appended to stable storage.
+func (j *Journal) Sync() error {
+	j.unsynced = 0
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	return nil
+}
+
+// Close syncs and closes the journal.
+func (j *Journal) Close() error {
+	err := j.Sync()
+	if cerr := j.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("journal %s: %w", j.path, cerr)
+	}
+	return err
+}
+
+// Remove closes and deletes the journal: the run file now holds everything.
+func (j *Journal) Remove() error {
+	j.f.Close()
+	return os.Remove(j.path)
+}
+
+// JournalData is what a journal recorded: its header and every completed request.
+type JournalData struct {
+	Header  JournalHeader
+	Cold    *ColdLoad
+	Warmup  []Sample
+	Samples []Sample
+	// TornTail is true when the last line was cut off (the process died while writing
+	// it); that request is sent again.
+	TornTail bool
+}
+
+// LastOffsetNs is the latest instant the journal saw on the run's clock: the last
+// done, or the last send of a failed request.
+func (d *JournalData) LastOffsetNs() int64 {
+	var last int64
+	see := func(s *Sample) {
+		end := s.SentAtNs
+		if s.E2ENs != nil {
+			end += *s.E2ENs
+		}
+		last = max(last, end)
+	}
+	if d.Cold != nil {
+		see(&d.Cold.Sample)
+	}
+	for i := range d.Warmup {
+		see(&d.Warmup[i])
+	}
+	for i := range d.Samples {
+		see(&d.Samples[i])
+	}
+	return last
+}
+
+// MaxJournalLineBytes bounds one journal line (one sample with its inter-token gaps).
+const MaxJournalLineBytes = 64 << 20
+
+// ReadJournal reads the journal at path. Errors name the file and line
+// ("run.json.journal:3: …"). A last line without its newline is a write the process
+// did not finish: it is dropped and TornTail says so.
+func ReadJournal(path string) (*JournalData, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return DecodeJournal(path, f)
+}
+
+// DecodeJournal reads a journal from r; name prefixes every error.
+func DecodeJournal(name string, r io.Reader) (*JournalData, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	d := &JournalData{Warmup: []Sample{}, Samples: []Sample{}}
+	for n := 1; ; n++ {
+		line, err := readLine(br)
+		if err == io.EOF && len(line) == 0 {
+			if n == 1 {
+				return nil, fmt.Errorf("%s: empty journal", name)
+			}
+			return d, nil
+		}
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+		}
+		if err == io.EOF && n > 1 { // no newline: a torn write
+			d.TornTail = true
+			return d, nil
+		}
+		if n == 1 {
+			if e := json.Unmarshal(line, &d.Header); e != nil || d.Header.Kind != JournalKind {
+				return nil, fmt.Errorf("%s:1: not a yardstick journal", name)
+			}
+			if d.Header.Version > JournalVersion {
+				return nil, fmt.Errorf("%s:1: journal version %d is newer than this yardstick understands (%d)", name, d.Header.Version, JournalVersion)
+			}
+			if d.Header.RunID == "" || d.Header.Options.Model == "" {
+				return nil, fmt.Errorf("%s:1: the header names no run id or model", name)
+			}
+			d.Header.Options.Restore()
+			d.Header.Options.RunID = d.Header.RunID
+			continue
+		}
+		var l journalLine
+		if e := json.Unmarshal(line, &l); e != nil {
+			return nil, fmt.Errorf("%s:%d: not a journal line: %v", name, n, e)
+		}
+		switch {
+		case l.Cold != nil && d.Cold == nil && len(d.Warmup)+len(d.Samples) == 0:
+			d.Cold = l.Cold
+		case l.Sample != nil && l.Sample.Phase == PhaseWarmup: // a resumed run may warm up again
+			d.Warmup = append(d.Warmup, *l.Sample)
+		case l.Sample != nil && l.Sample.Phase == PhaseMeasured && l.Sample.Index == len(d.Samples):
+			d.Samples = append(d.Samples, *l.Sample)
+		default:
+			return nil, fmt.Errorf("%s:%d: a request out of order (a cold request after others, or measured index not %d)", name, n, len(d.Samples))
+		}
+	}
+}
+
+// readLine reads one line without its newline; io.EOF with a non-empty line means the
+// last line had no newline.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > MaxJournalLineBytes {
+			return nil, errors.New("line longer than any journal line")
+		}
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+			return bytes.TrimSuffix(line[:len(line)-1], []byte("\r")), nil
+		}
+		return line, err
+	}
+}

@@ -1,0 +1,344 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/fakeollama"
+	"github.com/yardstick-dev/yardstick/results"
+)
+
+// Every fault of the fake server, driven through yardstick run: the outcome of the
+// faulted request, its reason, the exit status, and a run file holding every measured
+// request (and no journal left behind).
+func TestFaultsThroughRun(t *testing.T) {
+	// Request 0 is the cold one, 1..4 the measured ones; the fault hits request 2
+	// (measured index 1) only, so 3 of 4 measured requests succeed around it.
+	const runs, faulted = 4, 1
+	cases := []struct {
+		fault fakeollama.Fault
+		flags []string
+		kind  bench.ErrorKind // "" = the request succeeds
+		want  string          // in the sample's error, or a warning code when it succeeds
+	}{
+		{fakeollama.FaultHTTP500, nil, bench.ErrHTTPStatus, "HTTP 500: llama runner process has terminated"},
+		{fakeollama.FaultHTTP500Raw, nil, bench.ErrHTTPStatus, "HTTP 500"},
+		{fakeollama.FaultHTTP503, nil, bench.ErrHTTPStatus, "HTTP 503: server busy"},
+		{fakeollama.FaultHangup, nil, bench.ErrConnect, "EOF"},
+		{fakeollama.FaultErrorLine, nil, bench.ErrStream, "an error was encountered"},
+		{fakeollama.FaultNoDone, nil, bench.ErrNoDone, "without a done chunk"},
+		{fakeollama.FaultBadJSON, nil, bench.ErrDecode, "not JSON"},
+		{fakeollama.FaultGarbage, nil, bench.ErrDecode, "not JSON"},
+		{fakeollama.FaultAfterDone, nil, bench.ErrStream, "after the done chunk"},
+		{fakeollama.FaultNegative, nil, bench.ErrDecode, "impossible figures"},
+		// Stalls are bounded by the timeouts; the fake stalls far longer (5 s).
+		{fakeollama.FaultStall, []string{"--request-timeout", "1s"}, bench.ErrTimeout, "timed out"},
+		{fakeollama.FaultStallFirst, []string{"--first-token-timeout", "500ms"}, bench.ErrTimeout, "no first token"},
+		// A character split across two writes of the stream is joined: text, no error.
+		{fakeollama.FaultSplitUTF8, nil, "", ""},
+		// One request that waited 2 s for a model load in a run whose loads are 0.
+		{fakeollama.FaultReload, nil, "", "model_reloaded"},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.fault), func(t *testing.T) {
+			f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: tc.fault,
+				FaultFrom: 1 + faulted, FaultUntil: 2 + faulted, Stall: 5 * time.Second})
+			defer f.Close()
+			out := filepath.Join(t.TempDir(), "run.json")
+			args := append([]string{"run", "--model", "twin", "--host", f.URL, "--runs", "4", "--warmup", "0",
+				"--prompt-tokens", "16", "--max-tokens", "4", "--no-selftest", "--out", out}, tc.flags...)
+			o := runCLI(t, nil, args...)
+			wantCode := 0
+			if tc.kind != "" {
+				wantCode = 1
+			}
+			if o.code != wantCode {
+				t.Fatalf("exit %d, want %d: %s", o.code, wantCode, o.stderr)
+			}
+			r, err := results.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Samples) != runs {
+				t.Fatalf("%d samples in the run file, want %d", len(r.Samples), runs)
+			}
+			if _, err := os.Stat(out + ".journal"); !os.IsNotExist(err) {
+				t.Errorf("journal left after a written run: %v", err)
+			}
+			s := r.Samples[faulted]
+			if tc.kind == "" {
+				if !s.OK || r.Throughput.Failed != 0 {
+					t.Fatalf("sample %d: ok=%v %s %s", faulted, s.OK, s.ErrorKind, s.Error)
+				}
+				if tc.fault == fakeollama.FaultSplitUTF8 && s.OutputBytes != 4*len(fakeollama.SplitUTF8Text) {
+					t.Errorf("output_bytes %d, want %d", s.OutputBytes, 4*len(fakeollama.SplitUTF8Text))
+				}
+				if tc.want != "" && !hasWarning(r, tc.want) {
+					t.Errorf("no %s warning: %v", tc.want, r.Warnings)
+				}
+				return
+			}
+			if s.OK || s.ErrorKind != tc.kind || !strings.Contains(s.Error, tc.want) {
+				t.Errorf("sample %d: ok=%v kind %q error %q, want kind %q with %q", faulted, s.OK, s.ErrorKind, s.Error, tc.kind, tc.want)
+			}
+			if r.Throughput.Failed != 1 || r.Throughput.ErrorsByKind[tc.kind] != 1 || r.SummariesLeftOut != 1 || r.Summaries["e2e_ns"].N != runs-1 {
+				t.Errorf("failed %d, errors_by_kind %v, summaries_left_out %d, e2e n %d", r.Throughput.Failed,
+					r.Throughput.ErrorsByKind, r.SummariesLeftOut, r.Summaries["e2e_ns"].N)
+			}
+		})
+	}
+}
+
+// Faults that leave nothing measured: one line, exit 1, no run file and no journal.
+func TestFaultsBeforeMeasuring(t *testing.T) {
+	closed, err := fakeollama.ClosedURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unavailable := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP503})
+	defer unavailable.Close()
+	hangup := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHangup})
+	defer hangup.Close()
+	for _, tc := range []struct {
+		name, host, model, want string
+	}{
+		{"connection refused", closed, "twin", "cannot reach Ollama at " + closed},
+		{"model not found (404)", unavailable.URL, "nope", `model "nope" not found`},
+		{"503 on the cold request", unavailable.URL, "twin", "failed (http_status): HTTP 503: server busy"},
+		{"hang-up on the cold request", hangup.URL, "twin", "failed (connect)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			o := runCLI(t, nil, "run", "--model", tc.model, "--host", tc.host, "--runs", "2", "--warmup", "0",
+				"--prompt-tokens", "8", "--max-tokens", "4", "--no-selftest", "--out-dir", dir)
+			lines := strings.Split(strings.TrimRight(o.stderr, "\n"), "\n")
+			if o.code != 1 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+				t.Errorf("exit %d stderr %q, want 1 and one line with %q", o.code, o.stderr, tc.want)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("%d files left after nothing was measured", len(entries))
+			}
+		})
+	}
+}
+
+// --max-errors governs when given; without it the run stops after 5 failures in a row.
+// Every measured request fails here (HTTP 500 after the cold request).
+func TestMaxErrors(t *testing.T) {
+	for _, tc := range []struct {
+		flags   []string
+		samples int // measured requests sent
+		end     string
+		warning string
+	}{
+		{nil, 5, bench.EndErrors, "5 consecutive failed requests"},
+		// The third failure exceeds 2.
+		{[]string{"--max-errors", "2"}, 3, bench.EndErrors, "exceeded --max-errors 2"},
+		// 20% of 10 asked tolerates 2: the third failure exceeds it.
+		{[]string{"--max-errors", "20%"}, 3, bench.EndErrors, "exceeded --max-errors 20%"},
+		// 10 tolerated of 10 asked: the run is never stopped, though the 5-in-a-row rule would have.
+		{[]string{"--max-errors", "10"}, 10, bench.EndCompleted, ""},
+	} {
+		f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 1})
+		defer f.Close()
+		out := filepath.Join(t.TempDir(), "run.json")
+		o := runCLI(t, nil, append([]string{"run", "--model", "twin", "--host", f.URL, "--runs", "10", "--warmup", "0",
+			"--prompt-tokens", "8", "--max-tokens", "4", "--no-selftest", "--out", out}, tc.flags...)...)
+		if o.code != 1 {
+			t.Errorf("%v: exit %d, want 1 (%s)", tc.flags, o.code, o.stderr)
+			continue
+		}
+		r, err := results.ReadFile(out)
+		if err != nil {
+			t.Fatalf("%v: %v (stderr %q)", tc.flags, err, o.stderr)
+		}
+		if len(r.Samples) != tc.samples || r.EndReason != tc.end || r.Throughput.ErrorsByKind[bench.ErrHTTPStatus] != tc.samples {
+			t.Errorf("%v: %d samples, end %q, errors %v; want %d, %q", tc.flags, len(r.Samples), r.EndReason, r.Throughput.ErrorsByKind, tc.samples, tc.end)
+		}
+		if tc.warning != "" && !strings.Contains(warningText(r, "aborted"), tc.warning) {
+			t.Errorf("%v: aborted warning %q lacks %q", tc.flags, warningText(r, "aborted"), tc.warning)
+		}
+	}
+}
+
+// A bad flag value, a bad journal or flags that contradict --resume: one line, exit 2.
+func TestReliabilityBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notJournal := filepath.Join(dir, "x.json.journal")
+	if err := os.WriteFile(notJournal, []byte("{\"kind\":\"something\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--model", "twin", "--max-errors", "5x"}, "invalid value \"5x\" for flag -max-errors: want a count"},
+		{[]string{"--model", "twin", "--max-errors", "150%"}, "want a percentage in (0, 100]"},
+		{[]string{"--model", "twin", "--first-token-timeout", "-1s"}, "--first-token-timeout -1s: must not be negative"},
+		{[]string{"--model", "twin", "--grace", "-1s"}, "--grace -1s: must not be negative"},
+		{[]string{"--resume", filepath.Join(dir, "missing.journal")}, "--resume: open"},
+		{[]string{"--resume", notJournal}, "x.json.journal:1: not a yardstick journal"},
+		{[]string{"--resume", filepath.Join(dir, "run.json")}, "a journal's name ends in .journal"},
+		{[]string{"--resume", notJournal, "--runs", "3"}, "--runs cannot be given with it"},
+	} {
+		args := append([]string{"run"}, tc.args...)
+		if tc.args[0] != "--resume" {
+			args = append(args, "--out-dir", dir)
+		}
+		o := runCLI(t, nil, args...)
+		lines := strings.Split(strings.TrimRight(o.stderr, "\n"), "\n")
+		if o.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], tc.want) {
+			t.Errorf("%v: exit %d stderr %q, want 2 and one line with %q", tc.args, o.code, o.stderr, tc.want)
+		}
+	}
+}
+
+// cancelAt cancels ctx when the fake has received n generation requests: a Ctrl-C
+// while request n is in flight. Polling is bounded by ctx.
+func cancelAt(ctx context.Context, cancel context.CancelFunc, f *fakeollama.Server, n int) {
+	go func() {
+		for ctx.Err() == nil {
+			if f.Requests() >= n {
+				cancel()
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+}
+
+// A run interrupted halfway writes a complete, valid run file holding every request
+// that finished (the one in flight within --grace included) and keeps its journal;
+// --resume on the journal completes the run: all requests, the same run id.
+func TestInterruptThenResume(t *testing.T) {
+	// Each request takes 300 ms, far longer than the poll, so the Ctrl-C lands while
+	// request 7 (the cold one, one warm-up, then measured index 4) is in flight.
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 300 * time.Millisecond})
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "run.json")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cancelAt(ctx, cancel, f, 7)
+	o := runCLICtx(ctx, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "10", "--warmup", "1",
+		"--prompt-tokens", "16", "--max-tokens", "4", "--no-selftest", "--out", out)
+	if o.code != 130 || !strings.Contains(o.stderr, "yardstick run --resume "+out+".journal") {
+		t.Fatalf("exit %d stderr %q", o.code, o.stderr)
+	}
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Measured 0..3 finished before the Ctrl-C, 4 within the grace period.
+	if r.EndReason != bench.EndInterrupted || len(r.Samples) != 5 || r.Throughput.Failed != 0 || !hasWarning(r, "interrupted") {
+		t.Fatalf("interrupted run: end %q, %d samples, %d failed", r.EndReason, len(r.Samples), r.Throughput.Failed)
+	}
+	j, err := bench.ReadJournal(out + ".journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Header.RunID != r.RunID || j.Cold == nil || len(j.Warmup) != 1 || len(j.Samples) != 5 || !j.Header.Calibrated || j.Header.PromptWords != r.Workload.PromptWords {
+		t.Fatalf("journal: run %s, cold %v, %d warm-up, %d measured, prompt words %d (calibrated %v)",
+			j.Header.RunID, j.Cold != nil, len(j.Warmup), len(j.Samples), j.Header.PromptWords, j.Header.Calibrated)
+	}
+
+	before := f.Requests()
+	o = runCLI(t, nil, "run", "--resume", out+".journal", "--no-selftest")
+	if o.code != 0 {
+		t.Fatalf("resume: exit %d: %s", o.code, o.stderr)
+	}
+	done, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One new warm-up request, then the 5 measured requests left; no cold request.
+	if sent := f.Requests() - before; sent != 6 {
+		t.Errorf("resume sent %d requests, want 6", sent)
+	}
+	if done.RunID != r.RunID || done.EndReason != bench.EndCompleted || len(done.Samples) != 10 || done.Throughput.Completed != 10 ||
+		done.Workload.PromptWords != r.Workload.PromptWords || done.Cold == nil || !hasWarning(done, "resumed") {
+		t.Fatalf("resumed run: id %s (was %s), end %q, %d samples, prompt words %d (was %d)",
+			done.RunID, r.RunID, done.EndReason, len(done.Samples), done.Workload.PromptWords, r.Workload.PromptWords)
+	}
+	for i, s := range done.Samples {
+		if s.Index != i || (i > 0 && s.SentAtNs <= done.Samples[i-1].SentAtNs) {
+			t.Errorf("sample %d: index %d, sent at %d after %d", i, s.Index, s.SentAtNs, done.Samples[max(0, i-1)].SentAtNs)
+		}
+	}
+	if _, err := os.Stat(out + ".journal"); !os.IsNotExist(err) {
+		t.Errorf("journal left after the completed run: %v", err)
+	}
+}
+
+// A request in flight at Ctrl-C is kept when it finishes within --grace and abandoned
+// when it does not.
+func TestGraceForRequestInFlight(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 600 * time.Millisecond})
+	defer f.Close()
+	for _, tc := range []struct {
+		grace   string
+		samples int // -1: no run file
+	}{{"10s", 1}, {"50ms", -1}} {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "run.json")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cancelAt(ctx, cancel, f, f.Requests()+1)
+		o := runCLICtx(ctx, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "3", "--warmup", "0", "--no-cold",
+			"--prompt-tokens", "8", "--max-tokens", "4", "--no-selftest", "--grace", tc.grace, "--out", out)
+		cancel()
+		if o.code != 130 {
+			t.Errorf("grace %s: exit %d: %s", tc.grace, o.code, o.stderr)
+		}
+		r, err := results.ReadFile(out)
+		switch {
+		case tc.samples < 0 && err == nil:
+			t.Errorf("grace %s: a run file with %d samples, want none", tc.grace, len(r.Samples))
+		case tc.samples < 0:
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("grace %s: %d files left", tc.grace, len(entries))
+			}
+		case err != nil:
+			t.Errorf("grace %s: %v", tc.grace, err)
+		case len(r.Samples) != tc.samples || !r.Samples[0].OK:
+			t.Errorf("grace %s: %d samples, want %d, ok", tc.grace, len(r.Samples), tc.samples)
+		}
+	}
+}
+
+func warningText(r *results.Run, code string) string {
+	for _, w := range r.Warnings {
+		if w.Code == code {
+			return w.Message
+		}
+	}
+	return ""
+}
+
+func hasWarning(r *results.Run, code string) bool {
+	for _, w := range r.Warnings {
+		if w.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// A broken run file given to any command is one line naming file, line and column,
+// and exit status 2.
+func TestBrokenRunFileIsOneLine(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte("{\n  \"kind\": \"yardstick.run\",\n  \"x\": }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"report", bad}, {"compare", bad, bad}, {"merge", "-o", bad + ".m", bad, bad}} {
+		o := runCLI(t, nil, args...)
+		lines := strings.Split(strings.TrimRight(o.stderr, "\n"), "\n")
+		if o.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], bad+":3:9: not a yardstick run file: invalid JSON") {
+			t.Errorf("%s: exit %d stderr %q", args[0], o.code, o.stderr)
+		}
+	}
+}
