@@ -53,19 +53,49 @@ type Journal struct {
 	unsynced int
 }
 
-// CreateJournal creates (or truncates) the journal at path.
+// CreateJournal creates the journal at path. An existing journal is an unfinished
+// run's and is never overwritten: the error says to resume or remove it.
 func CreateJournal(path string) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("journal %s of an unfinished run exists: finish it with --resume %s, or remove it", path, path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal %s: %w", path, err)
 	}
 	return &Journal{path: path, f: f}, nil
 }
 
-// AppendJournal opens an existing journal to continue it (yardstick run --resume).
+// AppendJournal opens an existing journal to continue it (yardstick run --resume). It
+// takes an exclusive lock, so two resumes of one journal cannot run at once, and cuts
+// a last line torn by a crash back to the end of the last complete line, so what is
+// appended starts on a line of its own.
 func AppendJournal(path string) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if keep := int64(bytes.LastIndexByte(b, '\n') + 1); keep < int64(len(b)) {
+		if err := f.Truncate(keep); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("journal: cutting a torn last line: %w", err)
+		}
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		f.Close()
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	return &Journal{path: path, f: f}, nil
@@ -143,6 +173,9 @@ func (j *Journal) calibrated(words int) error {
 	}
 	j.f.Close()
 	j.f, err = os.OpenFile(j.path, os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		err = lockFile(j.f) // the renamed file is a new inode: lock it too
+	}
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}

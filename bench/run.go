@@ -172,6 +172,9 @@ type Durable struct {
 	// measured requests, one new uncounted warm-up request is sent first (the server
 	// may have unloaded the model meanwhile), and the run says so.
 	Resume *JournalData
+	// Abandon, when closed, abandons a request still in flight after an interrupt
+	// without waiting for opts.Grace (a second Ctrl-C).
+	Abandon <-chan struct{}
 }
 
 // RunDurable is Run with a journal and, optionally, a journal to resume. A journal that
@@ -267,6 +270,8 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 			defer t.Stop()
 			select {
 			case <-t.C:
+				abandon(errGraceOver)
+			case <-dur.Abandon:
 				abandon(errGraceOver)
 			case <-gctx.Done():
 			}
@@ -485,6 +490,9 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 		res.Memory.ModelSizeUnavailable = "no request succeeded, so the loaded model was not listed"
 	}
 	if res.succeeded() == 0 {
+		if res.EndReason == EndErrors && len(res.Samples) == 0 {
+			return res, fmt.Errorf("aborted after %d failed warm-up requests, before any measured request (see --max-errors)", countFailed(res.Warmup))
+		}
 		if res.EndReason == EndInterrupted || len(res.Samples) == 0 {
 			return res, errors.New("interrupted before any measured request completed")
 		}
@@ -711,4 +719,14 @@ func (m *memorySampler) stop() {
 	default:
 		m.mem.RSSUnavailable = "no memory sample was taken"
 	}
+}
+
+func countFailed(ss []Sample) int {
+	n := 0
+	for _, s := range ss {
+		if !s.OK {
+			n++
+		}
+	}
+	return n
 }

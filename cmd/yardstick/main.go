@@ -51,6 +51,9 @@ type env struct {
 	// resolveProfile resolves --profile (profiles.ResolveProfile); tests replace it
 	// so runs against fake servers do not probe memory bandwidth.
 	resolveProfile func(ctx context.Context, nameOrPath string, hw profiles.Hardware) (profiles.Profile, error)
+	// hardStop is closed by a second interrupt: the request in flight is abandoned
+	// without waiting for --grace. Nil in tests that do not need it.
+	hardStop <-chan struct{}
 }
 
 // newApp builds the CLI. Tests run it in process with their own writers.
@@ -125,16 +128,29 @@ func isFlagError(err error) bool {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C or SIGTERM stops scheduling and lets the request in flight finish
+	// within --grace; a second one abandons it at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	hard := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		close(hard)
+	}()
 	e := &env{
 		stdout:    os.Stdout,
 		stderr:    os.Stderr,
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		getenv:    os.Getenv,
+		hardStop:  hard,
 	}
 	e.resolveProfile = profiles.ResolveProfile
 	code := Main(ctx, os.Args, e)
-	stop()
+	signal.Stop(sigs)
+	cancel()
 	os.Exit(code)
 }
 

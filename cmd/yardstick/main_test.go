@@ -356,3 +356,18 @@ func TestDefaultNamesDoNotCollide(t *testing.T) {
 		t.Errorf("%d run files after two runs, want 2", len(entries))
 	}
 }
+
+// A new run never overwrites the journal of an unfinished run at the same --out.
+func TestUnfinishedJournalRefused(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 2})
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "run.json")
+	if err := os.WriteFile(out+".journal", []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := runCLI(t, nil, "run", "--model", "twin", "--host", f.URL, "--out", out)
+	b, _ := os.ReadFile(out + ".journal")
+	if o.code != 2 || !strings.Contains(o.stderr, "unfinished run") || f.Requests() != 0 || string(b) != "{}\n" {
+		t.Errorf("exit %d %q requests %d journal %q", o.code, o.stderr, f.Requests(), b)
+	}
+}

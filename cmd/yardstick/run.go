@@ -131,6 +131,9 @@ run with the same options and run id.`,
 			if err := results.CheckWritable(out); err != nil {
 				return usageErr("--out: %v", err)
 			}
+			if _, err := os.Stat(out + journalSuffix); resume == nil && err == nil {
+				return usageErr("%s%s is the journal of an unfinished run: finish it with --resume %s%s, or remove it", out, journalSuffix, out, journalSuffix)
+			}
 
 			hw := profiles.Detect(c.Context)
 			resolve := e.resolveProfile
@@ -141,6 +144,9 @@ run with the same options and run id.`,
 			// and a bad profile must fail before anything is measured.
 			prof, err := resolve(c.Context, c.String("profile"), hw)
 			if err != nil {
+				if c.Context.Err() != nil {
+					return &exitError{exitInterrupted, errors.New("interrupted before anything was measured")}
+				}
 				return usageErr("--profile: %v", err)
 			}
 			machine := machineOf(prof)
@@ -188,7 +194,7 @@ run with the same options and run id.`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			res, runErr := bench.RunDurable(c.Context, bench.NewOllama(host), opts, observe, bench.Durable{Journal: journal, Resume: resume})
+			res, runErr := bench.RunDurable(c.Context, bench.NewOllama(host), opts, observe, bench.Durable{Journal: journal, Resume: resume, Abandon: e.hardStop})
 			if bar != nil {
 				_ = bar.Finish()
 				_ = bar.Clear()
@@ -205,7 +211,7 @@ run with the same options and run id.`,
 					runErr = errors.New("nothing was measured")
 				}
 				if interrupted {
-					return &exitError{exitInterrupted, fmt.Errorf("interrupted: %v", runErr)}
+					return &exitError{exitInterrupted, errors.New("interrupted before anything was measured")}
 				}
 				return runErr
 			}
