@@ -27,7 +27,7 @@ func (b bodyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func fuzzOllama(status int, body []byte) *Ollama {
 	base, _ := url.Parse("http://127.0.0.1:1")
-	hc := &http.Client{Transport: statusRecorder{bodyTransport{status, body}}}
+	hc := &http.Client{Transport: bodyTransport{status, body}}
 	return &Ollama{base: base, client: api.NewClient(base, hc), hc: hc}
 }
 

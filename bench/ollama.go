@@ -14,11 +14,9 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ollama/ollama/api"
-	"github.com/ollama/ollama/envconfig"
 	"github.com/ollama/ollama/version"
 
 	"github.com/yardstick-dev/yardstick/profiles"
@@ -29,7 +27,7 @@ import (
 type Ollama struct {
 	base   *url.URL
 	client *api.Client
-	hc     *http.Client // the client's own HTTP client, for chatStream
+	hc     *http.Client // the client's own HTTP client, for streamed requests
 }
 
 // NewOllama returns a backend for the server at base (see ParseHost). The HTTP client
@@ -42,7 +40,7 @@ func NewOllama(base *url.URL) *Ollama {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
-	hc := &http.Client{Transport: statusRecorder{tr}}
+	hc := &http.Client{Transport: tr}
 	return &Ollama{base: base, client: api.NewClient(base, hc), hc: hc}
 }
 
@@ -280,102 +278,89 @@ type Request struct {
 // errFirstToken cancels a request that passed its first-token timeout.
 var errFirstToken = errors.New("first-token timeout")
 
+// userAgent is the official client's User-Agent (api/client.go stream, v0.17.4),
+// formatted once.
+var userAgent = fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.GOARCH, runtime.GOOS, runtime.Version())
+
 // Stream sends req and measures it into s. Timestamps are offsets from began on the
-// monotonic clock. s.SentAtNs, Index, Phase and Nonce are set by the caller; Stream
-// fills the rest and always returns with s.OK or s.ErrorKind set. It never returns an
-// error: a failed request is a failed sample.
+// monotonic clock. The request is encoded before the clock starts, so "sent" is the
+// moment it is handed to the HTTP client; each chunk is timed when its line has been
+// read, before it is decoded. s.ScheduledAtNs, Index, Phase and Nonce are set by the
+// caller; Stream fills the rest and always returns with s.OK or s.ErrorKind set. It
+// never returns an error: a failed request is a failed sample.
 func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
-	stream := true
-	creq := &api.ChatRequest{
-		Model: req.Model,
-		Messages: []api.Message{
-			{Role: "system", Content: req.System},
-			{Role: "user", Content: req.User},
-		},
-		Stream:    &stream,
-		KeepAlive: &api.Duration{Duration: req.KeepAlive},
-		Think:     &api.ThinkValue{Value: req.Think},
-		Options: map[string]any{
-			"num_predict": req.MaxTokens,
-			"seed":        req.Seed,
-			"temperature": req.Temperature,
-			"num_ctx":     req.NumCtx,
-		},
-	}
-	rec := &respInfo{}
-	stopFirst := func() {}
+	var firstToken *time.Timer
 	if req.FirstTokenTimeout > 0 {
 		fctx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
-		timer := time.AfterFunc(req.FirstTokenTimeout, func() { cancel(errFirstToken) })
-		defer timer.Stop()
+		firstToken = time.AfterFunc(req.FirstTokenTimeout, func() { cancel(errFirstToken) })
+		defer firstToken.Stop()
 		ctx = fctx
-		stopFirst = func() { timer.Stop() }
 	}
-	rctx := context.WithValue(ctx, respInfoKey{}, rec)
+	hreq, err := o.chatRequest(ctx, req)
+	if err != nil {
+		s.ErrorKind, s.Error = ErrStream, "building the request: "+err.Error()
+		s.ITLNs = []int64{}
+		return
+	}
 
 	var (
 		last    int64
 		done    bool
 		metrics api.Metrics
 	)
-
 	sent := int64(time.Since(began))
 	s.SentAtNs = sent
 	if s.ScheduledAtNs == 0 {
 		s.ScheduledAtNs = sent
 	}
 	s.QueueDelayNs = s.SentAtNs - s.ScheduledAtNs
-	err := o.chatStream(rctx, creq, func(r *api.ChatResponse) error {
-		now := int64(time.Since(began))
-		if done {
-			return errAfterDone
-		}
-		s.Chunks++
-		if n := len(r.Message.Content) + len(r.Message.Thinking); n > 0 {
-			s.OutputBytes += n
-			s.TextChunks++
-			if s.TTFTNs == nil {
-				stopFirst()
-				s.TTFTNs = ptr(now - sent)
-			} else {
-				s.ITLNs = append(s.ITLNs, now-last)
+	resp, err := o.hc.Do(hreq)
+	if err == nil {
+		s.HTTPStatus = resp.StatusCode
+		err = readChat(resp, began, func(r *api.ChatResponse, now int64) error {
+			if done {
+				return errAfterDone
 			}
-			last = now
-		}
-		if r.Done {
-			done = true
-			s.E2ENs = ptr(now - sent)
-			metrics = r.Metrics
-			s.DoneReason = r.DoneReason
-		}
-		return nil
-	})
-	s.HTTPStatus = rec.status
+			s.Chunks++
+			if n := len(r.Message.Content) + len(r.Message.Thinking); n > 0 {
+				s.OutputBytes += n
+				s.TextChunks++
+				if s.TTFTNs == nil {
+					if firstToken != nil {
+						firstToken.Stop()
+					}
+					s.TTFTNs = ptr(now - sent)
+				} else {
+					s.ITLNs = append(s.ITLNs, now-last)
+				}
+				last = now
+			}
+			if r.Done {
+				done = true
+				s.E2ENs = ptr(now - sent)
+				metrics = r.Metrics
+				s.DoneReason = r.DoneReason
+			}
+			return nil
+		})
+		resp.Body.Close()
+	}
 	switch {
 	case !done && errors.Is(context.Cause(ctx), errFirstToken):
 		s.ErrorKind, s.Error = ErrTimeout, fmt.Sprintf("no first token: no chunk of generated text within --first-token-timeout %v of sending (%d chunks before)", req.FirstTokenTimeout, s.Chunks)
 	case errors.Is(err, errAfterDone):
 		s.ErrorKind, s.Error = ErrStream, "the server sent data after the done chunk"
 	case err != nil:
-		s.ErrorKind, s.Error = classify(ctx, rctx, err, rec.status)
-	case rec.status >= 400:
-		s.ErrorKind, s.Error = ErrHTTPStatus, fmt.Sprintf("HTTP %d with no error message", rec.status)
+		s.ErrorKind, s.Error = classify(ctx, err)
+		if s.ErrorKind == ErrConnect && s.Chunks > 0 {
+			s.Error = fmt.Sprintf("connection broke after %d chunks: %s", s.Chunks, s.Error)
+		}
 	case done && (metrics.EvalCount < 0 || metrics.PromptEvalCount < 0 || metrics.EvalDuration < 0 ||
 		metrics.PromptEvalDuration < 0 || metrics.TotalDuration < 0 || metrics.LoadDuration < 0):
 		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (eval_count %d, prompt_eval_count %d, a negative duration)",
 			metrics.EvalCount, metrics.PromptEvalCount)
 	case done:
-	// The official client ends quietly when its line reader fails, so a stream
-	// without done is told apart here by what the transport saw.
-	case errors.Is(rctx.Err(), context.DeadlineExceeded):
-		s.ErrorKind, s.Error = ErrTimeout, fmt.Sprintf("request timed out after %d chunks", s.Chunks)
-	case ctx.Err() != nil:
-		s.ErrorKind, s.Error = ErrCanceled, "run interrupted"
-	case rec.readErr != nil:
-		s.ErrorKind, s.Error = ErrConnect, fmt.Sprintf("connection broke after %d chunks: %v", s.Chunks, rec.readErr)
-	case !rec.sawEOF:
-		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the client stopped reading after %d chunks before the stream ended (a line longer than its buffer?)", s.Chunks)
 	default:
 		s.ErrorKind, s.Error = ErrNoDone, fmt.Sprintf("stream ended without a done chunk after %d chunks", s.Chunks)
 	}
@@ -385,8 +370,7 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 			s.Error = strings.Join(strings.Fields(s.Error), " ")
 		}
 		// A failed request's timings are not measurements of the server.
-		s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, nil
-		s.ITLNs = []int64{}
+		s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, []int64{}
 		return
 	}
 	if s.ITLNs == nil {
@@ -402,8 +386,43 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 	s.finish(req.MaxTokens)
 }
 
+// chatRequest encodes req as the official client would (api.ChatRequest to POST
+// /api/chat, the same headers; api/client.go stream, v0.17.4). Request signing for
+// ollama.com and OLLAMA_AUTH is not done: yardstick measures servers it can reach
+// directly, and such a host answers 401, a failed request that says so.
+func (o *Ollama) chatRequest(ctx context.Context, req Request) (*http.Request, error) {
+	stream := true
+	body, err := json.Marshal(&api.ChatRequest{
+		Model: req.Model,
+		Messages: []api.Message{
+			{Role: "system", Content: req.System},
+			{Role: "user", Content: req.User},
+		},
+		Stream:    &stream,
+		KeepAlive: &api.Duration{Duration: req.KeepAlive},
+		Think:     &api.ThinkValue{Value: req.Think},
+		Options: map[string]any{
+			"num_predict": req.MaxTokens,
+			"seed":        req.Seed,
+			"temperature": req.Temperature,
+			"num_ctx":     req.NumCtx,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, o.base.JoinPath("/api/chat").String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/x-ndjson")
+	hreq.Header.Set("User-Agent", userAgent)
+	return hreq, nil
+}
+
 // maxLineBytes is the official client's longest line (api/client.go maxBufferSize,
-// v0.17.4): a longer line ends the stream quietly, as its bufio.Scanner does.
+// v0.17.4).
 const maxLineBytes = 8 * 1000 * 1000
 
 var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
@@ -411,110 +430,84 @@ var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64
 // chatLine is one line of a /api/chat stream: a chunk, or an error.
 type chatLine struct {
 	api.ChatResponse
-	Error     string `json:"error,omitempty"`
-	SigninURL string `json:"signin_url,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
-// chatStream is api.Client.Chat (api/client.go stream, v0.17.4) with the same request,
-// the same errors and the same end on read errors, made cheaper per chunk: the
-// official client allocates an 8 MB line buffer per request (about 0.5 ms of zeroing
-// before the first chunk is read, and 32 KB per token at 256 tokens) and decodes every
-// line twice (as an error, then as a chunk). Here lines come through a pooled 64 KiB
-// reader and each is decoded once; a line that does not decode is handed to the
-// official two-step logic, so malformed lines fail as they did, but for a line that is
-// not JSON at all, which is a malformedLine (decode), not an error message. fn's argument
-// is valid only during the call. Hosts that need the client's request signing
-// (ollama.com, OLLAMA_AUTH) go through the official client. Figures:
-// docs/performance.md.
-func (o *Ollama) chatStream(ctx context.Context, req *api.ChatRequest, fn func(*api.ChatResponse) error) error {
-	if envconfig.UseAuth() || o.base.Hostname() == "ollama.com" {
-		return o.client.Chat(ctx, req, func(r api.ChatResponse) error { return fn(&r) })
-	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, o.base.JoinPath("/api/chat").String(), bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("Accept", "application/x-ndjson")
-	hreq.Header.Set("User-Agent", fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.GOARCH, runtime.GOOS, runtime.Version()))
-	resp, err := o.hc.Do(hreq)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
+// Errors of readChat that are not the server's.
+var (
+	errLineTooLong = fmt.Errorf("a line longer than %d bytes", maxLineBytes)
+	errAfterDone   = errors.New("data after the done chunk")
+)
+
+// readChat reads an NDJSON /api/chat response and calls fn with each chunk and the
+// time its line was read (an offset from began, before decoding). It reads what the
+// official client reads (api/client.go stream, v0.17.4) but reports what that client
+// swallows: an error status, even with an empty body, is an api.StatusError; a line
+// {"error": …} ends the stream with that message; a line that is not JSON is a
+// malformedLine; a broken connection is its read error; a line over maxLineBytes is
+// errLineTooLong. A clean end of the body returns nil. Lines come through a pooled
+// 64 KiB reader and each is decoded once, where the official client allocates an
+// 8 MB buffer per request and decodes every line twice (docs/performance.md).
+func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse, now int64) error) error {
 	br := lineReaders.Get().(*bufio.Reader)
 	br.Reset(resp.Body)
 	defer func() { br.Reset(nil); lineReaders.Put(br) }()
 	var long []byte
-	for {
+	for lines := 0; ; {
 		line, rerr := br.ReadSlice('\n')
 		if rerr == bufio.ErrBufferFull {
 			if len(long)+len(line) > maxLineBytes {
-				return nil
+				return errLineTooLong
 			}
 			long = append(long, line...)
 			continue
 		}
+		now := int64(time.Since(began))
 		if long != nil {
 			line, long = append(long, line...), nil
 		}
-		if rerr != nil && len(line) == 0 {
-			return nil // EOF or a read error: the official client ends quietly too
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			switch {
+			case rerr == io.EOF && lines == 0 && resp.StatusCode >= http.StatusBadRequest:
+				return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
+			case rerr == io.EOF:
+				return nil
+			case rerr != nil:
+				return rerr
+			}
+			continue
 		}
-		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		lines++
 		var cl chatLine
-		if json.Unmarshal(line, &cl) != nil {
-			return officialLine(resp, line, fn)
+		if err := json.Unmarshal(line, &cl); err != nil {
+			if resp.StatusCode >= http.StatusBadRequest {
+				return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: string(line)}
+			}
+			return malformedLine(line)
 		}
 		switch {
-		case resp.StatusCode == http.StatusUnauthorized:
-			return api.AuthorizationError{StatusCode: resp.StatusCode, Status: resp.Status, SigninURL: cl.SigninURL}
 		case resp.StatusCode >= http.StatusBadRequest:
 			return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: cl.Error}
 		case cl.Error != "":
-			return errors.New(cl.Error)
+			return streamError(cl.Error)
 		}
-		if err := fn(&cl.ChatResponse); err != nil {
+		if err := fn(&cl.ChatResponse, now); err != nil {
 			return err
 		}
-		if rerr != nil {
+		switch {
+		case rerr == io.EOF:
 			return nil
+		case rerr != nil:
+			return rerr
 		}
 	}
 }
 
-// officialLine handles a line as api.Client.stream and Chat do (v0.17.4).
-func officialLine(resp *http.Response, line []byte, fn func(*api.ChatResponse) error) error {
-	var er struct {
-		Error     string `json:"error,omitempty"`
-		SigninURL string `json:"signin_url,omitempty"`
-	}
-	if err := json.Unmarshal(line, &er); err != nil {
-		if resp.StatusCode >= http.StatusBadRequest {
-			return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: string(line)}
-		}
-		// The official client returns the line itself as the error; it is a
-		// malformed chunk, and is told apart as one.
-		return malformedLine(line)
-	}
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
-		return api.AuthorizationError{StatusCode: resp.StatusCode, Status: resp.Status, SigninURL: er.SigninURL}
-	case resp.StatusCode >= http.StatusBadRequest:
-		return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: er.Error}
-	case er.Error != "":
-		return errors.New(er.Error)
-	}
-	var r api.ChatResponse
-	if err := json.Unmarshal(line, &r); err != nil {
-		return err
-	}
-	return fn(&r)
-}
+// streamError is an error line sent by the server in the middle of a stream.
+type streamError string
+
+func (e streamError) Error() string { return string(e) }
 
 // malformedLine is a line of a 200 stream that is not JSON.
 type malformedLine []byte
@@ -527,33 +520,32 @@ func (m malformedLine) Error() string {
 	return fmt.Sprintf("%q", []byte(m))
 }
 
-// classify maps an error of the client to a kind and one line of text.
-func classify(parent, rctx context.Context, err error, status int) (ErrorKind, string) {
+// classify maps an error of a streamed request to a kind and one line of text.
+func classify(ctx context.Context, err error) (ErrorKind, string) {
 	var se api.StatusError
-	var ue *url.Error
-	var se2 *json.SyntaxError
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(rctx.Err(), context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return ErrTimeout, "request timed out"
-	case parent.Err() != nil:
+	case ctx.Err() != nil:
 		return ErrCanceled, "run interrupted"
 	case errors.As(err, &se):
 		msg := se.ErrorMessage
 		if msg == "" {
 			msg = se.Status
 		}
+		if msg == "" {
+			msg = "no error message"
+		}
 		return ErrHTTPStatus, fmt.Sprintf("HTTP %d: %s", se.StatusCode, msg)
-	case status >= 400:
-		return ErrHTTPStatus, fmt.Sprintf("HTTP %d: %v", status, err)
-	case errors.As(err, &se2):
-		return ErrDecode, "malformed chunk: " + err.Error()
+	case errors.As(err, new(streamError)):
+		return ErrStream, err.Error()
 	case errors.As(err, new(malformedLine)):
 		return ErrDecode, "malformed chunk, not JSON: " + err.Error()
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &ue):
-		return ErrConnect, rootCause(err).Error()
+	case errors.Is(err, errLineTooLong):
+		return ErrDecode, "malformed chunk: " + err.Error()
 	}
-	return ErrStream, err.Error()
+	// Everything else is the connection: refused, reset, cut short.
+	return ErrConnect, rootCause(err).Error()
 }
 
 // rootCause strips url.Error's "Post \"http://...\":" wrapper, which repeats the URL.
@@ -563,48 +555,4 @@ func rootCause(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-type respInfoKey struct{}
-
-var errAfterDone = errors.New("data after the done chunk")
-
-// respInfo receives what the transport saw of a streamed request: the official client
-// returns nil for an error status whose body is empty, and ignores its line reader's
-// errors (api/client.go stream, v0.17.4), so the status, a read error and whether the
-// body reached EOF are taken from the transport.
-type respInfo struct {
-	status  int
-	readErr error
-	sawEOF  bool
-}
-
-type statusRecorder struct{ base http.RoundTripper }
-
-func (t statusRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(r)
-	if resp != nil {
-		if ri, ok := r.Context().Value(respInfoKey{}).(*respInfo); ok {
-			ri.status = resp.StatusCode
-			resp.Body = &watchedBody{ReadCloser: resp.Body, ri: ri}
-		}
-	}
-	return resp, err
-}
-
-// watchedBody records the first read error and whether EOF was reached.
-type watchedBody struct {
-	io.ReadCloser
-	ri *respInfo
-}
-
-func (b *watchedBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	switch {
-	case err == io.EOF:
-		b.ri.sawEOF = true
-	case err != nil && b.ri.readErr == nil:
-		b.ri.readErr = err
-	}
-	return n, err
 }
