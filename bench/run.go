@@ -284,9 +284,7 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 			Seed: opts.Seed, Temperature: opts.Temperature, NumCtx: opts.NumCtx,
 			Think: opts.Think, KeepAlive: opts.KeepAlive, FirstTokenTimeout: opts.FirstTokenTimeout,
 		}, &s)
-		if s.ErrorKind == ErrCanceled && gctx.Err() == nil {
-			s.ErrorKind = ErrTimeout
-		}
+		// rctx descends from gctx alone, so a canceled request was abandoned.
 		if s.ErrorKind == ErrCanceled {
 			s.Error = fmt.Sprintf("abandoned: the run was interrupted and the request did not finish within --grace %v", opts.Grace)
 		}
