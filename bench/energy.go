@@ -222,22 +222,10 @@ func parsePowerDraw(out []byte) (float64, error) {
 }
 
 func (p *powerSampler) start(ctx context.Context) {
-	p.sample(ctx)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		t := time.NewTicker(p.every)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				p.sample(ctx)
-			}
-		}
+		every(ctx, p.every, p.done, func() { p.sample(ctx) })
 	}()
 }
 

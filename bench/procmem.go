@@ -353,22 +353,29 @@ func (s *RSSSampler) Start(ctx context.Context) {
 
 func (s *RSSSampler) loop(ctx context.Context) {
 	defer close(s.done)
-	s.take(ctx)
-	t := time.NewTicker(s.interval)
+	every(ctx, s.interval, s.stop, func() { s.take(ctx) })
+}
+
+// every calls f at once, then once per interval, until stop is closed or ctx is done;
+// a tick that comes while f runs is dropped. The samplers of a run (server memory,
+// GPU power) share it.
+func every(ctx context.Context, interval time.Duration, stop <-chan struct{}, f func()) {
+	f()
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
-		case <-s.stop:
+		case <-stop:
 			return
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			select {
-			case <-s.stop:
+			case <-stop:
 				return
 			default:
 			}
-			s.take(ctx)
+			f()
 		}
 	}
 }
