@@ -1,5 +1,8 @@
 // Package profiles describes the hardware a benchmark runs on: detection of the
-// CPU, memory, operating system and GPUs of this machine, recorded in every run.
+// CPU, memory, operating system and GPUs of this machine (recorded in every run),
+// the built-in device table of spec-sheet figures, profile files and their
+// resolution, a host memory bandwidth probe, and the roofline a run is held
+// against.
 package profiles
 
 import (

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -283,21 +284,29 @@ var devices = []Device{
 func Devices() []Device {
 	out := make([]Device, len(devices))
 	for i, d := range devices {
-		d.Match = slices.Clone(d.Match)
-		out[i] = d
+		out[i] = d.clone()
 	}
 	return out
 }
 
+// clone returns d with its own Match slice, so callers cannot change the table.
+func (d Device) clone() Device {
+	d.Match = slices.Clone(d.Match)
+	return d
+}
+
 // DeviceByID returns the row with this ID (case-insensitive).
 func DeviceByID(id string) (Device, bool) {
-	for _, d := range Devices() {
+	for _, d := range devices {
 		if strings.EqualFold(d.ID, id) {
-			return d, true
+			return d.clone(), true
 		}
 	}
 	return Device{}, false
 }
+
+// tableSource is the figure source of a device row: "device table: <id> (<source>)".
+func tableSource(d Device) string { return fmt.Sprintf("device table: %s (%s)", d.ID, d.Source) }
 
 // variantWords are words that, right after a matched name, make a different product:
 // "RTX 4090 D" is not an "RTX 4090", "M3 Max" is not an "M3", "RX 7900 GRE" is not an
@@ -372,5 +381,5 @@ func matchDevice(name string, kinds []string) (Device, bool) {
 	if best < 0 {
 		return Device{}, false
 	}
-	return Devices()[best], true
+	return devices[best].clone(), true
 }

@@ -29,7 +29,8 @@ type ProbeResult struct {
 	TriadBytesPerS float64 `json:"triad_bytes_per_s"`
 	// BufferBytes is the size of all three arrays together, in bytes.
 	BufferBytes int64 `json:"buffer_bytes"`
-	// Threads is the number of goroutines that ran each kernel (GOMAXPROCS).
+	// Threads is the number of goroutines that ran each kernel (ProbeOptions.Threads,
+	// else GOMAXPROCS).
 	Threads int `json:"threads"`
 	// Repetitions is the number of timed repetitions of each kernel.
 	Repetitions int `json:"repetitions"`
@@ -61,7 +62,8 @@ const (
 // (at least two repetitions of each, so the first, which may still fault pages, is
 // never the only one) and returns the best repetition of each. The arrays are freed
 // and returned to the operating system before it returns, so a benchmark that
-// follows does not pay for them. Errors: ctx done (ctx.Err()), d ≤ 0.
+// follows does not pay for them. Errors: ctx done (ctx.Err()), d ≤ 0, kernels that
+// left part of the arrays untouched (a bug).
 func ProbeBandwidth(ctx context.Context, d time.Duration) (ProbeResult, error) {
 	return ProbeBandwidthWith(ctx, d, ProbeOptions{})
 }
@@ -161,11 +163,7 @@ func split(n, k int) [][2]int {
 func parallel(chunks [][2]int, f func(lo, hi int)) {
 	var wg sync.WaitGroup
 	for _, ch := range chunks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(ch[0], ch[1])
-		}()
+		wg.Go(func() { f(ch[0], ch[1]) })
 	}
 	wg.Wait()
 }

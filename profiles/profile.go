@@ -143,22 +143,7 @@ func LoadProfileFile(path string) (Profile, error) {
 	if err != nil {
 		return Profile{}, fmt.Errorf("profile: %w", err)
 	}
-	p, err := ParseProfile(path, b)
-	if err != nil {
-		return Profile{}, err
-	}
-	p.Source = path
-	return p, nil
-}
-
-// ParseProfile parses a profile file's contents (see LoadProfileFile); name prefixes
-// every error ("name:line: message") and its stem is the default profile name.
-func ParseProfile(name string, data []byte) (Profile, error) {
-	p, err := parseProfile(name, data)
-	if err != nil {
-		return Profile{}, err
-	}
-	return p, nil
+	return ParseProfile(path, b)
 }
 
 // profileError is an error at a line of a profile file.
@@ -177,7 +162,10 @@ func (e *profileError) Error() string {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-func parseProfile(name string, data []byte) (Profile, error) {
+// ParseProfile parses a profile file's contents (see LoadProfileFile); name is the
+// profile's Source, prefixes every error ("name:line: message") and its stem is the
+// default profile name.
+func ParseProfile(name string, data []byte) (Profile, error) {
 	fail := func(line int, format string, a ...any) error {
 		return &profileError{name, line, fmt.Sprintf(format, a...)}
 	}
@@ -289,7 +277,7 @@ var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 // applyDevice fills the profile's figures from a device row; with override false it
 // keeps figures already set.
 func (p *Profile) applyDevice(d Device, override bool) {
-	src := fmt.Sprintf("device table: %s (%s)", d.ID, d.Source)
+	src := tableSource(d)
 	p.DeviceID = d.ID
 	if d.MemoryBandwidthBytesPerS > 0 && (override || p.MemoryBandwidthBytesPerS == 0) {
 		p.MemoryBandwidthBytesPerS, p.BandwidthSource = d.MemoryBandwidthBytesPerS, src
@@ -530,7 +518,7 @@ func ProfileSearchDirs(getenv func(string) string) []string {
 func (r Resolver) Resolve(ctx context.Context, nameOrPath string, hw Hardware) (Profile, error) {
 	nameOrPath = strings.TrimSpace(nameOrPath)
 	if nameOrPath == "" || nameOrPath == "detected" {
-		return r.detected(ctx, hw)
+		return r.detect(ctx, hw, true)
 	}
 	p, err := r.Load(nameOrPath)
 	if err != nil {
@@ -576,11 +564,7 @@ func (r Resolver) Load(nameOrPath string) (Profile, error) {
 		}
 	}
 	if b, ok := ExampleProfile(nameOrPath); ok {
-		p, err := ParseProfile("example:"+nameOrPath, b)
-		if err != nil {
-			return Profile{}, err
-		}
-		return p, nil
+		return ParseProfile("example:"+nameOrPath, b)
 	}
 	tried = append(tried, "built-in examples ("+strings.Join(ExampleProfiles(), ", ")+")")
 	return Profile{}, fmt.Errorf("profile %q not found; tried %s; or give a path, builtin:<device id>, or nothing for the detected profile", nameOrPath, strings.Join(tried, ", "))
@@ -589,13 +573,8 @@ func (r Resolver) Load(nameOrPath string) (Profile, error) {
 // complete fills the figures a profile leaves out from detection.
 func (r Resolver) complete(ctx context.Context, p Profile, hw Hardware) (Profile, error) {
 	if p.MemoryBandwidthBytesPerS > 0 && p.PeakFLOPS > 0 {
-		if p.HostMemoryBandwidthBytesPerS == 0 && p.DeviceID != "" {
-			if d, ok := DeviceByID(p.DeviceID); ok && d.Kind == "gpu" {
-				if c, ok := matchDevice(hw.CPUModel, []string{"cpu"}); ok {
-					p.HostMemoryBandwidthBytesPerS = c.MemoryBandwidthBytesPerS
-					p.HostBandwidthSource = fmt.Sprintf("device table: %s (%s)", c.ID, c.Source)
-				}
-			}
+		if d, ok := DeviceByID(p.DeviceID); ok && d.Kind == "gpu" && p.HostMemoryBandwidthBytesPerS == 0 {
+			p.setHostBandwidth(hw.CPUModel)
 		}
 		return p, nil
 	}
@@ -638,7 +617,7 @@ func MatchHardware(hw Hardware) []DeviceMatch {
 	var out []DeviceMatch
 	add := func(part, name string, kinds []string) {
 		m := DeviceMatch{Part: part, Name: name}
-		if d, ok := matchDevice(name, kinds); ok && name != "" {
+		if d, ok := matchDevice(name, kinds); ok {
 			m.Device = &d
 		}
 		out = append(out, m)
@@ -659,13 +638,17 @@ func gpuMatchName(g GPU) string {
 	return g.Name
 }
 
-// detected builds the profile of this machine from hw (see ResolveProfile).
-func (r Resolver) detected(ctx context.Context, hw Hardware) (Profile, error) {
-	return r.detect(ctx, hw, true)
+// setHostBandwidth sets the host memory bandwidth of a GPU profile from the device
+// table's CPU row for cpuModel; it leaves it unset when no CPU row matches.
+func (p *Profile) setHostBandwidth(cpuModel string) {
+	if c, ok := matchDevice(cpuModel, []string{"cpu"}); ok {
+		p.HostMemoryBandwidthBytesPerS, p.HostBandwidthSource = c.MemoryBandwidthBytesPerS, tableSource(c)
+	}
 }
 
-// detect builds the detected profile; without needBandwidth it never probes (the
-// caller has a bandwidth and wants the other figures).
+// detect builds the profile of this machine from hw (see ResolveProfile); without
+// needBandwidth it never probes (the caller has a bandwidth and wants the other
+// figures).
 func (r Resolver) detect(ctx context.Context, hw Hardware, needBandwidth bool) (Profile, error) {
 	p := Profile{Source: "detected"}
 	matches := MatchHardware(hw)
@@ -693,9 +676,8 @@ func (r Resolver) detect(ctx context.Context, hw Hardware, needBandwidth bool) (
 		if nGPU > 1 {
 			p.Warnings = append(p.Warnings, fmt.Sprintf("%d GPUs: the figures are those of %s (%s) alone; a model split over several GPUs reads each part at its own GPU's bandwidth", nGPU, gpu.Part, gpu.Name))
 		}
-		if gpu.Device.Kind == "gpu" && cpuRow != nil && cpuRow.Kind == "cpu" {
-			p.HostMemoryBandwidthBytesPerS = cpuRow.MemoryBandwidthBytesPerS
-			p.HostBandwidthSource = fmt.Sprintf("device table: %s (%s)", cpuRow.ID, cpuRow.Source)
+		if gpu.Device.Kind == "gpu" {
+			p.setHostBandwidth(hw.CPUModel)
 		}
 		return p, nil
 	}
@@ -736,8 +718,8 @@ func (r Resolver) detect(ctx context.Context, hw Hardware, needBandwidth bool) (
 	return p, nil
 }
 
-// Describe says how a probe result was measured, e.g. "triad, 2 threads, 3 × 128 MiB,
-// best of 40 repetitions in 1.02s".
+// Describe says how a probe result was measured, e.g. "STREAM triad, 2 threads,
+// 3 × 128 MiB, best of 40 repetitions in 1.02s".
 func (r ProbeResult) Describe() string {
 	return fmt.Sprintf("STREAM triad, %d threads, 3 × %d MiB, best of %d repetitions in %.2fs",
 		r.Threads, r.BufferBytes/3>>20, r.Repetitions, r.Duration.Seconds())

@@ -52,16 +52,27 @@ type ModelCost struct {
 	KVCacheType            string `json:"kv_cache_type"`
 }
 
-// KVCacheBytesPerElement is the size of one KV cache element by Ollama cache type
-// (OLLAMA_KV_CACHE_TYPE: f16 by default, q8_0 and q4_0 with flash attention; ggml
-// block sizes: q8_0 34 bytes per 32, q4_0 18 bytes per 32).
-var KVCacheBytesPerElement = map[string]float64{"f16": 2, "q8_0": 34.0 / 32, "q4_0": 18.0 / 32, "f32": 4}
+// KVCacheBytesPerElement is the size of one KV cache element in bytes by Ollama
+// cache type (OLLAMA_KV_CACHE_TYPE: f16 by default, q8_0 and q4_0 with flash
+// attention): bytes per block / values per block of the ggml type (fs/ggml
+// TensorType: q8_0 34 bytes per 32, q4_0 18 bytes per 32).
+var KVCacheBytesPerElement = map[string]float64{
+	"f16":  bytesPerElement(ggml.TensorTypeF16),
+	"q8_0": bytesPerElement(ggml.TensorTypeQ8_0),
+	"q4_0": bytesPerElement(ggml.TensorTypeQ4_0),
+	"f32":  bytesPerElement(ggml.TensorTypeF32),
+}
+
+func bytesPerElement(t ggml.TensorType) float64 {
+	return float64(t.TypeSize()) / float64(t.BlockSize())
+}
 
 // ComputeModelCost derives a ModelCost from a model's tensors and its GGUF metadata
 // (/api/show model_info: <arch>.block_count, .attention.head_count(_kv),
 // .attention.key_length/value_length, .embedding_length, .expert_count,
 // .expert_used_count). kvCacheType is a key of KVCacheBytesPerElement. Errors: no
-// tensors, an unknown tensor type, missing block or head counts.
+// tensors, an unknown tensor type, an unknown KV cache type, missing block or head
+// counts.
 func ComputeModelCost(tensors []Tensor, info map[string]any, kvCacheType string) (ModelCost, error) {
 	arch, _ := info["general.architecture"].(string)
 	c := ModelCost{Architecture: arch, Tensors: len(tensors), KVCacheType: kvCacheType}

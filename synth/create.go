@@ -89,9 +89,9 @@ func Create(ctx context.Context, c *api.Client, model string, path string, spec 
 	if err != nil {
 		return fmt.Errorf("synth: %w", err)
 	}
-	if min := int64(spec.Shape.DataBytes(spec.Quant)); st.Size() < min {
+	if need := int64(spec.Shape.DataBytes(spec.Quant)); st.Size() < need {
 		return fmt.Errorf("synth: %s is %d bytes, smaller than the %d bytes of tensor data of %s %s",
-			path, st.Size(), min, spec.Shape.Name, spec.Quant)
+			path, st.Size(), need, spec.Shape.Name, spec.Quant)
 	}
 
 	say("hashing %s (%d bytes)", path, st.Size())

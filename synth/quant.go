@@ -88,57 +88,17 @@ func (q Quant) OutputType(nEmbd int) TensorType {
 	return TensorTypeQ6_K
 }
 
-// TensorType is a ggml tensor type (enum ggml_type in ggml.h; the same numbers as
-// fs/ggml TensorType). Only the types twins use are named here.
-type TensorType uint32
+// TensorType is a ggml tensor type: fs/ggml's own type (enum ggml_type in
+// ggml.h), whose BlockSize, TypeSize, RowSize and String give the values per
+// block, bytes per block (ggml-common.h: block_q4_0 18, block_q8_0 34, block_q6_K
+// 210 bytes) and the ggml name.
+type TensorType = ggml.TensorType
 
-// Tensor types used by twins (ggml.h enum ggml_type).
+// The tensor types twins use.
 const (
-	TensorTypeF32  TensorType = 0
-	TensorTypeF16  TensorType = 1
-	TensorTypeQ4_0 TensorType = 2
-	TensorTypeQ8_0 TensorType = 8
-	TensorTypeQ6_K TensorType = 14
+	TensorTypeF32  = ggml.TensorTypeF32
+	TensorTypeF16  = ggml.TensorTypeF16
+	TensorTypeQ4_0 = ggml.TensorTypeQ4_0
+	TensorTypeQ8_0 = ggml.TensorTypeQ8_0
+	TensorTypeQ6_K = ggml.TensorTypeQ6_K
 )
-
-// BlockSize is the number of values per quantization block: 1 for F32/F16, 32
-// for Q4_0/Q8_0 (QK4_0, QK8_0 in ggml-common.h), 256 for Q6_K (QK_K); the same
-// as fs/ggml TensorType.BlockSize.
-func (t TensorType) BlockSize() uint64 {
-	switch t {
-	case TensorTypeQ4_0, TensorTypeQ8_0:
-		return 32
-	case TensorTypeQ6_K:
-		return 256
-	default:
-		return 1
-	}
-}
-
-// TypeSize is the number of bytes per block (ggml-common.h, in the Ollama module
-// at ml/backend/ggml/ggml/src/ggml-common.h): F32 4; F16 2;
-// block_q4_0 = fp16 d + 16 bytes of nibbles = 18; block_q8_0 = fp16 d + 32 int8 =
-// 34; block_q6_K = ql[128] + qh[64] + int8 scales[16] + fp16 d = 210. These equal
-// fs/ggml TensorType.TypeSize.
-func (t TensorType) TypeSize() uint64 {
-	switch t {
-	case TensorTypeF32:
-		return 4
-	case TensorTypeF16:
-		return 2
-	case TensorTypeQ4_0:
-		return 18
-	case TensorTypeQ8_0:
-		return 34
-	case TensorTypeQ6_K:
-		return 210
-	}
-	return 0
-}
-
-// RowBytes is the number of bytes n values take (n must be a multiple of
-// BlockSize).
-func (t TensorType) RowBytes(n uint64) uint64 { return n / t.BlockSize() * t.TypeSize() }
-
-// String returns the ggml name, e.g. "Q8_0".
-func (t TensorType) String() string { return ggml.TensorType(t).String() }

@@ -13,9 +13,11 @@
 package synth
 
 import (
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -179,8 +181,8 @@ func (t TensorInfo) Elements() uint64 {
 }
 
 // Bytes is the size of the tensor's data in bytes (elements / block size * bytes
-// per block).
-func (t TensorInfo) Bytes() uint64 { return t.Type.RowBytes(t.Elements()) }
+// per block; the elements are a whole number of blocks, see Spec.Validate).
+func (t TensorInfo) Bytes() uint64 { return t.Type.RowSize(t.Elements()) }
 
 // Tensors lists the tensors of this shape written at quantization q, in the
 // order ggml.WriteGGUF writes them (blk.0 … blk.N-1, each by name, then output,
@@ -229,12 +231,8 @@ func (s Shape) Tensors(q Quant) []TensorInfo {
 		}
 		ts = append(ts, layer...)
 	}
-	sort.SliceStable(ts, func(a, b int) bool {
-		ba, bb := blockOf(ts[a].Name), blockOf(ts[b].Name)
-		if ba != bb {
-			return ba < bb
-		}
-		return ts[a].Name < ts[b].Name
+	slices.SortStableFunc(ts, func(a, b TensorInfo) int {
+		return cmp.Or(cmp.Compare(blockOf(a.Name), blockOf(b.Name)), cmp.Compare(a.Name, b.Name))
 	})
 	return ts
 }
@@ -271,18 +269,15 @@ func (s Shape) DataBytes(q Quant) uint64 {
 }
 
 // blockOf is the layer number of a "blk.N." tensor name, or MaxInt for the others
-// (the order ggml.WriteGGUF sorts by).
+// (the order ggml.WriteGGUF sorts by: fs/ggml Tensor.block).
 func blockOf(name string) int {
-	n, rest, ok := 0, strings.TrimPrefix(name, "blk."), strings.HasPrefix(name, "blk.")
+	rest, ok := strings.CutPrefix(name, "blk.")
 	if !ok {
 		return math.MaxInt
 	}
-	digits := 0
-	for digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' {
-		n = n*10 + int(rest[digits]-'0')
-		digits++
-	}
-	if digits == 0 {
+	num, _, _ := strings.Cut(rest, ".")
+	n, err := strconv.Atoi(num)
+	if err != nil {
 		return math.MaxInt
 	}
 	return n

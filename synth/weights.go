@@ -201,24 +201,3 @@ func float32ToF16(f float32) uint16 {
 		return sign | uint16(half)
 	}
 }
-
-// f16ToFloat32 converts IEEE 754 half precision to float32 (for tests and checks).
-func f16ToFloat32(h uint16) float32 {
-	sign := uint32(h&0x8000) << 16
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h & 0x3ff)
-	switch {
-	case exp == 0:
-		if man == 0 {
-			return math.Float32frombits(sign)
-		}
-		v := float32(man) / 1024 * float32(math.Pow(2, -14))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | man<<13)
-	}
-	return math.Float32frombits(sign | (exp-15+127)<<23 | man<<13)
-}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/ollama/ollama/fs/ggml"
 )
@@ -45,20 +46,23 @@ func (s Spec) Name() string {
 	return fmt.Sprintf("yardstick twin %s %s (random weights)", s.Shape.Name, s.Quant)
 }
 
-// Validate reports whether the spec can be written.
+// Validate reports whether the spec can be written: a valid shape, a Quant
+// spelled as one of Quants (ParseQuant gives those from any case), and tensor
+// rows that are whole blocks of their type.
 func (s Spec) Validate() error {
 	if err := s.Shape.Validate(); err != nil {
 		return err
 	}
-	if _, err := ParseQuant(string(s.Quant)); err != nil {
+	if q, err := ParseQuant(string(s.Quant)); err != nil {
 		return err
+	} else if q != s.Quant {
+		// FileType, WeightType and OutputType know only the canonical names.
+		return fmt.Errorf("synth: quantization %q is not canonical: use %q (ParseQuant)", s.Quant, q)
 	}
-	if s.Quant.WeightType() == TensorTypeQ4_0 || s.Quant.WeightType() == TensorTypeQ8_0 {
-		// every row must be whole blocks: rows are EmbeddingLength or FeedForwardLength long
-		for _, t := range s.Shape.Tensors(s.Quant) {
-			if t.Shape[0]%t.Type.BlockSize() != 0 {
-				return fmt.Errorf("synth: %s: row of %d values is not a whole number of %s blocks", t.Name, t.Shape[0], t.Type)
-			}
+	// Every row must be whole blocks of its type.
+	for _, t := range s.Shape.Tensors(s.Quant) {
+		if t.Shape[0]%t.Type.BlockSize() != 0 {
+			return fmt.Errorf("synth: %s: row of %d values is not a whole number of %s blocks", t.Name, t.Shape[0], t.Type)
 		}
 	}
 	return nil
@@ -132,10 +136,9 @@ func (s Spec) GGMLTensors() []*ggml.Tensor {
 	return ts
 }
 
-func isNorm(name string) bool {
-	return filepath.Ext(name) == ".weight" && len(name) > len("_norm.weight") &&
-		name[len(name)-len("_norm.weight"):] == "_norm.weight"
-}
+// isNorm reports whether name is a norm weight ("output_norm.weight",
+// "blk.N.attn_norm.weight", …), whose values are all 1.0.
+func isNorm(name string) bool { return strings.HasSuffix(name, "_norm.weight") }
 
 // WriteFile writes the twin to path atomically: to a temporary file in the same
 // directory, synced, then renamed over path, so path is either absent, the old
