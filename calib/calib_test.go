@@ -73,7 +73,7 @@ func TestZeroDelay(t *testing.T) {
 	defer s.Close()
 	smps := Drive(context.Background(), s, bench.NewOllama(s.URL()), 1, 2, time.Time{})
 	for _, smp := range smps {
-		if !smp.OK || smp.TextChunks != 3000 || smp.OutputTokens != 3000 || smp.OutputBytes != 3000*len(" tok") {
+		if !smp.OK || smp.TextChunks != 3000 || smp.OutputTokens != 3000 || smp.OutputBytes != 3000*len(ChunkText) {
 			t.Fatalf("sample %+v", smp)
 		}
 	}

@@ -11,7 +11,8 @@ import (
 
 // SelftestOptions sets what Selftest measures. Zero values take the defaults named.
 type SelftestOptions struct {
-	// Streams lists the concurrencies at which timing error is measured (default 1, 16).
+	// Streams lists the concurrencies at which timing error is measured, each in
+	// [1, 1024] (default 1, 16).
 	Streams []int
 	// Requests is the number of requests each stream sends per concurrency (default 20).
 	Requests int
@@ -111,8 +112,11 @@ func QuickSelftest(ctx context.Context) (SelftestResult, error) {
 
 // Selftest measures the harness on this machine against calibrated servers it runs
 // on loopback in this process: first ingest capacity and cost at zero delay, then
-// timing error at each concurrency. It returns an error only when a server cannot be
-// started or ctx is canceled; failed requests are counted in the result.
+// timing error at each concurrency. It returns an error for a concurrency outside
+// [1, 1024], when a server cannot be started, when an ingest request fails (the
+// zero-delay stream must work for its figures to mean anything), or when ctx is
+// canceled, with what was measured so far; failed requests of the timing
+// measurement are counted in the result.
 func Selftest(ctx context.Context, opts SelftestOptions) (SelftestResult, error) {
 	if len(opts.Streams) == 0 {
 		opts.Streams = []int{1, 16}
@@ -195,7 +199,8 @@ func Selftest(ctx context.Context, opts SelftestOptions) (SelftestResult, error)
 
 // Ingest streams requests of tokens chunks each from a zero-delay calibrated server
 // through bench.Ollama.Stream, one after another, and returns the rate and cost. No
-// request is sent after until (when not zero).
+// request is sent after until (when not zero). A failed request is an error: the
+// server cannot fail, so the client or the machine is broken.
 func Ingest(ctx context.Context, requests, tokens int, until time.Time) (IngestResult, error) {
 	s, err := Start(Config{Tokens: tokens, MaxRecords: -1})
 	if err != nil {

@@ -27,6 +27,9 @@ import (
 // DefaultModel is the model name the server serves unless Config.Model says otherwise.
 const DefaultModel = "calib"
 
+// ChunkText is the text of every chunk: one token.
+const ChunkText = " tok"
+
 // Config sets the schedule of every /api/chat request. A schedule is absolute: text
 // chunk i (from 0) is due at receipt + TTFT + i×Gap, so a late chunk does not delay
 // the next ones. The done chunk follows the last text chunk at once.
@@ -39,11 +42,9 @@ type Config struct {
 	TTFT time.Duration
 	// Gap is the delay between consecutive text chunks.
 	Gap time.Duration
-	// Tokens is the number of text chunks per request, one token each (default 32);
-	// a request's num_predict lowers it, as it does on Ollama.
+	// Tokens is the number of text chunks per request, one token (ChunkText) each
+	// (default 32); a request's num_predict lowers it, as it does on Ollama.
 	Tokens int
-	// Content is the text of every chunk (default " tok").
-	Content string
 	// Spin is how long before a deadline the wait stops sleeping and spins (yielding
 	// with runtime.Gosched), default 150 µs; see waitUntil. Negative: never spin, rely
 	// on time.Sleep alone (coarse, cheap). Precise waits are used only while at most
@@ -93,7 +94,6 @@ type Server struct {
 	cfg   Config
 	epoch time.Time
 	url   *url.URL
-	ln    net.Listener
 	srv   *http.Server
 	done  chan struct{}
 
@@ -115,9 +115,6 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.Tokens <= 0 {
 		cfg.Tokens = 32
 	}
-	if cfg.Content == "" {
-		cfg.Content = " tok"
-	}
 	if cfg.Spin == 0 {
 		cfg.Spin = 150 * time.Microsecond
 	}
@@ -134,7 +131,7 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("calib: listening on loopback: %w", err)
 	}
-	s := &Server{cfg: cfg, epoch: time.Now(), ln: ln, done: make(chan struct{})}
+	s := &Server{cfg: cfg, epoch: time.Now(), done: make(chan struct{})}
 	s.url = &url.URL{Scheme: "http", Host: ln.Addr().String()}
 	s.render()
 	mux := http.NewServeMux()
@@ -203,7 +200,7 @@ const createdAt = "2026-01-02T03:04:05.123456789Z"
 // zero-delay batch, in the field order of Ollama's api.ChatResponse.
 func (s *Server) render() {
 	model, _ := json.Marshal(s.cfg.Model)
-	content, _ := json.Marshal(s.cfg.Content)
+	content, _ := json.Marshal(ChunkText)
 	s.chunk = fmt.Appendf(nil, `{"model":%s,"created_at":"%s","message":{"role":"assistant","content":%s},"done":false}`+"\n",
 		model, createdAt, content)
 	s.doneHead = fmt.Appendf(nil, `{"model":%s,"created_at":"%s","message":{"role":"assistant","content":""},"done":true,"done_reason":"length"`,

@@ -28,36 +28,16 @@ Prints one line per threshold. Exit status: 0 all met, 1 any failed, 2 bad input
 			&cli.StringFlag{Name: "profile", Usage: "profile with expectations: a name (./profiles/, ~/.config/yardstick/profiles/, built-in examples) or a YAML file"},
 		},
 		Action: func(c *cli.Context) error {
-			// urfave/cli v2 stops at the first argument, so flags after the run file
-			// are parsed here.
-			prof, file := c.String("profile"), ""
-			args := c.Args().Slice()
-			for i := 0; i < len(args); i++ {
-				a := args[i]
-				switch {
-				case a == "--profile" || a == "-profile":
-					if i+1 >= len(args) {
-						return usageErr("check: --profile needs a value")
-					}
-					prof = args[i+1]
-					i++
-				case strings.HasPrefix(a, "--profile=") || strings.HasPrefix(a, "-profile="):
-					prof = a[strings.Index(a, "=")+1:]
-				case strings.HasPrefix(a, "-") && a != "-":
-					return usageErr("check: flag provided but not defined: %s", a)
-				case file != "":
-					return usageErr("check: one run file, got %q and %q", file, a)
-				default:
-					file = a
-				}
-			}
-			if file == "" {
+			// Flags after the run file were moved in front of it by interspersed.
+			switch {
+			case c.NArg() == 0:
 				return usageErr("check: no run file (yardstick check RUN.json --profile P)")
-			}
-			if prof == "" {
+			case c.NArg() > 1:
+				return usageErr("check: one run file, got %q and %q", c.Args().Get(0), c.Args().Get(1))
+			case c.String("profile") == "":
 				return usageErr("check: --profile is required: run files do not record expectations; name a profile file with expectations for the run's model")
 			}
-			return runCheck(e.stdout, file, prof, profiles.Resolver{Getenv: e.getenv})
+			return runCheck(e.stdout, c.Args().First(), c.String("profile"), profiles.Resolver{Getenv: e.getenv})
 		},
 	}
 }

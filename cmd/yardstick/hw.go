@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -67,9 +66,7 @@ on all cores) and prints it next to the table's figure.`,
 			}
 			rep.Profile = p
 			if c.Bool("json") {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return writeJSON(e.stdout, rep)
 			}
 			writeHW(e.stdout, rep)
 			return nil
@@ -198,9 +195,7 @@ func orUnknown(s string) string {
 func listDevices(w io.Writer, asJSON bool) error {
 	ds := profiles.Devices()
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(ds)
+		return writeJSON(w, ds)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKIND\tNAME\tBANDWIDTH\tPEAK FP16\tMEMORY\tTDP")

@@ -1,12 +1,15 @@
 // Command yardstick benchmarks locally served open models: latency (TTFT, ITL, TPOT,
 // E2E), prefill and decode rates and memory, written as a statistical summary to JSON.
 //
-// Commands parse flags into an options struct and call one library function; all the
-// measuring is in package bench, all the summarizing and rendering in package results.
+// Commands parse flags into an options struct and call into the libraries: the
+// measuring is in packages bench (runs) and calib (selftest), the summarizing and
+// rendering of run files in package results. check, hw and selftest still hold their
+// own text rendering, and check its threshold evaluation, here.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -92,7 +95,10 @@ func newApp(e *env) *cli.App {
 // status. Every error is printed as one line on stderr.
 func Main(ctx context.Context, args []string, e *env) int {
 	app := newApp(e)
-	err := app.RunContext(ctx, interspersed(app, args))
+	args, err := interspersed(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -154,6 +160,13 @@ func main() {
 	os.Exit(code)
 }
 
+// writeJSON writes v to w as indented JSON: what --json writes.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 // oneLine folds an error message onto one line (servers answer with multi-line HTML
 // error pages) and caps it at 400 bytes.
 func oneLine(msg string) string {
@@ -168,10 +181,11 @@ func oneLine(msg string) string {
 // front of them ("yardstick report run.json --format markdown"): urfave/cli v2 stops
 // parsing flags at the first argument. A flag's value travels with it unless the flag
 // is boolean or written --name=value; "--" ends the flags, and unknown flags are left
-// for the parser to reject.
-func interspersed(app *cli.App, args []string) []string {
+// for the parser to reject. A value flag that ends the line without its value is a
+// usage error.
+func interspersed(app *cli.App, args []string) ([]string, error) {
 	if len(args) < 3 {
-		return args
+		return args, nil
 	}
 	var cmd *cli.Command
 	for _, c := range app.Commands {
@@ -180,7 +194,7 @@ func interspersed(app *cli.App, args []string) []string {
 		}
 	}
 	if cmd == nil {
-		return args
+		return args, nil
 	}
 	takesValue := map[string]bool{}
 	known := map[string]bool{}
@@ -209,8 +223,8 @@ func interspersed(app *cli.App, args []string) []string {
 			continue
 		}
 		if takesValue[name] && !hasValue && i+1 >= len(args) {
-			rest = append(rest, a) // a value flag at the very end: the parser says it lacks its value
-			continue
+			// Moved in front of the arguments, it would take the first one as its value.
+			return nil, usageErr("%s: --%s needs a value", cmd.Name, name)
 		}
 		flags = append(flags, a)
 		if takesValue[name] && !hasValue {
@@ -219,5 +233,5 @@ func interspersed(app *cli.App, args []string) []string {
 		}
 	}
 	out := append([]string{args[0], args[1]}, flags...)
-	return append(out, rest...)
+	return append(out, rest...), nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,12 +139,10 @@ func TestErrorsAreOneLineAndWriteNothing(t *testing.T) {
 	defer live.Close()
 	failing := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500})
 	defer failing.Close()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	closed, err := fakeollama.ClosedURL()
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed := "http://" + l.Addr().String()
-	l.Close()
 
 	cases := []struct {
 		name string
@@ -184,21 +181,29 @@ func TestErrorsAreOneLineAndWriteNothing(t *testing.T) {
 	}
 }
 
-// Requests that fail after measuring began are recorded: the file is written, the
-// table warns, and the exit status is 1.
-func TestPartialFailuresKeepWhatWasMeasured(t *testing.T) {
-	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultErrorLine, FaultFrom: 3, FaultUntil: 5})
-	defer f.Close()
+// runFailing runs model twin on f (no warm-up, 4 output tokens, then flags) into a
+// temporary run file, requires exit status 1 with wantStderr on stderr, and returns
+// the outcome and the run file written.
+func runFailing(t *testing.T, f *fakeollama.Server, wantStderr string, flags ...string) (outcome, *results.Run) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "run.json")
-	o := runCLI(t, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "6", "--warmup", "0", "--prompt-tokens", "16",
-		"--max-tokens", "4", "--out", out)
-	if o.code != 1 || !strings.Contains(o.stderr, "2 of 6 measured requests failed") {
+	o := runCLI(t, nil, append([]string{"run", "--model", "twin", "--host", f.URL, "--warmup", "0", "--max-tokens", "4", "--out", out}, flags...)...)
+	if o.code != 1 || !strings.Contains(o.stderr, wantStderr) {
 		t.Fatalf("exit %d stderr %q", o.code, o.stderr)
 	}
 	r, err := results.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return o, r
+}
+
+// Requests that fail after measuring began are recorded: the file is written, the
+// table warns, and the exit status is 1.
+func TestPartialFailuresKeepWhatWasMeasured(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultErrorLine, FaultFrom: 3, FaultUntil: 5})
+	defer f.Close()
+	o, r := runFailing(t, f, "2 of 6 measured requests failed", "--runs", "6", "--prompt-tokens", "16")
 	if r.Throughput.Completed != 4 || r.Throughput.Failed != 2 || r.Samples[2].ErrorKind != "stream" {
 		t.Errorf("completed=%d failed=%d kind=%q", r.Throughput.Completed, r.Throughput.Failed, r.Samples[2].ErrorKind)
 	}
@@ -315,16 +320,7 @@ func TestInterruptExits130(t *testing.T) {
 func TestAllMeasuredFailedStillWritten(t *testing.T) {
 	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 1})
 	defer f.Close()
-	out := filepath.Join(t.TempDir(), "run.json")
-	o := runCLI(t, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "3", "--warmup", "0", "--prompt-tokens", "8",
-		"--max-tokens", "4", "--out", out)
-	if o.code != 1 || !strings.Contains(o.stderr, "all 3 measured requests sent (of 3 asked) failed") {
-		t.Fatalf("exit %d stderr %q", o.code, o.stderr)
-	}
-	r, err := results.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := runFailing(t, f, "all 3 measured requests sent (of 3 asked) failed", "--runs", "3", "--prompt-tokens", "8")
 	if r.Cold == nil || r.Throughput.Failed != 3 || len(r.Summaries) != 0 {
 		t.Errorf("cold %v failed %d summaries %d", r.Cold != nil, r.Throughput.Failed, len(r.Summaries))
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -45,9 +44,7 @@ p50 and p99. --quick is the ~300 ms version recorded at the start of every run.`
 				return fmt.Errorf("selftest: %w", err)
 			}
 			if c.Bool("json") {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return writeJSON(e.stdout, res)
 			}
 			writeSelftest(e.stdout, res)
 			return nil

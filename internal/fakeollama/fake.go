@@ -68,7 +68,8 @@ type Config struct {
 	TTFT time.Duration
 	// Gap is the delay between consecutive text chunks.
 	Gap time.Duration
-	// Tokens is the number of output tokens (eval_count) per request.
+	// Tokens is the number of output tokens (eval_count) per request; a request's
+	// num_predict lowers it.
 	Tokens int
 	// TokensPerChunk groups tokens into chunks (default 1).
 	TokensPerChunk int
@@ -76,8 +77,10 @@ type Config struct {
 	// plus TemplateTokens (defaults 1 and 10).
 	PromptTokensPerWord float64
 	TemplateTokens      int
-	// PromptEval, Eval, Load and Total are reported in the done chunk; zero values
-	// are derived from the delays.
+	// PromptEval and Load are reported in the done chunk as prompt_eval_duration and
+	// load_duration. PromptEval 0 reports the time from the request to the first
+	// chunk; Load 0 reports 0 (FaultReload overrides it). eval_duration and
+	// total_duration are always measured (but see ReportedStep).
 	PromptEval, Load time.Duration
 	DoneReason       string
 	// Fault applies to requests number FaultFrom and after (0-based, counting
