@@ -184,12 +184,12 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 	samples := map[string][]*benchmath.Sample{}
 	for _, name := range MetricOrder {
 		mc := MetricComparison{Metric: name, Unit: metricUnit(name), Direction: MetricDirection(name), Deltas: []Delta{}}
-		any := false
+		found := false
 		for i := range runs {
 			xs := vals[i][name]
 			s, ok := Summarize(xs, false)
 			if ok {
-				any = true
+				found = true
 			}
 			mc.Stats = append(mc.Stats, s)
 			test := xs
@@ -200,7 +200,7 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 			}
 			samples[name] = append(samples[name], benchmath.NewSample(append([]float64(nil), test...), &th))
 		}
-		if !any {
+		if !found {
 			continue
 		}
 		for i := 1; i < len(runs); i++ {
@@ -222,7 +222,7 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 		}
 	}
 	for _, name := range order {
-		fc := FigureComparison{Name: name, Direction: MetricDirection(name[strings.LastIndex(name, ".")+1:]), Fracs: []*float64{}}
+		fc := FigureComparison{Name: name, Direction: MetricDirection(leafName(name)), Fracs: []*float64{}}
 		for i := range runs {
 			var v *float64
 			for _, f := range figs[i] {
@@ -305,6 +305,7 @@ func evalGate(g Gate, run int, c *Comparison, samples map[string][]*benchmath.Sa
 	for i := range c.Metrics {
 		if c.Metrics[i].Metric == g.Metric {
 			mc = &c.Metrics[i]
+			break
 		}
 	}
 	if mc == nil || mc.Stats[run].N == 0 {
@@ -364,7 +365,7 @@ func arrow(base, new float64, metric string) string {
 
 // valueFormatter is formatter (table.go) for per-request metrics, with figures too.
 func valueFormatter(name string) func(float64) string {
-	leaf := name[strings.LastIndex(name, ".")+1:]
+	leaf := leafName(name)
 	if slices.Contains(MetricOrder, leaf) {
 		return formatter(leaf)
 	}
@@ -378,6 +379,11 @@ func valueFormatter(name string) func(float64) string {
 	}
 	return func(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 }
+
+// leafName is the last dot-separated part of a figure's path
+// ("roofline.decode_ceiling_per_s" → "decode_ceiling_per_s"), which carries its unit; a
+// metric name is its own leaf.
+func leafName(name string) string { return name[strings.LastIndex(name, ".")+1:] }
 
 // Failed reports whether any gate failed.
 func (c *Comparison) Failed() bool {

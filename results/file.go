@@ -154,7 +154,7 @@ func readRegular(path string) ([]byte, error) {
 }
 
 // LineCol converts a byte offset into b to a 1-based line and column (in bytes), as
-// editors and compilers print them; offsets past the end count from the end.
+// editors and compilers print them; an offset outside b is clamped to its start or end.
 func LineCol(b []byte, offset int64) (line, col int) {
 	offset = max(0, min(offset, int64(len(b))))
 	before := b[:offset]
@@ -185,7 +185,9 @@ func jsonProblem(path string, b []byte, err error) string {
 	return path + ": " + err.Error()
 }
 
-// DecodeRun decodes a run file's bytes; name (the file's path) prefixes every error.
+// DecodeRun decodes a run file's bytes; path (the file's) prefixes every error. A file of
+// another kind, or of a newer schema version than this build knows, is refused with an
+// error that says so.
 func DecodeRun(path string, b []byte) (*Run, error) {
 	var head struct {
 		SchemaVersion int    `json:"schema_version"`
@@ -201,9 +203,10 @@ func DecodeRun(path string, b []byte) (*Run, error) {
 	if head.SchemaVersion > SchemaVersion {
 		return nil, fmt.Errorf("%s: schema version %d is newer than this yardstick understands (%d); upgrade yardstick", path, head.SchemaVersion, SchemaVersion)
 	}
+	// b is one valid JSON value (the head decoded): json.Unmarshal decodes it in place,
+	// where a json.Decoder would first copy the whole file into its own buffer.
 	var r Run
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&r); err != nil {
+	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, errors.New(jsonProblem(path, b, err))
 	}
 	if r.Samples == nil {

@@ -242,8 +242,9 @@ type Figure struct {
 // runFigures returns the run-level figures of r in a fixed order: output_tokens_per_s,
 // requests_per_s, server_rss_peak_bytes, offload_frac, then every numeric field of the
 // run file whose name ends in _efficiency_frac or _ceiling_per_s (e.g. a roofline
-// section) or is j_per_output_token or cost_per_mtok (energy), found by walking the file's JSON, so figures added to the schema later are
-// shown without this code knowing their struct.
+// section) or is j_per_output_token or cost_per_mtok (energy), found by walking the
+// file's JSON, so figures added to the schema later are shown without this code knowing
+// their struct.
 func runFigures(r *Run) []Figure {
 	figs := []Figure{
 		{"output_tokens_per_s", r.Throughput.OutputTokensPerS},
@@ -255,7 +256,11 @@ func runFigures(r *Run) []Figure {
 	if p := r.Memory.OffloadFrac; p != nil {
 		figs = append(figs, Figure{"offload_frac", *p})
 	}
-	b, err := json.Marshal(r)
+	// The per-request arrays are skipped below: leave them out of the encoding too, so
+	// a long run is not encoded (and decoded) whole for a handful of numbers.
+	head := *r
+	head.Samples, head.Warmup = nil, nil
+	b, err := json.Marshal(&head)
 	if err != nil {
 		return figs
 	}
@@ -287,7 +292,7 @@ func walkFigures(path string, v any, out *[]Figure) {
 			walkFigures(path+"."+k, x[k], out)
 		}
 	case float64:
-		leaf := path[strings.LastIndex(path, ".")+1:]
+		leaf := leafName(path)
 		if strings.HasSuffix(leaf, "_efficiency_frac") || strings.HasSuffix(leaf, "_ceiling_per_s") ||
 			leaf == "j_per_output_token" || leaf == "cost_per_mtok" {
 			*out = append(*out, Figure{path, x})

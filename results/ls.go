@@ -56,7 +56,12 @@ func List(dir string) ([]ListEntry, []Skipped, error) {
 			continue
 		}
 		path := filepath.Join(dir, de.Name())
-		r, err := ReadFile(path)
+		// One read per file: the run and its merged_from record come from the same bytes.
+		b, err := readRegular(path)
+		var r *Run
+		if err == nil {
+			r, err = DecodeRun(path, b)
+		}
 		if err != nil {
 			reason := strings.TrimPrefix(err.Error(), path+": ")
 			skipped = append(skipped, Skipped{File: path, Reason: reason})
@@ -75,7 +80,7 @@ func List(dir string) ([]ListEntry, []Skipped, error) {
 			v := s.Median
 			e.DecodeMedianPerS = &v
 		}
-		if src, err := ReadMergeSources(path); err == nil {
+		if src, err := decodeMergeSources(path, b); err == nil {
 			e.Merged = len(src)
 		}
 		entries = append(entries, e)

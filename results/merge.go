@@ -49,6 +49,11 @@ func ReadMergeSources(path string) ([]MergeSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeMergeSources(path, b)
+}
+
+// decodeMergeSources is ReadMergeSources on a file's bytes.
+func decodeMergeSources(path string, b []byte) ([]MergeSource, error) {
 	var doc struct {
 		MergedFrom []MergeSource `json:"merged_from"`
 	}
@@ -197,29 +202,15 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 	m.Environment.Hardware.Hostname = strings.Join(hosts, ",")
 	m.Target.ServerVersion = strings.Join(servers, ",")
 	m.Window.StartNs, m.Window.EndNs = 0, m.Window.DurationNs
-	if w := float64(m.Window.DurationNs) / 1e9; w > 0 {
-		m.Throughput.OutputTokensPerS = float64(m.Throughput.OutputTokens) / w
-		m.Throughput.RequestsPerS = float64(m.Throughput.Completed) / w
-	}
-	m.Summaries = map[string]Summary{}
-	for name, xs := range MetricValues(m.Samples) {
-		if s, ok := Summarize(xs, strings.HasSuffix(name, "_ns")); ok {
-			m.Summaries[name] = s
-		}
-	}
+	m.Throughput.setRates(m.Window.DurationNs)
+	m.Summaries = summarize(m.Samples)
 	m.Warnings = append([]bench.Warning{{Code: "merged", Message: fmt.Sprintf("merged from %d runs on %s: samples concatenated, summaries recomputed from them; throughput is per machine (Σ tokens / Σ windows)",
 		len(runs), strings.Join(hosts, ", "))}}, m.Warnings...)
 	if len(cpus) > 1 {
 		m.Warnings = append(m.Warnings, bench.Warning{Code: "mixed_hardware", Message: "the merged machines differ (" + strings.Join(cpus, "; ") +
 			"): percentiles describe the fleet, not any one machine"})
 	}
-	for _, name := range MetricOrder {
-		if s, ok := m.Summaries[name]; ok && s.Warning != "" && (name == "ttft_ns" || name == "server_gen_per_s") {
-			m.Warnings = append(m.Warnings, bench.Warning{Code: "too_few_samples",
-				Message: fmt.Sprintf("%s: %s (have %d; raise --runs)", name, s.Warning, s.N)})
-			break
-		}
-	}
+	m.Warnings = appendTooFewSamples(m.Warnings, m.Summaries)
 	return out, nil
 }
 

@@ -271,17 +271,7 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s %s | %s | %d | %d |\n", mdEscape(r.Label), mdEscape(orDash(r.Host)), mdEscape(strings.TrimSpace(model)),
 			mdEscape(r.Backend), mdEscape(r.Server), r.StartedAt, r.Completed, r.Failed)
 	}
-	b.WriteString("\n| metric |")
-	align := "|---|"
-	for _, r := range c.Runs {
-		fmt.Fprintf(&b, " %s median | ± 95%% CI | n |", mdEscape(r.Label))
-		align += "--:|--:|--:|"
-	}
-	for _, r := range c.Runs[1:] {
-		fmt.Fprintf(&b, " %s vs base | p |", mdEscape(r.Label))
-		align += "--:|--:|"
-	}
-	b.WriteString("\n" + align + "\n")
+	mdHeader(&b, c, "metric", []string{"%s median", "± 95% CI", "n"}, []string{"%s vs base", "p"})
 	for _, m := range c.Metrics {
 		fmt.Fprintf(&b, "| %s |", mdEscape(label(m.Metric)))
 		for _, s := range m.Stats {
@@ -305,17 +295,7 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 		b.WriteString("\n")
 	}
 	if len(c.Figures) > 0 {
-		b.WriteString("\n| run-level figure |")
-		align := "|---|"
-		for _, r := range c.Runs {
-			fmt.Fprintf(&b, " %s |", mdEscape(r.Label))
-			align += "--:|"
-		}
-		for _, r := range c.Runs[1:] {
-			fmt.Fprintf(&b, " %s vs base |", mdEscape(r.Label))
-			align += "--:|"
-		}
-		b.WriteString("\n" + align + "\n")
+		mdHeader(&b, c, "run-level figure", []string{"%s"}, []string{"%s vs base"})
 		for _, f := range c.Figures {
 			fmt.Fprintf(&b, "| %s |", mdEscape(f.Name))
 			for _, v := range f.Values {
@@ -343,6 +323,26 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdHeader writes, after a blank line, the header and alignment rows of a markdown
+// table: a left-aligned first column named first, then the columns of perRun for every
+// run and those of perChange for every run after the base, all right-aligned. In a
+// column name, %s stands for the run's label.
+func mdHeader(b *strings.Builder, c *Comparison, first string, perRun, perChange []string) {
+	b.WriteString("\n| " + first + " |")
+	align := "|---|"
+	cols := func(runs []RunRef, names []string) {
+		for _, r := range runs {
+			for _, n := range names {
+				b.WriteString(" " + strings.ReplaceAll(n, "%s", mdEscape(r.Label)) + " |")
+				align += "--:|"
+			}
+		}
+	}
+	cols(c.Runs, perRun)
+	cols(c.Runs[1:], perChange)
+	b.WriteString("\n" + align + "\n")
 }
 
 func labels(rs []RunRef) []string {
@@ -406,7 +406,7 @@ func RenderComparisonCSV(w io.Writer, c *Comparison) error {
 	for _, f := range c.Figures {
 		for i, v := range f.Values {
 			r := c.Runs[i]
-			row := []string{f.Name, metricUnit(f.Name[strings.LastIndex(f.Name, ".")+1:]), f.Direction.String(), r.Label, r.RunID, r.Host, "1", opt(v)}
+			row := []string{f.Name, metricUnit(leafName(f.Name)), f.Direction.String(), r.Label, r.RunID, r.Host, "1", opt(v)}
 			row = append(row, make([]string, 9)...)
 			if i > 0 {
 				row = append(row, opt(f.Fracs[i-1]), "", "", "")

@@ -228,10 +228,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 			r.Throughput.ErrorsByKind[s.ErrorKind]++
 		}
 	}
-	if w := float64(res.Window.DurationNs) / 1e9; w > 0 {
-		r.Throughput.OutputTokensPerS = float64(r.Throughput.OutputTokens) / w
-		r.Throughput.RequestsPerS = float64(r.Throughput.Completed) / w
-	}
+	r.Throughput.setRates(res.Window.DurationNs)
 	r.Summaries = summarize(res.Samples)
 	r.SummariesLeftOut = r.Throughput.Failed
 	r.Roofline = roofline(res, r, m)
@@ -249,14 +246,29 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 			}
 		}
 	}
+	r.Warnings = appendTooFewSamples(r.Warnings, r.Summaries)
+	return r
+}
+
+// setRates sets the per-second rates from the counts over a window of windowNs
+// nanoseconds; they stay 0 for an empty window.
+func (t *Throughput) setRates(windowNs int64) {
+	if w := float64(windowNs) / 1e9; w > 0 {
+		t.OutputTokensPerS = float64(t.OutputTokens) / w
+		t.RequestsPerS = float64(t.Completed) / w
+	}
+}
+
+// appendTooFewSamples appends one too_few_samples warning when ttft_ns or
+// server_gen_per_s (the first in MetricOrder) has no confidence interval.
+func appendTooFewSamples(ws []bench.Warning, summaries map[string]Summary) []bench.Warning {
 	for _, name := range MetricOrder {
-		if s, ok := r.Summaries[name]; ok && s.Warning != "" && (name == "ttft_ns" || name == "server_gen_per_s") {
-			r.Warnings = append(r.Warnings, bench.Warning{Code: "too_few_samples",
+		if s, ok := summaries[name]; ok && s.Warning != "" && (name == "ttft_ns" || name == "server_gen_per_s") {
+			return append(ws, bench.Warning{Code: "too_few_samples",
 				Message: fmt.Sprintf("%s: %s (have %d; raise --runs)", name, s.Warning, s.N)})
-			break
 		}
 	}
-	return r
+	return ws
 }
 
 // MetricOrder is the order metrics are rendered in.

@@ -102,15 +102,6 @@ func summarizeOwned(xs []float64, integer bool) (Summary, bool) {
 	return s, true
 }
 
-// CIHalfWidthFrac returns the half width of the median's confidence interval as a
-// fraction of the median, or false when there is no interval.
-func (s Summary) CIHalfWidthFrac() (float64, bool) {
-	if s.MedianCILo == nil || s.MedianCIHi == nil || s.Median == 0 {
-		return 0, false
-	}
-	return (*s.MedianCIHi - *s.MedianCILo) / 2 / math.Abs(s.Median), true
-}
-
 func (s Summary) String() string {
 	return fmt.Sprintf("n=%d p50=%g mean=%g", s.N, s.P50, s.Mean)
 }
