@@ -483,7 +483,7 @@ func TestRunsAutoStopsEarlyOnlyWhenSteady(t *testing.T) {
 }
 
 // FuzzParseHost: any string gives a URL with http(s), a host and a port in range, or
-// an error; neither the URL's string nor the error carries a password.
+// an error; redacting the URL removes exactly its user:password part.
 func FuzzParseHost(f *testing.F) {
 	for _, s := range []string{"127.0.0.1:11434", "localhost", "http://u:pw@h:1/x", "https://[::1]", "ftp://x", "", "h:99999", "http://a@b@c:1"} {
 		f.Add(s)
@@ -496,9 +496,13 @@ func FuzzParseHost(f *testing.F) {
 		if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.Port() == "" {
 			t.Errorf("ParseHost(%q) = %v", s, u)
 		}
+		// Redacting removes the user:password part and nothing else: the same text
+		// may stand in the path (a fuzzer found ":pw@" there), where it is no credential.
 		if r := Redact(u.String()); u.User != nil {
-			if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(r, ":"+pw+"@") {
-				t.Errorf("Redact(%q) kept the password: %q", u, r)
+			bare := *u
+			bare.User = nil
+			if r != bare.String() {
+				t.Errorf("Redact(%q) = %q, want %q", u, r, bare.String())
 			}
 		}
 	})
