@@ -44,6 +44,12 @@ func NewOllama(base *url.URL) *Ollama {
 	return &Ollama{base: base, client: api.NewClient(base, hc), hc: hc}
 }
 
+// Name returns "ollama".
+func (o *Ollama) Name() string { return "ollama" }
+
+// URL returns the server's base URL.
+func (o *Ollama) URL() *url.URL { return o.base }
+
 // Client returns the underlying Ollama API client.
 func (o *Ollama) Client() *api.Client { return o.client }
 

@@ -1,0 +1,40 @@
+package bench
+
+import (
+	"context"
+	"net/url"
+	"time"
+
+	"github.com/ollama/ollama/api"
+)
+
+// Backend is a model server API a run can drive. Ollama's native API (/api/chat) and
+// the OpenAI-compatible chat completions API (/v1/chat/completions) implement it.
+type Backend interface {
+	// Name is the backend's name as --backend spells it: "ollama" or "openai".
+	Name() string
+	// URL is the server's base URL (credentials included; Redact before recording).
+	URL() *url.URL
+	// Version returns the server's version, or "" when the API has no way to say.
+	// An unreachable server gives an error that says so.
+	Version(ctx context.Context) (string, error)
+	// Describe asks the server about model. A model the server does not serve gives an
+	// error saying so; what the API does not say is left zero in ModelInfo.
+	Describe(ctx context.Context, model, kvCacheType string) (ModelInfo, error)
+	// Stream sends req and measures it into s; see Ollama.Stream for the contract.
+	// It never returns an error: a failed request is a failed sample.
+	Stream(ctx context.Context, began time.Time, req Request, s *Sample)
+}
+
+// ModelManager is what a backend offers beyond Backend when it can load and unload
+// models and list the loaded ones (Ollama's /api/generate keep_alive 0 and /api/ps).
+// Without it a run measures no cold load and no /api/ps memory.
+type ModelManager interface {
+	Unload(ctx context.Context, model, digest string, timeout time.Duration) (wasLoaded bool, err error)
+	Running(ctx context.Context, model, digest string) (*api.ProcessModelResponse, error)
+}
+
+var (
+	_ Backend      = (*Ollama)(nil)
+	_ ModelManager = (*Ollama)(nil)
+)
