@@ -64,7 +64,7 @@ func TestAbandonSkipsGrace(t *testing.T) {
 		close(abandon)
 	}()
 	start := time.Now()
-	res, _ := RunDurable(ctx, o, opts, nil, Durable{Abandon: abandon})
+	res, _ := RunDurable(ctx, []Backend{o}, opts, nil, Durable{Abandon: abandon})
 	if took := time.Since(start); took > 20*time.Second {
 		t.Fatalf("run took %v after a second interrupt", took)
 	}

@@ -13,6 +13,7 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,17 +24,51 @@ import (
 // Options configure one run. Zero values are not defaults: use DefaultOptions and
 // override fields, then call Validate (Run calls it too).
 type Options struct {
-	// Backend names the server API. Only "ollama" exists today.
+	// Backend names the server API: "ollama" (its native /api/chat) or "openai" (an
+	// OpenAI-compatible /v1/chat/completions: llama.cpp's server, vLLM, LM Studio,
+	// Ollama's /v1).
 	Backend string `json:"backend"`
-	// Host is the server's base URL as recorded in the run: credentials removed.
+	// APIKeyEnv names the environment variable the OpenAI backend reads its API key
+	// from (sent as a bearer token); only the name is recorded, never the key.
+	APIKeyEnv string `json:"api_key_env,omitempty"`
+	// Host is the server's base URL as recorded in the run: credentials removed; with
+	// several servers, the first.
 	Host string `json:"host"`
+	// Hosts lists every server of a run against several, redacted; empty for one.
+	Hosts []string `json:"hosts,omitempty"`
 	// Model is the model name as the server knows it (e.g. "qwen2.5:0.5b").
 	Model string `json:"model"`
+
+	// Concurrency lists the levels of a closed-loop sweep: Concurrency[i] workers at
+	// level i, each sending its next request when its last one ends ([1] is the
+	// sequential default). With RatePerS it holds one value, the open loop's cap on
+	// requests in flight (0: uncapped). Range 0..MaxInFlight.
+	Concurrency []int `json:"concurrency"`
+	// RatePerS lists the levels of an open-loop sweep in requests per second (each in
+	// (0, 10000]); empty for a closed loop.
+	RatePerS []float64 `json:"rate_per_s,omitempty"`
+	// Arrival is the open loop's arrival process: "constant" or "poisson" (seeded by
+	// Seed).
+	Arrival string `json:"arrival,omitempty"`
+	// Duration, when positive, measures each level for this long instead of for Runs
+	// requests (Runs is then a cap): no request is sent, or due, after Duration from
+	// the level's start; those in flight finish. Warm-up requests are not counted in
+	// it.
+	Duration time.Duration `json:"-"`
+	// DurationNs mirrors Duration for the run file.
+	DurationNs int64 `json:"duration_ns,omitempty"`
+	// PromptTokensSweep lists the levels of a prompt-length sweep (each a
+	// PromptTokens value); PromptTokens is then its first. Empty without a sweep.
+	PromptTokensSweep []int `json:"prompt_tokens_sweep,omitempty"`
+	// SLO is the service-level objectives each measured request is held against
+	// (goodput counts the requests meeting all of them).
+	SLO SLO `json:"slo,omitzero"`
 
 	// Warmup is the number of requests sent after the cold-load request and before the
 	// measured ones; they are not counted. Range 0..10000.
 	Warmup int `json:"warmup"`
-	// Runs is the number of measured requests, or with RunsAuto their cap.
+	// Runs is the number of measured requests of each level, or with RunsAuto or
+	// Duration their cap.
 	// Range 1..100000.
 	Runs int `json:"runs"`
 	// RunsAuto keeps measuring until the 95% confidence interval of the median of
@@ -106,6 +141,8 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		Backend:        "ollama",
+		Concurrency:    []int{1},
+		Arrival:        ArrivalConstant,
 		Warmup:         3,
 		Runs:           10,
 		Precision:      0.02,
@@ -126,8 +163,8 @@ func DefaultOptions() Options {
 // Validate reports the first invalid option as an error that names the flag.
 func (o *Options) Validate() error {
 	switch {
-	case o.Backend != "ollama":
-		return fmt.Errorf("--backend %q: only \"ollama\" is supported", o.Backend)
+	case o.Backend != "ollama" && o.Backend != "openai":
+		return fmt.Errorf("--backend %q: must be ollama or openai", o.Backend)
 	case strings.TrimSpace(o.Model) == "":
 		return errors.New("--model is required (e.g. --model qwen2.5:0.5b)")
 	case o.Warmup < 0 || o.Warmup > 10000:
@@ -140,6 +177,38 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--precision %v: must be a fraction in (0, 1), e.g. 0.02 for ±2%%", o.Precision)
 	case o.RunsAuto && (o.MinRuns < 6 || o.MinRuns > o.Runs):
 		return fmt.Errorf("--min-runs %d: must be at least 6 (the fewest with a 95%% interval) and at most the cap --max-runs %d", o.MinRuns, o.Runs)
+	case len(o.Concurrency) == 0:
+		return errors.New("--concurrency: at least one level is needed")
+	case len(o.RatePerS) > 0 && len(o.Concurrency) > 1:
+		return errors.New("--rate with --concurrency: sweep one of them; with --rate, --concurrency is one cap on requests in flight")
+	case (len(o.RatePerS) > 1 || len(o.Concurrency) > 1) && len(o.PromptTokensSweep) > 1:
+		return errors.New("--prompt-tokens with several values sweeps prompt length; sweep --concurrency or --rate in another run")
+	case o.Arrival != ArrivalConstant && o.Arrival != ArrivalPoisson:
+		return fmt.Errorf("--arrival %q: must be constant or poisson", o.Arrival)
+	case o.Duration < 0:
+		return fmt.Errorf("--duration %v: must be positive", o.Duration)
+	case o.RunsAuto && (len(o.Levels()) > 1 || len(o.RatePerS) > 0 || o.Duration > 0):
+		return errors.New("--runs auto measures one closed-loop level until a precision is reached; it does not combine with sweeps, --rate or --duration")
+	}
+	for _, c := range o.Concurrency {
+		if c < 0 || c > MaxInFlight || (c == 0 && len(o.RatePerS) == 0) {
+			return fmt.Errorf("--concurrency %d: must be in 1..%d (0, uncapped, only with --rate)", c, MaxInFlight)
+		}
+	}
+	for _, r := range o.RatePerS {
+		if !validRate(r) {
+			return fmt.Errorf("--rate %v: must be in (0, 10000] requests per second", r)
+		}
+	}
+	for _, p := range o.PromptTokensSweep {
+		if p < 1 || p > 1<<20 {
+			return fmt.Errorf("--prompt-tokens %d: must be in 1..1048576", p)
+		}
+	}
+	if len(o.PromptTokensSweep) > 0 {
+		o.PromptTokens = slices.Max(o.PromptTokensSweep)
+	}
+	switch {
 	case o.PromptTokens < 1 || o.PromptTokens > 1<<20:
 		return fmt.Errorf("--prompt-tokens %d: must be in 1..1048576", o.PromptTokens)
 	case o.MaxTokens < 1 || o.MaxTokens > 1<<20:
@@ -169,7 +238,53 @@ func (o *Options) Validate() error {
 	o.RequestTimeoutNs = int64(o.RequestTimeout)
 	o.FirstTokenTimeoutNs = int64(o.FirstTokenTimeout)
 	o.GraceNs = int64(o.Grace)
+	o.DurationNs = int64(o.Duration)
+	if len(o.PromptTokensSweep) > 0 {
+		o.PromptTokens = o.PromptTokensSweep[0]
+	}
 	return nil
+}
+
+// LevelSpec is one level of a run: its load and its prompt length.
+type LevelSpec struct {
+	Load         LoadSpec
+	PromptTokens int
+}
+
+// Levels returns the run's levels in the order they are measured: one per
+// --concurrency, --rate or --prompt-tokens value (only one of them lists several), or
+// the single level of a run without a sweep.
+func (o *Options) Levels() []LevelSpec {
+	prompts := o.PromptTokensSweep
+	if len(prompts) == 0 {
+		prompts = []int{o.PromptTokens}
+	}
+	var loads []LoadSpec
+	switch {
+	case len(o.RatePerS) > 0:
+		c := 0
+		if len(o.Concurrency) > 0 {
+			c = o.Concurrency[0]
+		}
+		for _, r := range o.RatePerS {
+			loads = append(loads, LoadSpec{Model: LoadOpen, Concurrency: c, RatePerS: r, Arrival: o.Arrival})
+		}
+	default:
+		for _, c := range o.Concurrency {
+			if c <= 1 {
+				loads = append(loads, LoadSpec{Model: LoadSequential, Concurrency: 1})
+			} else {
+				loads = append(loads, LoadSpec{Model: LoadClosed, Concurrency: c})
+			}
+		}
+	}
+	var out []LevelSpec
+	for _, l := range loads {
+		for _, p := range prompts {
+			out = append(out, LevelSpec{Load: l, PromptTokens: p})
+		}
+	}
+	return out
 }
 
 // Restore sets the durations that JSON carries only as their _ns mirrors, for options
@@ -178,6 +293,7 @@ func (o *Options) Restore() {
 	o.KeepAlive = time.Duration(o.KeepAliveNs)
 	o.RequestTimeout = time.Duration(o.RequestTimeoutNs)
 	o.FirstTokenTimeout = time.Duration(o.FirstTokenTimeoutNs)
+	o.Duration = time.Duration(o.DurationNs)
 	o.Grace = time.Duration(o.GraceNs)
 }
 

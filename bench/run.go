@@ -1,13 +1,17 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/perf/benchmath"
@@ -117,6 +121,28 @@ type Stopping struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// Level is one level of a run as measured: its load, its prompt length, and its
+// measured window (first measured send to last measured done of the level).
+type Level struct {
+	Index int `json:"index"`
+	LoadSpec
+	// PromptTokens is the level's target prompt length; PromptWords the calibrated
+	// prompt body length its requests used.
+	PromptTokens int `json:"prompt_tokens"`
+	PromptWords  int `json:"prompt_words"`
+	// Requests counts the measured requests the level sent (all targets).
+	Requests int    `json:"requests"`
+	Window   Window `json:"window"`
+}
+
+// FleetMember is one server of a run against several (--host repeated): what it is,
+// its cold load and its memory. Samples name it by their Target index.
+type FleetMember struct {
+	Target Target    `json:"target"`
+	Cold   *ColdLoad `json:"cold,omitempty"`
+	Memory Memory    `json:"memory"`
+}
+
 // Result is everything a run measured, raw. Package results summarizes it.
 type Result struct {
 	RunID     string    `json:"run_id"`
@@ -124,15 +150,21 @@ type Result struct {
 	StartedAt time.Time `json:"started_at"`
 	EndedAt   time.Time `json:"ended_at"`
 	EndReason string    `json:"end_reason"`
-	Target    Target    `json:"target"`
-	// PromptWords is the calibrated prompt body length used by measured requests.
+	// Target is the server measured; with several, the first (Fleet holds them all).
+	Target Target `json:"target"`
+	// Fleet lists every server of a run against several, in --host order; empty for one.
+	Fleet []FleetMember `json:"fleet,omitempty"`
+	// PromptWords is the calibrated prompt body length used by measured requests (of
+	// the last level).
 	PromptWords int       `json:"prompt_words"`
 	Cold        *ColdLoad `json:"cold,omitempty"`
 	Warmup      []Sample  `json:"warmup"`
 	Samples     []Sample  `json:"samples"`
-	Window      Window    `json:"window"`
-	Stopping    Stopping  `json:"stopping"`
-	Memory      Memory    `json:"memory"`
+	// Levels are the run's levels in the order measured; one without a sweep.
+	Levels   []Level  `json:"levels"`
+	Window   Window   `json:"window"`
+	Stopping Stopping `json:"stopping"`
+	Memory   Memory   `json:"memory"`
 	// HostCPU is the machine's CPU use during the measured requests.
 	HostCPU *HostCPU `json:"host_cpu,omitempty"`
 	// Energy is what the machine's counters say it used during the measured requests.
@@ -143,23 +175,27 @@ type Result struct {
 // Event reports progress to an Observer.
 type Event struct {
 	Phase Phase
-	// Done and Total count requests of Phase, Done including this one.
+	// Done and Total count requests of Phase, Done including this one; Total is 0 when
+	// a duration, not a count, ends the phase.
 	Done, Total int
-	Sample      *Sample
+	// Level is the index of the level measured, of Levels levels.
+	Level, Levels int
+	Sample        *Sample
 }
 
-// Observer receives an event after every request. It runs on the measuring goroutine
-// between requests, so it must be quick.
+// Observer receives an event after every request. It runs on the goroutine that
+// collects samples, so it must be quick.
 type Observer func(Event)
 
-// Run measures opts.Model on the server at base, sequentially: unload, one timed cold
-// request, opts.Warmup uncounted requests, then opts.Runs measured ones. It returns an
-// error, and no result, only when nothing could be measured: bad options, an
-// unreachable server, an unknown model, a failed cold request. Failed requests after
-// that are failed samples. When ctx is canceled the run stops after the request in
-// flight and returns what it has, with EndReason "interrupted".
-func Run(ctx context.Context, base *Ollama, opts Options, observe Observer) (*Result, error) {
-	return RunDurable(ctx, base, opts, observe, Durable{})
+// Run measures opts.Model on the server b: unload, one timed cold request,
+// opts.Warmup uncounted requests, then the measured requests of each level, paced by
+// its load model. It returns an error, and no result, only when nothing could be
+// measured: bad options, an unreachable server, an unknown model, a failed cold
+// request. Failed requests after that are failed samples. When ctx is canceled the
+// run stops issuing requests, lets those in flight finish within opts.Grace, and
+// returns what it has, with EndReason "interrupted".
+func Run(ctx context.Context, b Backend, opts Options, observe Observer) (*Result, error) {
+	return RunDurable(ctx, []Backend{b}, opts, observe, Durable{})
 }
 
 // Durable is how a run keeps what it measures beyond its process.
@@ -170,27 +206,48 @@ type Durable struct {
 	// its header's options (same run id). The cold and warm-up requests it holds are
 	// not sent again, the measured ones continue after its last; when it holds
 	// measured requests, one new uncounted warm-up request is sent first (the server
-	// may have unloaded the model meanwhile), and the run says so.
+	// may have unloaded the model meanwhile), and the run says so. Only runs of one
+	// server and one sequential level can be resumed.
 	Resume *JournalData
 	// Abandon, when closed, abandons a request still in flight after an interrupt
 	// without waiting for opts.Grace (a second Ctrl-C).
 	Abandon <-chan struct{}
 }
 
-// RunDurable is Run with a journal and, optionally, a journal to resume. A journal that
-// cannot be written is not fatal: the run continues and warns "journal_failed".
-func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observer, dur Durable) (*Result, error) {
+// member is the state of one target during a run.
+type member struct {
+	b       Backend
+	mm      ModelManager // nil when the backend cannot load and unload models
+	target  Target
+	cold    *ColdLoad
+	mem     Memory
+	sampler *memorySampler
+	psRead  bool
+}
+
+// RunDurable is Run against one or several servers (the same workload against each,
+// at the same time: each server gets every level's load), with a journal and,
+// optionally, a journal to resume. A journal that cannot be written is not fatal: the
+// run continues and warns "journal_failed".
+func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Observer, dur Durable) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
+	}
+	if len(targets) == 0 {
+		return nil, errors.New("no server to measure")
 	}
 	if observe == nil {
 		observe = func(Event) {}
 	}
+	levels := opts.Levels()
 	began := time.Now()
 	rs := dur.Resume
 	if rs != nil {
 		if opts.RunID != rs.Header.RunID {
 			return nil, fmt.Errorf("resuming: run id %q is not the journal's %q", opts.RunID, rs.Header.RunID)
+		}
+		if len(targets) > 1 || len(levels) > 1 || levels[0].Load.Model != LoadSequential {
+			return nil, errors.New("resuming: only a run of one server and one sequential level can be resumed")
 		}
 		// Offsets continue after the journal's last one: the window leaves out the
 		// time the run was stopped.
@@ -201,7 +258,10 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 	}
 	jr := dur.Journal
 	var journalErr error
+	var journalMu sync.Mutex
 	journal := func(f func() error) {
+		journalMu.Lock()
+		defer journalMu.Unlock()
 		if jr == nil || journalErr != nil {
 			return
 		}
@@ -216,30 +276,59 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 		StartedAt: began.UTC().Round(time.Millisecond),
 		Warmup:    []Sample{},
 		Samples:   []Sample{},
+		Levels:    []Level{},
 		Warnings:  []Warning{},
 	}
-	res.Options.Host = Redact(base.base.String())
-	res.Target = Target{Backend: "ollama", Host: res.Options.Host}
+	res.Options.Backend = targets[0].Name()
+	res.Options.Host = Redact(targets[0].URL().String())
+	if len(targets) > 1 {
+		for _, b := range targets {
+			res.Options.Hosts = append(res.Options.Hosts, Redact(b.URL().String()))
+		}
+	}
 	if rs != nil {
 		res.StartedAt = rs.Header.StartedAt
 	}
 
-	mctx, cancel := meta()
-	version, err := base.Version(mctx)
-	cancel()
-	if err != nil {
-		return nil, err
+	members := make([]*member, len(targets))
+	stopSamplers := func() {
+		for _, m := range members {
+			if m != nil && m.sampler != nil {
+				m.sampler.stop()
+			}
+		}
 	}
-	res.Target.ServerVersion = version
-	mctx, cancel = meta()
-	mi, err := base.Describe(mctx, opts.Model, opts.KVCacheType)
-	cancel()
-	if err != nil {
-		return nil, err
+	for t, b := range targets {
+		m := &member{b: b, target: Target{Backend: b.Name(), Host: Redact(b.URL().String())}}
+		m.mm, _ = b.(ModelManager)
+		members[t] = m
+		where := ""
+		if len(targets) > 1 {
+			where = fmt.Sprintf("%s: ", m.target.Host)
+		}
+		mctx, cancel := meta()
+		version, err := b.Version(mctx)
+		cancel()
+		if err != nil {
+			stopSamplers()
+			return nil, fmt.Errorf("%s%w", where, err)
+		}
+		m.target.ServerVersion = version
+		mctx, cancel = meta()
+		mi, err := b.Describe(mctx, opts.Model, opts.KVCacheType)
+		cancel()
+		if err != nil {
+			stopSamplers()
+			return nil, fmt.Errorf("%s%w", where, err)
+		}
+		m.target.Model = mi
+		m.sampler = startMemorySampler(ctx, b.URL(), opts.SampleInterval, &m.mem)
 	}
-	res.Target.Model = mi
+	res.Target = members[0].target
+	mi := res.Target.Model
 	if rs != nil {
 		if d := rs.Header.Target.Model.Digest; d != "" && mi.Digest != "" && !sameDigest(d, mi.Digest) {
+			stopSamplers()
 			return nil, fmt.Errorf("resuming: %q is not the model the journal measured (digest %.12s, now %.12s); start a new run", opts.Model, d, mi.Digest)
 		}
 	} else {
@@ -254,13 +343,26 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 	if mi.ContextLength > 0 && uint64(opts.NumCtx) > mi.ContextLength {
 		res.warn("num_ctx_beyond_model", fmt.Sprintf("--num-ctx %d exceeds the model's trained context of %d tokens", opts.NumCtx, mi.ContextLength))
 	}
+	for t := 1; t < len(members); t++ {
+		if a, b := members[0].target.Model.Digest, members[t].target.Model.Digest; a != "" && b != "" && !sameDigest(a, b) {
+			res.warn("fleet_models_differ", fmt.Sprintf("%s serves %q with digest %.12s, %s with %.12s: the servers do not run the same model files",
+				members[0].target.Host, opts.Model, a, members[t].target.Host, b))
+		}
+	}
+	if members[0].mm == nil {
+		res.warn("no_model_management", fmt.Sprintf("the %s backend cannot unload models or list loaded ones: no cold load was measured and the model's size comes from no server report", res.Target.Backend))
+	}
 
-	sampler := startMemorySampler(ctx, base, opts.SampleInterval, &res.Memory)
-
-	work := NewWorkload(opts.Seed, res.RunID, opts.PromptTokens)
-	send := func(phase Phase, index, promptIndex int) Sample {
+	target := opts.PromptTokens
+	work := NewWorkload(opts.Seed, res.RunID, target)
+	var measuredIndex atomic.Int64
+	send := func(t int, phase Phase, index, promptIndex int, scheduledNs int64) Sample {
+		if phase == PhaseMeasured {
+			index = int(measuredIndex.Add(1) - 1)
+			promptIndex = index
+		}
 		system, user := work.Prompt(promptIndex)
-		s := Sample{Index: index, Phase: phase, Nonce: work.Nonce(promptIndex), PromptWords: work.Words}
+		s := Sample{Index: index, Phase: phase, Target: t, Nonce: work.Nonce(promptIndex), PromptWords: work.Words, ScheduledAtNs: scheduledNs}
 		// The request outlives an interrupt by opts.Grace: one that finishes within
 		// it is kept, one that does not is abandoned.
 		gctx, abandon := context.WithCancelCause(context.WithoutCancel(ctx))
@@ -279,7 +381,7 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 		defer stopWatch()
 		rctx, cancel := context.WithTimeout(gctx, opts.RequestTimeout)
 		defer cancel()
-		base.Stream(rctx, began, Request{
+		members[t].b.Stream(rctx, began, Request{
 			Model: opts.Model, System: system, User: user, MaxTokens: opts.MaxTokens,
 			Seed: opts.Seed, Temperature: opts.Temperature, NumCtx: opts.NumCtx,
 			Think: opts.Think, KeepAlive: opts.KeepAlive, FirstTokenTimeout: opts.FirstTokenTimeout,
@@ -293,59 +395,72 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 	record := func(l journalLine) { journal(func() error { return jr.add(l) }) }
 	calibrate := func(s Sample) {
 		if s.OK {
-			work.Calibrate(s.PromptWords, s.PromptTokens, opts.PromptTokens)
+			work.Calibrate(s.PromptWords, s.PromptTokens, target)
 		}
 	}
 
-	if rs != nil && rs.Cold != nil {
-		res.Cold = rs.Cold
-		calibrate(res.Cold.Sample)
-	} else if !opts.SkipColdLoad {
+	for t, m := range members {
+		if t == 0 && rs != nil && rs.Cold != nil {
+			m.cold = rs.Cold
+			calibrate(m.cold.Sample)
+			continue
+		}
+		if opts.SkipColdLoad || m.mm == nil {
+			continue
+		}
 		t0 := time.Now()
 		uctx, cancel := context.WithTimeout(ctx, 2*MetadataTimeout)
-		was, err := base.Unload(uctx, opts.Model, mi.Digest, 60*time.Second)
+		was, err := m.mm.Unload(uctx, opts.Model, m.target.Model.Digest, 60*time.Second)
 		cancel()
 		if err != nil {
-			sampler.stop()
+			stopSamplers()
 			return nil, err
 		}
 		cold := &ColdLoad{WasLoaded: was, UnloadNs: int64(time.Since(t0))}
-		cold.Sample = send(PhaseCold, 0, -1)
-		observe(Event{Phase: PhaseCold, Done: 1, Total: 1, Sample: &cold.Sample})
+		cold.Sample = send(t, PhaseCold, 0, -1, 0)
+		observe(Event{Phase: PhaseCold, Done: t + 1, Total: len(members), Sample: &cold.Sample})
 		if !cold.Sample.OK {
-			sampler.stop()
+			stopSamplers()
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("interrupted during the cold-load request: nothing measured")
 			}
-			return nil, fmt.Errorf("first request to %q failed (%s): %s", opts.Model, cold.Sample.ErrorKind, cold.Sample.Error)
+			return nil, fmt.Errorf("first request to %q at %s failed (%s): %s", opts.Model, m.target.Host, cold.Sample.ErrorKind, cold.Sample.Error)
 		}
 		calibrate(cold.Sample)
-		res.Cold = cold
-		record(journalLine{Cold: cold})
+		m.cold = cold
+		if t == 0 {
+			record(journalLine{Cold: cold})
+		}
 	}
+	res.Cold = members[0].cold
 	// /api/ps lists the model only once a request has loaded it.
-	psRead := false
-	readPS := func() {
-		if psRead {
+	readPS := func(m *member) {
+		if m.psRead {
 			return
 		}
-		psRead = true
+		m.psRead = true
+		if m.mm == nil {
+			m.mem.ModelSizeUnavailable = fmt.Sprintf("the %s backend does not report the loaded model's size", m.b.Name())
+			return
+		}
 		mctx, cancel := meta()
 		defer cancel()
-		ps, err := base.Running(mctx, opts.Model, mi.Digest)
+		ps, err := m.mm.Running(mctx, opts.Model, m.target.Model.Digest)
 		switch {
 		case err != nil:
-			res.Memory.ModelSizeUnavailable = err.Error()
+			m.mem.ModelSizeUnavailable = err.Error()
 		case ps == nil:
-			res.Memory.ModelSizeUnavailable = "/api/ps did not list the model after a successful request"
+			m.mem.ModelSizeUnavailable = "/api/ps did not list the model after a successful request"
 		default:
-			res.Memory.ModelSizeBytes, res.Memory.ModelVRAMBytes = ptr(ps.Size), ptr(ps.SizeVRAM)
-			res.Memory.LoadedContextLength = ps.ContextLength
-			res.Memory.ModelSizeUnavailable = ""
+			m.mem.ModelSizeBytes, m.mem.ModelVRAMBytes = ptr(ps.Size), ptr(ps.SizeVRAM)
+			m.mem.LoadedContextLength = ps.ContextLength
+			m.mem.ModelSizeUnavailable = ""
 		}
 	}
-	if res.Cold != nil {
-		readPS()
+	for _, m := range members {
+		if m.cold != nil {
+			readPS(m)
+		}
 	}
 
 	failedInRow, failed := 0, 0
@@ -362,6 +477,30 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 	}
 	res.EndReason = EndCompleted
 	resumedMeasuring := rs != nil && len(rs.Samples) > 0
+	// warmup sends the uncounted requests from the first'th, to every server in turn.
+	warmup := func(first, level int) {
+		for i := first; i < opts.Warmup && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
+			for t, m := range members {
+				n := len(res.Warmup)
+				s := send(t, PhaseWarmup, n, -2-n, 0)
+				if s.ErrorKind == ErrCanceled {
+					return // abandoned at an interrupt: not a measurement
+				}
+				s.Level = level
+				calibrate(s)
+				if s.OK {
+					readPS(m)
+				}
+				res.Warmup = append(res.Warmup, s)
+				record(journalLine{Sample: &s})
+				observe(Event{Phase: PhaseWarmup, Done: i + 1, Total: opts.Warmup, Level: level, Levels: len(levels), Sample: &s})
+				if tooMany(s.OK, opts.Warmup*len(members)) {
+					res.EndReason = EndErrors
+					return
+				}
+			}
+		}
+	}
 	firstWarmup := 0
 	if rs != nil {
 		res.Warmup = append(res.Warmup, rs.Warmup...)
@@ -376,37 +515,21 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 			work.Words = rs.Header.PromptWords
 		}
 	}
-	for i := firstWarmup; i < opts.Warmup && !resumedMeasuring && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
-		s := send(PhaseWarmup, i, -2-i)
-		if s.ErrorKind == ErrCanceled {
-			break // abandoned at an interrupt: not a measurement
-		}
-		calibrate(s)
-		if s.OK {
-			readPS()
-		}
-		res.Warmup = append(res.Warmup, s)
-		record(journalLine{Sample: &s})
-		observe(Event{Phase: PhaseWarmup, Done: i + 1, Total: opts.Warmup, Sample: &s})
-		if tooMany(s.OK, opts.Warmup) {
-			res.EndReason = EndErrors
-			break
-		}
+	if !resumedMeasuring {
+		warmup(firstWarmup, 0)
 	}
 	res.PromptWords = work.Words
 	if ctx.Err() == nil && res.EndReason == EndCompleted && (rs == nil || !rs.Header.Calibrated) {
 		journal(func() error { return jr.calibrated(work.Words) })
 	}
-	// Warm-up failures do not count against the measured requests.
-	failedInRow, failed = 0, 0
 	if resumedMeasuring && ctx.Err() == nil {
 		// Not calibrated on: the measured prompts keep their length.
-		s := send(PhaseWarmup, len(res.Warmup), -2-len(res.Warmup))
+		s := send(0, PhaseWarmup, len(res.Warmup), -2-len(res.Warmup), 0)
 		if s.ErrorKind != ErrCanceled {
 			res.Warmup = append(res.Warmup, s)
 			record(journalLine{Sample: &s})
 			if s.OK {
-				readPS()
+				readPS(members[0])
 			}
 		}
 	}
@@ -414,27 +537,29 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 		res.warn("resumed", fmt.Sprintf("resumed from a journal holding %d of %d measured requests; offsets continue after its last, so the window leaves out the time the run was stopped; energy, host CPU and server memory cover only the requests sent after resuming%s",
 			len(rs.Samples), opts.Runs, map[bool]string{true: "; one new uncounted warm-up request was sent first, as the server may have unloaded the model meanwhile", false: ""}[resumedMeasuring]))
 	}
-	cpuStart, cpuOK := takeCPUSnapshot(ctx, res.Memory.ServerPID)
+	cpuStart, cpuOK := takeCPUSnapshot(ctx, members[0].mem.ServerPID)
 	meter := startEnergyMeter(ctx, opts.SampleInterval)
-	first := true
 	res.Stopping.Rule = "fixed"
+	if opts.Duration > 0 {
+		res.Stopping.Rule = "duration"
+	}
 	var rates []float64
 	if opts.RunsAuto {
 		res.Stopping = Stopping{Rule: "auto", Metric: AutoMetric, PrecisionFrac: opts.Precision, Reason: StopCap}
 	}
-	firstMeasured := 0
 	stopped := false
 	// take accounts for one measured sample; it returns true when the run stops.
 	take := func(s Sample) bool {
-		if first {
-			res.Window.StartNs = s.SentAtNs
-			first = false
+		lv := &res.Levels[s.Level]
+		lv.Requests++
+		if lv.Window.StartNs == 0 || s.SentAtNs < lv.Window.StartNs {
+			lv.Window.StartNs = s.SentAtNs
 		}
 		if s.OK {
-			res.Window.EndNs = s.SentAtNs + *s.E2ENs
+			lv.Window.EndNs = max(lv.Window.EndNs, s.SentAtNs+*s.E2ENs)
 		}
 		res.Samples = append(res.Samples, s)
-		if tooMany(s.OK, opts.Runs) {
+		if tooMany(s.OK, opts.Runs*len(members)) {
 			res.EndReason = EndErrors
 		}
 		if opts.RunsAuto && s.OK && s.ServerGenPerS != nil {
@@ -450,22 +575,105 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 		return res.EndReason != EndCompleted
 	}
 	if rs != nil {
+		res.Levels = append(res.Levels, Level{Index: 0, LoadSpec: levels[0].Load, PromptTokens: levels[0].PromptTokens, PromptWords: work.Words})
 		for _, s := range rs.Samples {
 			stopped = take(s)
 		}
-		firstMeasured = len(rs.Samples)
+		measuredIndex.Store(int64(len(rs.Samples)))
 	}
-	for i := firstMeasured; i < opts.Runs && !stopped && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
-		s := send(PhaseMeasured, i, i)
-		if s.ErrorKind == ErrCanceled {
-			break // abandoned at an interrupt: not a measurement
+	lim := Limit{Requests: uint64(opts.Runs), Duration: opts.Duration}
+	for li, spec := range levels {
+		if stopped || ctx.Err() != nil || res.EndReason != EndCompleted {
+			break
 		}
-		if s.OK {
-			readPS()
+		if rs == nil {
+			if li > 0 && spec.PromptTokens != target {
+				// A new prompt length: re-aim the calibrated words, then let the
+				// warm-ups correct them for this length.
+				target = spec.PromptTokens
+				if last := lastOK(res.Warmup); last != nil {
+					work.Calibrate(last.PromptWords, last.PromptTokens, target)
+				}
+				failedInRow, failed = 0, 0
+				warmup(0, li)
+				if ctx.Err() != nil || res.EndReason != EndCompleted {
+					break
+				}
+			}
+			res.Levels = append(res.Levels, Level{Index: li, LoadSpec: spec.Load, PromptTokens: spec.PromptTokens, PromptWords: work.Words})
+			res.PromptWords = work.Words
 		}
-		stopped = take(s)
-		record(journalLine{Sample: &s})
-		observe(Event{Phase: PhaseMeasured, Done: i + 1, Total: opts.Runs, Sample: &res.Samples[len(res.Samples)-1]})
+		// Warm-up failures do not count against the measured requests.
+		failedInRow, failed = 0, 0
+		requests := opts.Runs - len(res.Samples)
+		if rs == nil || li > 0 {
+			requests = opts.Runs
+		}
+		if requests <= 0 {
+			continue // a resumed level that was already complete
+		}
+		total := 0
+		if opts.Duration <= 0 {
+			total = opts.Runs * len(members)
+		}
+		// Each worker waits until its sample is taken, so a sample that stops the run
+		// (--max-errors, --runs auto) stops its worker before it sends another.
+		type taken struct {
+			s   Sample
+			ack chan struct{}
+		}
+		results := make(chan taken, 64)
+		halt := make(chan struct{})
+		var haltOnce sync.Once
+		go func() {
+			var wg sync.WaitGroup
+			for t := range members {
+				wg.Go(func() {
+					l := lim
+					l.Requests = uint64(requests)
+					drive(ctx, began, spec.Load, spec.Load.pacer(opts.Seed+int64(t)), l, halt, func(j job) {
+						s := send(t, PhaseMeasured, 0, 0, j.scheduledNs)
+						s.Level = li
+						ack := make(chan struct{})
+						results <- taken{s, ack}
+						<-ack
+					})
+				})
+			}
+			wg.Wait()
+			close(results)
+		}()
+		for tk := range results {
+			s := tk.s
+			if s.ErrorKind == ErrCanceled {
+				close(tk.ack)
+				continue // abandoned at an interrupt: not a measurement
+			}
+			if s.OK {
+				readPS(members[s.Target])
+			}
+			if take(s) {
+				stopped = true
+				haltOnce.Do(func() { close(halt) })
+			}
+			close(tk.ack)
+			record(journalLine{Sample: &s})
+			observe(Event{Phase: PhaseMeasured, Done: res.Levels[li].Requests, Total: total, Level: li, Levels: len(levels), Sample: &res.Samples[len(res.Samples)-1]})
+		}
+		if lv := &res.Levels[len(res.Levels)-1]; lv.Window.EndNs > lv.Window.StartNs {
+			lv.Window.DurationNs = lv.Window.EndNs - lv.Window.StartNs
+		}
+	}
+	// Samples arrive in the order they finish; the file keeps the order they were sent.
+	slices.SortStableFunc(res.Samples, func(a, b Sample) int { return cmp.Compare(a.Index, b.Index) })
+	for _, lv := range res.Levels {
+		if lv.Requests == 0 {
+			continue
+		}
+		if res.Window.StartNs == 0 || lv.Window.StartNs < res.Window.StartNs {
+			res.Window.StartNs = lv.Window.StartNs
+		}
+		res.Window.EndNs = max(res.Window.EndNs, lv.Window.EndNs)
 	}
 	journal(func() error { return jr.Sync() })
 	if journalErr != nil {
@@ -478,15 +686,23 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 		res.Window.DurationNs = res.Window.EndNs - res.Window.StartNs
 	}
 	res.Energy = meter.stop()
-	if cpuEnd, ok := takeCPUSnapshot(context.WithoutCancel(ctx), res.Memory.ServerPID); ok && cpuOK {
+	if cpuEnd, ok := takeCPUSnapshot(context.WithoutCancel(ctx), members[0].mem.ServerPID); ok && cpuOK {
 		res.HostCPU = hostCPUBetween(cpuStart, cpuEnd)
 	}
-	sampler.stop()
+	stopSamplers()
+	for _, m := range members {
+		if !m.psRead && m.mem.ModelSizeUnavailable == "" {
+			m.mem.ModelSizeUnavailable = "no request succeeded, so the loaded model was not listed"
+		}
+	}
+	res.Memory = members[0].mem
+	if len(members) > 1 {
+		for _, m := range members {
+			res.Fleet = append(res.Fleet, FleetMember{Target: m.target, Cold: m.cold, Memory: m.mem})
+		}
+	}
 	res.EndedAt = time.Now().UTC().Round(time.Millisecond)
 	res.annotate()
-	if !psRead && res.Memory.ModelSizeUnavailable == "" {
-		res.Memory.ModelSizeUnavailable = "no request succeeded, so the loaded model was not listed"
-	}
 	if res.succeeded() == 0 {
 		if res.EndReason == EndErrors && len(res.Samples) == 0 {
 			return res, fmt.Errorf("aborted after %d failed warm-up requests, before any measured request (see --max-errors)", countFailed(res.Warmup))
@@ -494,10 +710,24 @@ func RunDurable(ctx context.Context, base *Ollama, opts Options, observe Observe
 		if res.EndReason == EndInterrupted || len(res.Samples) == 0 {
 			return res, errors.New("interrupted before any measured request completed")
 		}
-		return res, fmt.Errorf("all %d measured requests sent (of %d asked) failed; first error (%s): %s",
-			len(res.Samples), opts.Runs, res.Samples[0].ErrorKind, res.Samples[0].Error)
+		asked := ""
+		if opts.Duration <= 0 {
+			asked = fmt.Sprintf(" (of %d asked)", opts.Runs*len(levels)*len(targets))
+		}
+		return res, fmt.Errorf("all %d measured requests sent%s failed; first error (%s): %s",
+			len(res.Samples), asked, res.Samples[0].ErrorKind, res.Samples[0].Error)
 	}
 	return res, nil
+}
+
+// lastOK returns the last successful sample of ss, or nil.
+func lastOK(ss []Sample) *Sample {
+	for i := len(ss) - 1; i >= 0; i-- {
+		if ss[i].OK {
+			return &ss[i]
+		}
+	}
+	return nil
 }
 
 // MedianCIHalfWidthFrac returns the half width of the 95% confidence interval of the
@@ -685,10 +915,10 @@ type memorySampler struct {
 	mem *Memory
 }
 
-func startMemorySampler(ctx context.Context, b *Ollama, every time.Duration, mem *Memory) *memorySampler {
+func startMemorySampler(ctx context.Context, base *url.URL, every time.Duration, mem *Memory) *memorySampler {
 	ms := &memorySampler{mem: mem}
 	mem.SampleIntervalNs = int64(every)
-	pid, ok, err := FindServerPID(ctx, b.base)
+	pid, ok, err := FindServerPID(ctx, base)
 	switch {
 	case err != nil:
 		mem.RSSUnavailable = "finding the server process: " + err.Error()

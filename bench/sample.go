@@ -34,20 +34,27 @@ const (
 // Fields that are undefined for a request (TPOT with fewer than two output tokens, any
 // timing of a failed request) are omitted from JSON rather than written as 0.
 type Sample struct {
-	// Index numbers requests within their phase, from 0.
+	// Index numbers requests within their phase, from 0; measured requests are
+	// numbered across levels.
 	Index int   `json:"index"`
 	Phase Phase `json:"phase"`
+	// Level is the index of the run's level (Result.Levels) the request belongs to.
+	Level int `json:"level"`
+	// Target is the index of the server (Result.Targets) it was sent to, in a run of
+	// several.
+	Target int `json:"target,omitempty"`
 	// Nonce is the unique prefix that defeats the server's prompt cache.
 	Nonce string `json:"nonce"`
 	// PromptWords is the number of words of the synthetic prompt body.
 	PromptWords int `json:"prompt_words"`
 
-	// ScheduledAtNs is when the load model wanted the request sent; in this sequential
-	// load model it equals SentAtNs.
+	// ScheduledAtNs is when the load model wanted the request sent: the open loop's
+	// schedule; in a closed loop it equals SentAtNs.
 	ScheduledAtNs int64 `json:"scheduled_at_ns"`
 	// SentAtNs is when the request was handed to the HTTP client.
 	SentAtNs int64 `json:"sent_at_ns"`
 	// QueueDelayNs = sent − scheduled: the client's own lateness (coordinated omission).
+	// Latency as a user of the schedule saw it is TTFT or E2E plus this.
 	QueueDelayNs int64 `json:"queue_delay_ns"`
 	// TTFTNs = first chunk carrying generated text (content or thinking) − sent.
 	TTFTNs *int64 `json:"ttft_ns,omitempty"`
@@ -102,6 +109,15 @@ type Sample struct {
 	Error     string    `json:"error,omitempty"`
 	// HTTPStatus is the response status code, when one was received.
 	HTTPStatus int `json:"http_status,omitempty"`
+}
+
+// FromScheduled returns ns (a TTFT or E2E span, measured from sent) counted from the
+// scheduled send time instead: ns + QueueDelayNs. Nil stays nil.
+func (s *Sample) FromScheduled(ns *int64) *int64 {
+	if ns == nil {
+		return nil
+	}
+	return ptr(*ns + s.QueueDelayNs)
 }
 
 // TTFT returns the sample's TTFT, or false when it has none.

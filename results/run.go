@@ -67,10 +67,22 @@ type Run struct {
 	Summaries map[string]Summary `json:"summaries"`
 	// SummariesLeftOut is how many measured requests the summaries leave out because
 	// they failed (throughput.errors_by_kind says why).
-	SummariesLeftOut int             `json:"summaries_left_out"`
-	Warnings         []bench.Warning `json:"warnings"`
-	Warmup           []bench.Sample  `json:"warmup"`
-	Samples          []bench.Sample  `json:"samples"`
+	SummariesLeftOut int `json:"summaries_left_out"`
+	// Levels are the run's levels in the order measured (one without a sweep), each
+	// with its own throughput, statistics and, with --slo, goodput.
+	Levels []LevelSummary `json:"levels"`
+	// Peak is the level where goodput (or, without --slo, output throughput) peaks;
+	// absent with one level.
+	Peak *Peak `json:"peak,omitempty"`
+	// PrefillFit and DecodeFit are fitted over a --prompt-tokens sweep.
+	PrefillFit *PrefillFit `json:"prefill_fit,omitempty"`
+	DecodeFit  *DecodeFit  `json:"decode_fit,omitempty"`
+	// Fleet lists each server of a run against several, with its own throughput
+	// and statistics (Throughput and Summaries above are the fleet's total).
+	Fleet    []TargetSummary `json:"fleet,omitempty"`
+	Warnings []bench.Warning `json:"warnings"`
+	Warmup   []bench.Sample  `json:"warmup"`
+	Samples  []bench.Sample  `json:"samples"`
 }
 
 // Tool names the program that wrote the file.
@@ -161,6 +173,9 @@ type Throughput struct {
 	OutputTokensPerS float64 `json:"output_tokens_per_s"`
 	// RequestsPerS = completed requests / window.
 	RequestsPerS float64 `json:"requests_per_s"`
+	// GoodputPerS = requests meeting every --slo objective / window; on the run of
+	// one level only (a sweep gives it per level).
+	GoodputPerS *float64 `json:"goodput_per_s,omitempty"`
 }
 
 // Memory adds the offload fraction to what the run measured.
@@ -246,6 +261,14 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 			}
 		}
 	}
+	r.Levels = levelSummaries(res, r)
+	r.Peak = peakLevel(r.Levels)
+	if len(r.Levels) == 1 && r.Levels[0].GoodputPerS != nil {
+		r.Throughput.GoodputPerS = r.Levels[0].GoodputPerS
+	}
+	sloWarnings(r)
+	fits(res, r)
+	r.Fleet = targetSummaries(res)
 	r.Warnings = appendTooFewSamples(r.Warnings, r.Summaries)
 	return r
 }
@@ -277,6 +300,7 @@ var MetricOrder = []string{
 	"server_prefill_per_s", "server_gen_per_s", "client_gen_per_s",
 	"prompt_tokens", "output_tokens", "tokens_per_chunk",
 	"overhead_ns", "load_ns", "queue_delay_ns",
+	"ttft_from_scheduled_ns", "e2e_from_scheduled_ns",
 }
 
 // MetricValues returns the raw per-request values of every metric over the successful
@@ -294,6 +318,15 @@ func MetricValues(samples []bench.Sample) map[string][]float64 {
 		vals["itl_ns"] = make([]float64, 0, gaps) // the largest: no regrowth
 	}
 	add := func(name string, v float64) { vals[name] = append(vals[name], v) }
+	// Latency from the schedule differs from latency from sending only in an open
+	// loop, where some request waited; elsewhere it would repeat ttft_ns and e2e_ns.
+	scheduled := false
+	for i := range samples {
+		if samples[i].QueueDelayNs != 0 {
+			scheduled = true
+			break
+		}
+	}
 	for i := range samples {
 		s := &samples[i]
 		if !s.OK {
@@ -330,6 +363,14 @@ func MetricValues(samples []bench.Sample) map[string][]float64 {
 		}
 		add("load_ns", float64(s.LoadNs))
 		add("queue_delay_ns", float64(s.QueueDelayNs))
+		if scheduled {
+			if v := s.FromScheduled(s.TTFTNs); v != nil {
+				add("ttft_from_scheduled_ns", float64(*v))
+			}
+			if v := s.FromScheduled(s.E2ENs); v != nil {
+				add("e2e_from_scheduled_ns", float64(*v))
+			}
+		}
 	}
 	return vals
 }

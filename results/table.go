@@ -7,24 +7,28 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/yardstick-dev/yardstick/bench"
 )
 
 // metricLabel is how a metric is named in the table: the field's standard term and
 // what it measures.
 var metricLabel = map[string]string{
-	"ttft_ns":              "TTFT",
-	"tpot_ns":              "TPOT",
-	"itl_ns":               "ITL (per chunk)",
-	"e2e_ns":               "E2E",
-	"server_prefill_per_s": "prefill tok/s (server)",
-	"server_gen_per_s":     "decode tok/s (server)",
-	"client_gen_per_s":     "decode tok/s (client)",
-	"prompt_tokens":        "prompt tokens",
-	"output_tokens":        "output tokens",
-	"tokens_per_chunk":     "tokens/chunk",
-	"overhead_ns":          "client+HTTP overhead",
-	"load_ns":              "load_duration",
-	"queue_delay_ns":       "queue delay",
+	"ttft_ns":                "TTFT",
+	"tpot_ns":                "TPOT",
+	"itl_ns":                 "ITL (per chunk)",
+	"e2e_ns":                 "E2E",
+	"server_prefill_per_s":   "prefill tok/s (server)",
+	"server_gen_per_s":       "decode tok/s (server)",
+	"client_gen_per_s":       "decode tok/s (client)",
+	"prompt_tokens":          "prompt tokens",
+	"output_tokens":          "output tokens",
+	"tokens_per_chunk":       "tokens/chunk",
+	"overhead_ns":            "client+HTTP overhead",
+	"load_ns":                "load_duration",
+	"queue_delay_ns":         "queue delay",
+	"ttft_from_scheduled_ns": "TTFT from schedule",
+	"e2e_from_scheduled_ns":  "E2E from schedule",
 }
 
 // RenderTable writes the human summary of run: what was measured, the per-metric
@@ -57,8 +61,35 @@ func RenderTable(w io.Writer, run *Run) error {
 	}
 	b.WriteString("\n")
 	wl := run.Workload
-	fmt.Fprintf(&b, "workload  %d measured + %d warm-up requests, prompt ~%d tokens, up to %d output tokens, num_ctx %d, temperature %g, seed %d\n",
-		run.Options.Runs, run.Options.Warmup, wl.PromptTokensTarget, wl.MaxTokens, wl.NumCtx, wl.Temperature, wl.Seed)
+	o := run.Options
+	measured := fmt.Sprintf("%d measured", o.Runs)
+	if o.DurationNs > 0 {
+		measured = fmt.Sprintf("%s of measured", dur(float64(o.DurationNs)))
+	}
+	if len(run.Levels) > 1 {
+		measured += " per level"
+	}
+	prompt := fmt.Sprintf("~%d", wl.PromptTokensTarget)
+	if len(o.PromptTokensSweep) > 1 {
+		prompt = intsList(o.PromptTokensSweep)
+	}
+	fmt.Fprintf(&b, "workload  %s + %d warm-up requests, prompt %s tokens, up to %d output tokens, num_ctx %d, temperature %g, seed %d\n",
+		measured, o.Warmup, prompt, wl.MaxTokens, wl.NumCtx, wl.Temperature, wl.Seed)
+	switch len(run.Levels) {
+	case 0: // a run file from before load models: sequential
+		fmt.Fprintf(&b, "load      %s", bench.LoadSequential)
+	case 1:
+		fmt.Fprintf(&b, "load      %s", run.Levels[0].LoadSpec)
+	default:
+		fmt.Fprintf(&b, "load      %d levels", len(run.Levels))
+	}
+	if o.SLO.IsSet() {
+		fmt.Fprintf(&b, "; --slo %s", o.SLO.String())
+	}
+	if len(run.Fleet) > 0 {
+		fmt.Fprintf(&b, "; %d servers at once", len(run.Fleet))
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "run       %s, %s, %d ok, %d failed, window %s", run.RunID, run.EndReason,
 		run.Throughput.Completed, run.Throughput.Failed, dur(float64(run.Window.DurationNs)))
 	if st := run.Stopping; st.Rule == "auto" {
@@ -92,8 +123,30 @@ func RenderTable(w io.Writer, run *Run) error {
 		return err
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "throughput  %.1f output tokens/s, %.3f requests/s over the measured window\n",
+	fmt.Fprintf(&b, "throughput  %.1f output tokens/s, %.3f requests/s over the measured window",
 		run.Throughput.OutputTokensPerS, run.Throughput.RequestsPerS)
+	if len(run.Fleet) > 0 {
+		b.WriteString(" (all servers)")
+	}
+	b.WriteString("\n")
+	if g := run.Throughput.GoodputPerS; g != nil && len(run.Levels) == 1 && run.Levels[0].SLO != nil {
+		fmt.Fprintf(&b, "goodput     %.3f requests/s meeting --slo (%d of %d requests)%s\n", *g, run.Levels[0].SLO.GoodRequests,
+			run.Throughput.Completed+run.Throughput.Failed, sloVerdict(run.Levels[0].SLO))
+	}
+	if err := renderLevels(&b, run); err != nil {
+		return err
+	}
+	if f := run.PrefillFit; f != nil {
+		fmt.Fprintf(&b, "prefill fit TTFT = %s + prompt tokens / %.1f tok/s (least squares over %d requests, %d..%d tokens, R² %.3f)\n",
+			dur(f.FixedNs), f.PrefillPerS, f.N, f.PromptTokensMin, f.PromptTokensMax, f.R2)
+	}
+	if f := run.DecodeFit; f != nil {
+		fmt.Fprintf(&b, "decode fit  TPOT = %s + %s per token of context (%.1f tok/s at depth 0; %d requests, depth %.0f..%.0f, R² %.3f)\n",
+			dur(f.StepNs), dur(f.NsPerContextToken), f.DecodePerSAtZero, f.N, f.DepthMin, f.DepthMax, f.R2)
+	}
+	if err := renderFleet(&b, run); err != nil {
+		return err
+	}
 	mem := run.Memory
 	if mem.ModelSizeBytes != nil && len(hw.GPUs) == 0 {
 		fmt.Fprintf(&b, "memory      model %s (CPU only)", bytesIEC(float64(*mem.ModelSizeBytes)))

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,11 +23,17 @@ func runCommand(e *env) *cli.Command {
 	d := bench.DefaultOptions()
 	return &cli.Command{
 		Name:      "run",
-		Usage:     "benchmark one model on an Ollama server and write the run JSON",
-		UsageText: "yardstick run --model NAME [--host URL] [--runs N] [--warmup N] [--prompt-tokens N] [--max-tokens N] [--out FILE]",
+		Usage:     "benchmark one model on an Ollama or OpenAI-compatible server and write the run JSON",
+		UsageText: "yardstick run --model NAME [--host URL]... [--backend ollama|openai] [--runs N | --duration D] [--concurrency N[,N...] | --rate R[,R...]] [--prompt-tokens N[,N...]] [--slo ttft_p95=500ms,...] [--out FILE]",
 		Description: `Unloads the model, times one cold request, sends --warmup uncounted requests, then
---runs measured requests one after another. Prints a table and writes every raw sample
-and the summaries to a JSON file (atomically). Exit status: 0 all requests succeeded,
+the measured requests of each level: --runs of them (or for --duration), one after
+another by default, from --concurrency N workers (closed loop), or on an open-loop
+schedule of --rate requests per second. A list (--concurrency 1,2,4,8, --rate 0.5,1,2,
+--prompt-tokens 128,512,2048) sweeps the levels in turn into one run file. With --slo
+every request is held against the objectives and each level reports its goodput.
+Several --host flags measure several servers at once with the same workload.
+Prints a table and writes every raw sample and the summaries to a JSON file
+(atomically). Exit status: 0 all requests succeeded,
 1 the run failed or some requests failed (the file still holds what was measured),
 2 bad flags or input, 130 interrupted (the file holds what was measured so far).
 Every completed request is also appended to <run file>.journal, which is removed once
@@ -34,13 +41,20 @@ the run file is written; an interrupted run keeps it, and --resume JOURNAL finis
 run with the same options and run id.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model name on the server, e.g. qwen2.5:0.5b"},
-			&cli.StringFlag{Name: "host", Usage: "server URL (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
+			&cli.GenericFlag{Name: "host", Value: &hostList{}, Usage: "server URL; repeat it to measure several servers at once (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
+			&cli.StringFlag{Name: "backend", Value: d.Backend, Usage: "server API: ollama (/api/chat) or openai (/v1/chat/completions: llama.cpp, vLLM, LM Studio, Ollama's /v1)"},
+			&cli.StringFlag{Name: "api-key-env", Value: "YARDSTICK_API_KEY", Usage: "environment variable holding the openai backend's API key (sent as a bearer token; never recorded)"},
+			&cli.GenericFlag{Name: "concurrency", Aliases: []string{"c"}, Value: &intList{vals: []int{1}, lo: 0, hi: bench.MaxInFlight}, Usage: "closed loop: N workers, each sending its next request when its last ends; a list sweeps the levels; with --rate, the cap on requests in flight (0: none)"},
+			&cli.GenericFlag{Name: "rate", Value: &rateList{}, Usage: "open loop: requests per second on a fixed schedule (latency and queue delay counted from it); a list sweeps the levels"},
+			&cli.StringFlag{Name: "arrival", Value: d.Arrival, Usage: "open-loop arrivals: constant or poisson (seeded by --seed)"},
+			&cli.DurationFlag{Name: "duration", Usage: "measure each level for this long instead of --runs requests (--runs is then a cap, 100000 unless given)"},
+			&cli.GenericFlag{Name: "slo", Value: &bench.SLO{}, Usage: "objectives each request is held against, e.g. ttft_p95=500ms,tpot=50ms (metrics ttft, tpot, e2e; _pNN makes it a percentile); gives goodput per level"},
 			&cli.GenericFlag{Name: "runs", Aliases: []string{"n"}, Value: &runsValue{n: d.Runs}, Usage: "measured requests: a number, or auto (until the median decode rate is known to --precision, at most --max-runs)"},
 			&cli.IntFlag{Name: "max-runs", Value: 100, Usage: "cap of --runs auto"},
 			&cli.IntFlag{Name: "min-runs", Value: d.MinRuns, Usage: "successful requests --runs auto measures at least (≥ 6)"},
 			&cli.Float64Flag{Name: "precision", Value: d.Precision, Usage: "--runs auto stops when the median's 95% CI half width is within this fraction of it"},
 			&cli.IntFlag{Name: "warmup", Value: d.Warmup, Usage: "uncounted requests before measuring (they also calibrate the prompt length)"},
-			&cli.IntFlag{Name: "prompt-tokens", Value: d.PromptTokens, Usage: "prompt length in tokens as the server counts them"},
+			&cli.GenericFlag{Name: "prompt-tokens", Value: &intList{vals: []int{d.PromptTokens}, lo: 1, hi: 1 << 20}, Usage: "prompt length in tokens as the server counts them; a list sweeps it and fits TTFT = fixed + tokens / prefill rate"},
 			&cli.IntFlag{Name: "max-tokens", Value: d.MaxTokens, Usage: "output tokens to generate at most (num_predict)"},
 			&cli.Int64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the prompts and of the server's sampler"},
 			&cli.Float64Flag{Name: "temperature", Value: d.Temperature, Usage: "sampling temperature (> 0 for shape twins)"},
@@ -74,7 +88,29 @@ run with the same options and run id.`,
 			opts.MinRuns = c.Int("min-runs")
 			opts.Precision = c.Float64("precision")
 			opts.Warmup = c.Int("warmup")
-			opts.PromptTokens = c.Int("prompt-tokens")
+			pt := c.Generic("prompt-tokens").(*intList).vals
+			opts.PromptTokens = pt[0]
+			if len(pt) > 1 {
+				opts.PromptTokensSweep = pt
+			}
+			opts.Backend = c.String("backend")
+			opts.Concurrency = c.Generic("concurrency").(*intList).vals
+			opts.RatePerS = c.Generic("rate").(*rateList).vals
+			if len(opts.RatePerS) > 0 && !c.IsSet("concurrency") {
+				opts.Concurrency = []int{0}
+			}
+			opts.Arrival = c.String("arrival")
+			opts.Duration = c.Duration("duration")
+			if opts.Duration > 0 && !c.IsSet("runs") {
+				opts.Runs = 100000
+			}
+			if c.IsSet("duration") && opts.Duration <= 0 {
+				return usageErr("--duration %v: must be positive", opts.Duration)
+			}
+			opts.SLO = *c.Generic("slo").(*bench.SLO)
+			if opts.Backend == "openai" {
+				opts.APIKeyEnv = c.String("api-key-env")
+			}
 			opts.MaxTokens = c.Int("max-tokens")
 			opts.Seed = c.Int64("seed")
 			opts.Temperature = c.Float64("temperature")
@@ -101,20 +137,33 @@ run with the same options and run id.`,
 			if err := opts.Validate(); err != nil {
 				return &exitError{exitUsage, err}
 			}
-			hostStr := c.String("host")
-			if hostStr == "" && resume != nil {
-				hostStr = resume.Header.Options.Host
+			hostStrs := c.Generic("host").(*hostList).vals
+			if len(hostStrs) == 0 && resume != nil {
+				hostStrs = []string{resume.Header.Options.Host}
 			}
-			if hostStr == "" {
-				hostStr = e.getenv("OLLAMA_HOST")
+			if len(hostStrs) == 0 && opts.Backend == "openai" {
+				return usageErr("--backend openai needs --host (e.g. http://127.0.0.1:8080 for llama.cpp's server, http://127.0.0.1:8000 for vLLM, http://127.0.0.1:11434 for Ollama's /v1)")
 			}
-			if hostStr == "" {
-				hostStr = bench.DefaultOllamaHost
+			if len(hostStrs) == 0 {
+				hostStrs = []string{e.getenv("OLLAMA_HOST")}
 			}
-			host, err := bench.ParseHost(hostStr)
-			if err != nil {
-				return usageErr("--host: %v", err)
+			if len(hostStrs) == 1 && hostStrs[0] == "" {
+				hostStrs[0] = bench.DefaultOllamaHost
 			}
+			var backends []bench.Backend
+			seen := map[string]bool{}
+			for _, hs := range hostStrs {
+				host, err := bench.ParseHost(hs)
+				if err != nil {
+					return usageErr("--host: %v", err)
+				}
+				if seen[host.String()] {
+					return usageErr("--host %s is given twice", bench.Redact(host.String()))
+				}
+				seen[host.String()] = true
+				backends = append(backends, newBackend(opts, host, e.getenv))
+			}
+			host := backends[0].URL()
 			opts.RunID = bench.NewRunID()
 			out := c.String("out")
 			if out == "" {
@@ -161,9 +210,17 @@ run with the same options and run id.`,
 			var bar *progressbar.ProgressBar
 			observe := func(ev bench.Event) {}
 			if e.stderrTTY && !c.Bool("quiet") {
-				total := opts.Warmup + opts.Runs
-				if !opts.SkipColdLoad {
-					total++
+				levels := opts.Levels()
+				warmups := opts.Warmup
+				if len(opts.PromptTokensSweep) > 1 {
+					warmups *= len(levels)
+				}
+				total := len(backends) * (warmups + opts.Runs*len(levels))
+				if !opts.SkipColdLoad && opts.Backend == "ollama" {
+					total += len(backends)
+				}
+				if opts.Duration > 0 {
+					total = -1 // a spinner: the count is not known
 				}
 				bar = progressbar.NewOptions(total,
 					progressbar.OptionSetWriter(e.stderr),
@@ -176,6 +233,12 @@ run with the same options and run id.`,
 				)
 				observe = func(ev bench.Event) {
 					desc := fmt.Sprintf("%s %d/%d", ev.Phase, ev.Done, ev.Total)
+					if ev.Total == 0 {
+						desc = fmt.Sprintf("%s %d", ev.Phase, ev.Done)
+					}
+					if ev.Levels > 1 {
+						desc = fmt.Sprintf("level %d/%d (%s) %s", ev.Level+1, ev.Levels, levelName(levels[ev.Level]), desc)
+					}
 					if s := ev.Sample; s != nil && s.OK && s.ServerGenPerS != nil {
 						desc += fmt.Sprintf(" %.1f tok/s", *s.ServerGenPerS)
 					} else if s != nil && !s.OK {
@@ -194,7 +257,7 @@ run with the same options and run id.`,
 			if err != nil {
 				return usageErr("%v", err)
 			}
-			res, runErr := bench.RunDurable(c.Context, bench.NewOllama(host), opts, observe, bench.Durable{Journal: journal, Resume: resume, Abandon: e.hardStop})
+			res, runErr := bench.RunDurable(c.Context, backends, opts, observe, bench.Durable{Journal: journal, Resume: resume, Abandon: e.hardStop})
 			if bar != nil {
 				_ = bar.Finish()
 				_ = bar.Clear()
@@ -293,6 +356,21 @@ func resumeOptions(c *cli.Context, path string) (*bench.JournalData, error) {
 		return nil, fmt.Errorf("--resume: %w", err)
 	}
 	return d, nil
+}
+
+// newBackend returns the backend of opts.Backend for the server at host; the OpenAI
+// backend's API key is read from the environment variable opts.APIKeyEnv.
+func newBackend(opts bench.Options, host *url.URL, getenv func(string) string) bench.Backend {
+	if opts.Backend == "openai" {
+		return bench.NewOpenAI(host, getenv(opts.APIKeyEnv))
+	}
+	return bench.NewOllama(host)
+}
+
+// levelName describes a level for the progress bar: its load, and its prompt length
+// in a prompt sweep.
+func levelName(l bench.LevelSpec) string {
+	return fmt.Sprintf("%s, %d-token prompts", l.Load, l.PromptTokens)
 }
 
 // machineOf is what a run records of its profile.

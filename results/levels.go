@@ -1,0 +1,291 @@
+package results
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/yardstick-dev/yardstick/bench"
+)
+
+// LevelSummary is one level of a run (a step of a --concurrency, --rate or
+// --prompt-tokens sweep, or the single level of a run without one): its load, its
+// throughput over its own window, its per-request statistics, and, with --slo, how its
+// requests met the objectives.
+type LevelSummary struct {
+	bench.Level
+	Throughput Throughput `json:"throughput"`
+	// GoodputPerS = measured requests meeting every objective / the level's window
+	// (METRICS.md "Aggregates"); absent without --slo.
+	GoodputPerS *float64 `json:"goodput_per_s,omitempty"`
+	// SLO is how the level's requests met each objective; absent without --slo.
+	SLO *SLOResult `json:"slo,omitempty"`
+	// Summaries are the level's per-request statistics, as Run.Summaries.
+	Summaries map[string]Summary `json:"summaries"`
+}
+
+// Peak names the level with the highest goodput (with --slo) or, without objectives,
+// the highest output token throughput.
+type Peak struct {
+	// Level is the index of the level in Run.Levels.
+	Level int `json:"level"`
+	// By is the figure compared: "goodput_per_s" or "output_tokens_per_s".
+	By    string  `json:"by"`
+	Value float64 `json:"value"`
+}
+
+// TargetSummary is one server of a run against several: its throughput over the run's
+// window and its per-request statistics. The run's own throughput is the fleet's total.
+type TargetSummary struct {
+	Index int    `json:"index"`
+	Host  string `json:"host"`
+	// Throughput is over this server's own window (its first measured send to its
+	// last done).
+	Throughput Throughput         `json:"throughput"`
+	Window     bench.Window       `json:"window"`
+	Summaries  map[string]Summary `json:"summaries"`
+}
+
+// throughputOf counts ss and sets rates over windowNs.
+func throughputOf(ss []bench.Sample, windowNs int64) Throughput {
+	var t Throughput
+	for _, s := range ss {
+		if s.OK {
+			t.Completed++
+			t.OutputTokens += s.OutputTokens
+		} else {
+			t.Failed++
+			if t.ErrorsByKind == nil {
+				t.ErrorsByKind = map[bench.ErrorKind]int{}
+			}
+			t.ErrorsByKind[s.ErrorKind]++
+		}
+	}
+	t.setRates(windowNs)
+	return t
+}
+
+// levelSummaries splits the run's samples by level. With a single level its summaries
+// are the run's own (the same map).
+func levelSummaries(res *bench.Result, r *Run) []LevelSummary {
+	out := make([]LevelSummary, 0, len(res.Levels))
+	for _, lv := range res.Levels {
+		var ss []bench.Sample
+		if len(res.Levels) == 1 {
+			ss = res.Samples
+		} else {
+			for _, s := range res.Samples {
+				if s.Level == lv.Index {
+					ss = append(ss, s)
+				}
+			}
+		}
+		ls := LevelSummary{Level: lv, Throughput: throughputOf(ss, lv.Window.DurationNs)}
+		if len(res.Levels) == 1 {
+			ls.Summaries = r.Summaries
+		} else {
+			ls.Summaries = summarize(ss)
+		}
+		if sr := EvaluateSLO(res.Options.SLO, ss); sr != nil {
+			ls.SLO = sr
+			g := 0.0
+			if w := float64(lv.Window.DurationNs) / 1e9; w > 0 {
+				g = float64(sr.GoodRequests) / w
+			}
+			ls.GoodputPerS = &g
+		}
+		out = append(out, ls)
+	}
+	return out
+}
+
+// peakLevel returns the level with the highest goodput, or without objectives the
+// highest output token throughput; nil with fewer than two levels.
+func peakLevel(levels []LevelSummary) *Peak {
+	if len(levels) < 2 {
+		return nil
+	}
+	var p *Peak
+	for i, l := range levels {
+		by, v := "output_tokens_per_s", l.Throughput.OutputTokensPerS
+		if l.GoodputPerS != nil {
+			by, v = "goodput_per_s", *l.GoodputPerS
+		}
+		if p == nil || v > p.Value {
+			p = &Peak{Level: i, By: by, Value: v}
+		}
+	}
+	return p
+}
+
+// targetSummaries splits a fleet run's samples by server; nil for a run of one.
+func targetSummaries(res *bench.Result) []TargetSummary {
+	if len(res.Fleet) < 2 {
+		return nil
+	}
+	out := make([]TargetSummary, len(res.Fleet))
+	for t, m := range res.Fleet {
+		var ss []bench.Sample
+		var w bench.Window
+		for _, s := range res.Samples {
+			if s.Target != t {
+				continue
+			}
+			ss = append(ss, s)
+			if w.StartNs == 0 || s.SentAtNs < w.StartNs {
+				w.StartNs = s.SentAtNs
+			}
+			if s.OK {
+				w.EndNs = max(w.EndNs, s.SentAtNs+*s.E2ENs)
+			}
+		}
+		if w.EndNs > w.StartNs {
+			w.DurationNs = w.EndNs - w.StartNs
+		}
+		out[t] = TargetSummary{Index: t, Host: m.Target.Host, Window: w, Throughput: throughputOf(ss, w.DurationNs), Summaries: summarize(ss)}
+	}
+	return out
+}
+
+// fits fits TTFT against prompt length and decode time against context depth over a
+// prompt-length sweep; a fit that cannot be made is a warning, never a figure.
+func fits(res *bench.Result, r *Run) {
+	lengths := map[int]bool{}
+	for _, lv := range res.Levels {
+		lengths[lv.PromptTokens] = true
+	}
+	if len(lengths) < 2 {
+		return
+	}
+	if f, err := FitPrefill(res.Samples); err == nil {
+		r.PrefillFit = f
+	} else {
+		r.Warnings = append(r.Warnings, bench.Warning{Code: "fit_failed", Message: "TTFT against prompt length: " + err.Error()})
+	}
+	if f, err := FitDecode(res.Samples); err == nil {
+		r.DecodeFit = f
+	} else {
+		r.Warnings = append(r.Warnings, bench.Warning{Code: "fit_failed", Message: "decode time against context depth: " + err.Error()})
+	}
+}
+
+// sloWarnings warns about the levels that missed an objective.
+func sloWarnings(r *Run) {
+	var missed []string
+	for _, l := range r.Levels {
+		if l.SLO != nil && !l.SLO.Met {
+			missed = append(missed, fmt.Sprintf("%d (%s)", l.Index, l.LoadSpec))
+		}
+	}
+	if len(missed) > 0 {
+		r.Warnings = append(r.Warnings, bench.Warning{Code: "slo_missed", Message: fmt.Sprintf("levels missing --slo %s: %v", r.Options.SLO.String(), slices.Clip(missed))})
+	}
+}
+
+// sloVerdict is ": met" or ": missed (ttft_p95 612ms > 500ms, ...)" for the table.
+func sloVerdict(r *SLOResult) string {
+	if r.Met {
+		return ", every objective met"
+	}
+	var missed []string
+	for _, o := range r.Objectives {
+		if !o.Met {
+			missed = append(missed, fmt.Sprintf("%s %s > %s", objectiveName(o), dur(float64(o.ObservedNs)), dur(float64(o.ThresholdNs))))
+		}
+	}
+	return ", missed: " + strings.Join(missed, ", ")
+}
+
+func objectiveName(o ObjectiveResult) string {
+	if o.Percentile > 0 {
+		return fmt.Sprintf("%s_p%s", o.Metric, strconv.FormatFloat(o.Percentile, 'f', -1, 64))
+	}
+	return o.Metric
+}
+
+// renderLevels writes the per-level table of a sweep: load, throughput, goodput and
+// latency percentiles (TTFT and E2E from the schedule in an open loop), the peak
+// marked with *.
+func renderLevels(b *strings.Builder, run *Run) error {
+	if len(run.Levels) < 2 {
+		return nil
+	}
+	b.WriteString("\nlevels\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\tload\tprompt\tok\tfailed\treq/s\tout tok/s\tgoodput/s\tTTFT p50\tTTFT p95\tTPOT p50\tE2E p95\tqueue p95\tSLO\t")
+	pct := func(l LevelSummary, names ...string) func(p int) string {
+		return func(p int) string {
+			for _, n := range names {
+				if s, ok := l.Summaries[n]; ok {
+					v := s.P95
+					if p == 50 {
+						v = s.Median
+					}
+					return dur(v)
+				}
+			}
+			return "-"
+		}
+	}
+	for i, l := range run.Levels {
+		mark := ""
+		if run.Peak != nil && run.Peak.Level == i {
+			mark = "*"
+		}
+		good, slo := "-", "-"
+		if l.GoodputPerS != nil {
+			good = fmt.Sprintf("%.3f", *l.GoodputPerS)
+		}
+		if l.SLO != nil {
+			slo = map[bool]string{true: "met", false: "missed"}[l.SLO.Met]
+		}
+		ttft := pct(l, "ttft_from_scheduled_ns", "ttft_ns")
+		e2e := pct(l, "e2e_from_scheduled_ns", "e2e_ns")
+		fmt.Fprintf(tw, "%s%d\t%s\t%d\t%d\t%d\t%.3f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", mark, i, l.LoadSpec, l.PromptTokens,
+			l.Throughput.Completed, l.Throughput.Failed, l.Throughput.RequestsPerS, l.Throughput.OutputTokensPerS, good,
+			ttft(50), ttft(95), pct(l, "tpot_ns")(50), e2e(95), pct(l, "queue_delay_ns")(95), slo)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if p := run.Peak; p != nil {
+		fmt.Fprintf(b, "* peak %s: level %d (%s)\n", strings.ReplaceAll(p.By, "_", " "), p.Level, run.Levels[p.Level].LoadSpec)
+	}
+	if run.Levels[0].Summaries["ttft_from_scheduled_ns"].N > 0 {
+		b.WriteString("  TTFT and E2E are counted from each request's scheduled time (sent − scheduled is the queue delay)\n")
+	}
+	b.WriteString("\n")
+	return nil
+}
+
+// renderFleet writes one line per server of a run against several.
+func renderFleet(b *strings.Builder, run *Run) error {
+	if len(run.Fleet) == 0 {
+		return nil
+	}
+	b.WriteString("servers\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\thost\tok\tfailed\treq/s\tout tok/s\tTTFT p50\tTPOT p50\t")
+	for _, t := range run.Fleet {
+		p50 := func(n string) string {
+			if s, ok := t.Summaries[n]; ok {
+				return dur(s.Median)
+			}
+			return "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%.3f\t%.1f\t%s\t%s\t\n", t.Index, t.Host, t.Throughput.Completed, t.Throughput.Failed,
+			t.Throughput.RequestsPerS, t.Throughput.OutputTokensPerS, p50("ttft_ns"), p50("tpot_ns"))
+	}
+	return tw.Flush()
+}
+
+// intsList writes 128,512,2048.
+func intsList(xs []int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.Itoa(x)
+	}
+	return strings.Join(parts, ",")
+}
