@@ -66,6 +66,9 @@ type Config struct {
 	Models []string
 	// TTFT is the delay from receiving the request to the first text chunk.
 	TTFT time.Duration
+	// PrefillPerS, when positive, adds prompt_eval_count / PrefillPerS seconds to
+	// TTFT, as a server whose prefill runs at that rate: TTFT = TTFT + n / PrefillPerS.
+	PrefillPerS float64
 	// Gap is the delay between consecutive text chunks.
 	Gap time.Duration
 	// Tokens is the number of output tokens (eval_count) per request; a request's
@@ -321,7 +324,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(cfg.Stall):
 		}
 	}
-	sleep(cfg.TTFT)
+	ttft := cfg.TTFT
+	if cfg.PrefillPerS > 0 {
+		ttft += time.Duration(float64(promptTokens) / cfg.PrefillPerS * 1e9)
+	}
+	sleep(ttft)
 	firstAt := time.Now()
 	chunks := (tokens + cfg.TokensPerChunk - 1) / cfg.TokensPerChunk
 	for i := 0; i < chunks; i++ {
