@@ -194,6 +194,8 @@ func CompareKeys(base, other *Run) []KeyDiff {
 				"the prompt calibrated to a length more than 10% apart: check prompt_tokens in both runs")
 		}
 	}
+	add("load", loadLabel(base), loadLabel(other), KeyRefuse,
+		"another load model or sweep: latency and throughput under load are not those of one stream; compare runs of the same levels")
 	add("backend", base.Target.Backend, other.Target.Backend, KeyWarn,
 		"another server implementation: the comparison is of servers as much as of settings")
 	add("server_version", base.Target.ServerVersion, other.Target.ServerVersion, KeyNote,
@@ -202,6 +204,26 @@ func CompareKeys(base, other *Run) []KeyDiff {
 		"another machine: the efficiency figures (share of the hardware's ceiling), where present, are the fair comparison")
 	add("tool_version", base.Tool.Version, other.Tool.Version, KeyNote, "another yardstick version")
 	return out
+}
+
+// loadLabel describes a run's levels (load and prompt length) and its servers:
+// "sequential", "concurrency 1 | concurrency 4", "rate 2/s poisson × 2 servers".
+func loadLabel(r *Run) string {
+	if len(r.Levels) == 0 {
+		return bench.LoadSequential // a run file from before load models
+	}
+	parts := make([]string, len(r.Levels))
+	for i, l := range r.Levels {
+		parts[i] = l.LoadSpec.String()
+		if len(r.Options.PromptTokensSweep) > 1 {
+			parts[i] += fmt.Sprintf(" at %d tokens", l.PromptTokens)
+		}
+	}
+	s := strings.Join(parts, " | ")
+	if n := len(r.Fleet); n > 1 {
+		s += fmt.Sprintf(" × %d servers", n)
+	}
+	return s
 }
 
 func modelIdentity(m bench.ModelInfo) string {

@@ -147,6 +147,7 @@ func TestConcurrencySweep(t *testing.T) {
 			t.Errorf("level %d: goodput %.3f/s ≠ %.3f requests/s though every request met the SLO", i, g, l.Throughput.RequestsPerS)
 		}
 	}
+	t.Log("\n" + o.stdout)
 	if r.Peak == nil || r.Peak.By != "goodput_per_s" {
 		t.Fatalf("peak %+v", r.Peak)
 	}
