@@ -33,15 +33,21 @@ type Ollama struct {
 // NewOllama returns a backend for the server at base (see ParseHost). The HTTP client
 // uses no proxy, so requests go to the target and nowhere else.
 func NewOllama(base *url.URL) *Ollama {
-	tr := &http.Transport{
+	hc := newHTTPClient(64)
+	return &Ollama{base: base, client: api.NewClient(base, hc), hc: hc}
+}
+
+// newHTTPClient returns the HTTP client of a backend: no proxy (requests go to the
+// target and nowhere else), no compression, at most maxIdlePerHost idle connections
+// kept for reuse.
+func newHTTPClient(maxIdlePerHost int) *http.Client {
+	return &http.Client{Transport: &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 64,
+		MaxIdleConnsPerHost: maxIdlePerHost,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
-	}
-	hc := &http.Client{Transport: tr}
-	return &Ollama{base: base, client: api.NewClient(base, hc), hc: hc}
+	}}
 }
 
 // Name returns "ollama".
@@ -458,21 +464,12 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 	br := lineReaders.Get().(*bufio.Reader)
 	br.Reset(resp.Body)
 	defer func() { br.Reset(nil); lineReaders.Put(br) }()
-	var long []byte
 	for lines := 0; ; {
-		line, rerr := br.ReadSlice('\n')
-		if rerr == bufio.ErrBufferFull {
-			if len(long)+len(line) > maxLineBytes {
-				return errLineTooLong
-			}
-			long = append(long, line...)
-			continue
+		line, rerr := readStreamLine(br)
+		if rerr == errLineTooLong {
+			return rerr
 		}
 		now := int64(time.Since(began))
-		if long != nil {
-			line, long = append(long, line...), nil
-		}
-		line = bytes.TrimRight(line, "\r\n")
 		if len(line) == 0 {
 			switch {
 			case rerr == io.EOF && lines == 0 && resp.StatusCode >= http.StatusBadRequest:
@@ -507,6 +504,27 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 		case rerr != nil:
 			return rerr
 		}
+	}
+}
+
+// readStreamLine returns br's next line without its trailing "\r\n" or "\n", and the
+// read error that ended it (io.EOF after a last line without a newline). A line longer
+// than maxLineBytes is errLineTooLong. The line is valid until br is read again.
+func readStreamLine(br *bufio.Reader) ([]byte, error) {
+	var long []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			if len(long)+len(line) > maxLineBytes {
+				return nil, errLineTooLong
+			}
+			long = append(long, line...)
+			continue
+		}
+		if long != nil {
+			line = append(long, line...)
+		}
+		return bytes.TrimRight(line, "\r\n"), err
 	}
 }
 

@@ -1,0 +1,631 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ollama/ollama/api"
+)
+
+// DefaultAPIKeyEnv is the environment variable that holds the API key of an
+// OpenAI-compatible server by default (sent as "Authorization: Bearer <key>").
+const DefaultAPIKeyEnv = "YARDSTICK_API_KEY"
+
+// OpenAI drives a server through the OpenAI-compatible chat completions API
+// (POST /v1/chat/completions, streamed as server-sent events), as served by vLLM,
+// llama.cpp's llama-server (tools/server), Ollama's /v1 and others. The API cannot
+// load or unload models and does not describe them, so OpenAI is not a ModelManager.
+type OpenAI struct {
+	base *url.URL // as the user gave it
+	root *url.URL // the server root: base without a final /v1
+	api  *url.URL // root + /v1
+	chat string   // the chat completions URL, built once
+	key  string
+	hc   *http.Client
+}
+
+// NewOpenAI returns a backend for the server at base, its root URL
+// (http://127.0.0.1:8080); a base whose path already ends in /v1 is taken as the API
+// prefix itself, not given a second one. apiKey, when not empty, is sent as a bearer
+// token with every request. The HTTP client has the Ollama backend's settings (no
+// proxy, no compression) but keeps up to 1024 idle connections per host, so that many
+// concurrent streams reuse connections instead of dialing inside their TTFT.
+func NewOpenAI(base *url.URL, apiKey string) *OpenAI {
+	root := *base
+	root.Path = strings.TrimSuffix(strings.TrimRight(root.Path, "/"), "/v1")
+	root.RawPath = ""
+	v1 := root.JoinPath("v1")
+	return &OpenAI{
+		base: base,
+		root: &root,
+		api:  v1,
+		chat: v1.JoinPath("chat", "completions").String(),
+		key:  apiKey,
+		hc:   newHTTPClient(1024),
+	}
+}
+
+// Name returns "openai".
+func (o *OpenAI) Name() string { return "openai" }
+
+// URL returns the server's base URL as given to NewOpenAI.
+func (o *OpenAI) URL() *url.URL { return o.base }
+
+// maxMetaBytes bounds the body of a metadata answer (/version, /props, /v1/models).
+const maxMetaBytes = 16 << 20
+
+// Version returns the server's version. The OpenAI API has none, so it asks what
+// servers add: vLLM's GET /version ({"version": "…"}, vllm/entrypoints/openai/
+// api_server.py) and then llama.cpp's GET /props (its "build_info", tools/server).
+// When neither answers usefully the version is "" and no error. It then lists the
+// models (GET /v1/models) to confirm the server speaks the API and accepts the key.
+// Errors: an unreachable server, one that does not answer /v1/models, a missing or
+// wrong API key (HTTP 401, naming YARDSTICK_API_KEY).
+func (o *OpenAI) Version(ctx context.Context) (string, error) {
+	version := ""
+	var v struct {
+		Version string `json:"version"`
+	}
+	status, body, err := o.get(ctx, o.root.JoinPath("version"))
+	if err != nil {
+		return "", o.unreachable(ctx, "/version", err)
+	}
+	if status == http.StatusOK && json.Unmarshal(body, &v) == nil {
+		version = oneLine(v.Version, 100)
+	}
+	if version == "" {
+		var p struct {
+			BuildInfo string `json:"build_info"`
+		}
+		status, body, err := o.get(ctx, o.root.JoinPath("props"))
+		if err != nil {
+			return "", o.unreachable(ctx, "/props", err)
+		}
+		if status == http.StatusOK && json.Unmarshal(body, &p) == nil {
+			version = oneLine(p.BuildInfo, 100)
+		}
+	}
+	if _, err := o.models(ctx); err != nil {
+		return "", err
+	}
+	return version, nil
+}
+
+// Describe checks that the server serves model (GET /v1/models): a model id that is
+// listed, compared exactly or by Ollama's rule that a missing tag is ":latest" ("m"
+// is "m:latest"). The API says nothing else about a model, so the ModelInfo has only
+// its name, and CostError says why there is no cost (and so no roofline).
+// kvCacheType is not used. Errors: the model is not listed (the error lists what is),
+// and those of Version's model listing.
+func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (ModelInfo, error) {
+	ids, err := o.models(ctx)
+	if err != nil {
+		return ModelInfo{}, err
+	}
+	for _, id := range ids {
+		if sameTaggedModel(id, model) {
+			return ModelInfo{Name: model, CostError: "the OpenAI-compatible API does not describe the model's tensors"}, nil
+		}
+	}
+	const show = 20
+	served := "none"
+	if len(ids) > 0 {
+		served = strings.Join(ids[:min(len(ids), show)], ", ")
+		if len(ids) > show {
+			served += fmt.Sprintf(" and %d more", len(ids)-show)
+		}
+	}
+	return ModelInfo{}, fmt.Errorf("the server at %s does not serve model %q (it serves: %s)", Redact(o.base.String()), model, served)
+}
+
+// sameTaggedModel compares model ids exactly, or as Ollama resolves names: a missing
+// tag is ":latest".
+func sameTaggedModel(a, b string) bool {
+	return a == b || a == b+":latest" || a+":latest" == b
+}
+
+// models returns the ids the server lists on GET /v1/models (OpenAI API reference,
+// "List models": {"object": "list", "data": [{"id": …}, …]}).
+func (o *OpenAI) models(ctx context.Context) ([]string, error) {
+	u := o.api.JoinPath("models")
+	path := "/" + strings.TrimPrefix(u.Path, "/")
+	status, body, err := o.get(ctx, u)
+	if err != nil {
+		return nil, o.unreachable(ctx, path, err)
+	}
+	if status != http.StatusOK {
+		return nil, o.statusError(path, status, body)
+	}
+	var list struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, fmt.Errorf("the server at %s answered GET %s with something that is not a model list (%s): is it an OpenAI-compatible server?",
+			Redact(o.base.String()), path, oneLine(string(body), 120))
+	}
+	ids := make([]string, 0, len(list.Data))
+	for _, m := range list.Data {
+		ids = append(ids, m.ID)
+	}
+	return ids, nil
+}
+
+// get sends GET u with the API key and returns the status and at most maxMetaBytes of
+// the body. Only a failed request is an error.
+func (o *OpenAI) get(ctx context.Context, u *url.URL) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	o.authorize(req)
+	resp, err := o.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetaBytes))
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.StatusCode, body, nil
+}
+
+func (o *OpenAI) authorize(req *http.Request) {
+	if o.key != "" {
+		req.Header.Set("Authorization", "Bearer "+o.key)
+	}
+}
+
+// unreachable says that the server did not answer GET path.
+func (o *OpenAI) unreachable(ctx context.Context, path string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the server at %s did not answer GET %s within %v", Redact(o.base.String()), path, MetadataTimeout)
+	}
+	return fmt.Errorf("cannot reach the server at %s: %w (is a server running there? pass --host)", Redact(o.base.String()), rootCause(err))
+}
+
+// statusError describes an error status of a metadata request; 401 says what to do
+// about the API key.
+func (o *OpenAI) statusError(path string, status int, body []byte) error {
+	msg := errorText(body)
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	if status == http.StatusUnauthorized {
+		return fmt.Errorf("the server at %s answered GET %s with HTTP 401 (%s): %s", Redact(o.base.String()), path, msg, o.keyHint())
+	}
+	return fmt.Errorf("the server at %s answered GET %s with HTTP %d (%s): is it an OpenAI-compatible server?", Redact(o.base.String()), path, status, msg)
+}
+
+// keyHint says what to do about a 401. The key came from YARDSTICK_API_KEY or the
+// variable --api-key-env named, which NewOpenAI is not told.
+func (o *OpenAI) keyHint() string {
+	if o.key == "" {
+		return "the server wants an API key and none was given: set " + DefaultAPIKeyEnv + " (or the variable --api-key-env names)"
+	}
+	return "the API key was refused: check " + DefaultAPIKeyEnv + " (or the variable --api-key-env names)"
+}
+
+// errorText returns the message of an error body, one line and at most 300 bytes: the
+// OpenAI API's {"error": {"message": …}} (also llama.cpp's and newer vLLM's), older
+// vLLM's {"object": "error", "message": …}, {"error": "…"}, FastAPI's {"detail": "…"},
+// or else the body's text. An empty body gives "".
+func errorText(body []byte) string {
+	var e struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
+	}
+	text := string(body)
+	if json.Unmarshal(body, &e) == nil {
+		var s string
+		var obj struct {
+			Message string `json:"message"`
+		}
+		switch {
+		case json.Unmarshal(e.Error, &s) == nil && s != "":
+			text = s
+		case json.Unmarshal(e.Error, &obj) == nil && obj.Message != "":
+			text = obj.Message
+		case e.Message != "":
+			text = e.Message
+		case json.Unmarshal(e.Detail, &s) == nil && s != "":
+			text = s
+		}
+	}
+	return oneLine(text, 300)
+}
+
+// oneLine returns s with its runs of white space made one space, cut to at most n
+// bytes (on a character boundary) with "…" when it was longer.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && cut < len(s) && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// chatBody is a chat completions request (OpenAI API reference, "Create chat
+// completion"). max_tokens is what vLLM and llama.cpp read; max_completion_tokens is
+// its newer name in the OpenAI API. Request.NumCtx, Think and KeepAlive have no
+// equivalent in the API and are not sent.
+type chatBody struct {
+	Model               string        `json:"model"`
+	Messages            []chatMessage `json:"messages"`
+	Stream              bool          `json:"stream"`
+	StreamOptions       streamOptions `json:"stream_options"`
+	MaxTokens           int           `json:"max_tokens"`
+	MaxCompletionTokens int           `json:"max_completion_tokens"`
+	Seed                int64         `json:"seed"`
+	Temperature         float64       `json:"temperature"`
+}
+
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// streamOptions.IncludeUsage asks for a last chunk with the token counts (OpenAI API
+// reference, stream_options.include_usage): the only source of output tokens.
+type streamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+// chatRequest encodes req as a streamed chat completions request.
+func (o *OpenAI) chatRequest(ctx context.Context, req Request) (*http.Request, error) {
+	body, err := json.Marshal(&chatBody{
+		Model: req.Model,
+		Messages: []chatMessage{
+			{Role: "system", Content: req.System},
+			{Role: "user", Content: req.User},
+		},
+		Stream:              true,
+		StreamOptions:       streamOptions{IncludeUsage: true},
+		MaxTokens:           req.MaxTokens,
+		MaxCompletionTokens: req.MaxTokens,
+		Seed:                req.Seed,
+		Temperature:         req.Temperature,
+	})
+	if err != nil {
+		return nil, err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, o.chat, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "text/event-stream")
+	o.authorize(hreq)
+	return hreq, nil
+}
+
+// chatChunk is one chunk of a streamed chat completion (OpenAI API reference, "The
+// chat completion chunk object"), with what servers add: reasoning text in
+// delta.reasoning_content (llama.cpp, older vLLM) or delta.reasoning (vLLM, which
+// fills both with the same text during the rename), llama.cpp's timings, and the
+// error objects servers send mid-stream.
+type chatChunk struct {
+	Choices []struct {
+		Delta struct {
+			Content          string `json:"content"`
+			ReasoningContent string `json:"reasoning_content"`
+			Reasoning        string `json:"reasoning"`
+		} `json:"delta"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage   *chatUsage   `json:"usage"`
+	Timings *chatTimings `json:"timings"`
+	// Error is set on an error chunk: {"error": {…}} (OpenAI, llama.cpp, newer vLLM);
+	// older vLLM sends {"object": "error", "message": …}.
+	Error   json.RawMessage `json:"error"`
+	Object  string          `json:"object"`
+	Message string          `json:"message"`
+}
+
+// chatUsage is the usage chunk's token counts.
+type chatUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// chatTimings is llama.cpp's timings object on the last chunk of a stream
+// (tools/server, server-task.cpp result_timings; to_json_oaicompat_chat_stream adds it
+// to the last chunk). prompt_ms runs from the start of prompt processing to the first
+// sampled token and covers prompt_n tokens, those not served from the prompt cache;
+// predicted_ms runs from the first sampled token to the last, so it spans
+// predicted_n − 1 decode steps, as Ollama's eval_duration does (predicted_n counts
+// the first token; llama.cpp's own predicted_per_second divides by predicted_n and
+// so overstates the rate slightly). Durations are float milliseconds.
+type chatTimings struct {
+	PromptN     int     `json:"prompt_n"`
+	PromptMS    float64 `json:"prompt_ms"`
+	PredictedN  int     `json:"predicted_n"`
+	PredictedMS float64 `json:"predicted_ms"`
+}
+
+// isError returns the message of an error chunk, or false.
+func (c *chatChunk) isError() (string, bool) {
+	if len(c.Error) > 0 && !bytes.Equal(c.Error, []byte("null")) {
+		var s string
+		if json.Unmarshal(c.Error, &s) == nil {
+			return orNoMessage(s), true
+		}
+		var obj struct {
+			Message string `json:"message"`
+		}
+		_ = json.Unmarshal(c.Error, &obj)
+		return orNoMessage(obj.Message), true
+	}
+	if c.Object == "error" {
+		return orNoMessage(c.Message), true
+	}
+	return "", false
+}
+
+func orNoMessage(s string) string {
+	if s = oneLine(s, 300); s == "" {
+		return "an error chunk without a message"
+	}
+	return s
+}
+
+var (
+	sseDone        = []byte("[DONE]")
+	errAfterSSEEnd = errors.New("data after [DONE]")
+)
+
+// notSSE is a line of a 200 response that is not a server-sent event field.
+type notSSE []byte
+
+func (n notSSE) Error() string { return malformedLine(n).Error() }
+
+// clip copies at most 121 bytes of b: enough for malformedLine to show 120 and mark
+// the cut. The copy outlives the pooled reader's buffer.
+func clip(b []byte) []byte { return bytes.Clone(b[:min(len(b), 121)]) }
+
+// Stream sends req as POST /v1/chat/completions with stream and
+// stream_options.include_usage and measures it into s, under Ollama.Stream's contract:
+// offsets from began on the monotonic clock; the request encoded before "sent"; each
+// chunk timed when its line has been read, before it is decoded; s.OK or s.ErrorKind
+// set on return; no error returned.
+//
+// Chunks are the data lines of a server-sent event stream (OpenAI API reference,
+// chat streaming; WHATWG HTML, server-sent events): "data: {…}" is one chunk; blank
+// lines, ":" comments and event, id and retry fields are skipped; "data: [DONE]"
+// ends the stream and is not a chunk. Each data line is taken alone: servers of this
+// API send one JSON object per line, and a line that is not one is a decode error
+// rather than joined with the next.
+//
+// A chunk carries generated text when choices[0].delta has content, reasoning_content
+// or reasoning (the last two, the same text in vLLM, count once): TTFT is at the first
+// such chunk, so OpenAI's role-only first chunk does not count; ITL is between them.
+// PromptTokens and OutputTokens come only from the usage chunk (choices [], usage
+// {prompt_tokens, completion_tokens}); DoneReason is finish_reason ("length",
+// "stop"). E2E is when [DONE] is read or, from a server that sends usage and omits
+// [DONE], when the stream ends. llama.cpp's timings (see chatTimings) give
+// ServerPromptEvalNs and ServerEvalNs; without them the server fields stay 0 and the
+// server rates nil. Nothing gives load or total duration.
+//
+// Failures: HTTP status ≥ 400 is ErrHTTPStatus with the server's message; an error
+// chunk is ErrStream, as is data after [DONE]; a line that is not JSON, or not a
+// server-sent event field, or longer than 8 MB, is ErrDecode; [DONE] without usage is
+// ErrDecode ("output tokens unknown": yardstick never counts them itself); a stream
+// that ends with neither [DONE] nor usage is ErrNoDone; the first-token timeout,
+// request timeout, interruption and broken connections are as for Ollama.
+func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
+	var firstToken *time.Timer
+	if req.FirstTokenTimeout > 0 {
+		fctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		firstToken = time.AfterFunc(req.FirstTokenTimeout, func() { cancel(errFirstToken) })
+		defer firstToken.Stop()
+		ctx = fctx
+	}
+	hreq, err := o.chatRequest(ctx, req)
+	if err != nil {
+		s.ErrorKind, s.Error = ErrStream, "building the request: "+err.Error()
+		s.ITLNs = []int64{}
+		return
+	}
+
+	var (
+		last, end int64
+		done      bool
+		usage     *chatUsage
+		timings   *chatTimings
+	)
+	sent := int64(time.Since(began))
+	s.SentAtNs = sent
+	if s.ScheduledAtNs == 0 {
+		s.ScheduledAtNs = sent
+	}
+	s.QueueDelayNs = s.SentAtNs - s.ScheduledAtNs
+	resp, err := o.hc.Do(hreq)
+	if err == nil {
+		s.HTTPStatus = resp.StatusCode
+		if resp.StatusCode >= http.StatusBadRequest {
+			err = o.httpStatus(resp)
+		} else {
+			end, err = readSSE(resp.Body, began, func(data []byte, now int64) error {
+				if done {
+					return errAfterSSEEnd
+				}
+				if bytes.Equal(data, sseDone) {
+					done = true
+					s.E2ENs = ptr(now - sent)
+					return nil
+				}
+				var c chatChunk
+				if err := json.Unmarshal(data, &c); err != nil {
+					return malformedLine(clip(data))
+				}
+				if msg, ok := c.isError(); ok {
+					return streamError(msg)
+				}
+				s.Chunks++
+				if len(c.Choices) > 0 {
+					ch := &c.Choices[0]
+					thinking := ch.Delta.ReasoningContent
+					if thinking == "" {
+						thinking = ch.Delta.Reasoning
+					}
+					if n := len(ch.Delta.Content) + len(thinking); n > 0 {
+						s.OutputBytes += n
+						s.TextChunks++
+						if s.TTFTNs == nil {
+							if firstToken != nil {
+								firstToken.Stop()
+							}
+							s.TTFTNs = ptr(now - sent)
+						} else {
+							s.ITLNs = append(s.ITLNs, now-last)
+						}
+						last = now
+					}
+					if ch.FinishReason != "" {
+						s.DoneReason = ch.FinishReason
+					}
+				}
+				if c.Usage != nil {
+					usage = c.Usage
+				}
+				if c.Timings != nil {
+					timings = c.Timings
+				}
+				return nil
+			})
+		}
+		resp.Body.Close()
+	}
+	switch {
+	case !done && errors.Is(context.Cause(ctx), errFirstToken):
+		s.ErrorKind, s.Error = ErrTimeout, fmt.Sprintf("no first token: no chunk of generated text within --first-token-timeout %v of sending (%d chunks before)", req.FirstTokenTimeout, s.Chunks)
+	case errors.Is(err, errAfterSSEEnd):
+		s.ErrorKind, s.Error = ErrStream, "the server sent data after [DONE]"
+	case errors.As(err, new(notSSE)):
+		s.ErrorKind, s.Error = ErrDecode, "malformed stream, not server-sent events: "+err.Error()
+	case err != nil:
+		s.ErrorKind, s.Error = classify(ctx, err)
+		if s.ErrorKind == ErrConnect && s.Chunks > 0 {
+			s.Error = fmt.Sprintf("connection broke after %d chunks: %s", s.Chunks, s.Error)
+		}
+	case usage == nil && done:
+		s.ErrorKind, s.Error = ErrDecode, "the server sent no usage (stream_options.include_usage): output tokens unknown"
+	case usage == nil:
+		s.ErrorKind, s.Error = ErrNoDone, fmt.Sprintf("stream ended without [DONE] and without usage after %d chunks", s.Chunks)
+	case usage.PromptTokens < 0 || usage.CompletionTokens < 0 ||
+		(timings != nil && (timings.PromptMS < 0 || timings.PredictedMS < 0)):
+		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the usage chunk reports impossible figures (completion_tokens %d, prompt_tokens %d, or a negative duration)",
+			usage.CompletionTokens, usage.PromptTokens)
+	}
+	if s.ErrorKind != "" {
+		if strings.ContainsAny(s.Error, "\r\n\t") {
+			s.Error = strings.Join(strings.Fields(s.Error), " ")
+		}
+		s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, []int64{}
+		return
+	}
+	if !done {
+		s.E2ENs = ptr(end - sent)
+	}
+	if s.ITLNs == nil {
+		s.ITLNs = []int64{}
+	}
+	s.OK = true
+	s.PromptTokens = usage.PromptTokens
+	s.OutputTokens = usage.CompletionTokens
+	if timings != nil {
+		s.ServerPromptEvalNs = int64(math.Round(timings.PromptMS * 1e6))
+		s.ServerEvalNs = int64(math.Round(timings.PredictedMS * 1e6))
+	}
+	s.finish(req.MaxTokens)
+}
+
+// httpStatus turns an error response into an api.StatusError (so that classify
+// reports it as ErrHTTPStatus) with the server's message; 401 says what to do about
+// the API key.
+func (o *OpenAI) httpStatus(resp *http.Response) error {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	msg := errorText(body)
+	if err != nil && msg == "" {
+		msg = "reading the error: " + err.Error()
+	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		if msg == "" {
+			msg = http.StatusText(http.StatusUnauthorized)
+		}
+		msg += " (" + o.keyHint() + ")"
+	}
+	return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: msg}
+}
+
+// readSSE reads a server-sent event stream from body and calls fn with the value of
+// each data field (after "data:" and one optional space) and the time its line was
+// read, an offset from began taken before anything is decoded. Blank lines and ":"
+// comments are skipped, as are event, id and retry fields; any other line is notSSE.
+// Lines come through the pooled reader of readChat, bounded by maxLineBytes. It
+// returns the time the stream ended, and nil at a clean end of the body or else the
+// first error of the body or of fn.
+func readSSE(body io.Reader, began time.Time, fn func(data []byte, now int64) error) (int64, error) {
+	br := lineReaders.Get().(*bufio.Reader)
+	br.Reset(body)
+	defer func() { br.Reset(nil); lineReaders.Put(br) }()
+	for {
+		line, rerr := readStreamLine(br)
+		if rerr == errLineTooLong {
+			return 0, rerr
+		}
+		now := int64(time.Since(began))
+		if len(line) > 0 {
+			if err := sseLine(line, now, fn); err != nil {
+				return now, err
+			}
+		}
+		switch {
+		case rerr == io.EOF:
+			return now, nil
+		case rerr != nil:
+			return now, rerr
+		}
+	}
+}
+
+// sseLine handles one non-empty line of an event stream.
+func sseLine(line []byte, now int64, fn func(data []byte, now int64) error) error {
+	if line[0] == ':' {
+		return nil
+	}
+	if v, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+		v, _ = bytes.CutPrefix(v, []byte(" "))
+		if len(v) == 0 {
+			return nil
+		}
+		return fn(v, now)
+	}
+	name, _, _ := bytes.Cut(line, []byte(":"))
+	switch string(name) {
+	case "event", "id", "retry", "data":
+		return nil
+	}
+	return notSSE(clip(line))
+}
+
+var _ Backend = (*OpenAI)(nil)

@@ -1,0 +1,482 @@
+package bench
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yardstick-dev/yardstick/internal/fakeollama"
+	"github.com/yardstick-dev/yardstick/internal/fakeopenai"
+)
+
+func newFakeOpenAI(t *testing.T, cfg fakeopenai.Config, key string) (*fakeopenai.Server, *OpenAI) {
+	t.Helper()
+	if cfg.Models == nil {
+		cfg.Models = []string{"twin"}
+	}
+	f := fakeopenai.New(cfg)
+	t.Cleanup(f.Close)
+	u, err := url.Parse(f.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, NewOpenAI(u, key)
+}
+
+func streamOpenAI(t *testing.T, o *OpenAI, req Request) Sample {
+	t.Helper()
+	if req.Model == "" {
+		req.Model = "twin"
+	}
+	if req.System == "" {
+		req.System, req.User = "Request x.", "one two three"
+	}
+	var s Sample
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	o.Stream(ctx, time.Now(), req, &s)
+	return s
+}
+
+// memOpenAI is an OpenAI backend whose every request gets status and body, in memory.
+func memOpenAI(status int, body string) *OpenAI {
+	u, _ := url.Parse("http://127.0.0.1:1")
+	o := NewOpenAI(u, "")
+	o.hc = &http.Client{Transport: bodyTransport{status, []byte(body)}}
+	return o
+}
+
+// 30 tokens, 3 to a chunk: output tokens come from usage alone, ITL is per chunk
+// (9 gaps between 10 text chunks), tokens_per_chunk says 3, and TPOT spreads e2e − ttft
+// over the 29 tokens after the first. The request is the one the API reference
+// describes, with usage asked for and no Authorization header when there is no key.
+func TestOpenAISeveralTokensPerChunk(t *testing.T) {
+	f, o := newFakeOpenAI(t, fakeopenai.Config{Tokens: 30, TokensPerChunk: 3, TTFT: 20 * time.Millisecond, Gap: 2 * time.Millisecond}, "")
+	s := streamOpenAI(t, o, Request{MaxTokens: 30, Seed: 7, Temperature: 0.5})
+	if !s.OK {
+		t.Fatalf("sample failed: %s %s", s.ErrorKind, s.Error)
+	}
+	if s.OutputTokens != 30 || s.TextChunks != 10 || s.TokensPerChunk == nil || *s.TokensPerChunk != 3 || len(s.ITLNs) != 9 {
+		t.Fatalf("output=%d text_chunks=%d tokens_per_chunk=%v itl=%d; want 30, 10, 3, 9", s.OutputTokens, s.TextChunks, s.TokensPerChunk, len(s.ITLNs))
+	}
+	// role-only + 10 text + finish_reason + usage; [DONE] is no chunk.
+	if s.Chunks != 13 {
+		t.Errorf("chunks = %d, want 13", s.Chunks)
+	}
+	if s.TPOTNs == nil || *s.TPOTNs != (*s.E2ENs-*s.TTFTNs)/29 {
+		t.Errorf("tpot = %v, want (e2e %d − ttft %d) / 29", s.TPOTNs, *s.E2ENs, *s.TTFTNs)
+	}
+	if s.ClientGenPerS == nil || *s.E2ENs <= *s.TTFTNs {
+		t.Errorf("client_gen_per_s = %v, e2e %d, ttft %d: want a rate and e2e > ttft", s.ClientGenPerS, *s.E2ENs, *s.TTFTNs)
+	}
+	if s.OutputBytes != 30*len(" tok") || s.PromptTokens != 2+3+10 || s.DoneReason != "length" || s.StoppedEarly {
+		t.Errorf("output_bytes=%d prompt_tokens=%d done_reason=%q stopped_early=%v; want 120, 15, length, false",
+			s.OutputBytes, s.PromptTokens, s.DoneReason, s.StoppedEarly)
+	}
+	if s.ServerGenPerS != nil || s.ServerPrefillPerS != nil || s.ServerEvalNs != 0 || s.OverheadNs != nil {
+		t.Errorf("server figures without server timings: gen %v prefill %v eval %d overhead %v", s.ServerGenPerS, s.ServerPrefillPerS, s.ServerEvalNs, s.OverheadNs)
+	}
+	if s.HTTPStatus != 200 || s.SentAtNs <= 0 || s.ScheduledAtNs != s.SentAtNs || s.QueueDelayNs != 0 {
+		t.Errorf("status %d sent %d scheduled %d queue %d", s.HTTPStatus, s.SentAtNs, s.ScheduledAtNs, s.QueueDelayNs)
+	}
+	chats := f.Chats()
+	if len(chats) != 1 {
+		t.Fatalf("%d chat requests, want 1", len(chats))
+	}
+	b := chats[0].Body
+	opts, _ := b["stream_options"].(map[string]any)
+	msgs, _ := b["messages"].([]any)
+	if b["model"] != "twin" || b["stream"] != true || opts["include_usage"] != true || b["max_tokens"] != 30.0 ||
+		b["max_completion_tokens"] != 30.0 || b["seed"] != 7.0 || b["temperature"] != 0.5 || len(msgs) != 2 {
+		t.Errorf("request body %v", b)
+	}
+	for i, role := range []string{"system", "user"} {
+		if m, _ := msgs[i].(map[string]any); m["role"] != role {
+			t.Errorf("message %d is %v, want role %s", i, msgs[i], role)
+		}
+	}
+	if chats[0].Authorization != "" {
+		t.Errorf("Authorization %q sent without a key", chats[0].Authorization)
+	}
+}
+
+// The fake sends a role-only chunk at once and the first text TTFT later: TTFT counts
+// from the text. A first-token timeout shorter than the fake's TTFT fires though the
+// role chunk came before it (the role chunk would otherwise have stopped the timer and
+// the request succeeded).
+func TestOpenAIRoleChunkIsNotFirstToken(t *testing.T) {
+	const ttft = 200 * time.Millisecond
+	_, o := newFakeOpenAI(t, fakeopenai.Config{Tokens: 3, TTFT: ttft}, "")
+	s := streamOpenAI(t, o, Request{MaxTokens: 3})
+	if !s.OK {
+		t.Fatalf("sample failed: %s %s", s.ErrorKind, s.Error)
+	}
+	if got, _ := s.TTFT(); got < ttft {
+		t.Errorf("TTFT = %v, want ≥ %v: the role-only chunk counted", got, ttft)
+	}
+	if s.TextChunks != 3 || s.Chunks != 6 {
+		t.Errorf("text_chunks=%d chunks=%d, want 3 and 6 (role, 3 text, finish, usage)", s.TextChunks, s.Chunks)
+	}
+
+	s = streamOpenAI(t, o, Request{MaxTokens: 3, FirstTokenTimeout: 50 * time.Millisecond})
+	if s.OK || s.ErrorKind != ErrTimeout || !strings.Contains(s.Error, "no first token") {
+		t.Errorf("kind %q (%s), want a first-token timeout after the role chunk", s.ErrorKind, s.Error)
+	}
+}
+
+// A stream that ends with [DONE] but no usage chunk has no output token count: a
+// failed sample, never a count of its text.
+func TestOpenAIMissingUsageFails(t *testing.T) {
+	_, o := newFakeOpenAI(t, fakeopenai.Config{Tokens: 6, Fault: fakeopenai.FaultNoUsage}, "")
+	s := streamOpenAI(t, o, Request{MaxTokens: 6})
+	if s.OK || s.ErrorKind != ErrDecode || s.Error != "the server sent no usage (stream_options.include_usage): output tokens unknown" {
+		t.Fatalf("ok=%v kind=%q error=%q, want a decode failure for the missing usage", s.OK, s.ErrorKind, s.Error)
+	}
+	if s.OutputTokens != 0 || s.TTFTNs != nil || s.E2ENs != nil || s.TPOTNs != nil {
+		t.Errorf("failed sample carries figures: output %d ttft %v e2e %v tpot %v", s.OutputTokens, s.TTFTNs, s.E2ENs, s.TPOTNs)
+	}
+}
+
+func TestOpenAIFaultsAreFailedSamples(t *testing.T) {
+	cases := []struct {
+		name   string
+		fault  fakeopenai.Fault
+		model  string
+		kind   ErrorKind
+		msg    string
+		status int
+	}{
+		{"no usage", fakeopenai.FaultNoUsage, "twin", ErrDecode, "output tokens unknown", 200},
+		{"no done and no usage", fakeopenai.FaultNoDone, "twin", ErrNoDone, "without [DONE] and without usage after 7 chunks", 200},
+		{"HTTP 500", fakeopenai.FaultHTTP500, "twin", ErrHTTPStatus, "HTTP 500: " + fakeopenai.ErrorMessage, 500},
+		{"error line", fakeopenai.FaultErrorLine, "twin", ErrStream, fakeopenai.ErrorMessage, 200},
+		{"bad JSON", fakeopenai.FaultBadJSON, "twin", ErrDecode, "malformed chunk, not JSON", 200},
+		{"data after DONE", fakeopenai.FaultAfterDone, "twin", ErrStream, "after [DONE]", 200},
+		{"unknown model", fakeopenai.FaultNone, "nope", ErrHTTPStatus, "HTTP 404: The model `nope` does not exist.", 404},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, o := newFakeOpenAI(t, fakeopenai.Config{Tokens: 6, Fault: tc.fault}, "")
+			s := streamOpenAI(t, o, Request{Model: tc.model, MaxTokens: 6})
+			if s.OK || s.ErrorKind != tc.kind || !strings.Contains(s.Error, tc.msg) {
+				t.Fatalf("ok=%v kind=%q error=%q, want %q containing %q", s.OK, s.ErrorKind, s.Error, tc.kind, tc.msg)
+			}
+			if s.HTTPStatus != tc.status {
+				t.Errorf("http_status = %d, want %d", s.HTTPStatus, tc.status)
+			}
+			if s.E2ENs != nil || s.TTFTNs != nil || s.TPOTNs != nil || s.ITLNs == nil || len(s.ITLNs) != 0 {
+				t.Errorf("failed sample carries timings: e2e=%v ttft=%v itl=%v", s.E2ENs, s.TTFTNs, s.ITLNs)
+			}
+		})
+	}
+}
+
+// A server that sends usage and then ends without [DONE] completed the request: E2E is
+// the end of the stream.
+func TestOpenAIUsageWithoutDone(t *testing.T) {
+	_, o := newFakeOpenAI(t, fakeopenai.Config{Tokens: 4, OmitDone: true}, "")
+	s := streamOpenAI(t, o, Request{MaxTokens: 8})
+	if !s.OK || s.OutputTokens != 4 || s.E2ENs == nil || *s.E2ENs < *s.TTFTNs {
+		t.Fatalf("ok=%v (%s) output=%d e2e=%v ttft=%v; want a success with e2e ≥ ttft", s.OK, s.Error, s.OutputTokens, s.E2ENs, s.TTFTNs)
+	}
+	if s.DoneReason != "stop" || !s.StoppedEarly {
+		t.Errorf("done_reason %q stopped_early %v, want stop/true (4 of 8 tokens)", s.DoneReason, s.StoppedEarly)
+	}
+}
+
+// The key goes as a bearer token; without it, or with a wrong one, the server's 401
+// is a failure that names YARDSTICK_API_KEY and never shows the key.
+func TestOpenAIAPIKey(t *testing.T) {
+	const key = "sk-right-key"
+	for _, tc := range []struct {
+		name, key, want string
+	}{
+		{"no key", "", "none was given: set YARDSTICK_API_KEY"},
+		{"wrong key", "sk-wrong-key", "refused: check YARDSTICK_API_KEY"},
+		{"right key", key, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, o := newFakeOpenAI(t, fakeopenai.Config{Tokens: 2, RequireKey: key}, tc.key)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, derr := o.Describe(ctx, "twin", "f16")
+			s := streamOpenAI(t, o, Request{MaxTokens: 2})
+			if tc.want == "" {
+				if derr != nil || !s.OK {
+					t.Fatalf("describe: %v; stream: %s %s", derr, s.ErrorKind, s.Error)
+				}
+				if got := f.Chats()[0].Authorization; got != "Bearer "+key {
+					t.Errorf("Authorization = %q, want the bearer key", got)
+				}
+				return
+			}
+			if derr == nil || !strings.Contains(derr.Error(), "HTTP 401") || !strings.Contains(derr.Error(), tc.want) {
+				t.Errorf("describe error %v, want HTTP 401 and %q", derr, tc.want)
+			}
+			if s.OK || s.ErrorKind != ErrHTTPStatus || s.HTTPStatus != 401 || !strings.Contains(s.Error, "HTTP 401: Invalid API Key") || !strings.Contains(s.Error, tc.want) {
+				t.Errorf("stream kind %q status %d error %q, want HTTP 401 with %q", s.ErrorKind, s.HTTPStatus, s.Error, tc.want)
+			}
+			for _, msg := range []string{s.Error, derr.Error()} {
+				if tc.key != "" && strings.Contains(msg, tc.key) {
+					t.Errorf("error shows the key: %s", msg)
+				}
+			}
+		})
+	}
+}
+
+// The base URL is the server root; one ending in /v1 (with or without a slash) is not
+// given a second /v1, and /version is still asked at the root. The fake answers 404
+// on any other path.
+func TestOpenAIBasePath(t *testing.T) {
+	f, _ := newFakeOpenAI(t, fakeopenai.Config{Tokens: 2, Version: "0.11.0"}, "")
+	for _, base := range []string{f.URL, f.URL + "/", f.URL + "/v1", f.URL + "/v1/"} {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := NewOpenAI(u, "")
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		v, err := o.Version(ctx)
+		cancel()
+		if err != nil || v != "0.11.0" {
+			t.Errorf("base %s: version %q, %v; want 0.11.0", base, v, err)
+		}
+		if s := streamOpenAI(t, o, Request{MaxTokens: 2}); !s.OK {
+			t.Errorf("base %s: stream failed: %s %s", base, s.ErrorKind, s.Error)
+		}
+		if o.URL() != u || o.Name() != "openai" {
+			t.Errorf("base %s: URL %v name %q", base, o.URL(), o.Name())
+		}
+	}
+}
+
+func TestOpenAIVersion(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, tc := range []struct {
+		name string
+		cfg  fakeopenai.Config
+		want string
+	}{
+		{"vLLM /version", fakeopenai.Config{Version: "0.11.0", BuildInfo: "b1-x"}, "0.11.0"},
+		{"llama.cpp /props", fakeopenai.Config{BuildInfo: "b6500-1a2b3c4d"}, "b6500-1a2b3c4d"},
+		{"neither", fakeopenai.Config{}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, o := newFakeOpenAI(t, tc.cfg, "")
+			if v, err := o.Version(ctx); err != nil || v != tc.want {
+				t.Errorf("version %q, %v; want %q", v, err, tc.want)
+			}
+		})
+	}
+	t.Run("unreachable", func(t *testing.T) {
+		closed, err := fakeollama.ClosedURL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(closed)
+		if _, err := NewOpenAI(u, "").Version(ctx); err == nil || !strings.Contains(err.Error(), "cannot reach the server at "+closed) {
+			t.Errorf("error %v, want cannot reach", err)
+		}
+	})
+	t.Run("not an OpenAI server", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		defer srv.Close()
+		u, _ := url.Parse(srv.URL)
+		if _, err := NewOpenAI(u, "").Version(ctx); err == nil || !strings.Contains(err.Error(), "GET /v1/models with HTTP 404") {
+			t.Errorf("error %v, want the /v1/models 404", err)
+		}
+	})
+	t.Run("key required", func(t *testing.T) {
+		_, o := newFakeOpenAI(t, fakeopenai.Config{Version: "0.11.0", RequireKey: "k"}, "")
+		if _, err := o.Version(ctx); err == nil || !strings.Contains(err.Error(), "YARDSTICK_API_KEY") {
+			t.Errorf("error %v, want one naming YARDSTICK_API_KEY", err)
+		}
+	})
+}
+
+func TestOpenAIDescribe(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, o := newFakeOpenAI(t, fakeopenai.Config{Models: []string{"twin", "qwen:latest", "org/Model-7B"}}, "")
+	for _, model := range []string{"twin", "twin:latest", "qwen", "qwen:latest", "org/Model-7B"} {
+		mi, err := o.Describe(ctx, model, "f16")
+		if err != nil || mi.Name != model || mi.Cost != nil || mi.CostError == "" || mi.ParameterCount != 0 || mi.Digest != "" {
+			t.Errorf("%s: %+v, %v; want only the name and why there is no cost", model, mi, err)
+		}
+	}
+	for _, model := range []string{"nope", "org/model-7b", "qwen:7b"} {
+		_, err := o.Describe(ctx, model, "f16")
+		want := `does not serve model "` + model + `" (it serves: twin, qwen:latest, org/Model-7B)`
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", model, err, want)
+		}
+	}
+}
+
+// llama.cpp's timings give the server's prefill and decode spans; predicted_ms spans
+// completion_tokens − 1 steps, so 5 tokens over 40 ms decode at 100 tokens/s.
+func TestOpenAILlamaCppTimings(t *testing.T) {
+	body := "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":null}}]}\n\n" +
+		"data: {\"choices\":[{\"delta\":{\"content\":\"a b\"}}]}\n\n" +
+		"data: {\"choices\":[{\"delta\":{\"content\":\" c d e\"},\"finish_reason\":\"length\"}]}\n\n" +
+		"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":5,\"total_tokens\":17}," +
+		"\"timings\":{\"cache_n\":0,\"prompt_n\":12,\"prompt_ms\":24.5,\"predicted_n\":5,\"predicted_ms\":40,\"predicted_per_second\":125}}\n\n" +
+		"data: [DONE]\n\n"
+	var s Sample
+	memOpenAI(200, body).Stream(context.Background(), time.Now(), Request{Model: "m", MaxTokens: 5}, &s)
+	if !s.OK {
+		t.Fatalf("sample failed: %s %s", s.ErrorKind, s.Error)
+	}
+	if s.ServerPromptEvalNs != 24_500_000 || s.ServerEvalNs != 40_000_000 {
+		t.Errorf("server prompt %d eval %d ns, want 24500000 and 40000000", s.ServerPromptEvalNs, s.ServerEvalNs)
+	}
+	if s.ServerGenPerS == nil || math.Abs(*s.ServerGenPerS-100) > 1e-9 || s.ServerPrefillPerS == nil || math.Abs(*s.ServerPrefillPerS-12/0.0245) > 1e-6 {
+		t.Errorf("server_gen_per_s %v prefill %v, want 100 and %v", s.ServerGenPerS, s.ServerPrefillPerS, 12/0.0245)
+	}
+	if s.OutputTokens != 5 || s.TextChunks != 2 || *s.TokensPerChunk != 2.5 || s.LoadNs != 0 || s.ServerTotalNs != 0 || s.OverheadNs != nil {
+		t.Errorf("output %d text chunks %d tokens/chunk %v load %d total %d overhead %v", s.OutputTokens, s.TextChunks, *s.TokensPerChunk, s.LoadNs, s.ServerTotalNs, s.OverheadNs)
+	}
+
+	// The fake measures its timings on its own clock around the sleeps it does: the
+	// prompt span holds the TTFT and the decode span the 4 gaps between 5 chunks.
+	const ttft, gap = 20 * time.Millisecond, 5 * time.Millisecond
+	_, o := newFakeOpenAI(t, fakeopenai.Config{Tokens: 5, TTFT: ttft, Gap: gap, IncludeTimings: true}, "")
+	s = streamOpenAI(t, o, Request{MaxTokens: 5})
+	if !s.OK || s.ServerPromptEvalNs < int64(ttft) || s.ServerEvalNs < int64(4*gap) || s.ServerGenPerS == nil || s.ServerPrefillPerS == nil {
+		t.Errorf("ok %v (%s): server prompt %d eval %d gen %v prefill %v; want ≥ %v, ≥ %v and both rates",
+			s.OK, s.Error, s.ServerPromptEvalNs, s.ServerEvalNs, s.ServerGenPerS, s.ServerPrefillPerS, ttft, 4*gap)
+	}
+}
+
+// What the event stream parser keeps and what it refuses, on streams written by hand.
+func TestOpenAISSEParsing(t *testing.T) {
+	const (
+		role  = `data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`
+		usage = `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}`
+	)
+	text := func(field, s string) string {
+		return `data: {"choices":[{"index":0,"delta":{"` + field + `":"` + s + `"}}]}`
+	}
+	lines := func(l ...string) string { return strings.Join(l, "\n\n") + "\n\n" }
+	cases := []struct {
+		name                     string
+		status                   int
+		body                     string
+		kind                     ErrorKind
+		msg                      string
+		chunks, textChunks, size int
+	}{
+		{"plain", 200, lines(role, text("content", "ab"), text("content", "c"), usage, "data: [DONE]"), "", "", 4, 2, 3},
+		{"CRLF, no space after data:, comments and other fields", 200,
+			": keep-alive\r\nevent: message\r\nid: 1\r\nretry: 100\r\n" +
+				strings.Replace(text("content", "ab"), "data: ", "data:", 1) + "\r\n\r\n" + text("content", "c") + "\r\n\r\n" + usage + "\r\ndata: [DONE]\r\n",
+			"", "", 3, 2, 3},
+		{"no blank lines between events", 200, strings.Join([]string{text("content", "ab"), usage, "data: [DONE]"}, "\n"), "", "", 2, 1, 2},
+		{"reasoning_content and reasoning are the same text", 200,
+			lines(`data: {"choices":[{"delta":{"reasoning_content":"hm","reasoning":"hm"}}]}`, text("reasoning", "ok"), text("content", "x"), usage, "data: [DONE]"),
+			"", "", 4, 3, 5},
+		{"usage in the finish chunk", 200,
+			lines(text("content", "ab"), `data: {"choices":[{"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2}}`, "data: [DONE]"),
+			"", "", 2, 1, 2},
+		{"a line that is no event field", 200, lines(text("content", "a"), `{"choices":[]}`), ErrDecode, "not server-sent events", 0, 0, 0},
+		{"an HTML page", 200, "<html>502 Bad Gateway</html>\n", ErrDecode, "not server-sent events", 0, 0, 0},
+		{"non-streamed JSON answer", 200, `{"choices":[{"message":{"content":"hi"}}],"usage":{"completion_tokens":1}}`, ErrDecode, "not server-sent events", 0, 0, 0},
+		{"old vLLM error object", 200, lines(text("content", "a"), `data: {"object":"error","message":"engine dead","type":"InternalServerError","code":500}`), ErrStream, "engine dead", 0, 0, 0},
+		{"error as a string", 200, lines(`data: {"error":"boom"}`), ErrStream, "boom", 0, 0, 0},
+		{"empty body", 200, "", ErrNoDone, "after 0 chunks", 0, 0, 0},
+		{"DONE without usage", 200, lines(text("content", "a"), "data: [DONE]"), ErrDecode, "no usage", 0, 0, 0},
+		{"usage, then a cut", 200, lines(text("content", "a"), usage), "", "", 2, 1, 1},
+		{"negative usage", 200, lines(text("content", "a"), `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":-2}}`, "data: [DONE]"), ErrDecode, "impossible figures", 0, 0, 0},
+		{"400 with an OpenAI error", 400, `{"error":{"message":"max_tokens is too large","type":"invalid_request_error","param":"max_tokens","code":null}}`, ErrHTTPStatus, "HTTP 400: max_tokens is too large", 0, 0, 0},
+		{"422 from FastAPI", 422, `{"detail":"Field required"}`, ErrHTTPStatus, "HTTP 422: Field required", 0, 0, 0},
+		{"503 with plain text over lines", 503, "Service\nUnavailable\n" + strings.Repeat("x", 1000), ErrHTTPStatus, "HTTP 503: Service Unavailable xxx", 0, 0, 0},
+		{"500 with an empty body", 500, "", ErrHTTPStatus, "HTTP 500: Internal Server Error", 0, 0, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var s Sample
+			memOpenAI(tc.status, tc.body).Stream(context.Background(), time.Now(), Request{Model: "m", MaxTokens: 2}, &s)
+			if tc.kind != "" {
+				if s.OK || s.ErrorKind != tc.kind || !strings.Contains(s.Error, tc.msg) {
+					t.Fatalf("ok=%v kind=%q error=%q, want %q containing %q", s.OK, s.ErrorKind, s.Error, tc.kind, tc.msg)
+				}
+				if len(s.Error) > 400 || strings.ContainsAny(s.Error, "\r\n") {
+					t.Errorf("error not one bounded line (%d bytes): %q", len(s.Error), s.Error)
+				}
+				return
+			}
+			if !s.OK {
+				t.Fatalf("failed: %s %s", s.ErrorKind, s.Error)
+			}
+			if s.Chunks != tc.chunks || s.TextChunks != tc.textChunks || s.OutputBytes != tc.size || s.OutputTokens != 2 || s.PromptTokens != 3 {
+				t.Errorf("chunks %d text %d bytes %d output %d prompt %d; want %d, %d, %d, 2, 3",
+					s.Chunks, s.TextChunks, s.OutputBytes, s.OutputTokens, s.PromptTokens, tc.chunks, tc.textChunks, tc.size)
+			}
+		})
+	}
+}
+
+// A line over the stream reader's bound is a decode failure, not memory without end.
+func TestOpenAILineTooLong(t *testing.T) {
+	body := `data: {"choices":[{"delta":{"content":"` + strings.Repeat("a", maxLineBytes+128<<10) + `"}}]}` + "\n\n"
+	var s Sample
+	memOpenAI(200, body).Stream(context.Background(), time.Now(), Request{Model: "m", MaxTokens: 2}, &s)
+	if s.OK || s.ErrorKind != ErrDecode || !strings.Contains(s.Error, "longer than") {
+		t.Errorf("kind %q (%s), want a decode failure for the long line", s.ErrorKind, s.Error)
+	}
+}
+
+// FuzzReadSSE: any bytes a server streams back, under any status, end as a successful
+// sample consistent with itself or as a failed one with a kind and a one-line message;
+// never a panic or a hang. The first byte picks the status.
+func FuzzReadSSE(f *testing.F) {
+	text := func(s string) string { return `data: {"choices":[{"delta":{"content":"` + s + `"}}]}` + "\n\n" }
+	usage := `data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2},"timings":{"prompt_ms":1.5,"predicted_ms":2}}` + "\n\n"
+	for _, seed := range []string{
+		`data: {"choices":[{"delta":{"role":"assistant"}}]}` + "\n\n" + text("a") + text("b") + usage + "data: [DONE]\n\n",
+		text("h\xc3") + text("\xa9llo") + usage + "data: [DONE]\n\n",
+		": ping\n\nevent: x\nid: 2\ndata:" + text("a")[6:] + usage,
+		text("a") + `data: {"error":{"message":"oops"}}` + "\n\n",
+		text("a") + "data: {\"choices\": [\n\n",
+		"data: [DONE]\n\n" + text("late"),
+		"<html>502 Bad Gateway</html>\n",
+		text("a") + "data: [DONE]\r\n\r\n",
+		"", "\n\n\r\n", "data:\n\ndata: \n\n",
+	} {
+		f.Add(byte(0), []byte(seed))
+	}
+	f.Add(byte(1), []byte(`{"error":{"message":"model not found"}}`))
+	f.Add(byte(3), []byte(`{"error":"Unauthorized"}`))
+	statuses := []int{200, 404, 503, 401, 500}
+	f.Fuzz(func(t *testing.T, st byte, body []byte) {
+		o := memOpenAI(statuses[int(st)%len(statuses)], string(body))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var s Sample
+		o.Stream(ctx, time.Now(), Request{Model: "m", User: "x", MaxTokens: 4}, &s)
+		switch {
+		case s.TextChunks > s.Chunks:
+			t.Fatalf("text chunks %d > chunks %d", s.TextChunks, s.Chunks)
+		case s.OK && (s.ErrorKind != "" || s.E2ENs == nil || s.OutputTokens < 0 || s.PromptTokens < 0):
+			t.Fatalf("successful sample is inconsistent: %+v", s)
+		case s.OK && s.TextChunks > 0 && (s.TTFTNs == nil || *s.TTFTNs > *s.E2ENs || len(s.ITLNs) != s.TextChunks-1):
+			t.Fatalf("successful sample's timings are inconsistent: %+v", s)
+		case !s.OK && (s.ErrorKind == "" || s.Error == "" || s.E2ENs != nil || s.TTFTNs != nil):
+			t.Fatalf("failed sample without a kind and message, or with timings: %+v", s)
+		case strings.ContainsAny(s.Error, "\r\n"):
+			t.Fatalf("error is not one line: %q", s.Error)
+		}
+		for _, gap := range s.ITLNs {
+			if gap < 0 {
+				t.Fatalf("negative ITL: %v", s.ITLNs)
+			}
+		}
+	})
+}
