@@ -487,7 +487,7 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 			if resp.StatusCode >= http.StatusBadRequest {
 				return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: string(line)}
 			}
-			return malformedLine(line)
+			return malformedLine(bytes.Clone(line)) // line is the pooled buffer's
 		}
 		switch {
 		case resp.StatusCode >= http.StatusBadRequest:

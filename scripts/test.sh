@@ -11,6 +11,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export YARDSTICK_OLLAMA_PORT="${YARDSTICK_TEST_PORT:-11501}"
 export YARDSTICK_STATE_DIR="${YARDSTICK_TEST_STATE_DIR:-$ROOT/.ollama-local/test}"
+# Four requests at once per model, so the concurrency sweep of the end-to-end tests
+# meets a server that batches (Ollama's default depends on free memory).
+export OLLAMA_NUM_PARALLEL="${OLLAMA_NUM_PARALLEL:-4}"
 
 scripts/ollama.sh install
 started=0

@@ -85,3 +85,78 @@ func TestEndToEndRealOllama(t *testing.T) {
 		t.Errorf("throughput: %+v", r.Throughput)
 	}
 }
+
+// e2eModel creates the tiny shape twin on the real Ollama of YARDSTICK_E2E_HOST as
+// name, or skips (fails under YARDSTICK_E2E=require) without one.
+func e2eModel(t *testing.T, name string) string {
+	t.Helper()
+	host := os.Getenv("YARDSTICK_E2E_HOST")
+	if host == "" {
+		if os.Getenv("YARDSTICK_E2E") == "require" {
+			t.Fatal("YARDSTICK_E2E=require but YARDSTICK_E2E_HOST is not set")
+		}
+		t.Skip("no real Ollama: set YARDSTICK_E2E_HOST (scripts/test.sh does)")
+	}
+	o := runCLI(t, nil, "synth", "--shape", "tiny", "--quant", "Q8_0", "--out", filepath.Join(t.TempDir(), "tiny.gguf"),
+		"--create", name, "--host", host)
+	if o.code != 0 {
+		t.Fatalf("synth: exit %d: %s", o.code, o.stderr)
+	}
+	return host
+}
+
+// A concurrency sweep against the real Ollama (scripts/test.sh starts it with
+// OLLAMA_NUM_PARALLEL=4) gives per-level figures: every request of each level
+// completes, the levels' loads are recorded, and the peak level is named.
+func TestEndToEndConcurrencySweep(t *testing.T) {
+	model := "yardstick-e2e-sweep:q8_0"
+	host := e2eModel(t, model)
+	out := filepath.Join(t.TempDir(), "sweep.json")
+	o := runCLI(t, nil, "run", "--model", model, "--host", host, "--concurrency", "1,4", "--runs", "8", "--warmup", "1",
+		"--prompt-tokens", "64", "--max-tokens", "16", "--slo", "ttft_p95=30s", "--no-cold", "--quiet", "--out", out)
+	if o.code != 0 {
+		t.Fatalf("run: exit %d: %s\n%s", o.code, o.stderr, o.stdout)
+	}
+	t.Logf("\n%s", o.stdout)
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Levels) != 2 || r.Levels[0].Concurrency != 1 || r.Levels[1].Concurrency != 4 {
+		t.Fatalf("levels %+v", r.Levels)
+	}
+	for _, l := range r.Levels {
+		if l.Throughput.Completed != 8 || l.Throughput.OutputTokensPerS <= 0 || l.Summaries["ttft_ns"].N != 8 || l.GoodputPerS == nil {
+			t.Errorf("level %d: %+v", l.Index, l.Throughput)
+		}
+	}
+	if r.Peak == nil {
+		t.Errorf("no peak level")
+	}
+}
+
+// The OpenAI backend against the real Ollama's /v1 endpoint: output tokens come from
+// the stream's usage, and every request succeeds with the per-request metrics.
+func TestEndToEndOpenAIBackend(t *testing.T) {
+	model := "yardstick-e2e-openai:q8_0"
+	host := e2eModel(t, model)
+	out := filepath.Join(t.TempDir(), "openai.json")
+	o := runCLI(t, nil, "run", "--backend", "openai", "--model", model, "--host", host, "--runs", "4", "--warmup", "1",
+		"--prompt-tokens", "64", "--max-tokens", "16", "--quiet", "--out", out)
+	if o.code != 0 {
+		t.Fatalf("run: exit %d: %s\n%s", o.code, o.stderr, o.stdout)
+	}
+	t.Logf("\n%s", o.stdout)
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Target.Backend != "openai" || len(r.Samples) != 4 {
+		t.Fatalf("backend %q, %d samples", r.Target.Backend, len(r.Samples))
+	}
+	for _, s := range r.Samples {
+		if !s.OK || s.OutputTokens < 2 || s.PromptTokens <= 0 || s.TTFTNs == nil || s.TPOTNs == nil || s.TokensPerChunk == nil {
+			t.Errorf("sample %d: ok %v %s %s, output %d prompt %d", s.Index, s.OK, s.ErrorKind, s.Error, s.OutputTokens, s.PromptTokens)
+		}
+	}
+}
