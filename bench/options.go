@@ -245,6 +245,15 @@ func (o *Options) Validate() error {
 	return nil
 }
 
+// Resumable reports whether an interrupted run with these options can be finished
+// with --resume: one server and one sequential level, measured by count. A load model,
+// a sweep or a duration cannot be continued without changing what was measured (the
+// schedule, the level's window), so such a run keeps its journal as a record only.
+func (o *Options) Resumable() bool {
+	l := o.Levels()
+	return len(o.Hosts) <= 1 && len(l) == 1 && l[0].Load.Model == LoadSequential && o.Duration <= 0
+}
+
 // LevelSpec is one level of a run: its load and its prompt length.
 type LevelSpec struct {
 	Load         LoadSpec

@@ -246,8 +246,8 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		if opts.RunID != rs.Header.RunID {
 			return nil, fmt.Errorf("resuming: run id %q is not the journal's %q", opts.RunID, rs.Header.RunID)
 		}
-		if len(targets) > 1 || len(levels) > 1 || levels[0].Load.Model != LoadSequential {
-			return nil, errors.New("resuming: only a run of one server and one sequential level can be resumed")
+		if len(targets) > 1 || !opts.Resumable() {
+			return nil, errors.New("resuming: only a run of one server and one sequential level, measured by count, can be resumed")
 		}
 		// Offsets continue after the journal's last one: the window leaves out the
 		// time the run was stopped.
@@ -281,6 +281,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 	}
 	res.Options.Backend = targets[0].Name()
 	res.Options.Host = Redact(targets[0].URL().String())
+	res.Options.Hosts = nil
 	if len(targets) > 1 {
 		for _, b := range targets {
 			res.Options.Hosts = append(res.Options.Hosts, Redact(b.URL().String()))
@@ -766,7 +767,8 @@ func (r *Result) succeeded() int {
 func (r *Result) annotate() {
 	var rates, loads []float64
 	failed := map[ErrorKind]int{}
-	early, promptOff, overflow, overMax := 0, 0, 0, 0
+	early, promptOff, overflow, overMax, multi := 0, 0, 0, 0, 0
+	var perChunk []float64
 	for i := range r.Samples {
 		s := &r.Samples[i]
 		if !s.OK {
@@ -779,6 +781,12 @@ func (r *Result) annotate() {
 		loads = append(loads, float64(s.LoadNs))
 		if s.StoppedEarly {
 			early++
+		}
+		if s.TokensPerChunk != nil {
+			perChunk = append(perChunk, *s.TokensPerChunk)
+			if *s.TokensPerChunk > 1 {
+				multi++
+			}
 		}
 		if s.PromptTokens+s.OutputTokens > r.Options.NumCtx {
 			overflow++
@@ -822,6 +830,10 @@ func (r *Result) annotate() {
 	if early > 0 {
 		r.warn("stopped_early", fmt.Sprintf("%d measured requests stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
 			early, r.Options.MaxTokens))
+	}
+	if multi > 0 {
+		r.warn("multi_token_chunks", fmt.Sprintf("%d of %d measured requests carried more than one output token per text chunk (median %.2f tokens per chunk): itl_ns measures gaps between chunks, not between tokens; tpot_ns stays per token",
+			multi, len(r.Samples), median(perChunk)))
 	}
 	if overflow > 0 {
 		r.warn("context_overflow", fmt.Sprintf("%d measured requests used more than --num-ctx %d tokens of prompt and output: the server shifted or truncated the context", overflow, r.Options.NumCtx))

@@ -210,8 +210,63 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 		m.Warnings = append(m.Warnings, bench.Warning{Code: "mixed_hardware", Message: "the merged machines differ (" + strings.Join(cpus, "; ") +
 			"): percentiles describe the fleet, not any one machine"})
 	}
+	mergeLevels(&m, runs)
 	m.Warnings = appendTooFewSamples(m.Warnings, m.Summaries)
 	return out, nil
+}
+
+// mergeLevels recomputes each level of a merge from the merged samples: statistics and
+// SLO attainment over every machine's requests of the level, throughput and goodput per
+// machine (Σ over the runs / Σ of their level windows), as for the whole run. The runs
+// have the same levels (the "load" comparability key refuses others). A fleet's
+// per-server figures stay in the sources.
+func mergeLevels(m *Run, runs []*Run) {
+	m.Fleet = nil
+	m.PrefillFit, m.DecodeFit = nil, nil
+	if len(runs[0].Levels) == 0 {
+		m.Levels = nil
+		return
+	}
+	levels := make([]LevelSummary, len(runs[0].Levels))
+	for i := range levels {
+		l := LevelSummary{Level: runs[0].Levels[i].Level}
+		l.Requests, l.Window = 0, bench.Window{}
+		var ss []bench.Sample
+		for _, s := range m.Samples {
+			if s.Level == i {
+				ss = append(ss, s)
+			}
+		}
+		for _, r := range runs {
+			if i < len(r.Levels) {
+				l.Requests += r.Levels[i].Requests
+				l.Window.DurationNs += r.Levels[i].Window.DurationNs
+			}
+		}
+		l.Window.EndNs = l.Window.DurationNs
+		l.Throughput = throughputOf(ss, l.Window.DurationNs)
+		l.Summaries = summarize(ss)
+		if sr := EvaluateSLO(m.Options.SLO, ss); sr != nil {
+			l.SLO = sr
+			g := 0.0
+			if w := float64(l.Window.DurationNs) / 1e9; w > 0 {
+				g = float64(sr.GoodRequests) / w
+			}
+			l.GoodputPerS = &g
+		}
+		levels[i] = l
+	}
+	m.Levels = levels
+	m.Peak = peakLevel(levels)
+	m.Throughput.GoodputPerS = nil
+	if len(levels) == 1 {
+		m.Throughput.GoodputPerS = levels[0].GoodputPerS
+	}
+	m.PrefillFit, m.DecodeFit = nil, nil
+	if len(m.Options.PromptTokensSweep) > 1 {
+		m.PrefillFit, _ = FitPrefill(m.Samples)
+		m.DecodeFit, _ = FitDecode(m.Samples)
+	}
 }
 
 func appendNew(xs []string, s string) []string {

@@ -52,7 +52,11 @@ func RenderTable(w io.Writer, run *Run) error {
 		desc = append(desc, "SYNTHETIC twin of "+m.Synthetic.Shape+", random weights")
 	}
 	fmt.Fprintf(&b, "model     %s (%s)  digest %s\n", m.Name, strings.Join(desc, ", "), short(m.Digest))
-	fmt.Fprintf(&b, "server    %s %s at %s\n", t.Backend, t.ServerVersion, t.Host)
+	version := t.ServerVersion
+	if version == "" {
+		version = "(version not reported)"
+	}
+	fmt.Fprintf(&b, "server    %s %s at %s\n", t.Backend, version, t.Host)
 	hw := run.Environment.Hardware
 	fmt.Fprintf(&b, "machine   %s, %d cores (%d threads), %s RAM, %s/%s", orDash(hw.CPUModel), hw.CPUPhysicalCores, hw.CPULogicalCores,
 		bytesIEC(float64(hw.MemoryTotalBytes)), hw.OS, hw.Arch)

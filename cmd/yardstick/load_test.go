@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -277,5 +280,82 @@ func TestLoadFlagErrors(t *testing.T) {
 	}
 	if n := f.Requests(); n != 0 {
 		t.Errorf("%d requests reached the server", n)
+	}
+}
+
+// A sweep interrupted mid-way writes what it measured and exits 130, but does not
+// offer --resume (continuing would change the schedule and the level's window) and
+// keeps no journal; a journal of such a run given to --resume is refused with exit 2.
+func TestInterruptedSweepIsNotResumable(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 100 * time.Millisecond})
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "run.json")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cancelAt(ctx, cancel, f, 8)
+	o := runCLICtx(ctx, nil, "run", "--model", "twin", "--host", f.URL, "--concurrency", "1,2", "--runs", "10", "--warmup", "1",
+		"--prompt-tokens", "16", "--max-tokens", "4", "--no-selftest", "--out", out)
+	if o.code != 130 || strings.Contains(o.stderr, "--resume") {
+		t.Fatalf("exit %d stderr %q", o.code, o.stderr)
+	}
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.EndReason != bench.EndInterrupted || len(r.Samples) == 0 {
+		t.Fatalf("end %q, %d samples", r.EndReason, len(r.Samples))
+	}
+	if _, err := os.Stat(out + ".journal"); !os.IsNotExist(err) {
+		t.Errorf("journal left behind: %v", err)
+	}
+
+	// A journal of a sweep, as a crash (not an interrupt) would leave it.
+	h, err := json.Marshal(bench.JournalHeader{Kind: bench.JournalKind, Version: bench.JournalVersion, RunID: r.RunID, Options: r.Options, Target: r.Target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out+"2.journal", append(h, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o = runCLI(t, nil, "run", "--resume", out+"2.journal", "--no-selftest")
+	if o.code != 2 || !strings.Contains(o.stderr, "cannot be resumed") {
+		t.Errorf("resume of a sweep: exit %d stderr %q", o.code, o.stderr)
+	}
+}
+
+// Merging two runs of the same sweep (two machines) merges level by level: each
+// level's requests, statistics and goodput come from both runs' requests of that
+// level, and the peak is found again.
+func TestMergeSweeps(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 5 * time.Millisecond})
+	defer f.Close()
+	flags := []string{"--host", f.URL, "--concurrency", "1,2", "--runs", "4", "--warmup", "1", "--max-tokens", "4", "--prompt-tokens", "16", "--slo", "ttft=10s"}
+	_, a := runOK(t, flags...)
+	_, b := runOK(t, flags...)
+	dir := t.TempDir()
+	pa, pb, pm := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json"), filepath.Join(dir, "m.json")
+	for p, r := range map[string]*results.Run{pa: a, pb: b} {
+		if err := results.WriteFile(p, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if o := runCLI(t, nil, "merge", "--out", pm, pa, pb); o.code != 0 {
+		t.Fatalf("merge: exit %d %s", o.code, o.stderr)
+	}
+	m, err := results.ReadFile(pm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Levels) != 2 || m.Peak == nil {
+		t.Fatalf("%d levels, peak %v", len(m.Levels), m.Peak)
+	}
+	for i, l := range m.Levels {
+		if l.Requests != 8 || l.Throughput.Completed != 8 || l.Summaries["ttft_ns"].N != 8 || l.SLO == nil || l.SLO.GoodRequests != 8 {
+			t.Errorf("level %d: %d requests, %d completed, ttft n %d, slo %+v", i, l.Requests, l.Throughput.Completed, l.Summaries["ttft_ns"].N, l.SLO)
+		}
+		want := a.Levels[i].Window.DurationNs + b.Levels[i].Window.DurationNs
+		if l.Window.DurationNs != want {
+			t.Errorf("level %d window %d, want Σ %d", i, l.Window.DurationNs, want)
+		}
 	}
 }

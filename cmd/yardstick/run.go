@@ -130,6 +130,9 @@ run with the same options and run id.`,
 					return &exitError{exitUsage, err}
 				}
 				opts = resume.Header.Options
+				if !opts.Resumable() {
+					return usageErr("--resume %s: this run (a load model, a sweep, a duration or several servers) cannot be resumed without changing what it measures; its journal holds every request it completed", c.String("resume"))
+				}
 				if c.IsSet("grace") {
 					opts.Grace = c.Duration("grace")
 				}
@@ -164,6 +167,11 @@ run with the same options and run id.`,
 				backends = append(backends, newBackend(opts, host, e.getenv))
 			}
 			host := backends[0].URL()
+			if len(backends) > 1 {
+				for _, b := range backends {
+					opts.Hosts = append(opts.Hosts, bench.Redact(b.URL().String()))
+				}
+			}
 			opts.RunID = bench.NewRunID()
 			out := c.String("out")
 			if out == "" {
@@ -289,7 +297,7 @@ run with the same options and run id.`,
 			}
 			written, werr := writeRunFile(out, run)
 			stopped := interrupted || run.EndReason == bench.EndInterrupted
-			if werr != nil || stopped {
+			if werr != nil || (stopped && opts.Resumable()) {
 				// The journal stays: it can finish the run, or holds what the file could not.
 				if jerr := journal.Close(); werr != nil && jerr == nil {
 					werr = fmt.Errorf("%w; every completed request is in %s", werr, journal.Path())
@@ -304,6 +312,8 @@ run with the same options and run id.`,
 			switch {
 			case werr != nil:
 				return werr
+			case stopped && !opts.Resumable():
+				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (%d measured requests) is in %s", len(run.Samples), written)}
 			case stopped:
 				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (%d measured requests) is in %s; finish the run with yardstick run --resume %s",
 					len(run.Samples), written, journal.Path())}
