@@ -182,31 +182,30 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 	}
 	c.raw = vals
 	samples := map[string][]*benchmath.Sample{}
-	for _, name := range MetricOrder {
-		mc := MetricComparison{Metric: name, Unit: metricUnit(name), Direction: MetricDirection(name), Deltas: []Delta{}}
-		found := false
-		for i := range runs {
-			xs := vals[i][name]
-			s, ok := Summarize(xs, false)
-			if ok {
-				found = true
+	c.compareMetrics("", MetricOrder, vals, runs, samples, th)
+	// Runs of the same sweep are compared level by level too: the pooled figures mix
+	// levels of different load.
+	if nl := len(runs[0].Levels); nl > 1 {
+		same := true
+		for _, r := range runs[1:] {
+			same = same && len(r.Levels) == nl
+		}
+		for l := 0; same && l < nl; l++ {
+			lvals := make([]map[string][]float64, len(runs))
+			lruns := make([]*Run, len(runs))
+			for i, r := range runs {
+				lr := *r
+				lr.Samples = nil
+				for _, s := range r.Samples {
+					if s.Level == l {
+						lr.Samples = append(lr.Samples, s)
+					}
+				}
+				lruns[i] = &lr
+				lvals[i] = MetricValues(lr.Samples)
 			}
-			mc.Stats = append(mc.Stats, s)
-			test := xs
-			if name == "itl_ns" {
-				// Gaps within one request are not independent draws: the U test gets
-				// one value per request, its median gap, so n counts requests.
-				test = perRequestMedianITL(runs[i].Samples)
-			}
-			samples[name] = append(samples[name], benchmath.NewSample(append([]float64(nil), test...), &th))
+			c.compareMetrics(fmt.Sprintf("levels[%d].", l), LevelMetrics, lvals, lruns, samples, th)
 		}
-		if !found {
-			continue
-		}
-		for i := 1; i < len(runs); i++ {
-			mc.Deltas = append(mc.Deltas, delta(mc, samples[name][0], samples[name][i], mc.Stats[0], mc.Stats[i]))
-		}
-		c.Metrics = append(c.Metrics, mc)
 	}
 
 	figs := make([][]Figure, len(runs))
@@ -245,6 +244,42 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 		}
 	}
 	return c, nil
+}
+
+// LevelMetrics are the per-request metrics compare tests level by level when both
+// runs are the same sweep: latency as users see it under each load.
+var LevelMetrics = []string{"ttft_ns", "ttft_from_scheduled_ns", "tpot_ns", "e2e_ns", "e2e_from_scheduled_ns", "queue_delay_ns", "server_gen_per_s"}
+
+// compareMetrics adds a MetricComparison, named prefix+metric, for each of names
+// that some run has, testing each later run against the first.
+func (c *Comparison) compareMetrics(prefix string, names []string, vals []map[string][]float64, runs []*Run, samples map[string][]*benchmath.Sample, th benchmath.Thresholds) {
+	for _, name := range names {
+		full := prefix + name
+		mc := MetricComparison{Metric: full, Unit: metricUnit(name), Direction: MetricDirection(name), Deltas: []Delta{}}
+		found := false
+		for i := range runs {
+			xs := vals[i][name]
+			s, ok := Summarize(xs, false)
+			if ok {
+				found = true
+			}
+			mc.Stats = append(mc.Stats, s)
+			test := xs
+			if name == "itl_ns" {
+				// Gaps within one request are not independent draws: the U test gets
+				// one value per request, its median gap, so n counts requests.
+				test = perRequestMedianITL(runs[i].Samples)
+			}
+			samples[full] = append(samples[full], benchmath.NewSample(append([]float64(nil), test...), &th))
+		}
+		if !found {
+			continue
+		}
+		for i := 1; i < len(runs); i++ {
+			mc.Deltas = append(mc.Deltas, delta(mc, samples[full][0], samples[full][i], mc.Stats[0], mc.Stats[i]))
+		}
+		c.Metrics = append(c.Metrics, mc)
+	}
 }
 
 func runRef(r *Run, label string) RunRef {

@@ -137,7 +137,24 @@ func resolveGateMetric(name string, stat *string) (string, error) {
 		name, strings.Join(MetricOrder, ", "))
 }
 
+// lookupMetric resolves a gate's metric name: one of MetricOrder (the unit suffix may
+// be left out), or levels[N].<one of LevelMetrics> for level N of runs of one sweep.
 func lookupMetric(name string) (string, bool) {
+	if rest, ok := strings.CutPrefix(name, "levels["); ok {
+		i := strings.Index(rest, "].")
+		if i <= 0 {
+			return "", false
+		}
+		if n, err := strconv.Atoi(rest[:i]); err != nil || n < 0 || strconv.Itoa(n) != rest[:i] {
+			return "", false
+		}
+		for _, m := range LevelMetrics {
+			if leaf := rest[i+2:]; leaf == m || leaf+"_ns" == m || leaf+"_per_s" == m {
+				return "levels[" + rest[:i] + "]." + m, true
+			}
+		}
+		return "", false
+	}
 	for _, m := range MetricOrder {
 		if name == m || name+"_ns" == m || name+"_per_s" == m {
 			return m, true

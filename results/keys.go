@@ -272,6 +272,18 @@ func runFigures(r *Run) []Figure {
 		{"output_tokens_per_s", r.Throughput.OutputTokensPerS},
 		{"requests_per_s", r.Throughput.RequestsPerS},
 	}
+	if g := r.Throughput.GoodputPerS; g != nil {
+		figs = append(figs, Figure{"goodput_per_s", *g})
+	}
+	if len(r.Levels) > 1 {
+		for i, l := range r.Levels {
+			p := fmt.Sprintf("levels[%d].", i)
+			figs = append(figs, Figure{p + "output_tokens_per_s", l.Throughput.OutputTokensPerS}, Figure{p + "requests_per_s", l.Throughput.RequestsPerS})
+			if l.GoodputPerS != nil {
+				figs = append(figs, Figure{p + "goodput_per_s", *l.GoodputPerS})
+			}
+		}
+	}
 	if p := r.Memory.ServerRSSPeakBytes; p != nil {
 		figs = append(figs, Figure{"server_rss_peak_bytes", float64(*p)})
 	}

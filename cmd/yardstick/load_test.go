@@ -359,3 +359,41 @@ func TestMergeSweeps(t *testing.T) {
 		}
 	}
 }
+
+// Two runs of one sweep are compared level by level as well as pooled, and a gate can
+// name a level: a server made slower at concurrency 2 fails levels[1].ttft.
+func TestCompareSweepsPerLevel(t *testing.T) {
+	fast := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 5 * time.Millisecond})
+	defer fast.Close()
+	slow := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 40 * time.Millisecond})
+	defer slow.Close()
+	dir := t.TempDir()
+	pa, pb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	flags := []string{"--concurrency", "1,2", "--runs", "8", "--warmup", "1", "--max-tokens", "4", "--prompt-tokens", "16", "--no-selftest"}
+	if o := runCLI(t, nil, append([]string{"run", "--model", "twin", "--host", fast.URL, "--out", pa}, flags...)...); o.code != 0 {
+		t.Fatal(o.stderr)
+	}
+	if o := runCLI(t, nil, append([]string{"run", "--model", "twin", "--host", slow.URL, "--out", pb}, flags...)...); o.code != 0 {
+		t.Fatal(o.stderr)
+	}
+	o := runCLI(t, nil, "compare", "--format", "json", "--fail-on", "levels[1].ttft:+20%", pa, pb)
+	if o.code != 1 {
+		t.Fatalf("compare: exit %d, want 1 (gate failed)\n%s\n%s", o.code, o.stderr, o.stdout)
+	}
+	var c results.Comparison
+	if err := json.Unmarshal([]byte(o.stdout), &c); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, m := range c.Metrics {
+		names[m.Metric] = true
+	}
+	for _, want := range []string{"ttft_ns", "levels[0].ttft_ns", "levels[1].ttft_ns", "levels[1].tpot_ns"} {
+		if !names[want] {
+			t.Errorf("comparison lacks %s (has %v)", want, names)
+		}
+	}
+	if len(c.Gates) != 1 || c.Gates[0].Status != "fail" || c.Gates[0].Gate.Metric != "levels[1].ttft_ns" {
+		t.Errorf("gates %+v", c.Gates)
+	}
+}
