@@ -592,7 +592,14 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 				// A new prompt length: re-aim the calibrated words, then let the
 				// warm-ups correct them for this length.
 				target = spec.PromptTokens
-				if last := lastOK(res.Warmup); last != nil {
+				last := lastOK(res.Samples)
+				if last == nil {
+					last = lastOK(res.Warmup)
+				}
+				if last == nil && res.Cold != nil && res.Cold.Sample.OK {
+					last = &res.Cold.Sample
+				}
+				if last != nil {
 					work.Calibrate(last.PromptWords, last.PromptTokens, target)
 				}
 				failedInRow, failed = 0, 0
@@ -832,8 +839,8 @@ func (r *Result) annotate() {
 			early, r.Options.MaxTokens))
 	}
 	if multi > 0 {
-		r.warn("multi_token_chunks", fmt.Sprintf("%d of %d measured requests carried more than one output token per text chunk (median %.2f tokens per chunk): itl_ns measures gaps between chunks, not between tokens; tpot_ns stays per token",
-			multi, len(r.Samples), median(perChunk)))
+		r.warn("multi_token_chunks", fmt.Sprintf("%d of %d measured requests carried more than one output token per text chunk (tokens per chunk: median %.2f, max %.2f): itl_ns measures gaps between chunks, not between tokens; tpot_ns stays per token",
+			multi, len(r.Samples), median(perChunk), slices.Max(perChunk)))
 	}
 	if overflow > 0 {
 		r.warn("context_overflow", fmt.Sprintf("%d measured requests used more than --num-ctx %d tokens of prompt and output: the server shifted or truncated the context", overflow, r.Options.NumCtx))

@@ -261,6 +261,14 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 			}
 		}
 	}
+	if r.Roofline != nil {
+		for _, l := range res.Levels {
+			if l.Model != bench.LoadSequential {
+				r.Warnings = append(r.Warnings, bench.Warning{Code: "roofline_per_request", Message: "the roofline holds the median per-request decode rate against the ceiling of one stream; with concurrent requests the server batches them and reads the weights once per step for all, so the per-level output_tokens_per_s is the figure of what the hardware delivered"})
+				break
+			}
+		}
+	}
 	r.Levels = levelSummaries(res, r)
 	r.Peak = peakLevel(r.Levels)
 	if len(r.Levels) == 1 && r.Levels[0].GoodputPerS != nil {
