@@ -88,8 +88,14 @@ func metricUnit(name string) string {
 	return ""
 }
 
-// label returns the table label of a metric (metricLabel in table.go), or its name.
+// label returns the table label of a metric (metricLabel in table.go), or its name;
+// "levels[2].ttft_ns" is "level 2 TTFT".
 func label(name string) string {
+	if rest, ok := strings.CutPrefix(name, "levels["); ok {
+		if i := strings.Index(rest, "]."); i > 0 {
+			return "level " + rest[:i] + " " + label(rest[i+2:])
+		}
+	}
 	if l, ok := metricLabel[name]; ok {
 		return l
 	}
