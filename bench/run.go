@@ -801,7 +801,11 @@ func (r *Result) annotate() {
 		if s.OutputTokens > r.Options.MaxTokens {
 			overMax++
 		}
-		if d := s.PromptTokens - r.Options.PromptTokens; d*d*100 > r.Options.PromptTokens*r.Options.PromptTokens { // off by more than 10%
+		target := r.Options.PromptTokens
+		if s.Level < len(r.Levels) {
+			target = r.Levels[s.Level].PromptTokens
+		}
+		if d := s.PromptTokens - target; d*d*100 > target*target { // off by more than 10%
 			promptOff++
 		}
 	}
@@ -849,8 +853,12 @@ func (r *Result) annotate() {
 		r.warn("output_over_max", fmt.Sprintf("%d measured requests produced more than --max-tokens %d output tokens: the server ignored num_predict", overMax, r.Options.MaxTokens))
 	}
 	if promptOff > 0 {
-		r.warn("prompt_length_off_target", fmt.Sprintf("prompt length more than 10%% away from --prompt-tokens %d in %d of %d measured requests: synthetic prompts of one word count tokenize to different lengths, and the calibration runs only on the cold and warm-up requests",
-			r.Options.PromptTokens, promptOff, len(r.Samples)))
+		asked := fmt.Sprint(r.Options.PromptTokens)
+		if len(r.Options.PromptTokensSweep) > 1 {
+			asked = fmt.Sprintf("of their level (%v)", r.Options.PromptTokensSweep)
+		}
+		r.warn("prompt_length_off_target", fmt.Sprintf("prompt length more than 10%% away from --prompt-tokens %s in %d of %d measured requests: synthetic prompts of one word count tokenize to different lengths, and the calibration runs only on the cold and warm-up requests",
+			asked, promptOff, len(r.Samples)))
 	}
 	if med := median(rates); len(rates) >= 3 && med > 0 {
 		n := 0

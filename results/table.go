@@ -141,12 +141,16 @@ func RenderTable(w io.Writer, run *Run) error {
 		return err
 	}
 	if f := run.PrefillFit; f != nil {
-		fmt.Fprintf(&b, "prefill fit TTFT = %s + prompt tokens / %.1f tok/s (least squares over %d requests, %d..%d tokens, R² %.3f)\n",
-			dur(f.FixedNs), f.PrefillPerS, f.N, f.PromptTokensMin, f.PromptTokensMax, f.R2)
+		fmt.Fprintf(&b, "prefill fit TTFT = %s + prompt tokens / %.1f tok/s (least squares over %d requests, %d..%d tokens, R² %.3f%s)\n",
+			dur(f.FixedNs), f.PrefillPerS, f.N, f.PromptTokensMin, f.PromptTokensMax, f.R2, weakFit(f.R2))
 	}
 	if f := run.DecodeFit; f != nil {
-		fmt.Fprintf(&b, "decode fit  TPOT = %s + %s per token of context (%.1f tok/s at depth 0; %d requests, depth %.0f..%.0f, R² %.3f)\n",
-			dur(f.StepNs), dur(f.NsPerContextToken), f.DecodePerSAtZero, f.N, f.DepthMin, f.DepthMax, f.R2)
+		sign, slope := "+", f.NsPerContextToken
+		if slope < 0 {
+			sign, slope = "−", -slope
+		}
+		fmt.Fprintf(&b, "decode fit  TPOT = %s %s %s per token of context (%.1f tok/s at depth 0; %d requests, depth %.0f..%.0f, R² %.3f%s)\n",
+			dur(f.StepNs), sign, dur(slope), f.DecodePerSAtZero, f.N, f.DepthMin, f.DepthMax, f.R2, weakFit(f.R2))
 	}
 	if err := renderFleet(&b, run); err != nil {
 		return err
@@ -306,4 +310,12 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// weakFit qualifies a fit whose line explains under half of the variance.
+func weakFit(r2 float64) string {
+	if r2 < 0.5 {
+		return ": a weak fit, the line explains little of the spread"
+	}
+	return ""
 }

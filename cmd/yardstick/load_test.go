@@ -184,6 +184,10 @@ func TestPromptSweepFitsPrefill(t *testing.T) {
 			t.Errorf("level %d: median prompt %v tokens, want %d ±10%% (calibrated per level)", i, m, want)
 		}
 	}
+	// Each level is held against its own length (64 tokens is not 1024 tokens off).
+	if hasWarning(r, "prompt_length_off_target") {
+		t.Errorf("prompt_length_off_target on a calibrated sweep: %v", r.Warnings)
+	}
 	fit := r.PrefillFit
 	if fit == nil {
 		t.Fatalf("no prefill fit; warnings %v", r.Warnings)
