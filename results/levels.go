@@ -161,6 +161,11 @@ func fits(res *bench.Result, r *Run) {
 	}
 	if f, err := FitPrefill(res.Samples); err == nil {
 		r.PrefillFit = f
+		if f.FixedNs < 0 {
+			r.Warnings = append(r.Warnings, bench.Warning{Code: "fit_negative_fixed", Message: fmt.Sprintf(
+				"the TTFT fit's fixed cost is negative (%s): TTFT grows faster than linearly with prompt length here (attention's cost grows with the square of the length, or the prefill rate falls with it), so prefill_per_s is the marginal rate over %d..%d tokens, not a rate at every length",
+				dur(f.FixedNs), f.PromptTokensMin, f.PromptTokensMax)})
+		}
 	} else {
 		r.Warnings = append(r.Warnings, bench.Warning{Code: "fit_failed", Message: "TTFT against prompt length: " + err.Error()})
 	}
