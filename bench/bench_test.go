@@ -566,7 +566,7 @@ func TestErrorLimit(t *testing.T) {
 			t.Errorf("%q through JSON: %+v, %v (%s)", tc.in, back.MaxErrors, err, b)
 		}
 	}
-	for _, bad := range []string{"", "-1", "x", "0%", "101%", "NaN%", "1e9"} {
+	for _, bad := range []string{"", "-1", "x", "0%", "101%", "NaN%", "1e9", "+3", "1e2%", "5.%", ".5%", "0x10", "1_000"} {
 		var l ErrorLimit
 		if l.Set(bad) == nil {
 			t.Errorf("%q accepted", bad)

@@ -25,19 +25,40 @@ type ErrorLimit struct {
 func (l *ErrorLimit) Set(s string) error {
 	s = strings.TrimSpace(s)
 	if p, ok := strings.CutSuffix(s, "%"); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(f) || f <= 0 || f > 100 {
+		p = strings.TrimSpace(p)
+		f, err := strconv.ParseFloat(p, 64)
+		if err != nil || !plainNumber(p, true) || math.IsNaN(f) || f <= 0 || f > 100 {
 			return fmt.Errorf("want a percentage in (0, 100], e.g. 5%%")
 		}
 		*l = ErrorLimit{Percent: f, IsSet: true}
 		return nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > 100000 {
+	if err != nil || !plainNumber(s, false) || n < 0 || n > 100000 {
 		return fmt.Errorf("want a count in 0..100000 or a percentage such as 5%%")
 	}
 	*l = ErrorLimit{Count: n, IsSet: true}
 	return nil
+}
+
+// plainNumber reports whether s is written as digits, with one decimal point when
+// decimal: no sign, exponent or spaces ("+3" and "1e2" are not how people write a
+// count, and accepting them hides typos).
+func plainNumber(s string, decimal bool) bool {
+	if s == "" {
+		return false
+	}
+	dot := false
+	for i, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+		case c == '.' && decimal && !dot && i > 0 && i < len(s)-1:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // String is the value as the flag takes it; "" when unset.

@@ -728,6 +728,14 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 	return res, nil
 }
 
+// measuredRequests is "1 measured request" or "n measured requests".
+func measuredRequests(n int) string {
+	if n == 1 {
+		return "1 measured request"
+	}
+	return fmt.Sprintf("%d measured requests", n)
+}
+
 // lastOK returns the last successful sample of ss, or nil.
 func lastOK(ss []Sample) *Sample {
 	for i := len(ss) - 1; i >= 0; i-- {
@@ -836,21 +844,25 @@ func (r *Result) annotate() {
 			r.Options.Runs, st.Metric, achieved, 100*st.PrecisionFrac))
 	}
 	if r.EndReason == EndInterrupted {
-		r.warn("interrupted", fmt.Sprintf("run interrupted after %d of %d measured requests", len(r.Samples), r.Options.Runs))
+		asked := ""
+		if r.Options.Duration <= 0 {
+			asked = fmt.Sprintf(" of %d", r.Options.Runs*max(1, len(r.Levels))*max(1, len(r.Options.Hosts)))
+		}
+		r.warn("interrupted", fmt.Sprintf("run interrupted after %d%s measured requests", len(r.Samples), asked))
 	}
 	if early > 0 {
-		r.warn("stopped_early", fmt.Sprintf("%d measured requests stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
-			early, r.Options.MaxTokens))
+		r.warn("stopped_early", fmt.Sprintf("%s stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
+			measuredRequests(early), r.Options.MaxTokens))
 	}
 	if multi > 0 {
 		r.warn("multi_token_chunks", fmt.Sprintf("%d of %d measured requests carried more than one output token per text chunk (tokens per chunk: median %.2f, max %.2f): itl_ns measures gaps between chunks, not between tokens; tpot_ns stays per token",
 			multi, len(r.Samples), median(perChunk), slices.Max(perChunk)))
 	}
 	if overflow > 0 {
-		r.warn("context_overflow", fmt.Sprintf("%d measured requests used more than --num-ctx %d tokens of prompt and output: the server shifted or truncated the context", overflow, r.Options.NumCtx))
+		r.warn("context_overflow", fmt.Sprintf("%s used more than --num-ctx %d tokens of prompt and output: the server shifted or truncated the context", measuredRequests(overflow), r.Options.NumCtx))
 	}
 	if overMax > 0 {
-		r.warn("output_over_max", fmt.Sprintf("%d measured requests produced more than --max-tokens %d output tokens: the server ignored num_predict", overMax, r.Options.MaxTokens))
+		r.warn("output_over_max", fmt.Sprintf("%s produced more than --max-tokens %d output tokens: the server ignored num_predict", measuredRequests(overMax), r.Options.MaxTokens))
 	}
 	if promptOff > 0 {
 		asked := fmt.Sprint(r.Options.PromptTokens)
@@ -870,7 +882,7 @@ func (r *Result) annotate() {
 			}
 		}
 		if n > 0 {
-			r.warn("prompt_cache_suspect", fmt.Sprintf("%d measured requests prefilled more than %.0f× faster than the median: a prompt-cache hit or a noisy machine; they are flagged cache_suspect and kept in the summaries", n, CacheSuspectFactor))
+			r.warn("prompt_cache_suspect", fmt.Sprintf("%s prefilled more than %.0f× faster than the median: a prompt-cache hit or a noisy machine; they are flagged cache_suspect and kept in the summaries", measuredRequests(n), CacheSuspectFactor))
 		}
 	}
 	if h := r.HostCPU; h != nil && h.OtherFrac != nil && h.ServerFrac != nil && *h.OtherFrac > OtherBusyWarnFrac {

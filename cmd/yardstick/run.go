@@ -313,9 +313,9 @@ run with the same options and run id.`,
 			case werr != nil:
 				return werr
 			case stopped && !opts.Resumable():
-				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (%d measured requests) is in %s", len(run.Samples), written)}
+				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (measured requests: %d) is in %s", len(run.Samples), written)}
 			case stopped:
-				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (%d measured requests) is in %s; finish the run with yardstick run --resume %s",
+				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (measured requests: %d) is in %s; finish the run with yardstick run --resume %s",
 					len(run.Samples), written, journal.Path())}
 			case runErr != nil:
 				return &exitError{exitFailure, fmt.Errorf("%v (written to %s)", runErr, written)}
