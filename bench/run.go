@@ -84,6 +84,10 @@ const (
 // the server is not going to answer the rest.
 const MaxConsecutiveFailures = 5
 
+// ErrResumeMismatch is returned (wrapped) when a journal cannot be resumed against the
+// server as it is now: bad input, not a failed measurement.
+var ErrResumeMismatch = errors.New("resuming")
+
 // errGraceOver abandons a request still in flight when --grace has passed after an
 // interrupt.
 var errGraceOver = errors.New("grace period over")
@@ -330,7 +334,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 	if rs != nil {
 		if d := rs.Header.Target.Model.Digest; d != "" && mi.Digest != "" && !sameDigest(d, mi.Digest) {
 			stopSamplers()
-			return nil, fmt.Errorf("resuming: %q is not the model the journal measured (digest %.12s, now %.12s); start a new run", opts.Model, d, mi.Digest)
+			return nil, fmt.Errorf("%w: %q is not the model the journal measured (digest %.12s, now %.12s); start a new run", ErrResumeMismatch, opts.Model, d, mi.Digest)
 		}
 	} else {
 		journal(func() error {
@@ -523,7 +527,9 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 	if ctx.Err() == nil && res.EndReason == EndCompleted && (rs == nil || !rs.Header.Calibrated) {
 		journal(func() error { return jr.calibrated(work.Words) })
 	}
-	if resumedMeasuring && ctx.Err() == nil {
+	rewarmed := false
+	if resumedMeasuring && len(rs.Samples) < opts.Runs && ctx.Err() == nil {
+		rewarmed = true
 		// Not calibrated on: the measured prompts keep their length.
 		s := send(0, PhaseWarmup, len(res.Warmup), -2-len(res.Warmup), 0)
 		if s.ErrorKind != ErrCanceled {
@@ -536,7 +542,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 	}
 	if rs != nil {
 		res.warn("resumed", fmt.Sprintf("resumed from a journal holding %d of %d measured requests; offsets continue after its last, so the window leaves out the time the run was stopped; energy, host CPU and server memory cover only the requests sent after resuming%s",
-			len(rs.Samples), opts.Runs, map[bool]string{true: "; one new uncounted warm-up request was sent first, as the server may have unloaded the model meanwhile", false: ""}[resumedMeasuring]))
+			len(rs.Samples), opts.Runs, map[bool]string{true: "; one new uncounted warm-up request was sent first, as the server may have unloaded the model meanwhile", false: ""}[rewarmed]))
 	}
 	cpuStart, cpuOK := takeCPUSnapshot(ctx, members[0].mem.ServerPID)
 	meter := startEnergyMeter(ctx, opts.SampleInterval)

@@ -284,6 +284,9 @@ run with the same options and run id.`,
 				if interrupted {
 					return &exitError{exitInterrupted, errors.New("interrupted before anything was measured")}
 				}
+				if errors.Is(runErr, bench.ErrResumeMismatch) {
+					return &exitError{exitUsage, runErr}
+				}
 				return runErr
 			}
 			// Something was measured: it is written, whatever happened after.
