@@ -663,14 +663,14 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 				close(tk.ack)
 				continue // abandoned at an interrupt: not a measurement
 			}
-			if s.OK {
-				readPS(members[s.Target])
-			}
 			if take(s) {
 				stopped = true
 				haltOnce.Do(func() { close(halt) })
 			}
-			close(tk.ack)
+			close(tk.ack) // the worker may go on; what follows does not decide whether it should
+			if s.OK {
+				readPS(members[s.Target])
+			}
 			record(journalLine{Sample: &s})
 			observe(Event{Phase: PhaseMeasured, Done: res.Levels[li].Requests, Total: total, Level: li, Levels: len(levels), Sample: &res.Samples[len(res.Samples)-1]})
 		}
