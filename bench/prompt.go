@@ -71,6 +71,20 @@ func (w *Workload) Nonce(index int) string {
 	return hex.EncodeToString(h[:6])
 }
 
+// Retarget aims Words at a new targetTokens from one observation (words counted as
+// promptTokens), proportionally and without Calibrate's bound on the step, for the
+// first request of a prompt-length sweep's next level: 256 to 1024 tokens is a 4× step
+// that Calibrate would take in two. The observation is kept for Calibrate's next line.
+// It returns the new word count (≥ 1).
+func (w *Workload) Retarget(words, promptTokens, targetTokens int) int {
+	if words <= 0 || promptTokens <= 0 {
+		return w.Words
+	}
+	w.lastWords, w.lastTokens = words, promptTokens
+	w.Words = max(1, int(float64(words)*float64(targetTokens)/float64(promptTokens)+0.5))
+	return w.Words
+}
+
 // Calibrate records that a prompt of words words was counted by the server as
 // promptTokens tokens and re-aims Words at targetTokens. The server's count includes
 // the chat template and the nonce, so the model is tokens = words·r + overhead. With

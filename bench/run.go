@@ -354,6 +354,9 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 				members[0].target.Host, opts.Model, a, members[t].target.Host, b))
 		}
 	}
+	if res.Target.Backend == "openai" {
+		res.warn("options_not_sent", "the OpenAI API has no num_ctx, think or keep_alive: the server's own context size, reasoning and model lifetime apply, whatever --num-ctx, --think and --keep-alive say")
+	}
 	if members[0].mm == nil {
 		res.warn("no_model_management", fmt.Sprintf("the %s backend cannot unload models or list loaded ones: no cold load was measured and the model's size comes from no server report", res.Target.Backend))
 	}
@@ -606,7 +609,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 					last = &res.Cold.Sample
 				}
 				if last != nil {
-					work.Calibrate(last.PromptWords, last.PromptTokens, target)
+					work.Retarget(last.PromptWords, last.PromptTokens, target)
 				}
 				failedInRow, failed = 0, 0
 				warmup(0, li)
@@ -645,7 +648,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 				wg.Go(func() {
 					l := lim
 					l.Requests = uint64(requests)
-					drive(ctx, began, spec.Load, spec.Load.pacer(opts.Seed+int64(t)), l, halt, func(j job) {
+					drive(ctx, began, spec.Load, spec.Load.pacer(opts.Seed), l, halt, func(j job) {
 						s := send(t, PhaseMeasured, 0, 0, j.scheduledNs)
 						s.Level = li
 						ack := make(chan struct{})
@@ -852,7 +855,7 @@ func (r *Result) annotate() {
 	if r.EndReason == EndInterrupted {
 		asked := ""
 		if r.Options.Duration <= 0 {
-			asked = fmt.Sprintf(" of %d", r.Options.Runs*max(1, len(r.Levels))*max(1, len(r.Options.Hosts)))
+			asked = fmt.Sprintf(" of %d", r.Options.Runs*len(r.Options.Levels())*max(1, len(r.Options.Hosts)))
 		}
 		r.warn("interrupted", fmt.Sprintf("run interrupted after %d%s measured requests", len(r.Samples), asked))
 	}

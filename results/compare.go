@@ -73,6 +73,20 @@ type Comparison struct {
 
 	// raw holds each run's per-request values by metric, for the benchstat renderer.
 	raw []map[string][]float64
+	// levels describes the base run's levels ("concurrency 4"), for labels.
+	levels []string
+}
+
+// metricLabel is label(name) with a level's load: "level 2 (concurrency 4) TTFT".
+func (c *Comparison) metricLabel(name string) string {
+	if rest, ok := strings.CutPrefix(name, "levels["); ok {
+		if i := strings.Index(rest, "]."); i > 0 {
+			if n, err := strconv.Atoi(rest[:i]); err == nil && n >= 0 && n < len(c.levels) {
+				return fmt.Sprintf("level %d (%s) %s", n, c.levels[n], label(rest[i+2:]))
+			}
+		}
+	}
+	return label(name)
 }
 
 // MetricComparison is one per-request metric across the runs.
@@ -185,6 +199,13 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 	c.compareMetrics("", MetricOrder, vals, runs, samples, th)
 	// Runs of the same sweep are compared level by level too: the pooled figures mix
 	// levels of different load.
+	for _, l := range runs[0].Levels {
+		d := l.LoadSpec.String()
+		if len(runs[0].Options.PromptTokensSweep) > 1 {
+			d = fmt.Sprintf("%d-token prompts", l.PromptTokens)
+		}
+		c.levels = append(c.levels, d)
+	}
 	if nl := len(runs[0].Levels); nl > 1 {
 		same := true
 		for _, r := range runs[1:] {
@@ -342,6 +363,12 @@ func evalGate(g Gate, run int, c *Comparison, samples map[string][]*benchmath.Sa
 			mc = &c.Metrics[i]
 			break
 		}
+	}
+	if mc == nil && c.Runs[run].Completed > 0 {
+		// No run has the metric at all: a level the runs do not have, or a figure their
+		// load model does not give (ttft_from_scheduled_ns in a closed loop).
+		gr.Message = fmt.Sprintf("%s: no run has values of it (a level that does not exist, or a figure this load does not produce)", g.Metric)
+		return gr
 	}
 	if mc == nil || mc.Stats[run].N == 0 {
 		// A new run with nothing to judge (every request failed) must not pass a gate.

@@ -214,12 +214,12 @@ func objectiveName(o ObjectiveResult) string {
 // latency percentiles (TTFT and E2E from the schedule in an open loop), the peak
 // marked with *.
 func renderLevels(b *strings.Builder, run *Run) error {
-	if len(run.Levels) < 2 {
+	if len(run.Levels) < 2 && len(run.Options.Levels()) < 2 {
 		return nil
 	}
 	b.WriteString("\nlevels\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tload\tprompt\tok\tfailed\treq/s\tout tok/s\tgoodput/s\tTTFT p50\tTTFT p95\tTPOT p50\tE2E p95\tqueue p95\tSLO\t")
+	fmt.Fprintln(tw, "\tload\tprompt\tok\tfailed\treq/s\tout tok/s\tgoodput/s\tTTFT median\tTTFT p95\tTPOT median\tE2E p95\tqueue p95\tSLO\t")
 	pct := func(l LevelSummary, names ...string) func(p int) string {
 		return func(p int) string {
 			for _, n := range names {
@@ -258,7 +258,7 @@ func renderLevels(b *strings.Builder, run *Run) error {
 	if p := run.Peak; p != nil {
 		fmt.Fprintf(b, "* peak %s: level %d (%s)\n", strings.ReplaceAll(p.By, "_", " "), p.Level, run.Levels[p.Level].LoadSpec)
 	}
-	if run.Levels[0].Summaries["ttft_from_scheduled_ns"].N > 0 {
+	if len(run.Levels) > 0 && run.Levels[0].Summaries["ttft_from_scheduled_ns"].N > 0 {
 		b.WriteString("  TTFT and E2E are counted from each request's scheduled time (sent − scheduled is the queue delay)\n")
 	}
 	b.WriteString("\n")

@@ -160,7 +160,7 @@ func RenderComparisonTable(w io.Writer, c *Comparison) error {
 	fmt.Fprintln(tw, strings.TrimRight(strings.Join(head1, "\t"), "\t"))
 	fmt.Fprintln(tw, strings.TrimRight(strings.Join(head2, "\t"), "\t"))
 	for _, m := range c.Metrics {
-		row := []string{label(m.Metric)}
+		row := []string{c.metricLabel(m.Metric)}
 		for _, s := range m.Stats {
 			ci, n := ciPct(s), strconv.Itoa(s.N)
 			if s.N == 0 {
@@ -273,7 +273,7 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 	}
 	mdHeader(&b, c, "metric", []string{"%s median", "± 95% CI", "n"}, []string{"%s vs base", "p"})
 	for _, m := range c.Metrics {
-		fmt.Fprintf(&b, "| %s |", mdEscape(label(m.Metric)))
+		fmt.Fprintf(&b, "| %s |", mdEscape(c.metricLabel(m.Metric)))
 		for _, s := range m.Stats {
 			if s.N == 0 {
 				b.WriteString(" - | | |")

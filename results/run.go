@@ -263,7 +263,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 	}
 	if r.Roofline != nil {
 		for _, l := range res.Levels {
-			if l.Model != bench.LoadSequential {
+			if l.Model == bench.LoadClosed || (l.Model == bench.LoadOpen && l.Concurrency != 1) {
 				r.Warnings = append(r.Warnings, bench.Warning{Code: "roofline_per_request", Message: "the roofline holds the median per-request decode rate against the ceiling of one stream; with concurrent requests the server batches them and reads the weights once per step for all, so the per-level output_tokens_per_s is the figure of what the hardware delivered"})
 				break
 			}
@@ -369,7 +369,9 @@ func MetricValues(samples []bench.Sample) map[string][]float64 {
 		if s.OverheadNs != nil {
 			add("overhead_ns", float64(*s.OverheadNs))
 		}
-		add("load_ns", float64(s.LoadNs))
+		if s.ServerTotalNs > 0 { // the server reported its timings (the OpenAI API has none)
+			add("load_ns", float64(s.LoadNs))
+		}
 		add("queue_delay_ns", float64(s.QueueDelayNs))
 		if scheduled {
 			if v := s.FromScheduled(s.TTFTNs); v != nil {

@@ -51,12 +51,24 @@ func RenderTable(w io.Writer, run *Run) error {
 	if m.Synthetic != nil {
 		desc = append(desc, "SYNTHETIC twin of "+m.Synthetic.Shape+", random weights")
 	}
-	fmt.Fprintf(&b, "model     %s (%s)  digest %s\n", m.Name, strings.Join(desc, ", "), short(m.Digest))
+	if len(desc) > 0 {
+		fmt.Fprintf(&b, "model     %s (%s)", m.Name, strings.Join(desc, ", "))
+	} else {
+		fmt.Fprintf(&b, "model     %s", m.Name)
+	}
+	if m.Digest != "" {
+		fmt.Fprintf(&b, "  digest %s", short(m.Digest))
+	}
+	b.WriteString("\n")
 	version := t.ServerVersion
 	if version == "" {
 		version = "(version not reported)"
 	}
-	fmt.Fprintf(&b, "server    %s %s at %s\n", t.Backend, version, t.Host)
+	hosts := t.Host
+	if len(run.Options.Hosts) > 1 {
+		hosts = strings.Join(run.Options.Hosts, ", ")
+	}
+	fmt.Fprintf(&b, "server    %s %s at %s\n", t.Backend, version, hosts)
 	hw := run.Environment.Hardware
 	fmt.Fprintf(&b, "machine   %s, %d cores (%d threads), %s RAM, %s/%s", orDash(hw.CPUModel), hw.CPUPhysicalCores, hw.CPULogicalCores,
 		bytesIEC(float64(hw.MemoryTotalBytes)), hw.OS, hw.Arch)
@@ -77,15 +89,30 @@ func RenderTable(w io.Writer, run *Run) error {
 	if len(o.PromptTokensSweep) > 1 {
 		prompt = intsList(o.PromptTokensSweep)
 	}
-	fmt.Fprintf(&b, "workload  %s + %d warm-up requests, prompt %s tokens, up to %d output tokens, num_ctx %d, temperature %g, seed %d\n",
-		measured, o.Warmup, prompt, wl.MaxTokens, wl.NumCtx, wl.Temperature, wl.Seed)
-	switch len(run.Levels) {
-	case 0: // a run file from before load models: sequential
+	warm := fmt.Sprintf("%d warm-up", o.Warmup)
+	if len(o.PromptTokensSweep) > 1 {
+		warm += " per prompt length"
+	}
+	fmt.Fprintf(&b, "workload  %s + %s requests, prompt %s tokens, up to %d output tokens, num_ctx %d, temperature %g, seed %d\n",
+		measured, warm, prompt, wl.MaxTokens, wl.NumCtx, wl.Temperature, wl.Seed)
+	asked := o.Levels()
+	switch {
+	case len(run.Levels) == 0 && len(asked) <= 1: // a run file from before load models: sequential
 		fmt.Fprintf(&b, "load      %s", bench.LoadSequential)
-	case 1:
-		fmt.Fprintf(&b, "load      %s", run.Levels[0].LoadSpec)
+	case len(asked) == 1:
+		fmt.Fprintf(&b, "load      %s", asked[0].Load)
 	default:
-		fmt.Fprintf(&b, "load      %d levels", len(run.Levels))
+		names := make([]string, len(asked))
+		for i, l := range asked {
+			names[i] = l.Load.String()
+			if len(o.PromptTokensSweep) > 1 {
+				names[i] = fmt.Sprintf("%d-token prompts", l.PromptTokens)
+			}
+		}
+		fmt.Fprintf(&b, "load      %d levels: %s", len(asked), strings.Join(names, " | "))
+		if len(run.Levels) < len(asked) {
+			fmt.Fprintf(&b, " (%d measured)", len(run.Levels))
+		}
 	}
 	if o.SLO.IsSet() {
 		fmt.Fprintf(&b, "; --slo %s", o.SLO.String())

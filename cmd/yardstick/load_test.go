@@ -11,6 +11,7 @@ import (
 
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/internal/fakeollama"
+	"github.com/yardstick-dev/yardstick/internal/fakeopenai"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -399,5 +400,78 @@ func TestCompareSweepsPerLevel(t *testing.T) {
 	}
 	if len(c.Gates) != 1 || c.Gates[0].Status != "fail" || c.Gates[0].Gate.Metric != "levels[1].ttft_ns" {
 		t.Errorf("gates %+v", c.Gates)
+	}
+}
+
+// A gate that names a level the runs do not have is skipped with a reason, not
+// failed: a typo must not turn CI red as if serving had got slower.
+func TestGateOnMissingLevelIsSkipped(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 5 * time.Millisecond})
+	defer f.Close()
+	dir := t.TempDir()
+	pa, pb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	for _, p := range []string{pa, pb} {
+		if o := runCLI(t, nil, "run", "--model", "twin", "--host", f.URL, "--concurrency", "1,2", "--runs", "6", "--warmup", "1",
+			"--max-tokens", "4", "--prompt-tokens", "16", "--no-selftest", "--out", p); o.code != 0 {
+			t.Fatal(o.stderr)
+		}
+	}
+	o := runCLI(t, nil, "compare", "--fail-on", "levels[3].ttft:+10%,ttft_from_scheduled:+5%", pa, pb)
+	if o.code != 0 || strings.Count(o.stdout, "no run has values of it") != 2 {
+		t.Errorf("exit %d\n%s\n%s", o.code, o.stdout, o.stderr)
+	}
+	if !strings.Contains(o.stdout, "level 1 (concurrency 2) TTFT") {
+		t.Errorf("per-level rows do not name their load:\n%s", o.stdout)
+	}
+}
+
+// Through the CLI, the OpenAI backend against a server that streams three tokens per
+// chunk: output tokens are the server's usage (30), tokens per chunk 3, TPOT spans
+// the 29 tokens after the first, ITL is per chunk (9 gaps) and a warning says so; the
+// API key, read from the named variable, is sent and never written anywhere.
+func TestOpenAIBackendThroughCLI(t *testing.T) {
+	const key = "sk-test-secret-0123456789"
+	f := fakeopenai.New(fakeopenai.Config{Models: []string{"m"}, TTFT: 5 * time.Millisecond, Gap: 2 * time.Millisecond,
+		Tokens: 30, TokensPerChunk: 3, PromptTokens: 40, RequireKey: key})
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "run.json")
+	o := runCLI(t, map[string]string{"MY_KEY": key}, "run", "--backend", "openai", "--api-key-env", "MY_KEY", "--host", f.URL,
+		"--model", "m", "--runs", "6", "--warmup", "1", "--max-tokens", "30", "--prompt-tokens", "40", "--no-selftest", "--out", out)
+	if o.code != 0 {
+		t.Fatalf("exit %d: %s\n%s", o.code, o.stderr, o.stdout)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), key) || strings.Contains(o.stdout+o.stderr, key) {
+		t.Fatal("the API key was written")
+	}
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Options.APIKeyEnv != "MY_KEY" || r.Target.Backend != "openai" || r.Cold != nil {
+		t.Errorf("api_key_env %q backend %q cold %v", r.Options.APIKeyEnv, r.Target.Backend, r.Cold != nil)
+	}
+	for _, s := range r.Samples {
+		if !s.OK || s.OutputTokens != 30 || s.TextChunks != 10 || *s.TokensPerChunk != 3 || len(s.ITLNs) != 9 ||
+			*s.TPOTNs != (*s.E2ENs-*s.TTFTNs)/29 {
+			t.Errorf("sample %d: ok %v output %d chunks %d itl %d", s.Index, s.OK, s.OutputTokens, s.TextChunks, len(s.ITLNs))
+		}
+	}
+	if _, ok := r.Summaries["load_ns"]; ok {
+		t.Errorf("a load_ns summary the OpenAI API never reported")
+	}
+	for _, w := range []string{"multi_token_chunks", "options_not_sent", "no_model_management"} {
+		if !hasWarning(r, w) {
+			t.Errorf("no %s warning: %v", w, r.Warnings)
+		}
+	}
+	// Without the key: one clear line naming the variable, exit 1, nothing measured.
+	o = runCLI(t, nil, "run", "--backend", "openai", "--api-key-env", "MY_KEY", "--host", f.URL, "--model", "m",
+		"--out", filepath.Join(t.TempDir(), "r.json"))
+	if o.code != 1 || !strings.Contains(o.stderr, "401") {
+		t.Errorf("without the key: exit %d %q", o.code, o.stderr)
 	}
 }
