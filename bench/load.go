@@ -83,7 +83,10 @@ type job struct {
 // began is the run's clock origin. The structure is vegeta's attacker
 // (lib/attack.go): one goroutine paces, workers measure, and drive returns only after
 // the workers are done, so the caller closes its results channel in one place.
-func drive(ctx context.Context, began time.Time, spec LoadSpec, pacer Pacer, lim Limit, halt <-chan struct{}, do func(job)) {
+// In an open loop measured for lim.Duration, a request still waiting for a free slot
+// when the duration is over (more than TimerSlack late) is not sent: drive returns how
+// many were due before the end and never sent (0 otherwise).
+func drive(ctx context.Context, began time.Time, spec LoadSpec, pacer Pacer, lim Limit, halt <-chan struct{}, do func(job)) (dropped int) {
 	stopped := func() bool {
 		select {
 		case <-ctx.Done():
@@ -110,7 +113,7 @@ func drive(ctx context.Context, began time.Time, spec LoadSpec, pacer Pacer, lim
 			})
 		}
 		wg.Wait()
-		return
+		return 0
 	}
 
 	startNs := int64(start.Sub(began))
@@ -129,6 +132,14 @@ func drive(ctx context.Context, began time.Time, spec LoadSpec, pacer Pacer, lim
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	// The level's time ends at lim.Duration: a request that is due but cannot be sent
+	// by then (all slots busy) waits no longer.
+	var over <-chan time.Time
+	if lim.Duration > 0 {
+		end := time.NewTimer(lim.Duration + TimerSlack)
+		defer end.Stop()
+		over = end.C
+	}
 pacing:
 	for hits := uint64(0); ; hits++ {
 		wait, stop := Pace(pacer, lim, time.Since(start), hits)
@@ -153,6 +164,9 @@ pacing:
 				break pacing
 			case <-halt:
 				break pacing
+			case <-over:
+				dropped = countDue(pacer, lim, hits)
+				break pacing
 			}
 			continue
 		}
@@ -162,6 +176,9 @@ pacing:
 			break pacing
 		case <-halt:
 			break pacing
+		case <-over:
+			dropped = countDue(pacer, lim, hits)
+			break pacing
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
@@ -170,4 +187,21 @@ pacing:
 	}
 	close(jobs)
 	wg.Wait()
+	return dropped
+}
+
+// TimerSlack is how late past --duration an open loop may still send a request that
+// was due before it: timer lateness (about a millisecond, see BenchmarkOpenLoopLateness),
+// not a backlog.
+const TimerSlack = 10 * time.Millisecond
+
+// countDue counts the requests from hits on that the schedule has due within lim.
+func countDue(p Pacer, lim Limit, hits uint64) int {
+	n := 0
+	for k := hits; ; k++ {
+		if _, stop := Pace(p, lim, 0, k); stop {
+			return n
+		}
+		n++
+	}
 }

@@ -135,8 +135,12 @@ type Level struct {
 	PromptTokens int `json:"prompt_tokens"`
 	PromptWords  int `json:"prompt_words"`
 	// Requests counts the measured requests the level sent (all targets).
-	Requests int    `json:"requests"`
-	Window   Window `json:"window"`
+	Requests int `json:"requests"`
+	// Dropped counts, in an open loop measured for --duration, the requests that fell
+	// due before the duration ended but were never sent: every slot of the
+	// --concurrency cap stayed busy. They are neither samples nor in any rate.
+	Dropped int    `json:"dropped,omitempty"`
+	Window  Window `json:"window"`
 }
 
 // FleetMember is one server of a run against several (--host repeated): what it is,
@@ -471,17 +475,21 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		}
 	}
 
-	failedInRow, failed := 0, 0
-	// tooMany applies --max-errors when it is set, else the consecutive-failure rule.
-	tooMany := func(ok bool, asked int) bool {
-		failedInRow = bump(failedInRow, ok)
+	// Warm-up and measured failures are counted apart (a warm-up phase is judged on
+	// its own); failures in a row are counted per server, so one server that stops
+	// answering does not end the others' measuring.
+	warmFails, measFails := newFailures(len(members)), newFailures(len(members))
+	// tooMany applies --max-errors to f's total when it is set, else the
+	// consecutive-failure rule to server t.
+	tooMany := func(f *failures, t int, ok bool, asked int) bool {
+		f.inRow[t] = bump(f.inRow[t], ok)
 		if !ok {
-			failed++
+			f.total++
 		}
 		if opts.MaxErrors.IsSet {
-			return failed > opts.MaxErrors.Allowed(asked)
+			return f.total > opts.MaxErrors.Allowed(asked)
 		}
-		return failedInRow >= MaxConsecutiveFailures
+		return f.inRow[t] >= MaxConsecutiveFailures
 	}
 	res.EndReason = EndCompleted
 	resumedMeasuring := rs != nil && len(rs.Samples) > 0
@@ -502,7 +510,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 				res.Warmup = append(res.Warmup, s)
 				record(journalLine{Sample: &s})
 				observe(Event{Phase: PhaseWarmup, Done: i + 1, Total: opts.Warmup, Level: level, Levels: len(levels), Sample: &s})
-				if tooMany(s.OK, opts.Warmup*len(members)) {
+				if tooMany(warmFails, t, s.OK, opts.Warmup*len(members)) {
 					res.EndReason = EndErrors
 					return
 				}
@@ -514,7 +522,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		res.Warmup = append(res.Warmup, rs.Warmup...)
 		for _, s := range rs.Warmup {
 			calibrate(s)
-			if tooMany(s.OK, opts.Warmup) {
+			if tooMany(warmFails, 0, s.OK, opts.Warmup) {
 				res.EndReason = EndErrors
 			}
 		}
@@ -558,6 +566,24 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		res.Stopping = Stopping{Rule: "auto", Metric: AutoMetric, PrecisionFrac: opts.Precision, Reason: StopCap}
 	}
 	stopped := false
+	// asked is what --max-errors P% is a share of: every measured request the run
+	// asks for, or, measured by duration, those sent so far (at least 20).
+	asked := func() int {
+		if opts.Duration > 0 {
+			return max(20, len(res.Samples))
+		}
+		return opts.Runs * len(levels) * len(members)
+	}
+	// halts[t] stops server t's load; take closes it when that server fails too often
+	// in a row, and every one of them when the run stops.
+	var halts []chan struct{}
+	var haltOnce []sync.Once
+	stopServer := func(t int) {
+		if t < len(halts) {
+			haltOnce[t].Do(func() { close(halts[t]) })
+		}
+	}
+	serverDown := make([]bool, len(members))
 	// take accounts for one measured sample; it returns true when the run stops.
 	take := func(s Sample) bool {
 		lv := &res.Levels[s.Level]
@@ -569,8 +595,17 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 			lv.Window.EndNs = max(lv.Window.EndNs, s.SentAtNs+*s.E2ENs)
 		}
 		res.Samples = append(res.Samples, s)
-		if tooMany(s.OK, opts.Runs*len(members)) {
-			res.EndReason = EndErrors
+		if tooMany(measFails, s.Target, s.OK, asked()) {
+			if opts.MaxErrors.IsSet || len(members) == 1 {
+				res.EndReason = EndErrors
+			} else if !serverDown[s.Target] {
+				serverDown[s.Target] = true
+				stopServer(s.Target)
+				res.warn("server_aborted", fmt.Sprintf("%s failed %d requests in a row: no more requests were sent to it; the other servers were measured on", members[s.Target].target.Host, MaxConsecutiveFailures))
+				if !slices.Contains(serverDown, false) {
+					res.EndReason = EndErrors
+				}
+			}
 		}
 		if opts.RunsAuto && s.OK && s.ServerGenPerS != nil {
 			rates = append(rates, *s.ServerGenPerS)
@@ -611,7 +646,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 				if last != nil {
 					work.Retarget(last.PromptWords, last.PromptTokens, target)
 				}
-				failedInRow, failed = 0, 0
+				warmFails = newFailures(len(members))
 				warmup(0, li)
 				if ctx.Err() != nil || res.EndReason != EndCompleted {
 					break
@@ -620,8 +655,6 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 			res.Levels = append(res.Levels, Level{Index: li, LoadSpec: spec.Load, PromptTokens: spec.PromptTokens, PromptWords: work.Words})
 			res.PromptWords = work.Words
 		}
-		// Warm-up failures do not count against the measured requests.
-		failedInRow, failed = 0, 0
 		requests := opts.Runs - len(res.Samples)
 		if rs == nil || li > 0 {
 			requests = opts.Runs
@@ -640,21 +673,29 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 			ack chan struct{}
 		}
 		results := make(chan taken, 64)
-		halt := make(chan struct{})
-		var haltOnce sync.Once
+		halts = make([]chan struct{}, len(members))
+		haltOnce = make([]sync.Once, len(members))
+		for t := range halts {
+			halts[t] = make(chan struct{})
+			if serverDown[t] {
+				close(halts[t]) // stopped in an earlier level
+				haltOnce[t].Do(func() {})
+			}
+		}
+		var dropped atomic.Int64
 		go func() {
 			var wg sync.WaitGroup
 			for t := range members {
 				wg.Go(func() {
 					l := lim
 					l.Requests = uint64(requests)
-					drive(ctx, began, spec.Load, spec.Load.pacer(opts.Seed), l, halt, func(j job) {
+					dropped.Add(int64(drive(ctx, began, spec.Load, spec.Load.pacer(opts.Seed), l, halts[t], func(j job) {
 						s := send(t, PhaseMeasured, 0, 0, j.scheduledNs)
 						s.Level = li
 						ack := make(chan struct{})
 						results <- taken{s, ack}
 						<-ack
-					})
+					})))
 				})
 			}
 			wg.Wait()
@@ -668,7 +709,9 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 			}
 			if take(s) {
 				stopped = true
-				haltOnce.Do(func() { close(halt) })
+				for t := range members {
+					stopServer(t)
+				}
 			}
 			close(tk.ack) // the worker may go on; what follows does not decide whether it should
 			if s.OK {
@@ -677,12 +720,18 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 			record(journalLine{Sample: &s})
 			observe(Event{Phase: PhaseMeasured, Done: res.Levels[li].Requests, Total: total, Level: li, Levels: len(levels), Sample: &res.Samples[len(res.Samples)-1]})
 		}
-		if lv := &res.Levels[len(res.Levels)-1]; lv.Window.EndNs > lv.Window.StartNs {
+		lv := &res.Levels[len(res.Levels)-1]
+		if lv.Window.EndNs > lv.Window.StartNs {
 			lv.Window.DurationNs = lv.Window.EndNs - lv.Window.StartNs
+		}
+		if lv.Dropped = int(dropped.Load()); lv.Dropped > 0 {
+			res.warn("dropped_requests", fmt.Sprintf("level %d (%s): %d requests fell due before --duration %v ended but were never sent, every one of its --concurrency %d slots being busy: the server could not keep up with the schedule",
+				li, spec.Load, lv.Dropped, opts.Duration, spec.Load.Concurrency))
 		}
 	}
 	// Samples arrive in the order they finish; the file keeps the order they were sent.
 	slices.SortStableFunc(res.Samples, func(a, b Sample) int { return cmp.Compare(a.Index, b.Index) })
+	var levelsNs int64
 	for _, lv := range res.Levels {
 		if lv.Requests == 0 {
 			continue
@@ -691,6 +740,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 			res.Window.StartNs = lv.Window.StartNs
 		}
 		res.Window.EndNs = max(res.Window.EndNs, lv.Window.EndNs)
+		levelsNs += lv.Window.DurationNs
 	}
 	journal(func() error { return jr.Sync() })
 	if journalErr != nil {
@@ -699,8 +749,10 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 	if ctx.Err() != nil {
 		res.EndReason = EndInterrupted
 	}
+	// Levels run one after another; between them a prompt sweep sends its warm-ups,
+	// which are not measured: the window's duration is the levels' own.
 	if res.Window.EndNs > res.Window.StartNs {
-		res.Window.DurationNs = res.Window.EndNs - res.Window.StartNs
+		res.Window.DurationNs = min(levelsNs, res.Window.EndNs-res.Window.StartNs)
 	}
 	res.Energy = meter.stop()
 	if cpuEnd, ok := takeCPUSnapshot(context.WithoutCancel(ctx), members[0].mem.ServerPID); ok && cpuOK {
@@ -724,8 +776,11 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		if res.EndReason == EndErrors && len(res.Samples) == 0 {
 			return res, fmt.Errorf("aborted after %d failed warm-up requests, before any measured request (see --max-errors)", countFailed(res.Warmup))
 		}
-		if res.EndReason == EndInterrupted || len(res.Samples) == 0 {
+		if res.EndReason == EndInterrupted {
 			return res, errors.New("interrupted before any measured request completed")
+		}
+		if len(res.Samples) == 0 {
+			return res, fmt.Errorf("no measured request was sent (--duration %v is shorter than one request's wait?)", opts.Duration)
 		}
 		asked := ""
 		if opts.Duration <= 0 {
@@ -744,6 +799,14 @@ func measuredRequests(n int) string {
 	}
 	return fmt.Sprintf("%d measured requests", n)
 }
+
+// failures counts failed requests: in a row per server, and in total.
+type failures struct {
+	inRow []int
+	total int
+}
+
+func newFailures(servers int) *failures { return &failures{inRow: make([]int, servers)} }
 
 // lastOK returns the last successful sample of ss, or nil.
 func lastOK(ss []Sample) *Sample {

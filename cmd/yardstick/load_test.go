@@ -475,3 +475,65 @@ func TestOpenAIBackendThroughCLI(t *testing.T) {
 		t.Errorf("without the key: exit %d %q", o.code, o.stderr)
 	}
 }
+
+// --duration bounds an open loop that the server cannot keep up with: at 20/s with one
+// request in flight on a server that takes ~200 ms, most requests that fall due cannot
+// be sent in time; the level still ends at its duration (plus the request in flight),
+// and those never sent are counted as dropped, with a warning.
+func TestDurationBoundsBackloggedOpenLoop(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 200 * time.Millisecond})
+	defer f.Close()
+	_, r := runOK(t, "--host", f.URL, "--rate", "20", "--concurrency", "1", "--duration", "1s", "--warmup", "0", "--no-cold",
+		"--max-tokens", "4", "--prompt-tokens", "16")
+	l := r.Levels[0]
+	last := int64(0)
+	for _, s := range r.Samples {
+		last = max(last, s.SentAtNs-l.Window.StartNs)
+	}
+	// 20 due in 1 s, ~5 sent (one per 200 ms): the rest dropped, none sent after ~1 s.
+	if last > int64(1100*time.Millisecond) {
+		t.Errorf("a request sent %v into a 1 s level", time.Duration(last))
+	}
+	if l.Dropped < 10 || l.Dropped+l.Requests != 20 || !hasWarning(r, "dropped_requests") {
+		t.Errorf("sent %d, dropped %d (want 20 due in all, most dropped); warnings %v", l.Requests, l.Dropped, r.Warnings)
+	}
+}
+
+// In a run of several servers, one that stops answering is stopped alone after five
+// failures in a row; the others are measured to the end.
+func TestFleetDeadServerStopsAlone(t *testing.T) {
+	good := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 20 * time.Millisecond})
+	defer good.Close()
+	bad := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 2})
+	defer bad.Close()
+	out := filepath.Join(t.TempDir(), "run.json")
+	o := runCLI(t, nil, "run", "--model", "twin", "--host", good.URL, "--host", bad.URL, "--concurrency", "2", "--runs", "20",
+		"--warmup", "1", "--max-tokens", "4", "--prompt-tokens", "16", "--no-selftest", "--out", out)
+	if o.code != 1 {
+		t.Fatalf("exit %d, want 1 (some requests failed): %s", o.code, o.stderr)
+	}
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Fleet[0].Throughput.Completed != 20 || r.EndReason != bench.EndCompleted || !hasWarning(r, "server_aborted") {
+		t.Errorf("healthy server completed %d of 20, end %q, warnings %v", r.Fleet[0].Throughput.Completed, r.EndReason, r.Warnings)
+	}
+	// The dead server's two workers may each have one request in flight when it is stopped.
+	if f := r.Fleet[1].Throughput.Failed; f < 5 || f > 7 {
+		t.Errorf("dead server: %d failed requests, want 5..7", f)
+	}
+}
+
+// --max-errors N counts the failures of the whole run, across the levels of a sweep.
+func TestMaxErrorsAcrossLevels(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 4, FaultUntil: 7})
+	defer f.Close()
+	// Generation requests 4..6 fail: after the cold request and one warm-up, measured
+	// requests 2, 3 and 4 — two in level 0 (of 4 requests), one in level 1.
+	_, r := runFailing(t, f, "measured requests failed", "--concurrency", "1,2", "--runs", "4", "--warmup", "1", "--prompt-tokens", "16", "--max-errors", "2")
+	// Level 1 runs two at once: the request beside the third failure is in flight.
+	if r.EndReason != bench.EndErrors || r.Throughput.Failed != 3 || len(r.Samples) > 6 || !hasWarning(r, "aborted") {
+		t.Errorf("end %q, %d failed of %d; want aborted after the third failure", r.EndReason, r.Throughput.Failed, len(r.Samples))
+	}
+}
