@@ -117,6 +117,9 @@ func peakLevel(levels []LevelSummary) *Peak {
 			p = &Peak{Level: i, By: by, Value: v}
 		}
 	}
+	if p.Value <= 0 {
+		return nil // no level delivered anything (no request met the SLO): no peak
+	}
 	return p
 }
 
@@ -151,15 +154,16 @@ func targetSummaries(res *bench.Result) []TargetSummary {
 
 // fits fits TTFT against prompt length and decode time against context depth over a
 // prompt-length sweep; a fit that cannot be made is a warning, never a figure.
-func fits(res *bench.Result, r *Run) {
+func fits(r *Run) {
+	r.PrefillFit, r.DecodeFit = nil, nil
 	lengths := map[int]bool{}
-	for _, lv := range res.Levels {
+	for _, lv := range r.Levels {
 		lengths[lv.PromptTokens] = true
 	}
 	if len(lengths) < 2 {
 		return
 	}
-	if f, err := FitPrefill(res.Samples); err == nil {
+	if f, err := FitPrefill(r.Samples); err == nil {
 		r.PrefillFit = f
 		if f.FixedNs < 0 {
 			r.Warnings = append(r.Warnings, bench.Warning{Code: "fit_negative_fixed", Message: fmt.Sprintf(
@@ -169,7 +173,7 @@ func fits(res *bench.Result, r *Run) {
 	} else {
 		r.Warnings = append(r.Warnings, bench.Warning{Code: "fit_failed", Message: "TTFT against prompt length: " + err.Error()})
 	}
-	if f, err := FitDecode(res.Samples); err == nil {
+	if f, err := FitDecode(r.Samples); err == nil {
 		r.DecodeFit = f
 	} else {
 		r.Warnings = append(r.Warnings, bench.Warning{Code: "fit_failed", Message: "decode time against context depth: " + err.Error()})
@@ -197,7 +201,11 @@ func sloVerdict(r *SLOResult) string {
 	var missed []string
 	for _, o := range r.Objectives {
 		if !o.Met {
-			missed = append(missed, fmt.Sprintf("%s %s > %s", objectiveName(o), dur(float64(o.ObservedNs)), dur(float64(o.ThresholdNs))))
+			seen := "a failed request"
+			if o.ObservedNs != nil {
+				seen = dur(float64(*o.ObservedNs))
+			}
+			missed = append(missed, fmt.Sprintf("%s %s > %s", objectiveName(o), seen, dur(float64(o.ThresholdNs))))
 		}
 	}
 	return ", missed: " + strings.Join(missed, ", ")

@@ -111,7 +111,7 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 			continue
 		}
 		for _, k := range CompareKeys(runs[0], r) {
-			blocks := k.Severity == KeyRefuse || k.Key == "model_digest" || k.Key == "quantization" || k.Key == "backend"
+			blocks := k.Severity == KeyRefuse || k.Key == "model_digest" || k.Key == "quantization" || k.Key == "backend" || k.Key == "slo"
 			if blocks && !opts.Force {
 				return nil, fmt.Errorf("%s: cannot merge with %s: %s (--force merges anyway)", files[i], files[0], k)
 			}
@@ -166,7 +166,8 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 		}
 		m.Warmup = append(m.Warmup, r.Warmup...)
 		for _, w := range r.Warnings {
-			if w.Code == "too_few_samples" {
+			switch w.Code {
+			case "too_few_samples", "slo_missed", "fit_failed", "fit_negative_fixed":
 				continue // recomputed for the merged samples
 			}
 			m.Warnings = append(m.Warnings, bench.Warning{Code: w.Code, Message: orDash(hw.Hostname) + ": " + w.Message})
@@ -211,6 +212,7 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 			"): percentiles describe the fleet, not any one machine"})
 	}
 	mergeLevels(&m, runs)
+	sloWarnings(&m)
 	m.Warnings = appendTooFewSamples(m.Warnings, m.Summaries)
 	return out, nil
 }
@@ -262,11 +264,7 @@ func mergeLevels(m *Run, runs []*Run) {
 	if len(levels) == 1 {
 		m.Throughput.GoodputPerS = levels[0].GoodputPerS
 	}
-	m.PrefillFit, m.DecodeFit = nil, nil
-	if len(m.Options.PromptTokensSweep) > 1 {
-		m.PrefillFit, _ = FitPrefill(m.Samples)
-		m.DecodeFit, _ = FitDecode(m.Samples)
-	}
+	fits(m)
 }
 
 func appendNew(xs []string, s string) []string {

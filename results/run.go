@@ -275,7 +275,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 		r.Throughput.GoodputPerS = r.Levels[0].GoodputPerS
 	}
 	sloWarnings(r)
-	fits(res, r)
+	fits(r)
 	r.Fleet = targetSummaries(res)
 	r.Warnings = appendTooFewSamples(r.Warnings, r.Summaries)
 	return r

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"math"
 	"slices"
 
 	"github.com/yardstick-dev/yardstick/bench"
@@ -8,24 +9,26 @@ import (
 
 // ObjectiveResult is how a group of measured requests did against one objective
 // (bench.Objective). Values are in nanoseconds, TTFT and E2E counted from the scheduled
-// send time, TPOT as is (bench.Objective.Value).
+// send time, TPOT as is (bench.Objective.Value). A failed request (an error, a
+// timeout, no first token) meets no objective: it counts as a value beyond every
+// threshold.
 type ObjectiveResult struct {
 	Metric      string  `json:"metric"`
 	Percentile  float64 `json:"percentile,omitempty"`
 	ThresholdNs int64   `json:"threshold_ns"`
 	// N is the number of successful samples that have the metric (TPOT needs two
-	// output tokens): ObservedNs is over these, and is 0 when N is 0.
+	// output tokens).
 	N int `json:"n"`
 	// ObservedNs: for a percentile objective the nearest-rank percentile of the metric
-	// over the successful samples (nearestRank, as every percentile of Summary); for a
-	// per-request objective, the worst (max) value.
-	ObservedNs int64 `json:"observed_ns"`
-	// MetFrac is the fraction of successful samples within the threshold (≤); a sample
-	// lacking the metric is not within it. 0 when there are no successful samples.
+	// over the measured requests, failed ones counting as beyond every value; for a
+	// per-request objective, the worst value. Absent when that value is a failed
+	// request's, or when no request has the metric.
+	ObservedNs *int64 `json:"observed_ns,omitempty"`
+	// MetFrac is the fraction of the measured requests within the threshold (≤); a
+	// failed request, or one lacking the metric, is not within it. 0 without requests.
 	MetFrac float64 `json:"met_frac"`
-	// Met: a percentile objective is met when ObservedNs ≤ ThresholdNs; a per-request
-	// one when every successful sample is within the threshold (MetFrac = 1). Never
-	// met without a successful sample that has the metric.
+	// Met: a percentile objective is met when its percentile is within the threshold;
+	// a per-request one when every measured request is (MetFrac = 1).
 	Met bool `json:"met"`
 }
 
@@ -34,59 +37,74 @@ type SLOResult struct {
 	Objectives []ObjectiveResult `json:"objectives"`
 	// Met is true when every objective is met.
 	Met bool `json:"met"`
-	// Requests is the number of successful measured samples evaluated.
+	// Requests is the number of measured requests evaluated, Failed those of them
+	// that failed (and so met no objective).
 	Requests int `json:"requests"`
-	// GoodRequests is the number of them meeting every objective's threshold
-	// (bench.SLO.Meets): the numerator of goodput_per_s (METRICS.md "Aggregates").
+	Failed   int `json:"failed"`
+	// GoodRequests is the number of successful requests meeting every objective's
+	// threshold (bench.SLO.Meets): the numerator of goodput_per_s (METRICS.md
+	// "Aggregates").
 	GoodRequests int `json:"good_requests"`
 }
 
-// EvaluateSLO holds samples against slo. Only measured, successful samples count
-// (warm-up, cold and failed ones are left out: failures are counted in throughput).
-// It returns nil when slo has no objectives. A group without successful samples meets
-// no objective.
+// EvaluateSLO holds the measured samples against slo (warm-up and cold ones are left
+// out). It returns nil when slo has no objectives. A group without measured requests
+// meets no objective.
 func EvaluateSLO(slo bench.SLO, samples []bench.Sample) *SLOResult {
 	if !slo.IsSet() {
 		return nil
 	}
-	var ok []*bench.Sample
+	var all []*bench.Sample
 	for i := range samples {
-		if s := &samples[i]; s.Phase == bench.PhaseMeasured && s.OK {
-			ok = append(ok, s)
+		if s := &samples[i]; s.Phase == bench.PhaseMeasured {
+			all = append(all, s)
 		}
 	}
-	r := &SLOResult{Objectives: make([]ObjectiveResult, 0, len(slo.Objectives)), Met: true, Requests: len(ok)}
-	for _, s := range ok {
-		if slo.Meets(s) {
+	r := &SLOResult{Objectives: make([]ObjectiveResult, 0, len(slo.Objectives)), Met: true, Requests: len(all)}
+	for _, s := range all {
+		switch {
+		case !s.OK:
+			r.Failed++
+		case slo.Meets(s):
 			r.GoodRequests++
 		}
 	}
 	for _, o := range slo.Objectives {
 		or := ObjectiveResult{Metric: o.Metric, Percentile: o.Percentile, ThresholdNs: int64(o.Threshold)}
-		vals := make([]float64, 0, len(ok))
+		vals := make([]float64, 0, len(all))
 		within := 0
-		for _, s := range ok {
+		for _, s := range all {
+			if !s.OK {
+				vals = append(vals, math.Inf(1))
+				continue
+			}
 			v, has := o.Value(s)
 			if !has {
 				continue
 			}
+			or.N++
 			vals = append(vals, float64(v))
 			if v <= int64(o.Threshold) {
 				within++
 			}
 		}
-		or.N = len(vals)
-		if len(ok) > 0 {
-			or.MetFrac = float64(within) / float64(len(ok))
+		if len(all) > 0 {
+			or.MetFrac = float64(within) / float64(len(all))
 		}
 		if len(vals) > 0 {
 			slices.Sort(vals)
+			v := vals[len(vals)-1]
+			if o.Percentile > 0 {
+				v = nearestRank(vals, o.Percentile)
+			}
+			if !math.IsInf(v, 1) {
+				n := int64(v)
+				or.ObservedNs = &n
+			}
 			if o.Percentile == 0 {
-				or.ObservedNs = int64(vals[len(vals)-1])
-				or.Met = within == len(ok)
+				or.Met = within == len(all)
 			} else {
-				or.ObservedNs = int64(nearestRank(vals, o.Percentile))
-				or.Met = or.ObservedNs <= or.ThresholdNs
+				or.Met = or.ObservedNs != nil && *or.ObservedNs <= or.ThresholdNs
 			}
 		}
 		r.Met = r.Met && or.Met

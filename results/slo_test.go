@@ -25,8 +25,8 @@ func sloSmp(ttftMs, tpotMs, e2eMs, queueMs int64) bench.Sample {
 }
 
 // sloTen is ten requests, i = 1..10: TTFT i×100 ms, TPOT i×10 ms, E2E i s, on time;
-// plus a warm-up, a cold and a failed measured request with values that would change
-// every figure if they were counted.
+// plus a warm-up and a cold request with values that would change every figure if they
+// were counted.
 func sloTen() []bench.Sample {
 	var ss []bench.Sample
 	for i := int64(1); i <= 10; i++ {
@@ -36,13 +36,19 @@ func sloTen() []bench.Sample {
 	warm.Phase = bench.PhaseWarmup
 	cold := sloSmp(50_000, 990, 99_000, 0)
 	cold.Phase = bench.PhaseCold
-	failed := sloSmp(1, 1, 1, 0)
-	failed.OK, failed.ErrorKind = false, bench.ErrTimeout
-	return append(ss, warm, cold, failed)
+	return append(ss, warm, cold)
+}
+
+// sloFailed is a measured request that timed out; its stale timings must not count.
+func sloFailed() bench.Sample {
+	f := sloSmp(1, 1, 1, 0)
+	f.OK, f.ErrorKind = false, bench.ErrTimeout
+	return f
 }
 
 func TestEvaluateSLO(t *testing.T) {
 	ms := func(v int64) int64 { return v * int64(time.Millisecond) }
+	pms := func(v int64) *int64 { v *= int64(time.Millisecond); return &v }
 	withQueue := sloTen()
 	withQueue[4].QueueDelayNs = ms(600) // i = 5: TTFT 500 + 600 = 1100 ms, E2E 5000 + 600 = 5600 ms
 	noTPOT := []bench.Sample{sloSmp(100, 10, 1000, 0), sloSmp(100, 20, 1000, 0), sloSmp(100, 30, 1000, 0), sloSmp(100, -1, 1000, 0)}
@@ -55,20 +61,21 @@ func TestEvaluateSLO(t *testing.T) {
 		met     bool
 		good    int
 		reqs    int
+		failed  int
 	}{
 		{
 			name: "percentiles and per request", slo: "ttft_p90=900ms,ttft_p95=900ms,ttft=1s,tpot_p50=50ms,e2e=5s", samples: sloTen(),
 			want: []ObjectiveResult{
 				// p90 of 10 is rank ⌈9⌉ = 9: 900 ms ≤ 900 ms; 100..900 are within: 9/10.
-				{Metric: "ttft", Percentile: 90, ThresholdNs: ms(900), N: 10, ObservedNs: ms(900), MetFrac: 0.9, Met: true},
+				{Metric: "ttft", Percentile: 90, ThresholdNs: ms(900), N: 10, ObservedNs: pms(900), MetFrac: 0.9, Met: true},
 				// p95 of 10 is rank ⌈9.5⌉ = 10: 1000 ms > 900 ms, though 9/10 are within.
-				{Metric: "ttft", Percentile: 95, ThresholdNs: ms(900), N: 10, ObservedNs: ms(1000), MetFrac: 0.9},
+				{Metric: "ttft", Percentile: 95, ThresholdNs: ms(900), N: 10, ObservedNs: pms(1000), MetFrac: 0.9},
 				// per request: the worst is 1000 ms ≤ 1 s, all within.
-				{Metric: "ttft", ThresholdNs: ms(1000), N: 10, ObservedNs: ms(1000), MetFrac: 1, Met: true},
+				{Metric: "ttft", ThresholdNs: ms(1000), N: 10, ObservedNs: pms(1000), MetFrac: 1, Met: true},
 				// p50 of 10 is rank 5: 50 ms ≤ 50 ms (at the threshold is within); 10..50: 5/10.
-				{Metric: "tpot", Percentile: 50, ThresholdNs: ms(50), N: 10, ObservedNs: ms(50), MetFrac: 0.5, Met: true},
+				{Metric: "tpot", Percentile: 50, ThresholdNs: ms(50), N: 10, ObservedNs: pms(50), MetFrac: 0.5, Met: true},
 				// per request: the worst is 10 s > 5 s; 1..5 s are within: 5/10.
-				{Metric: "e2e", ThresholdNs: ms(5000), N: 10, ObservedNs: ms(10000), MetFrac: 0.5},
+				{Metric: "e2e", ThresholdNs: ms(5000), N: 10, ObservedNs: pms(10000), MetFrac: 0.5},
 			},
 			// Good: TTFT ≤ 900 (i ≤ 9), TPOT ≤ 50 (i ≤ 5), E2E ≤ 5 s (i ≤ 5): i = 1..5.
 			met: false, good: 5, reqs: 10,
@@ -77,10 +84,10 @@ func TestEvaluateSLO(t *testing.T) {
 			name: "queue delay counts from the schedule", slo: "ttft=1s,e2e_p50=6s", samples: withQueue,
 			want: []ObjectiveResult{
 				// i = 5 was sent 600 ms late: its user waited 1100 ms for the first token.
-				{Metric: "ttft", ThresholdNs: ms(1000), N: 10, ObservedNs: ms(1100), MetFrac: 0.9},
+				{Metric: "ttft", ThresholdNs: ms(1000), N: 10, ObservedNs: pms(1100), MetFrac: 0.9},
 				// E2E from schedule, sorted: 1, 2, 3, 4, 5.6, 6, ..., 10 s; rank 5 is 5.6 s ≤ 6 s;
 				// within: 1, 2, 3, 4, 5.6, 6 s = 6/10.
-				{Metric: "e2e", Percentile: 50, ThresholdNs: ms(6000), N: 10, ObservedNs: ms(5600), MetFrac: 0.6, Met: true},
+				{Metric: "e2e", Percentile: 50, ThresholdNs: ms(6000), N: 10, ObservedNs: pms(5600), MetFrac: 0.6, Met: true},
 			},
 			// Good: E2E ≤ 6 s is i = 1..6, but i = 5 misses TTFT: 1, 2, 3, 4, 6.
 			met: false, good: 5, reqs: 10,
@@ -89,9 +96,9 @@ func TestEvaluateSLO(t *testing.T) {
 			name: "extreme percentiles", slo: "ttft_p99.9=1s,ttft_p0.5=100ms", samples: sloTen(),
 			want: []ObjectiveResult{
 				// ⌈10 × 0.999⌉ = 10: the maximum.
-				{Metric: "ttft", Percentile: 99.9, ThresholdNs: ms(1000), N: 10, ObservedNs: ms(1000), MetFrac: 1, Met: true},
+				{Metric: "ttft", Percentile: 99.9, ThresholdNs: ms(1000), N: 10, ObservedNs: pms(1000), MetFrac: 1, Met: true},
 				// ⌈10 × 0.005⌉ = 1: the minimum; only 100 ms is within 100 ms.
-				{Metric: "ttft", Percentile: 0.5, ThresholdNs: ms(100), N: 10, ObservedNs: ms(100), MetFrac: 0.1, Met: true},
+				{Metric: "ttft", Percentile: 0.5, ThresholdNs: ms(100), N: 10, ObservedNs: pms(100), MetFrac: 0.1, Met: true},
 			},
 			met: true, good: 1, reqs: 10,
 		},
@@ -100,20 +107,33 @@ func TestEvaluateSLO(t *testing.T) {
 			want: []ObjectiveResult{
 				// The one-token request has no TPOT: it cannot be shown within 40 ms, so the
 				// per-request objective fails though the worst TPOT seen (30 ms) is within.
-				{Metric: "tpot", ThresholdNs: ms(40), N: 3, ObservedNs: ms(30), MetFrac: 0.75},
+				{Metric: "tpot", ThresholdNs: ms(40), N: 3, ObservedNs: pms(30), MetFrac: 0.75},
 				// The percentile is over the 3 that have TPOT: rank ⌈1.5⌉ = 2 is 20 ms.
-				{Metric: "tpot", Percentile: 50, ThresholdNs: ms(40), N: 3, ObservedNs: ms(20), MetFrac: 0.75, Met: true},
+				{Metric: "tpot", Percentile: 50, ThresholdNs: ms(40), N: 3, ObservedNs: pms(20), MetFrac: 0.75, Met: true},
 			},
 			met: false, good: 3, reqs: 4,
 		},
 		{
-			name: "no successful measured request", slo: "ttft_p50=1h,e2e=1h", samples: sloTen()[10:],
+			name: "a failed request misses every objective", slo: "ttft_p90=1s,ttft_p95=1s,e2e=10s", samples: append(sloTen(), sloFailed()),
+			want: []ObjectiveResult{
+				// 11 measured: 100..1000 ms and the failure, beyond every value. p90 is rank
+				// ⌈9.9⌉ = 10: 1000 ms ≤ 1 s; 10 of 11 within.
+				{Metric: "ttft", Percentile: 90, ThresholdNs: ms(1000), N: 10, ObservedNs: pms(1000), MetFrac: 10.0 / 11, Met: true},
+				// p95 is rank ⌈10.45⌉ = 11: the failure; no value to show, not met.
+				{Metric: "ttft", Percentile: 95, ThresholdNs: ms(1000), N: 10, MetFrac: 10.0 / 11},
+				// Per request: every successful one is within 10 s, the failure is not.
+				{Metric: "e2e", ThresholdNs: ms(10000), N: 10, MetFrac: 10.0 / 11},
+			},
+			met: false, good: 10, reqs: 11, failed: 1,
+		},
+		{
+			name: "no successful measured request", slo: "ttft_p50=1h,e2e=1h", samples: append(sloTen()[10:], sloFailed()),
 			want: []ObjectiveResult{
 				// Only warm-up, cold and failed requests: nothing shows the objectives met.
 				{Metric: "ttft", Percentile: 50, ThresholdNs: int64(time.Hour)},
 				{Metric: "e2e", ThresholdNs: int64(time.Hour)},
 			},
-			met: false, good: 0, reqs: 0,
+			met: false, good: 0, reqs: 1, failed: 1,
 		},
 	} {
 		slo, err := bench.ParseSLO(tc.slo)
@@ -127,8 +147,8 @@ func TestEvaluateSLO(t *testing.T) {
 		if !reflect.DeepEqual(r.Objectives, tc.want) {
 			t.Errorf("%s: objectives\n got %+v\nwant %+v", tc.name, r.Objectives, tc.want)
 		}
-		if r.Met != tc.met || r.GoodRequests != tc.good || r.Requests != tc.reqs {
-			t.Errorf("%s: met %v, good %d, requests %d; want %v, %d, %d", tc.name, r.Met, r.GoodRequests, r.Requests, tc.met, tc.good, tc.reqs)
+		if r.Met != tc.met || r.GoodRequests != tc.good || r.Requests != tc.reqs || r.Failed != tc.failed {
+			t.Errorf("%s: met %v, good %d, requests %d, failed %d; want %v, %d, %d, %d", tc.name, r.Met, r.GoodRequests, r.Requests, r.Failed, tc.met, tc.good, tc.reqs, tc.failed)
 		}
 	}
 }
