@@ -197,7 +197,7 @@ func (o *Options) Validate() error {
 	}
 	for _, r := range o.RatePerS {
 		if !validRate(r) {
-			return fmt.Errorf("--rate %v: must be in (0, 10000] requests per second", r)
+			return fmt.Errorf("--rate %v: must be in %g..%g requests per second", r, MinRate, MaxRate)
 		}
 	}
 	for _, p := range o.PromptTokensSweep {

@@ -98,5 +98,13 @@ func ClosedDue(lim Limit, elapsed time.Duration, hits uint64) bool {
 	return lim.Duration <= 0 || elapsed < lim.Duration
 }
 
-// validRate reports whether r is a usable arrival rate: finite, > 0, at most 10000/s.
-func validRate(r float64) bool { return !math.IsNaN(r) && r > 0 && r <= 10000 }
+// MinRate and MaxRate bound --rate, in requests per second: one request in 1000 s (a
+// slower schedule is not a load) to 10000/s (beyond what one client process paces
+// within its timer granularity).
+const (
+	MinRate = 0.001
+	MaxRate = 10000.0
+)
+
+// validRate reports whether r is a usable arrival rate: MinRate ≤ r ≤ MaxRate.
+func validRate(r float64) bool { return !math.IsNaN(r) && r >= MinRate && r <= MaxRate }

@@ -189,6 +189,16 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 		}
 	}
 
+	for _, g := range opts.Gates {
+		rest, ok := strings.CutPrefix(g.Metric, "levels[")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(rest[:strings.Index(rest, "]")])
+		if nl := len(runs[0].Levels); nl < 2 || n >= nl {
+			return nil, fmt.Errorf("--fail-on %s: %s has %d level(s); levels[N] names a level of a sweep, from 0", g.Metric, labels[0], nl)
+		}
+	}
 	th := benchmath.Thresholds{CompareAlpha: alpha}
 	vals := make([]map[string][]float64, len(runs))
 	for i, r := range runs {

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/yardstick-dev/yardstick/bench"
 )
 
 // intList is a comma-separated list of integers (--concurrency 1,2,4,8,
@@ -60,8 +62,8 @@ func (l *rateList) Set(s string) error {
 		if err != nil || math.IsNaN(r) || math.IsInf(r, 0) {
 			return fmt.Errorf("%q is not a rate in requests per second (a list looks like 0.5,1,2,4)", f)
 		}
-		if r <= 0 || r > 10000 {
-			return fmt.Errorf("%g requests per second is not in (0, 10000]", r)
+		if r < bench.MinRate || r > bench.MaxRate {
+			return fmt.Errorf("%g requests per second is not in %g..%g", r, bench.MinRate, bench.MaxRate)
 		}
 		for _, v := range vals {
 			if v == r {

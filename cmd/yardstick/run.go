@@ -100,6 +100,9 @@ run with the same options and run id.`,
 				opts.Concurrency = []int{0}
 			}
 			opts.Arrival = c.String("arrival")
+			if c.IsSet("arrival") && len(opts.RatePerS) == 0 {
+				return usageErr("--arrival applies to the open loop: give --rate too")
+			}
 			opts.Duration = c.Duration("duration")
 			if opts.Duration > 0 && !c.IsSet("runs") {
 				opts.Runs = 100000
@@ -110,6 +113,12 @@ run with the same options and run id.`,
 			opts.SLO = *c.Generic("slo").(*bench.SLO)
 			if opts.Backend == "openai" {
 				opts.APIKeyEnv = c.String("api-key-env")
+				if !envName(opts.APIKeyEnv) {
+					// The value is not repeated: it may be the key itself.
+					return usageErr("--api-key-env takes the name of an environment variable (letters, digits and _, e.g. YARDSTICK_API_KEY), not the key")
+				}
+			} else if c.IsSet("api-key-env") {
+				return usageErr("--api-key-env applies to --backend openai")
 			}
 			opts.MaxTokens = c.Int("max-tokens")
 			opts.Seed = c.Int64("seed")
@@ -141,6 +150,9 @@ run with the same options and run id.`,
 				return &exitError{exitUsage, err}
 			}
 			hostStrs := c.Generic("host").(*hostList).vals
+			if len(hostStrs) > 1 && resume != nil {
+				return usageErr("--resume finishes a run of one server; give at most one --host")
+			}
 			if len(hostStrs) == 0 && resume != nil {
 				hostStrs = []string{resume.Header.Options.Host}
 			}
@@ -189,6 +201,9 @@ run with the same options and run id.`,
 				return usageErr("--out: %v", err)
 			}
 			if _, err := os.Stat(out + journalSuffix); resume == nil && err == nil {
+				if j, err := bench.ReadJournal(out + journalSuffix); err == nil && !j.Header.Options.Resumable() {
+					return usageErr("%s%s holds the completed requests of a run that stopped without writing its file and cannot be resumed (a load model, sweep, duration or several servers): keep it elsewhere or remove it", out, journalSuffix)
+				}
 				return usageErr("%s%s is the journal of an unfinished run: finish it with --resume %s%s, or remove it", out, journalSuffix, out, journalSuffix)
 			}
 
@@ -378,6 +393,17 @@ func newBackend(opts bench.Options, host *url.URL, getenv func(string) string) b
 		return bench.NewOpenAI(host, getenv(opts.APIKeyEnv))
 	}
 	return bench.NewOllama(host)
+}
+
+// envName reports whether s can name an environment variable: a letter or _, then
+// letters, digits and _.
+func envName(s string) bool {
+	for i, c := range s {
+		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // levelName describes a level for the progress bar: its load, and its prompt length
