@@ -33,13 +33,14 @@ type Ollama struct {
 // NewOllama returns a backend for the server at base (see ParseHost). The HTTP client
 // uses no proxy, so requests go to the target and nowhere else.
 func NewOllama(base *url.URL) *Ollama {
-	hc := newHTTPClient(64)
+	hc := newHTTPClient(MaxInFlight)
 	return &Ollama{base: base, client: api.NewClient(base, hc), hc: hc}
 }
 
 // newHTTPClient returns the HTTP client of a backend: no proxy (requests go to the
 // target and nowhere else), no compression, at most maxIdlePerHost idle connections
-// kept for reuse.
+// kept for reuse. Backends keep MaxInFlight, so a level of any --concurrency reuses
+// its connections instead of dialing inside TTFT (net/http's default keeps 2).
 func newHTTPClient(maxIdlePerHost int) *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		Proxy:               nil,

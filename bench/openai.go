@@ -51,7 +51,7 @@ func NewOpenAI(base *url.URL, apiKey string) *OpenAI {
 		api:  v1,
 		chat: v1.JoinPath("chat", "completions").String(),
 		key:  apiKey,
-		hc:   newHTTPClient(1024),
+		hc:   newHTTPClient(MaxInFlight),
 	}
 }
 
@@ -535,6 +535,10 @@ func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		(timings != nil && (timings.PromptMS < 0 || timings.PredictedMS < 0)):
 		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the usage chunk reports impossible figures (completion_tokens %d, prompt_tokens %d, or a negative duration)",
 			usage.CompletionTokens, usage.PromptTokens)
+	case usage.CompletionTokens == 0 && s.TextChunks > 0:
+		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the usage chunk reports 0 completion tokens after %d chunks of generated text", s.TextChunks)
+	case usage.CompletionTokens > 0 && s.TextChunks == 0:
+		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the usage chunk reports %d completion tokens, but no chunk carried text in choices[0].delta (content, reasoning_content or reasoning): no TTFT can be measured (a /v1/completions-style stream?)", usage.CompletionTokens)
 	}
 	if s.ErrorKind != "" {
 		if strings.ContainsAny(s.Error, "\r\n\t") {
@@ -620,10 +624,15 @@ func sseLine(line []byte, now int64, fn func(data []byte, now int64) error) erro
 		}
 		return fn(v, now)
 	}
-	name, _, _ := bytes.Cut(line, []byte(":"))
+	name, value, _ := bytes.Cut(line, []byte(":"))
 	switch string(name) {
 	case "event", "id", "retry", "data":
 		return nil
+	case "error":
+		// llama.cpp's server reports a failure mid-stream as an "error: {…}" line, a
+		// field outside the event-stream format (tools/server/utils.hpp
+		// server_sent_event "error"): the server's own error, not a malformed stream.
+		return streamError("the server sent an error: " + errorText(bytes.TrimSpace(value)))
 	}
 	return notSSE(clip(line))
 }
