@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,8 +9,6 @@ import (
 	"math"
 	"net/url"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/perf/benchmath"
@@ -222,17 +219,6 @@ type Durable struct {
 	Abandon <-chan struct{}
 }
 
-// member is the state of one target during a run.
-type member struct {
-	b       Backend
-	mm      ModelManager // nil when the backend cannot load and unload models
-	target  Target
-	cold    *ColdLoad
-	mem     Memory
-	sampler *memorySampler
-	psRead  bool
-}
-
 // RunDurable is Run against one or several servers (the same workload against each,
 // at the same time: each server gets every level's load), with a journal and,
 // optionally, a journal to resume. A journal that cannot be written is not fatal: the
@@ -247,10 +233,9 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 	if observe == nil {
 		observe = func(Event) {}
 	}
-	levels := opts.Levels()
-	began := time.Now()
-	rs := dur.Resume
-	if rs != nil {
+	r := &runner{ctx: ctx, opts: opts, observe: observe, dur: dur, rs: dur.Resume, jr: dur.Journal,
+		began: time.Now(), levels: opts.Levels(), target: opts.PromptTokens}
+	if rs := r.rs; rs != nil {
 		if opts.RunID != rs.Header.RunID {
 			return nil, fmt.Errorf("resuming: run id %q is not the journal's %q", opts.RunID, rs.Header.RunID)
 		}
@@ -259,34 +244,22 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		}
 		// Offsets continue after the journal's last one: the window leaves out the
 		// time the run was stopped.
-		began = began.Add(-time.Duration(rs.LastOffsetNs()) - time.Millisecond)
+		r.began = r.began.Add(-time.Duration(rs.LastOffsetNs()) - time.Millisecond)
 	}
 	if opts.RunID == "" {
 		opts.RunID = NewRunID()
+		r.opts.RunID = opts.RunID
 	}
-	jr := dur.Journal
-	var journalErr error
-	var journalMu sync.Mutex
-	journal := func(f func() error) {
-		journalMu.Lock()
-		defer journalMu.Unlock()
-		if jr == nil || journalErr != nil {
-			return
-		}
-		if journalErr = f(); journalErr != nil {
-			journalErr = fmt.Errorf("%w; the journal stopped there (the run file still gets everything)", journalErr)
-		}
-	}
-	meta := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, MetadataTimeout) }
 	res := &Result{
 		RunID:     opts.RunID,
 		Options:   opts,
-		StartedAt: began.UTC().Round(time.Millisecond),
+		StartedAt: r.began.UTC().Round(time.Millisecond),
 		Warmup:    []Sample{},
 		Samples:   []Sample{},
 		Levels:    []Level{},
 		Warnings:  []Warning{},
 	}
+	r.res = res
 	res.Options.Backend = targets[0].Name()
 	res.Options.Host = Redact(targets[0].URL().String())
 	res.Options.Hosts = nil
@@ -295,501 +268,48 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 			res.Options.Hosts = append(res.Options.Hosts, Redact(b.URL().String()))
 		}
 	}
-	if rs != nil {
-		res.StartedAt = rs.Header.StartedAt
+	if r.rs != nil {
+		res.StartedAt = r.rs.Header.StartedAt
 	}
 
-	members := make([]*member, len(targets))
-	stopSamplers := func() {
-		for _, m := range members {
-			if m != nil && m.sampler != nil {
-				m.sampler.stop()
-			}
-		}
+	if err := r.describeTargets(targets); err != nil {
+		r.stopSamplers()
+		return nil, err
 	}
-	for t, b := range targets {
-		m := &member{b: b, target: Target{Backend: b.Name(), Host: Redact(b.URL().String())}}
-		m.mm, _ = b.(ModelManager)
-		members[t] = m
-		where := ""
-		if len(targets) > 1 {
-			where = fmt.Sprintf("%s: ", m.target.Host)
-		}
-		mctx, cancel := meta()
-		version, err := b.Version(mctx)
-		cancel()
-		if err != nil {
-			stopSamplers()
-			return nil, fmt.Errorf("%s%w", where, err)
-		}
-		m.target.ServerVersion = version
-		mctx, cancel = meta()
-		mi, err := b.Describe(mctx, opts.Model, opts.KVCacheType)
-		cancel()
-		if err != nil {
-			stopSamplers()
-			return nil, fmt.Errorf("%s%w", where, err)
-		}
-		m.target.Model = mi
-		m.sampler = startMemorySampler(ctx, b.URL(), opts.SampleInterval, &m.mem)
+	r.work = NewWorkload(opts.Seed, res.RunID, r.target)
+	if err := r.coldLoads(); err != nil {
+		r.stopSamplers()
+		return nil, err
 	}
-	res.Target = members[0].target
-	mi := res.Target.Model
-	if rs != nil {
-		if d := rs.Header.Target.Model.Digest; d != "" && mi.Digest != "" && !sameDigest(d, mi.Digest) {
-			stopSamplers()
-			return nil, fmt.Errorf("%w: %q is not the model the journal measured (digest %.12s, now %.12s); start a new run", ErrResumeMismatch, opts.Model, d, mi.Digest)
-		}
-	} else {
-		journal(func() error {
-			return jr.begin(JournalHeader{RunID: res.RunID, StartedAt: res.StartedAt, Options: res.Options, Target: res.Target})
-		})
-	}
-	if mi.Synthetic != nil {
-		res.warn("synthetic_weights", fmt.Sprintf("%s is a shape twin of %s (%s) with random weights: its speed and memory stand for the real model, its text is noise",
-			opts.Model, mi.Synthetic.Shape, mi.Synthetic.Quant))
-	}
-	if mi.ContextLength > 0 && uint64(opts.NumCtx) > mi.ContextLength {
-		res.warn("num_ctx_beyond_model", fmt.Sprintf("--num-ctx %d exceeds the model's trained context of %d tokens", opts.NumCtx, mi.ContextLength))
-	}
-	for t := 1; t < len(members); t++ {
-		if a, b := members[0].target.Model.Digest, members[t].target.Model.Digest; a != "" && b != "" && !sameDigest(a, b) {
-			res.warn("fleet_models_differ", fmt.Sprintf("%s serves %q with digest %.12s, %s with %.12s: the servers do not run the same model files",
-				members[0].target.Host, opts.Model, a, members[t].target.Host, b))
-		}
-	}
-	if res.Target.Backend == "openai" {
-		res.warn("options_not_sent", "the OpenAI API has no num_ctx, think or keep_alive: the server's own context size, reasoning and model lifetime apply, whatever --num-ctx, --think and --keep-alive say")
-	}
-	if members[0].mm == nil {
-		res.warn("no_model_management", fmt.Sprintf("the %s backend cannot unload models or list loaded ones: no cold load was measured and the model's size comes from no server report", res.Target.Backend))
-	}
-
-	target := opts.PromptTokens
-	work := NewWorkload(opts.Seed, res.RunID, target)
-	var measuredIndex atomic.Int64
-	send := func(t int, phase Phase, index, promptIndex int, scheduledNs int64) Sample {
-		if phase == PhaseMeasured {
-			index = int(measuredIndex.Add(1) - 1)
-			promptIndex = index
-		}
-		system, user := work.Prompt(promptIndex)
-		s := Sample{Index: index, Phase: phase, Target: t, Nonce: work.Nonce(promptIndex), PromptWords: work.Words, ScheduledAtNs: scheduledNs}
-		// The request outlives an interrupt by opts.Grace: one that finishes within
-		// it is kept, one that does not is abandoned.
-		gctx, abandon := context.WithCancelCause(context.WithoutCancel(ctx))
-		defer abandon(nil)
-		stopWatch := context.AfterFunc(ctx, func() {
-			t := time.NewTimer(opts.Grace)
-			defer t.Stop()
-			select {
-			case <-t.C:
-				abandon(errGraceOver)
-			case <-dur.Abandon:
-				abandon(errGraceOver)
-			case <-gctx.Done():
-			}
-		})
-		defer stopWatch()
-		rctx, cancel := context.WithTimeout(gctx, opts.RequestTimeout)
-		defer cancel()
-		members[t].b.Stream(rctx, began, Request{
-			Model: opts.Model, System: system, User: user, MaxTokens: opts.MaxTokens,
-			Seed: opts.Seed, Temperature: opts.Temperature, NumCtx: opts.NumCtx,
-			Think: opts.Think, KeepAlive: opts.KeepAlive, FirstTokenTimeout: opts.FirstTokenTimeout,
-		}, &s)
-		// rctx descends from gctx alone, so a canceled request was abandoned.
-		if s.ErrorKind == ErrCanceled {
-			s.Error = fmt.Sprintf("abandoned: the run was interrupted and the request did not finish within --grace %v", opts.Grace)
-		}
-		return s
-	}
-	record := func(l journalLine) { journal(func() error { return jr.add(l) }) }
-	calibrate := func(s Sample) {
-		if s.OK {
-			work.Calibrate(s.PromptWords, s.PromptTokens, target)
-		}
-	}
-
-	for t, m := range members {
-		if t == 0 && rs != nil && rs.Cold != nil {
-			m.cold = rs.Cold
-			calibrate(m.cold.Sample)
-			continue
-		}
-		if opts.SkipColdLoad || m.mm == nil {
-			continue
-		}
-		t0 := time.Now()
-		uctx, cancel := context.WithTimeout(ctx, 2*MetadataTimeout)
-		was, err := m.mm.Unload(uctx, opts.Model, m.target.Model.Digest, 60*time.Second)
-		cancel()
-		if err != nil {
-			stopSamplers()
-			return nil, err
-		}
-		cold := &ColdLoad{WasLoaded: was, UnloadNs: int64(time.Since(t0))}
-		cold.Sample = send(t, PhaseCold, 0, -1, 0)
-		observe(Event{Phase: PhaseCold, Done: t + 1, Total: len(members), Sample: &cold.Sample})
-		if !cold.Sample.OK {
-			stopSamplers()
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("interrupted during the cold-load request: nothing measured")
-			}
-			return nil, fmt.Errorf("first request to %q at %s failed (%s): %s", opts.Model, m.target.Host, cold.Sample.ErrorKind, cold.Sample.Error)
-		}
-		calibrate(cold.Sample)
-		m.cold = cold
-		if t == 0 {
-			record(journalLine{Cold: cold})
-		}
-	}
-	res.Cold = members[0].cold
-	// /api/ps lists the model only once a request has loaded it.
-	readPS := func(m *member) {
-		if m.psRead {
-			return
-		}
-		m.psRead = true
-		if m.mm == nil {
-			m.mem.ModelSizeUnavailable = fmt.Sprintf("the %s backend does not report the loaded model's size", m.b.Name())
-			return
-		}
-		mctx, cancel := meta()
-		defer cancel()
-		ps, err := m.mm.Running(mctx, opts.Model, m.target.Model.Digest)
-		switch {
-		case err != nil:
-			m.mem.ModelSizeUnavailable = err.Error()
-		case ps == nil:
-			m.mem.ModelSizeUnavailable = "/api/ps did not list the model after a successful request"
-		default:
-			m.mem.ModelSizeBytes, m.mem.ModelVRAMBytes = ptr(ps.Size), ptr(ps.SizeVRAM)
-			m.mem.LoadedContextLength = ps.ContextLength
-			m.mem.ModelSizeUnavailable = ""
-		}
-	}
-	for _, m := range members {
-		if m.cold != nil {
-			readPS(m)
-		}
-	}
-
-	// Warm-up and measured failures are counted apart (a warm-up phase is judged on
-	// its own); failures in a row are counted per server, so one server that stops
-	// answering does not end the others' measuring.
-	warmFails, measFails := newFailures(len(members)), newFailures(len(members))
-	// tooMany applies --max-errors to f's total when it is set, else the
-	// consecutive-failure rule to server t.
-	tooMany := func(f *failures, t int, ok bool, asked int) bool {
-		f.inRow[t] = bump(f.inRow[t], ok)
-		if !ok {
-			f.total++
-		}
-		if opts.MaxErrors.IsSet {
-			return f.total > opts.MaxErrors.Allowed(asked)
-		}
-		return f.inRow[t] >= MaxConsecutiveFailures
-	}
+	r.warmFails, r.measFails = newFailures(len(r.members)), newFailures(len(r.members))
+	r.serverDown = make([]bool, len(r.members))
 	res.EndReason = EndCompleted
-	resumedMeasuring := rs != nil && len(rs.Samples) > 0
-	// warmup sends the uncounted requests from the first'th, to every server in turn.
-	warmup := func(first, level int) {
-		for i := first; i < opts.Warmup && ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
-			for t, m := range members {
-				n := len(res.Warmup)
-				s := send(t, PhaseWarmup, n, -2-n, 0)
-				if s.ErrorKind == ErrCanceled {
-					return // abandoned at an interrupt: not a measurement
-				}
-				s.Level = level
-				calibrate(s)
-				if s.OK {
-					readPS(m)
-				}
-				res.Warmup = append(res.Warmup, s)
-				record(journalLine{Sample: &s})
-				observe(Event{Phase: PhaseWarmup, Done: i + 1, Total: opts.Warmup, Level: level, Levels: len(levels), Sample: &s})
-				if tooMany(warmFails, t, s.OK, opts.Warmup*len(members)) {
-					res.EndReason = EndErrors
-					return
-				}
-			}
-		}
-	}
-	firstWarmup := 0
-	if rs != nil {
-		res.Warmup = append(res.Warmup, rs.Warmup...)
-		for _, s := range rs.Warmup {
-			calibrate(s)
-			if tooMany(warmFails, 0, s.OK, opts.Warmup) {
-				res.EndReason = EndErrors
-			}
-		}
-		firstWarmup = len(rs.Warmup)
-		if rs.Header.Calibrated {
-			work.Words = rs.Header.PromptWords
-		}
-	}
-	if !resumedMeasuring {
-		warmup(firstWarmup, 0)
-	}
-	res.PromptWords = work.Words
-	if ctx.Err() == nil && res.EndReason == EndCompleted && (rs == nil || !rs.Header.Calibrated) {
-		journal(func() error { return jr.calibrated(work.Words) })
-	}
 	rewarmed := false
-	if resumedMeasuring && len(rs.Samples) < opts.Runs && ctx.Err() == nil {
-		rewarmed = true
-		// Not calibrated on: the measured prompts keep their length.
-		s := send(0, PhaseWarmup, len(res.Warmup), -2-len(res.Warmup), 0)
-		if s.ErrorKind != ErrCanceled {
-			res.Warmup = append(res.Warmup, s)
-			record(journalLine{Sample: &s})
-			if s.OK {
-				readPS(members[0])
-			}
-		}
+	if r.rs != nil {
+		rewarmed = r.resumeWarmups()
+	} else {
+		r.warmup(0, 0)
 	}
-	if rs != nil {
+	res.PromptWords = r.work.Words
+	if ctx.Err() == nil && res.EndReason == EndCompleted && (r.rs == nil || !r.rs.Header.Calibrated) {
+		r.journal(func() error { return r.jr.calibrated(r.work.Words) })
+	}
+	if rs := r.rs; rs != nil {
 		res.warn("resumed", fmt.Sprintf("resumed from a journal holding %d of %d measured requests; offsets continue after its last, so the window leaves out the time the run was stopped; energy, host CPU and server memory cover only the requests sent after resuming%s",
 			len(rs.Samples), opts.Runs, map[bool]string{true: "; one new uncounted warm-up request was sent first, as the server may have unloaded the model meanwhile", false: ""}[rewarmed]))
 	}
-	cpuStart, cpuOK := takeCPUSnapshot(ctx, members[0].mem.ServerPID)
+
+	cpuStart, cpuOK := takeCPUSnapshot(ctx, r.members[0].mem.ServerPID)
 	meter := startEnergyMeter(ctx, opts.SampleInterval)
 	res.Stopping.Rule = "fixed"
 	if opts.Duration > 0 {
 		res.Stopping.Rule = "duration"
 	}
-	var rates []float64
 	if opts.RunsAuto {
 		res.Stopping = Stopping{Rule: "auto", Metric: AutoMetric, PrecisionFrac: opts.Precision, Reason: StopCap}
 	}
-	stopped := false
-	// asked is what --max-errors P% is a share of: every measured request the run
-	// asks for, or, measured by duration, those sent so far (at least 20).
-	asked := func() int {
-		if opts.Duration > 0 {
-			return max(20, len(res.Samples))
-		}
-		return opts.Runs * len(levels) * len(members)
-	}
-	// halts[t] stops server t's load; take closes it when that server fails too often
-	// in a row, and every one of them when the run stops.
-	var halts []chan struct{}
-	var haltOnce []sync.Once
-	stopServer := func(t int) {
-		if t < len(halts) {
-			haltOnce[t].Do(func() { close(halts[t]) })
-		}
-	}
-	serverDown := make([]bool, len(members))
-	// take accounts for one measured sample; it returns true when the run stops.
-	take := func(s Sample) bool {
-		lv := &res.Levels[s.Level]
-		lv.Requests++
-		if lv.Window.StartNs == 0 || s.SentAtNs < lv.Window.StartNs {
-			lv.Window.StartNs = s.SentAtNs
-		}
-		if s.OK {
-			lv.Window.EndNs = max(lv.Window.EndNs, s.SentAtNs+*s.E2ENs)
-		}
-		res.Samples = append(res.Samples, s)
-		if tooMany(measFails, s.Target, s.OK, asked()) {
-			if opts.MaxErrors.IsSet || len(members) == 1 {
-				res.EndReason = EndErrors
-			} else if !serverDown[s.Target] {
-				serverDown[s.Target] = true
-				stopServer(s.Target)
-				res.warn("server_aborted", fmt.Sprintf("%s failed %d requests in a row: no more requests were sent to it; the other servers were measured on", members[s.Target].target.Host, MaxConsecutiveFailures))
-				if !slices.Contains(serverDown, false) {
-					res.EndReason = EndErrors
-				}
-			}
-		}
-		if opts.RunsAuto && s.OK && s.ServerGenPerS != nil {
-			rates = append(rates, *s.ServerGenPerS)
-			if half, ok := MedianCIHalfWidthFrac(rates); ok {
-				res.Stopping.AchievedFrac = ptr(half)
-				if len(rates) >= opts.MinRuns && half <= opts.Precision {
-					res.Stopping.Reason = StopPrecision
-					return true
-				}
-			}
-		}
-		return res.EndReason != EndCompleted
-	}
-	if rs != nil {
-		res.Levels = append(res.Levels, Level{Index: 0, LoadSpec: levels[0].Load, PromptTokens: levels[0].PromptTokens, PromptWords: work.Words})
-		for _, s := range rs.Samples {
-			stopped = take(s)
-		}
-		measuredIndex.Store(int64(len(rs.Samples)))
-	}
-	lim := Limit{Requests: uint64(opts.Runs), Duration: opts.Duration}
-	for li, spec := range levels {
-		if stopped || ctx.Err() != nil || res.EndReason != EndCompleted {
-			break
-		}
-		if rs == nil {
-			if li > 0 && spec.PromptTokens != target {
-				// A new prompt length: re-aim the calibrated words, then let the
-				// warm-ups correct them for this length.
-				target = spec.PromptTokens
-				last := lastOK(res.Samples)
-				if last == nil {
-					last = lastOK(res.Warmup)
-				}
-				if last == nil && res.Cold != nil && res.Cold.Sample.OK {
-					last = &res.Cold.Sample
-				}
-				if last != nil {
-					work.Retarget(last.PromptWords, last.PromptTokens, target)
-				}
-				warmFails = newFailures(len(members))
-				warmup(0, li)
-				if ctx.Err() != nil || res.EndReason != EndCompleted {
-					break
-				}
-			}
-			res.Levels = append(res.Levels, Level{Index: li, LoadSpec: spec.Load, PromptTokens: spec.PromptTokens, PromptWords: work.Words})
-			res.PromptWords = work.Words
-		}
-		requests := opts.Runs - len(res.Samples)
-		if rs == nil || li > 0 {
-			requests = opts.Runs
-		}
-		if requests <= 0 {
-			continue // a resumed level that was already complete
-		}
-		total := 0
-		if opts.Duration <= 0 {
-			total = opts.Runs * len(members)
-		}
-		// Each worker waits until its sample is taken, so a sample that stops the run
-		// (--max-errors, --runs auto) stops its worker before it sends another.
-		type taken struct {
-			s   Sample
-			ack chan struct{}
-		}
-		results := make(chan taken, 64)
-		halts = make([]chan struct{}, len(members))
-		haltOnce = make([]sync.Once, len(members))
-		for t := range halts {
-			halts[t] = make(chan struct{})
-			if serverDown[t] {
-				close(halts[t]) // stopped in an earlier level
-				haltOnce[t].Do(func() {})
-			}
-		}
-		var dropped atomic.Int64
-		go func() {
-			var wg sync.WaitGroup
-			for t := range members {
-				wg.Go(func() {
-					l := lim
-					l.Requests = uint64(requests)
-					dropped.Add(int64(drive(ctx, began, spec.Load, spec.Load.pacer(opts.Seed), l, halts[t], func(j job) {
-						s := send(t, PhaseMeasured, 0, 0, j.scheduledNs)
-						s.Level = li
-						ack := make(chan struct{})
-						results <- taken{s, ack}
-						<-ack
-					})))
-				})
-			}
-			wg.Wait()
-			close(results)
-		}()
-		for tk := range results {
-			s := tk.s
-			if s.ErrorKind == ErrCanceled {
-				close(tk.ack)
-				continue // abandoned at an interrupt: not a measurement
-			}
-			if take(s) {
-				stopped = true
-				for t := range members {
-					stopServer(t)
-				}
-			}
-			close(tk.ack) // the worker may go on; what follows does not decide whether it should
-			if s.OK {
-				readPS(members[s.Target])
-			}
-			record(journalLine{Sample: &s})
-			observe(Event{Phase: PhaseMeasured, Done: res.Levels[li].Requests, Total: total, Level: li, Levels: len(levels), Sample: &res.Samples[len(res.Samples)-1]})
-		}
-		lv := &res.Levels[len(res.Levels)-1]
-		if lv.Window.EndNs > lv.Window.StartNs {
-			lv.Window.DurationNs = lv.Window.EndNs - lv.Window.StartNs
-		}
-		if lv.Dropped = int(dropped.Load()); lv.Dropped > 0 {
-			res.warn("dropped_requests", fmt.Sprintf("level %d (%s): %d requests fell due before --duration %v ended but were never sent, every one of its --concurrency %d slots being busy: the server could not keep up with the schedule",
-				li, spec.Load, lv.Dropped, opts.Duration, spec.Load.Concurrency))
-		}
-	}
-	// Samples arrive in the order they finish; the file keeps the order they were sent.
-	slices.SortStableFunc(res.Samples, func(a, b Sample) int { return cmp.Compare(a.Index, b.Index) })
-	var levelsNs int64
-	for _, lv := range res.Levels {
-		if lv.Requests == 0 {
-			continue
-		}
-		if res.Window.StartNs == 0 || lv.Window.StartNs < res.Window.StartNs {
-			res.Window.StartNs = lv.Window.StartNs
-		}
-		res.Window.EndNs = max(res.Window.EndNs, lv.Window.EndNs)
-		levelsNs += lv.Window.DurationNs
-	}
-	journal(func() error { return jr.Sync() })
-	if journalErr != nil {
-		res.warn("journal_failed", journalErr.Error())
-	}
-	if ctx.Err() != nil {
-		res.EndReason = EndInterrupted
-	}
-	// Levels run one after another; between them a prompt sweep sends its warm-ups,
-	// which are not measured: the window's duration is the levels' own.
-	if res.Window.EndNs > res.Window.StartNs {
-		res.Window.DurationNs = min(levelsNs, res.Window.EndNs-res.Window.StartNs)
-	}
-	res.Energy = meter.stop()
-	if cpuEnd, ok := takeCPUSnapshot(context.WithoutCancel(ctx), members[0].mem.ServerPID); ok && cpuOK {
-		res.HostCPU = hostCPUBetween(cpuStart, cpuEnd)
-	}
-	stopSamplers()
-	for _, m := range members {
-		if !m.psRead && m.mem.ModelSizeUnavailable == "" {
-			m.mem.ModelSizeUnavailable = "no request succeeded, so the loaded model was not listed"
-		}
-	}
-	res.Memory = members[0].mem
-	if len(members) > 1 {
-		for _, m := range members {
-			res.Fleet = append(res.Fleet, FleetMember{Target: m.target, Cold: m.cold, Memory: m.mem})
-		}
-	}
-	res.EndedAt = time.Now().UTC().Round(time.Millisecond)
-	res.annotate()
-	if res.succeeded() == 0 {
-		if res.EndReason == EndErrors && len(res.Samples) == 0 {
-			return res, fmt.Errorf("aborted after %d failed warm-up requests, before any measured request (see --max-errors)", countFailed(res.Warmup))
-		}
-		if res.EndReason == EndInterrupted {
-			return res, errors.New("interrupted before any measured request completed")
-		}
-		if len(res.Samples) == 0 {
-			return res, fmt.Errorf("no measured request was sent (--duration %v is shorter than one request's wait?)", opts.Duration)
-		}
-		asked := ""
-		if opts.Duration <= 0 {
-			asked = fmt.Sprintf(" (of %d asked)", opts.Runs*len(levels)*len(targets))
-		}
-		return res, fmt.Errorf("all %d measured requests sent%s failed; first error (%s): %s",
-			len(res.Samples), asked, res.Samples[0].ErrorKind, res.Samples[0].Error)
-	}
-	return res, nil
+	r.measure()
+	return r.finish(meter, cpuStart, cpuOK)
 }
 
 // measuredRequests is "1 measured request" or "n measured requests".
@@ -799,14 +319,6 @@ func measuredRequests(n int) string {
 	}
 	return fmt.Sprintf("%d measured requests", n)
 }
-
-// failures counts failed requests: in a row per server, and in total.
-type failures struct {
-	inRow []int
-	total int
-}
-
-func newFailures(servers int) *failures { return &failures{inRow: make([]int, servers)} }
 
 // lastOK returns the last successful sample of ss, or nil.
 func lastOK(ss []Sample) *Sample {

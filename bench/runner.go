@@ -1,0 +1,594 @@
+package bench
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// runner is one run in progress: RunDurable's state and its phases, each a method.
+// Phases run on the calling goroutine, in order (targets, cold loads, warm-ups, each
+// level, finish); only a level's requests run on other goroutines, and their samples
+// come back to the caller's goroutine through one channel (measureLevel), so the
+// fields below need no lock but the journal's and measuredIndex.
+type runner struct {
+	ctx     context.Context
+	opts    Options
+	observe Observer
+	dur     Durable
+	rs      *JournalData // the journal being resumed, or nil
+	began   time.Time    // the run's clock origin: every _ns offset is from it
+	levels  []LevelSpec
+	members []*member
+	res     *Result
+
+	work          *Workload
+	target        int          // the prompt length aimed at now (the level's)
+	measuredIndex atomic.Int64 // the next measured request's index
+
+	jr         *Journal
+	journalMu  sync.Mutex
+	journalErr error
+
+	// Warm-up and measured failures are counted apart (a warm-up phase is judged on
+	// its own); failures in a row are counted per server, so one server that stops
+	// answering does not end the others' measuring.
+	warmFails, measFails *failures
+	serverDown           []bool    // servers stopped for failing in a row
+	rates                []float64 // --runs auto: the decode rates so far
+	// halts[t] stops server t's load in the level being measured; take closes it when
+	// that server fails too often in a row, and every one of them when the run stops.
+	halts    []chan struct{}
+	haltOnce []sync.Once
+}
+
+// member is the state of one target during a run.
+type member struct {
+	b       Backend
+	mm      ModelManager // nil when the backend cannot load and unload models
+	target  Target
+	cold    *ColdLoad
+	mem     Memory
+	sampler *memorySampler
+	psRead  bool
+}
+
+// failures counts failed requests: in a row per server, and in total.
+type failures struct {
+	inRow []int
+	total int
+}
+
+func newFailures(servers int) *failures { return &failures{inRow: make([]int, servers)} }
+
+// journal runs f on the journal unless there is none or it failed before; a failure
+// stops the journal, not the run.
+func (r *runner) journal(f func() error) {
+	r.journalMu.Lock()
+	defer r.journalMu.Unlock()
+	if r.jr == nil || r.journalErr != nil {
+		return
+	}
+	if r.journalErr = f(); r.journalErr != nil {
+		r.journalErr = fmt.Errorf("%w; the journal stopped there (the run file still gets everything)", r.journalErr)
+	}
+}
+
+func (r *runner) record(l journalLine) { r.journal(func() error { return r.jr.add(l) }) }
+
+// meta bounds one metadata call by MetadataTimeout.
+func (r *runner) meta() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.ctx, MetadataTimeout)
+}
+
+func (r *runner) stopSamplers() {
+	for _, m := range r.members {
+		if m != nil && m.sampler != nil {
+			m.sampler.stop()
+		}
+	}
+}
+
+// describeTargets asks every server what it is and serves, starts its memory sampler,
+// and warns about what the answers say. An unreachable server or unknown model is an
+// error.
+func (r *runner) describeTargets(targets []Backend) error {
+	opts, res := r.opts, r.res
+	r.members = make([]*member, len(targets))
+	for t, b := range targets {
+		m := &member{b: b, target: Target{Backend: b.Name(), Host: Redact(b.URL().String())}}
+		m.mm, _ = b.(ModelManager)
+		r.members[t] = m
+		where := ""
+		if len(targets) > 1 {
+			where = fmt.Sprintf("%s: ", m.target.Host)
+		}
+		mctx, cancel := r.meta()
+		version, err := b.Version(mctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%s%w", where, err)
+		}
+		m.target.ServerVersion = version
+		mctx, cancel = r.meta()
+		mi, err := b.Describe(mctx, opts.Model, opts.KVCacheType)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%s%w", where, err)
+		}
+		m.target.Model = mi
+		m.sampler = startMemorySampler(r.ctx, b.URL(), opts.SampleInterval, &m.mem)
+	}
+	res.Target = r.members[0].target
+	mi := res.Target.Model
+	if rs := r.rs; rs != nil {
+		if d := rs.Header.Target.Model.Digest; d != "" && mi.Digest != "" && !sameDigest(d, mi.Digest) {
+			return fmt.Errorf("%w: %q is not the model the journal measured (digest %.12s, now %.12s); start a new run", ErrResumeMismatch, opts.Model, d, mi.Digest)
+		}
+	} else {
+		r.journal(func() error {
+			return r.jr.begin(JournalHeader{RunID: res.RunID, StartedAt: res.StartedAt, Options: res.Options, Target: res.Target})
+		})
+	}
+	if mi.Synthetic != nil {
+		res.warn("synthetic_weights", fmt.Sprintf("%s is a shape twin of %s (%s) with random weights: its speed and memory stand for the real model, its text is noise",
+			opts.Model, mi.Synthetic.Shape, mi.Synthetic.Quant))
+	}
+	if mi.ContextLength > 0 && uint64(opts.NumCtx) > mi.ContextLength {
+		res.warn("num_ctx_beyond_model", fmt.Sprintf("--num-ctx %d exceeds the model's trained context of %d tokens", opts.NumCtx, mi.ContextLength))
+	}
+	for t := 1; t < len(r.members); t++ {
+		if a, b := r.members[0].target.Model.Digest, r.members[t].target.Model.Digest; a != "" && b != "" && !sameDigest(a, b) {
+			res.warn("fleet_models_differ", fmt.Sprintf("%s serves %q with digest %.12s, %s with %.12s: the servers do not run the same model files",
+				r.members[0].target.Host, opts.Model, a, r.members[t].target.Host, b))
+		}
+	}
+	if res.Target.Backend == "openai" {
+		res.warn("options_not_sent", "the OpenAI API has no num_ctx, think or keep_alive: the server's own context size, reasoning and model lifetime apply, whatever --num-ctx, --think and --keep-alive say")
+	}
+	if r.members[0].mm == nil {
+		res.warn("no_model_management", fmt.Sprintf("the %s backend cannot unload models or list loaded ones: no cold load was measured and the model's size comes from no server report", res.Target.Backend))
+	}
+	return nil
+}
+
+// send sends one request to server t and returns its sample. A measured request takes
+// the next measured index (its prompt is that index's); the others use index and
+// promptIndex as given. scheduledNs is the open loop's due time, 0 elsewhere.
+func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs int64) Sample {
+	opts := r.opts
+	if phase == PhaseMeasured {
+		index = int(r.measuredIndex.Add(1) - 1)
+		promptIndex = index
+	}
+	system, user := r.work.Prompt(promptIndex)
+	s := Sample{Index: index, Phase: phase, Target: t, Nonce: r.work.Nonce(promptIndex), PromptWords: r.work.Words, ScheduledAtNs: scheduledNs}
+	// The request outlives an interrupt by opts.Grace: one that finishes within it is
+	// kept, one that does not is abandoned.
+	gctx, abandon := context.WithCancelCause(context.WithoutCancel(r.ctx))
+	defer abandon(nil)
+	stopWatch := context.AfterFunc(r.ctx, func() {
+		t := time.NewTimer(opts.Grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			abandon(errGraceOver)
+		case <-r.dur.Abandon:
+			abandon(errGraceOver)
+		case <-gctx.Done():
+		}
+	})
+	defer stopWatch()
+	rctx, cancel := context.WithTimeout(gctx, opts.RequestTimeout)
+	defer cancel()
+	r.members[t].b.Stream(rctx, r.began, Request{
+		Model: opts.Model, System: system, User: user, MaxTokens: opts.MaxTokens,
+		Seed: opts.Seed, Temperature: opts.Temperature, NumCtx: opts.NumCtx,
+		Think: opts.Think, KeepAlive: opts.KeepAlive, FirstTokenTimeout: opts.FirstTokenTimeout,
+	}, &s)
+	// rctx descends from gctx alone, so a canceled request was abandoned.
+	if s.ErrorKind == ErrCanceled {
+		s.Error = fmt.Sprintf("abandoned: the run was interrupted and the request did not finish within --grace %v", opts.Grace)
+	}
+	return s
+}
+
+// calibrate aims the prompt at the current target from a successful request.
+func (r *runner) calibrate(s Sample) {
+	if s.OK {
+		r.work.Calibrate(s.PromptWords, s.PromptTokens, r.target)
+	}
+}
+
+// coldLoads unloads the model on every server that can, and times the first request
+// after it. A failed cold request is an error: the server cannot serve the model.
+func (r *runner) coldLoads() error {
+	opts := r.opts
+	for t, m := range r.members {
+		if t == 0 && r.rs != nil && r.rs.Cold != nil {
+			m.cold = r.rs.Cold
+			r.calibrate(m.cold.Sample)
+			continue
+		}
+		if opts.SkipColdLoad || m.mm == nil {
+			continue
+		}
+		t0 := time.Now()
+		uctx, cancel := context.WithTimeout(r.ctx, 2*MetadataTimeout)
+		was, err := m.mm.Unload(uctx, opts.Model, m.target.Model.Digest, 60*time.Second)
+		cancel()
+		if err != nil {
+			return err
+		}
+		cold := &ColdLoad{WasLoaded: was, UnloadNs: int64(time.Since(t0))}
+		cold.Sample = r.send(t, PhaseCold, 0, -1, 0)
+		r.observe(Event{Phase: PhaseCold, Done: t + 1, Total: len(r.members), Sample: &cold.Sample})
+		if !cold.Sample.OK {
+			if r.ctx.Err() != nil {
+				return fmt.Errorf("interrupted during the cold-load request: nothing measured")
+			}
+			return fmt.Errorf("first request to %q at %s failed (%s): %s", opts.Model, m.target.Host, cold.Sample.ErrorKind, cold.Sample.Error)
+		}
+		r.calibrate(cold.Sample)
+		m.cold = cold
+		if t == 0 {
+			r.record(journalLine{Cold: cold})
+		}
+	}
+	r.res.Cold = r.members[0].cold
+	for _, m := range r.members {
+		if m.cold != nil {
+			r.readPS(m)
+		}
+	}
+	return nil
+}
+
+// readPS reads, once per server, what /api/ps says of the loaded model (it lists the
+// model only once a request has loaded it).
+func (r *runner) readPS(m *member) {
+	if m.psRead {
+		return
+	}
+	m.psRead = true
+	if m.mm == nil {
+		m.mem.ModelSizeUnavailable = fmt.Sprintf("the %s backend does not report the loaded model's size", m.b.Name())
+		return
+	}
+	mctx, cancel := r.meta()
+	defer cancel()
+	ps, err := m.mm.Running(mctx, r.opts.Model, m.target.Model.Digest)
+	switch {
+	case err != nil:
+		m.mem.ModelSizeUnavailable = err.Error()
+	case ps == nil:
+		m.mem.ModelSizeUnavailable = "/api/ps did not list the model after a successful request"
+	default:
+		m.mem.ModelSizeBytes, m.mem.ModelVRAMBytes = ptr(ps.Size), ptr(ps.SizeVRAM)
+		m.mem.LoadedContextLength = ps.ContextLength
+		m.mem.ModelSizeUnavailable = ""
+	}
+}
+
+// tooMany applies --max-errors to f's total when it is set, else the
+// consecutive-failure rule to server t.
+func (r *runner) tooMany(f *failures, t int, ok bool, asked int) bool {
+	f.inRow[t] = bump(f.inRow[t], ok)
+	if !ok {
+		f.total++
+	}
+	if r.opts.MaxErrors.IsSet {
+		return f.total > r.opts.MaxErrors.Allowed(asked)
+	}
+	return f.inRow[t] >= MaxConsecutiveFailures
+}
+
+// warmup sends the uncounted requests from the first'th on, to every server in turn,
+// calibrating the prompt on each; level is the level they prepare.
+func (r *runner) warmup(first, level int) {
+	opts, res := r.opts, r.res
+	for i := first; i < opts.Warmup && r.ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
+		for t, m := range r.members {
+			n := len(res.Warmup)
+			s := r.send(t, PhaseWarmup, n, -2-n, 0)
+			if s.ErrorKind == ErrCanceled {
+				return // abandoned at an interrupt: not a measurement
+			}
+			s.Level = level
+			r.calibrate(s)
+			if s.OK {
+				r.readPS(m)
+			}
+			res.Warmup = append(res.Warmup, s)
+			r.record(journalLine{Sample: &s})
+			r.observe(Event{Phase: PhaseWarmup, Done: i + 1, Total: opts.Warmup, Level: level, Levels: len(r.levels), Sample: &s})
+			if r.tooMany(r.warmFails, t, s.OK, opts.Warmup*len(r.members)) {
+				res.EndReason = EndErrors
+				return
+			}
+		}
+	}
+}
+
+// resumeWarmups takes the journal's warm-ups and, when it also holds measured
+// requests still to be continued, sends one new uncounted warm-up (the server may have
+// unloaded the model meanwhile). It returns whether that warm-up was sent.
+func (r *runner) resumeWarmups() (rewarmed bool) {
+	rs, res := r.rs, r.res
+	res.Warmup = append(res.Warmup, rs.Warmup...)
+	for _, s := range rs.Warmup {
+		r.calibrate(s)
+		if r.tooMany(r.warmFails, 0, s.OK, r.opts.Warmup) {
+			res.EndReason = EndErrors
+		}
+	}
+	if rs.Header.Calibrated {
+		r.work.Words = rs.Header.PromptWords
+	}
+	if len(rs.Samples) == 0 {
+		r.warmup(len(rs.Warmup), 0)
+		return false
+	}
+	if len(rs.Samples) >= r.opts.Runs || r.ctx.Err() != nil {
+		return false
+	}
+	// Not calibrated on: the measured prompts keep their length.
+	s := r.send(0, PhaseWarmup, len(res.Warmup), -2-len(res.Warmup), 0)
+	if s.ErrorKind != ErrCanceled {
+		res.Warmup = append(res.Warmup, s)
+		r.record(journalLine{Sample: &s})
+		if s.OK {
+			r.readPS(r.members[0])
+		}
+	}
+	return true
+}
+
+// asked is what --max-errors P% of measured requests is a share of: every measured
+// request the run asks for, or, measured by duration, those sent so far (at least 20).
+func (r *runner) asked() int {
+	if r.opts.Duration > 0 {
+		return max(20, len(r.res.Samples))
+	}
+	return r.opts.Runs * len(r.levels) * len(r.members)
+}
+
+func (r *runner) stopServer(t int) {
+	if t < len(r.halts) {
+		r.haltOnce[t].Do(func() { close(r.halts[t]) })
+	}
+}
+
+// take accounts for one measured sample; it returns true when the run stops.
+func (r *runner) take(s Sample) bool {
+	opts, res := r.opts, r.res
+	lv := &res.Levels[s.Level]
+	lv.Requests++
+	if lv.Window.StartNs == 0 || s.SentAtNs < lv.Window.StartNs {
+		lv.Window.StartNs = s.SentAtNs
+	}
+	if s.OK {
+		lv.Window.EndNs = max(lv.Window.EndNs, s.SentAtNs+*s.E2ENs)
+	}
+	res.Samples = append(res.Samples, s)
+	if r.tooMany(r.measFails, s.Target, s.OK, r.asked()) {
+		if opts.MaxErrors.IsSet || len(r.members) == 1 {
+			res.EndReason = EndErrors
+		} else if !r.serverDown[s.Target] {
+			r.serverDown[s.Target] = true
+			r.stopServer(s.Target)
+			res.warn("server_aborted", fmt.Sprintf("%s failed %d requests in a row: no more requests were sent to it; the other servers were measured on", r.members[s.Target].target.Host, MaxConsecutiveFailures))
+			if !slices.Contains(r.serverDown, false) {
+				res.EndReason = EndErrors
+			}
+		}
+	}
+	if opts.RunsAuto && s.OK && s.ServerGenPerS != nil {
+		r.rates = append(r.rates, *s.ServerGenPerS)
+		if half, ok := MedianCIHalfWidthFrac(r.rates); ok {
+			res.Stopping.AchievedFrac = ptr(half)
+			if len(r.rates) >= opts.MinRuns && half <= opts.Precision {
+				res.Stopping.Reason = StopPrecision
+				return true
+			}
+		}
+	}
+	return res.EndReason != EndCompleted
+}
+
+// nextPromptLength prepares level li's prompt length when it differs from the last
+// level's: the calibrated words are re-aimed in one step from the last successful
+// request, then the level's own warm-ups correct them. It returns false when the
+// warm-ups ended the run.
+func (r *runner) nextPromptLength(li int, tokens int) bool {
+	res := r.res
+	r.target = tokens
+	last := lastOK(res.Samples)
+	if last == nil {
+		last = lastOK(res.Warmup)
+	}
+	if last == nil && res.Cold != nil && res.Cold.Sample.OK {
+		last = &res.Cold.Sample
+	}
+	if last != nil {
+		r.work.Retarget(last.PromptWords, last.PromptTokens, r.target)
+	}
+	r.warmFails = newFailures(len(r.members))
+	r.warmup(0, li)
+	return r.ctx.Err() == nil && res.EndReason == EndCompleted
+}
+
+// measureLevel sends level li's measured requests to every server at once, each
+// server paced by spec.Load, requests of them at most (its duration aside). Samples
+// come back on one channel and are taken here, in the order they finish. It returns
+// true when a sample stopped the run.
+func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped bool) {
+	opts, res := r.opts, r.res
+	total := 0
+	if opts.Duration <= 0 {
+		total = opts.Runs * len(r.members)
+	}
+	// Each worker waits until its sample is taken, so a sample that stops the run
+	// (--max-errors, --runs auto) stops its worker before it sends another.
+	type taken struct {
+		s   Sample
+		ack chan struct{}
+	}
+	results := make(chan taken, 64)
+	r.halts = make([]chan struct{}, len(r.members))
+	r.haltOnce = make([]sync.Once, len(r.members))
+	for t := range r.halts {
+		r.halts[t] = make(chan struct{})
+		if r.serverDown[t] {
+			r.stopServer(t) // stopped in an earlier level
+		}
+	}
+	lim := Limit{Requests: uint64(requests), Duration: opts.Duration}
+	var dropped atomic.Int64
+	go func() {
+		var wg sync.WaitGroup
+		for t := range r.members {
+			wg.Go(func() {
+				n := drive(r.ctx, r.began, spec.Load, spec.Load.pacer(opts.Seed), lim, r.halts[t], func(j job) {
+					s := r.send(t, PhaseMeasured, 0, 0, j.scheduledNs)
+					s.Level = li
+					ack := make(chan struct{})
+					results <- taken{s, ack}
+					<-ack
+				})
+				dropped.Add(int64(n))
+			})
+		}
+		wg.Wait()
+		close(results)
+	}()
+	for tk := range results {
+		s := tk.s
+		if s.ErrorKind == ErrCanceled {
+			close(tk.ack)
+			continue // abandoned at an interrupt: not a measurement
+		}
+		if r.take(s) {
+			stopped = true
+			for t := range r.members {
+				r.stopServer(t)
+			}
+		}
+		close(tk.ack) // the worker may go on; what follows does not decide whether it should
+		if s.OK {
+			r.readPS(r.members[s.Target])
+		}
+		r.record(journalLine{Sample: &s})
+		r.observe(Event{Phase: PhaseMeasured, Done: res.Levels[li].Requests, Total: total, Level: li, Levels: len(r.levels), Sample: &res.Samples[len(res.Samples)-1]})
+	}
+	lv := &res.Levels[len(res.Levels)-1]
+	if lv.Window.EndNs > lv.Window.StartNs {
+		lv.Window.DurationNs = lv.Window.EndNs - lv.Window.StartNs
+	}
+	if lv.Dropped = int(dropped.Load()); lv.Dropped > 0 {
+		res.warn("dropped_requests", fmt.Sprintf("level %d (%s): %d requests fell due before --duration %v ended but were never sent, every one of its --concurrency %d slots being busy: the server could not keep up with the schedule",
+			li, spec.Load, lv.Dropped, opts.Duration, spec.Load.Concurrency))
+	}
+	return stopped
+}
+
+// measure runs the levels in order until they are done or the run stops.
+func (r *runner) measure() {
+	res, rs := r.res, r.rs
+	stopped := false
+	if rs != nil {
+		res.Levels = append(res.Levels, Level{Index: 0, LoadSpec: r.levels[0].Load, PromptTokens: r.levels[0].PromptTokens, PromptWords: r.work.Words})
+		for _, s := range rs.Samples {
+			stopped = r.take(s)
+		}
+		r.measuredIndex.Store(int64(len(rs.Samples)))
+	}
+	for li, spec := range r.levels {
+		if stopped || r.ctx.Err() != nil || res.EndReason != EndCompleted {
+			return
+		}
+		requests := r.opts.Runs
+		if rs == nil {
+			if li > 0 && spec.PromptTokens != r.target && !r.nextPromptLength(li, spec.PromptTokens) {
+				return
+			}
+			res.Levels = append(res.Levels, Level{Index: li, LoadSpec: spec.Load, PromptTokens: spec.PromptTokens, PromptWords: r.work.Words})
+			res.PromptWords = r.work.Words
+		} else if requests -= len(rs.Samples); requests <= 0 {
+			continue // a resumed run that was already complete
+		}
+		stopped = r.measureLevel(li, spec, requests)
+	}
+}
+
+// finish closes the run: samples in the order sent, windows, the journal's last sync,
+// energy, host CPU, memory, warnings, and the error that says why nothing succeeded,
+// when nothing did.
+func (r *runner) finish(meter *energyMeter, cpuStart cpuSnapshot, cpuOK bool) (*Result, error) {
+	opts, res := r.opts, r.res
+	// Samples arrive in the order they finish; the file keeps the order they were sent.
+	slices.SortStableFunc(res.Samples, func(a, b Sample) int { return cmp.Compare(a.Index, b.Index) })
+	var levelsNs int64
+	for _, lv := range res.Levels {
+		if lv.Requests == 0 {
+			continue
+		}
+		if res.Window.StartNs == 0 || lv.Window.StartNs < res.Window.StartNs {
+			res.Window.StartNs = lv.Window.StartNs
+		}
+		res.Window.EndNs = max(res.Window.EndNs, lv.Window.EndNs)
+		levelsNs += lv.Window.DurationNs
+	}
+	r.journal(func() error { return r.jr.Sync() })
+	if r.journalErr != nil {
+		res.warn("journal_failed", r.journalErr.Error())
+	}
+	if r.ctx.Err() != nil {
+		res.EndReason = EndInterrupted
+	}
+	// Levels run one after another; between them a prompt sweep sends its warm-ups,
+	// which are not measured: the window's duration is the levels' own.
+	if res.Window.EndNs > res.Window.StartNs {
+		res.Window.DurationNs = min(levelsNs, res.Window.EndNs-res.Window.StartNs)
+	}
+	res.Energy = meter.stop()
+	if cpuEnd, ok := takeCPUSnapshot(context.WithoutCancel(r.ctx), r.members[0].mem.ServerPID); ok && cpuOK {
+		res.HostCPU = hostCPUBetween(cpuStart, cpuEnd)
+	}
+	r.stopSamplers()
+	for _, m := range r.members {
+		if !m.psRead && m.mem.ModelSizeUnavailable == "" {
+			m.mem.ModelSizeUnavailable = "no request succeeded, so the loaded model was not listed"
+		}
+	}
+	res.Memory = r.members[0].mem
+	if len(r.members) > 1 {
+		for _, m := range r.members {
+			res.Fleet = append(res.Fleet, FleetMember{Target: m.target, Cold: m.cold, Memory: m.mem})
+		}
+	}
+	res.EndedAt = time.Now().UTC().Round(time.Millisecond)
+	res.annotate()
+	if res.succeeded() > 0 {
+		return res, nil
+	}
+	switch {
+	case res.EndReason == EndErrors && len(res.Samples) == 0:
+		return res, fmt.Errorf("aborted after %d failed warm-up requests, before any measured request (see --max-errors)", countFailed(res.Warmup))
+	case res.EndReason == EndInterrupted:
+		return res, errors.New("interrupted before any measured request completed")
+	case len(res.Samples) == 0:
+		return res, fmt.Errorf("no measured request was sent (--duration %v is shorter than one request's wait?)", opts.Duration)
+	}
+	asked := ""
+	if opts.Duration <= 0 {
+		asked = fmt.Sprintf(" (of %d asked)", opts.Runs*len(r.levels)*len(r.members))
+	}
+	return res, fmt.Errorf("all %d measured requests sent%s failed; first error (%s): %s",
+		len(res.Samples), asked, res.Samples[0].ErrorKind, res.Samples[0].Error)
+}
