@@ -22,6 +22,9 @@ type ListEntry struct {
 	Synthetic bool   `json:"synthetic,omitempty"`
 	Server    string `json:"server"`
 	Workload  string `json:"workload_hash"`
+	// Load describes the run's levels and servers, as the "load" comparability key
+	// does: "sequential", "concurrency 1 | concurrency 4", "rate 2/s poisson".
+	Load      string `json:"load"`
 	Completed int    `json:"completed"`
 	Failed    int    `json:"failed"`
 	// TTFTMedianNs and DecodeMedianPerS are the medians of ttft_ns and
@@ -70,7 +73,7 @@ func List(dir string) ([]ListEntry, []Skipped, error) {
 		m := r.Target.Model
 		e := ListEntry{File: path, RunID: r.RunID, StartedAt: r.StartedAt, Host: r.Environment.Hardware.Hostname,
 			Model: m.Name, Quant: m.QuantizationLevel, Synthetic: m.Synthetic != nil, Server: r.Target.Backend + " " + r.Target.ServerVersion,
-			Workload: r.Workload.Hash, Completed: r.Throughput.Completed, Failed: r.Throughput.Failed,
+			Workload: r.Workload.Hash, Load: loadLabel(r), Completed: r.Throughput.Completed, Failed: r.Throughput.Failed,
 			OutputTokensPerS: r.Throughput.OutputTokensPerS, Warnings: len(r.Warnings)}
 		if s, ok := r.Summaries["ttft_ns"]; ok {
 			v := s.Median
@@ -95,11 +98,11 @@ func List(dir string) ([]ListEntry, []Skipped, error) {
 }
 
 // RenderList writes the run files as a table, one line each: start time (UTC, to the
-// minute), host, model and quantization, server, workload hash, requests ok/failed,
+// minute), host, model and quantization, server, workload hash, load, requests ok/failed,
 // median TTFT, median server decode rate, output tokens/s, warnings, file.
 func RenderList(w io.Writer, entries []ListEntry) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "started (UTC)\thost\tmodel\tserver\tworkload\tok/failed\tTTFT p50\tdecode tok/s p50\tout tok/s\twarnings\tfile")
+	fmt.Fprintln(tw, "started (UTC)\thost\tmodel\tserver\tworkload\tload\tok/failed\tTTFT p50\tdecode tok/s p50\tout tok/s\twarnings\tfile")
 	for _, e := range entries {
 		started := e.StartedAt
 		if len(started) >= 16 {
@@ -120,8 +123,8 @@ func RenderList(w io.Writer, entries []ListEntry) error {
 		if e.DecodeMedianPerS != nil {
 			dec = fmt.Sprintf("%.1f", *e.DecodeMedianPerS)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%.1f\t%d\t%s\n", started, host, model, e.Server, orDash(e.Workload),
-			e.Completed, e.Failed, ttft, dec, e.OutputTokensPerS, e.Warnings, e.File)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%.1f\t%d\t%s\n", started, host, model, e.Server, orDash(e.Workload),
+			orDash(e.Load), e.Completed, e.Failed, ttft, dec, e.OutputTokensPerS, e.Warnings, e.File)
 	}
 	return tw.Flush()
 }
