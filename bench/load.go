@@ -124,6 +124,9 @@ func drive(ctx context.Context, began time.Time, spec LoadSpec, pacer Pacer, lim
 		for range spec.Concurrency {
 			wg.Go(func() {
 				for j := range jobs {
+					if stopped() {
+						continue // handed over as the level stopped: not sent
+					}
 					do(j)
 				}
 			})
@@ -157,6 +160,9 @@ pacing:
 			}
 		}
 		j := job{scheduledNs: startNs + int64(pacer.At(hits))}
+		if stopped() {
+			break // a select below would pick at random between the stop and a free slot
+		}
 		if capped {
 			select {
 			case jobs <- j:
@@ -179,6 +185,10 @@ pacing:
 		case <-over:
 			dropped = countDue(pacer, lim, hits)
 			break pacing
+		}
+		if stopped() {
+			<-slots
+			break
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()

@@ -294,6 +294,9 @@ func (r *runner) warmup(first, level int) {
 	opts, res := r.opts, r.res
 	for i := first; i < opts.Warmup && r.ctx.Err() == nil && res.EndReason == EndCompleted; i++ {
 		for t, m := range r.members {
+			if r.serverDown[t] {
+				continue
+			}
 			n := len(res.Warmup)
 			s := r.send(t, PhaseWarmup, n, -2-n, 0)
 			if s.ErrorKind == ErrCanceled {
@@ -307,8 +310,7 @@ func (r *runner) warmup(first, level int) {
 			res.Warmup = append(res.Warmup, s)
 			r.record(journalLine{Sample: &s})
 			r.observe(Event{Phase: PhaseWarmup, Done: i + 1, Total: opts.Warmup, Level: level, Levels: len(r.levels), Sample: &s})
-			if r.tooMany(r.warmFails, t, s.OK, opts.Warmup*len(r.members)) {
-				res.EndReason = EndErrors
+			if r.tooMany(r.warmFails, t, s.OK, opts.Warmup*len(r.members)) && r.failedServer(t) {
 				return
 			}
 		}
@@ -358,6 +360,28 @@ func (r *runner) asked() int {
 	return r.opts.Runs * len(r.levels) * len(r.members)
 }
 
+// failedServer acts on server t's failures having gone too far: with --max-errors, or
+// with one server, the run ends; in a fleet, server t alone is stopped (for the rest
+// of the run, warm-ups included) and the run ends only when every server is. It
+// returns true when the run ends.
+func (r *runner) failedServer(t int) bool {
+	res := r.res
+	if r.opts.MaxErrors.IsSet || len(r.members) == 1 {
+		res.EndReason = EndErrors
+		return true
+	}
+	if !r.serverDown[t] {
+		r.serverDown[t] = true
+		r.stopServer(t)
+		res.warn("server_aborted", fmt.Sprintf("%s failed %d requests in a row: no more requests were sent to it; the other servers were measured on", r.members[t].target.Host, MaxConsecutiveFailures))
+	}
+	if !slices.Contains(r.serverDown, false) {
+		res.EndReason = EndErrors
+		return true
+	}
+	return false
+}
+
 func (r *runner) stopServer(t int) {
 	if t < len(r.halts) {
 		r.haltOnce[t].Do(func() { close(r.halts[t]) })
@@ -377,16 +401,7 @@ func (r *runner) take(s Sample) bool {
 	}
 	res.Samples = append(res.Samples, s)
 	if r.tooMany(r.measFails, s.Target, s.OK, r.asked()) {
-		if opts.MaxErrors.IsSet || len(r.members) == 1 {
-			res.EndReason = EndErrors
-		} else if !r.serverDown[s.Target] {
-			r.serverDown[s.Target] = true
-			r.stopServer(s.Target)
-			res.warn("server_aborted", fmt.Sprintf("%s failed %d requests in a row: no more requests were sent to it; the other servers were measured on", r.members[s.Target].target.Host, MaxConsecutiveFailures))
-			if !slices.Contains(r.serverDown, false) {
-				res.EndReason = EndErrors
-			}
-		}
+		r.failedServer(s.Target)
 	}
 	if opts.RunsAuto && s.OK && s.ServerGenPerS != nil {
 		r.rates = append(r.rates, *s.ServerGenPerS)
@@ -489,10 +504,16 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 	lv := &res.Levels[len(res.Levels)-1]
 	if lv.Window.EndNs > lv.Window.StartNs {
 		lv.Window.DurationNs = lv.Window.EndNs - lv.Window.StartNs
+	} else {
+		lv.Window.EndNs = lv.Window.StartNs // no request of the level succeeded
 	}
 	if lv.Dropped = int(dropped.Load()); lv.Dropped > 0 {
-		res.warn("dropped_requests", fmt.Sprintf("level %d (%s): %d requests fell due before --duration %v ended but were never sent, every one of its --concurrency %d slots being busy: the server could not keep up with the schedule",
-			li, spec.Load, lv.Dropped, opts.Duration, spec.Load.Concurrency))
+		slots := fmt.Sprintf("every one of its --concurrency %d slots", spec.Load.Concurrency)
+		if spec.Load.Concurrency == 0 {
+			slots = fmt.Sprintf("all %d requests the client keeps in flight at most", MaxInFlight)
+		}
+		res.warn("dropped_requests", fmt.Sprintf("level %d (%s): %d requests fell due before --duration %v ended but were never sent, %s being busy: the server could not keep up with the schedule; they count as missed in the SLO",
+			li, spec.Load, lv.Dropped, opts.Duration, slots))
 	}
 	return stopped
 }
@@ -523,6 +544,9 @@ func (r *runner) measure() {
 			continue // a resumed run that was already complete
 		}
 		stopped = r.measureLevel(li, spec, requests)
+		if lv := res.Levels[len(res.Levels)-1]; lv.Requests == 0 && r.ctx.Err() != nil {
+			res.Levels = res.Levels[:len(res.Levels)-1] // interrupted before any request of it ended
+		}
 	}
 }
 

@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -301,19 +303,42 @@ func (s *SLO) UnmarshalJSON(b []byte) error {
 // Meets reports whether one successful sample meets every objective's threshold: TTFT
 // and E2E counted from the scheduled send time (ttft_ns + queue_delay_ns, e2e_ns +
 // queue_delay_ns — the latency a user of an open-loop schedule saw, see METRICS.md
-// coordinated omission), TPOT as is (Objective.Value). A failed sample, or one lacking
-// a metric an objective needs (TPOT with < 2 output tokens), does not meet it. A
-// percentile objective is held here as a per-request threshold: this is the test of a
-// good request for goodput_per_s (METRICS.md "Aggregates"). With no objectives, every
+// coordinated omission), TPOT as is (Objective.Value). A failed sample meets none. A
+// TPOT objective does not apply to a request of fewer than 2 output tokens (it has no
+// TPOT; vLLM's benchmark counts such a request's TPOT as 0 likewise), while a request
+// that never sent generated text has no TTFT and misses a TTFT objective. A percentile
+// objective is held here as a per-request threshold: this is the test of a good
+// request for goodput_per_s (METRICS.md "Aggregates"). With no objectives, every
 // successful sample meets the SLO.
 func (s SLO) Meets(smp *Sample) bool {
 	if smp == nil || !smp.OK {
 		return false
 	}
 	for _, o := range s.Objectives {
-		if v, ok := o.Value(smp); !ok || v > int64(o.Threshold) {
+		v, ok := o.Value(smp)
+		if !ok && o.Applies(smp) || ok && v > int64(o.Threshold) {
 			return false
 		}
 	}
 	return true
+}
+
+// Applies reports whether objective o judges the successful sample smp: a TPOT
+// objective does not judge a request of fewer than 2 output tokens.
+func (o Objective) Applies(smp *Sample) bool {
+	return o.Metric != SLOMetricTPOT || smp.TPOTNs != nil
+}
+
+// Key is the SLO's canonical form with its objectives in a fixed order (metric, then
+// percentile), so the same objectives written in another order compare equal.
+func (s SLO) Key() string {
+	objs := slices.Clone(s.Objectives)
+	slices.SortFunc(objs, func(a, b Objective) int {
+		if c := strings.Compare(a.Metric, b.Metric); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Percentile, b.Percentile)
+	})
+	k := SLO{Objectives: objs}
+	return k.String()
 }

@@ -202,7 +202,7 @@ func CompareKeys(base, other *Run) []KeyDiff {
 	}
 	add("load", loadLabel(base), loadLabel(other), KeyRefuse,
 		"another load model or sweep: latency and throughput under load are not those of one stream; compare runs of the same levels")
-	add("slo", base.Options.SLO.String(), other.Options.SLO.String(), KeyWarn,
+	add("slo", base.Options.SLO.Key(), other.Options.SLO.Key(), KeyWarn,
 		"other --slo objectives: goodput and SLO verdicts are against different thresholds; latencies compare as they are")
 	add("backend", base.Target.Backend, other.Target.Backend, KeyWarn,
 		"another server implementation: the comparison is of servers as much as of settings")

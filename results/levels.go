@@ -41,8 +41,8 @@ type Peak struct {
 type TargetSummary struct {
 	Index int    `json:"index"`
 	Host  string `json:"host"`
-	// Throughput is over this server's own window (its first measured send to its
-	// last done).
+	// Throughput is over this server's own window: the sum, over the levels, of its
+	// first measured send to its last done in each.
 	Throughput Throughput         `json:"throughput"`
 	Window     bench.Window       `json:"window"`
 	Summaries  map[string]Summary `json:"summaries"`
@@ -88,7 +88,7 @@ func levelSummaries(res *bench.Result, r *Run) []LevelSummary {
 		} else {
 			ls.Summaries = summarize(ss)
 		}
-		if sr := EvaluateSLO(res.Options.SLO, ss); sr != nil {
+		if sr := EvaluateSLO(res.Options.SLO, ss, lv.Dropped); sr != nil {
 			ls.SLO = sr
 			g := 0.0
 			if w := float64(lv.Window.DurationNs) / 1e9; w > 0 {
@@ -123,7 +123,10 @@ func peakLevel(levels []LevelSummary) *Peak {
 	return p
 }
 
-// targetSummaries splits a fleet run's samples by server; nil for a run of one.
+// targetSummaries splits a fleet run's samples by server; nil for a run of one. A
+// server's window is the sum of its windows in each level (its first send to its last
+// done there): time it spent idle while another server finished a level, or during
+// the warm-ups between levels, is not its measuring time.
 func targetSummaries(res *bench.Result) []TargetSummary {
 	if len(res.Fleet) < 2 {
 		return nil
@@ -132,21 +135,30 @@ func targetSummaries(res *bench.Result) []TargetSummary {
 	for t, m := range res.Fleet {
 		var ss []bench.Sample
 		var w bench.Window
+		per := map[int]*bench.Window{}
 		for _, s := range res.Samples {
 			if s.Target != t {
 				continue
 			}
 			ss = append(ss, s)
+			lw := per[s.Level]
+			if lw == nil {
+				lw = &bench.Window{StartNs: s.SentAtNs, EndNs: s.SentAtNs}
+				per[s.Level] = lw
+			}
+			lw.StartNs = min(lw.StartNs, s.SentAtNs)
 			if w.StartNs == 0 || s.SentAtNs < w.StartNs {
 				w.StartNs = s.SentAtNs
 			}
 			if s.OK {
+				lw.EndNs = max(lw.EndNs, s.SentAtNs+*s.E2ENs)
 				w.EndNs = max(w.EndNs, s.SentAtNs+*s.E2ENs)
 			}
 		}
-		if w.EndNs > w.StartNs {
-			w.DurationNs = w.EndNs - w.StartNs
+		for _, lw := range per {
+			w.DurationNs += max(0, lw.EndNs-lw.StartNs)
 		}
+		w.EndNs = max(w.EndNs, w.StartNs)
 		out[t] = TargetSummary{Index: t, Host: m.Target.Host, Window: w, Throughput: throughputOf(ss, w.DurationNs), Summaries: summarize(ss)}
 	}
 	return out
@@ -227,7 +239,15 @@ func renderLevels(b *strings.Builder, run *Run) error {
 	}
 	b.WriteString("\nlevels\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tload\tprompt\tok\tfailed\treq/s\tout tok/s\tgoodput/s\tTTFT median\tTTFT p95\tTPOT median\tE2E p95\tqueue p95\tSLO\t")
+	drops := false
+	for _, l := range run.Levels {
+		drops = drops || l.Dropped > 0
+	}
+	dropHead := ""
+	if drops {
+		dropHead = "\tdropped"
+	}
+	fmt.Fprintln(tw, "\tload\tprompt\tok\tfailed"+dropHead+"\treq/s\tout tok/s\tgoodput/s\tTTFT median\tTTFT p95\tTPOT median\tE2E p95\tqueue p95\tSLO\t")
 	pct := func(l LevelSummary, names ...string) func(p int) string {
 		return func(p int) string {
 			for _, n := range names {
@@ -256,15 +276,20 @@ func renderLevels(b *strings.Builder, run *Run) error {
 		}
 		ttft := pct(l, "ttft_from_scheduled_ns", "ttft_ns")
 		e2e := pct(l, "e2e_from_scheduled_ns", "e2e_ns")
-		fmt.Fprintf(tw, "%s%d\t%s\t%d\t%d\t%d\t%.3f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", mark, i, l.LoadSpec, l.PromptTokens,
-			l.Throughput.Completed, l.Throughput.Failed, l.Throughput.RequestsPerS, l.Throughput.OutputTokensPerS, good,
+		failed := strconv.Itoa(l.Throughput.Failed)
+		if drops {
+			failed += "\t" + strconv.Itoa(l.Dropped)
+		}
+		fmt.Fprintf(tw, "%s%d\t%s\t%d\t%d\t%s\t%.3f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", mark, i, l.LoadSpec, l.PromptTokens,
+			l.Throughput.Completed, failed, l.Throughput.RequestsPerS, l.Throughput.OutputTokensPerS, good,
 			ttft(50), ttft(95), pct(l, "tpot_ns")(50), e2e(95), pct(l, "queue_delay_ns")(95), slo)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if p := run.Peak; p != nil {
-		fmt.Fprintf(b, "* peak %s: level %d (%s)\n", strings.ReplaceAll(p.By, "_", " "), p.Level, run.Levels[p.Level].LoadSpec)
+		by := map[string]string{"goodput_per_s": "goodput", "output_tokens_per_s": "output throughput"}[p.By]
+		fmt.Fprintf(b, "* peak %s: level %d (%s)\n", by, p.Level, run.Levels[p.Level].LoadSpec)
 	}
 	if len(run.Levels) > 0 && run.Levels[0].Summaries["ttft_from_scheduled_ns"].N > 0 {
 		b.WriteString("  TTFT and E2E are counted from each request's scheduled time (sent − scheduled is the queue delay)\n")

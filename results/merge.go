@@ -232,7 +232,7 @@ func mergeLevels(m *Run, runs []*Run) {
 	levels := make([]LevelSummary, len(runs[0].Levels))
 	for i := range levels {
 		l := LevelSummary{Level: runs[0].Levels[i].Level}
-		l.Requests, l.Window = 0, bench.Window{}
+		l.Requests, l.Dropped, l.Window = 0, 0, bench.Window{}
 		var ss []bench.Sample
 		for _, s := range m.Samples {
 			if s.Level == i {
@@ -242,13 +242,14 @@ func mergeLevels(m *Run, runs []*Run) {
 		for _, r := range runs {
 			if i < len(r.Levels) {
 				l.Requests += r.Levels[i].Requests
+				l.Dropped += r.Levels[i].Dropped
 				l.Window.DurationNs += r.Levels[i].Window.DurationNs
 			}
 		}
 		l.Window.EndNs = l.Window.DurationNs
 		l.Throughput = throughputOf(ss, l.Window.DurationNs)
 		l.Summaries = summarize(ss)
-		if sr := EvaluateSLO(m.Options.SLO, ss); sr != nil {
+		if sr := EvaluateSLO(m.Options.SLO, ss, l.Dropped); sr != nil {
 			l.SLO = sr
 			g := 0.0
 			if w := float64(l.Window.DurationNs) / 1e9; w > 0 {

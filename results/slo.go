@@ -16,19 +16,19 @@ type ObjectiveResult struct {
 	Metric      string  `json:"metric"`
 	Percentile  float64 `json:"percentile,omitempty"`
 	ThresholdNs int64   `json:"threshold_ns"`
-	// N is the number of successful samples that have the metric (TPOT needs two
-	// output tokens).
+	// N is the number of successful samples that have the metric.
 	N int `json:"n"`
 	// ObservedNs: for a percentile objective the nearest-rank percentile of the metric
 	// over the measured requests, failed ones counting as beyond every value; for a
 	// per-request objective, the worst value. Absent when that value is a failed
 	// request's, or when no request has the metric.
 	ObservedNs *int64 `json:"observed_ns,omitempty"`
-	// MetFrac is the fraction of the measured requests within the threshold (≤); a
-	// failed request, or one lacking the metric, is not within it. 0 without requests.
+	// MetFrac is the fraction of the requests the objective judges that are within the
+	// threshold (≤); failed and dropped requests, and successful ones that sent no text
+	// (no TTFT), are not within it. 0 without requests.
 	MetFrac float64 `json:"met_frac"`
 	// Met: a percentile objective is met when its percentile is within the threshold;
-	// a per-request one when every measured request is (MetFrac = 1).
+	// a per-request one when every request it judges is (MetFrac = 1).
 	Met bool `json:"met"`
 }
 
@@ -37,10 +37,12 @@ type SLOResult struct {
 	Objectives []ObjectiveResult `json:"objectives"`
 	// Met is true when every objective is met.
 	Met bool `json:"met"`
-	// Requests is the number of measured requests evaluated, Failed those of them
-	// that failed (and so met no objective).
+	// Requests is the number of requests evaluated: every measured request sent, and
+	// the open loop's dropped ones (due but never sent). Failed counts those of them
+	// that failed and Dropped the dropped: they met no objective.
 	Requests int `json:"requests"`
 	Failed   int `json:"failed"`
+	Dropped  int `json:"dropped,omitempty"`
 	// GoodRequests is the number of successful requests meeting every objective's
 	// threshold (bench.SLO.Meets): the numerator of goodput_per_s (METRICS.md
 	// "Aggregates").
@@ -48,9 +50,12 @@ type SLOResult struct {
 }
 
 // EvaluateSLO holds the measured samples against slo (warm-up and cold ones are left
-// out). It returns nil when slo has no objectives. A group without measured requests
-// meets no objective.
-func EvaluateSLO(slo bench.SLO, samples []bench.Sample) *SLOResult {
+// out), with dropped more requests that fell due and were never sent (an open loop
+// that could not keep up): a user of the schedule got no answer to them, so they count
+// like failed requests, beyond every threshold. A TPOT objective does not judge a
+// request of fewer than 2 output tokens (bench.Objective.Applies). It returns nil when
+// slo has no objectives. A group without requests meets no objective.
+func EvaluateSLO(slo bench.SLO, samples []bench.Sample, dropped int) *SLOResult {
 	if !slo.IsSet() {
 		return nil
 	}
@@ -60,7 +65,8 @@ func EvaluateSLO(slo bench.SLO, samples []bench.Sample) *SLOResult {
 			all = append(all, s)
 		}
 	}
-	r := &SLOResult{Objectives: make([]ObjectiveResult, 0, len(slo.Objectives)), Met: true, Requests: len(all)}
+	r := &SLOResult{Objectives: make([]ObjectiveResult, 0, len(slo.Objectives)), Met: true,
+		Requests: len(all) + dropped, Dropped: dropped}
 	for _, s := range all {
 		switch {
 		case !s.OK:
@@ -71,15 +77,22 @@ func EvaluateSLO(slo bench.SLO, samples []bench.Sample) *SLOResult {
 	}
 	for _, o := range slo.Objectives {
 		or := ObjectiveResult{Metric: o.Metric, Percentile: o.Percentile, ThresholdNs: int64(o.Threshold)}
-		vals := make([]float64, 0, len(all))
+		vals := make([]float64, 0, len(all)+dropped)
 		within := 0
+		for range dropped {
+			vals = append(vals, math.Inf(1))
+		}
 		for _, s := range all {
 			if !s.OK {
 				vals = append(vals, math.Inf(1))
 				continue
 			}
+			if !o.Applies(s) {
+				continue
+			}
 			v, has := o.Value(s)
 			if !has {
+				vals = append(vals, math.Inf(1)) // no generated text: no first token
 				continue
 			}
 			or.N++
@@ -88,10 +101,8 @@ func EvaluateSLO(slo bench.SLO, samples []bench.Sample) *SLOResult {
 				within++
 			}
 		}
-		if len(all) > 0 {
-			or.MetFrac = float64(within) / float64(len(all))
-		}
 		if len(vals) > 0 {
+			or.MetFrac = float64(within) / float64(len(vals))
 			slices.Sort(vals)
 			v := vals[len(vals)-1]
 			if o.Percentile > 0 {
@@ -102,7 +113,7 @@ func EvaluateSLO(slo bench.SLO, samples []bench.Sample) *SLOResult {
 				or.ObservedNs = &n
 			}
 			if o.Percentile == 0 {
-				or.Met = within == len(all)
+				or.Met = within == len(vals)
 			} else {
 				or.Met = or.ObservedNs != nil && *or.ObservedNs <= or.ThresholdNs
 			}

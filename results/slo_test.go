@@ -62,6 +62,7 @@ func TestEvaluateSLO(t *testing.T) {
 		good    int
 		reqs    int
 		failed  int
+		dropped int
 	}{
 		{
 			name: "percentiles and per request", slo: "ttft_p90=900ms,ttft_p95=900ms,ttft=1s,tpot_p50=50ms,e2e=5s", samples: sloTen(),
@@ -105,13 +106,25 @@ func TestEvaluateSLO(t *testing.T) {
 		{
 			name: "a request without TPOT", slo: "tpot=40ms,tpot_p50=40ms", samples: noTPOT,
 			want: []ObjectiveResult{
-				// The one-token request has no TPOT: it cannot be shown within 40 ms, so the
-				// per-request objective fails though the worst TPOT seen (30 ms) is within.
-				{Metric: "tpot", ThresholdNs: ms(40), N: 3, ObservedNs: pms(30), MetFrac: 0.75},
-				// The percentile is over the 3 that have TPOT: rank ⌈1.5⌉ = 2 is 20 ms.
-				{Metric: "tpot", Percentile: 50, ThresholdNs: ms(40), N: 3, ObservedNs: pms(20), MetFrac: 0.75, Met: true},
+				// The one-token request has no TPOT: a TPOT objective does not judge it
+				// (vLLM counts its TPOT as 0), so the three that have one decide: all
+				// within 40 ms, the worst 30 ms.
+				{Metric: "tpot", ThresholdNs: ms(40), N: 3, ObservedNs: pms(30), MetFrac: 1, Met: true},
+				// The percentile is over the same 3: rank ⌈1.5⌉ = 2 is 20 ms.
+				{Metric: "tpot", Percentile: 50, ThresholdNs: ms(40), N: 3, ObservedNs: pms(20), MetFrac: 1, Met: true},
 			},
-			met: false, good: 3, reqs: 4,
+			met: true, good: 4, reqs: 4,
+		},
+		{
+			name: "dropped requests count like failed ones", slo: "ttft_p50=1s,e2e=10s", samples: sloTen(),
+			want: []ObjectiveResult{
+				// 20 requests were due: 10 answered (100..1000 ms), 10 never sent. p50 is
+				// rank 10 of 20: 1000 ms ≤ 1 s, met; 10 of 20 within.
+				{Metric: "ttft", Percentile: 50, ThresholdNs: ms(1000), N: 10, ObservedNs: pms(1000), MetFrac: 0.5, Met: true},
+				// Per request: the dropped ones got no answer at all.
+				{Metric: "e2e", ThresholdNs: ms(10000), N: 10, MetFrac: 0.5},
+			},
+			met: false, good: 10, reqs: 20, dropped: 10,
 		},
 		{
 			name: "a failed request misses every objective", slo: "ttft_p90=1s,ttft_p95=1s,e2e=10s", samples: append(sloTen(), sloFailed()),
@@ -140,14 +153,14 @@ func TestEvaluateSLO(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		r := EvaluateSLO(slo, tc.samples)
+		r := EvaluateSLO(slo, tc.samples, tc.dropped)
 		if r == nil {
 			t.Fatalf("%s: nil result", tc.name)
 		}
 		if !reflect.DeepEqual(r.Objectives, tc.want) {
 			t.Errorf("%s: objectives\n got %+v\nwant %+v", tc.name, r.Objectives, tc.want)
 		}
-		if r.Met != tc.met || r.GoodRequests != tc.good || r.Requests != tc.reqs || r.Failed != tc.failed {
+		if r.Met != tc.met || r.GoodRequests != tc.good || r.Requests != tc.reqs || r.Failed != tc.failed || r.Dropped != tc.dropped {
 			t.Errorf("%s: met %v, good %d, requests %d, failed %d; want %v, %d, %d, %d", tc.name, r.Met, r.GoodRequests, r.Requests, r.Failed, tc.met, tc.good, tc.reqs, tc.failed)
 		}
 	}
@@ -155,14 +168,14 @@ func TestEvaluateSLO(t *testing.T) {
 
 func TestEvaluateSLOUnsetIsNil(t *testing.T) {
 	// No --slo: no SLO section in the run file, not an empty one that reads as "met".
-	if r := EvaluateSLO(bench.SLO{}, sloTen()); r != nil {
+	if r := EvaluateSLO(bench.SLO{}, sloTen(), 0); r != nil {
 		t.Errorf("EvaluateSLO(zero SLO) = %+v, want nil", r)
 	}
 }
 
 func TestSLOResultJSONNames(t *testing.T) {
 	slo, _ := bench.ParseSLO("ttft_p95=500ms,tpot=50ms")
-	b, err := json.Marshal(EvaluateSLO(slo, sloTen()))
+	b, err := json.Marshal(EvaluateSLO(slo, sloTen(), 0))
 	if err != nil {
 		t.Fatal(err)
 	}

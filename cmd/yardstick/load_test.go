@@ -151,7 +151,6 @@ func TestConcurrencySweep(t *testing.T) {
 			t.Errorf("level %d: goodput %.3f/s ≠ %.3f requests/s though every request met the SLO", i, g, l.Throughput.RequestsPerS)
 		}
 	}
-	t.Log("\n" + o.stdout)
 	if r.Peak == nil || r.Peak.By != "goodput_per_s" {
 		t.Fatalf("peak %+v", r.Peak)
 	}
@@ -160,7 +159,7 @@ func TestConcurrencySweep(t *testing.T) {
 			t.Errorf("level %d goodput %.3f above the peak's %.3f", l.Index, *l.GoodputPerS, r.Peak.Value)
 		}
 	}
-	for _, want := range []string{"levels\n", "concurrency 4", "* peak goodput per s", "goodput/s"} {
+	for _, want := range []string{"levels\n", "concurrency 4", "* peak goodput: level", "goodput/s"} {
 		if !strings.Contains(o.stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, o.stdout)
 		}
@@ -493,7 +492,7 @@ func TestDurationBoundsBackloggedOpenLoop(t *testing.T) {
 	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 200 * time.Millisecond})
 	defer f.Close()
 	_, r := runOK(t, "--host", f.URL, "--rate", "20", "--concurrency", "1", "--duration", "1s", "--warmup", "0", "--no-cold",
-		"--max-tokens", "4", "--prompt-tokens", "16")
+		"--max-tokens", "4", "--prompt-tokens", "16", "--slo", "ttft_p50=10s")
 	l := r.Levels[0]
 	last := int64(0)
 	for _, s := range r.Samples {
@@ -505,6 +504,11 @@ func TestDurationBoundsBackloggedOpenLoop(t *testing.T) {
 	}
 	if l.Dropped < 10 || l.Dropped+l.Requests != 20 || !hasWarning(r, "dropped_requests") {
 		t.Errorf("sent %d, dropped %d (want 20 due in all, most dropped); warnings %v", l.Requests, l.Dropped, r.Warnings)
+	}
+	// The dropped requests got no answer: they count against the SLO, whose p50
+	// falls on one of them though every request sent was answered within 10 s.
+	if l.SLO == nil || l.SLO.Requests != 20 || l.SLO.Dropped != l.Dropped || l.SLO.Met {
+		t.Errorf("slo %+v", l.SLO)
 	}
 }
 
@@ -544,5 +548,38 @@ func TestMaxErrorsAcrossLevels(t *testing.T) {
 	// Level 1 runs two at once: the request beside the third failure is in flight.
 	if r.EndReason != bench.EndErrors || r.Throughput.Failed != 3 || len(r.Samples) > 6 || !hasWarning(r, "aborted") {
 		t.Errorf("end %q, %d failed of %d; want aborted after the third failure", r.EndReason, r.Throughput.Failed, len(r.Samples))
+	}
+}
+
+// A server stopped in one level of a prompt sweep stays stopped: it gets none of the
+// next level's warm-ups, and the healthy server measures every level.
+func TestFleetStoppedServerSkipsLaterWarmups(t *testing.T) {
+	good := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 5 * time.Millisecond})
+	defer good.Close()
+	// Cold request and two warm-ups succeed, every measured request fails.
+	bad := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 3})
+	defer bad.Close()
+	out := filepath.Join(t.TempDir(), "run.json")
+	o := runCLI(t, nil, "run", "--model", "twin", "--host", good.URL, "--host", bad.URL, "--prompt-tokens", "16,24", "--runs", "8",
+		"--warmup", "2", "--max-tokens", "4", "--no-selftest", "--out", out)
+	if o.code != 1 {
+		t.Fatalf("exit %d: %s", o.code, o.stderr)
+	}
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Levels) != 2 || r.Fleet[0].Throughput.Completed != 16 {
+		t.Fatalf("%d levels, healthy server completed %d of 16; warnings %v", len(r.Levels), r.Fleet[0].Throughput.Completed, r.Warnings)
+	}
+	for _, s := range r.Warmup {
+		if s.Target == 1 && s.Level == 1 {
+			t.Errorf("the stopped server got a level-1 warm-up")
+		}
+	}
+	for _, s := range r.Samples {
+		if s.Target == 1 && s.Level == 1 {
+			t.Errorf("the stopped server got a level-1 request")
+		}
 	}
 }

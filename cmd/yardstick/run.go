@@ -64,7 +64,7 @@ run with the same options and run id.`,
 			&cli.DurationFlag{Name: "keep-alive", Value: d.KeepAlive, Usage: "how long the server keeps the model loaded afterwards"},
 			&cli.DurationFlag{Name: "request-timeout", Value: d.RequestTimeout, Usage: "limit on each request, send to done"},
 			&cli.DurationFlag{Name: "first-token-timeout", Usage: "fail a request with no generated text this long after sending it (0: no limit)"},
-			&cli.GenericFlag{Name: "max-errors", Value: &bench.ErrorLimit{}, Usage: "end the run once its failed requests exceed N, or P% of those asked (default: after 5 failures in a row)"},
+			&cli.GenericFlag{Name: "max-errors", Value: &bench.ErrorLimit{}, Usage: "end the run once its failed requests exceed N, or P% of those asked (with --duration: of those sent, from 20 on) (default: after 5 failures in a row, per server)"},
 			&cli.DurationFlag{Name: "grace", Value: d.Grace, Usage: "on Ctrl-C or SIGTERM, how long the request in flight may still finish and be kept"},
 			&cli.StringFlag{Name: "resume", Usage: "finish an interrupted run from its journal (<run file>.journal), with the options it was started with"},
 			&cli.StringFlag{Name: "profile", Usage: "hardware profile to hold the run against: a name, a YAML file or builtin:<device id> (default: detected; a CPU without a device-table row gets a 1 s bandwidth probe)"},
@@ -267,8 +267,8 @@ run with the same options and run id.`,
 					} else if s != nil && !s.OK {
 						desc += " failed: " + string(s.ErrorKind)
 					}
-					_ = bar.Add(1)
-					bar.Describe(desc) // renders with the new count
+					bar.Describe(desc)
+					_ = bar.Add(1) // renders the new description with the new count
 				}
 			}
 			var journal *bench.Journal
