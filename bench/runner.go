@@ -151,6 +151,15 @@ func (r *runner) describeTargets(targets []Backend) error {
 	if res.Target.Backend == "openai" {
 		res.warn("options_not_sent", "the OpenAI API has no num_ctx, think or keep_alive: the server's own context size, reasoning and model lifetime apply, whatever --num-ctx, --think and --keep-alive say")
 	}
+	pids := map[int32]string{}
+	for _, m := range r.members {
+		if pid := m.mem.ServerPID; pid != 0 {
+			if other, ok := pids[pid]; ok {
+				res.warn("same_server", fmt.Sprintf("%s and %s are the same server process (pid %d): the run measures one server under twice the load, not two", other, m.target.Host, pid))
+			}
+			pids[pid] = m.target.Host
+		}
+	}
 	if r.members[0].mm == nil {
 		res.warn("no_model_management", fmt.Sprintf("the %s backend cannot unload models or list loaded ones: no cold load was measured and the model's size comes from no server report", res.Target.Backend))
 	}
@@ -506,6 +515,19 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 		lv.Window.DurationNs = lv.Window.EndNs - lv.Window.StartNs
 	} else {
 		lv.Window.EndNs = lv.Window.StartNs // no request of the level succeeded
+	}
+	active := 0
+	for _, down := range r.serverDown {
+		if !down {
+			active++
+		}
+	}
+	if opts.Duration > 0 && r.ctx.Err() == nil && !stopped && lv.Requests >= requests*active {
+		res.warn("runs_cap_reached", fmt.Sprintf("level %d (%s) reached --runs %d before --duration %v was over: it measured for %v",
+			li, spec.Load, requests, opts.Duration, time.Duration(lv.Window.DurationNs).Round(time.Millisecond)))
+	}
+	if spec.Load.Model == LoadClosed && opts.Duration <= 0 && requests < spec.Load.Concurrency {
+		res.warn("concurrency_not_reached", fmt.Sprintf("level %d: --runs %d is fewer than its --concurrency %d, so at most %d requests were ever in flight", li, requests, spec.Load.Concurrency, requests))
 	}
 	if lv.Dropped = int(dropped.Load()); lv.Dropped > 0 {
 		slots := fmt.Sprintf("every one of its --concurrency %d slots", spec.Load.Concurrency)

@@ -50,6 +50,8 @@ type RunRef struct {
 	Server    string `json:"server_version"`
 	Completed int    `json:"completed"`
 	Failed    int    `json:"failed"`
+	// Dropped counts the requests the run's open loops dropped (levels[].dropped).
+	Dropped int `json:"dropped,omitempty"`
 	// Warnings are the run file's own warnings, as "code: message".
 	Warnings []string `json:"warnings,omitempty"`
 }
@@ -318,7 +320,7 @@ func runRef(r *Run, label string) RunRef {
 	ref := RunRef{Label: label, RunID: r.RunID, StartedAt: r.StartedAt, Host: r.Environment.Hardware.Hostname,
 		Model: m.Name, Digest: m.Digest, Quant: m.QuantizationLevel, Synthetic: m.Synthetic != nil,
 		Backend: r.Target.Backend, Server: r.Target.ServerVersion,
-		Completed: r.Throughput.Completed, Failed: r.Throughput.Failed}
+		Completed: r.Throughput.Completed, Failed: r.Throughput.Failed, Dropped: droppedOf(r)}
 	for _, w := range r.Warnings {
 		ref.Warnings = append(ref.Warnings, w.Code+": "+w.Message)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
 )
@@ -202,6 +203,8 @@ func CompareKeys(base, other *Run) []KeyDiff {
 	}
 	add("load", loadLabel(base), loadLabel(other), KeyRefuse,
 		"another load model or sweep: latency and throughput under load are not those of one stream; compare runs of the same levels")
+	add("duration", durationLabel(base), durationLabel(other), KeyWarn,
+		"levels measured for another duration (or by count): in an overloaded open loop queue delay grows with the time measured")
 	add("slo", base.Options.SLO.Key(), other.Options.SLO.Key(), KeyWarn,
 		"other --slo objectives: goodput and SLO verdicts are against different thresholds; latencies compare as they are")
 	add("backend", base.Target.Backend, other.Target.Backend, KeyWarn,
@@ -212,6 +215,14 @@ func CompareKeys(base, other *Run) []KeyDiff {
 		"another machine: the efficiency figures (share of the hardware's ceiling), where present, are the fair comparison")
 	add("tool_version", base.Tool.Version, other.Tool.Version, KeyNote, "another yardstick version")
 	return out
+}
+
+// durationLabel is "60s" for a run measured with --duration, "by count" otherwise.
+func durationLabel(r *Run) string {
+	if r.Options.DurationNs > 0 {
+		return time.Duration(r.Options.DurationNs).String()
+	}
+	return "by count"
 }
 
 // loadLabel describes a run's levels (load and prompt length) and its servers:

@@ -2,7 +2,6 @@ package results
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -46,6 +45,10 @@ type TargetSummary struct {
 	Throughput Throughput         `json:"throughput"`
 	Window     bench.Window       `json:"window"`
 	Summaries  map[string]Summary `json:"summaries"`
+	// Cold and Memory are this server's cold load and memory, as the run's own are
+	// the first server's.
+	Cold   *bench.ColdLoad `json:"cold,omitempty"`
+	Memory bench.Memory    `json:"memory"`
 }
 
 // throughputOf counts ss and sets rates over windowNs.
@@ -159,7 +162,8 @@ func targetSummaries(res *bench.Result) []TargetSummary {
 			w.DurationNs += max(0, lw.EndNs-lw.StartNs)
 		}
 		w.EndNs = max(w.EndNs, w.StartNs)
-		out[t] = TargetSummary{Index: t, Host: m.Target.Host, Window: w, Throughput: throughputOf(ss, w.DurationNs), Summaries: summarize(ss)}
+		out[t] = TargetSummary{Index: t, Host: m.Target.Host, Window: w, Throughput: throughputOf(ss, w.DurationNs), Summaries: summarize(ss),
+			Cold: m.Cold, Memory: m.Memory}
 	}
 	return out
 }
@@ -200,8 +204,12 @@ func sloWarnings(r *Run) {
 			missed = append(missed, fmt.Sprintf("%d (%s)", l.Index, l.LoadSpec))
 		}
 	}
-	if len(missed) > 0 {
-		r.Warnings = append(r.Warnings, bench.Warning{Code: "slo_missed", Message: fmt.Sprintf("levels missing --slo %s: %v", r.Options.SLO.String(), slices.Clip(missed))})
+	switch {
+	case len(missed) == 0:
+	case len(r.Levels) == 1:
+		r.Warnings = append(r.Warnings, bench.Warning{Code: "slo_missed", Message: fmt.Sprintf("the run missed --slo %s", r.Options.SLO.String())})
+	default:
+		r.Warnings = append(r.Warnings, bench.Warning{Code: "slo_missed", Message: fmt.Sprintf("levels missing --slo %s: %s", r.Options.SLO.String(), strings.Join(missed, ", "))})
 	}
 }
 
@@ -326,4 +334,13 @@ func intsList(xs []int) string {
 		parts[i] = strconv.Itoa(x)
 	}
 	return strings.Join(parts, ",")
+}
+
+// droppedOf is the number of requests the run's open loops dropped, over its levels.
+func droppedOf(r *Run) int {
+	n := 0
+	for _, l := range r.Levels {
+		n += l.Dropped
+	}
+	return n
 }

@@ -27,6 +27,7 @@ type ListEntry struct {
 	Load      string `json:"load"`
 	Completed int    `json:"completed"`
 	Failed    int    `json:"failed"`
+	Dropped   int    `json:"dropped,omitempty"`
 	// TTFTMedianNs and DecodeMedianPerS are the medians of ttft_ns and
 	// server_gen_per_s; absent when the run has none.
 	TTFTMedianNs     *float64 `json:"ttft_median_ns,omitempty"`
@@ -73,7 +74,7 @@ func List(dir string) ([]ListEntry, []Skipped, error) {
 		m := r.Target.Model
 		e := ListEntry{File: path, RunID: r.RunID, StartedAt: r.StartedAt, Host: r.Environment.Hardware.Hostname,
 			Model: m.Name, Quant: m.QuantizationLevel, Synthetic: m.Synthetic != nil, Server: r.Target.Backend + " " + r.Target.ServerVersion,
-			Workload: r.Workload.Hash, Load: loadLabel(r), Completed: r.Throughput.Completed, Failed: r.Throughput.Failed,
+			Workload: r.Workload.Hash, Load: loadLabel(r), Dropped: droppedOf(r), Completed: r.Throughput.Completed, Failed: r.Throughput.Failed,
 			OutputTokensPerS: r.Throughput.OutputTokensPerS, Warnings: len(r.Warnings)}
 		if s, ok := r.Summaries["ttft_ns"]; ok {
 			v := s.Median
@@ -123,8 +124,12 @@ func RenderList(w io.Writer, entries []ListEntry) error {
 		if e.DecodeMedianPerS != nil {
 			dec = fmt.Sprintf("%.1f", *e.DecodeMedianPerS)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%.1f\t%d\t%s\n", started, host, model, e.Server, orDash(e.Workload),
-			orDash(e.Load), e.Completed, e.Failed, ttft, dec, e.OutputTokensPerS, e.Warnings, e.File)
+		okFailed := fmt.Sprintf("%d/%d", e.Completed, e.Failed)
+		if e.Dropped > 0 {
+			okFailed += fmt.Sprintf(" +%d dropped", e.Dropped)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%d\t%s\n", started, host, model, e.Server, orDash(e.Workload),
+			orDash(e.Load), okFailed, ttft, dec, e.OutputTokensPerS, e.Warnings, e.File)
 	}
 	return tw.Flush()
 }

@@ -126,8 +126,12 @@ func runLine(r RunRef) string {
 	if r.Synthetic {
 		model += " (synthetic twin)"
 	}
-	return fmt.Sprintf("%s, %s, %s %s, %s, %d ok, %d failed, run %s", orDash(r.Host), model, r.Backend, r.Server,
-		r.StartedAt, r.Completed, r.Failed, r.RunID)
+	dropped := ""
+	if r.Dropped > 0 {
+		dropped = fmt.Sprintf(", %d dropped", r.Dropped)
+	}
+	return fmt.Sprintf("%s, %s, %s %s, %s, %d ok, %d failed%s, run %s", orDash(r.Host), model, r.Backend, r.Server,
+		r.StartedAt, r.Completed, r.Failed, dropped, r.RunID)
 }
 
 // RenderComparisonTable writes the comparison for a terminal: the runs, one row per
@@ -268,8 +272,12 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 		if r.Synthetic {
 			model += " (synthetic twin)"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s %s | %s | %d | %d |\n", mdEscape(r.Label), mdEscape(orDash(r.Host)), mdEscape(strings.TrimSpace(model)),
-			mdEscape(r.Backend), mdEscape(r.Server), r.StartedAt, r.Completed, r.Failed)
+		failed := strconv.Itoa(r.Failed)
+		if r.Dropped > 0 {
+			failed += fmt.Sprintf(" (+%d dropped)", r.Dropped)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s %s | %s | %d | %s |\n", mdEscape(r.Label), mdEscape(orDash(r.Host)), mdEscape(strings.TrimSpace(model)),
+			mdEscape(r.Backend), mdEscape(r.Server), r.StartedAt, r.Completed, failed)
 	}
 	mdHeader(&b, c, "metric", []string{"%s median", "± 95% CI", "n"}, []string{"%s vs base", "p"})
 	for _, m := range c.Metrics {

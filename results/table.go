@@ -89,12 +89,16 @@ func RenderTable(w io.Writer, run *Run) error {
 	if len(o.PromptTokensSweep) > 1 {
 		prompt = intsList(o.PromptTokensSweep)
 	}
-	warm := fmt.Sprintf("%d warm-up", o.Warmup)
+	warm := fmt.Sprintf("%d warm-up requests", o.Warmup)
 	if len(o.PromptTokensSweep) > 1 {
 		warm += " per prompt length"
 	}
-	fmt.Fprintf(&b, "workload  %s + %s requests, prompt %s tokens, up to %d output tokens, num_ctx %d, temperature %g, seed %d\n",
-		measured, warm, prompt, wl.MaxTokens, wl.NumCtx, wl.Temperature, wl.Seed)
+	numCtx := fmt.Sprintf("num_ctx %d", wl.NumCtx)
+	if t.Backend == "openai" {
+		numCtx = "num_ctx the server's" // the OpenAI API has no num_ctx
+	}
+	fmt.Fprintf(&b, "workload  %s + %s, prompt %s tokens, up to %d output tokens, %s, temperature %g, seed %d\n",
+		measured, warm, prompt, wl.MaxTokens, numCtx, wl.Temperature, wl.Seed)
 	asked := o.Levels()
 	switch {
 	case len(run.Levels) == 0 && len(asked) <= 1: // a run file from before load models: sequential
@@ -121,8 +125,11 @@ func RenderTable(w io.Writer, run *Run) error {
 		fmt.Fprintf(&b, "; %d servers at once", len(run.Fleet))
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "run       %s, %s, %d ok, %d failed, window %s", run.RunID, run.EndReason,
-		run.Throughput.Completed, run.Throughput.Failed, dur(float64(run.Window.DurationNs)))
+	fmt.Fprintf(&b, "run       %s, %s, %d ok, %d failed", run.RunID, run.EndReason, run.Throughput.Completed, run.Throughput.Failed)
+	if d := droppedOf(run); d > 0 {
+		fmt.Fprintf(&b, ", %d dropped", d)
+	}
+	fmt.Fprintf(&b, ", window %s", dur(float64(run.Window.DurationNs)))
 	if st := run.Stopping; st.Rule == "auto" {
 		fmt.Fprintf(&b, "; --runs auto: %s", strings.ReplaceAll(st.Reason, "_", " "))
 		if st.AchievedFrac != nil {
