@@ -297,7 +297,9 @@ func DecodeJournal(name string, r io.Reader) (*JournalData, error) {
 			d.Cold = l.Cold
 		case l.Sample != nil && l.Sample.Phase == PhaseWarmup: // a resumed run may warm up again
 			d.Warmup = append(d.Warmup, *l.Sample)
-		case l.Sample != nil && l.Sample.Phase == PhaseMeasured && l.Sample.Index == len(d.Samples):
+		// A run that cannot be resumed (a load model, a sweep, several servers) journals
+		// its requests in the order they finish: a record, in any order.
+		case l.Sample != nil && l.Sample.Phase == PhaseMeasured && (l.Sample.Index == len(d.Samples) || !d.Header.Options.Resumable()):
 			d.Samples = append(d.Samples, *l.Sample)
 		default:
 			return nil, fmt.Errorf("%s:%d: a request out of order (a cold request after others, or measured index not %d)", name, n, len(d.Samples))

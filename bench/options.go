@@ -269,6 +269,10 @@ func (o *Options) Levels() []LevelSpec {
 		prompts = []int{o.PromptTokens}
 	}
 	var loads []LoadSpec
+	concurrency := o.Concurrency
+	if len(concurrency) == 0 && len(o.RatePerS) == 0 {
+		concurrency = []int{1} // options from before load models: sequential
+	}
 	switch {
 	case len(o.RatePerS) > 0:
 		c := 0
@@ -279,7 +283,7 @@ func (o *Options) Levels() []LevelSpec {
 			loads = append(loads, LoadSpec{Model: LoadOpen, Concurrency: c, RatePerS: r, Arrival: o.Arrival})
 		}
 	default:
-		for _, c := range o.Concurrency {
+		for _, c := range concurrency {
 			if c <= 1 {
 				loads = append(loads, LoadSpec{Model: LoadSequential, Concurrency: 1})
 			} else {
@@ -303,6 +307,13 @@ func (o *Options) Restore() {
 	o.RequestTimeout = time.Duration(o.RequestTimeoutNs)
 	o.FirstTokenTimeout = time.Duration(o.FirstTokenTimeoutNs)
 	o.Duration = time.Duration(o.DurationNs)
+	// Files from before load models record neither: their runs were sequential.
+	if len(o.Concurrency) == 0 && len(o.RatePerS) == 0 {
+		o.Concurrency = []int{1}
+	}
+	if o.Arrival == "" {
+		o.Arrival = ArrivalConstant
+	}
 	o.Grace = time.Duration(o.GraceNs)
 }
 

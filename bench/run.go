@@ -133,6 +133,9 @@ type Level struct {
 	PromptWords  int `json:"prompt_words"`
 	// Requests counts the measured requests the level sent (all targets).
 	Requests int `json:"requests"`
+	// Servers is how many servers the level measured: all of a run's, less those
+	// stopped before it for failing (warning server_aborted).
+	Servers int `json:"servers"`
 	// Dropped counts, in an open loop measured for --duration, the requests that fell
 	// due before the duration ended but were never sent: every slot of the
 	// --concurrency cap stayed busy. They are neither samples nor in any rate.

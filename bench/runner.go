@@ -66,6 +66,16 @@ type failures struct {
 
 func newFailures(servers int) *failures { return &failures{inRow: make([]int, servers)} }
 
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
 // journal runs f on the journal unless there is none or it failed before; a failure
 // stops the journal, not the run.
 func (r *runner) journal(f func() error) {
@@ -341,7 +351,7 @@ func (r *runner) resumeWarmups() (rewarmed bool) {
 	if rs.Header.Calibrated {
 		r.work.Words = rs.Header.PromptWords
 	}
-	if len(rs.Samples) == 0 {
+	if len(rs.Samples) == 0 && len(rs.Warmup) < r.opts.Warmup {
 		r.warmup(len(rs.Warmup), 0)
 		return false
 	}
@@ -511,11 +521,7 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 		r.observe(Event{Phase: PhaseMeasured, Done: res.Levels[li].Requests, Total: total, Level: li, Levels: len(r.levels), Sample: &res.Samples[len(res.Samples)-1]})
 	}
 	lv := &res.Levels[len(res.Levels)-1]
-	if lv.Window.EndNs > lv.Window.StartNs {
-		lv.Window.DurationNs = lv.Window.EndNs - lv.Window.StartNs
-	} else {
-		lv.Window.EndNs = lv.Window.StartNs // no request of the level succeeded
-	}
+	r.closeWindow(lv)
 	active := 0
 	for _, down := range r.serverDown {
 		if !down {
@@ -540,12 +546,41 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 	return stopped
 }
 
+// closeWindow sets lv's window duration from its first send and last done. A resumed
+// level measured in two stretches, the journal's requests and those sent after
+// resuming, is the sum of the two: the time between them (the run was stopped, then
+// a new warm-up) is not measuring time.
+func (r *runner) closeWindow(lv *Level) {
+	if lv.Window.EndNs <= lv.Window.StartNs {
+		lv.Window.EndNs, lv.Window.DurationNs = lv.Window.StartNs, 0 // no request of the level succeeded
+		return
+	}
+	lv.Window.DurationNs = lv.Window.EndNs - lv.Window.StartNs
+	if r.rs == nil || lv.Index != 0 || len(r.rs.Samples) == 0 {
+		return
+	}
+	var before, after Window
+	for _, s := range r.res.Samples {
+		w := &after
+		if s.Index < len(r.rs.Samples) {
+			w = &before
+		}
+		if w.StartNs == 0 || s.SentAtNs < w.StartNs {
+			w.StartNs = s.SentAtNs
+		}
+		if s.OK {
+			w.EndNs = max(w.EndNs, s.SentAtNs+*s.E2ENs)
+		}
+	}
+	lv.Window.DurationNs = max(0, before.EndNs-before.StartNs) + max(0, after.EndNs-after.StartNs)
+}
+
 // measure runs the levels in order until they are done or the run stops.
 func (r *runner) measure() {
 	res, rs := r.res, r.rs
 	stopped := false
 	if rs != nil {
-		res.Levels = append(res.Levels, Level{Index: 0, LoadSpec: r.levels[0].Load, PromptTokens: r.levels[0].PromptTokens, PromptWords: r.work.Words})
+		res.Levels = append(res.Levels, Level{Index: 0, LoadSpec: r.levels[0].Load, PromptTokens: r.levels[0].PromptTokens, PromptWords: r.work.Words, Servers: 1})
 		for _, s := range rs.Samples {
 			stopped = r.take(s)
 		}
@@ -560,7 +595,8 @@ func (r *runner) measure() {
 			if li > 0 && spec.PromptTokens != r.target && !r.nextPromptLength(li, spec.PromptTokens) {
 				return
 			}
-			res.Levels = append(res.Levels, Level{Index: li, LoadSpec: spec.Load, PromptTokens: spec.PromptTokens, PromptWords: r.work.Words})
+			res.Levels = append(res.Levels, Level{Index: li, LoadSpec: spec.Load, PromptTokens: spec.PromptTokens, PromptWords: r.work.Words,
+				Servers: len(r.members) - countTrue(r.serverDown)})
 			res.PromptWords = r.work.Words
 		} else if requests -= len(rs.Samples); requests <= 0 {
 			continue // a resumed run that was already complete
@@ -580,6 +616,9 @@ func (r *runner) finish(meter *energyMeter, cpuStart cpuSnapshot, cpuOK bool) (*
 	// Samples arrive in the order they finish; the file keeps the order they were sent.
 	slices.SortStableFunc(res.Samples, func(a, b Sample) int { return cmp.Compare(a.Index, b.Index) })
 	var levelsNs int64
+	for i := range res.Levels {
+		r.closeWindow(&res.Levels[i]) // a level taken only from a journal was never measured here
+	}
 	for _, lv := range res.Levels {
 		if lv.Requests == 0 {
 			continue
@@ -594,7 +633,9 @@ func (r *runner) finish(meter *energyMeter, cpuStart cpuSnapshot, cpuOK bool) (*
 	if r.journalErr != nil {
 		res.warn("journal_failed", r.journalErr.Error())
 	}
-	if r.ctx.Err() != nil {
+	// An interrupt that came after every request asked had ended interrupted nothing.
+	if r.ctx.Err() != nil && !(opts.Duration <= 0 && res.EndReason == EndCompleted && len(res.Samples) >= r.opts.Runs*len(r.levels)*len(r.members)) &&
+		res.Stopping.Reason != StopPrecision {
 		res.EndReason = EndInterrupted
 	}
 	// Levels run one after another; between them a prompt sweep sends its warm-ups,

@@ -228,14 +228,15 @@ func durationLabel(r *Run) string {
 // loadLabel describes a run's levels (load and prompt length) and its servers:
 // "sequential", "concurrency 1 | concurrency 4", "rate 2/s poisson × 2 servers".
 func loadLabel(r *Run) string {
-	if len(r.Levels) == 0 {
-		return bench.LoadSequential // a run file from before load models
+	levels := r.Options.Levels() // what was asked, measured or not (sequential in older files)
+	if len(levels) == 0 {
+		return bench.LoadSequential
 	}
-	parts := make([]string, len(r.Levels))
-	for i, l := range r.Levels {
-		parts[i] = l.LoadSpec.String()
+	parts := make([]string, len(levels))
+	for i, l := range levels {
+		parts[i] = l.Load.String()
 		if len(r.Options.PromptTokensSweep) > 1 {
-			parts[i] += fmt.Sprintf(" at %d tokens", l.PromptTokens)
+			parts[i] = fmt.Sprintf("%d-token prompts", l.PromptTokens)
 		}
 	}
 	s := strings.Join(parts, " | ")

@@ -221,7 +221,7 @@ func sloVerdict(r *SLOResult) string {
 	var missed []string
 	for _, o := range r.Objectives {
 		if !o.Met {
-			seen := "a failed request"
+			seen := "a failed or dropped request"
 			if o.ObservedNs != nil {
 				seen = dur(float64(*o.ObservedNs))
 			}

@@ -16,8 +16,10 @@ type ObjectiveResult struct {
 	Metric      string  `json:"metric"`
 	Percentile  float64 `json:"percentile,omitempty"`
 	ThresholdNs int64   `json:"threshold_ns"`
-	// N is the number of successful samples that have the metric.
-	N int `json:"n"`
+	// N is the number of successful samples that have the metric; Judged the requests
+	// the objective judged (those, and the failed and dropped ones, beyond every value).
+	N      int `json:"n"`
+	Judged int `json:"judged"`
 	// ObservedNs: for a percentile objective the nearest-rank percentile of the metric
 	// over the measured requests, failed ones counting as beyond every value; for a
 	// per-request objective, the worst value. Absent when that value is a failed
@@ -100,6 +102,12 @@ func EvaluateSLO(slo bench.SLO, samples []bench.Sample, dropped int) *SLOResult 
 			if v <= int64(o.Threshold) {
 				within++
 			}
+		}
+		or.Judged = len(vals)
+		if len(vals) == 0 && len(all) > 0 {
+			// Nothing to judge: every request had fewer than 2 output tokens, so a TPOT
+			// objective does not apply; it is not missed.
+			or.MetFrac, or.Met = 1, true
 		}
 		if len(vals) > 0 {
 			or.MetFrac = float64(within) / float64(len(vals))

@@ -169,7 +169,7 @@ func RenderTable(w io.Writer, run *Run) error {
 	b.WriteString("\n")
 	if g := run.Throughput.GoodputPerS; g != nil && len(run.Levels) == 1 && run.Levels[0].SLO != nil {
 		fmt.Fprintf(&b, "goodput     %.3f requests/s meeting --slo (%d of %d requests)%s\n", *g, run.Levels[0].SLO.GoodRequests,
-			run.Throughput.Completed+run.Throughput.Failed, sloVerdict(run.Levels[0].SLO))
+			run.Levels[0].SLO.Requests, sloVerdict(run.Levels[0].SLO))
 	}
 	if err := renderLevels(&b, run); err != nil {
 		return err

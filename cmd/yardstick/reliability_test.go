@@ -269,6 +269,15 @@ func TestInterruptThenResume(t *testing.T) {
 			t.Errorf("sample %d: index %d, sent at %d after %d", i, s.Index, s.SentAtNs, done.Samples[max(0, i-1)].SentAtNs)
 		}
 	}
+	// Requests follow one another: the window is the sum of their E2E and small gaps.
+	// The new warm-up (another 300 ms) and the stop are not in it.
+	var e2e int64
+	for _, s := range done.Samples {
+		e2e += *s.E2ENs
+	}
+	if w := done.Window.DurationNs; w > e2e+int64(150*time.Millisecond) {
+		t.Errorf("resumed window %v, Σ E2E %v: the window holds more than the measured requests", time.Duration(w), time.Duration(e2e))
+	}
 	if _, err := os.Stat(out + ".journal"); !os.IsNotExist(err) {
 		t.Errorf("journal left after the completed run: %v", err)
 	}
@@ -340,5 +349,32 @@ func TestBrokenRunFileIsOneLine(t *testing.T) {
 		if o.code != 2 || len(lines) != 1 || !strings.Contains(lines[0], bad+":3:9: not a yardstick run file: invalid JSON") {
 			t.Errorf("%s: exit %d stderr %q", args[0], o.code, o.stderr)
 		}
+	}
+}
+
+// A Ctrl-C that lands while the last request asked is in flight, which then finishes
+// within --grace, interrupts nothing: the run is complete (exit 0, no journal left),
+// with its real window and throughput.
+func TestInterruptDuringLastRequestCompletes(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 300 * time.Millisecond})
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "run.json")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cancelAt(ctx, cancel, f, 2) // the second (last) measured request has arrived
+	o := runCLICtx(ctx, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "2", "--warmup", "0", "--no-cold",
+		"--prompt-tokens", "16", "--max-tokens", "4", "--no-selftest", "--out", out)
+	if o.code != 0 {
+		t.Fatalf("exit %d stderr %q", o.code, o.stderr)
+	}
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.EndReason != bench.EndCompleted || len(r.Samples) != 2 || r.Window.DurationNs < int64(600*time.Millisecond) || r.Throughput.OutputTokensPerS <= 0 {
+		t.Errorf("end %q, %d samples, window %v, %.1f tok/s", r.EndReason, len(r.Samples), time.Duration(r.Window.DurationNs), r.Throughput.OutputTokensPerS)
+	}
+	if _, err := os.Stat(out + ".journal"); !os.IsNotExist(err) {
+		t.Errorf("journal left: %v", err)
 	}
 }

@@ -314,7 +314,9 @@ run with the same options and run id.`,
 				return err
 			}
 			written, werr := writeRunFile(out, run)
-			stopped := interrupted || run.EndReason == bench.EndInterrupted
+			// An interrupt that came as the last request asked was ending (and it finished
+			// within --grace) left nothing undone: the run is complete.
+			stopped := run.EndReason == bench.EndInterrupted
 			if werr != nil || (stopped && opts.Resumable()) {
 				// The journal stays: it can finish the run, or holds what the file could not.
 				if jerr := journal.Close(); werr != nil && jerr == nil {
@@ -337,6 +339,8 @@ run with the same options and run id.`,
 					len(run.Samples), written, journal.Path())}
 			case runErr != nil:
 				return &exitError{exitFailure, fmt.Errorf("%v (written to %s)", runErr, written)}
+			case aborted(run) != "":
+				return &exitError{exitFailure, fmt.Errorf("%s (written to %s)", aborted(run), written)}
 			case run.Throughput.Failed > 0:
 				return &exitError{exitFailure, fmt.Errorf("%d of %d measured requests failed (see warnings and %s)", run.Throughput.Failed, len(run.Samples), written)}
 			}
@@ -404,6 +408,17 @@ func envName(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// aborted returns the message of a server_aborted warning, or "": a server of the
+// fleet stopped answering, which fails the run even when its failures were warm-ups.
+func aborted(run *results.Run) string {
+	for _, w := range run.Warnings {
+		if w.Code == "server_aborted" {
+			return w.Message
+		}
+	}
+	return ""
 }
 
 // levelName describes a level for the progress bar: its load, and its prompt length
