@@ -30,6 +30,9 @@ type runner struct {
 	work          *Workload
 	target        int          // the prompt length aimed at now (the level's)
 	measuredIndex atomic.Int64 // the next measured request's index
+	sentMeasured  atomic.Int64 // measured requests sent by this process
+	// unsent is set when an interrupt left a live server's requests of a level unsent.
+	unsent bool
 
 	jr         *Journal
 	journalMu  sync.Mutex
@@ -184,6 +187,7 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 	if phase == PhaseMeasured {
 		index = int(r.measuredIndex.Add(1) - 1)
 		promptIndex = index
+		r.sentMeasured.Add(1)
 	}
 	system, user := r.work.Prompt(promptIndex)
 	s := Sample{Index: index, Phase: phase, Target: t, Nonce: r.work.Nonce(promptIndex), PromptWords: r.work.Words, ScheduledAtNs: scheduledNs}
@@ -355,7 +359,7 @@ func (r *runner) resumeWarmups() (rewarmed bool) {
 		r.warmup(len(rs.Warmup), 0)
 		return false
 	}
-	if len(rs.Samples) >= r.opts.Runs || r.ctx.Err() != nil {
+	if len(rs.Samples) >= r.opts.Runs || r.ctx.Err() != nil || res.EndReason != EndCompleted || r.replayEnds() {
 		return false
 	}
 	// Not calibrated on: the measured prompts keep their length.
@@ -368,6 +372,27 @@ func (r *runner) resumeWarmups() (rewarmed bool) {
 		}
 	}
 	return true
+}
+
+// replayEnds reports whether the journal's measured requests alone end the run: --runs
+// auto reaches its precision on them, or --max-errors (or the consecutive-failure
+// rule) is already exceeded.
+func (r *runner) replayEnds() bool {
+	opts := r.opts
+	f := newFailures(1)
+	var rates []float64
+	for _, s := range r.rs.Samples {
+		if r.tooMany(f, 0, s.OK, opts.Runs) {
+			return true
+		}
+		if opts.RunsAuto && s.OK && s.ServerGenPerS != nil {
+			rates = append(rates, *s.ServerGenPerS)
+			if half, ok := MedianCIHalfWidthFrac(rates); ok && len(rates) >= opts.MinRuns && half <= opts.Precision {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // asked is what --max-errors P% of measured requests is a share of: every measured
@@ -522,6 +547,19 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 	}
 	lv := &res.Levels[len(res.Levels)-1]
 	r.closeWindow(lv)
+	if r.ctx.Err() != nil && opts.Duration <= 0 {
+		sent := make([]int, len(r.members))
+		for _, s := range res.Samples {
+			if s.Level == li {
+				sent[s.Target]++
+			}
+		}
+		for t := range r.members {
+			if !r.serverDown[t] && sent[t] < requests {
+				r.unsent = true
+			}
+		}
+	}
 	active := 0
 	for _, down := range r.serverDown {
 		if !down {
@@ -556,15 +594,26 @@ func (r *runner) closeWindow(lv *Level) {
 		return
 	}
 	lv.Window.DurationNs = lv.Window.EndNs - lv.Window.StartNs
-	if r.rs == nil || lv.Index != 0 || len(r.rs.Samples) == 0 {
+	if r.rs == nil || lv.Index != 0 {
 		return
 	}
-	var before, after Window
-	for _, s := range r.res.Samples {
-		w := &after
-		if s.Index < len(r.rs.Samples) {
-			w = &before
+	// Each resume sent a warm-up between two stretches of measured requests (the time
+	// the run was stopped is already out of the offsets): the window is the sum of the
+	// stretches between those warm-ups.
+	var cuts []int64
+	for _, w := range r.res.Warmup {
+		if w.SentAtNs > lv.Window.StartNs {
+			cuts = append(cuts, w.SentAtNs)
 		}
+	}
+	if len(cuts) == 0 {
+		return
+	}
+	slices.Sort(cuts)
+	stretches := make([]Window, len(cuts)+1)
+	for _, s := range r.res.Samples {
+		i, _ := slices.BinarySearch(cuts, s.SentAtNs)
+		w := &stretches[i]
 		if w.StartNs == 0 || s.SentAtNs < w.StartNs {
 			w.StartNs = s.SentAtNs
 		}
@@ -572,7 +621,10 @@ func (r *runner) closeWindow(lv *Level) {
 			w.EndNs = max(w.EndNs, s.SentAtNs+*s.E2ENs)
 		}
 	}
-	lv.Window.DurationNs = max(0, before.EndNs-before.StartNs) + max(0, after.EndNs-after.StartNs)
+	lv.Window.DurationNs = 0
+	for _, w := range stretches {
+		lv.Window.DurationNs += max(0, w.EndNs-w.StartNs)
+	}
 }
 
 // measure runs the levels in order until they are done or the run stops.
@@ -634,17 +686,21 @@ func (r *runner) finish(meter *energyMeter, cpuStart cpuSnapshot, cpuOK bool) (*
 		res.warn("journal_failed", r.journalErr.Error())
 	}
 	// An interrupt that came after every request asked had ended interrupted nothing.
-	if r.ctx.Err() != nil && !(opts.Duration <= 0 && res.EndReason == EndCompleted && len(res.Samples) >= r.opts.Runs*len(r.levels)*len(r.members)) &&
-		res.Stopping.Reason != StopPrecision {
+	if r.ctx.Err() != nil && res.EndReason == EndCompleted && res.Stopping.Reason != StopPrecision &&
+		(opts.Duration > 0 || r.unsent || len(res.Levels) < len(r.levels)) {
 		res.EndReason = EndInterrupted
 	}
+	if res.EndReason == EndInterrupted && res.Stopping.Reason == StopCap {
+		res.Stopping.Reason = "" // --runs auto neither reached its precision nor its cap
+	}
+
 	// Levels run one after another; between them a prompt sweep sends its warm-ups,
 	// which are not measured: the window's duration is the levels' own.
 	if res.Window.EndNs > res.Window.StartNs {
 		res.Window.DurationNs = min(levelsNs, res.Window.EndNs-res.Window.StartNs)
 	}
 	res.Energy = meter.stop()
-	if cpuEnd, ok := takeCPUSnapshot(context.WithoutCancel(r.ctx), r.members[0].mem.ServerPID); ok && cpuOK {
+	if cpuEnd, ok := takeCPUSnapshot(context.WithoutCancel(r.ctx), r.members[0].mem.ServerPID); ok && cpuOK && !(r.rs != nil && r.sentMeasured.Load() == 0) {
 		res.HostCPU = hostCPUBetween(cpuStart, cpuEnd)
 	}
 	r.stopSamplers()

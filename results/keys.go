@@ -236,7 +236,7 @@ func loadLabel(r *Run) string {
 	for i, l := range levels {
 		parts[i] = l.Load.String()
 		if len(r.Options.PromptTokensSweep) > 1 {
-			parts[i] = fmt.Sprintf("%d-token prompts", l.PromptTokens)
+			parts[i] += fmt.Sprintf(" at %d tokens", l.PromptTokens)
 		}
 	}
 	s := strings.Join(parts, " | ")

@@ -584,3 +584,21 @@ func TestFleetStoppedServerSkipsLaterWarmups(t *testing.T) {
 		}
 	}
 }
+
+// Two prompt sweeps under different loads are not comparable: the load key names the
+// load of every level, not only its prompt length.
+func TestComparePromptSweepsOfOtherLoads(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 5 * time.Millisecond})
+	defer f.Close()
+	dir := t.TempDir()
+	pa, pb := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	for p, c := range map[string]string{pa: "1", pb: "4"} {
+		if o := runCLI(t, nil, "run", "--model", "twin", "--host", f.URL, "--prompt-tokens", "16,24", "--concurrency", c, "--runs", "4",
+			"--warmup", "1", "--max-tokens", "4", "--no-selftest", "--out", p); o.code != 0 {
+			t.Fatal(o.stderr)
+		}
+	}
+	if o := runCLI(t, nil, "compare", pa, pb); o.code != 2 || !strings.Contains(o.stderr, "load") {
+		t.Errorf("exit %d %q; want the load key to refuse", o.code, o.stderr)
+	}
+}
