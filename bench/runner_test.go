@@ -10,7 +10,9 @@ func TestCloseWindowResumedStretches(t *testing.T) {
 	smp := func(i int, sent, e2e int64) Sample {
 		return Sample{Index: i, Phase: PhaseMeasured, OK: true, SentAtNs: ms(sent), E2ENs: ptr(ms(e2e))}
 	}
-	warm := func(sent int64) Sample { return Sample{Phase: PhaseWarmup, OK: true, SentAtNs: ms(sent), E2ENs: ptr(ms(1000))} }
+	warm := func(sent int64) Sample {
+		return Sample{Phase: PhaseWarmup, OK: true, SentAtNs: ms(sent), E2ENs: ptr(ms(1000))}
+	}
 	r := &runner{rs: &JournalData{Samples: []Sample{{}, {}, {}}}, res: &Result{
 		// The first warm-up is before measuring; two more come with the two resumes.
 		Warmup:  []Sample{warm(0), warm(3000), warm(5000)},
