@@ -302,14 +302,8 @@ var userAgent = fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.
 // caller; Stream fills the rest and always returns with s.OK or s.ErrorKind set. It
 // never returns an error: a failed request is a failed sample.
 func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
-	var firstToken *time.Timer
-	if req.FirstTokenTimeout > 0 {
-		fctx, cancel := context.WithCancelCause(ctx)
-		defer cancel(nil)
-		firstToken = time.AfterFunc(req.FirstTokenTimeout, func() { cancel(errFirstToken) })
-		defer firstToken.Stop()
-		ctx = fctx
-	}
+	clock, ctx, stop := startStream(ctx, began, req)
+	defer stop()
 	hreq, err := o.chatRequest(ctx, req)
 	if err != nil {
 		s.ErrorKind, s.Error = ErrStream, "building the request: "+err.Error()
@@ -318,16 +312,10 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 	}
 
 	var (
-		last    int64
 		done    bool
 		metrics api.Metrics
 	)
-	sent := int64(time.Since(began))
-	s.SentAtNs = sent
-	if s.ScheduledAtNs == 0 {
-		s.ScheduledAtNs = sent
-	}
-	s.QueueDelayNs = s.SentAtNs - s.ScheduledAtNs
+	clock.send(s)
 	resp, err := o.hc.Do(hreq)
 	if err == nil {
 		s.HTTPStatus = resp.StatusCode
@@ -335,23 +323,10 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 			if done {
 				return errAfterDone
 			}
-			s.Chunks++
-			if n := len(r.Message.Content) + len(r.Message.Thinking); n > 0 {
-				s.OutputBytes += n
-				s.TextChunks++
-				if s.TTFTNs == nil {
-					if firstToken != nil {
-						firstToken.Stop()
-					}
-					s.TTFTNs = ptr(now - sent)
-				} else {
-					s.ITLNs = append(s.ITLNs, now-last)
-				}
-				last = now
-			}
+			clock.chunk(s, now, len(r.Message.Content)+len(r.Message.Thinking))
 			if r.Done {
 				done = true
-				s.E2ENs = ptr(now - sent)
+				s.E2ENs = ptr(now - clock.sent)
 				metrics = r.Metrics
 				s.DoneReason = r.DoneReason
 			}
@@ -360,15 +335,10 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		resp.Body.Close()
 	}
 	switch {
-	case !done && errors.Is(context.Cause(ctx), errFirstToken):
-		s.ErrorKind, s.Error = ErrTimeout, fmt.Sprintf("no first token: no chunk of generated text within --first-token-timeout %v of sending (%d chunks before)", req.FirstTokenTimeout, s.Chunks)
+	case clock.noFirstToken(ctx, s, done):
 	case errors.Is(err, errAfterDone):
 		s.ErrorKind, s.Error = ErrStream, "the server sent data after the done chunk"
-	case err != nil:
-		s.ErrorKind, s.Error = classify(ctx, err)
-		if s.ErrorKind == ErrConnect && s.Chunks > 0 {
-			s.Error = fmt.Sprintf("connection broke after %d chunks: %s", s.Chunks, s.Error)
-		}
+	case broken(ctx, s, err):
 	case done && (metrics.EvalCount < 0 || metrics.PromptEvalCount < 0 || metrics.EvalDuration < 0 ||
 		metrics.PromptEvalDuration < 0 || metrics.TotalDuration < 0 || metrics.LoadDuration < 0):
 		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (eval_count %d, prompt_eval_count %d, a negative duration)",
@@ -378,12 +348,7 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		s.ErrorKind, s.Error = ErrNoDone, fmt.Sprintf("stream ended without a done chunk after %d chunks", s.Chunks)
 	}
 	if s.ErrorKind != "" {
-		// Servers put anything in their error messages; the record keeps one line.
-		if strings.ContainsAny(s.Error, "\r\n\t") {
-			s.Error = strings.Join(strings.Fields(s.Error), " ")
-		}
-		// A failed request's timings are not measurements of the server.
-		s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, []int64{}
+		s.fail()
 		return
 	}
 	if s.ITLNs == nil {

@@ -431,14 +431,8 @@ func clip(b []byte) []byte { return bytes.Clone(b[:min(len(b), 121)]) }
 // that ends with neither [DONE] nor usage is ErrNoDone; the first-token timeout,
 // request timeout, interruption and broken connections are as for Ollama.
 func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
-	var firstToken *time.Timer
-	if req.FirstTokenTimeout > 0 {
-		fctx, cancel := context.WithCancelCause(ctx)
-		defer cancel(nil)
-		firstToken = time.AfterFunc(req.FirstTokenTimeout, func() { cancel(errFirstToken) })
-		defer firstToken.Stop()
-		ctx = fctx
-	}
+	clock, ctx, stop := startStream(ctx, began, req)
+	defer stop()
 	hreq, err := o.chatRequest(ctx, req)
 	if err != nil {
 		s.ErrorKind, s.Error = ErrStream, "building the request: "+err.Error()
@@ -447,17 +441,12 @@ func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 	}
 
 	var (
-		last, end int64
-		done      bool
-		usage     *chatUsage
-		timings   *chatTimings
+		end     int64
+		done    bool
+		usage   *chatUsage
+		timings *chatTimings
 	)
-	sent := int64(time.Since(began))
-	s.SentAtNs = sent
-	if s.ScheduledAtNs == 0 {
-		s.ScheduledAtNs = sent
-	}
-	s.QueueDelayNs = s.SentAtNs - s.ScheduledAtNs
+	clock.send(s)
 	resp, err := o.hc.Do(hreq)
 	if err == nil {
 		s.HTTPStatus = resp.StatusCode
@@ -470,7 +459,7 @@ func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 				}
 				if bytes.Equal(data, sseDone) {
 					done = true
-					s.E2ENs = ptr(now - sent)
+					s.E2ENs = ptr(now - clock.sent)
 					return nil
 				}
 				var c chatChunk
@@ -480,27 +469,18 @@ func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 				if msg, ok := c.isError(); ok {
 					return streamError(msg)
 				}
-				s.Chunks++
+				n := 0
 				if len(c.Choices) > 0 {
 					ch := &c.Choices[0]
 					thinking := ch.Delta.ReasoningContent
 					if thinking == "" {
 						thinking = ch.Delta.Reasoning
 					}
-					if n := len(ch.Delta.Content) + len(thinking); n > 0 {
-						s.OutputBytes += n
-						s.TextChunks++
-						if s.TTFTNs == nil {
-							if firstToken != nil {
-								firstToken.Stop()
-							}
-							s.TTFTNs = ptr(now - sent)
-						} else {
-							s.ITLNs = append(s.ITLNs, now-last)
-						}
-						last = now
-					}
-					if ch.FinishReason != "" {
+					n = len(ch.Delta.Content) + len(thinking)
+				}
+				clock.chunk(s, now, n)
+				if len(c.Choices) > 0 {
+					if ch := &c.Choices[0]; ch.FinishReason != "" {
 						s.DoneReason = ch.FinishReason
 					}
 				}
@@ -516,17 +496,12 @@ func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		resp.Body.Close()
 	}
 	switch {
-	case !done && errors.Is(context.Cause(ctx), errFirstToken):
-		s.ErrorKind, s.Error = ErrTimeout, fmt.Sprintf("no first token: no chunk of generated text within --first-token-timeout %v of sending (%d chunks before)", req.FirstTokenTimeout, s.Chunks)
+	case clock.noFirstToken(ctx, s, done):
 	case errors.Is(err, errAfterSSEEnd):
 		s.ErrorKind, s.Error = ErrStream, "the server sent data after [DONE]"
 	case errors.As(err, new(notSSE)):
 		s.ErrorKind, s.Error = ErrDecode, "malformed stream, not server-sent events: "+err.Error()
-	case err != nil:
-		s.ErrorKind, s.Error = classify(ctx, err)
-		if s.ErrorKind == ErrConnect && s.Chunks > 0 {
-			s.Error = fmt.Sprintf("connection broke after %d chunks: %s", s.Chunks, s.Error)
-		}
+	case broken(ctx, s, err):
 	case usage == nil && done:
 		s.ErrorKind, s.Error = ErrDecode, "the server sent no usage (stream_options.include_usage): output tokens unknown"
 	case usage == nil:
@@ -541,14 +516,11 @@ func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the usage chunk reports %d completion tokens, but no chunk carried text in choices[0].delta (content, reasoning_content or reasoning): no TTFT can be measured (a /v1/completions-style stream?)", usage.CompletionTokens)
 	}
 	if s.ErrorKind != "" {
-		if strings.ContainsAny(s.Error, "\r\n\t") {
-			s.Error = strings.Join(strings.Fields(s.Error), " ")
-		}
-		s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, []int64{}
+		s.fail()
 		return
 	}
 	if !done {
-		s.E2ENs = ptr(end - sent)
+		s.E2ENs = ptr(end - clock.sent)
 	}
 	if s.ITLNs == nil {
 		s.ITLNs = []int64{}
