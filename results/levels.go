@@ -85,23 +85,45 @@ func levelSummaries(res *bench.Result, r *Run) []LevelSummary {
 				}
 			}
 		}
-		ls := LevelSummary{Level: lv, Throughput: throughputOf(ss, lv.Window.DurationNs)}
+		var summaries map[string]Summary
 		if len(res.Levels) == 1 {
-			ls.Summaries = r.Summaries
-		} else {
-			ls.Summaries = summarize(ss)
+			summaries = r.Summaries
 		}
-		if sr := EvaluateSLO(res.Options.SLO, ss, lv.Dropped); sr != nil {
-			ls.SLO = sr
-			g := 0.0
-			if w := float64(lv.Window.DurationNs) / 1e9; w > 0 {
-				g = float64(sr.GoodRequests) / w
-			}
-			ls.GoodputPerS = &g
-		}
-		out = append(out, ls)
+		out = append(out, summarizeLevel(lv, ss, res.Options.SLO, summaries))
 	}
 	return out
+}
+
+// summarizeLevel summarizes level lv from its samples ss: throughput over its window,
+// statistics (summaries when the caller has them already), and with slo its verdict
+// and goodput = good requests / window.
+func summarizeLevel(lv bench.Level, ss []bench.Sample, slo bench.SLO, summaries map[string]Summary) LevelSummary {
+	ls := LevelSummary{Level: lv, Throughput: throughputOf(ss, lv.Window.DurationNs), Summaries: summaries}
+	if ls.Summaries == nil {
+		ls.Summaries = summarize(ss)
+	}
+	if sr := EvaluateSLO(slo, ss, lv.Dropped); sr != nil {
+		ls.SLO = sr
+		g := 0.0
+		if w := float64(lv.Window.DurationNs) / 1e9; w > 0 {
+			g = float64(sr.GoodRequests) / w
+		}
+		ls.GoodputPerS = &g
+	}
+	return ls
+}
+
+// setLevels sets the run's levels and what follows from them: the peak, the goodput
+// of a run of one level, the slo_missed warning and, for a prompt sweep, the fits.
+func (r *Run) setLevels(levels []LevelSummary) {
+	r.Levels = levels
+	r.Peak = peakLevel(levels)
+	r.Throughput.GoodputPerS = nil
+	if len(levels) == 1 {
+		r.Throughput.GoodputPerS = levels[0].GoodputPerS
+	}
+	sloWarnings(r)
+	fits(r)
 }
 
 // peakLevel returns the level with the highest goodput, or without objectives the

@@ -133,7 +133,6 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 	m.Memory.ServerRSSPeakBytes = nil
 	m.Memory.ServerPID = 0
 	m.Memory.RSSSamples = 0
-	m.Throughput = Throughput{}
 	m.Window = bench.Window{}
 	m.Options.Runs = 0
 	m.EndReason = bench.EndCompleted
@@ -172,9 +171,6 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 			}
 			m.Warnings = append(m.Warnings, bench.Warning{Code: w.Code, Message: orDash(hw.Hostname) + ": " + w.Message})
 		}
-		m.Throughput.Completed += r.Throughput.Completed
-		m.Throughput.Failed += r.Throughput.Failed
-		m.Throughput.OutputTokens += r.Throughput.OutputTokens
 		m.Window.DurationNs += r.Window.DurationNs
 		m.Options.Runs += r.Options.Runs
 		if p := r.Memory.ServerRSSPeakBytes; p != nil && (m.Memory.ServerRSSPeakBytes == nil || *p > *m.Memory.ServerRSSPeakBytes) {
@@ -203,7 +199,7 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 	m.Environment.Hardware.Hostname = strings.Join(hosts, ",")
 	m.Target.ServerVersion = strings.Join(servers, ",")
 	m.Window.StartNs, m.Window.EndNs = 0, m.Window.DurationNs
-	m.Throughput.setRates(m.Window.DurationNs)
+	m.Throughput = throughputOf(m.Samples, m.Window.DurationNs)
 	m.Summaries = summarize(m.Samples)
 	m.Warnings = append([]bench.Warning{{Code: "merged", Message: fmt.Sprintf("merged from %d runs on %s: samples concatenated, summaries recomputed from them; throughput is per machine (Σ tokens / Σ windows)",
 		len(runs), strings.Join(hosts, ", "))}}, m.Warnings...)
@@ -212,7 +208,6 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 			"): percentiles describe the fleet, not any one machine"})
 	}
 	mergeLevels(&m, runs)
-	sloWarnings(&m)
 	m.Warnings = appendTooFewSamples(m.Warnings, m.Summaries)
 	return out, nil
 }
@@ -231,8 +226,8 @@ func mergeLevels(m *Run, runs []*Run) {
 	}
 	levels := make([]LevelSummary, len(runs[0].Levels))
 	for i := range levels {
-		l := LevelSummary{Level: runs[0].Levels[i].Level}
-		l.Requests, l.Dropped, l.Window = 0, 0, bench.Window{}
+		lv := runs[0].Levels[i].Level
+		lv.Requests, lv.Dropped, lv.Window = 0, 0, bench.Window{}
 		var ss []bench.Sample
 		for _, s := range m.Samples {
 			if s.Level == i {
@@ -241,31 +236,15 @@ func mergeLevels(m *Run, runs []*Run) {
 		}
 		for _, r := range runs {
 			if i < len(r.Levels) {
-				l.Requests += r.Levels[i].Requests
-				l.Dropped += r.Levels[i].Dropped
-				l.Window.DurationNs += r.Levels[i].Window.DurationNs
+				lv.Requests += r.Levels[i].Requests
+				lv.Dropped += r.Levels[i].Dropped
+				lv.Window.DurationNs += r.Levels[i].Window.DurationNs
 			}
 		}
-		l.Window.EndNs = l.Window.DurationNs
-		l.Throughput = throughputOf(ss, l.Window.DurationNs)
-		l.Summaries = summarize(ss)
-		if sr := EvaluateSLO(m.Options.SLO, ss, l.Dropped); sr != nil {
-			l.SLO = sr
-			g := 0.0
-			if w := float64(l.Window.DurationNs) / 1e9; w > 0 {
-				g = float64(sr.GoodRequests) / w
-			}
-			l.GoodputPerS = &g
-		}
-		levels[i] = l
+		lv.Window.EndNs = lv.Window.DurationNs
+		levels[i] = summarizeLevel(lv, ss, m.Options.SLO, nil)
 	}
-	m.Levels = levels
-	m.Peak = peakLevel(levels)
-	m.Throughput.GoodputPerS = nil
-	if len(levels) == 1 {
-		m.Throughput.GoodputPerS = levels[0].GoodputPerS
-	}
-	fits(m)
+	m.setLevels(levels)
 }
 
 func appendNew(xs []string, s string) []string {

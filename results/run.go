@@ -231,19 +231,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 				Message: fmt.Sprintf("%.0f%% of the model is not in GPU memory: decode is bound by host memory for that part", 100*f)})
 		}
 	}
-	for _, s := range res.Samples {
-		if s.OK {
-			r.Throughput.Completed++
-			r.Throughput.OutputTokens += s.OutputTokens
-		} else {
-			r.Throughput.Failed++
-			if r.Throughput.ErrorsByKind == nil {
-				r.Throughput.ErrorsByKind = map[bench.ErrorKind]int{}
-			}
-			r.Throughput.ErrorsByKind[s.ErrorKind]++
-		}
-	}
-	r.Throughput.setRates(res.Window.DurationNs)
+	r.Throughput = throughputOf(res.Samples, res.Window.DurationNs)
 	r.Summaries = summarize(res.Samples)
 	r.SummariesLeftOut = r.Throughput.Failed
 	r.Roofline = roofline(res, r, m)
@@ -269,13 +257,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 			}
 		}
 	}
-	r.Levels = levelSummaries(res, r)
-	r.Peak = peakLevel(r.Levels)
-	if len(r.Levels) == 1 && r.Levels[0].GoodputPerS != nil {
-		r.Throughput.GoodputPerS = r.Levels[0].GoodputPerS
-	}
-	sloWarnings(r)
-	fits(r)
+	r.setLevels(levelSummaries(res, r))
 	r.Fleet = targetSummaries(res)
 	r.Warnings = appendTooFewSamples(r.Warnings, r.Summaries)
 	return r
