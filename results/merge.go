@@ -200,6 +200,7 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 	m.Target.ServerVersion = strings.Join(servers, ",")
 	m.Window.StartNs, m.Window.EndNs = 0, m.Window.DurationNs
 	m.Throughput = throughputOf(m.Samples, m.Window.DurationNs)
+	m.SummariesLeftOut = m.Throughput.Failed
 	m.Summaries = summarize(m.Samples)
 	m.Warnings = append([]bench.Warning{{Code: "merged", Message: fmt.Sprintf("merged from %d runs on %s: samples concatenated, summaries recomputed from them; throughput is per machine (Σ tokens / Σ windows)",
 		len(runs), strings.Join(hosts, ", "))}}, m.Warnings...)
