@@ -117,21 +117,13 @@ func drive(ctx context.Context, began time.Time, spec LoadSpec, pacer Pacer, lim
 	}
 
 	startNs := int64(start.Sub(began))
-	capped := spec.Concurrency > 0
-	slots := make(chan struct{}, MaxInFlight)
-	jobs := make(chan job)
-	if capped {
-		for range spec.Concurrency {
-			wg.Go(func() {
-				for j := range jobs {
-					if stopped() {
-						continue // handed over as the level stopped: not sent
-					}
-					do(j)
-				}
-			})
-		}
+	// A request is sent once it holds one of the slots: --concurrency of them, or
+	// MaxInFlight when uncapped.
+	inFlight := spec.Concurrency
+	if inFlight == 0 {
+		inFlight = MaxInFlight
 	}
+	slots := make(chan struct{}, inFlight)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -161,20 +153,7 @@ pacing:
 		}
 		j := job{scheduledNs: startNs + int64(pacer.At(hits))}
 		if stopped() {
-			break // a select below would pick at random between the stop and a free slot
-		}
-		if capped {
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
-				break pacing
-			case <-halt:
-				break pacing
-			case <-over:
-				dropped = countDue(pacer, lim, hits)
-				break pacing
-			}
-			continue
+			break // the select below would pick at random between the stop and a free slot
 		}
 		select {
 		case slots <- struct{}{}:
@@ -186,7 +165,7 @@ pacing:
 			dropped = countDue(pacer, lim, hits)
 			break pacing
 		}
-		if stopped() {
+		if stopped() { // it stopped while the request waited for its slot
 			<-slots
 			break
 		}
@@ -195,7 +174,6 @@ pacing:
 			do(j)
 		})
 	}
-	close(jobs)
 	wg.Wait()
 	return dropped
 }
