@@ -3,86 +3,74 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/yardstick-dev/yardstick/bench"
 )
 
-// intList is a comma-separated list of integers (--concurrency 1,2,4,8,
-// --prompt-tokens 128,512,2048), validated when parsed: each in lo..hi, no repeats.
-type intList struct {
-	vals   []int
-	lo, hi int
-	set    bool
+// numList is a comma-separated list of numbers (--concurrency 1,2,4,8, --rate
+// 0.5,1,2, --prompt-tokens 128,512,2048), validated when parsed: each item by parse
+// (its syntax and range), and no item twice.
+type numList[T int | float64] struct {
+	vals  []T
+	parse func(string) (T, error)
 }
 
-func (l *intList) Set(s string) error {
-	var vals []int
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
+// intList takes whole numbers in lo..hi; vals is the default.
+func intList(lo, hi int, vals ...int) *numList[int] {
+	return &numList[int]{vals: vals, parse: func(f string) (int, error) {
 		n, err := strconv.Atoi(f)
-		if err != nil {
-			return fmt.Errorf("%q is not a whole number (a list looks like 1,2,4,8)", f)
+		switch {
+		case err != nil:
+			return 0, fmt.Errorf("%q is not a whole number (a list looks like 1,2,4,8)", f)
+		case n < lo || n > hi:
+			return 0, fmt.Errorf("%d is not in %d..%d", n, lo, hi)
 		}
-		if n < l.lo || n > l.hi {
-			return fmt.Errorf("%d is not in %d..%d", n, l.lo, l.hi)
-		}
-		for _, v := range vals {
-			if v == n {
-				return fmt.Errorf("%d is listed twice", n)
-			}
-		}
-		vals = append(vals, n)
-	}
-	l.vals, l.set = vals, true
-	return nil
+		return n, nil
+	}}
 }
 
-func (l *intList) String() string {
-	if l == nil {
-		return ""
-	}
-	parts := make([]string, len(l.vals))
-	for i, v := range l.vals {
-		parts[i] = strconv.Itoa(v)
-	}
-	return strings.Join(parts, ",")
-}
-
-// rateList is --rate: a comma-separated list of arrival rates in requests per second,
-// each in (0, 10000], no repeats; an optional "/s" suffix is accepted (2/s).
-type rateList struct{ vals []float64 }
-
-func (l *rateList) Set(s string) error {
-	var vals []float64
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSuffix(strings.TrimSpace(f), "/s")
+// rateList takes arrival rates in requests per second, bench.MinRate..bench.MaxRate,
+// with an optional "/s" suffix (2/s).
+func rateList() *numList[float64] {
+	return &numList[float64]{parse: func(f string) (float64, error) {
+		f = strings.TrimSuffix(f, "/s")
 		r, err := strconv.ParseFloat(f, 64)
-		if err != nil || math.IsNaN(r) || math.IsInf(r, 0) {
-			return fmt.Errorf("%q is not a rate in requests per second (a list looks like 0.5,1,2,4)", f)
+		switch {
+		case err != nil || math.IsNaN(r) || math.IsInf(r, 0):
+			return 0, fmt.Errorf("%q is not a rate in requests per second (a list looks like 0.5,1,2,4)", f)
+		case r < bench.MinRate || r > bench.MaxRate:
+			return 0, fmt.Errorf("%g requests per second is not in %g..%g", r, bench.MinRate, bench.MaxRate)
 		}
-		if r < bench.MinRate || r > bench.MaxRate {
-			return fmt.Errorf("%g requests per second is not in %g..%g", r, bench.MinRate, bench.MaxRate)
+		return r, nil
+	}}
+}
+
+func (l *numList[T]) Set(s string) error {
+	var vals []T
+	for _, f := range strings.Split(s, ",") {
+		v, err := l.parse(strings.TrimSpace(f))
+		if err != nil {
+			return err
 		}
-		for _, v := range vals {
-			if v == r {
-				return fmt.Errorf("%g is listed twice", r)
-			}
+		if slices.Contains(vals, v) {
+			return fmt.Errorf("%v is listed twice", v)
 		}
-		vals = append(vals, r)
+		vals = append(vals, v)
 	}
 	l.vals = vals
 	return nil
 }
 
-func (l *rateList) String() string {
+func (l *numList[T]) String() string {
 	if l == nil {
 		return ""
 	}
 	parts := make([]string, len(l.vals))
 	for i, v := range l.vals {
-		parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		parts[i] = fmt.Sprint(v)
 	}
 	return strings.Join(parts, ",")
 }

@@ -44,8 +44,8 @@ run with the same options and run id.`,
 			&cli.GenericFlag{Name: "host", Value: &hostList{}, Usage: "server URL; repeat it to measure several servers at once (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
 			&cli.StringFlag{Name: "backend", Value: d.Backend, Usage: "server API: ollama (/api/chat) or openai (/v1/chat/completions: llama.cpp, vLLM, LM Studio, Ollama's /v1)"},
 			&cli.StringFlag{Name: "api-key-env", Value: bench.DefaultAPIKeyEnv, Usage: "environment variable holding the openai backend's API key (sent as a bearer token; never recorded)"},
-			&cli.GenericFlag{Name: "concurrency", Aliases: []string{"c"}, Value: &intList{vals: []int{1}, lo: 0, hi: bench.MaxInFlight}, Usage: "closed loop: N workers, each sending its next request when its last ends; a list sweeps the levels; with --rate, the cap on requests in flight (0: none)"},
-			&cli.GenericFlag{Name: "rate", Value: &rateList{}, Usage: "open loop: requests per second on a fixed schedule (latency and queue delay counted from it); a list sweeps the levels"},
+			&cli.GenericFlag{Name: "concurrency", Aliases: []string{"c"}, Value: intList(0, bench.MaxInFlight, 1), Usage: "closed loop: N workers, each sending its next request when its last ends; a list sweeps the levels; with --rate, the cap on requests in flight (0: none)"},
+			&cli.GenericFlag{Name: "rate", Value: rateList(), Usage: "open loop: requests per second on a fixed schedule (latency and queue delay counted from it); a list sweeps the levels"},
 			&cli.StringFlag{Name: "arrival", Value: d.Arrival, Usage: "open-loop arrivals: constant or poisson (seeded by --seed)"},
 			&cli.DurationFlag{Name: "duration", Usage: "measure each level for this long instead of --runs requests (--runs is then a cap, 100000 unless given)"},
 			&cli.GenericFlag{Name: "slo", Value: &bench.SLO{}, Usage: "objectives each request is held against, e.g. ttft_p95=500ms,tpot=50ms (metrics ttft, tpot, e2e; _pNN makes it a percentile); gives goodput per level"},
@@ -54,7 +54,7 @@ run with the same options and run id.`,
 			&cli.IntFlag{Name: "min-runs", Value: d.MinRuns, Usage: "successful requests --runs auto measures at least (≥ 6)"},
 			&cli.Float64Flag{Name: "precision", Value: d.Precision, Usage: "--runs auto stops when the median's 95% CI half width is within this fraction of it"},
 			&cli.IntFlag{Name: "warmup", Value: d.Warmup, Usage: "uncounted requests before measuring (they also calibrate the prompt length)"},
-			&cli.GenericFlag{Name: "prompt-tokens", Value: &intList{vals: []int{d.PromptTokens}, lo: 1, hi: 1 << 20}, Usage: "prompt length in tokens as the server counts them; a list sweeps it and fits TTFT = fixed + tokens / prefill rate"},
+			&cli.GenericFlag{Name: "prompt-tokens", Value: intList(1, 1<<20, d.PromptTokens), Usage: "prompt length in tokens as the server counts them; a list sweeps it and fits TTFT = fixed + tokens / prefill rate"},
 			&cli.IntFlag{Name: "max-tokens", Value: d.MaxTokens, Usage: "output tokens to generate at most (num_predict)"},
 			&cli.Int64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the prompts and of the server's sampler"},
 			&cli.Float64Flag{Name: "temperature", Value: d.Temperature, Usage: "sampling temperature (> 0 for shape twins)"},
@@ -88,14 +88,14 @@ run with the same options and run id.`,
 			opts.MinRuns = c.Int("min-runs")
 			opts.Precision = c.Float64("precision")
 			opts.Warmup = c.Int("warmup")
-			pt := c.Generic("prompt-tokens").(*intList).vals
+			pt := c.Generic("prompt-tokens").(*numList[int]).vals
 			opts.PromptTokens = pt[0]
 			if len(pt) > 1 {
 				opts.PromptTokensSweep = pt
 			}
 			opts.Backend = c.String("backend")
-			opts.Concurrency = c.Generic("concurrency").(*intList).vals
-			opts.RatePerS = c.Generic("rate").(*rateList).vals
+			opts.Concurrency = c.Generic("concurrency").(*numList[int]).vals
+			opts.RatePerS = c.Generic("rate").(*numList[float64]).vals
 			if len(opts.RatePerS) > 0 && !c.IsSet("concurrency") {
 				opts.Concurrency = []int{0}
 			}
