@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/stat"
 
@@ -55,7 +56,7 @@ func FitPrefill(samples []bench.Sample) (*PrefillFit, error) {
 	if !(beta > 0) {
 		return nil, fmt.Errorf("prefill fit: TTFT does not grow with prompt length (slope %.3g ns/token over %d samples): no prefill rate can be fitted", beta, len(xs))
 	}
-	lo, hi := minMax(xs)
+	lo, hi := slices.Min(xs), slices.Max(xs)
 	return &PrefillFit{N: len(xs), FixedNs: alpha, PrefillPerS: 1e9 / beta, R2: r2,
 		PromptTokensMin: int(lo), PromptTokensMax: int(hi)}, nil
 }
@@ -106,7 +107,7 @@ func FitDecode(samples []bench.Sample) (*DecodeFit, error) {
 	if !(alpha > 0) {
 		return nil, fmt.Errorf("decode fit: time per token at depth 0 fitted as %.3g ns over %d samples: no decode rate can be fitted", alpha, len(xs))
 	}
-	lo, hi := minMax(xs)
+	lo, hi := slices.Min(xs), slices.Max(xs)
 	return &DecodeFit{N: len(xs), StepNs: alpha, NsPerContextToken: beta, DecodePerSAtZero: 1e9 / alpha,
 		R2: r2, DepthMin: lo, DepthMax: hi}, nil
 }
@@ -118,7 +119,7 @@ func fitLine(xs, ys []float64, xName, need string) (alpha, beta, r2 float64, err
 	if len(xs) < 3 {
 		return 0, 0, 0, fmt.Errorf("%d usable samples; need at least 3", len(xs))
 	}
-	if lo, hi := minMax(xs); lo == hi {
+	if lo, hi := slices.Min(xs), slices.Max(xs); lo == hi {
 		return 0, 0, 0, fmt.Errorf("all %d usable samples have %s %g: need at least two %s", len(xs), xName, lo, need)
 	}
 	alpha, beta = stat.LinearRegression(xs, ys, nil, false)
@@ -132,10 +133,3 @@ func fitLine(xs, ys []float64, xName, need string) (alpha, beta, r2 float64, err
 	return alpha, beta, r2, nil
 }
 
-func minMax(xs []float64) (lo, hi float64) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	for _, x := range xs {
-		lo, hi = min(lo, x), max(hi, x)
-	}
-	return lo, hi
-}
