@@ -132,4 +132,3 @@ func fitLine(xs, ys []float64, xName, need string) (alpha, beta, r2 float64, err
 	}
 	return alpha, beta, r2, nil
 }
-
