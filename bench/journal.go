@@ -284,7 +284,6 @@ func DecodeJournal(name string, r io.Reader) (*JournalData, error) {
 			if d.Header.RunID == "" || d.Header.Options.Model == "" {
 				return nil, fmt.Errorf("%s:1: the header names no run id or model", name)
 			}
-			d.Header.Options.Restore()
 			d.Header.Options.RunID = d.Header.RunID
 			continue
 		}

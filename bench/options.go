@@ -8,6 +8,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -269,10 +270,6 @@ func (o *Options) Levels() []LevelSpec {
 		prompts = []int{o.PromptTokens}
 	}
 	var loads []LoadSpec
-	concurrency := o.Concurrency
-	if len(concurrency) == 0 && len(o.RatePerS) == 0 {
-		concurrency = []int{1} // options from before load models: sequential
-	}
 	switch {
 	case len(o.RatePerS) > 0:
 		c := 0
@@ -283,7 +280,7 @@ func (o *Options) Levels() []LevelSpec {
 			loads = append(loads, LoadSpec{Model: LoadOpen, Concurrency: c, RatePerS: r, Arrival: o.Arrival})
 		}
 	default:
-		for _, c := range concurrency {
+		for _, c := range o.Concurrency {
 			if c <= 1 {
 				loads = append(loads, LoadSpec{Model: LoadSequential, Concurrency: 1})
 			} else {
@@ -300,8 +297,18 @@ func (o *Options) Levels() []LevelSpec {
 	return out
 }
 
+// UnmarshalJSON reads options as a run file or journal records them, then Restore.
+func (o *Options) UnmarshalJSON(b []byte) error {
+	type plain Options // the same fields, without this method
+	if err := json.Unmarshal(b, (*plain)(o)); err != nil {
+		return err
+	}
+	o.Restore()
+	return nil
+}
+
 // Restore sets the durations that JSON carries only as their _ns mirrors, for options
-// read back from a journal or run file.
+// read back from a journal or run file (UnmarshalJSON calls it).
 func (o *Options) Restore() {
 	o.KeepAlive = time.Duration(o.KeepAliveNs)
 	o.RequestTimeout = time.Duration(o.RequestTimeoutNs)
