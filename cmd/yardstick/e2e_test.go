@@ -14,22 +14,11 @@ import (
 // scripts/test.sh starts one and sets YARDSTICK_E2E_HOST. Without it the test skips,
 // unless YARDSTICK_E2E=require (set by scripts/test.sh and CI), where it fails.
 func TestEndToEndRealOllama(t *testing.T) {
-	host := os.Getenv("YARDSTICK_E2E_HOST")
-	if host == "" {
-		if os.Getenv("YARDSTICK_E2E") == "require" {
-			t.Fatal("YARDSTICK_E2E=require but YARDSTICK_E2E_HOST is not set")
-		}
-		t.Skip("no real Ollama: set YARDSTICK_E2E_HOST (scripts/test.sh does)")
-	}
 	dir := t.TempDir()
 	model := "yardstick-e2e-tiny:q8_0"
-	o := runCLI(t, nil, "synth", "--shape", "tiny", "--quant", "Q8_0", "--out", filepath.Join(dir, "tiny.gguf"),
-		"--create", model, "--host", host)
-	if o.code != 0 {
-		t.Fatalf("synth: exit %d: %s", o.code, o.stderr)
-	}
+	host := e2eModel(t, model)
 	out := filepath.Join(dir, "run.json")
-	o = runCLI(t, nil, "run", "--model", model, "--host", host, "--runs", "6", "--warmup", "2",
+	o := runCLI(t, nil, "run", "--model", model, "--host", host, "--runs", "6", "--warmup", "2",
 		"--prompt-tokens", "96", "--max-tokens", "24", "--out", out, "--quiet")
 	if o.code != 0 {
 		t.Fatalf("run: exit %d: %s\n%s", o.code, o.stderr, o.stdout)
