@@ -81,7 +81,7 @@ func (o *OpenAI) Version(ctx context.Context) (string, error) {
 		return "", o.unreachable(ctx, "/version", err)
 	}
 	if status == http.StatusOK && json.Unmarshal(body, &v) == nil {
-		version = oneLine(v.Version, 100)
+		version = OneLine(v.Version, 100)
 	}
 	if version == "" {
 		var p struct {
@@ -92,7 +92,7 @@ func (o *OpenAI) Version(ctx context.Context) (string, error) {
 			return "", o.unreachable(ctx, "/props", err)
 		}
 		if status == http.StatusOK && json.Unmarshal(body, &p) == nil {
-			version = oneLine(p.BuildInfo, 100)
+			version = OneLine(p.BuildInfo, 100)
 		}
 	}
 	if _, err := o.models(ctx); err != nil {
@@ -153,7 +153,7 @@ func (o *OpenAI) models(ctx context.Context) ([]string, error) {
 	}
 	if err := json.Unmarshal(body, &list); err != nil {
 		return nil, fmt.Errorf("the server at %s answered GET %s with something that is not a model list (%s): is it an OpenAI-compatible server?",
-			Redact(o.base.String()), path, oneLine(string(body), 120))
+			Redact(o.base.String()), path, OneLine(string(body), 120))
 	}
 	ids := make([]string, 0, len(list.Data))
 	for _, m := range list.Data {
@@ -246,12 +246,12 @@ func errorText(body []byte) string {
 			text = s
 		}
 	}
-	return oneLine(text, 300)
+	return OneLine(text, 300)
 }
 
-// oneLine returns s with its runs of white space made one space, cut to at most n
+// OneLine returns s with its runs of white space made one space, cut to at most n
 // bytes (on a character boundary) with "…" when it was longer.
-func oneLine(s string, n int) string {
+func OneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) <= n {
 		return s
@@ -381,7 +381,7 @@ func (c *chatChunk) isError() (string, bool) {
 }
 
 func orNoMessage(s string) string {
-	if s = oneLine(s, 300); s == "" {
+	if s = OneLine(s, 300); s == "" {
 		return "an error chunk without a message"
 	}
 	return s

@@ -21,6 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/profiles"
 )
 
@@ -168,14 +169,8 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // oneLine folds an error message onto one line (servers answer with multi-line HTML
-// error pages) and caps it at 400 bytes.
-func oneLine(msg string) string {
-	msg = strings.Join(strings.Fields(msg), " ")
-	if len(msg) > 400 {
-		msg = msg[:400] + "…"
-	}
-	return msg
-}
+// error pages) and caps it at 400 bytes, on a character boundary (bench.OneLine).
+func oneLine(msg string) string { return bench.OneLine(msg, 400) }
 
 // interspersed moves the flags of a command that come after its file arguments in
 // front of them ("yardstick report run.json --format markdown"): urfave/cli v2 stops
