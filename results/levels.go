@@ -247,17 +247,10 @@ func sloVerdict(r *SLOResult) string {
 			if o.ObservedNs != nil {
 				seen = dur(float64(*o.ObservedNs))
 			}
-			missed = append(missed, fmt.Sprintf("%s %s > %s", objectiveName(o), seen, dur(float64(o.ThresholdNs))))
+			missed = append(missed, fmt.Sprintf("%s %s > %s", bench.Objective{Metric: o.Metric, Percentile: o.Percentile}.Key(), seen, dur(float64(o.ThresholdNs))))
 		}
 	}
 	return ", missed: " + strings.Join(missed, ", ")
-}
-
-func objectiveName(o ObjectiveResult) string {
-	if o.Percentile > 0 {
-		return fmt.Sprintf("%s_p%s", o.Metric, strconv.FormatFloat(o.Percentile, 'f', -1, 64))
-	}
-	return o.Metric
 }
 
 // renderLevels writes the per-level table of a sweep: load, throughput, goodput and
