@@ -261,6 +261,21 @@ type LevelSpec struct {
 	PromptTokens int
 }
 
+// LevelNames names the run's levels (Levels) for people and comparability keys: the
+// load ("concurrency 4"), with the prompt length in a prompt-length sweep
+// ("sequential, 512-token prompts").
+func (o *Options) LevelNames() []string {
+	levels := o.Levels()
+	names := make([]string, len(levels))
+	for i, l := range levels {
+		names[i] = l.Load.String()
+		if len(o.PromptTokensSweep) > 1 {
+			names[i] += fmt.Sprintf(", %d-token prompts", l.PromptTokens)
+		}
+	}
+	return names
+}
+
 // Levels returns the run's levels in the order they are measured: one per
 // --concurrency, --rate or --prompt-tokens value (only one of them lists several), or
 // the single level of a run without a sweep.

@@ -211,13 +211,7 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 	c.compareMetrics("", MetricOrder, vals, runs, samples, th)
 	// Runs of the same sweep are compared level by level too: the pooled figures mix
 	// levels of different load.
-	for _, l := range runs[0].Levels {
-		d := l.LoadSpec.String()
-		if len(runs[0].Options.PromptTokensSweep) > 1 {
-			d = fmt.Sprintf("%d-token prompts", l.PromptTokens)
-		}
-		c.levels = append(c.levels, d)
-	}
+	c.levels = runs[0].Options.LevelNames()
 	if nl := len(runs[0].Levels); nl > 1 {
 		same := true
 		for _, r := range runs[1:] {

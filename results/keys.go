@@ -228,18 +228,8 @@ func durationLabel(r *Run) string {
 // loadLabel describes a run's levels (load and prompt length) and its servers:
 // "sequential", "concurrency 1 | concurrency 4", "rate 2/s poisson × 2 servers".
 func loadLabel(r *Run) string {
-	levels := r.Options.Levels() // what was asked, measured or not (sequential in older files)
-	if len(levels) == 0 {
-		return bench.LoadSequential
-	}
-	parts := make([]string, len(levels))
-	for i, l := range levels {
-		parts[i] = l.Load.String()
-		if len(r.Options.PromptTokensSweep) > 1 {
-			parts[i] += fmt.Sprintf(" at %d tokens", l.PromptTokens)
-		}
-	}
-	s := strings.Join(parts, " | ")
+	// What was asked, measured or not (older files read as sequential).
+	s := strings.Join(r.Options.LevelNames(), " | ")
 	if n := len(r.Fleet); n > 1 {
 		s += fmt.Sprintf(" × %d servers", n)
 	}

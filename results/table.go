@@ -106,14 +106,7 @@ func RenderTable(w io.Writer, run *Run) error {
 	case len(asked) == 1:
 		fmt.Fprintf(&b, "load      %s", asked[0].Load)
 	default:
-		names := make([]string, len(asked))
-		for i, l := range asked {
-			names[i] = l.Load.String()
-			if len(o.PromptTokensSweep) > 1 {
-				names[i] = fmt.Sprintf("%d-token prompts", l.PromptTokens)
-			}
-		}
-		fmt.Fprintf(&b, "load      %d levels: %s", len(asked), strings.Join(names, " | "))
+		fmt.Fprintf(&b, "load      %d levels: %s", len(asked), strings.Join(o.LevelNames(), " | "))
 		if len(run.Levels) < len(asked) {
 			fmt.Fprintf(&b, " (%d measured)", len(run.Levels))
 		}

@@ -233,7 +233,7 @@ run with the same options and run id.`,
 			var bar *progressbar.ProgressBar
 			observe := func(ev bench.Event) {}
 			if e.stderrTTY && !c.Bool("quiet") {
-				levels := opts.Levels()
+				levels, names := opts.Levels(), opts.LevelNames()
 				warmups := opts.Warmup
 				if len(opts.PromptTokensSweep) > 1 {
 					warmups *= len(levels)
@@ -260,7 +260,7 @@ run with the same options and run id.`,
 						desc = fmt.Sprintf("%s %d", ev.Phase, ev.Done)
 					}
 					if ev.Levels > 1 {
-						desc = fmt.Sprintf("level %d/%d (%s) %s", ev.Level+1, ev.Levels, levelName(levels[ev.Level]), desc)
+						desc = fmt.Sprintf("level %d/%d (%s) %s", ev.Level+1, ev.Levels, names[ev.Level], desc)
 					}
 					if s := ev.Sample; s != nil && s.OK && s.ServerGenPerS != nil {
 						desc += fmt.Sprintf(" %.1f tok/s", *s.ServerGenPerS)
@@ -419,12 +419,6 @@ func aborted(run *results.Run) string {
 		}
 	}
 	return ""
-}
-
-// levelName describes a level for the progress bar: its load, and its prompt length
-// in a prompt sweep.
-func levelName(l bench.LevelSpec) string {
-	return fmt.Sprintf("%s, %d-token prompts", l.Load, l.PromptTokens)
 }
 
 // machineOf is what a run records of its profile.
