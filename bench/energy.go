@@ -15,7 +15,7 @@ import (
 )
 
 // Energy is the energy the machine used over the measured window, from the best
-// counter available (METRICS.md "Energy and cost"). A counter that cannot be read is
+// counter available (docs/metrics.md "Energy and cost"). A counter that cannot be read is
 // reported as unavailable with the reason, never as 0.
 type Energy struct {
 	// Sources lists the counters summed, e.g. "rapl:package-0", "nvidia-smi power.draw".

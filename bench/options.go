@@ -3,7 +3,7 @@
 // the final chunk, and returns raw samples. It never prints and never exits; summaries
 // and rendering belong to package results.
 //
-// The metric definitions are the project's metric contract (METRICS.md, restated in the
+// The metric definitions are the project's metric contract (docs/metrics.md, summarized in the
 // README): every duration is on one monotonic clock that starts when the run begins.
 package bench
 

@@ -1,6 +1,6 @@
 package bench
 
-// Resident memory of the model server's process tree (METRICS.md, Memory:
+// Resident memory of the model server's process tree (docs/metrics.md, Memory:
 // server_rss_peak_bytes). Ollama serves from one process and runs each loaded
 // model in a child process ("ollama runner ..."), so the server's memory is the
 // sum over the whole tree, sampled while the run goes on.

@@ -40,7 +40,7 @@ type ColdLoad struct {
 	Sample Sample `json:"sample"`
 }
 
-// Memory is what the run saw of memory (METRICS.md "Memory").
+// Memory is what the run saw of memory (docs/metrics.md "Memory").
 type Memory struct {
 	// ModelSizeBytes and ModelVRAMBytes are /api/ps size and size_vram: Ollama's own
 	// estimate, fixed at load.

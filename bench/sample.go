@@ -131,7 +131,7 @@ func (s *Sample) TTFT() (time.Duration, bool) {
 func ptr[T any](v T) *T { return &v }
 
 // finish derives the request-level metrics from the raw timings: TPOT, client and
-// server rates, tokens per chunk, overhead. Formulas: METRICS.md "Per request".
+// server rates, tokens per chunk, overhead. Formulas: docs/metrics.md "Per request".
 func (s *Sample) finish(maxTokens int) {
 	if s.OutputTokens > 0 && s.TextChunks > 0 {
 		s.TokensPerChunk = ptr(float64(s.OutputTokens) / float64(s.TextChunks))

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// SLO metric names: the per-request latencies an objective can bound (METRICS.md "Per
+// SLO metric names: the per-request latencies an objective can bound (docs/metrics.md "Per
 // request"). TTFT and E2E are counted from the scheduled send time, TPOT as is (see
 // Objective.Value).
 const (
@@ -54,7 +54,7 @@ func (o Objective) Key() string {
 
 // Value returns o's metric for smp as the objective sees it, in nanoseconds: TTFT and
 // E2E counted from the scheduled send time (ttft_ns + queue_delay_ns, e2e_ns +
-// queue_delay_ns: the latency a user of an open-loop schedule saw, METRICS.md
+// queue_delay_ns: the latency a user of an open-loop schedule saw, docs/metrics.md
 // queue_delay_ns, the coordinated-omission guard), TPOT as is. A negative queue delay
 // (sent before its time) is taken as 0: it never makes a request look faster than it
 // was measured. ok is false for a failed sample and for one lacking the metric (TTFT or
@@ -302,13 +302,13 @@ func (s *SLO) UnmarshalJSON(b []byte) error {
 
 // Meets reports whether one successful sample meets every objective's threshold: TTFT
 // and E2E counted from the scheduled send time (ttft_ns + queue_delay_ns, e2e_ns +
-// queue_delay_ns — the latency a user of an open-loop schedule saw, see METRICS.md
+// queue_delay_ns — the latency a user of an open-loop schedule saw, see docs/metrics.md
 // coordinated omission), TPOT as is (Objective.Value). A failed sample meets none. A
 // TPOT objective does not apply to a request of fewer than 2 output tokens (it has no
 // TPOT; vLLM's benchmark counts such a request's TPOT as 0 likewise), while a request
 // that never sent generated text has no TTFT and misses a TTFT objective. A percentile
 // objective is held here as a per-request threshold: this is the test of a good
-// request for goodput_per_s (METRICS.md "Aggregates"). With no objectives, every
+// request for goodput_per_s (docs/metrics.md "Aggregates"). With no objectives, every
 // successful sample meets the SLO.
 func (s SLO) Meets(smp *Sample) bool {
 	if smp == nil || !smp.OK {

@@ -10,7 +10,7 @@ import (
 
 // streamClock is what every backend does around one streamed request, on the run's
 // monotonic clock: the first-token timeout, the send time, and the timing of each
-// chunk of generated text (METRICS.md "Per request": TTFT at the first text-bearing
+// chunk of generated text (docs/metrics.md "Per request": TTFT at the first text-bearing
 // chunk, ITL between consecutive ones).
 type streamClock struct {
 	began      time.Time

@@ -177,7 +177,7 @@ type RooflineInput struct {
 	ServerGenPerS, ServerPrefillPerS float64
 }
 
-// Roofline is how close a run came to what the hardware allows (METRICS.md
+// Roofline is how close a run came to what the hardware allows (docs/metrics.md
 // "Hardware roofline"). Decode is bound by memory bandwidth: each step reads the
 // active weights and the KV cache at the current context. Prefill is bound by compute:
 // 2 FLOP per active parameter per prompt token (Kaplan et al. 2020, "Scaling Laws for

@@ -12,7 +12,7 @@ import (
 )
 
 // PrefillFit is TTFT = FixedNs + prompt_tokens / PrefillPerS fitted by least squares
-// over successful measured samples (x = prompt_tokens, y = ttft_ns; METRICS.md ttft_ns
+// over successful measured samples (x = prompt_tokens, y = ttft_ns; docs/metrics.md ttft_ns
 // and prompt_tokens, TTFT from the send, not the schedule: queueing is the client's,
 // not the server's). The least squares is gonum's stat.LinearRegression (unweighted),
 // y = alpha + beta·x: FixedNs = alpha, PrefillPerS = 10⁹ / beta.
@@ -66,11 +66,11 @@ func FitPrefill(samples []bench.Sample) (*PrefillFit, error) {
 //
 //	TPOT = StepNs + NsPerContextToken × depth,  depth = prompt_tokens + output_tokens/2
 //
-// with tpot_ns as METRICS.md defines it, (e2e − ttft) / (output_tokens − 1). depth is
+// with tpot_ns as docs/metrics.md defines it, (e2e − ttft) / (output_tokens − 1). depth is
 // the mean context a decode step of the request saw: the N−1 decode steps of a request
 // with N output tokens attend to prompt + 1 … prompt + N−1 tokens, whose mean is
 // prompt + N/2. Each step reads the weights (StepNs) and the KV cache, which grows with
-// the context (NsPerContextToken; METRICS.md "Hardware roofline"). DecodePerSAtZero =
+// the context (NsPerContextToken; docs/metrics.md "Hardware roofline"). DecodePerSAtZero =
 // 10⁹ / StepNs is the decode rate the fit gives at an empty context. NsPerContextToken
 // is reported as fitted, and may be slightly negative when depth makes no measurable
 // difference. R2 is stat.RSquared of the fit (1 when every point is on the line, and

@@ -53,7 +53,7 @@ func (d *Direction) UnmarshalJSON(b []byte) error {
 	return fmt.Errorf("unknown direction %q", s)
 }
 
-// MetricDirection returns how metric name improves, from its unit suffix (METRICS.md):
+// MetricDirection returns how metric name improves, from its unit suffix (docs/metrics.md):
 // durations (_ns) and sizes (_bytes) are lower-is-better, rates (_per_s) and
 // efficiencies (_efficiency_frac) higher-is-better; counts and tokens_per_chunk are
 // neutral. offload_frac is lower-is-better (less of the model outside GPU memory).

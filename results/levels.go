@@ -17,7 +17,7 @@ type LevelSummary struct {
 	bench.Level
 	Throughput Throughput `json:"throughput"`
 	// GoodputPerS = measured requests meeting every objective / the level's window
-	// (METRICS.md "Aggregates"); absent without --slo.
+	// (docs/metrics.md "Aggregates"); absent without --slo.
 	GoodputPerS *float64 `json:"goodput_per_s,omitempty"`
 	// SLO is how the level's requests met each objective; absent without --slo.
 	SLO *SLOResult `json:"slo,omitempty"`

@@ -121,7 +121,7 @@ type Machine struct {
 }
 
 // EnergyCost is the measured energy and what it means per output token and in money
-// (METRICS.md "Energy and cost").
+// (docs/metrics.md "Energy and cost").
 type EnergyCost struct {
 	bench.Energy
 	// JPerOutputToken = energy_j / Σ output_tokens.

@@ -46,7 +46,7 @@ type SLOResult struct {
 	Failed   int `json:"failed"`
 	Dropped  int `json:"dropped,omitempty"`
 	// GoodRequests is the number of successful requests meeting every objective's
-	// threshold (bench.SLO.Meets): the numerator of goodput_per_s (METRICS.md
+	// threshold (bench.SLO.Meets): the numerator of goodput_per_s (docs/metrics.md
 	// "Aggregates").
 	GoodRequests int `json:"good_requests"`
 }
