@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/yardstick-dev/yardstick/internal/atomicfile"
 )
 
 // JournalKind identifies a journal's header line.
@@ -153,22 +154,7 @@ func (j *Journal) calibrated(words int) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(j.path), "."+filepath.Base(j.path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	_, err = tmp.Write(append(append(nb, '\n'), rest...))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), j.path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(j.path, append(append(nb, '\n'), rest...), 0o600); err != nil {
 		return fmt.Errorf("journal %s: %w", j.path, err)
 	}
 	j.f.Close()

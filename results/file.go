@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/yardstick-dev/yardstick/internal/atomicfile"
 )
 
 // WriteFile writes run as indented JSON to path atomically: into a temporary file in
@@ -72,40 +74,13 @@ func writeAtomic(path string, data []byte) error {
 	})
 }
 
-// writeAtomicFunc writes what fill writes to path through a temporary file in the same
-// directory, synced and renamed over path.
-func writeAtomicFunc(path string, fill func(*bufio.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeAtomicFunc writes what fill writes to path atomically (internal/atomicfile),
+// creating path's directory first; errors name path.
+func writeAtomicFunc(path string, fill func(*bufio.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = fill(bw); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := atomicfile.WriteFunc(path, 0o644, fill); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

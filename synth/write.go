@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/ollama/ollama/fs/ggml"
+
+	"github.com/yardstick-dev/yardstick/internal/atomicfile"
 )
 
 // Spec says which twin to write: a shape, a quantization and the seed of the
@@ -158,48 +159,31 @@ func WriteFileContext(ctx context.Context, path string, spec Spec) (info Info, e
 	if err != nil {
 		return Info{}, err
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return Info{}, fmt.Errorf("synth: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-
 	ts := spec.GGMLTensors()
 	for _, t := range ts {
 		t.WriterTo = ctxWriterTo{ctx, t.WriterTo}
 	}
-	if err := ggml.WriteGGUF(f, kv, ts); err != nil {
-		if ctx.Err() != nil {
-			return Info{}, fmt.Errorf("synth: writing %s: %w", path, ctx.Err())
+	var size int64
+	err = atomicfile.WriteFile(path, 0o644, func(f *os.File) error {
+		if err := ggml.WriteGGUF(f, kv, ts); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("writing %s: %w", path, ctx.Err())
+			}
+			return fmt.Errorf("writing %s: %w", path, err)
 		}
-		return Info{}, fmt.Errorf("synth: writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return Info{}, fmt.Errorf("synth: %w", err)
-	}
-	st, err := f.Stat()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		size = st.Size()
+		return nil
+	})
 	if err != nil {
-		return Info{}, fmt.Errorf("synth: %w", err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return Info{}, fmt.Errorf("synth: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return Info{}, fmt.Errorf("synth: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
 		return Info{}, fmt.Errorf("synth: %w", err)
 	}
 	return Info{
 		Path:      path,
-		SizeBytes: st.Size(),
+		SizeBytes: size,
 		Tensors:   len(ts),
 		Params:    spec.Shape.Params(),
 		Shape:     spec.Shape.Name,
