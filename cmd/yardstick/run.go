@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/yardstick-dev/yardstick/bench"
-	"github.com/yardstick-dev/yardstick/calib"
-	"github.com/yardstick-dev/yardstick/profiles"
+	"github.com/yardstick-dev/yardstick/harness"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -75,328 +71,178 @@ run with the same options and run id.`,
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageErr("run takes no arguments, got %q (did you mean --model %s?)", c.Args().First(), c.Args().First())
-			}
-			opts := d
-			opts.Model = c.String("model")
-			rv := c.Generic("runs").(*runsValue)
-			opts.Runs, opts.RunsAuto = rv.n, rv.auto
-			if rv.auto {
-				opts.Runs = c.Int("max-runs")
-			}
-			opts.MinRuns = c.Int("min-runs")
-			opts.Precision = c.Float64("precision")
-			opts.Warmup = c.Int("warmup")
-			pt := c.Generic("prompt-tokens").(*numList[int]).vals
-			opts.PromptTokens = pt[0]
-			if len(pt) > 1 {
-				opts.PromptTokensSweep = pt
-			}
-			opts.Backend = c.String("backend")
-			opts.Concurrency = c.Generic("concurrency").(*numList[int]).vals
-			opts.RatePerS = c.Generic("rate").(*numList[float64]).vals
-			if len(opts.RatePerS) > 0 && !c.IsSet("concurrency") {
-				opts.Concurrency = []int{0}
-			}
-			opts.Arrival = c.String("arrival")
-			if c.IsSet("arrival") && len(opts.RatePerS) == 0 {
-				return usageErr("--arrival applies to the open loop: give --rate too")
-			}
-			opts.Duration = c.Duration("duration")
-			if opts.Duration > 0 && !c.IsSet("runs") {
-				opts.Runs = 100000
-			}
-			if c.IsSet("duration") && opts.Duration <= 0 {
-				return usageErr("--duration %v: must be positive", opts.Duration)
-			}
-			opts.SLO = *c.Generic("slo").(*bench.SLO)
-			if opts.Backend == "openai" {
-				opts.APIKeyEnv = c.String("api-key-env")
-				if !envName(opts.APIKeyEnv) {
-					// The value is not repeated: it may be the key itself.
-					return usageErr("--api-key-env takes the name of an environment variable (letters, digits and _, e.g. YARDSTICK_API_KEY), not the key")
-				}
-			} else if c.IsSet("api-key-env") {
-				return usageErr("--api-key-env applies to --backend openai")
-			}
-			opts.MaxTokens = c.Int("max-tokens")
-			opts.Seed = c.Int64("seed")
-			opts.Temperature = c.Float64("temperature")
-			opts.NumCtx = c.Int("num-ctx")
-			opts.Think = c.Bool("think")
-			opts.KVCacheType = c.String("kv-cache-type")
-			opts.KeepAlive = c.Duration("keep-alive")
-			opts.RequestTimeout = c.Duration("request-timeout")
-			opts.SkipColdLoad = c.Bool("no-cold")
-			opts.FirstTokenTimeout = c.Duration("first-token-timeout")
-			opts.MaxErrors = *c.Generic("max-errors").(*bench.ErrorLimit)
-			opts.Grace = c.Duration("grace")
-			var resume *bench.JournalData
-			if jpath := c.String("resume"); jpath != "" {
-				var err error
-				if resume, err = resumeOptions(c, jpath); err != nil {
-					return &exitError{exitUsage, err}
-				}
-				opts = resume.Header.Options
-				if !opts.Resumable() {
-					return usageErr("--resume %s: this run (a load model, a sweep, a duration or several servers) cannot be resumed without changing what it measures; its journal holds every request it completed", c.String("resume"))
-				}
-				if c.IsSet("grace") {
-					opts.Grace = c.Duration("grace")
-				}
-			}
-			if err := opts.Validate(); err != nil {
-				return &exitError{exitUsage, err}
-			}
-			hostStrs := c.Generic("host").(*hostList).vals
-			if len(hostStrs) > 1 && resume != nil {
-				return usageErr("--resume finishes a run of one server; give at most one --host")
-			}
-			if len(hostStrs) == 0 && resume != nil {
-				hostStrs = []string{resume.Header.Options.Host}
-			}
-			if len(hostStrs) == 0 && opts.Backend == "openai" {
-				return usageErr("--backend openai needs --host (e.g. http://127.0.0.1:8080 for llama.cpp's server, http://127.0.0.1:8000 for vLLM, http://127.0.0.1:11434 for Ollama's /v1)")
-			}
-			if len(hostStrs) == 0 {
-				hostStrs = []string{e.getenv("OLLAMA_HOST")}
-			}
-			if len(hostStrs) == 1 && hostStrs[0] == "" {
-				hostStrs[0] = bench.DefaultOllamaHost
-			}
-			var backends []bench.Backend
-			seen := map[string]bool{}
-			for _, hs := range hostStrs {
-				host, err := bench.ParseHost(hs)
-				if err != nil {
-					return usageErr("--host: %v", err)
-				}
-				if seen[host.String()] {
-					return usageErr("--host %s is given twice", bench.Redact(host.String()))
-				}
-				seen[host.String()] = true
-				backends = append(backends, newBackend(opts, host, e.getenv))
-			}
-			host := backends[0].URL()
-			if len(backends) > 1 {
-				for _, b := range backends {
-					opts.Hosts = append(opts.Hosts, bench.Redact(b.URL().String()))
-				}
-			}
-			opts.RunID = bench.NewRunID()
-			out := c.String("out")
-			if out == "" {
-				out = results.DefaultPath(c.String("out-dir"), opts.Model, time.Now(), opts.RunID)
-			}
-			if resume != nil {
-				if h := bench.Redact(host.String()); h != resume.Header.Options.Host {
-					return usageErr("--host %s is not the server the journal measured (%s)", h, resume.Header.Options.Host)
-				}
-				opts.RunID = resume.Header.RunID
-				out = strings.TrimSuffix(c.String("resume"), journalSuffix)
-			}
-			// A run file that cannot be written must fail now, not after the run.
-			if err := results.CheckWritable(out); err != nil {
-				return usageErr("--out: %v", err)
-			}
-			if _, err := os.Stat(out + journalSuffix); resume == nil && err == nil {
-				if j, err := bench.ReadJournal(out + journalSuffix); err == nil && !j.Header.Options.Resumable() {
-					return usageErr("%s%s holds the completed requests of a run that stopped without writing its file and cannot be resumed (a load model, sweep, duration or several servers): keep it elsewhere or remove it", out, journalSuffix)
-				}
-				return usageErr("%s%s is the journal of an unfinished run: finish it with --resume %s%s, or remove it", out, journalSuffix, out, journalSuffix)
-			}
-
-			hw := profiles.Detect(c.Context)
-			resolve := e.resolveProfile
-			if resolve == nil {
-				resolve = profiles.ResolveProfile
-			}
-			// Resolved before measuring: a probe must not run while the server works,
-			// and a bad profile must fail before anything is measured.
-			prof, err := resolve(c.Context, c.String("profile"), hw)
+			cfg, err := runConfig(c, e, d)
 			if err != nil {
-				if c.Context.Err() != nil {
-					return &exitError{exitInterrupted, errors.New("interrupted before anything was measured")}
-				}
-				return usageErr("--profile: %v", err)
-			}
-			machine := machineOf(prof)
-			// The client's own overhead and timing error on this machine, measured
-			// while the server is idle; about 300 ms.
-			var self *calib.SelftestResult
-			if !c.Bool("no-selftest") {
-				if st, err := calib.QuickSelftest(c.Context); err == nil {
-					self = &st
-				}
+				return err
 			}
 			var bar *progressbar.ProgressBar
-			observe := func(ev bench.Event) {}
 			if e.stderrTTY && !c.Bool("quiet") {
-				levels, names := opts.Levels(), opts.LevelNames()
-				warmups := opts.Warmup
-				if len(opts.PromptTokensSweep) > 1 {
-					warmups *= len(levels)
-				}
-				total := len(backends) * (warmups + opts.Runs*len(levels))
-				if !opts.SkipColdLoad && opts.Backend == "ollama" {
-					total += len(backends)
-				}
-				if opts.Duration > 0 {
-					total = -1 // a spinner: the count is not known
-				}
-				bar = progressbar.NewOptions(total,
-					progressbar.OptionSetWriter(e.stderr),
-					progressbar.OptionSetDescription("cold load"),
-					progressbar.OptionShowCount(),
-					progressbar.OptionSetElapsedTime(true),
-					progressbar.OptionSetPredictTime(true),
-					progressbar.OptionClearOnFinish(),
-					progressbar.OptionThrottle(100*time.Millisecond),
-				)
-				observe = func(ev bench.Event) {
-					desc := fmt.Sprintf("%s %d/%d", ev.Phase, ev.Done, ev.Total)
-					if ev.Total == 0 {
-						desc = fmt.Sprintf("%s %d", ev.Phase, ev.Done)
-					}
-					if ev.Levels > 1 {
-						desc = fmt.Sprintf("level %d/%d (%s) %s", ev.Level+1, ev.Levels, names[ev.Level], desc)
-					}
-					if s := ev.Sample; s != nil && s.OK && s.ServerGenPerS != nil {
-						desc += fmt.Sprintf(" %.1f tok/s", *s.ServerGenPerS)
-					} else if s != nil && !s.OK {
-						desc += " failed: " + string(s.ErrorKind)
-					}
-					bar.Describe(desc)
-					_ = bar.Add(1) // renders the new description with the new count
+				cfg.Progress = func(planned int) bench.Observer {
+					bar = newBar(e, planned)
+					return observeBar(bar, cfg.Options.LevelNames())
 				}
 			}
-			var journal *bench.Journal
-			if resume != nil {
-				journal, err = bench.AppendJournal(c.String("resume"))
-			} else {
-				journal, err = bench.CreateJournal(out + journalSuffix)
-			}
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			res, runErr := bench.RunDurable(c.Context, backends, opts, observe, bench.Durable{Journal: journal, Resume: resume, Abandon: e.hardStop})
+			o, err := harness.Run(c.Context, cfg)
 			if bar != nil {
 				_ = bar.Finish()
 				_ = bar.Clear()
 			}
-			interrupted := c.Context.Err() != nil
-			if res == nil || (res.Cold == nil && len(res.Warmup) == 0 && len(res.Samples) == 0) {
-				// Nothing was measured: one line, no file.
-				if resume == nil {
-					_ = journal.Remove()
-				} else {
-					_ = journal.Close()
-				}
-				if runErr == nil {
-					runErr = errors.New("nothing was measured")
-				}
-				if interrupted {
-					return &exitError{exitInterrupted, errors.New("interrupted before anything was measured")}
-				}
-				if errors.Is(runErr, bench.ErrResumeMismatch) {
-					return &exitError{exitUsage, runErr}
-				}
-				return runErr
+			if err != nil {
+				return runError(err)
 			}
-			// Something was measured: it is written, whatever happened after.
-			run := results.Build(res, hw, machine)
-			run.Selftest = self
-			for _, w := range prof.Warnings {
-				run.Warnings = append(run.Warnings, bench.Warning{Code: "profile", Message: w})
-			}
-			if err := results.RenderTable(e.stdout, run); err != nil {
+			if err := results.RenderTable(e.stdout, o.Run); err != nil {
 				return err
 			}
-			written, werr := writeRunFile(out, run)
-			// An interrupt that came as the last request asked was ending (and it finished
-			// within --grace) left nothing undone: the run is complete.
-			stopped := run.EndReason == bench.EndInterrupted
-			if werr != nil || (stopped && opts.Resumable()) {
-				// The journal stays: it can finish the run, or holds what the file could not.
-				if jerr := journal.Close(); werr != nil && jerr == nil {
-					werr = fmt.Errorf("%w; every completed request is in %s", werr, journal.Path())
-				}
-			} else if err := journal.Remove(); err != nil {
-				fmt.Fprintf(e.stderr, "yardstick: warning: removing the journal: %v\n", err)
+			for _, n := range o.Notices {
+				fmt.Fprintf(e.stderr, "yardstick: %s\n", n)
 			}
-			if werr != nil && written == "" {
-				return werr
+			if o.Path != "" {
+				fmt.Fprintf(e.stdout, "\nrun file  %s\n", o.Path)
 			}
-			fmt.Fprintf(e.stdout, "\nrun file  %s\n", written)
-			switch {
-			case werr != nil:
-				return werr
-			case stopped && !opts.Resumable():
-				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (measured requests: %d) is in %s", len(run.Samples), written)}
-			case stopped:
-				return &exitError{exitInterrupted, fmt.Errorf("interrupted; what was measured (measured requests: %d) is in %s; finish the run with yardstick run --resume %s",
-					len(run.Samples), written, journal.Path())}
-			case runErr != nil:
-				return &exitError{exitFailure, fmt.Errorf("%v (written to %s)", runErr, written)}
-			case aborted(run) != "":
-				return &exitError{exitFailure, fmt.Errorf("%s (written to %s)", aborted(run), written)}
-			case run.Throughput.Failed > 0:
-				return &exitError{exitFailure, fmt.Errorf("%d of %d measured requests failed (see warnings and %s)", run.Throughput.Failed, len(run.Samples), written)}
+			switch o.Status {
+			case harness.Completed:
+				return nil
+			case harness.Interrupted:
+				return &exitError{exitInterrupted, o.Err}
 			}
-			return nil
+			return &exitError{exitFailure, o.Err}
 		},
 	}
 }
 
-// writeRunFile writes the run file to path; when that fails (the disk filled, the
-// directory went away) it writes to the system's temporary directory instead, so a
-// finished run is never lost, and returns an error naming both.
-func writeRunFile(path string, run *results.Run) (string, error) {
-	err := results.WriteFile(path, run)
-	if err == nil {
-		return path, nil
+// runError maps an error of harness.Run (nothing was measured) to its exit status.
+func runError(err error) error {
+	var ue *harness.UsageError
+	switch {
+	case errors.As(err, &ue):
+		return &exitError{exitUsage, err}
+	case errors.Is(err, harness.ErrInterruptedEarly):
+		return &exitError{exitInterrupted, err}
 	}
-	alt := filepath.Join(os.TempDir(), filepath.Base(results.DefaultPath(".", run.Target.Model.Name, time.Now(), run.RunID)))
-	if err2 := results.WriteFile(alt, run); err2 != nil {
-		return "", fmt.Errorf("%v; the fallback %s failed too: %v", err, alt, err2)
-	}
-	return alt, &exitError{exitFailure, fmt.Errorf("%v; the run was written to %s instead", err, alt)}
+	return err
 }
 
-// journalSuffix names a run's journal after its run file.
-const journalSuffix = ".journal"
-
-// resumeOptions reads the journal of --resume and refuses flags that would make the
-// resumed run differ from the one it finishes.
-func resumeOptions(c *cli.Context, path string) (*bench.JournalData, error) {
-	if !strings.HasSuffix(path, journalSuffix) {
-		return nil, fmt.Errorf("--resume %s: a journal's name ends in %s (the run file's name plus %s)", path, journalSuffix, journalSuffix)
+// runConfig maps run's flags to the harness's Config; d holds the defaults.
+func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) {
+	cfg := harness.Config{
+		Hosts: c.Generic("host").(*hostList).vals, Getenv: e.getenv,
+		Out: c.String("out"), OutDir: c.String("out-dir"),
+		Profile: c.String("profile"), ResolveProfile: e.resolveProfile,
+		NoSelftest: c.Bool("no-selftest"), Abandon: e.hardStop,
 	}
-	for _, f := range c.Command.Flags {
-		name := f.Names()[0]
-		switch name {
-		case "resume", "host", "grace", "quiet", "profile", "no-selftest":
-			continue
-		}
-		if c.IsSet(name) {
-			return nil, fmt.Errorf("--resume takes the run's options from its journal; --%s cannot be given with it", name)
-		}
+	if c.NArg() > 0 {
+		return cfg, usageErr("run takes no arguments, got %q (did you mean --model %s?)", c.Args().First(), c.Args().First())
 	}
-	d, err := bench.ReadJournal(path)
+	opts, err := runOptions(c, d)
 	if err != nil {
-		return nil, fmt.Errorf("--resume: %w", err)
+		return cfg, err
 	}
-	return d, nil
+	if jpath := c.String("resume"); jpath != "" {
+		for _, f := range c.Command.Flags {
+			switch name := f.Names()[0]; name {
+			case "resume", "host", "grace", "quiet", "profile", "no-selftest":
+			default:
+				if c.IsSet(name) {
+					return cfg, usageErr("--resume takes the run's options from its journal; --%s cannot be given with it", name)
+				}
+			}
+		}
+		if cfg.Resume, err = harness.ReadResume(jpath); err != nil {
+			return cfg, runError(err)
+		}
+		cfg.ResumePath = jpath
+		opts = cfg.Resume.Header.Options
+		if c.IsSet("grace") {
+			opts.Grace = c.Duration("grace")
+		}
+	}
+	cfg.Options = opts
+	return cfg, nil
 }
 
-// newBackend returns the backend of opts.Backend for the server at host; the OpenAI
-// backend's API key is read from the environment variable opts.APIKeyEnv.
-func newBackend(opts bench.Options, host *url.URL, getenv func(string) string) bench.Backend {
-	if opts.Backend == "openai" {
-		return bench.NewOpenAI(host, getenv(opts.APIKeyEnv))
+// runOptions maps run's workload and load flags to bench.Options.
+func runOptions(c *cli.Context, d bench.Options) (bench.Options, error) {
+	opts := d
+	opts.Model = c.String("model")
+	rv := c.Generic("runs").(*runsValue)
+	opts.Runs, opts.RunsAuto = rv.n, rv.auto
+	if rv.auto {
+		opts.Runs = c.Int("max-runs")
 	}
-	return bench.NewOllama(host)
+	opts.MinRuns, opts.Precision, opts.Warmup = c.Int("min-runs"), c.Float64("precision"), c.Int("warmup")
+	pt := c.Generic("prompt-tokens").(*numList[int]).vals
+	opts.PromptTokens = pt[0]
+	if len(pt) > 1 {
+		opts.PromptTokensSweep = pt
+	}
+	opts.Backend = c.String("backend")
+	opts.Concurrency = c.Generic("concurrency").(*numList[int]).vals
+	opts.RatePerS = c.Generic("rate").(*numList[float64]).vals
+	if len(opts.RatePerS) > 0 && !c.IsSet("concurrency") {
+		opts.Concurrency = []int{0}
+	}
+	opts.Arrival = c.String("arrival")
+	if c.IsSet("arrival") && len(opts.RatePerS) == 0 {
+		return opts, usageErr("--arrival applies to the open loop: give --rate too")
+	}
+	opts.Duration = c.Duration("duration")
+	if opts.Duration > 0 && !c.IsSet("runs") {
+		opts.Runs = 100000
+	}
+	if c.IsSet("duration") && opts.Duration <= 0 {
+		return opts, usageErr("--duration %v: must be positive", opts.Duration)
+	}
+	opts.SLO = *c.Generic("slo").(*bench.SLO)
+	if opts.Backend == "openai" {
+		opts.APIKeyEnv = c.String("api-key-env")
+		if !envName(opts.APIKeyEnv) {
+			// The value is not repeated: it may be the key itself.
+			return opts, usageErr("--api-key-env takes the name of an environment variable (letters, digits and _, e.g. YARDSTICK_API_KEY), not the key")
+		}
+	} else if c.IsSet("api-key-env") {
+		return opts, usageErr("--api-key-env applies to --backend openai")
+	}
+	opts.MaxTokens, opts.Seed, opts.Temperature = c.Int("max-tokens"), c.Int64("seed"), c.Float64("temperature")
+	opts.NumCtx, opts.Think, opts.KVCacheType = c.Int("num-ctx"), c.Bool("think"), c.String("kv-cache-type")
+	opts.KeepAlive, opts.RequestTimeout = c.Duration("keep-alive"), c.Duration("request-timeout")
+	opts.SkipColdLoad, opts.FirstTokenTimeout = c.Bool("no-cold"), c.Duration("first-token-timeout")
+	opts.MaxErrors = *c.Generic("max-errors").(*bench.ErrorLimit)
+	opts.Grace = c.Duration("grace")
+	return opts, nil
+}
+
+// newBar is the progress bar of a run that plans total requests (−1: a spinner).
+func newBar(e *env, total int) *progressbar.ProgressBar {
+	return progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(e.stderr),
+		progressbar.OptionSetDescription("cold load"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)
+}
+
+// observeBar describes every completed request on bar: phase, count, level and the
+// request's decode rate or failure.
+func observeBar(bar *progressbar.ProgressBar, names []string) bench.Observer {
+	return func(ev bench.Event) {
+		desc := fmt.Sprintf("%s %d/%d", ev.Phase, ev.Done, ev.Total)
+		if ev.Total == 0 {
+			desc = fmt.Sprintf("%s %d", ev.Phase, ev.Done)
+		}
+		if ev.Levels > 1 {
+			desc = fmt.Sprintf("level %d/%d (%s) %s", ev.Level+1, ev.Levels, names[ev.Level], desc)
+		}
+		if s := ev.Sample; s != nil && s.OK && s.ServerGenPerS != nil {
+			desc += fmt.Sprintf(" %.1f tok/s", *s.ServerGenPerS)
+		} else if s != nil && !s.OK {
+			desc += " failed: " + string(s.ErrorKind)
+		}
+		bar.Describe(desc)
+		_ = bar.Add(1) // renders the new description with the new count
+	}
 }
 
 // envName reports whether s can name an environment variable: a letter or _, then
@@ -408,28 +254,6 @@ func envName(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// aborted returns the message of a server_aborted warning, or "": a server of the
-// fleet stopped answering, which fails the run even when its failures were warm-ups.
-func aborted(run *results.Run) string {
-	for _, w := range run.Warnings {
-		if w.Code == "server_aborted" {
-			return w.Message
-		}
-	}
-	return ""
-}
-
-// machineOf is what a run records of its profile.
-func machineOf(p profiles.Profile) *results.Machine {
-	return &results.Machine{
-		Profile: p.Name, ProfileSource: p.Source,
-		MemoryBandwidthBytesPerS: p.MemoryBandwidthBytesPerS, BandwidthSource: p.BandwidthSource,
-		PeakFLOPS: p.PeakFLOPS, FLOPSSource: p.FLOPSSource,
-		HostBandwidthBytesPerS: p.HostMemoryBandwidthBytesPerS,
-		PricePerHour:           p.PricePerHour, Watts: p.Watts, EnergyPricePerKWh: p.EnergyPricePerKWh, Currency: p.Currency,
-	}
 }
 
 // runsValue is the --runs flag: a positive count or "auto", validated when parsed.
