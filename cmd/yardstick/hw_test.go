@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/yardstick-dev/yardstick/results"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -47,7 +49,7 @@ func TestHWReportsFakeGPUAndTableFigures(t *testing.T) {
 	}
 
 	o = runCLI(t, nil, "hw", "--json")
-	var rep hwReport
+	var rep results.HWReport
 	if err := json.Unmarshal([]byte(o.stdout), &rep); err != nil || o.code != 0 {
 		t.Fatalf("exit %d, %v:\n%s", o.code, err, o.stdout)
 	}
@@ -73,7 +75,7 @@ func TestHWProbe(t *testing.T) {
 	if o.code != 0 {
 		t.Fatalf("exit %d: %s", o.code, o.stderr)
 	}
-	var rep hwReport
+	var rep results.HWReport
 	if err := json.Unmarshal([]byte(o.stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
