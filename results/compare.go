@@ -11,6 +11,7 @@ import (
 	"golang.org/x/perf/benchmath"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/units"
 )
 
 // ComparisonKind identifies the JSON form of a Comparison.
@@ -439,7 +440,7 @@ func valueFormatter(name string) func(float64) string {
 	}
 	switch {
 	case strings.HasSuffix(leaf, "_bytes"):
-		return bytesIEC
+		return units.IEC
 	case strings.HasSuffix(leaf, "_frac"):
 		return func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }
 	case strings.HasSuffix(leaf, "_ns"):

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/units"
 )
 
 // metricLabel is how a metric is named in the table: the field's standard term and
@@ -71,9 +72,9 @@ func RenderTable(w io.Writer, run *Run) error {
 	fmt.Fprintf(&b, "server    %s %s at %s\n", t.Backend, version, hosts)
 	hw := run.Environment.Hardware
 	fmt.Fprintf(&b, "machine   %s, %d cores (%d threads), %s RAM, %s/%s", orDash(hw.CPUModel), hw.CPUPhysicalCores, hw.CPULogicalCores,
-		bytesIEC(float64(hw.MemoryTotalBytes)), hw.OS, hw.Arch)
+		units.IEC(float64(hw.MemoryTotalBytes)), hw.OS, hw.Arch)
 	for _, g := range hw.GPUs {
-		fmt.Fprintf(&b, ", GPU %s %s", g.Name, bytesIEC(float64(g.MemoryTotalBytes)))
+		fmt.Fprintf(&b, ", GPU %s %s", g.Name, units.IEC(float64(g.MemoryTotalBytes)))
 	}
 	b.WriteString("\n")
 	wl := run.Workload
@@ -184,25 +185,25 @@ func RenderTable(w io.Writer, run *Run) error {
 	}
 	mem := run.Memory
 	if mem.ModelSizeBytes != nil && len(hw.GPUs) == 0 {
-		fmt.Fprintf(&b, "memory      model %s (CPU only)", bytesIEC(float64(*mem.ModelSizeBytes)))
+		fmt.Fprintf(&b, "memory      model %s (CPU only)", units.IEC(float64(*mem.ModelSizeBytes)))
 	} else if mem.ModelSizeBytes != nil && mem.ModelVRAMBytes != nil {
-		fmt.Fprintf(&b, "memory      model %s (in GPU memory %s)", bytesIEC(float64(*mem.ModelSizeBytes)), bytesIEC(float64(*mem.ModelVRAMBytes)))
+		fmt.Fprintf(&b, "memory      model %s (in GPU memory %s)", units.IEC(float64(*mem.ModelSizeBytes)), units.IEC(float64(*mem.ModelVRAMBytes)))
 	} else {
 		fmt.Fprintf(&b, "memory      model size unavailable (%s)", mem.ModelSizeUnavailable)
 	}
 	if mem.ServerRSSPeakBytes != nil {
-		fmt.Fprintf(&b, ", server RSS peak %s (pid %d and children, %d samples)", bytesIEC(float64(*mem.ServerRSSPeakBytes)), mem.ServerPID, mem.RSSSamples)
+		fmt.Fprintf(&b, ", server RSS peak %s (pid %d and children, %d samples)", units.IEC(float64(*mem.ServerRSSPeakBytes)), mem.ServerPID, mem.RSSSamples)
 	} else if mem.RSSUnavailable != "" {
 		fmt.Fprintf(&b, ", server RSS unavailable: %s", mem.RSSUnavailable)
 	}
 	b.WriteString("\n")
 	if rl := run.Roofline; rl != nil {
 		fmt.Fprintf(&b, "roofline    %s read per token (weights %s + KV %s at %.0f tokens of context)\n",
-			bytesSI(float64(rl.BytesPerToken)), bytesSI(float64(rl.ActiveWeightBytesPerToken)), bytesSI(float64(rl.KVBytesPerToken)), rl.MeanContextTokens)
+			units.SI(float64(rl.BytesPerToken)), units.SI(float64(rl.ActiveWeightBytesPerToken)), units.SI(float64(rl.KVBytesPerToken)), rl.MeanContextTokens)
 		if rl.DecodeCeilingPerS > 0 {
-			fmt.Fprintf(&b, "            decode ceiling %.1f tok/s at %s/s (%s)", rl.DecodeCeilingPerS, bytesSI(rl.BandwidthBytesPerS), rl.BandwidthSource)
+			fmt.Fprintf(&b, "            decode ceiling %.1f tok/s at %s/s (%s)", rl.DecodeCeilingPerS, units.SI(rl.BandwidthBytesPerS), rl.BandwidthSource)
 			if rl.DecodeEfficiencyFrac != nil {
-				fmt.Fprintf(&b, ": measured %.1f%% of it (%s/s)", 100**rl.DecodeEfficiencyFrac, bytesSI(rl.AchievedBandwidthBytesPerS))
+				fmt.Fprintf(&b, ": measured %.1f%% of it (%s/s)", 100**rl.DecodeEfficiencyFrac, units.SI(rl.AchievedBandwidthBytesPerS))
 			}
 			b.WriteString("\n")
 		}
@@ -298,30 +299,6 @@ func sig(v float64) string {
 	default:
 		return fmt.Sprintf("%.2f", v)
 	}
-}
-
-func bytesIEC(n float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for n >= 1024 && i < len(units)-1 {
-		n /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%.0f B", n)
-	}
-	return fmt.Sprintf("%.1f %s", n, units[i])
-}
-
-// bytesSI formats bytes with decimal prefixes, as bandwidths are quoted (GB/s).
-func bytesSI(n float64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	i := 0
-	for n >= 1000 && i < len(units)-1 {
-		n /= 1000
-		i++
-	}
-	return fmt.Sprintf("%.3g %s", n, units[i])
 }
 
 func short(digest string) string {

@@ -7,68 +7,20 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
+
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/yardstick-dev/yardstick/internal/atomicfile"
+	"github.com/yardstick-dev/yardstick/internal/flagval"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
-// failOnFlag is the --fail-on value: regression gates, validated when the flag is
-// parsed (results.ParseGates), so a bad gate stops the command before any file is read.
-type failOnFlag struct {
-	spec  string
-	gates []results.Gate
-}
-
-func (f *failOnFlag) Set(v string) error {
-	g, err := results.ParseGates(v)
-	if err != nil {
-		return err
-	}
-	f.spec, f.gates = v, g
-	return nil
-}
-
-func (f *failOnFlag) String() string { return f.spec }
-
-// formatFlag is a --format value, one of a fixed list, validated when parsed.
-type formatFlag struct {
-	value   string
-	allowed []string
-}
-
-func (f *formatFlag) Set(v string) error {
-	if !slices.Contains(f.allowed, v) {
-		return fmt.Errorf("unknown format %q (one of %s)", v, strings.Join(f.allowed, ", "))
-	}
-	f.value = v
-	return nil
-}
-
-func (f *formatFlag) String() string { return f.value }
-
-// alphaFlag is --alpha: a significance level in (0, 0.5].
-type alphaFlag struct{ value float64 }
-
-func (a *alphaFlag) Set(v string) error {
-	x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || !(x > 0 && x <= 0.5) {
-		return fmt.Errorf("%q must be a number in (0, 0.5], e.g. 0.05", v)
-	}
-	a.value = x
-	return nil
-}
-
-func (a *alphaFlag) String() string { return fmt.Sprint(a.value) }
-
-func outputFlags(format *formatFlag) []cli.Flag {
+func outputFlags(format *flagval.Choice) []cli.Flag {
 	return []cli.Flag{
 		&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format,
-			Usage: "output format: " + strings.Join(format.allowed, ", ")},
+			Usage: "output format: " + strings.Join(format.Allowed, ", ")},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout"},
 	}
 }
@@ -170,9 +122,9 @@ func writeFileAtomic(path string, data []byte) error {
 }
 
 func compareCommand(e *env) *cli.Command {
-	failOn := &failOnFlag{}
-	format := &formatFlag{value: "table", allowed: results.Formats}
-	alpha := &alphaFlag{value: results.DefaultAlpha}
+	failOn := &flagval.Gates{}
+	format := &flagval.Choice{Value: "table", Allowed: results.Formats}
+	alpha := &flagval.Alpha{Value: results.DefaultAlpha}
 	return &cli.Command{
 		Name:      "compare",
 		Usage:     "compare runs: medians with 95% CIs, change and Mann-Whitney U p-value; gate regressions for CI",
@@ -209,7 +161,7 @@ appended to it. Exit status: 0 ok, 1 a gate failed, 2 bad input.`,
 					fmt.Fprintf(e.stderr, "yardstick: warning: %s is the same run as %s (run %s): the comparison shows no change by construction\n", args[i], args[0], runs[0].RunID)
 				}
 			}
-			comp, err := results.Compare(runs, args, results.CompareOptions{Alpha: alpha.value, Gates: failOn.gates, Force: c.Bool("force")})
+			comp, err := results.Compare(runs, args, results.CompareOptions{Alpha: alpha.Value, Gates: failOn.Gates, Force: c.Bool("force")})
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
@@ -220,7 +172,7 @@ appended to it. Exit status: 0 ok, 1 a gate failed, 2 bad input.`,
 					}
 				}
 			}
-			if err := emit(c, e, format.value, comp, nil); err != nil {
+			if err := emit(c, e, format.Value, comp, nil); err != nil {
 				return err
 			}
 			var failed []string

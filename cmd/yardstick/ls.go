@@ -5,11 +5,12 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/yardstick-dev/yardstick/internal/flagval"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
 func lsCommand(e *env) *cli.Command {
-	format := &formatFlag{value: "table", allowed: []string{"table", "json"}}
+	format := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
 	return &cli.Command{
 		Name:      "ls",
 		Usage:     "list the run files in a directory: date, host, model, key figures",
@@ -34,7 +35,7 @@ counted on stderr. Exit status: 0 ok, 2 the directory cannot be read.`,
 			if err != nil {
 				return usageErr("%s: %v", dir, err)
 			}
-			if format.value == "json" {
+			if format.Value == "json" {
 				err = results.RenderListJSON(e.stdout, entries)
 			} else {
 				err = results.RenderList(e.stdout, entries)

@@ -5,11 +5,12 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/yardstick-dev/yardstick/internal/flagval"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
 func reportCommand(e *env) *cli.Command {
-	format := &formatFlag{value: "table", allowed: results.Formats}
+	format := &flagval.Choice{Value: "table", Allowed: results.Formats}
 	return &cli.Command{
 		Name:      "report",
 		Usage:     "render one run file as a table, markdown, JSON, CSV, JUnit XML or benchstat text",
@@ -31,7 +32,7 @@ With $GITHUB_STEP_SUMMARY set, the markdown report is appended to it. Exit statu
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
-			return emit(c, e, format.value, comp, func(w io.Writer) error { return results.RenderTable(w, runs[0]) })
+			return emit(c, e, format.Value, comp, func(w io.Writer) error { return results.RenderTable(w, runs[0]) })
 		},
 	}
 }

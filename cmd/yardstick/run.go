@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/harness"
+	"github.com/yardstick-dev/yardstick/internal/flagval"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -35,41 +34,7 @@ Prints a table and writes every raw sample and the summaries to a JSON file
 Every completed request is also appended to <run file>.journal, which is removed once
 the run file is written; an interrupted run keeps it, and --resume JOURNAL finishes the
 run with the same options and run id.`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model name on the server, e.g. qwen2.5:0.5b"},
-			&cli.GenericFlag{Name: "host", Value: &hostList{}, Usage: "server URL; repeat it to measure several servers at once (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
-			&cli.StringFlag{Name: "backend", Value: d.Backend, Usage: "server API: ollama (/api/chat) or openai (/v1/chat/completions: llama.cpp, vLLM, LM Studio, Ollama's /v1)"},
-			&cli.StringFlag{Name: "api-key-env", Value: bench.DefaultAPIKeyEnv, Usage: "environment variable holding the openai backend's API key (sent as a bearer token; never recorded)"},
-			&cli.GenericFlag{Name: "concurrency", Aliases: []string{"c"}, Value: intList(0, bench.MaxInFlight, 1), Usage: "closed loop: N workers, each sending its next request when its last ends; a list sweeps the levels; with --rate, the cap on requests in flight (0: none)"},
-			&cli.GenericFlag{Name: "rate", Value: rateList(), Usage: "open loop: requests per second on a fixed schedule (latency and queue delay counted from it); a list sweeps the levels"},
-			&cli.StringFlag{Name: "arrival", Value: d.Arrival, Usage: "open-loop arrivals: constant or poisson (seeded by --seed)"},
-			&cli.DurationFlag{Name: "duration", Usage: "measure each level for this long instead of --runs requests (--runs is then a cap, 100000 unless given)"},
-			&cli.GenericFlag{Name: "slo", Value: &bench.SLO{}, Usage: "objectives each request is held against, e.g. ttft_p95=500ms,tpot=50ms (metrics ttft, tpot, e2e; _pNN makes it a percentile); gives goodput per level"},
-			&cli.GenericFlag{Name: "runs", Aliases: []string{"n"}, Value: &runsValue{n: d.Runs}, Usage: "measured requests: a number, or auto (until the median decode rate is known to --precision, at most --max-runs)"},
-			&cli.IntFlag{Name: "max-runs", Value: 100, Usage: "cap of --runs auto"},
-			&cli.IntFlag{Name: "min-runs", Value: d.MinRuns, Usage: "successful requests --runs auto measures at least (≥ 6)"},
-			&cli.Float64Flag{Name: "precision", Value: d.Precision, Usage: "--runs auto stops when the median's 95% CI half width is within this fraction of it"},
-			&cli.IntFlag{Name: "warmup", Value: d.Warmup, Usage: "uncounted requests before measuring (they also calibrate the prompt length)"},
-			&cli.GenericFlag{Name: "prompt-tokens", Value: intList(1, 1<<20, d.PromptTokens), Usage: "prompt length in tokens as the server counts them; a list sweeps it and fits TTFT = fixed + tokens / prefill rate"},
-			&cli.IntFlag{Name: "max-tokens", Value: d.MaxTokens, Usage: "output tokens to generate at most (num_predict)"},
-			&cli.Int64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the prompts and of the server's sampler"},
-			&cli.Float64Flag{Name: "temperature", Value: d.Temperature, Usage: "sampling temperature (> 0 for shape twins)"},
-			&cli.IntFlag{Name: "num-ctx", Value: d.NumCtx, Usage: "context window in tokens, always sent"},
-			&cli.BoolFlag{Name: "think", Value: false, Usage: "let thinking models think"},
-			&cli.StringFlag{Name: "kv-cache-type", Value: d.KVCacheType, Usage: "the server's KV cache type (OLLAMA_KV_CACHE_TYPE: f16, q8_0, q4_0), for the roofline"},
-			&cli.DurationFlag{Name: "keep-alive", Value: d.KeepAlive, Usage: "how long the server keeps the model loaded afterwards"},
-			&cli.DurationFlag{Name: "request-timeout", Value: d.RequestTimeout, Usage: "limit on each request, send to done"},
-			&cli.DurationFlag{Name: "first-token-timeout", Usage: "fail a request with no generated text this long after sending it (0: no limit)"},
-			&cli.GenericFlag{Name: "max-errors", Value: &bench.ErrorLimit{}, Usage: "end the run once its failed requests exceed N, or P% of those asked (with --duration: of those sent, from 20 on) (default: after 5 failures in a row, per server)"},
-			&cli.DurationFlag{Name: "grace", Value: d.Grace, Usage: "on Ctrl-C or SIGTERM, how long the request in flight may still finish and be kept"},
-			&cli.StringFlag{Name: "resume", Usage: "finish an interrupted run from its journal (<run file>.journal), with the options it was started with"},
-			&cli.StringFlag{Name: "profile", Usage: "hardware profile to hold the run against: a name, a YAML file or builtin:<device id> (default: detected; a CPU without a device-table row gets a 1 s bandwidth probe)"},
-			&cli.BoolFlag{Name: "no-selftest", Usage: "skip the 300 ms client self-test recorded in the run"},
-			&cli.BoolFlag{Name: "no-cold", Usage: "skip unloading the model and the timed cold-load request"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "run file path (default: yardstick-<model>-<time>.json in --out-dir)"},
-			&cli.StringFlag{Name: "out-dir", Value: ".", Usage: "directory of the default run file"},
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
-		},
+		Flags: runFlags(d),
 		Action: func(c *cli.Context) error {
 			cfg, err := runConfig(c, e, d)
 			if err != nil {
@@ -110,6 +75,45 @@ run with the same options and run id.`,
 	}
 }
 
+// runFlags are run's flags; d holds the defaults.
+func runFlags(d bench.Options) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model name on the server, e.g. qwen2.5:0.5b"},
+		&cli.GenericFlag{Name: "host", Value: &flagval.HostList{}, Usage: "server URL; repeat it to measure several servers at once (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
+		&cli.StringFlag{Name: "backend", Value: d.Backend, Usage: "server API: ollama (/api/chat) or openai (/v1/chat/completions: llama.cpp, vLLM, LM Studio, Ollama's /v1)"},
+		&cli.StringFlag{Name: "api-key-env", Value: bench.DefaultAPIKeyEnv, Usage: "environment variable holding the openai backend's API key (sent as a bearer token; never recorded)"},
+		&cli.GenericFlag{Name: "concurrency", Aliases: []string{"c"}, Value: flagval.IntList(0, bench.MaxInFlight, 1), Usage: "closed loop: N workers, each sending its next request when its last ends; a list sweeps the levels; with --rate, the cap on requests in flight (0: none)"},
+		&cli.GenericFlag{Name: "rate", Value: flagval.RateList(), Usage: "open loop: requests per second on a fixed schedule (latency and queue delay counted from it); a list sweeps the levels"},
+		&cli.StringFlag{Name: "arrival", Value: d.Arrival, Usage: "open-loop arrivals: constant or poisson (seeded by --seed)"},
+		&cli.DurationFlag{Name: "duration", Usage: "measure each level for this long instead of --runs requests (--runs is then a cap, 100000 unless given)"},
+		&cli.GenericFlag{Name: "slo", Value: &bench.SLO{}, Usage: "objectives each request is held against, e.g. ttft_p95=500ms,tpot=50ms (metrics ttft, tpot, e2e; _pNN makes it a percentile); gives goodput per level"},
+		&cli.GenericFlag{Name: "runs", Aliases: []string{"n"}, Value: &flagval.Runs{N: d.Runs}, Usage: "measured requests: a number, or auto (until the median decode rate is known to --precision, at most --max-runs)"},
+		&cli.IntFlag{Name: "max-runs", Value: 100, Usage: "cap of --runs auto"},
+		&cli.IntFlag{Name: "min-runs", Value: d.MinRuns, Usage: "successful requests --runs auto measures at least (≥ 6)"},
+		&cli.Float64Flag{Name: "precision", Value: d.Precision, Usage: "--runs auto stops when the median's 95% CI half width is within this fraction of it"},
+		&cli.IntFlag{Name: "warmup", Value: d.Warmup, Usage: "uncounted requests before measuring (they also calibrate the prompt length)"},
+		&cli.GenericFlag{Name: "prompt-tokens", Value: flagval.IntList(1, 1<<20, d.PromptTokens), Usage: "prompt length in tokens as the server counts them; a list sweeps it and fits TTFT = fixed + tokens / prefill rate"},
+		&cli.IntFlag{Name: "max-tokens", Value: d.MaxTokens, Usage: "output tokens to generate at most (num_predict)"},
+		&cli.Int64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the prompts and of the server's sampler"},
+		&cli.Float64Flag{Name: "temperature", Value: d.Temperature, Usage: "sampling temperature (> 0 for shape twins)"},
+		&cli.IntFlag{Name: "num-ctx", Value: d.NumCtx, Usage: "context window in tokens, always sent"},
+		&cli.BoolFlag{Name: "think", Value: false, Usage: "let thinking models think"},
+		&cli.StringFlag{Name: "kv-cache-type", Value: d.KVCacheType, Usage: "the server's KV cache type (OLLAMA_KV_CACHE_TYPE: f16, q8_0, q4_0), for the roofline"},
+		&cli.DurationFlag{Name: "keep-alive", Value: d.KeepAlive, Usage: "how long the server keeps the model loaded afterwards"},
+		&cli.DurationFlag{Name: "request-timeout", Value: d.RequestTimeout, Usage: "limit on each request, send to done"},
+		&cli.DurationFlag{Name: "first-token-timeout", Usage: "fail a request with no generated text this long after sending it (0: no limit)"},
+		&cli.GenericFlag{Name: "max-errors", Value: &bench.ErrorLimit{}, Usage: "end the run once its failed requests exceed N, or P% of those asked (with --duration: of those sent, from 20 on) (default: after 5 failures in a row, per server)"},
+		&cli.DurationFlag{Name: "grace", Value: d.Grace, Usage: "on Ctrl-C or SIGTERM, how long the request in flight may still finish and be kept"},
+		&cli.StringFlag{Name: "resume", Usage: "finish an interrupted run from its journal (<run file>.journal), with the options it was started with"},
+		&cli.StringFlag{Name: "profile", Usage: "hardware profile to hold the run against: a name, a YAML file or builtin:<device id> (default: detected; a CPU without a device-table row gets a 1 s bandwidth probe)"},
+		&cli.BoolFlag{Name: "no-selftest", Usage: "skip the 300 ms client self-test recorded in the run"},
+		&cli.BoolFlag{Name: "no-cold", Usage: "skip unloading the model and the timed cold-load request"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "run file path (default: yardstick-<model>-<time>.json in --out-dir)"},
+		&cli.StringFlag{Name: "out-dir", Value: ".", Usage: "directory of the default run file"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+	}
+}
+
 // runError maps an error of harness.Run (nothing was measured) to its exit status.
 func runError(err error) error {
 	var ue *harness.UsageError
@@ -125,7 +129,7 @@ func runError(err error) error {
 // runConfig maps run's flags to the harness's Config; d holds the defaults.
 func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) {
 	cfg := harness.Config{
-		Hosts: c.Generic("host").(*hostList).vals, Getenv: e.getenv,
+		Hosts: c.Generic("host").(*flagval.HostList).Vals, Getenv: e.getenv,
 		Out: c.String("out"), OutDir: c.String("out-dir"),
 		Profile: c.String("profile"), ResolveProfile: e.resolveProfile,
 		NoSelftest: c.Bool("no-selftest"), Abandon: e.hardStop,
@@ -164,20 +168,20 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 func runOptions(c *cli.Context, d bench.Options) (bench.Options, error) {
 	opts := d
 	opts.Model = c.String("model")
-	rv := c.Generic("runs").(*runsValue)
-	opts.Runs, opts.RunsAuto = rv.n, rv.auto
-	if rv.auto {
+	rv := c.Generic("runs").(*flagval.Runs)
+	opts.Runs, opts.RunsAuto = rv.N, rv.Auto
+	if rv.Auto {
 		opts.Runs = c.Int("max-runs")
 	}
 	opts.MinRuns, opts.Precision, opts.Warmup = c.Int("min-runs"), c.Float64("precision"), c.Int("warmup")
-	pt := c.Generic("prompt-tokens").(*numList[int]).vals
+	pt := c.Generic("prompt-tokens").(*flagval.List[int]).Vals
 	opts.PromptTokens = pt[0]
 	if len(pt) > 1 {
 		opts.PromptTokensSweep = pt
 	}
 	opts.Backend = c.String("backend")
-	opts.Concurrency = c.Generic("concurrency").(*numList[int]).vals
-	opts.RatePerS = c.Generic("rate").(*numList[float64]).vals
+	opts.Concurrency = c.Generic("concurrency").(*flagval.List[int]).Vals
+	opts.RatePerS = c.Generic("rate").(*flagval.List[float64]).Vals
 	if len(opts.RatePerS) > 0 && !c.IsSet("concurrency") {
 		opts.Concurrency = []int{0}
 	}
@@ -254,33 +258,4 @@ func envName(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-// runsValue is the --runs flag: a positive count or "auto", validated when parsed.
-type runsValue struct {
-	n    int
-	auto bool
-}
-
-func (r *runsValue) Set(s string) error {
-	if strings.EqualFold(strings.TrimSpace(s), "auto") {
-		r.auto = true
-		return nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		return fmt.Errorf("want a number or auto")
-	}
-	r.n, r.auto = n, false
-	return nil
-}
-
-func (r *runsValue) String() string {
-	if r == nil {
-		return ""
-	}
-	if r.auto {
-		return "auto"
-	}
-	return strconv.Itoa(r.n)
 }

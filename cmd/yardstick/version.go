@@ -1,0 +1,21 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/yardstick-dev/yardstick/results"
+)
+
+func versionCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print yardstick's version",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintf(e.stdout, "yardstick %s (%s, run schema %d)\n", results.Version, runtime.Version(), results.SchemaVersion)
+			return nil
+		},
+	}
+}

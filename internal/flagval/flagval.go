@@ -1,0 +1,176 @@
+// Package flagval holds the command line's complex flag values: each implements
+// urfave/cli's Generic (Set, String) without importing it, and validates its value when
+// the flag is parsed, so a bad value stops a command before anything is read or
+// measured (lists of levels, --runs N|auto, --fail-on gates, --format, --alpha).
+package flagval
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/results"
+)
+
+// List is a comma-separated list of numbers (--concurrency 1,2,4,8, --rate
+// 0.5,1,2, --prompt-tokens 128,512,2048), validated when parsed: each item by parse
+// (its syntax and range), and no item twice.
+type List[T int | float64] struct {
+	Vals  []T
+	parse func(string) (T, error)
+}
+
+// IntList takes whole numbers in lo..hi; Vals is the default.
+func IntList(lo, hi int, vals ...int) *List[int] {
+	return &List[int]{Vals: vals, parse: func(f string) (int, error) {
+		n, err := strconv.Atoi(f)
+		switch {
+		case err != nil:
+			return 0, fmt.Errorf("%q is not a whole number (a list looks like 1,2,4,8)", f)
+		case n < lo || n > hi:
+			return 0, fmt.Errorf("%d is not in %d..%d", n, lo, hi)
+		}
+		return n, nil
+	}}
+}
+
+// RateList takes arrival rates in requests per second, bench.MinRate..bench.MaxRate,
+// with an optional "/s" suffix (2/s).
+func RateList() *List[float64] {
+	return &List[float64]{parse: func(f string) (float64, error) {
+		f = strings.TrimSuffix(f, "/s")
+		r, err := strconv.ParseFloat(f, 64)
+		switch {
+		case err != nil || math.IsNaN(r) || math.IsInf(r, 0):
+			return 0, fmt.Errorf("%q is not a rate in requests per second (a list looks like 0.5,1,2,4)", f)
+		case r < bench.MinRate || r > bench.MaxRate:
+			return 0, fmt.Errorf("%g requests per second is not in %g..%g", r, bench.MinRate, bench.MaxRate)
+		}
+		return r, nil
+	}}
+}
+
+func (l *List[T]) Set(s string) error {
+	var Vals []T
+	for _, f := range strings.Split(s, ",") {
+		v, err := l.parse(strings.TrimSpace(f))
+		if err != nil {
+			return err
+		}
+		if slices.Contains(Vals, v) {
+			return fmt.Errorf("%v is listed twice", v)
+		}
+		Vals = append(Vals, v)
+	}
+	l.Vals = Vals
+	return nil
+}
+
+func (l *List[T]) String() string {
+	if l == nil {
+		return ""
+	}
+	parts := make([]string, len(l.Vals))
+	for i, v := range l.Vals {
+		parts[i] = fmt.Sprint(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+// HostList is --host, repeatable: each occurrence adds a server (a fleet).
+type HostList struct{ Vals []string }
+
+func (l *HostList) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("empty host")
+	}
+	l.Vals = append(l.Vals, s)
+	return nil
+}
+
+func (l *HostList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(l.Vals, " ")
+}
+
+// Runs is the --runs flag: a positive count or "auto", validated when parsed.
+type Runs struct {
+	N    int
+	Auto bool
+}
+
+func (r *Runs) Set(s string) error {
+	if strings.EqualFold(strings.TrimSpace(s), "auto") {
+		r.Auto = true
+		return nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return fmt.Errorf("want a number or auto")
+	}
+	r.N, r.Auto = n, false
+	return nil
+}
+
+func (r *Runs) String() string {
+	if r == nil {
+		return ""
+	}
+	if r.Auto {
+		return "auto"
+	}
+	return strconv.Itoa(r.N)
+}
+
+// Gates is the --fail-on value: regression gates, validated when the flag is
+// parsed (results.ParseGates), so a bad gate stops the command before any file is read.
+type Gates struct {
+	spec  string
+	Gates []results.Gate
+}
+
+func (f *Gates) Set(v string) error {
+	g, err := results.ParseGates(v)
+	if err != nil {
+		return err
+	}
+	f.spec, f.Gates = v, g
+	return nil
+}
+
+func (f *Gates) String() string { return f.spec }
+
+// Choice is a --format value, one of a fixed list, validated when parsed.
+type Choice struct {
+	Value   string
+	Allowed []string
+}
+
+func (f *Choice) Set(v string) error {
+	if !slices.Contains(f.Allowed, v) {
+		return fmt.Errorf("unknown format %q (one of %s)", v, strings.Join(f.Allowed, ", "))
+	}
+	f.Value = v
+	return nil
+}
+
+func (f *Choice) String() string { return f.Value }
+
+// Alpha is --alpha: a significance level in (0, 0.5].
+type Alpha struct{ Value float64 }
+
+func (a *Alpha) Set(v string) error {
+	x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(x > 0 && x <= 0.5) {
+		return fmt.Errorf("%q must be a number in (0, 0.5], e.g. 0.05", v)
+	}
+	a.Value = x
+	return nil
+}
+
+func (a *Alpha) String() string { return fmt.Sprint(a.Value) }

@@ -1,0 +1,56 @@
+package flagval
+
+import (
+	"strings"
+	"testing"
+)
+
+// Each value is validated when parsed: a bad item fails Set with a message naming it.
+func TestSetRejects(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		v    interface{ Set(string) error }
+		in   string
+		want string
+	}{
+		{"not a number", IntList(1, 8), "1,x", `"x" is not a whole number`},
+		{"out of range", IntList(1, 8), "1,9", "9 is not in 1..8"},
+		{"twice", IntList(1, 8), "2,2", "2 is listed twice"},
+		{"rate NaN", RateList(), "NaN", "is not a rate"},
+		{"rate too high", RateList(), "1e9/s", "is not in"},
+		{"runs", &Runs{}, "many", "want a number or auto"},
+		{"alpha zero", &Alpha{}, "0", "must be a number in (0, 0.5]"},
+		{"alpha high", &Alpha{}, "0.6", "must be a number in (0, 0.5]"},
+		{"format", &Choice{Allowed: []string{"table", "json"}}, "xml", `unknown format "xml" (one of table, json)`},
+		{"empty host", &HostList{}, " ", "empty host"},
+	} {
+		err := tt.v.Set(tt.in)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Set(%q) = %v, want an error containing %q", tt.name, tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestSetAccepts(t *testing.T) {
+	l := IntList(1, 8, 1)
+	if err := l.Set("1, 2,4"); err != nil || l.String() != "1,2,4" {
+		t.Errorf("IntList: %v, %q; want 1,2,4 (spaces trimmed)", err, l.String())
+	}
+	r := RateList()
+	if err := r.Set("0.5,2/s"); err != nil || len(r.Vals) != 2 || r.Vals[1] != 2 {
+		t.Errorf("RateList: %v, %v; want [0.5 2] (a /s suffix is allowed)", err, r.Vals)
+	}
+	var n Runs
+	if err := n.Set(" AUTO "); err != nil || !n.Auto || n.String() != "auto" {
+		t.Errorf("Runs auto: %v, %+v", err, n)
+	}
+	if err := n.Set("12"); err != nil || n.Auto || n.N != 12 {
+		t.Errorf("Runs 12: %v, %+v; a number after auto replaces it", err, n)
+	}
+	var h HostList
+	_ = h.Set("a:1")
+	_ = h.Set("b:2")
+	if len(h.Vals) != 2 {
+		t.Errorf("HostList keeps every occurrence: %v", h.Vals)
+	}
+}
