@@ -1,18 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/yardstick-dev/yardstick/internal/atomicfile"
 	"github.com/yardstick-dev/yardstick/internal/flagval"
 	"github.com/yardstick-dev/yardstick/results"
 )
@@ -25,98 +19,30 @@ func outputFlags(format *flagval.Choice) []cli.Flag {
 	}
 }
 
-// checkOutNotInput refuses an --out that names one of the input files: writing the
-// report would destroy a measurement.
-func checkOutNotInput(out string, inputs []string) error {
-	if out == "" {
-		return nil
-	}
-	oi, err := os.Stat(out)
-	for _, in := range inputs {
-		ii, ierr := os.Stat(in)
-		sameFile := err == nil && ierr == nil && os.SameFile(oi, ii)
-		if sameFile || filepath.Clean(out) == filepath.Clean(in) {
-			return usageErr("--out %s is one of the input run files; writing there would destroy it", out)
-		}
-	}
-	return nil
-}
-
-// readInputs refuses an --out that names an input, then reads the inputs.
+// readInputs reads the run files of args, refusing an --out that names one of them;
+// every error is bad input (exit 2).
 func readInputs(out string, args []string) ([]*results.Run, error) {
-	if err := checkOutNotInput(out, args); err != nil {
-		return nil, err
-	}
-	return readRuns(args)
-}
-
-// readRuns reads every run file named in args; an unreadable file is a usage error
-// (exit 2) whose line names the file.
-func readRuns(args []string) ([]*results.Run, error) {
-	var runs []*results.Run
-	for _, a := range args {
-		r, err := results.ReadFile(a)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, usageErr("%s: no such file", a)
-			}
-			if !strings.HasPrefix(err.Error(), a) {
-				err = fmt.Errorf("%s: %w", a, err)
-			}
-			return nil, &exitError{exitUsage, err}
-		}
-		runs = append(runs, r)
+	runs, err := results.ReadInputs(out, args)
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
 	}
 	return runs, nil
 }
 
-// emit renders c in format to --out or stdout, and appends the markdown rendering to
-// $GITHUB_STEP_SUMMARY when that is set (GitHub Actions' job summary file).
+// emit renders comp in format (or, for the table of one run, table) to --out or
+// stdout, and appends the markdown rendering to $GITHUB_STEP_SUMMARY when that is set.
 func emit(c *cli.Context, e *env, format string, comp *results.Comparison, table func(io.Writer) error) error {
-	var buf bytes.Buffer
-	var err error
+	render := func(w io.Writer) error { return results.Renderers[format](w, comp) }
 	if table != nil && format == "table" {
-		err = table(&buf)
-	} else {
-		err = results.Renderers[format](&buf, comp)
+		render = table
 	}
-	if err != nil {
+	if err := results.WriteReport(e.stdout, c.String("out"), render); err != nil {
 		return err
 	}
-	if out := c.String("out"); out != "" {
-		if err := writeFileAtomic(out, buf.Bytes()); err != nil {
-			return err
-		}
-	} else if _, err := e.stdout.Write(buf.Bytes()); err != nil {
-		return err
-	}
-	if path := e.getenv("GITHUB_STEP_SUMMARY"); path != "" {
-		var md bytes.Buffer
-		if err := results.RenderComparisonMarkdown(&md, comp); err != nil {
-			return err
-		}
-		// The job summary is a courtesy: failing to write it is a warning, never a
-		// failed gate (exit 1) or a lost report.
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "yardstick: warning: $GITHUB_STEP_SUMMARY not written: %v\n", err)
-			return nil
-		}
-		_, werr := f.Write(append(md.Bytes(), '\n'))
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			fmt.Fprintf(e.stderr, "yardstick: warning: $GITHUB_STEP_SUMMARY %s not written: %v\n", path, werr)
-		}
-	}
-	return nil
-}
-
-// writeFileAtomic writes data to path atomically (internal/atomicfile); errors name path.
-func writeFileAtomic(path string, data []byte) error {
-	if err := atomicfile.Write(path, data, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	// The job summary is a courtesy: failing to write it is a warning, never a failed
+	// gate (exit 1) or a lost report.
+	if err := results.AppendStepSummary(e.getenv("GITHUB_STEP_SUMMARY"), comp); err != nil {
+		fmt.Fprintf(e.stderr, "yardstick: warning: %v\n", err)
 	}
 	return nil
 }

@@ -1,0 +1,97 @@
+package results
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/yardstick-dev/yardstick/internal/atomicfile"
+)
+
+// ReadInputs reads the run files at paths, in order, for a command that writes its
+// report to out ("" for stdout). Errors: out names one of the inputs (writing there
+// would destroy a measurement), a file that does not exist ("PATH: no such file"), or
+// one that is not a readable run file (the error names it).
+func ReadInputs(out string, paths []string) ([]*Run, error) {
+	if err := checkOutNotInput(out, paths); err != nil {
+		return nil, err
+	}
+	var runs []*Run
+	for _, p := range paths {
+		r, err := ReadFile(p)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("%s: no such file", p)
+			}
+			if !strings.HasPrefix(err.Error(), p) {
+				err = fmt.Errorf("%s: %w", p, err)
+			}
+			return nil, err
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
+
+// checkOutNotInput refuses an out that names one of the inputs, by path or as the
+// same file.
+func checkOutNotInput(out string, inputs []string) error {
+	if out == "" {
+		return nil
+	}
+	oi, err := os.Stat(out)
+	for _, in := range inputs {
+		ii, ierr := os.Stat(in)
+		sameFile := err == nil && ierr == nil && os.SameFile(oi, ii)
+		if sameFile || filepath.Clean(out) == filepath.Clean(in) {
+			return fmt.Errorf("--out %s is one of the input run files; writing there would destroy it", out)
+		}
+	}
+	return nil
+}
+
+// WriteReport renders a report: to the file out, atomically (internal/atomicfile,
+// mode 0644), or to stdout when out is "". Nothing is written when render fails.
+func WriteReport(stdout io.Writer, out string, render func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return err
+	}
+	if out == "" {
+		_, err := stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := atomicfile.Write(out, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	return nil
+}
+
+// AppendStepSummary appends the markdown rendering of c to the file at path, GitHub
+// Actions' job summary ($GITHUB_STEP_SUMMARY); an empty path does nothing. The error
+// says the summary was not written.
+func AppendStepSummary(path string, c *Comparison) error {
+	if path == "" {
+		return nil
+	}
+	var md bytes.Buffer
+	if err := RenderComparisonMarkdown(&md, c); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("$GITHUB_STEP_SUMMARY not written: %v", err)
+	}
+	_, werr := f.Write(append(md.Bytes(), '\n'))
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("$GITHUB_STEP_SUMMARY %s not written: %v", path, werr)
+	}
+	return nil
+}
