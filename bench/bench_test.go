@@ -233,7 +233,7 @@ func TestRunSequentialAgainstFake(t *testing.T) {
 
 func hasWarning(r *Result, code string) bool {
 	for _, w := range r.Warnings {
-		if w.Code == code {
+		if string(w.Code) == code {
 			return true
 		}
 	}

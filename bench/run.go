@@ -6,20 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	"net/url"
 	"slices"
 	"time"
 
-	"golang.org/x/perf/benchmath"
+	"github.com/yardstick-dev/yardstick/internal/stat"
 )
-
-// Warning is a caveat about a run, carried into the run file: a code for machines and a
-// sentence for people.
-type Warning struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
 
 // Target is the server and model a run measured.
 type Target struct {
@@ -298,7 +290,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		r.journal(func() error { return r.jr.calibrated(r.work.Words) })
 	}
 	if rs := r.rs; rs != nil {
-		res.warn("resumed", fmt.Sprintf("resumed from a journal holding %d of %d measured requests; offsets continue after its last, so the window leaves out the time the run was stopped; energy, host CPU and server memory cover only the requests sent after resuming%s",
+		res.warn(CodeResumed, fmt.Sprintf("resumed from a journal holding %d of %d measured requests; offsets continue after its last, so the window leaves out the time the run was stopped; energy, host CPU and server memory cover only the requests sent after resuming%s",
 			len(rs.Samples), opts.Runs, map[bool]string{true: "; one new uncounted warm-up request was sent first, as the server may have unloaded the model meanwhile", false: ""}[rewarmed]))
 	}
 
@@ -333,18 +325,6 @@ func lastOK(ss []Sample) *Sample {
 	return nil
 }
 
-// MedianCIHalfWidthFrac returns the half width of the 95% confidence interval of the
-// median of xs over the median (order statistics, golang.org/x/perf/benchmath
-// AssumeNothing, as results.Summarize computes it), or false with fewer than 6 values
-// or a zero median.
-func MedianCIHalfWidthFrac(xs []float64) (float64, bool) {
-	s := benchmath.AssumeNothing.Summary(benchmath.NewSample(slices.Clone(xs), &benchmath.DefaultThresholds), 0.95)
-	if math.IsInf(s.Lo, 0) || math.IsInf(s.Hi, 0) || math.IsNaN(s.Lo) || s.Center == 0 {
-		return 0, false
-	}
-	return (s.Hi - s.Lo) / 2 / math.Abs(s.Center), true
-}
-
 func bump(n int, ok bool) int {
 	if ok {
 		return 0
@@ -352,7 +332,7 @@ func bump(n int, ok bool) int {
 	return n + 1
 }
 
-func (r *Result) warn(code, msg string) { r.Warnings = append(r.Warnings, Warning{code, msg}) }
+func (r *Result) warn(code Code, msg string) { r.Warnings = append(r.Warnings, Warning{code, msg}) }
 
 func (r *Result) succeeded() int {
 	n := 0
@@ -412,14 +392,14 @@ func (r *Result) annotate() {
 			kinds = append(kinds, fmt.Sprintf("%s: %d", k, n))
 		}
 		slices.Sort(kinds)
-		r.warn("failed_requests", fmt.Sprintf("%d of %d measured requests failed (%v); summaries use the %d that succeeded",
+		r.warn(CodeFailedRequests, fmt.Sprintf("%d of %d measured requests failed (%v); summaries use the %d that succeeded",
 			total, len(r.Samples), kinds, len(r.Samples)-total))
 	}
 	if r.EndReason == EndErrors {
 		if l := r.Options.MaxErrors; l.IsSet {
-			r.warn("aborted", fmt.Sprintf("run stopped when its failed requests exceeded --max-errors %s", l.String()))
+			r.warn(CodeAborted, fmt.Sprintf("run stopped when its failed requests exceeded --max-errors %s", l.String()))
 		} else {
-			r.warn("aborted", fmt.Sprintf("run stopped after %d consecutive failed requests", MaxConsecutiveFailures))
+			r.warn(CodeAborted, fmt.Sprintf("run stopped after %d consecutive failed requests", MaxConsecutiveFailures))
 		}
 	}
 	if st := r.Stopping; st.Rule == "auto" && st.Reason == StopCap && r.EndReason == EndCompleted {
@@ -427,7 +407,7 @@ func (r *Result) annotate() {
 		if st.AchievedFrac != nil {
 			achieved = fmt.Sprintf("±%.1f%%", 100**st.AchievedFrac)
 		}
-		r.warn("precision_not_reached", fmt.Sprintf("--runs auto reached its cap of %d requests with the %s median known to %s, not the ±%.1f%% asked",
+		r.warn(CodePrecisionNotReached, fmt.Sprintf("--runs auto reached its cap of %d requests with the %s median known to %s, not the ±%.1f%% asked",
 			r.Options.Runs, st.Metric, achieved, 100*st.PrecisionFrac))
 	}
 	if r.EndReason == EndInterrupted {
@@ -435,31 +415,31 @@ func (r *Result) annotate() {
 		if r.Options.Duration <= 0 {
 			asked = fmt.Sprintf(" of %d", r.Options.Runs*len(r.Options.Levels())*max(1, len(r.Options.Hosts)))
 		}
-		r.warn("interrupted", fmt.Sprintf("run interrupted after %d%s measured requests", len(r.Samples), asked))
+		r.warn(CodeInterrupted, fmt.Sprintf("run interrupted after %d%s measured requests", len(r.Samples), asked))
 	}
 	if early > 0 {
-		r.warn("stopped_early", fmt.Sprintf("%s stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
+		r.warn(CodeStoppedEarly, fmt.Sprintf("%s stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
 			measuredRequests(early), r.Options.MaxTokens))
 	}
 	if multi > 0 {
-		r.warn("multi_token_chunks", fmt.Sprintf("%d of %d measured requests carried more than one output token per text chunk (tokens per chunk: median %.2f, max %.2f): itl_ns measures gaps between chunks, not between tokens; tpot_ns stays per token",
-			multi, len(r.Samples), median(perChunk), slices.Max(perChunk)))
+		r.warn(CodeMultiTokenChunks, fmt.Sprintf("%d of %d measured requests carried more than one output token per text chunk (tokens per chunk: median %.2f, max %.2f): itl_ns measures gaps between chunks, not between tokens; tpot_ns stays per token",
+			multi, len(r.Samples), stat.Median(perChunk), slices.Max(perChunk)))
 	}
 	if overflow > 0 {
-		r.warn("context_overflow", fmt.Sprintf("%s used more than --num-ctx %d tokens of prompt and output: the server shifted or truncated the context", measuredRequests(overflow), r.Options.NumCtx))
+		r.warn(CodeContextOverflow, fmt.Sprintf("%s used more than --num-ctx %d tokens of prompt and output: the server shifted or truncated the context", measuredRequests(overflow), r.Options.NumCtx))
 	}
 	if overMax > 0 {
-		r.warn("output_over_max", fmt.Sprintf("%s produced more than --max-tokens %d output tokens: the server ignored num_predict", measuredRequests(overMax), r.Options.MaxTokens))
+		r.warn(CodeOutputOverMax, fmt.Sprintf("%s produced more than --max-tokens %d output tokens: the server ignored num_predict", measuredRequests(overMax), r.Options.MaxTokens))
 	}
 	if promptOff > 0 {
 		asked := fmt.Sprint(r.Options.PromptTokens)
 		if len(r.Options.PromptTokensSweep) > 1 {
 			asked = fmt.Sprintf("of their level (%v)", r.Options.PromptTokensSweep)
 		}
-		r.warn("prompt_length_off_target", fmt.Sprintf("prompt length more than 10%% away from --prompt-tokens %s in %d of %d measured requests: synthetic prompts of one word count tokenize to different lengths, and the calibration runs only on the cold and warm-up requests",
+		r.warn(CodePromptLengthOffTarget, fmt.Sprintf("prompt length more than 10%% away from --prompt-tokens %s in %d of %d measured requests: synthetic prompts of one word count tokenize to different lengths, and the calibration runs only on the cold and warm-up requests",
 			asked, promptOff, len(r.Samples)))
 	}
-	if med := median(rates); len(rates) >= 3 && med > 0 {
+	if med := stat.Median(rates); len(rates) >= 3 && med > 0 {
 		n := 0
 		for i := range r.Samples {
 			s := &r.Samples[i]
@@ -469,11 +449,11 @@ func (r *Result) annotate() {
 			}
 		}
 		if n > 0 {
-			r.warn("prompt_cache_suspect", fmt.Sprintf("%s prefilled more than %.0f× faster than the median: a prompt-cache hit or a noisy machine; they are flagged cache_suspect and kept in the summaries", measuredRequests(n), CacheSuspectFactor))
+			r.warn(CodePromptCacheSuspect, fmt.Sprintf("%s prefilled more than %.0f× faster than the median: a prompt-cache hit or a noisy machine; they are flagged cache_suspect and kept in the summaries", measuredRequests(n), CacheSuspectFactor))
 		}
 	}
 	if h := r.HostCPU; h != nil && h.OtherFrac != nil && h.ServerFrac != nil && *h.OtherFrac > OtherBusyWarnFrac {
-		r.warn("host_busy", fmt.Sprintf("other processes used %.0f%% of this machine's CPU during the measured requests (the server used %.0f%%): the figures include contention",
+		r.warn(CodeHostBusy, fmt.Sprintf("other processes used %.0f%% of this machine's CPU during the measured requests (the server used %.0f%%): the figures include contention",
 			100**h.OtherFrac, 100**h.ServerFrac))
 	}
 	r.warnReloads(loads)
@@ -500,32 +480,20 @@ func (r *Result) warnReloads(loads []float64) {
 	switch {
 	case len(slow) == 0:
 	case 2*len(slow) > len(loads):
-		r.warn("model_reloaded", fmt.Sprintf("the median measured request waited %s for the model to load: the server loads it for every request (--keep-alive 0, or not enough memory to keep it)",
-			time.Duration(median(loads)).Round(time.Millisecond)))
+		r.warn(CodeModelReloaded, fmt.Sprintf("the median measured request waited %s for the model to load: the server loads it for every request (--keep-alive 0, or not enough memory to keep it)",
+			time.Duration(stat.Median(loads)).Round(time.Millisecond)))
 	default:
 		n := 0
 		for _, l := range slow {
-			if l > 10*median(fast) {
+			if l > 10*stat.Median(fast) {
 				n++
 			}
 		}
 		if n > 0 {
-			r.warn("model_reloaded", fmt.Sprintf("%d of %d measured requests waited over %v for the model to load (up to %s): the server reloaded it during the run",
+			r.warn(CodeModelReloaded, fmt.Sprintf("%d of %d measured requests waited over %v for the model to load (up to %s): the server reloaded it during the run",
 				n, len(loads), ReloadLoad, time.Duration(slices.Max(slow)).Round(time.Millisecond)))
 		}
 	}
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	c := slices.Clone(xs)
-	slices.Sort(c)
-	if len(c)%2 == 1 {
-		return c[len(c)/2]
-	}
-	return (c[len(c)/2-1] + c[len(c)/2]) / 2
 }
 
 // NewRunID returns a random 16-hex-digit run identifier.

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/yardstick-dev/yardstick/internal/stat"
 )
 
 // runner is one run in progress: RunDurable's state and its phases, each a method.
@@ -149,32 +151,32 @@ func (r *runner) describeTargets(targets []Backend) error {
 		})
 	}
 	if mi.Synthetic != nil {
-		res.warn("synthetic_weights", fmt.Sprintf("%s is a shape twin of %s (%s) with random weights: its speed and memory stand for the real model, its text is noise",
+		res.warn(CodeSyntheticWeights, fmt.Sprintf("%s is a shape twin of %s (%s) with random weights: its speed and memory stand for the real model, its text is noise",
 			opts.Model, mi.Synthetic.Shape, mi.Synthetic.Quant))
 	}
 	if mi.ContextLength > 0 && uint64(opts.NumCtx) > mi.ContextLength {
-		res.warn("num_ctx_beyond_model", fmt.Sprintf("--num-ctx %d exceeds the model's trained context of %d tokens", opts.NumCtx, mi.ContextLength))
+		res.warn(CodeNumCtxBeyondModel, fmt.Sprintf("--num-ctx %d exceeds the model's trained context of %d tokens", opts.NumCtx, mi.ContextLength))
 	}
 	for t := 1; t < len(r.members); t++ {
 		if a, b := r.members[0].target.Model.Digest, r.members[t].target.Model.Digest; a != "" && b != "" && !sameDigest(a, b) {
-			res.warn("fleet_models_differ", fmt.Sprintf("%s serves %q with digest %.12s, %s with %.12s: the servers do not run the same model files",
+			res.warn(CodeFleetModelsDiffer, fmt.Sprintf("%s serves %q with digest %.12s, %s with %.12s: the servers do not run the same model files",
 				r.members[0].target.Host, opts.Model, a, r.members[t].target.Host, b))
 		}
 	}
 	if res.Target.Backend == "openai" {
-		res.warn("options_not_sent", "the OpenAI API has no num_ctx, think or keep_alive: the server's own context size, reasoning and model lifetime apply, whatever --num-ctx, --think and --keep-alive say")
+		res.warn(CodeOptionsNotSent, "the OpenAI API has no num_ctx, think or keep_alive: the server's own context size, reasoning and model lifetime apply, whatever --num-ctx, --think and --keep-alive say")
 	}
 	pids := map[int32]string{}
 	for _, m := range r.members {
 		if pid := m.mem.ServerPID; pid != 0 {
 			if other, ok := pids[pid]; ok {
-				res.warn("same_server", fmt.Sprintf("%s and %s are the same server process (pid %d): the run measures one server under twice the load, not two", other, m.target.Host, pid))
+				res.warn(CodeSameServer, fmt.Sprintf("%s and %s are the same server process (pid %d): the run measures one server under twice the load, not two", other, m.target.Host, pid))
 			}
 			pids[pid] = m.target.Host
 		}
 	}
 	if r.members[0].mm == nil {
-		res.warn("no_model_management", fmt.Sprintf("the %s backend cannot unload models or list loaded ones: no cold load was measured and the model's size comes from no server report", res.Target.Backend))
+		res.warn(CodeNoModelManagement, fmt.Sprintf("the %s backend cannot unload models or list loaded ones: no cold load was measured and the model's size comes from no server report", res.Target.Backend))
 	}
 	return nil
 }
@@ -387,7 +389,7 @@ func (r *runner) replayEnds() bool {
 		}
 		if opts.RunsAuto && s.OK && s.ServerGenPerS != nil {
 			rates = append(rates, *s.ServerGenPerS)
-			if half, ok := MedianCIHalfWidthFrac(rates); ok && len(rates) >= opts.MinRuns && half <= opts.Precision {
+			if half, ok := stat.MedianCIHalfWidthFrac(rates); ok && len(rates) >= opts.MinRuns && half <= opts.Precision {
 				return true
 			}
 		}
@@ -417,7 +419,7 @@ func (r *runner) failedServer(t int) bool {
 	if !r.serverDown[t] {
 		r.serverDown[t] = true
 		r.stopServer(t)
-		res.warn("server_aborted", fmt.Sprintf("%s failed %d requests in a row: no more requests were sent to it; the other servers were measured on", r.members[t].target.Host, MaxConsecutiveFailures))
+		res.warn(CodeServerAborted, fmt.Sprintf("%s failed %d requests in a row: no more requests were sent to it; the other servers were measured on", r.members[t].target.Host, MaxConsecutiveFailures))
 	}
 	if !slices.Contains(r.serverDown, false) {
 		res.EndReason = EndErrors
@@ -449,7 +451,7 @@ func (r *runner) take(s Sample) bool {
 	}
 	if opts.RunsAuto && s.OK && s.ServerGenPerS != nil {
 		r.rates = append(r.rates, *s.ServerGenPerS)
-		if half, ok := MedianCIHalfWidthFrac(r.rates); ok {
+		if half, ok := stat.MedianCIHalfWidthFrac(r.rates); ok {
 			res.Stopping.AchievedFrac = ptr(half)
 			if len(r.rates) >= opts.MinRuns && half <= opts.Precision {
 				res.Stopping.Reason = StopPrecision
@@ -567,18 +569,18 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 		}
 	}
 	if opts.Duration > 0 && r.ctx.Err() == nil && !stopped && lv.Requests >= requests*active {
-		res.warn("runs_cap_reached", fmt.Sprintf("level %d (%s) reached --runs %d before --duration %v was over: it measured for %v",
+		res.warn(CodeRunsCapReached, fmt.Sprintf("level %d (%s) reached --runs %d before --duration %v was over: it measured for %v",
 			li, spec.Load, requests, opts.Duration, time.Duration(lv.Window.DurationNs).Round(time.Millisecond)))
 	}
 	if spec.Load.Model == LoadClosed && opts.Duration <= 0 && requests < spec.Load.Concurrency {
-		res.warn("concurrency_not_reached", fmt.Sprintf("level %d: --runs %d is fewer than its --concurrency %d, so at most %d requests were ever in flight", li, requests, spec.Load.Concurrency, requests))
+		res.warn(CodeConcurrencyNotReached, fmt.Sprintf("level %d: --runs %d is fewer than its --concurrency %d, so at most %d requests were ever in flight", li, requests, spec.Load.Concurrency, requests))
 	}
 	if lv.Dropped = int(dropped.Load()); lv.Dropped > 0 {
 		slots := fmt.Sprintf("every one of its --concurrency %d slots", spec.Load.Concurrency)
 		if spec.Load.Concurrency == 0 {
 			slots = fmt.Sprintf("all %d requests the client keeps in flight at most", MaxInFlight)
 		}
-		res.warn("dropped_requests", fmt.Sprintf("level %d (%s): %d requests fell due before --duration %v ended but were never sent, %s being busy: the server could not keep up with the schedule; they count as missed in the SLO",
+		res.warn(CodeDroppedRequests, fmt.Sprintf("level %d (%s): %d requests fell due before --duration %v ended but were never sent, %s being busy: the server could not keep up with the schedule; they count as missed in the SLO",
 			li, spec.Load, lv.Dropped, opts.Duration, slots))
 	}
 	return stopped
@@ -683,7 +685,7 @@ func (r *runner) finish(meter *energyMeter, cpuStart cpuSnapshot, cpuOK bool) (*
 	}
 	r.journal(func() error { return r.jr.Sync() })
 	if r.journalErr != nil {
-		res.warn("journal_failed", r.journalErr.Error())
+		res.warn(CodeJournalFailed, r.journalErr.Error())
 	}
 	// An interrupt that came after every request asked had ended interrupted nothing.
 	if r.ctx.Err() != nil && res.EndReason == EndCompleted && res.Stopping.Reason != StopPrecision &&

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/stat"
 )
 
 // Drive sends perStream requests on each of streams concurrent goroutines (closed
@@ -116,15 +117,9 @@ func Summarize(xs []int64) Dist {
 		abs[i] = max(x, -x)
 	}
 	slices.Sort(abs)
-	d.AbsP50, d.AbsP99, d.AbsMax = rank(abs, 0.50), rank(abs, 0.99), abs[len(abs)-1]
+	d.AbsP50, d.AbsP99, d.AbsMax = stat.NearestRank(abs, 50), stat.NearestRank(abs, 99), abs[len(abs)-1]
 	d.MeanSig = sum / float64(len(xs))
 	return d
-}
-
-// rank is the nearest-rank percentile of sorted xs.
-func rank(sorted []int64, p float64) int64 {
-	i := int(p*float64(len(sorted))+0.999999999) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 // Lateness returns every chunk's lateness against the schedule over records.

@@ -189,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	run := results.Build(res, hw, MachineOf(prof))
 	run.Selftest = self
 	for _, w := range prof.Warnings {
-		run.Warnings = append(run.Warnings, bench.Warning{Code: "profile", Message: w})
+		run.Warnings = append(run.Warnings, bench.Warning{Code: bench.CodeProfile, Message: w})
 	}
 	return finish(run, out, journal, opts, runErr), nil
 }
@@ -336,7 +336,7 @@ func writeRunFile(path string, run *results.Run) (string, error) {
 // fleet stopped answering, which fails the run even when its failures were warm-ups.
 func aborted(run *results.Run) string {
 	for _, w := range run.Warnings {
-		if w.Code == "server_aborted" {
+		if w.Code == bench.CodeServerAborted {
 			return w.Message
 		}
 	}

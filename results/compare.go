@@ -11,6 +11,7 @@ import (
 	"golang.org/x/perf/benchmath"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/stat"
 	"github.com/yardstick-dev/yardstick/internal/units"
 )
 
@@ -287,7 +288,7 @@ func (c *Comparison) compareMetrics(prefix string, names []string, vals []map[st
 		found := false
 		for i := range runs {
 			xs := vals[i][name]
-			s, ok := Summarize(xs, false)
+			s, ok := summaryOf(name, slices.Clone(xs))
 			if ok {
 				found = true
 			}
@@ -317,7 +318,7 @@ func runRef(r *Run, label string) RunRef {
 		Backend: r.Target.Backend, Server: r.Target.ServerVersion,
 		Completed: r.Throughput.Completed, Failed: r.Throughput.Failed, Dropped: droppedOf(r)}
 	for _, w := range r.Warnings {
-		ref.Warnings = append(ref.Warnings, w.Code+": "+w.Message)
+		ref.Warnings = append(ref.Warnings, string(w.Code)+": "+w.Message)
 	}
 	return ref
 }
@@ -477,11 +478,7 @@ func perRequestMedianITL(samples []bench.Sample) []float64 {
 		for j, v := range s.ITLNs {
 			g[j] = float64(v)
 		}
-		slices.Sort(g)
-		m := g[len(g)/2]
-		if len(g)%2 == 0 {
-			m = (g[len(g)/2-1] + g[len(g)/2]) / 2
-		}
+		m := stat.Median(g)
 		out = append(out, m)
 	}
 	return out

@@ -70,28 +70,35 @@ func throughputOf(ss []bench.Sample, windowNs int64) Throughput {
 	return t
 }
 
-// levelSummaries splits the run's samples by level. With a single level its summaries
-// are the run's own (the same map).
-func levelSummaries(res *bench.Result, r *Run) []LevelSummary {
-	out := make([]LevelSummary, 0, len(res.Levels))
-	for _, lv := range res.Levels {
-		var ss []bench.Sample
-		if len(res.Levels) == 1 {
-			ss = res.Samples
-		} else {
-			for _, s := range res.Samples {
+// summarizeSamples sets what the run's samples give as a whole: throughput over the
+// measured window of windowNs, every metric's Summary, and the count of failed requests
+// the summaries leave out. Build and Merge both call it and then summarizeLevels, so a
+// merge is a build over the concatenated samples (TestMergeIsBuildOverConcatenated).
+func (r *Run) summarizeSamples(windowNs int64) {
+	r.Throughput = throughputOf(r.Samples, windowNs)
+	r.Summaries = summarize(r.Samples)
+	r.SummariesLeftOut = r.Throughput.Failed
+}
+
+// summarizeLevels splits the run's samples by level and summarizes each (setLevels),
+// then adds too_few_samples. With a single level its summaries are the run's own (the
+// same map).
+func (r *Run) summarizeLevels(levels []bench.Level) {
+	out := make([]LevelSummary, 0, len(levels))
+	for _, lv := range levels {
+		ss, summaries := r.Samples, r.Summaries
+		if len(levels) > 1 {
+			ss, summaries = nil, nil
+			for _, s := range r.Samples {
 				if s.Level == lv.Index {
 					ss = append(ss, s)
 				}
 			}
 		}
-		var summaries map[string]Summary
-		if len(res.Levels) == 1 {
-			summaries = r.Summaries
-		}
-		out = append(out, summarizeLevel(lv, ss, res.Options.SLO, summaries))
+		out = append(out, summarizeLevel(lv, ss, r.Options.SLO, summaries))
 	}
-	return out
+	r.setLevels(out)
+	r.Warnings = appendTooFewSamples(r.Warnings, r.Summaries)
 }
 
 // summarizeLevel summarizes level lv from its samples ss: throughput over its window,
@@ -204,17 +211,17 @@ func fits(r *Run) {
 	if f, err := FitPrefill(r.Samples); err == nil {
 		r.PrefillFit = f
 		if f.FixedNs < 0 {
-			r.Warnings = append(r.Warnings, bench.Warning{Code: "fit_negative_fixed", Message: fmt.Sprintf(
+			r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodeFitNegativeFixed, Message: fmt.Sprintf(
 				"the TTFT fit's fixed cost is negative (%s): TTFT grows faster than linearly with prompt length here (attention's cost grows with the square of the length, or the prefill rate falls with it), so prefill_per_s is the marginal rate over %d..%d tokens, not a rate at every length",
 				dur(f.FixedNs), f.PromptTokensMin, f.PromptTokensMax)})
 		}
 	} else {
-		r.Warnings = append(r.Warnings, bench.Warning{Code: "fit_failed", Message: "TTFT against prompt length: " + err.Error()})
+		r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodeFitFailed, Message: "TTFT against prompt length: " + err.Error()})
 	}
 	if f, err := FitDecode(r.Samples); err == nil {
 		r.DecodeFit = f
 	} else {
-		r.Warnings = append(r.Warnings, bench.Warning{Code: "fit_failed", Message: "decode time against context depth: " + err.Error()})
+		r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodeFitFailed, Message: "decode time against context depth: " + err.Error()})
 	}
 }
 
@@ -229,9 +236,9 @@ func sloWarnings(r *Run) {
 	switch {
 	case len(missed) == 0:
 	case len(r.Levels) == 1:
-		r.Warnings = append(r.Warnings, bench.Warning{Code: "slo_missed", Message: fmt.Sprintf("the run missed --slo %s", r.Options.SLO.String())})
+		r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodeSLOMissed, Message: fmt.Sprintf("the run missed --slo %s", r.Options.SLO.String())})
 	default:
-		r.Warnings = append(r.Warnings, bench.Warning{Code: "slo_missed", Message: fmt.Sprintf("levels missing --slo %s: %s", r.Options.SLO.String(), strings.Join(missed, ", "))})
+		r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodeSLOMissed, Message: fmt.Sprintf("levels missing --slo %s: %s", r.Options.SLO.String(), strings.Join(missed, ", "))})
 	}
 }
 

@@ -165,8 +165,7 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 		}
 		m.Warmup = append(m.Warmup, r.Warmup...)
 		for _, w := range r.Warnings {
-			switch w.Code {
-			case "too_few_samples", "slo_missed", "fit_failed", "fit_negative_fixed":
+			if w.Code.Derived() {
 				continue // recomputed for the merged samples
 			}
 			m.Warnings = append(m.Warnings, bench.Warning{Code: w.Code, Message: orDash(hw.Hostname) + ": " + w.Message})
@@ -199,42 +198,29 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 	m.Environment.Hardware.Hostname = strings.Join(hosts, ",")
 	m.Target.ServerVersion = strings.Join(servers, ",")
 	m.Window.StartNs, m.Window.EndNs = 0, m.Window.DurationNs
-	m.Throughput = throughputOf(m.Samples, m.Window.DurationNs)
-	m.SummariesLeftOut = m.Throughput.Failed
-	m.Summaries = summarize(m.Samples)
-	m.Warnings = append([]bench.Warning{{Code: "merged", Message: fmt.Sprintf("merged from %d runs on %s: samples concatenated, summaries recomputed from them; throughput is per machine (Σ tokens / Σ windows)",
+	m.Warnings = append([]bench.Warning{{Code: bench.CodeMerged, Message: fmt.Sprintf("merged from %d runs on %s: samples concatenated, summaries recomputed from them; throughput is per machine (Σ tokens / Σ windows)",
 		len(runs), strings.Join(hosts, ", "))}}, m.Warnings...)
 	if len(cpus) > 1 {
-		m.Warnings = append(m.Warnings, bench.Warning{Code: "mixed_hardware", Message: "the merged machines differ (" + strings.Join(cpus, "; ") +
+		m.Warnings = append(m.Warnings, bench.Warning{Code: bench.CodeMixedHardware, Message: "the merged machines differ (" + strings.Join(cpus, "; ") +
 			"): percentiles describe the fleet, not any one machine"})
 	}
-	mergeLevels(&m, runs)
-	m.Warnings = appendTooFewSamples(m.Warnings, m.Summaries)
+	// A fleet's per-server figures stay in the sources.
+	m.Fleet = nil
+	m.summarizeSamples(m.Window.DurationNs)
+	m.summarizeLevels(mergedLevels(runs))
 	return out, nil
 }
 
-// mergeLevels recomputes each level of a merge from the merged samples: statistics and
-// SLO attainment over every machine's requests of the level, throughput and goodput per
-// machine (Σ over the runs / Σ of their level windows), as for the whole run. The runs
-// have the same levels (the "load" comparability key refuses others). A fleet's
-// per-server figures stay in the sources.
-func mergeLevels(m *Run, runs []*Run) {
-	m.Fleet = nil
-	m.PrefillFit, m.DecodeFit = nil, nil
-	if len(runs[0].Levels) == 0 {
-		m.Levels = nil
-		return
-	}
-	levels := make([]LevelSummary, len(runs[0].Levels))
+// mergedLevels are the levels of a merge: each level of the first run with the
+// requests, dropped requests and window durations of that level summed over the runs,
+// so its throughput and goodput are per machine (Σ over the runs / Σ of their level
+// windows), as for the whole run. The runs have the same levels (the "load"
+// comparability key refuses others); runs without levels give none.
+func mergedLevels(runs []*Run) []bench.Level {
+	levels := make([]bench.Level, len(runs[0].Levels))
 	for i := range levels {
 		lv := runs[0].Levels[i].Level
 		lv.Requests, lv.Dropped, lv.Window = 0, 0, bench.Window{}
-		var ss []bench.Sample
-		for _, s := range m.Samples {
-			if s.Level == i {
-				ss = append(ss, s)
-			}
-		}
 		for _, r := range runs {
 			if i < len(r.Levels) {
 				lv.Requests += r.Levels[i].Requests
@@ -243,9 +229,9 @@ func mergeLevels(m *Run, runs []*Run) {
 			}
 		}
 		lv.Window.EndNs = lv.Window.DurationNs
-		levels[i] = summarizeLevel(lv, ss, m.Options.SLO, nil)
+		levels[i] = lv
 	}
-	m.setLevels(levels)
+	return levels
 }
 
 func appendNew(xs []string, s string) []string {

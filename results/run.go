@@ -11,7 +11,6 @@ import (
 	"maps"
 	"runtime"
 	"slices"
-	"strings"
 
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/calib"
@@ -227,13 +226,11 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 		f = max(0, min(1, f))
 		r.Memory.OffloadFrac = &f
 		if f > 0 {
-			r.Warnings = append(r.Warnings, bench.Warning{Code: "partial_offload",
+			r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodePartialOffload,
 				Message: fmt.Sprintf("%.0f%% of the model is not in GPU memory: decode is bound by host memory for that part", 100*f)})
 		}
 	}
-	r.Throughput = throughputOf(res.Samples, res.Window.DurationNs)
-	r.Summaries = summarize(res.Samples)
-	r.SummariesLeftOut = r.Throughput.Failed
+	r.summarizeSamples(res.Window.DurationNs)
 	r.Roofline = roofline(res, r, m)
 	r.Energy = energyCost(res.Energy, r.Throughput, m)
 	if rl := r.Roofline; rl != nil {
@@ -243,7 +240,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 			what string
 		}{{"decode", rl.DecodeEfficiencyFrac, "memory bandwidth"}, {"prefill", rl.PrefillEfficiencyFrac, "peak FLOP/s"}} {
 			if e.frac != nil && *e.frac > 1 {
-				r.Warnings = append(r.Warnings, bench.Warning{Code: "above_ceiling", Message: fmt.Sprintf(
+				r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodeAboveCeiling, Message: fmt.Sprintf(
 					"measured %s rate is %.0f%% of its ceiling: the %s figure is too low for this machine, or the model is small enough to be served from CPU cache",
 					e.name, 100**e.frac, e.what)})
 			}
@@ -252,14 +249,13 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 	if r.Roofline != nil {
 		for _, l := range res.Levels {
 			if l.Model == bench.LoadClosed || (l.Model == bench.LoadOpen && l.Concurrency != 1) {
-				r.Warnings = append(r.Warnings, bench.Warning{Code: "roofline_per_request", Message: "the roofline holds the median per-request decode rate against the ceiling of one stream; with concurrent requests the server batches them and reads the weights once per step for all, so the per-level output_tokens_per_s is the figure of what the hardware delivered"})
+				r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodeRooflinePerRequest, Message: "the roofline holds the median per-request decode rate against the ceiling of one stream; with concurrent requests the server batches them and reads the weights once per step for all, so the per-level output_tokens_per_s is the figure of what the hardware delivered"})
 				break
 			}
 		}
 	}
-	r.setLevels(levelSummaries(res, r))
 	r.Fleet = targetSummaries(res)
-	r.Warnings = appendTooFewSamples(r.Warnings, r.Summaries)
+	r.summarizeLevels(res.Levels)
 	return r
 }
 
@@ -277,7 +273,7 @@ func (t *Throughput) setRates(windowNs int64) {
 func appendTooFewSamples(ws []bench.Warning, summaries map[string]Summary) []bench.Warning {
 	for _, name := range MetricOrder {
 		if s, ok := summaries[name]; ok && s.Warning != "" && (name == "ttft_ns" || name == "server_gen_per_s") {
-			return append(ws, bench.Warning{Code: "too_few_samples",
+			return append(ws, bench.Warning{Code: bench.CodeTooFewSamples,
 				Message: fmt.Sprintf("%s: %s (have %d; raise --runs)", name, s.Warning, s.N)})
 		}
 	}
@@ -375,7 +371,7 @@ func summarize(samples []bench.Sample) map[string]Summary {
 	for _, name := range slices.Sorted(maps.Keys(vals)) {
 		xs := vals[name]
 		delete(vals, name)
-		if s, ok := summarizeOwned(xs, strings.HasSuffix(name, "_ns")); ok {
+		if s, ok := summaryOf(name, xs); ok {
 			out[name] = s
 		}
 	}

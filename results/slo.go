@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/stat"
 )
 
 // ObjectiveResult is how a group of measured requests did against one objective
@@ -114,7 +115,7 @@ func EvaluateSLO(slo bench.SLO, samples []bench.Sample, dropped int) *SLOResult 
 			slices.Sort(vals)
 			v := vals[len(vals)-1]
 			if o.Percentile > 0 {
-				v = nearestRank(vals, o.Percentile)
+				v = stat.NearestRank(vals, o.Percentile)
 			}
 			if !math.IsInf(v, 1) {
 				n := int64(v)

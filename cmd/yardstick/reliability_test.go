@@ -320,7 +320,7 @@ func TestGraceForRequestInFlight(t *testing.T) {
 
 func warningText(r *results.Run, code string) string {
 	for _, w := range r.Warnings {
-		if w.Code == code {
+		if string(w.Code) == code {
 			return w.Message
 		}
 	}
@@ -329,7 +329,7 @@ func warningText(r *results.Run, code string) string {
 
 func hasWarning(r *results.Run, code string) bool {
 	for _, w := range r.Warnings {
-		if w.Code == code {
+		if string(w.Code) == code {
 			return true
 		}
 	}
