@@ -2,6 +2,7 @@ package results
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -405,4 +406,54 @@ func deref(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+// Every figure compare shows names a field of the run file's encoding and reads its
+// value: renaming a field fails here instead of silently dropping the figure. And every
+// efficiency, ceiling, energy or cost figure the encoding has is one compare shows.
+func TestRunFiguresNameTheRunFile(t *testing.T) {
+	r := buildFixture()
+	r.Memory.OffloadFrac, r.Energy.JPerOutputToken, r.Throughput.GoodputPerS = f64(0.25), f64(1.5), f64(2.5)
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(path string) (float64, bool) {
+		var v any = doc
+		for _, k := range strings.Split(path, ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return 0, false
+			}
+			if v, ok = m[k]; !ok {
+				return 0, false
+			}
+		}
+		f, ok := v.(float64)
+		return f, ok
+	}
+	shown := map[string]bool{}
+	for _, f := range RunFigures {
+		shown[f.Path] = true
+		v := f.Of(r)
+		if v == nil {
+			t.Errorf("%s: the fixture has no value, so the name is not checked", f.Name)
+			continue
+		}
+		if got, ok := lookup(f.Path); !ok || got != *v {
+			t.Errorf("%s: run file's %s is %v (found %t), RunFigures reads %v", f.Name, f.Path, got, ok, *v)
+		}
+	}
+	for _, section := range []string{"roofline", "energy"} {
+		for k, v := range doc[section].(map[string]any) {
+			_, num := v.(float64)
+			if num && (strings.HasSuffix(k, "_efficiency_frac") || strings.HasSuffix(k, "_ceiling_per_s") || k == "j_per_output_token" || k == "cost_per_mtok") && !shown[section+"."+k] {
+				t.Errorf("%s.%s is a run-level figure compare does not show: add it to RunFigures", section, k)
+			}
+		}
+	}
 }

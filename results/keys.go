@@ -4,12 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/profiles"
 )
 
 // Direction says which way a metric improves.
@@ -271,75 +270,68 @@ type Figure struct {
 	Value float64 `json:"value"`
 }
 
-// runFigures returns the run-level figures of r in a fixed order: output_tokens_per_s,
-// requests_per_s, server_rss_peak_bytes, offload_frac, then every numeric field of the
-// run file whose name ends in _efficiency_frac or _ceiling_per_s (e.g. a roofline
-// section) or is j_per_output_token or cost_per_mtok (energy), found by walking the
-// file's JSON, so figures added to the schema later are shown without this code knowing
-// their struct.
+// runFigures returns the run-level figures of r that it has, in the order of
+// RunFigures, with a sweep's per-level throughput and goodput after the run's own.
 func runFigures(r *Run) []Figure {
-	figs := []Figure{
-		{"output_tokens_per_s", r.Throughput.OutputTokensPerS},
-		{"requests_per_s", r.Throughput.RequestsPerS},
-	}
-	if g := r.Throughput.GoodputPerS; g != nil {
-		figs = append(figs, Figure{"goodput_per_s", *g})
-	}
-	if len(r.Levels) > 1 {
-		for i, l := range r.Levels {
-			p := fmt.Sprintf("levels[%d].", i)
-			figs = append(figs, Figure{p + "output_tokens_per_s", l.Throughput.OutputTokensPerS}, Figure{p + "requests_per_s", l.Throughput.RequestsPerS})
-			if l.GoodputPerS != nil {
-				figs = append(figs, Figure{p + "goodput_per_s", *l.GoodputPerS})
+	var figs []Figure
+	for _, f := range RunFigures {
+		if v := f.Of(r); v != nil {
+			figs = append(figs, Figure{f.Name, *v})
+		}
+		if f.Name == "goodput_per_s" && len(r.Levels) > 1 {
+			for i, l := range r.Levels {
+				p := fmt.Sprintf("levels[%d].", i)
+				figs = append(figs, Figure{p + "output_tokens_per_s", l.Throughput.OutputTokensPerS}, Figure{p + "requests_per_s", l.Throughput.RequestsPerS})
+				if l.GoodputPerS != nil {
+					figs = append(figs, Figure{p + "goodput_per_s", *l.GoodputPerS})
+				}
 			}
 		}
 	}
-	if p := r.Memory.ServerRSSPeakBytes; p != nil {
-		figs = append(figs, Figure{"server_rss_peak_bytes", float64(*p)})
-	}
-	if p := r.Memory.OffloadFrac; p != nil {
-		figs = append(figs, Figure{"offload_frac", *p})
-	}
-	// The per-request arrays are skipped below: leave them out of the encoding too, so
-	// a long run is not encoded (and decoded) whole for a handful of numbers.
-	head := *r
-	head.Samples, head.Warmup = nil, nil
-	b, err := json.Marshal(&head)
-	if err != nil {
-		return figs
-	}
-	var doc map[string]any
-	if json.Unmarshal(b, &doc) != nil {
-		return figs
-	}
-	var extra []Figure
-	for k, v := range doc {
-		switch k {
-		case "samples", "warmup", "summaries", "cold", "options", "workload", "warnings":
-			continue
-		}
-		walkFigures(k, v, &extra)
-	}
-	sort.Slice(extra, func(i, j int) bool { return extra[i].Name < extra[j].Name })
-	return append(figs, extra...)
+	return figs
 }
 
-func walkFigures(path string, v any, out *[]Figure) {
-	switch x := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
+// RunFigure is one run-level figure compare shows: Name is its label in a comparison,
+// Path the field of the run file's JSON it is (a test holds every path to the
+// encoding, so renaming a field fails it instead of silently dropping the figure), Of
+// its value in r, nil when r has none.
+type RunFigure struct {
+	Name, Path string
+	Of         func(r *Run) *float64
+}
+
+// RunFigures are the run-level figures compare shows, in its order: throughput,
+// goodput, peak memory, offload, energy and cost, then the roofline.
+var RunFigures = []RunFigure{
+	{"output_tokens_per_s", "throughput.output_tokens_per_s", func(r *Run) *float64 { return &r.Throughput.OutputTokensPerS }},
+	{"requests_per_s", "throughput.requests_per_s", func(r *Run) *float64 { return &r.Throughput.RequestsPerS }},
+	{"goodput_per_s", "throughput.goodput_per_s", func(r *Run) *float64 { return r.Throughput.GoodputPerS }},
+	{"server_rss_peak_bytes", "memory.server_rss_peak_bytes", func(r *Run) *float64 {
+		if p := r.Memory.ServerRSSPeakBytes; p != nil {
+			v := float64(*p)
+			return &v
 		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			walkFigures(path+"."+k, x[k], out)
+		return nil
+	}},
+	{"offload_frac", "memory.offload_frac", func(r *Run) *float64 { return r.Memory.OffloadFrac }},
+	{"energy.cost_per_mtok", "energy.cost_per_mtok", func(r *Run) *float64 { return r.Energy.CostPerMTok }},
+	{"energy.j_per_output_token", "energy.j_per_output_token", func(r *Run) *float64 { return r.Energy.JPerOutputToken }},
+	{"roofline.decode_ceiling_per_s", "roofline.decode_ceiling_per_s", rooflineFigure(func(rl *profiles.Roofline) *float64 { return &rl.DecodeCeilingPerS })},
+	{"roofline.decode_efficiency_frac", "roofline.decode_efficiency_frac", rooflineFigure(func(rl *profiles.Roofline) *float64 { return rl.DecodeEfficiencyFrac })},
+	{"roofline.prefill_ceiling_per_s", "roofline.prefill_ceiling_per_s", rooflineFigure(func(rl *profiles.Roofline) *float64 {
+		if rl.PrefillCeilingPerS == 0 {
+			return nil // not computed: no FLOP/s figure or no active parameter count
 		}
-	case float64:
-		leaf := leafName(path)
-		if strings.HasSuffix(leaf, "_efficiency_frac") || strings.HasSuffix(leaf, "_ceiling_per_s") ||
-			leaf == "j_per_output_token" || leaf == "cost_per_mtok" {
-			*out = append(*out, Figure{path, x})
+		return &rl.PrefillCeilingPerS
+	})},
+	{"roofline.prefill_efficiency_frac", "roofline.prefill_efficiency_frac", rooflineFigure(func(rl *profiles.Roofline) *float64 { return rl.PrefillEfficiencyFrac })},
+}
+
+func rooflineFigure(f func(*profiles.Roofline) *float64) func(*Run) *float64 {
+	return func(r *Run) *float64 {
+		if r.Roofline == nil {
+			return nil
 		}
+		return f(r.Roofline)
 	}
 }
