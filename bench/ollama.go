@@ -302,66 +302,59 @@ var userAgent = fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.
 // caller; Stream fills the rest and always returns with s.OK or s.ErrorKind set. It
 // never returns an error: a failed request is a failed sample.
 func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
-	clock, ctx, stop := startStream(ctx, began, req)
-	defer stop()
-	hreq, err := o.chatRequest(ctx, req)
-	if err != nil {
-		s.ErrorKind, s.Error = ErrStream, "building the request: "+err.Error()
-		s.ITLNs = []int64{}
-		return
-	}
+	streamWire(ctx, began, req, s, o.hc, &ollamaWire{o: o})
+}
 
-	var (
-		done    bool
-		metrics api.Metrics
-	)
-	clock.send(s)
-	resp, err := o.hc.Do(hreq)
-	if err == nil {
-		s.HTTPStatus = resp.StatusCode
-		err = readChat(resp, began, func(r *api.ChatResponse, now int64) error {
-			if done {
-				return errAfterDone
-			}
-			clock.chunk(s, now, len(r.Message.Content)+len(r.Message.Thinking))
-			if r.Done {
-				done = true
-				s.E2ENs = ptr(now - clock.sent)
-				metrics = r.Metrics
-				s.DoneReason = r.DoneReason
-			}
-			return nil
-		})
-		resp.Body.Close()
+// ollamaWire reads one /api/chat stream: NDJSON lines, the last with done true and
+// the server's metrics (api.Metrics, v0.17.4 api/types.go).
+type ollamaWire struct {
+	o       *Ollama
+	end     bool
+	metrics api.Metrics
+}
+
+func (w *ollamaWire) request(ctx context.Context, req Request) (*http.Request, error) {
+	return w.o.chatRequest(ctx, req)
+}
+
+func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error {
+	return readChat(resp, c.began, func(r *api.ChatResponse, now int64) error {
+		if w.end {
+			return errAfterDone
+		}
+		c.chunk(s, now, len(r.Message.Content)+len(r.Message.Thinking))
+		if r.Done {
+			w.end = true
+			s.E2ENs = ptr(now - c.sent)
+			w.metrics = r.Metrics
+			s.DoneReason = r.DoneReason
+		}
+		return nil
+	})
+}
+
+func (w *ollamaWire) done() bool { return w.end }
+
+func (w *ollamaWire) wireError(err error) (ErrorKind, string, bool) {
+	if errors.Is(err, errAfterDone) {
+		return ErrStream, "the server sent data after the done chunk", true
 	}
+	return "", "", false
+}
+
+func (w *ollamaWire) settle(s *Sample, _ *streamClock) (ErrorKind, string) {
+	m := w.metrics
 	switch {
-	case clock.noFirstToken(ctx, s, done):
-	case errors.Is(err, errAfterDone):
-		s.ErrorKind, s.Error = ErrStream, "the server sent data after the done chunk"
-	case broken(ctx, s, err):
-	case done && (metrics.EvalCount < 0 || metrics.PromptEvalCount < 0 || metrics.EvalDuration < 0 ||
-		metrics.PromptEvalDuration < 0 || metrics.TotalDuration < 0 || metrics.LoadDuration < 0):
-		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (eval_count %d, prompt_eval_count %d, a negative duration)",
-			metrics.EvalCount, metrics.PromptEvalCount)
-	case done:
-	default:
-		s.ErrorKind, s.Error = ErrNoDone, fmt.Sprintf("stream ended without a done chunk after %d chunks", s.Chunks)
+	case !w.end:
+		return ErrNoDone, fmt.Sprintf("stream ended without a done chunk after %d chunks", s.Chunks)
+	case m.EvalCount < 0 || m.PromptEvalCount < 0 || m.EvalDuration < 0 || m.PromptEvalDuration < 0 || m.TotalDuration < 0 || m.LoadDuration < 0:
+		return ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (eval_count %d, prompt_eval_count %d, a negative duration)",
+			m.EvalCount, m.PromptEvalCount)
 	}
-	if s.ErrorKind != "" {
-		s.fail()
-		return
-	}
-	if s.ITLNs == nil {
-		s.ITLNs = []int64{}
-	}
-	s.OK = true
-	s.PromptTokens = metrics.PromptEvalCount
-	s.OutputTokens = metrics.EvalCount
-	s.ServerPromptEvalNs = int64(metrics.PromptEvalDuration)
-	s.ServerEvalNs = int64(metrics.EvalDuration)
-	s.LoadNs = int64(metrics.LoadDuration)
-	s.ServerTotalNs = int64(metrics.TotalDuration)
-	s.finish(req.MaxTokens)
+	s.PromptTokens, s.OutputTokens = m.PromptEvalCount, m.EvalCount
+	s.ServerPromptEvalNs, s.ServerEvalNs = int64(m.PromptEvalDuration), int64(m.EvalDuration)
+	s.LoadNs, s.ServerTotalNs = int64(m.LoadDuration), int64(m.TotalDuration)
+	return "", ""
 }
 
 // chatRequest encodes req as the official client would (api.ChatRequest to POST
@@ -420,7 +413,7 @@ var (
 // readChat reads an NDJSON /api/chat response and calls fn with each chunk and the
 // time its line was read (an offset from began, before decoding). It reads what the
 // official client reads (api/client.go stream, v0.17.4) but reports what that client
-// swallows: an error status, even with an empty body, is an api.StatusError; a line
+// swallows: an error status, even with an empty body, is a StatusError; a line
 // {"error": …} ends the stream with that message; a line that is not JSON is a
 // malformedLine; a broken connection is its read error; a line over maxLineBytes is
 // errLineTooLong. A clean end of the body returns nil. Lines come through a pooled
@@ -439,7 +432,7 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 		if len(line) == 0 {
 			switch {
 			case rerr == io.EOF && lines == 0 && resp.StatusCode >= http.StatusBadRequest:
-				return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status}
+				return StatusError{Code: resp.StatusCode, Status: resp.Status}
 			case rerr == io.EOF:
 				return nil
 			case rerr != nil:
@@ -451,13 +444,13 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 		var cl chatLine
 		if err := json.Unmarshal(line, &cl); err != nil {
 			if resp.StatusCode >= http.StatusBadRequest {
-				return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: string(line)}
+				return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: string(line)}
 			}
 			return malformedLine(bytes.Clone(line)) // line is the pooled buffer's
 		}
 		switch {
 		case resp.StatusCode >= http.StatusBadRequest:
-			return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: cl.Error}
+			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: cl.Error}
 		case cl.Error != "":
 			return streamError(cl.Error)
 		}
@@ -512,21 +505,14 @@ func (m malformedLine) Error() string {
 
 // classify maps an error of a streamed request to a kind and one line of text.
 func classify(ctx context.Context, err error) (ErrorKind, string) {
-	var se api.StatusError
+	var se StatusError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return ErrTimeout, "request timed out"
 	case ctx.Err() != nil:
 		return ErrCanceled, "run interrupted"
 	case errors.As(err, &se):
-		msg := se.ErrorMessage
-		if msg == "" {
-			msg = se.Status
-		}
-		if msg == "" {
-			msg = "no error message"
-		}
-		return ErrHTTPStatus, fmt.Sprintf("HTTP %d: %s", se.StatusCode, msg)
+		return ErrHTTPStatus, se.Error()
 	case errors.As(err, new(streamError)):
 		return ErrStream, err.Error()
 	case errors.As(err, new(malformedLine)):

@@ -13,8 +13,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/ollama/ollama/api"
 )
 
 // DefaultAPIKeyEnv is the environment variable that holds the API key of an
@@ -431,112 +429,108 @@ func clip(b []byte) []byte { return bytes.Clone(b[:min(len(b), 121)]) }
 // that ends with neither [DONE] nor usage is ErrNoDone; the first-token timeout,
 // request timeout, interruption and broken connections are as for Ollama.
 func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
-	clock, ctx, stop := startStream(ctx, began, req)
-	defer stop()
-	hreq, err := o.chatRequest(ctx, req)
-	if err != nil {
-		s.ErrorKind, s.Error = ErrStream, "building the request: "+err.Error()
-		s.ITLNs = []int64{}
-		return
-	}
-
-	var (
-		end     int64
-		done    bool
-		usage   *chatUsage
-		timings *chatTimings
-	)
-	clock.send(s)
-	resp, err := o.hc.Do(hreq)
-	if err == nil {
-		s.HTTPStatus = resp.StatusCode
-		if resp.StatusCode >= http.StatusBadRequest {
-			err = o.httpStatus(resp)
-		} else {
-			end, err = readSSE(resp.Body, began, func(data []byte, now int64) error {
-				if done {
-					return errAfterSSEEnd
-				}
-				if bytes.Equal(data, sseDone) {
-					done = true
-					s.E2ENs = ptr(now - clock.sent)
-					return nil
-				}
-				var c chatChunk
-				if err := json.Unmarshal(data, &c); err != nil {
-					return malformedLine(clip(data))
-				}
-				if msg, ok := c.isError(); ok {
-					return streamError(msg)
-				}
-				n := 0
-				if len(c.Choices) > 0 {
-					ch := &c.Choices[0]
-					thinking := ch.Delta.ReasoningContent
-					if thinking == "" {
-						thinking = ch.Delta.Reasoning
-					}
-					n = len(ch.Delta.Content) + len(thinking)
-				}
-				clock.chunk(s, now, n)
-				if len(c.Choices) > 0 {
-					if ch := &c.Choices[0]; ch.FinishReason != "" {
-						s.DoneReason = ch.FinishReason
-					}
-				}
-				if c.Usage != nil {
-					usage = c.Usage
-				}
-				if c.Timings != nil {
-					timings = c.Timings
-				}
-				return nil
-			})
-		}
-		resp.Body.Close()
-	}
-	switch {
-	case clock.noFirstToken(ctx, s, done):
-	case errors.Is(err, errAfterSSEEnd):
-		s.ErrorKind, s.Error = ErrStream, "the server sent data after [DONE]"
-	case errors.As(err, new(notSSE)):
-		s.ErrorKind, s.Error = ErrDecode, "malformed stream, not server-sent events: "+err.Error()
-	case broken(ctx, s, err):
-	case usage == nil && done:
-		s.ErrorKind, s.Error = ErrDecode, "the server sent no usage (stream_options.include_usage): output tokens unknown"
-	case usage == nil:
-		s.ErrorKind, s.Error = ErrNoDone, fmt.Sprintf("stream ended without [DONE] and without usage after %d chunks", s.Chunks)
-	case usage.PromptTokens < 0 || usage.CompletionTokens < 0 ||
-		(timings != nil && (timings.PromptMS < 0 || timings.PredictedMS < 0)):
-		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the usage chunk reports impossible figures (completion_tokens %d, prompt_tokens %d, or a negative duration)",
-			usage.CompletionTokens, usage.PromptTokens)
-	case usage.CompletionTokens == 0 && s.TextChunks > 0:
-		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the usage chunk reports 0 completion tokens after %d chunks of generated text", s.TextChunks)
-	case usage.CompletionTokens > 0 && s.TextChunks == 0:
-		s.ErrorKind, s.Error = ErrDecode, fmt.Sprintf("the usage chunk reports %d completion tokens, but no chunk carried text in choices[0].delta (content, reasoning_content or reasoning): no TTFT can be measured (a /v1/completions-style stream?)", usage.CompletionTokens)
-	}
-	if s.ErrorKind != "" {
-		s.fail()
-		return
-	}
-	if !done {
-		s.E2ENs = ptr(end - clock.sent)
-	}
-	if s.ITLNs == nil {
-		s.ITLNs = []int64{}
-	}
-	s.OK = true
-	s.PromptTokens = usage.PromptTokens
-	s.OutputTokens = usage.CompletionTokens
-	if timings != nil {
-		s.ServerPromptEvalNs = int64(math.Round(timings.PromptMS * 1e6))
-		s.ServerEvalNs = int64(math.Round(timings.PredictedMS * 1e6))
-	}
-	s.finish(req.MaxTokens)
+	streamWire(ctx, began, req, s, o.hc, &openaiWire{o: o})
 }
 
-// httpStatus turns an error response into an api.StatusError (so that classify
-// reports it as ErrHTTPStatus) with the server's message; 401 says what to do about
+// openaiWire reads one /v1/chat/completions stream: server-sent events of chat
+// completion chunks, the usage in the last one (stream_options.include_usage), then
+// [DONE].
+type openaiWire struct {
+	o       *OpenAI
+	end     bool // [DONE] was read
+	endNs   int64
+	usage   *chatUsage
+	timings *chatTimings
+}
+
+func (w *openaiWire) request(ctx context.Context, req Request) (*http.Request, error) {
+	return w.o.chatRequest(ctx, req)
+}
+
+func (w *openaiWire) read(resp *http.Response, c *streamClock, s *Sample) (err error) {
+	if resp.StatusCode >= http.StatusBadRequest {
+		return w.o.httpStatus(resp)
+	}
+	w.endNs, err = readSSE(resp.Body, c.began, func(data []byte, now int64) error {
+		if w.end {
+			return errAfterSSEEnd
+		}
+		if bytes.Equal(data, sseDone) {
+			w.end = true
+			s.E2ENs = ptr(now - c.sent)
+			return nil
+		}
+		var ch chatChunk
+		if err := json.Unmarshal(data, &ch); err != nil {
+			return malformedLine(clip(data))
+		}
+		if msg, ok := ch.isError(); ok {
+			return streamError(msg)
+		}
+		n := 0
+		if len(ch.Choices) > 0 {
+			c0 := &ch.Choices[0]
+			thinking := c0.Delta.ReasoningContent
+			if thinking == "" {
+				thinking = c0.Delta.Reasoning
+			}
+			n = len(c0.Delta.Content) + len(thinking)
+			if c0.FinishReason != "" {
+				s.DoneReason = c0.FinishReason
+			}
+		}
+		c.chunk(s, now, n)
+		if ch.Usage != nil {
+			w.usage = ch.Usage
+		}
+		if ch.Timings != nil {
+			w.timings = ch.Timings
+		}
+		return nil
+	})
+	return err
+}
+
+func (w *openaiWire) done() bool { return w.end }
+
+func (w *openaiWire) wireError(err error) (ErrorKind, string, bool) {
+	switch {
+	case errors.Is(err, errAfterSSEEnd):
+		return ErrStream, "the server sent data after [DONE]", true
+	case errors.As(err, new(notSSE)):
+		return ErrDecode, "malformed stream, not server-sent events: " + err.Error(), true
+	}
+	return "", "", false
+}
+
+func (w *openaiWire) settle(s *Sample, c *streamClock) (ErrorKind, string) {
+	u, t := w.usage, w.timings
+	switch {
+	case u == nil && w.end:
+		return ErrDecode, "the server sent no usage (stream_options.include_usage): output tokens unknown"
+	case u == nil:
+		return ErrNoDone, fmt.Sprintf("stream ended without [DONE] and without usage after %d chunks", s.Chunks)
+	case u.PromptTokens < 0 || u.CompletionTokens < 0 || (t != nil && (t.PromptMS < 0 || t.PredictedMS < 0)):
+		return ErrDecode, fmt.Sprintf("the usage chunk reports impossible figures (completion_tokens %d, prompt_tokens %d, or a negative duration)",
+			u.CompletionTokens, u.PromptTokens)
+	case u.CompletionTokens == 0 && s.TextChunks > 0:
+		return ErrDecode, fmt.Sprintf("the usage chunk reports 0 completion tokens after %d chunks of generated text", s.TextChunks)
+	case u.CompletionTokens > 0 && s.TextChunks == 0:
+		return ErrDecode, fmt.Sprintf("the usage chunk reports %d completion tokens, but no chunk carried text in choices[0].delta (content, reasoning_content or reasoning): no TTFT can be measured (a /v1/completions-style stream?)", u.CompletionTokens)
+	}
+	if !w.end {
+		s.E2ENs = ptr(w.endNs - c.sent)
+	}
+	s.PromptTokens, s.OutputTokens = u.PromptTokens, u.CompletionTokens
+	if t != nil {
+		s.ServerPromptEvalNs = int64(math.Round(t.PromptMS * 1e6))
+		s.ServerEvalNs = int64(math.Round(t.PredictedMS * 1e6))
+	}
+	return "", ""
+}
+
+// httpStatus turns an error response into a StatusError (so that classify reports
+// it as ErrHTTPStatus) with the server's message; 401 says what to do about
 // the API key.
 func (o *OpenAI) httpStatus(resp *http.Response) error {
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -550,7 +544,7 @@ func (o *OpenAI) httpStatus(resp *http.Response) error {
 		}
 		msg += " (" + o.keyHint() + ")"
 	}
-	return api.StatusError{StatusCode: resp.StatusCode, Status: resp.Status, ErrorMessage: msg}
+	return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: msg}
 }
 
 // readSSE reads a server-sent event stream from body and calls fn with the value of

@@ -4,9 +4,92 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
+
+// wire is one backend's protocol inside the shared stream (streamWire): how to build the
+// request, read the response and judge what was read. A wire value serves one request.
+type wire interface {
+	// request encodes req; an error fails the sample before it is sent.
+	request(ctx context.Context, req Request) (*http.Request, error)
+	// read consumes resp's body, whatever its status (a wire turns a status >= 400 into
+	// a StatusError), timing every chunk through c and setting s's E2E and done reason
+	// at the stream's end marker; it returns the error that ended the stream.
+	read(resp *http.Response, c *streamClock, s *Sample) error
+	// done reports whether the stream reached its end marker.
+	done() bool
+	// wireError returns the failure of err when it is the protocol's own (data after
+	// the end, framing that is not the protocol's), else false: classify sorts the rest.
+	wireError(err error) (ErrorKind, string, bool)
+	// settle judges a stream that ended without error: it returns a failure, or ""
+	// after setting s's token counts and server timings.
+	settle(s *Sample, c *streamClock) (ErrorKind, string)
+}
+
+// streamWire sends one request through w and measures it into s, for every backend: the
+// first-token timeout, the send time, the HTTP exchange, the failure order (first-token
+// timeout, the protocol's own errors, a broken or refused connection, the wire's
+// judgement of what it read) and the success epilogue. Timestamps are offsets from
+// began on the monotonic clock; s.ScheduledAtNs, Index, Phase and Nonce are the
+// caller's. It returns with s.OK or s.ErrorKind set.
+func streamWire(ctx context.Context, began time.Time, req Request, s *Sample, hc *http.Client, w wire) {
+	clock, ctx, stop := startStream(ctx, began, req)
+	defer stop()
+	hreq, err := w.request(ctx, req)
+	if err != nil {
+		s.ErrorKind, s.Error = ErrStream, "building the request: "+err.Error()
+		s.ITLNs = []int64{}
+		return
+	}
+	clock.send(s)
+	resp, err := hc.Do(hreq)
+	if err == nil {
+		s.HTTPStatus = resp.StatusCode
+		err = w.read(resp, &clock, s)
+		resp.Body.Close()
+	}
+	switch kind, msg, own := w.wireError(err); {
+	case clock.noFirstToken(ctx, s, w.done()):
+	case own:
+		s.ErrorKind, s.Error = kind, msg
+	case broken(ctx, s, err):
+	default:
+		s.ErrorKind, s.Error = w.settle(s, &clock)
+	}
+	if s.ErrorKind != "" {
+		s.fail()
+		return
+	}
+	if s.ITLNs == nil {
+		s.ITLNs = []int64{}
+	}
+	s.OK = true
+	s.finish(req.MaxTokens)
+}
+
+// StatusError is a server's answer with an HTTP status >= 400, from either backend:
+// the status and the server's own message (its JSON error's text, else the body's
+// first line), one line.
+type StatusError struct {
+	Code    int
+	Status  string
+	Message string
+}
+
+// Error reads "HTTP 404: model \"x\" not found", with the status text when the server
+// sent no message.
+func (e StatusError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = e.Status
+	}
+	if msg == "" {
+		msg = "no error message"
+	}
+	return fmt.Sprintf("HTTP %d: %s", e.Code, msg)
+}
 
 // streamClock is what every backend does around one streamed request, on the run's
 // monotonic clock: the first-token timeout, the send time, and the timing of each

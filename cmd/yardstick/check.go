@@ -11,16 +11,8 @@ import (
 )
 
 func checkCommand(e *env) *cli.Command {
-	return &cli.Command{
-		Name:      "check",
-		Usage:     "hold a run file against a profile's expectations (a CI gate)",
-		UsageText: "yardstick check RUN.json --profile NAME|FILE",
-		Description: `Finds the profile's expectation for the run's model (exact name, else the first
-glob that matches) and compares: median server_gen_per_s against min_server_gen_per_s,
-p95 of ttft_ns against max_ttft_p95, roofline.decode_efficiency_frac against
-min_decode_efficiency_frac (a run without it fails that line as "not measured").
-Prints one line per threshold. Exit status: 0 all met, 1 any failed, 2 bad input
-(unreadable run file, bad or missing profile, no expectation for the run's model).`,
+	return withHelp(&cli.Command{
+		Name: "check",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "profile", Usage: "profile with expectations: a name (./profiles/, ~/.config/yardstick/profiles/, built-in examples) or a YAML file"},
 		},
@@ -36,7 +28,7 @@ Prints one line per threshold. Exit status: 0 all met, 1 any failed, 2 bad input
 			}
 			return runCheck(e.stdout, c.Args().First(), c.String("profile"), profiles.Resolver{Getenv: e.getenv})
 		},
-	}
+	})
 }
 
 // runCheck holds the run file against the profile's expectation and prints the result.

@@ -51,23 +51,8 @@ func compareCommand(e *env) *cli.Command {
 	failOn := &flagval.Gates{}
 	format := &flagval.Choice{Value: "table", Allowed: results.Formats}
 	alpha := &flagval.Alpha{Value: results.DefaultAlpha}
-	return &cli.Command{
-		Name:      "compare",
-		Usage:     "compare runs: medians with 95% CIs, change and Mann-Whitney U p-value; gate regressions for CI",
-		UsageText: "yardstick compare [--fail-on GATES] [--alpha A] [--format F] [--force] BASE.json NEW.json [MORE.json...]",
-		Description: `Compares every run with the first (the base), metric by metric, from the raw samples: the
-median with its 95% confidence interval per run, the change of the median, and the
-p-value of a Mann-Whitney U test (as benchstat computes them). "~" marks a change that
-may be noise (p > --alpha); latencies are better lower, rates better higher.
-
-Runs must be comparable: another workload, another model, or a shape twin against real
-weights is refused (exit 2) unless --force; another quantization, digest, seed or
-context size is a warning; another machine or server version is a note.
-
---fail-on 'server_gen_per_s:-5%,ttft_p95:+10%' fails (exit 1) when a metric's statistic
-(median unless _p95, _p99, _mean, ... is given) changed beyond its limit AND the change
-is significant at --alpha. With $GITHUB_STEP_SUMMARY set, the markdown report is
-appended to it. Exit status: 0 ok, 1 a gate failed, 2 bad input.`,
+	return withHelp(&cli.Command{
+		Name: "compare",
 		Flags: append([]cli.Flag{
 			&cli.GenericFlag{Name: "fail-on", Value: failOn, Usage: "regression gates METRIC[_STAT]:±N%, comma-separated"},
 			&cli.GenericFlag{Name: "alpha", Value: alpha, Usage: "significance level of the U test"},
@@ -116,5 +101,5 @@ appended to it. Exit status: 0 ok, 1 a gate failed, 2 bad input.`,
 			}
 			return nil
 		},
-	}
+	})
 }

@@ -13,14 +13,8 @@ import (
 )
 
 func hwCommand(e *env) *cli.Command {
-	return &cli.Command{
-		Name:      "hw",
-		Usage:     "show the detected hardware, its device table figures and the profile runs are held against",
-		UsageText: "yardstick hw [--probe [--probe-duration D]] [--profile NAME|FILE] [--json]\n   yardstick hw --devices",
-		Description: `Detects the CPU, memory and GPUs, matches them against the built-in device table
-(memory bandwidth, peak FP16 FLOP/s, memory, TDP, each with its source), and prints the
-profile a run would use. --probe measures host memory bandwidth (STREAM copy and triad
-on all cores) and prints it next to the table's figure.`,
+	return withHelp(&cli.Command{
+		Name: "hw",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "probe", Usage: "measure host memory bandwidth"},
 			&cli.DurationFlag{Name: "probe-duration", Value: 2 * time.Second, Usage: "how long the probe measures"},
@@ -61,7 +55,7 @@ on all cores) and prints it next to the table's figure.`,
 			}
 			return results.RenderHW(e.stdout, rep)
 		},
-	}
+	})
 }
 
 // listDevices prints the built-in device table, as a table or JSON.

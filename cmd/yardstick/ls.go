@@ -11,15 +11,8 @@ import (
 
 func lsCommand(e *env) *cli.Command {
 	format := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
-	return &cli.Command{
-		Name:      "ls",
-		Usage:     "list the run files in a directory: date, host, model, key figures",
-		UsageText: "yardstick ls [--format table|json] [DIR]",
-		Description: `Lists the run files directly in DIR (default: the current directory), oldest first:
-start time (UTC), host, model and quantization, server, workload hash (runs with the
-same hash asked for the same work), requests ok/failed, median TTFT, median server
-decode rate, output tokens/s, warnings and the file. Other JSON files are skipped and
-counted on stderr. Exit status: 0 ok, 2 the directory cannot be read.`,
+	return withHelp(&cli.Command{
+		Name: "ls",
 		Flags: []cli.Flag{
 			&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format, Usage: "table or json"},
 		},
@@ -46,5 +39,5 @@ counted on stderr. Exit status: 0 ok, 2 the directory cannot be read.`,
 			}
 			return err
 		},
-	}
+	})
 }

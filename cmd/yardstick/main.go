@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -229,4 +230,22 @@ func interspersed(app *cli.App, args []string) ([]string, error) {
 	}
 	out := append([]string{args[0], args[1]}, flags...)
 	return append(out, rest...), nil
+}
+
+//go:embed help/*.txt
+var helpFiles embed.FS
+
+// withHelp fills c's help from help/NAME.txt, which is prose and reads as the help
+// does: the first line is the one-line usage, the lines up to the first blank line the
+// synopsis (one line a form), the rest the description. A command without its file is
+// a build error caught by every test (they all build the app), so it panics.
+func withHelp(c *cli.Command) *cli.Command {
+	b, err := helpFiles.ReadFile("help/" + c.Name + ".txt")
+	if err != nil {
+		panic("yardstick: no help for command " + c.Name + ": " + err.Error())
+	}
+	head, desc, _ := strings.Cut(strings.TrimSpace(string(b)), "\n\n")
+	lines := strings.Split(head, "\n")
+	c.Usage, c.UsageText, c.Description = lines[0], strings.Join(lines[1:], "\n   "), strings.TrimSpace(desc)
+	return c
 }

@@ -9,15 +9,8 @@ import (
 )
 
 func mergeCommand(e *env) *cli.Command {
-	return &cli.Command{
-		Name:      "merge",
-		Usage:     "merge runs of one workload from several machines into one run file",
-		UsageText: "yardstick merge --out FLEET.json [--force] A.json B.json [MORE.json...]",
-		Description: `Concatenates the measured samples of the runs and recomputes every summary from them, so
-the merged percentiles and median intervals are exact. The runs must be of one model
-(same digest) and one workload; --force merges anyway. The merged file is a run file
-like any other (compare, report and ls read it) and records its sources, with their
-hosts, under merged_from. Exit status: 0 ok, 2 bad input.`,
+	return withHelp(&cli.Command{
+		Name: "merge",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged run file to write (required)"},
 			&cli.BoolFlag{Name: "force", Usage: "merge runs of different models or workloads"},
@@ -51,5 +44,5 @@ hosts, under merged_from. Exit status: 0 ok, 2 bad input.`,
 				len(runs), len(m.Samples), m.Environment.Hardware.Hostname, c.String("out"))
 			return nil
 		},
-	}
+	})
 }

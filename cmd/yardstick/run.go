@@ -16,24 +16,8 @@ import (
 
 func runCommand(e *env) *cli.Command {
 	d := bench.DefaultOptions()
-	return &cli.Command{
-		Name:      "run",
-		Usage:     "benchmark one model on an Ollama or OpenAI-compatible server and write the run JSON",
-		UsageText: "yardstick run --model NAME [--host URL]... [--backend ollama|openai] [--runs N | --duration D] [--concurrency N[,N...] | --rate R[,R...]] [--prompt-tokens N[,N...]] [--slo ttft_p95=500ms,...] [--out FILE]",
-		Description: `Unloads the model, times one cold request, sends --warmup uncounted requests, then
-the measured requests of each level: --runs of them (or for --duration), one after
-another by default, from --concurrency N workers (closed loop), or on an open-loop
-schedule of --rate requests per second. A list (--concurrency 1,2,4,8, --rate 0.5,1,2,
---prompt-tokens 128,512,2048) sweeps the levels in turn into one run file. With --slo
-every request is held against the objectives and each level reports its goodput.
-Several --host flags measure several servers at once with the same workload.
-Prints a table and writes every raw sample and the summaries to a JSON file
-(atomically). Exit status: 0 all requests succeeded,
-1 the run failed or some requests failed (the file still holds what was measured),
-2 bad flags or input, 130 interrupted (the file holds what was measured so far).
-Every completed request is also appended to <run file>.journal, which is removed once
-the run file is written; an interrupted run keeps it, and --resume JOURNAL finishes the
-run with the same options and run id.`,
+	return withHelp(&cli.Command{
+		Name:  "run",
 		Flags: runFlags(d),
 		Action: func(c *cli.Context) error {
 			cfg, err := runConfig(c, e, d)
@@ -72,7 +56,7 @@ run with the same options and run id.`,
 			}
 			return &exitError{exitFailure, o.Err}
 		},
-	}
+	})
 }
 
 // runFlags are run's flags; d holds the defaults.

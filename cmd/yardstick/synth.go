@@ -15,13 +15,8 @@ import (
 )
 
 func synthCommand(e *env) *cli.Command {
-	return &cli.Command{
-		Name:      "synth",
-		Usage:     "write a shape twin: a GGUF with a real model's exact tensor shapes and random weights",
-		UsageText: "yardstick synth --shape qwen2.5-0.5b --quant Q8_0 [--out FILE] [--create NAME [--host URL]]\n   yardstick synth --list",
-		Description: `A shape twin reads and computes exactly the bytes the real model does, so its speed and
-memory stand for the real model with no download; its text is noise. Every run of a twin
-records the shape, the quantization and "synthetic weights".`,
+	return withHelp(&cli.Command{
+		Name: "synth",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "shape", Value: "qwen2.5-0.5b", Usage: "model shape (see --list)"},
 			&cli.StringFlag{Name: "quant", Value: "Q8_0", Usage: "weight type: " + synth.QuantNames()},
@@ -73,7 +68,7 @@ records the shape, the quantization and "synthetic weights".`,
 			}
 			return createTwin(c, e, name, host, out, spec)
 		},
-	}
+	})
 }
 
 // createTarget checks --create's model name and resolves --host ($OLLAMA_HOST, then

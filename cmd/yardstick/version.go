@@ -10,12 +10,11 @@ import (
 )
 
 func versionCommand(e *env) *cli.Command {
-	return &cli.Command{
-		Name:  "version",
-		Usage: "print yardstick's version",
+	return withHelp(&cli.Command{
+		Name: "version",
 		Action: func(c *cli.Context) error {
 			fmt.Fprintf(e.stdout, "yardstick %s (%s, run schema %d)\n", results.Version, runtime.Version(), results.SchemaVersion)
 			return nil
 		},
-	}
+	})
 }
