@@ -10,25 +10,18 @@ import (
 	"github.com/yardstick-dev/yardstick/results"
 )
 
-func checkCommand(e *env) *cli.Command {
-	return withHelp(&cli.Command{
-		Name: "check",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "profile", Usage: "profile with expectations: a name (./profiles/, ~/.config/yardstick/profiles/, built-in examples) or a YAML file"},
-		},
-		Action: func(c *cli.Context) error {
-			// Flags after the run file were moved in front of it by interspersed.
-			switch {
-			case c.NArg() == 0:
-				return usageErr("check: no run file (yardstick check RUN.json --profile P)")
-			case c.NArg() > 1:
-				return usageErr("check: one run file, got %q and %q", c.Args().Get(0), c.Args().Get(1))
-			case c.String("profile") == "":
-				return usageErr("check: --profile is required: run files do not record expectations; name a profile file with expectations for the run's model")
-			}
-			return runCheck(e.stdout, c.Args().First(), c.String("profile"), profiles.Resolver{Getenv: e.getenv})
-		},
-	})
+// check holds one run file against a profile's expectations.
+func (e *env) check(c *cli.Context) error {
+	// Flags after the run file were moved in front of it by interspersed.
+	switch {
+	case c.NArg() == 0:
+		return usageErr("check: no run file (yardstick check RUN.json --profile P)")
+	case c.NArg() > 1:
+		return usageErr("check: one run file, got %q and %q", c.Args().Get(0), c.Args().Get(1))
+	case c.String("profile") == "":
+		return usageErr("check: --profile is required: run files do not record expectations; name a profile file with expectations for the run's model")
+	}
+	return runCheck(e.stdout, c.Args().First(), c.String("profile"), profiles.Resolver{Getenv: e.getenv})
 }
 
 // runCheck holds the run file against the profile's expectation and prints the result.

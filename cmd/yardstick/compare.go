@@ -3,21 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/yardstick-dev/yardstick/internal/flagval"
 	"github.com/yardstick-dev/yardstick/results"
 )
-
-func outputFlags(format *flagval.Choice) []cli.Flag {
-	return []cli.Flag{
-		&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format,
-			Usage: "output format: " + strings.Join(format.Allowed, ", ")},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout"},
-	}
-}
 
 // readInputs reads the run files of args, refusing an --out that names one of them;
 // every error is bad input (exit 2).
@@ -47,59 +37,47 @@ func emit(c *cli.Context, e *env, format string, comp *results.Comparison, table
 	return nil
 }
 
-func compareCommand(e *env) *cli.Command {
-	failOn := &flagval.Gates{}
-	format := &flagval.Choice{Value: "table", Allowed: results.Formats}
-	alpha := &flagval.Alpha{Value: results.DefaultAlpha}
-	return withHelp(&cli.Command{
-		Name: "compare",
-		Flags: append([]cli.Flag{
-			&cli.GenericFlag{Name: "fail-on", Value: failOn, Usage: "regression gates METRIC[_STAT]:±N%, comma-separated"},
-			&cli.GenericFlag{Name: "alpha", Value: alpha, Usage: "significance level of the U test"},
-			&cli.BoolFlag{Name: "force", Usage: "compare runs whose keys refuse the comparison"},
-		}, outputFlags(format)...),
-		Action: func(c *cli.Context) error {
-			if c.NArg() < 2 {
-				return usageErr("compare: need a base and at least one new run file (yardstick compare BASE.json NEW.json)")
+// compare compares run files with the first and applies the --fail-on gates.
+func (e *env) compare(c *cli.Context, gates []results.Gate, alpha float64, format string) error {
+	if c.NArg() < 2 {
+		return usageErr("compare: need a base and at least one new run file (yardstick compare BASE.json NEW.json)")
+	}
+	args := c.Args().Slice()
+	runs, err := readInputs(c.String("out"), args)
+	if err != nil {
+		return err
+	}
+	for i := 1; i < len(runs); i++ {
+		if runs[i].RunID == runs[0].RunID {
+			fmt.Fprintf(e.stderr, "yardstick: warning: %s is the same run as %s (run %s): the comparison shows no change by construction\n", args[i], args[0], runs[0].RunID)
+		}
+	}
+	comp, err := results.Compare(runs, args, results.CompareOptions{Alpha: alpha, Gates: gates, Force: c.Bool("force")})
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	for i, keys := range comp.Keys {
+		for _, k := range keys {
+			if k.Severity >= results.KeyWarn {
+				fmt.Fprintf(e.stderr, "yardstick: %s %s: %s\n", k.Severity, args[i+1], k)
 			}
-			args := c.Args().Slice()
-			runs, err := readInputs(c.String("out"), args)
-			if err != nil {
-				return err
-			}
-			for i := 1; i < len(runs); i++ {
-				if runs[i].RunID == runs[0].RunID {
-					fmt.Fprintf(e.stderr, "yardstick: warning: %s is the same run as %s (run %s): the comparison shows no change by construction\n", args[i], args[0], runs[0].RunID)
-				}
-			}
-			comp, err := results.Compare(runs, args, results.CompareOptions{Alpha: alpha.Value, Gates: failOn.Gates, Force: c.Bool("force")})
-			if err != nil {
-				return &exitError{exitUsage, err}
-			}
-			for i, keys := range comp.Keys {
-				for _, k := range keys {
-					if k.Severity >= results.KeyWarn {
-						fmt.Fprintf(e.stderr, "yardstick: %s %s: %s\n", k.Severity, args[i+1], k)
-					}
-				}
-			}
-			if err := emit(c, e, format.Value, comp, nil); err != nil {
-				return err
-			}
-			var failed []string
-			for _, g := range comp.Gates {
-				if g.Status == "fail" {
-					failed = append(failed, args[g.Run]+": "+g.Message)
-				}
-			}
-			if len(failed) > 0 {
-				msg := failed[0]
-				if len(failed) > 1 {
-					msg += fmt.Sprintf(" (and %d more)", len(failed)-1)
-				}
-				return &exitError{exitFailure, fmt.Errorf("regression gate failed: %s", msg)}
-			}
-			return nil
-		},
-	})
+		}
+	}
+	if err := emit(c, e, format, comp, nil); err != nil {
+		return err
+	}
+	var failed []string
+	for _, g := range comp.Gates {
+		if g.Status == "fail" {
+			failed = append(failed, args[g.Run]+": "+g.Message)
+		}
+	}
+	if len(failed) > 0 {
+		msg := failed[0]
+		if len(failed) > 1 {
+			msg += fmt.Sprintf(" (and %d more)", len(failed)-1)
+		}
+		return &exitError{exitFailure, fmt.Errorf("regression gate failed: %s", msg)}
+	}
+	return nil
 }

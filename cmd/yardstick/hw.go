@@ -12,50 +12,36 @@ import (
 	"github.com/yardstick-dev/yardstick/results"
 )
 
-func hwCommand(e *env) *cli.Command {
-	return withHelp(&cli.Command{
-		Name: "hw",
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "probe", Usage: "measure host memory bandwidth"},
-			&cli.DurationFlag{Name: "probe-duration", Value: 2 * time.Second, Usage: "how long the probe measures"},
-			&cli.StringFlag{Name: "profile", Usage: "resolve this profile (name, file, builtin:<device id>) instead of the detected one"},
-			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
-			&cli.BoolFlag{Name: "devices", Usage: "list the built-in device table and exit"},
-		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageErr("hw: unexpected argument %q", c.Args().First())
-			}
-			if c.Bool("devices") {
-				return listDevices(e.stdout, c.Bool("json"))
-			}
-			pd := c.Duration("probe-duration")
-			if pd <= 0 || pd > 10*time.Minute {
-				return usageErr("--probe-duration %v: must be in (0, 10m]", pd)
-			}
-			hw := profiles.Detect(c.Context)
-			rep := results.HWReport{Hardware: hw, Matches: profiles.MatchHardware(hw)}
-			r := profiles.Resolver{Getenv: e.getenv}
-			if c.Bool("probe") {
-				res, err := profiles.ProbeBandwidth(c.Context, pd)
-				if err != nil {
-					return fmt.Errorf("bandwidth probe: %w", err)
-				}
-				rep.Probe = &res
-				// The detected profile reuses this measurement instead of probing again.
-				r.Probe = func(_ context.Context, _ time.Duration) (profiles.ProbeResult, error) { return res, nil }
-			}
-			p, err := r.Resolve(c.Context, c.String("profile"), hw)
-			if err != nil {
-				return &exitError{exitUsage, err}
-			}
-			rep.Profile = p
-			if c.Bool("json") {
-				return writeJSON(e.stdout, rep)
-			}
-			return results.RenderHW(e.stdout, rep)
-		},
-	})
+// hw shows the detected hardware, or the device table.
+func (e *env) hw(c *cli.Context) error {
+	if c.Bool("devices") {
+		return listDevices(e.stdout, c.Bool("json"))
+	}
+	pd := c.Duration("probe-duration")
+	if pd <= 0 || pd > 10*time.Minute {
+		return usageErr("--probe-duration %v: must be in (0, 10m]", pd)
+	}
+	hw := profiles.Detect(c.Context)
+	rep := results.HWReport{Hardware: hw, Matches: profiles.MatchHardware(hw)}
+	r := profiles.Resolver{Getenv: e.getenv}
+	if c.Bool("probe") {
+		res, err := profiles.ProbeBandwidth(c.Context, pd)
+		if err != nil {
+			return fmt.Errorf("bandwidth probe: %w", err)
+		}
+		rep.Probe = &res
+		// The detected profile reuses this measurement instead of probing again.
+		r.Probe = func(_ context.Context, _ time.Duration) (profiles.ProbeResult, error) { return res, nil }
+	}
+	p, err := r.Resolve(c.Context, c.String("profile"), hw)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	rep.Profile = p
+	if c.Bool("json") {
+		return writeJSON(e.stdout, rep)
+	}
+	return results.RenderHW(e.stdout, rep)
 }
 
 // listDevices prints the built-in device table, as a table or JSON.

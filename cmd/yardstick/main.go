@@ -1,15 +1,14 @@
 // Command yardstick benchmarks locally served open models: latency (TTFT, ITL, TPOT,
 // E2E), prefill and decode rates and memory, written as a statistical summary to JSON.
 //
-// Commands parse flags into an options struct and call into the libraries: the
-// measuring is in packages bench (runs) and calib (selftest), the summarizing and
-// rendering of run files in package results. check, hw and selftest still hold their
-// own text rendering, and check its threshold evaluation, here.
+// Every command reads as flags → one library call → exit status: commands.go lists the
+// commands and their flags, help/ holds their help texts, and each command's method
+// maps its flags to one call (harness.Run for run; results, profiles, calib and synth
+// for the rest) and the outcome to an exit status.
 package main
 
 import (
 	"context"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,18 +73,7 @@ func newApp(e *env) *cli.App {
 			return &exitError{exitUsage, err}
 		},
 		HideHelpCommand: true,
-		Commands: []*cli.Command{
-			runCommand(e),
-			synthCommand(e),
-			hwCommand(e),
-			checkCommand(e),
-			compareCommand(e),
-			reportCommand(e),
-			mergeCommand(e),
-			lsCommand(e),
-			selftestCommand(e),
-			versionCommand(e),
-		},
+		Commands:        e.commands(),
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
@@ -98,41 +86,26 @@ func newApp(e *env) *cli.App {
 func Main(ctx context.Context, args []string, e *env) int {
 	app := newApp(e)
 	args, err := interspersed(app, args)
+	if err == nil && len(args) > 1 && !strings.HasPrefix(args[1], "-") && app.Command(args[1]) == nil {
+		var names []string
+		for _, c := range app.Commands {
+			names = append(names, c.Name)
+		}
+		err = usageErr("unknown command %q (commands: %s; see yardstick --help)", args[1], strings.Join(names, ", "))
+	}
 	if err == nil {
 		err = app.RunContext(ctx, args)
 	}
 	if err == nil {
 		return exitOK
 	}
-	msg := err.Error()
-	if cmd, ok := strings.CutPrefix(msg, "No help topic for "); ok {
-		var names []string
-		for _, c := range app.Commands {
-			names = append(names, c.Name)
-		}
-		msg = "unknown command " + cmd + " (commands: " + strings.Join(names, ", ") + "; see yardstick --help)"
-	}
-	fmt.Fprintf(e.stderr, "yardstick: %s\n", oneLine(msg))
+	fmt.Fprintf(e.stderr, "yardstick: %s\n", oneLine(err.Error()))
+	// Flag errors reach OnUsageError as exitErrors; anything else is a failure.
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	if isFlagError(err) {
-		return exitUsage
-	}
 	return exitFailure
-}
-
-// isFlagError recognises urfave/cli's own errors for unknown commands and flags that
-// bypass OnUsageError.
-func isFlagError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"flag provided but not defined", "Required flag", "invalid value", "No help topic", "command not found"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func main() {
@@ -230,22 +203,4 @@ func interspersed(app *cli.App, args []string) ([]string, error) {
 	}
 	out := append([]string{args[0], args[1]}, flags...)
 	return append(out, rest...), nil
-}
-
-//go:embed help/*.txt
-var helpFiles embed.FS
-
-// withHelp fills c's help from help/NAME.txt, which is prose and reads as the help
-// does: the first line is the one-line usage, the lines up to the first blank line the
-// synopsis (one line a form), the rest the description. A command without its file is
-// a build error caught by every test (they all build the app), so it panics.
-func withHelp(c *cli.Command) *cli.Command {
-	b, err := helpFiles.ReadFile("help/" + c.Name + ".txt")
-	if err != nil {
-		panic("yardstick: no help for command " + c.Name + ": " + err.Error())
-	}
-	head, desc, _ := strings.Cut(strings.TrimSpace(string(b)), "\n\n")
-	lines := strings.Split(head, "\n")
-	c.Usage, c.UsageText, c.Description = lines[0], strings.Join(lines[1:], "\n   "), strings.TrimSpace(desc)
-	return c
 }

@@ -181,6 +181,25 @@ func TestErrorsAreOneLineAndWriteNothing(t *testing.T) {
 	}
 }
 
+// An unknown command, or a flag-only command given an argument, is bad input: exit 2
+// and one line that names the commands.
+func TestUnknownCommandIsUsageError(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bogus"}, `unknown command "bogus" (commands: run, synth, hw, check, compare, report, merge, ls, selftest, version;`},
+		{[]string{"bogus", "--x", "y.json"}, `unknown command "bogus"`},
+		{[]string{"hw", "extra"}, `hw: unexpected argument "extra"`},
+		{[]string{"selftest", "--quick", "x"}, `selftest: unexpected argument "x"`},
+	} {
+		o := runCLI(t, nil, tc.args...)
+		if o.code != 2 || strings.Count(o.stderr, "\n") != 1 || !strings.Contains(o.stderr, tc.want) || o.stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and one line containing %q", tc.args, o.code, o.stdout, o.stderr, tc.want)
+		}
+	}
+}
+
 // runFailing runs model twin on f (no warm-up, 4 output tokens, then flags) into a
 // temporary run file, requires exit status 1 with wantStderr on stderr, and returns
 // the outcome and the run file written.

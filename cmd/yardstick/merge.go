@@ -8,41 +8,33 @@ import (
 	"github.com/yardstick-dev/yardstick/results"
 )
 
-func mergeCommand(e *env) *cli.Command {
-	return withHelp(&cli.Command{
-		Name: "merge",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged run file to write (required)"},
-			&cli.BoolFlag{Name: "force", Usage: "merge runs of different models or workloads"},
-		},
-		Action: func(c *cli.Context) error {
-			if c.String("out") == "" {
-				return usageErr("merge: --out FILE is required")
-			}
-			if c.NArg() < 2 {
-				return usageErr("merge: need at least two run files")
-			}
-			args := c.Args().Slice()
-			runs, err := readInputs(c.String("out"), args)
-			if err != nil {
-				return err
-			}
-			nested := make([][]results.MergeSource, len(args))
-			for i, a := range args {
-				if nested[i], err = results.ReadMergeSources(a); err != nil {
-					return &exitError{exitUsage, err}
-				}
-			}
-			m, err := results.Merge(runs, args, results.MergeOptions{Force: c.Bool("force"), Nested: nested})
-			if err != nil {
-				return &exitError{exitUsage, err}
-			}
-			if err := results.WriteMerged(c.String("out"), m); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "merged %d runs (%d measured requests, hosts %s) into %s\n",
-				len(runs), len(m.Samples), m.Environment.Hardware.Hostname, c.String("out"))
-			return nil
-		},
-	})
+// merge writes the merge of run files.
+func (e *env) merge(c *cli.Context) error {
+	if c.String("out") == "" {
+		return usageErr("merge: --out FILE is required")
+	}
+	if c.NArg() < 2 {
+		return usageErr("merge: need at least two run files")
+	}
+	args := c.Args().Slice()
+	runs, err := readInputs(c.String("out"), args)
+	if err != nil {
+		return err
+	}
+	nested := make([][]results.MergeSource, len(args))
+	for i, a := range args {
+		if nested[i], err = results.ReadMergeSources(a); err != nil {
+			return &exitError{exitUsage, err}
+		}
+	}
+	m, err := results.Merge(runs, args, results.MergeOptions{Force: c.Bool("force"), Nested: nested})
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if err := results.WriteMerged(c.String("out"), m); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "merged %d runs (%d measured requests, hosts %s) into %s\n",
+		len(runs), len(m.Samples), m.Environment.Hardware.Hostname, c.String("out"))
+	return nil
 }

@@ -14,61 +14,45 @@ import (
 	"github.com/yardstick-dev/yardstick/synth"
 )
 
-func synthCommand(e *env) *cli.Command {
-	return withHelp(&cli.Command{
-		Name: "synth",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "shape", Value: "qwen2.5-0.5b", Usage: "model shape (see --list)"},
-			&cli.StringFlag{Name: "quant", Value: "Q8_0", Usage: "weight type: " + synth.QuantNames()},
-			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random weights"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "GGUF path (default: twins/<shape>-<quant>.gguf)"},
-			&cli.StringFlag{Name: "create", Usage: "also upload it to the server as this model name"},
-			&cli.StringFlag{Name: "host", Usage: "server URL for --create (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
-			&cli.BoolFlag{Name: "list", Usage: "list the shapes and their sizes, and exit"},
-		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return usageErr("synth: unexpected argument %q", c.Args().First())
-			}
-			if c.Bool("list") {
-				return synth.RenderShapes(e.stdout)
-			}
-			shape, err := synth.LookupShape(c.String("shape"))
-			if err != nil {
-				return usageErr("--shape: %v", err)
-			}
-			q, err := synth.ParseQuant(c.String("quant"))
-			if err != nil {
-				return usageErr("--quant: %v", err)
-			}
-			spec := synth.Spec{Shape: shape, Quant: q, Seed: c.Uint64("seed")}
-			out := c.String("out")
-			if out == "" {
-				out = filepath.Join("twins", fmt.Sprintf("%s-%s.gguf", shape.Name, q))
-			}
-			// Everything --create needs is checked before the (possibly long) write.
-			name, host, err := createTarget(c, e)
-			if err != nil {
-				return err
-			}
-			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-				return err
-			}
-			info, err := synth.WriteFileContext(c.Context, out, spec)
-			if err != nil {
-				if c.Context.Err() != nil {
-					return &exitError{exitInterrupted, fmt.Errorf("interrupted; %s not written", out)}
-				}
-				return err
-			}
-			fmt.Fprintf(e.stdout, "wrote %s: %s %s, %d tensors, %d parameters, %s (random weights, seed %d)\n",
-				out, shape.Name, q, info.Tensors, info.Params, units.IEC(float64(info.SizeBytes)), spec.Seed)
-			if name == "" {
-				return nil
-			}
-			return createTwin(c, e, name, host, out, spec)
-		},
-	})
+// synth writes a shape twin, and with --create uploads it.
+func (e *env) synth(c *cli.Context) error {
+	if c.Bool("list") {
+		return synth.RenderShapes(e.stdout)
+	}
+	shape, err := synth.LookupShape(c.String("shape"))
+	if err != nil {
+		return usageErr("--shape: %v", err)
+	}
+	q, err := synth.ParseQuant(c.String("quant"))
+	if err != nil {
+		return usageErr("--quant: %v", err)
+	}
+	spec := synth.Spec{Shape: shape, Quant: q, Seed: c.Uint64("seed")}
+	out := c.String("out")
+	if out == "" {
+		out = filepath.Join("twins", fmt.Sprintf("%s-%s.gguf", shape.Name, q))
+	}
+	// Everything --create needs is checked before the (possibly long) write.
+	name, host, err := createTarget(c, e)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	info, err := synth.WriteFileContext(c.Context, out, spec)
+	if err != nil {
+		if c.Context.Err() != nil {
+			return &exitError{exitInterrupted, fmt.Errorf("interrupted; %s not written", out)}
+		}
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote %s: %s %s, %d tensors, %d parameters, %s (random weights, seed %d)\n",
+		out, shape.Name, q, info.Tensors, info.Params, units.IEC(float64(info.SizeBytes)), spec.Seed)
+	if name == "" {
+		return nil
+	}
+	return createTwin(c, e, name, host, out, spec)
 }
 
 // createTarget checks --create's model name and resolves --host ($OLLAMA_HOST, then

@@ -9,12 +9,8 @@ import (
 	"github.com/yardstick-dev/yardstick/results"
 )
 
-func versionCommand(e *env) *cli.Command {
-	return withHelp(&cli.Command{
-		Name: "version",
-		Action: func(c *cli.Context) error {
-			fmt.Fprintf(e.stdout, "yardstick %s (%s, run schema %d)\n", results.Version, runtime.Version(), results.SchemaVersion)
-			return nil
-		},
-	})
+// version prints yardstick's version.
+func (e *env) version(c *cli.Context) error {
+	fmt.Fprintf(e.stdout, "yardstick %s (%s, run schema %d)\n", results.Version, runtime.Version(), results.SchemaVersion)
+	return nil
 }

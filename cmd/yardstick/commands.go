@@ -1,0 +1,142 @@
+package main
+
+import (
+	"embed"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/flagval"
+	"github.com/yardstick-dev/yardstick/results"
+	"github.com/yardstick-dev/yardstick/synth"
+)
+
+// commands is yardstick's command line, in the order of --help: every command with its
+// flags and the method that runs it (e.run in run.go, e.synth in synth.go, ...). Its
+// help text is prose in help/NAME.txt.
+func (e *env) commands() []*cli.Command {
+	d := bench.DefaultOptions()
+	failOn, alpha := &flagval.Gates{}, &flagval.Alpha{Value: results.DefaultAlpha}
+	compareFormat := &flagval.Choice{Value: "table", Allowed: results.Formats}
+	reportFormat := &flagval.Choice{Value: "table", Allowed: results.Formats}
+	lsFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
+	return []*cli.Command{
+		command("run", runFlags(d), func(c *cli.Context) error { return e.run(c, d) }),
+		command("synth", []cli.Flag{
+			&cli.StringFlag{Name: "shape", Value: "qwen2.5-0.5b", Usage: "model shape (see --list)"},
+			&cli.StringFlag{Name: "quant", Value: "Q8_0", Usage: "weight type: " + synth.QuantNames()},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random weights"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "GGUF path (default: twins/<shape>-<quant>.gguf)"},
+			&cli.StringFlag{Name: "create", Usage: "also upload it to the server as this model name"},
+			&cli.StringFlag{Name: "host", Usage: "server URL for --create (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
+			&cli.BoolFlag{Name: "list", Usage: "list the shapes and their sizes, and exit"},
+		}, noArgs(e.synth)),
+		command("hw", []cli.Flag{
+			&cli.BoolFlag{Name: "probe", Usage: "measure host memory bandwidth"},
+			&cli.DurationFlag{Name: "probe-duration", Value: 2 * time.Second, Usage: "how long the probe measures"},
+			&cli.StringFlag{Name: "profile", Usage: "resolve this profile (name, file, builtin:<device id>) instead of the detected one"},
+			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
+			&cli.BoolFlag{Name: "devices", Usage: "list the built-in device table and exit"},
+		}, noArgs(e.hw)),
+		command("check", []cli.Flag{
+			&cli.StringFlag{Name: "profile", Usage: "profile with expectations: a name (./profiles/, ~/.config/yardstick/profiles/, built-in examples) or a YAML file"},
+		}, e.check),
+		command("compare", append([]cli.Flag{
+			&cli.GenericFlag{Name: "fail-on", Value: failOn, Usage: "regression gates METRIC[_STAT]:±N%, comma-separated"},
+			&cli.GenericFlag{Name: "alpha", Value: alpha, Usage: "significance level of the U test"},
+			&cli.BoolFlag{Name: "force", Usage: "compare runs whose keys refuse the comparison"},
+		}, outputFlags(compareFormat)...), func(c *cli.Context) error { return e.compare(c, failOn.Gates, alpha.Value, compareFormat.Value) }),
+		command("report", outputFlags(reportFormat), func(c *cli.Context) error { return e.report(c, reportFormat.Value) }),
+		command("merge", []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged run file to write (required)"},
+			&cli.BoolFlag{Name: "force", Usage: "merge runs of different models or workloads"},
+		}, e.merge),
+		command("ls", []cli.Flag{
+			&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: lsFormat, Usage: "table or json"},
+		}, func(c *cli.Context) error { return e.ls(c, lsFormat.Value) }),
+		command("selftest", []cli.Flag{
+			&cli.BoolFlag{Name: "quick", Usage: "the ~300 ms self-test that runs record"},
+			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
+		}, noArgs(e.selftest)),
+		command("version", nil, e.version),
+	}
+}
+
+// runFlags are run's flags; d holds the defaults.
+func runFlags(d bench.Options) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model name on the server, e.g. qwen2.5:0.5b"},
+		&cli.GenericFlag{Name: "host", Value: &flagval.HostList{}, Usage: "server URL; repeat it to measure several servers at once (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
+		&cli.StringFlag{Name: "backend", Value: d.Backend, Usage: "server API: ollama (/api/chat) or openai (/v1/chat/completions: llama.cpp, vLLM, LM Studio, Ollama's /v1)"},
+		&cli.StringFlag{Name: "api-key-env", Value: bench.DefaultAPIKeyEnv, Usage: "environment variable holding the openai backend's API key (sent as a bearer token; never recorded)"},
+		&cli.GenericFlag{Name: "concurrency", Aliases: []string{"c"}, Value: flagval.IntList(0, bench.MaxInFlight, 1), Usage: "closed loop: N workers, each sending its next request when its last ends; a list sweeps the levels; with --rate, the cap on requests in flight (0: none)"},
+		&cli.GenericFlag{Name: "rate", Value: flagval.RateList(), Usage: "open loop: requests per second on a fixed schedule (latency and queue delay counted from it); a list sweeps the levels"},
+		&cli.StringFlag{Name: "arrival", Value: d.Arrival, Usage: "open-loop arrivals: constant or poisson (seeded by --seed)"},
+		&cli.DurationFlag{Name: "duration", Usage: "measure each level for this long instead of --runs requests (--runs is then a cap, 100000 unless given)"},
+		&cli.GenericFlag{Name: "slo", Value: &bench.SLO{}, Usage: "objectives each request is held against, e.g. ttft_p95=500ms,tpot=50ms (metrics ttft, tpot, e2e; _pNN makes it a percentile); gives goodput per level"},
+		&cli.GenericFlag{Name: "runs", Aliases: []string{"n"}, Value: &flagval.Runs{N: d.Runs}, Usage: "measured requests: a number, or auto (until the median decode rate is known to --precision, at most --max-runs)"},
+		&cli.IntFlag{Name: "max-runs", Value: 100, Usage: "cap of --runs auto"},
+		&cli.IntFlag{Name: "min-runs", Value: d.MinRuns, Usage: "successful requests --runs auto measures at least (≥ 6)"},
+		&cli.Float64Flag{Name: "precision", Value: d.Precision, Usage: "--runs auto stops when the median's 95% CI half width is within this fraction of it"},
+		&cli.IntFlag{Name: "warmup", Value: d.Warmup, Usage: "uncounted requests before measuring (they also calibrate the prompt length)"},
+		&cli.GenericFlag{Name: "prompt-tokens", Value: flagval.IntList(1, 1<<20, d.PromptTokens), Usage: "prompt length in tokens as the server counts them; a list sweeps it and fits TTFT = fixed + tokens / prefill rate"},
+		&cli.IntFlag{Name: "max-tokens", Value: d.MaxTokens, Usage: "output tokens to generate at most (num_predict)"},
+		&cli.Int64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the prompts and of the server's sampler"},
+		&cli.Float64Flag{Name: "temperature", Value: d.Temperature, Usage: "sampling temperature (> 0 for shape twins)"},
+		&cli.IntFlag{Name: "num-ctx", Value: d.NumCtx, Usage: "context window in tokens, always sent"},
+		&cli.BoolFlag{Name: "think", Value: false, Usage: "let thinking models think"},
+		&cli.StringFlag{Name: "kv-cache-type", Value: d.KVCacheType, Usage: "the server's KV cache type (OLLAMA_KV_CACHE_TYPE: f16, q8_0, q4_0), for the roofline"},
+		&cli.DurationFlag{Name: "keep-alive", Value: d.KeepAlive, Usage: "how long the server keeps the model loaded afterwards"},
+		&cli.DurationFlag{Name: "request-timeout", Value: d.RequestTimeout, Usage: "limit on each request, send to done"},
+		&cli.DurationFlag{Name: "first-token-timeout", Usage: "fail a request with no generated text this long after sending it (0: no limit)"},
+		&cli.GenericFlag{Name: "max-errors", Value: &bench.ErrorLimit{}, Usage: "end the run once its failed requests exceed N, or P% of those asked (with --duration: of those sent, from 20 on) (default: after 5 failures in a row, per server)"},
+		&cli.DurationFlag{Name: "grace", Value: d.Grace, Usage: "on Ctrl-C or SIGTERM, how long the request in flight may still finish and be kept"},
+		&cli.StringFlag{Name: "resume", Usage: "finish an interrupted run from its journal (<run file>.journal), with the options it was started with"},
+		&cli.StringFlag{Name: "profile", Usage: "hardware profile to hold the run against: a name, a YAML file or builtin:<device id> (default: detected; a CPU without a device-table row gets a 1 s bandwidth probe)"},
+		&cli.BoolFlag{Name: "no-selftest", Usage: "skip the 300 ms client self-test recorded in the run"},
+		&cli.BoolFlag{Name: "no-cold", Usage: "skip unloading the model and the timed cold-load request"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "run file path (default: yardstick-<model>-<time>.json in --out-dir)"},
+		&cli.StringFlag{Name: "out-dir", Value: ".", Usage: "directory of the default run file"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
+	}
+}
+
+// outputFlags are the flags of the commands that write a report.
+func outputFlags(format *flagval.Choice) []cli.Flag {
+	return []cli.Flag{
+		&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format,
+			Usage: "output format: " + strings.Join(format.Allowed, ", ")},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout"},
+	}
+}
+
+//go:embed help/*.txt
+var helpFiles embed.FS
+
+// command is the command name with flags and action, and its help from
+// help/NAME.txt, which is prose and reads as the help does: the first line is the
+// one-line usage, the lines up to the first blank line the synopsis (one line a form),
+// the rest the description. A command without its file is a build error caught by
+// every test (they all build the app), so it panics.
+func command(name string, flags []cli.Flag, action cli.ActionFunc) *cli.Command {
+	b, err := helpFiles.ReadFile("help/" + name + ".txt")
+	if err != nil {
+		panic("yardstick: no help for command " + name + ": " + err.Error())
+	}
+	head, desc, _ := strings.Cut(strings.TrimSpace(string(b)), "\n\n")
+	lines := strings.Split(head, "\n")
+	return &cli.Command{Name: name, Usage: lines[0], UsageText: strings.Join(lines[1:], "\n   "),
+		Description: strings.TrimSpace(desc), Flags: flags, Action: action}
+}
+
+// noArgs refuses arguments before calling action: the command takes flags only.
+func noArgs(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return usageErr("%s: unexpected argument %q", c.Command.Name, c.Args().First())
+		}
+		return action(c)
+	}
+}
