@@ -1,0 +1,85 @@
+package harness_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/harness"
+	"github.com/yardstick-dev/yardstick/internal/fakeollama"
+	"github.com/yardstick-dev/yardstick/profiles"
+)
+
+func declared(context.Context, string, profiles.Hardware) (profiles.Profile, error) {
+	return profiles.Profile{Name: "test", Source: "test", MemoryBandwidthBytesPerS: 50e9, PeakFLOPS: 1e12}, nil
+}
+
+func config(t *testing.T, host string, runs int) harness.Config {
+	opts := bench.DefaultOptions()
+	opts.Model, opts.Runs, opts.Warmup, opts.MaxTokens = "twin", runs, 0, 4
+	return harness.Config{Options: opts, Hosts: []string{host}, OutDir: t.TempDir(), ResolveProfile: declared, NoSelftest: true}
+}
+
+// Bad input is a *UsageError and nothing is written.
+func TestBadInputIsUsageErrorAndWritesNothing(t *testing.T) {
+	srv := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4})
+	defer srv.Close()
+	for name, mutate := range map[string]func(*harness.Config){
+		"no model":     func(c *harness.Config) { c.Options.Model = "" },
+		"zero runs":    func(c *harness.Config) { c.Options.Runs = 0 },
+		"bad host":     func(c *harness.Config) { c.Hosts = []string{"ftp://x"} },
+		"out is a dir": func(c *harness.Config) { c.Out = c.OutDir },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := config(t, srv.URL, 2)
+			mutate(&cfg)
+			o, err := harness.Run(context.Background(), cfg)
+			var ue *harness.UsageError
+			if !errors.As(err, &ue) || o != nil {
+				t.Fatalf("outcome %v, error %v; want a UsageError and no outcome", o, err)
+			}
+			if entries, _ := os.ReadDir(cfg.OutDir); len(entries) != 0 {
+				t.Errorf("%d files written for bad input", len(entries))
+			}
+		})
+	}
+	if srv.Requests() != 0 {
+		t.Errorf("bad input sent %d requests", srv.Requests())
+	}
+}
+
+// The progress observer learns the planned count before measuring and sees every
+// measured request; failed requests end as RequestsFailed with the run file written.
+func TestProgressAndFailedRequests(t *testing.T) {
+	// Generation requests 0 (cold) and 1..2 succeed, 3 and 4 fail.
+	srv := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 3})
+	defer srv.Close()
+	cfg := config(t, srv.URL, 4)
+	planned, events, measured := -2, 0, 0
+	cfg.Progress = func(n int) bench.Observer {
+		planned = n
+		return func(ev bench.Event) {
+			events++
+			if ev.Phase == bench.PhaseMeasured {
+				measured++
+			}
+		}
+	}
+	o, err := harness.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The cold-load request and the four measured ones.
+	if planned != cfg.Options.PlannedRequests(1) || planned != 5 || events != 5 || measured != 4 {
+		t.Errorf("planned %d (options say %d), observed %d requests, %d measured; want 5, 5 and 4", planned, cfg.Options.PlannedRequests(1), events, measured)
+	}
+	if o.Status != harness.RequestsFailed || o.Err == nil || !strings.Contains(o.Err.Error(), "2 of 4") {
+		t.Errorf("status %v, error %v; want RequestsFailed naming 2 of 4", o.Status, o.Err)
+	}
+	if _, err := os.Stat(o.Path); err != nil || o.Run.Throughput.Failed != 2 || o.Run.Throughput.Completed != 2 {
+		t.Errorf("run file %q (%v): %d completed, %d failed", o.Path, err, o.Run.Throughput.Completed, o.Run.Throughput.Failed)
+	}
+}
