@@ -23,7 +23,9 @@ import (
 )
 
 // Options configure one run. Zero values are not defaults: use DefaultOptions and
-// override fields, then call Validate (Run calls it too).
+// override fields, then call Validate (Run calls it too). Options are also the run
+// file's record of them: durations are Go durations here and integer nanoseconds in
+// JSON (the _ns keys; time.Duration encodes as its nanosecond count).
 type Options struct {
 	// Backend names the server API: "ollama" (its native /api/chat) or "openai" (an
 	// OpenAI-compatible /v1/chat/completions: llama.cpp's server, vLLM, LM Studio,
@@ -55,9 +57,7 @@ type Options struct {
 	// requests (Runs is then a cap): no request is sent, or due, after Duration from
 	// the level's start; those in flight finish. Warm-up requests are not counted in
 	// it.
-	Duration time.Duration `json:"-"`
-	// DurationNs mirrors Duration for the run file.
-	DurationNs int64 `json:"duration_ns,omitempty"`
+	Duration time.Duration `json:"duration_ns,omitempty"`
 	// PromptTokensSweep lists the levels of a prompt-length sweep (each a
 	// PromptTokens value); PromptTokens is then its first. Empty without a sweep.
 	PromptTokensSweep []int `json:"prompt_tokens_sweep,omitempty"`
@@ -104,27 +104,19 @@ type Options struct {
 	// f16 by default), which sizes the KV bytes a decode step reads in the roofline.
 	KVCacheType string `json:"kv_cache_type"`
 	// KeepAlive is how long the server keeps the model loaded after the run.
-	KeepAlive time.Duration `json:"-"`
-	// KeepAliveNs mirrors KeepAlive for the run file.
-	KeepAliveNs int64 `json:"keep_alive_ns"`
+	KeepAlive time.Duration `json:"keep_alive_ns"`
 	// RequestTimeout bounds each request from send to the done chunk.
-	RequestTimeout time.Duration `json:"-"`
-	// RequestTimeoutNs mirrors RequestTimeout for the run file.
-	RequestTimeoutNs int64 `json:"request_timeout_ns"`
+	RequestTimeout time.Duration `json:"request_timeout_ns"`
 	// FirstTokenTimeout, when positive, fails a request that has sent no chunk of
 	// generated text this long after it was sent (a timeout saying "first token").
-	FirstTokenTimeout time.Duration `json:"-"`
-	// FirstTokenTimeoutNs mirrors FirstTokenTimeout for the run file.
-	FirstTokenTimeoutNs int64 `json:"first_token_timeout_ns,omitempty"`
+	FirstTokenTimeout time.Duration `json:"first_token_timeout_ns,omitempty"`
 	// MaxErrors, when set, ends the run once its failed requests exceed it (warm-up
 	// and measured requests are counted apart, each against its own count asked);
 	// unset, the run ends after MaxConsecutiveFailures failures in a row.
 	MaxErrors ErrorLimit `json:"max_errors,omitzero"`
 	// Grace is how long a request in flight when the run is interrupted may still
 	// finish (and be kept) before it is abandoned; 0 abandons it at once.
-	Grace time.Duration `json:"-"`
-	// GraceNs mirrors Grace for the run file.
-	GraceNs int64 `json:"grace_ns"`
+	Grace time.Duration `json:"grace_ns"`
 	// SkipColdLoad skips unloading the model and the timed cold request; the first
 	// request then only serves prompt calibration.
 	SkipColdLoad bool `json:"skip_cold_load"`
@@ -161,8 +153,9 @@ func DefaultOptions() Options {
 	}
 }
 
-// Validate reports the first invalid option as an error that names the flag.
-func (o *Options) Validate() error {
+// Validate reports the first invalid option as an error that names the flag. It
+// changes nothing.
+func (o Options) Validate() error {
 	switch {
 	case o.Backend != "ollama" && o.Backend != "openai":
 		return fmt.Errorf("--backend %q: must be ollama or openai", o.Backend)
@@ -206,21 +199,25 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("--prompt-tokens %d: must be in 1..1048576", p)
 		}
 	}
+	// The context must hold the longest prompt of a sweep.
+	longest := o.PromptTokens
 	if len(o.PromptTokensSweep) > 0 {
-		o.PromptTokens = slices.Max(o.PromptTokensSweep)
+		longest = slices.Max(o.PromptTokensSweep)
 	}
 	switch {
 	case o.PromptTokens < 1 || o.PromptTokens > 1<<20:
 		return fmt.Errorf("--prompt-tokens %d: must be in 1..1048576", o.PromptTokens)
+	case len(o.PromptTokensSweep) > 0 && o.PromptTokens != o.PromptTokensSweep[0]:
+		return fmt.Errorf("prompt tokens %d with the sweep %v: a sweep's PromptTokens is its first length", o.PromptTokens, o.PromptTokensSweep)
 	case o.MaxTokens < 1 || o.MaxTokens > 1<<20:
 		return fmt.Errorf("--max-tokens %d: must be in 1..1048576", o.MaxTokens)
 	case math.IsNaN(o.Temperature) || o.Temperature < 0 || o.Temperature > 100:
 		return fmt.Errorf("--temperature %v: must be in 0..100", o.Temperature)
 	case o.NumCtx < 1:
 		return fmt.Errorf("--num-ctx %d: must be positive", o.NumCtx)
-	case o.NumCtx < o.PromptTokens+o.MaxTokens:
+	case o.NumCtx < longest+o.MaxTokens:
 		return fmt.Errorf("--num-ctx %d is smaller than --prompt-tokens + --max-tokens = %d; the server would truncate the prompt or stop early",
-			o.NumCtx, o.PromptTokens+o.MaxTokens)
+			o.NumCtx, longest+o.MaxTokens)
 	case profiles.KVCacheBytesPerElement[o.KVCacheType] == 0:
 		return fmt.Errorf("--kv-cache-type %q: must be f16, q8_0, q4_0 or f32", o.KVCacheType)
 	case o.KeepAlive < 0:
@@ -232,18 +229,16 @@ func (o *Options) Validate() error {
 	case o.Grace < 0:
 		return fmt.Errorf("--grace %v: must not be negative", o.Grace)
 	}
-	if o.SampleInterval <= 0 {
-		o.SampleInterval = 500 * time.Millisecond
-	}
-	o.KeepAliveNs = int64(o.KeepAlive)
-	o.RequestTimeoutNs = int64(o.RequestTimeout)
-	o.FirstTokenTimeoutNs = int64(o.FirstTokenTimeout)
-	o.GraceNs = int64(o.Grace)
-	o.DurationNs = int64(o.Duration)
-	if len(o.PromptTokensSweep) > 0 {
-		o.PromptTokens = o.PromptTokensSweep[0]
-	}
 	return nil
+}
+
+// sampleEvery is the memory and energy samplers' period: SampleInterval, or 500 ms
+// when it is not positive.
+func (o Options) sampleEvery() time.Duration {
+	if o.SampleInterval <= 0 {
+		return 500 * time.Millisecond
+	}
+	return o.SampleInterval
 }
 
 // Resumable reports whether an interrupted run with these options can be finished
@@ -312,31 +307,21 @@ func (o *Options) Levels() []LevelSpec {
 	return out
 }
 
-// UnmarshalJSON reads options as a run file or journal records them, then Restore.
+// UnmarshalJSON reads options as a run file or journal records them. Files from
+// before load models record neither concurrency nor rate (their runs were sequential)
+// nor an arrival process: those are filled in.
 func (o *Options) UnmarshalJSON(b []byte) error {
 	type plain Options // the same fields, without this method
 	if err := json.Unmarshal(b, (*plain)(o)); err != nil {
 		return err
 	}
-	o.Restore()
-	return nil
-}
-
-// Restore sets the durations that JSON carries only as their _ns mirrors, for options
-// read back from a journal or run file (UnmarshalJSON calls it).
-func (o *Options) Restore() {
-	o.KeepAlive = time.Duration(o.KeepAliveNs)
-	o.RequestTimeout = time.Duration(o.RequestTimeoutNs)
-	o.FirstTokenTimeout = time.Duration(o.FirstTokenTimeoutNs)
-	o.Duration = time.Duration(o.DurationNs)
-	// Files from before load models record neither: their runs were sequential.
 	if len(o.Concurrency) == 0 && len(o.RatePerS) == 0 {
 		o.Concurrency = []int{1}
 	}
 	if o.Arrival == "" {
 		o.Arrival = ArrivalConstant
 	}
-	o.Grace = time.Duration(o.GraceNs)
+	return nil
 }
 
 // DefaultOllamaHost is Ollama's default address (envconfig.Host in Ollama's source).

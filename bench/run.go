@@ -295,7 +295,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 	}
 
 	cpuStart, cpuOK := takeCPUSnapshot(ctx, r.members[0].mem.ServerPID)
-	meter := startEnergyMeter(ctx, opts.SampleInterval)
+	meter := startEnergyMeter(ctx, opts.sampleEvery())
 	res.Stopping.Rule = "fixed"
 	if opts.Duration > 0 {
 		res.Stopping.Rule = "duration"

@@ -137,7 +137,7 @@ func (r *runner) describeTargets(targets []Backend) error {
 			return fmt.Errorf("%s%w", where, err)
 		}
 		m.target.Model = mi
-		m.sampler = startMemorySampler(r.ctx, b.URL(), opts.SampleInterval, &m.mem)
+		m.sampler = startMemorySampler(r.ctx, b.URL(), opts.sampleEvery(), &m.mem)
 	}
 	res.Target = r.members[0].target
 	mi := res.Target.Model

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/profiles"
@@ -218,8 +217,8 @@ func CompareKeys(base, other *Run) []KeyDiff {
 
 // durationLabel is "60s" for a run measured with --duration, "by count" otherwise.
 func durationLabel(r *Run) string {
-	if r.Options.DurationNs > 0 {
-		return time.Duration(r.Options.DurationNs).String()
+	if r.Options.Duration > 0 {
+		return r.Options.Duration.String()
 	}
 	return "by count"
 }

@@ -80,8 +80,8 @@ func RenderTable(w io.Writer, run *Run) error {
 	wl := run.Workload
 	o := run.Options
 	measured := fmt.Sprintf("%d measured", o.Runs)
-	if o.DurationNs > 0 {
-		measured = fmt.Sprintf("%s of measured", dur(float64(o.DurationNs)))
+	if o.Duration > 0 {
+		measured = fmt.Sprintf("%s of measured", dur(float64(o.Duration)))
 	}
 	if len(run.Levels) > 1 {
 		measured += " per level"
