@@ -29,16 +29,14 @@ const sloExample = "ttft_p95=500ms,tpot=50ms"
 // at most Threshold. With Percentile p in (0, 100] it bounds the nearest-rank p-th
 // percentile of the metric over the successful requests (results.EvaluateSLO).
 //
-// Threshold is the value Go code reads; ThresholdNs mirrors it in JSON (ParseSLO and
-// UnmarshalJSON set both, MarshalJSON writes threshold_ns from Threshold).
+// Threshold is a Go duration; JSON records it as integer nanoseconds (threshold_ns).
 type Objective struct {
 	// Metric is "ttft", "tpot" or "e2e" (SLOMetric…).
 	Metric string `json:"metric"`
 	// Percentile is 0 for a per-request objective, else in (0, 100]: 95 from
 	// "ttft_p95", 99.9 from "ttft_p99.9".
-	Percentile  float64       `json:"percentile,omitempty"`
-	Threshold   time.Duration `json:"-"`
-	ThresholdNs int64         `json:"threshold_ns"`
+	Percentile float64       `json:"percentile,omitempty"`
+	Threshold  time.Duration `json:"threshold_ns"`
 }
 
 // Key is the objective's name as --slo writes it: the metric, then _p and the
@@ -81,27 +79,6 @@ func (o Objective) Value(smp *Sample) (ns int64, ok bool) {
 		return 0, false
 	}
 	return *p + max(0, smp.QueueDelayNs), true
-}
-
-// MarshalJSON writes the objective with threshold_ns taken from Threshold.
-func (o Objective) MarshalJSON() ([]byte, error) {
-	type plain Objective // no methods: no recursion
-	p := plain(o)
-	p.ThresholdNs = int64(o.Threshold)
-	return json.Marshal(p)
-}
-
-// UnmarshalJSON reads an objective and sets Threshold from threshold_ns. It does not
-// validate: SLO.UnmarshalJSON does, for the whole set.
-func (o *Objective) UnmarshalJSON(b []byte) error {
-	type plain Objective
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	*o = Objective(p)
-	o.Threshold = time.Duration(o.ThresholdNs)
-	return nil
 }
 
 // SLO is a set of objectives (--slo); the zero value has none. Objectives keep the
@@ -180,7 +157,7 @@ func parseObjective(item string) (Objective, error) {
 	if d <= 0 {
 		return Objective{}, bad("%q is not above zero; a threshold must be a positive duration (e.g. 500ms)", val)
 	}
-	o.Threshold, o.ThresholdNs = d, int64(d)
+	o.Threshold = d
 	return o, nil
 }
 
@@ -284,7 +261,7 @@ func (s *SLO) UnmarshalJSON(b []byte) error {
 		case o.Percentile < 0 || o.Percentile > 100:
 			err = fmt.Errorf("percentile %g is out of range; expected 0 (per request) or a number in (0, 100]", o.Percentile)
 		case o.Threshold <= 0:
-			err = fmt.Errorf("threshold_ns %d is not above zero", o.ThresholdNs)
+			err = fmt.Errorf("threshold_ns %d is not above zero", int64(o.Threshold))
 		case seen[o.Key()]:
 			err = errors.New(o.Key() + " is given twice")
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 func obj(metric string, p float64, d time.Duration) Objective {
-	return Objective{Metric: metric, Percentile: p, Threshold: d, ThresholdNs: int64(d)}
+	return Objective{Metric: metric, Percentile: p, Threshold: d}
 }
 
 func TestParseSLO(t *testing.T) {
