@@ -508,39 +508,6 @@ func FuzzParseHost(f *testing.F) {
 	})
 }
 
-// One large jump in load_duration is a reload, even among few requests; most requests
-// loading is a server that does not keep the model.
-func TestReloadWarning(t *testing.T) {
-	ms := func(v ...int) []float64 {
-		var out []float64
-		for _, x := range v {
-			out = append(out, float64(time.Duration(x)*time.Millisecond))
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		loads []float64
-		want  string // "" = no warning
-	}{
-		{ms(0, 2000), "1 of 2 measured requests waited over 250ms"},
-		{ms(1, 1, 1, 1, 1, 1, 1, 1, 1, 3000), "1 of 10"},
-		{ms(2000, 2000, 1), "the server loads it for every request"},
-		{ms(1, 2, 3, 200), ""},
-		// 300 ms is not 10× the others' 100 ms: a slow machine, not a reload.
-		{ms(100, 100, 100, 300), ""},
-	} {
-		var r Result
-		r.warnReloads(tc.loads)
-		got := ""
-		if len(r.Warnings) == 1 && r.Warnings[0].Code == "model_reloaded" {
-			got = r.Warnings[0].Message
-		}
-		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
-			t.Errorf("loads %v: warning %q, want %q", tc.loads, got, tc.want)
-		}
-	}
-}
-
 // --max-errors values: what each tolerates, and that options carry them through JSON
 // (the run file and the journal a resumed run reads its options from).
 func TestErrorLimit(t *testing.T) {

@@ -25,7 +25,7 @@ type HostCPU struct {
 	// HarnessFrac is yardstick's own share.
 	HarnessFrac float64 `json:"harness_frac"`
 	// OtherFrac = busy − server − harness: everything else on the machine; absent when
-	// the server is not local. Above OtherBusyWarnFrac the run gets a host_busy warning.
+	// the server is not local. Above results.OtherBusyWarnFrac the run gets a host_busy warning.
 	OtherFrac *float64 `json:"other_frac,omitempty"`
 	// StealFrac is time the hypervisor gave to other guests.
 	StealFrac float64 `json:"steal_frac"`
@@ -33,10 +33,6 @@ type HostCPU struct {
 	SplitUnavailable string `json:"split_unavailable,omitempty"`
 }
 
-// OtherBusyWarnFrac is the share of the machine's CPU used by other processes during
-// the window above which a run is flagged: on the two-core machines this project
-// tests on, a second model runner made decode rates collapse rather than halve.
-const OtherBusyWarnFrac = 0.10
 
 type cpuSnapshot struct {
 	at                time.Time

@@ -9,8 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"time"
-
-	"github.com/yardstick-dev/yardstick/internal/stat"
 )
 
 // Target is the server and model a run measured.
@@ -84,12 +82,6 @@ var errGraceOver = errors.New("grace period over")
 // MetadataTimeout bounds each metadata call (/api/version, /api/show, /api/tags,
 // /api/ps, unload): a server that accepts and never answers must not hang a run.
 const MetadataTimeout = 30 * time.Second
-
-// CacheSuspectFactor flags a request whose server prefill rate exceeds this multiple of
-// the run's median: prompt_eval_duration covers only the part of the prompt that was
-// not in the server's cache while prompt_eval_count counts it all
-// (runner/ollamarunner/runner.go, v0.17.4), so a cache hit shows as an absurd rate.
-const CacheSuspectFactor = 5.0
 
 // AutoMetric is the headline metric --runs auto watches: the server's decode rate.
 const AutoMetric = "server_gen_per_s"
@@ -307,14 +299,6 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 	return r.finish(meter, cpuStart, cpuOK)
 }
 
-// measuredRequests is "1 measured request" or "n measured requests".
-func measuredRequests(n int) string {
-	if n == 1 {
-		return "1 measured request"
-	}
-	return fmt.Sprintf("%d measured requests", n)
-}
-
 // lastOK returns the last successful sample of ss, or nil.
 func lastOK(ss []Sample) *Sample {
 	for i := len(ss) - 1; i >= 0; i-- {
@@ -344,44 +328,15 @@ func (r *Result) succeeded() int {
 	return n
 }
 
-// annotate flags suspect samples and adds the run's measurement warnings: failures,
-// early stops, prompt-cache hits, model reloads, prompt length off target.
-func (r *Result) annotate() {
-	var rates, loads []float64
+// endWarnings adds the warnings about how the run ended: failed requests, an abort on
+// errors, --runs auto stopped by its cap, an interrupt. What the samples show about the
+// server (early stops, cache hits, reloads, ...) is judged by package results when it
+// builds the run file.
+func (r *Result) endWarnings() {
 	failed := map[ErrorKind]int{}
-	early, promptOff, overflow, overMax, multi := 0, 0, 0, 0, 0
-	var perChunk []float64
 	for i := range r.Samples {
-		s := &r.Samples[i]
-		if !s.OK {
+		if s := &r.Samples[i]; !s.OK {
 			failed[s.ErrorKind]++
-			continue
-		}
-		if s.ServerPrefillPerS != nil {
-			rates = append(rates, *s.ServerPrefillPerS)
-		}
-		loads = append(loads, float64(s.LoadNs))
-		if s.StoppedEarly {
-			early++
-		}
-		if s.TokensPerChunk != nil {
-			perChunk = append(perChunk, *s.TokensPerChunk)
-			if *s.TokensPerChunk > 1 {
-				multi++
-			}
-		}
-		if s.PromptTokens+s.OutputTokens > r.Options.NumCtx {
-			overflow++
-		}
-		if s.OutputTokens > r.Options.MaxTokens {
-			overMax++
-		}
-		target := r.Options.PromptTokens
-		if s.Level < len(r.Levels) {
-			target = r.Levels[s.Level].PromptTokens
-		}
-		if d := s.PromptTokens - target; d*d*100 > target*target { // off by more than 10%
-			promptOff++
 		}
 	}
 	if len(failed) > 0 {
@@ -416,83 +371,6 @@ func (r *Result) annotate() {
 			asked = fmt.Sprintf(" of %d", r.Options.Runs*len(r.Options.Levels())*max(1, len(r.Options.Hosts)))
 		}
 		r.warn(CodeInterrupted, fmt.Sprintf("run interrupted after %d%s measured requests", len(r.Samples), asked))
-	}
-	if early > 0 {
-		r.warn(CodeStoppedEarly, fmt.Sprintf("%s stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
-			measuredRequests(early), r.Options.MaxTokens))
-	}
-	if multi > 0 {
-		r.warn(CodeMultiTokenChunks, fmt.Sprintf("%d of %d measured requests carried more than one output token per text chunk (tokens per chunk: median %.2f, max %.2f): itl_ns measures gaps between chunks, not between tokens; tpot_ns stays per token",
-			multi, len(r.Samples), stat.Median(perChunk), slices.Max(perChunk)))
-	}
-	if overflow > 0 {
-		r.warn(CodeContextOverflow, fmt.Sprintf("%s used more than --num-ctx %d tokens of prompt and output: the server shifted or truncated the context", measuredRequests(overflow), r.Options.NumCtx))
-	}
-	if overMax > 0 {
-		r.warn(CodeOutputOverMax, fmt.Sprintf("%s produced more than --max-tokens %d output tokens: the server ignored num_predict", measuredRequests(overMax), r.Options.MaxTokens))
-	}
-	if promptOff > 0 {
-		asked := fmt.Sprint(r.Options.PromptTokens)
-		if len(r.Options.PromptTokensSweep) > 1 {
-			asked = fmt.Sprintf("of their level (%v)", r.Options.PromptTokensSweep)
-		}
-		r.warn(CodePromptLengthOffTarget, fmt.Sprintf("prompt length more than 10%% away from --prompt-tokens %s in %d of %d measured requests: synthetic prompts of one word count tokenize to different lengths, and the calibration runs only on the cold and warm-up requests",
-			asked, promptOff, len(r.Samples)))
-	}
-	if med := stat.Median(rates); len(rates) >= 3 && med > 0 {
-		n := 0
-		for i := range r.Samples {
-			s := &r.Samples[i]
-			if s.ServerPrefillPerS != nil && *s.ServerPrefillPerS > CacheSuspectFactor*med {
-				s.CacheSuspect = true
-				n++
-			}
-		}
-		if n > 0 {
-			r.warn(CodePromptCacheSuspect, fmt.Sprintf("%s prefilled more than %.0f× faster than the median: a prompt-cache hit or a noisy machine; they are flagged cache_suspect and kept in the summaries", measuredRequests(n), CacheSuspectFactor))
-		}
-	}
-	if h := r.HostCPU; h != nil && h.OtherFrac != nil && h.ServerFrac != nil && *h.OtherFrac > OtherBusyWarnFrac {
-		r.warn(CodeHostBusy, fmt.Sprintf("other processes used %.0f%% of this machine's CPU during the measured requests (the server used %.0f%%): the figures include contention",
-			100**h.OtherFrac, 100**h.ServerFrac))
-	}
-	r.warnReloads(loads)
-}
-
-// ReloadLoad is the load_duration above which a request is taken to have waited for
-// the model to be loaded: a loaded model is handed out in well under a millisecond,
-// while loading even a small one from the page cache takes longer than this.
-const ReloadLoad = 250 * time.Millisecond
-
-// warnReloads warns "model_reloaded" when most measured requests waited over
-// ReloadLoad for the model (the server loads it for every request), or when some did,
-// over 10× the typical load of the others: a reload during the run. A single such
-// request is enough.
-func (r *Result) warnReloads(loads []float64) {
-	var fast, slow []float64
-	for _, l := range loads {
-		if l > float64(ReloadLoad) {
-			slow = append(slow, l)
-		} else {
-			fast = append(fast, l)
-		}
-	}
-	switch {
-	case len(slow) == 0:
-	case 2*len(slow) > len(loads):
-		r.warn(CodeModelReloaded, fmt.Sprintf("the median measured request waited %s for the model to load: the server loads it for every request (--keep-alive 0, or not enough memory to keep it)",
-			time.Duration(stat.Median(loads)).Round(time.Millisecond)))
-	default:
-		n := 0
-		for _, l := range slow {
-			if l > 10*stat.Median(fast) {
-				n++
-			}
-		}
-		if n > 0 {
-			r.warn(CodeModelReloaded, fmt.Sprintf("%d of %d measured requests waited over %v for the model to load (up to %s): the server reloaded it during the run",
-				n, len(loads), ReloadLoad, time.Duration(slices.Max(slow)).Round(time.Millisecond)))
-		}
 	}
 }
 

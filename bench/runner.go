@@ -718,7 +718,7 @@ func (r *runner) finish(meter *energyMeter, cpuStart cpuSnapshot, cpuOK bool) (*
 		}
 	}
 	res.EndedAt = time.Now().UTC().Round(time.Millisecond)
-	res.annotate()
+	res.endWarnings()
 	if res.succeeded() > 0 {
 		return res, nil
 	}

@@ -97,9 +97,9 @@ type Sample struct {
 	DoneReason string `json:"done_reason,omitempty"`
 	// StoppedEarly is true when the server stopped before MaxTokens ("stop").
 	StoppedEarly bool `json:"stopped_early,omitempty"`
-	// CacheSuspect is set by the run when the prefill rate is implausibly high against
-	// the run's median (see CacheSuspectFactor): the prompt was probably served from
-	// the server's prompt cache.
+	// CacheSuspect is set when the run file is built (results.Build) for a prefill rate
+	// implausibly high against the run's median (results.CacheSuspectFactor): the
+	// prompt was probably served from the server's prompt cache.
 	CacheSuspect bool `json:"cache_suspect,omitempty"`
 
 	// OK is true when the request ended with a done chunk and no error.

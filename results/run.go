@@ -189,8 +189,10 @@ type Memory struct {
 // -ldflags "-X github.com/yardstick-dev/yardstick/results.Version=…".
 var Version = "dev"
 
-// Build assembles the run file from a bench result and the machine's hardware,
-// computing summaries, throughput and statistical warnings.
+// Build assembles the run file from a bench result and the machine's hardware:
+// summaries, throughput, the roofline, energy and cost, one diagnosis pass (diagnose:
+// the warnings about what the samples show, which also flags cache-suspect samples on
+// res.Samples, the run's own), then the levels, their SLO verdicts and fits.
 func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 	r := &Run{
 		SchemaVersion: SchemaVersion,
@@ -225,35 +227,11 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 		f := 1 - float64(*m.ModelVRAMBytes)/float64(*m.ModelSizeBytes)
 		f = max(0, min(1, f))
 		r.Memory.OffloadFrac = &f
-		if f > 0 {
-			r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodePartialOffload,
-				Message: fmt.Sprintf("%.0f%% of the model is not in GPU memory: decode is bound by host memory for that part", 100*f)})
-		}
 	}
 	r.summarizeSamples(res.Window.DurationNs)
 	r.Roofline = roofline(res, r, m)
 	r.Energy = energyCost(res.Energy, r.Throughput, m)
-	if rl := r.Roofline; rl != nil {
-		for _, e := range []struct {
-			name string
-			frac *float64
-			what string
-		}{{"decode", rl.DecodeEfficiencyFrac, "memory bandwidth"}, {"prefill", rl.PrefillEfficiencyFrac, "peak FLOP/s"}} {
-			if e.frac != nil && *e.frac > 1 {
-				r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodeAboveCeiling, Message: fmt.Sprintf(
-					"measured %s rate is %.0f%% of its ceiling: the %s figure is too low for this machine, or the model is small enough to be served from CPU cache",
-					e.name, 100**e.frac, e.what)})
-			}
-		}
-	}
-	if r.Roofline != nil {
-		for _, l := range res.Levels {
-			if l.Model == bench.LoadClosed || (l.Model == bench.LoadOpen && l.Concurrency != 1) {
-				r.Warnings = append(r.Warnings, bench.Warning{Code: bench.CodeRooflinePerRequest, Message: "the roofline holds the median per-request decode rate against the ceiling of one stream; with concurrent requests the server batches them and reads the weights once per step for all, so the per-level output_tokens_per_s is the figure of what the hardware delivered"})
-				break
-			}
-		}
-	}
+	r.diagnose(res.Levels)
 	r.Fleet = targetSummaries(res)
 	r.summarizeLevels(res.Levels)
 	return r
