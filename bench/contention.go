@@ -33,7 +33,6 @@ type HostCPU struct {
 	SplitUnavailable string `json:"split_unavailable,omitempty"`
 }
 
-
 type cpuSnapshot struct {
 	at                time.Time
 	busy, steal, self float64 // seconds
