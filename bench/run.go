@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"time"
+
+	"github.com/yardstick-dev/yardstick/internal/hostmon"
 )
 
 // Target is the server and model a run measured.
@@ -286,8 +288,8 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 			len(rs.Samples), opts.Runs, map[bool]string{true: "; one new uncounted warm-up request was sent first, as the server may have unloaded the model meanwhile", false: ""}[rewarmed]))
 	}
 
-	cpuStart, cpuOK := takeCPUSnapshot(ctx, r.members[0].mem.ServerPID)
-	meter := startEnergyMeter(ctx, opts.sampleEvery())
+	cpu := hostmon.StartCPU(ctx, r.members[0].mem.ServerPID)
+	energy := hostmon.StartEnergy(ctx, opts.sampleEvery())
 	res.Stopping.Rule = "fixed"
 	if opts.Duration > 0 {
 		res.Stopping.Rule = "duration"
@@ -296,7 +298,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		res.Stopping = Stopping{Rule: "auto", Metric: AutoMetric, PrecisionFrac: opts.Precision, Reason: StopCap}
 	}
 	r.measure()
-	return r.finish(meter, cpuStart, cpuOK)
+	return r.finish(energy, cpu)
 }
 
 // lastOK returns the last successful sample of ss, or nil.
@@ -381,16 +383,23 @@ func NewRunID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// memorySampler wraps the RSS sampler of the local server, if there is one.
+// Energy and HostCPU are the host's figures over the measured window
+// (internal/hostmon; docs/metrics.md "Energy and cost").
+type (
+	Energy  = hostmon.Energy
+	HostCPU = hostmon.HostCPU
+)
+
+// memorySampler samples the memory of the local server, if there is one, into mem.
 type memorySampler struct {
-	s   *RSSSampler
+	s   hostmon.Sampler[hostmon.RSS]
 	mem *Memory
 }
 
 func startMemorySampler(ctx context.Context, base *url.URL, every time.Duration, mem *Memory) *memorySampler {
 	ms := &memorySampler{mem: mem}
 	mem.SampleIntervalNs = int64(every)
-	pid, ok, err := FindServerPID(ctx, base)
+	pid, ok, err := hostmon.FindServerPID(ctx, base)
 	switch {
 	case err != nil:
 		mem.RSSUnavailable = "finding the server process: " + err.Error()
@@ -398,8 +407,7 @@ func startMemorySampler(ctx context.Context, base *url.URL, every time.Duration,
 		mem.RSSUnavailable = "the server is not a process on this machine (or its socket is not readable)"
 	default:
 		mem.ServerPID = pid
-		ms.s = NewRSSSampler(pid, every)
-		ms.s.Start(ctx)
+		ms.s = hostmon.StartRSS(ctx, pid, every)
 	}
 	return ms
 }
@@ -408,14 +416,14 @@ func (m *memorySampler) stop() {
 	if m.s == nil {
 		return
 	}
-	peak, n, err := m.s.Stop()
+	rss := m.s.Stop()
 	m.s = nil
-	m.mem.RSSSamples = n
+	m.mem.RSSSamples = rss.Samples
 	switch {
-	case n > 0 && peak > 0:
-		m.mem.ServerRSSPeakBytes = ptr(peak)
-	case err != nil:
-		m.mem.RSSUnavailable = "sampling the server's memory: " + err.Error()
+	case rss.Samples > 0 && rss.PeakBytes > 0:
+		m.mem.ServerRSSPeakBytes = ptr(rss.PeakBytes)
+	case rss.Err != nil:
+		m.mem.RSSUnavailable = "sampling the server's memory: " + rss.Err.Error()
 	default:
 		m.mem.RSSUnavailable = "no memory sample was taken"
 	}

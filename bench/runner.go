@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/yardstick-dev/yardstick/internal/hostmon"
 	"github.com/yardstick-dev/yardstick/internal/stat"
 )
 
@@ -665,7 +666,7 @@ func (r *runner) measure() {
 // finish closes the run: samples in the order sent, windows, the journal's last sync,
 // energy, host CPU, memory, warnings, and the error that says why nothing succeeded,
 // when nothing did.
-func (r *runner) finish(meter *energyMeter, cpuStart cpuSnapshot, cpuOK bool) (*Result, error) {
+func (r *runner) finish(energy hostmon.Sampler[Energy], cpu hostmon.Sampler[*HostCPU]) (*Result, error) {
 	opts, res := r.opts, r.res
 	// Samples arrive in the order they finish; the file keeps the order they were sent.
 	slices.SortStableFunc(res.Samples, func(a, b Sample) int { return cmp.Compare(a.Index, b.Index) })
@@ -701,9 +702,10 @@ func (r *runner) finish(meter *energyMeter, cpuStart cpuSnapshot, cpuOK bool) (*
 	if res.Window.EndNs > res.Window.StartNs {
 		res.Window.DurationNs = min(levelsNs, res.Window.EndNs-res.Window.StartNs)
 	}
-	res.Energy = meter.stop()
-	if cpuEnd, ok := takeCPUSnapshot(context.WithoutCancel(r.ctx), r.members[0].mem.ServerPID); ok && cpuOK && !(r.rs != nil && r.sentMeasured.Load() == 0) {
-		res.HostCPU = hostCPUBetween(cpuStart, cpuEnd)
+	res.Energy = energy.Stop()
+	// A resumed run that measured nothing here has no window of its own to describe.
+	if h := cpu.Stop(); !(r.rs != nil && r.sentMeasured.Load() == 0) {
+		res.HostCPU = h
 	}
 	r.stopSamplers()
 	for _, m := range r.members {

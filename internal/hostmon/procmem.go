@@ -1,4 +1,4 @@
-package bench
+package hostmon
 
 // Resident memory of the model server's process tree (docs/metrics.md, Memory:
 // server_rss_peak_bytes). Ollama serves from one process and runs each loaded

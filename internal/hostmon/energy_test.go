@@ -1,4 +1,4 @@
-package bench
+package hostmon
 
 import (
 	"context"
@@ -37,7 +37,7 @@ func TestRAPLWraparoundAndPackagesOnly(t *testing.T) {
 	t.Setenv("PATH", t.TempDir()) // no nvidia-smi
 	m := startEnergyMeter(context.Background(), time.Second)
 	writeFile(t, filepath.Join(pkg, "energy_uj"), "1000000\n")
-	e := m.stop()
+	e := m.Stop()
 	if e.EnergyJ == nil || *e.EnergyJ < 144.32884 || *e.EnergyJ > 144.32886 {
 		t.Fatalf("energy = %v, want 144.32885 J (sources %v, unavailable %v)", e.EnergyJ, e.Sources, e.Unavailable)
 	}
@@ -52,7 +52,7 @@ func TestEnergyUnavailableIsNotZero(t *testing.T) {
 	RAPLRoot = filepath.Join(t.TempDir(), "missing")
 	defer func() { RAPLRoot = old }()
 	t.Setenv("PATH", t.TempDir())
-	e := startEnergyMeter(context.Background(), time.Second).stop()
+	e := startEnergyMeter(context.Background(), time.Second).Stop()
 	if e.EnergyJ != nil || len(e.Unavailable) == 0 || !strings.Contains(e.Unavailable[0], "rapl") {
 		t.Errorf("energy %v unavailable %v", e.EnergyJ, e.Unavailable)
 	}
@@ -72,7 +72,7 @@ func TestNvidiaPowerIntegrated(t *testing.T) {
 	defer func() { RAPLRoot = old }()
 	m := startEnergyMeter(context.Background(), 50*time.Millisecond)
 	time.Sleep(300 * time.Millisecond)
-	e := m.stop()
+	e := m.Stop()
 	if e.AvgPowerW == nil || *e.AvgPowerW < 150 || *e.AvgPowerW > 201 {
 		t.Fatalf("avg power = %v, want ≈ 200 W (sources %v, unavailable %v)", e.AvgPowerW, e.Sources, e.Unavailable)
 	}

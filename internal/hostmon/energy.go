@@ -1,4 +1,4 @@
-package bench
+package hostmon
 
 import (
 	"bufio"
@@ -115,7 +115,7 @@ func startEnergyMeter(ctx context.Context, every time.Duration) *energyMeter {
 	return m
 }
 
-func (m *energyMeter) stop() Energy {
+func (m *energyMeter) Stop() Energy {
 	var e Energy
 	e.Unavailable = append(e.Unavailable, m.reasons...)
 	var gpuJ, gpuSpan float64
