@@ -22,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/yardstick-dev/yardstick/internal/jsonhttp"
 )
 
 // DefaultModel is the model name the server serves unless Config.Model says otherwise.
@@ -136,16 +138,16 @@ func Start(cfg Config) (*Server, error) {
 	s.render()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"version": "0.17.4-calib"})
+		jsonhttp.Write(w, 200, map[string]any{"version": "0.17.4-calib"})
 	})
 	mux.HandleFunc("POST /api/show", s.show)
 	mux.HandleFunc("GET /api/tags", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"models": []any{map[string]any{
+		jsonhttp.Write(w, 200, map[string]any{"models": []any{map[string]any{
 			"name": s.cfg.Model, "model": s.cfg.Model, "size": 0, "digest": "ca11b0000000000000000000000000000000000000000000000000000000000",
 		}}})
 	})
 	mux.HandleFunc("GET /api/ps", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"models": []any{}})
+		jsonhttp.Write(w, 200, map[string]any{"models": []any{}})
 	})
 	mux.HandleFunc("POST /api/chat", s.chat)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
@@ -212,20 +214,12 @@ func (s *Server) render() {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (s *Server) show(w http.ResponseWriter, r *http.Request) {
-	var req struct{ Model, Name string }
-	_ = json.NewDecoder(r.Body).Decode(&req)
-	if name := req.Model + req.Name; name != s.cfg.Model {
-		writeJSON(w, 404, map[string]any{"error": fmt.Sprintf("model '%s' not found", name)})
+	if name := jsonhttp.ShowName(r); name != s.cfg.Model {
+		jsonhttp.ModelNotFound(w, name)
 		return
 	}
-	writeJSON(w, 200, map[string]any{
+	jsonhttp.Write(w, 200, map[string]any{
 		"details": map[string]any{"format": "gguf", "family": "calib", "families": []string{"calib"},
 			"parameter_size": "0", "quantization_level": "F16"},
 		"model_info":   map[string]any{"general.architecture": "calib", "general.parameter_count": 0},
@@ -247,16 +241,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	recv := s.now()
 	var req chatRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeJSON(w, 400, map[string]any{"error": "bad request: " + err.Error()})
+		jsonhttp.Write(w, 400, map[string]any{"error": "bad request: " + err.Error()})
 		return
 	}
 	if req.Model != s.cfg.Model {
-		writeJSON(w, 404, map[string]any{"error": fmt.Sprintf("model '%s' not found", req.Model)})
+		jsonhttp.ModelNotFound(w, req.Model)
 		return
 	}
 	if len(req.Messages) == 0 {
 		// keep_alive 0 with no messages unloads (Ollama server/routes.go ChatHandler).
-		writeJSON(w, 200, map[string]any{"model": req.Model, "created_at": createdAt, "done": true,
+		jsonhttp.Write(w, 200, map[string]any{"model": req.Model, "created_at": createdAt, "done": true,
 			"done_reason": "unload", "message": map[string]any{"role": "assistant", "content": ""}})
 		return
 	}

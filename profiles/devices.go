@@ -62,6 +62,17 @@ const (
 // moves the channel's 64 bits).
 func ddr(channels int, mts float64) float64 { return float64(channels) * mts * 1e6 * 8 }
 
+// memorySystem is a built-in row for a typical CPU memory system of the given DDR
+// generation (4 or 5), channel count and transfer rate in MT/s: its bandwidth is
+// ddr(channels, mts) and its source the JEDEC standard of the generation (JESD79-4,
+// JESD79-5), per socket. Its FLOP/s are unknown (0).
+func memorySystem(id, name string, generation, channels int, mts float64) Device {
+	bw := ddr(channels, mts)
+	return Device{ID: id, Name: name, Kind: "cpu", MemoryBandwidthBytesPerS: bw,
+		Source: fmt.Sprintf("JEDEC JESD79-%d DDR%d-%g: %d channels × %g MT/s × 8 bytes = %g GB/s per socket",
+			generation, generation, mts, channels, mts, bw/1e9)}
+}
+
 // devices is the built-in table. Keep IDs unique and every row sourced; the tests
 // check both.
 var devices = []Device{
@@ -254,30 +265,14 @@ var devices = []Device{
 		Source: "AMD Ryzen 9 7950X product page: 16 cores, base 4.5 GHz, 2 channels DDR5-5200 (83.2 GB/s), default TDP 170 W; FLOP/s = 16 × 4.5 GHz × 32 FP32 FLOP/cycle (Zen 4)"},
 	// Typical memory systems, named only as builtin:<id>. FLOP/s unknown (0): a
 	// profile made from one takes the CPU estimate from detection.
-	{ID: "ddr4-3200-2ch", Name: "Desktop, dual-channel DDR4-3200", Kind: "cpu",
-		MemoryBandwidthBytesPerS: ddr(2, 3200),
-		Source:                   "JEDEC JESD79-4 DDR4-3200: 2 channels × 3200 MT/s × 8 bytes = 51.2 GB/s"},
-	{ID: "ddr5-4800-2ch", Name: "Desktop, dual-channel DDR5-4800", Kind: "cpu",
-		MemoryBandwidthBytesPerS: ddr(2, 4800),
-		Source:                   "JEDEC JESD79-5 DDR5-4800: 2 channels × 4800 MT/s × 8 bytes = 76.8 GB/s"},
-	{ID: "ddr5-5600-2ch", Name: "Desktop, dual-channel DDR5-5600", Kind: "cpu",
-		MemoryBandwidthBytesPerS: ddr(2, 5600),
-		Source:                   "JEDEC JESD79-5 DDR5-5600: 2 channels × 5600 MT/s × 8 bytes = 89.6 GB/s"},
-	{ID: "ddr5-6400-2ch", Name: "Desktop, dual-channel DDR5-6400", Kind: "cpu",
-		MemoryBandwidthBytesPerS: ddr(2, 6400),
-		Source:                   "JEDEC JESD79-5 DDR5-6400: 2 channels × 6400 MT/s × 8 bytes = 102.4 GB/s"},
-	{ID: "ddr4-3200-8ch", Name: "Server, 8-channel DDR4-3200 (EPYC Rome/Milan, Xeon Ice Lake-SP)", Kind: "cpu",
-		MemoryBandwidthBytesPerS: ddr(8, 3200),
-		Source:                   "JEDEC DDR4-3200: 8 channels × 3200 MT/s × 8 bytes = 204.8 GB/s per socket"},
-	{ID: "ddr5-4800-8ch", Name: "Server, 8-channel DDR5-4800 (Xeon Sapphire Rapids)", Kind: "cpu",
-		MemoryBandwidthBytesPerS: ddr(8, 4800),
-		Source:                   "JEDEC DDR5-4800: 8 channels × 4800 MT/s × 8 bytes = 307.2 GB/s per socket"},
-	{ID: "ddr5-4800-12ch", Name: "Server, 12-channel DDR5-4800 (EPYC Genoa)", Kind: "cpu",
-		MemoryBandwidthBytesPerS: ddr(12, 4800),
-		Source:                   "JEDEC DDR5-4800: 12 channels × 4800 MT/s × 8 bytes = 460.8 GB/s per socket"},
-	{ID: "ddr5-6000-12ch", Name: "Server, 12-channel DDR5-6000 (EPYC Turin)", Kind: "cpu",
-		MemoryBandwidthBytesPerS: ddr(12, 6000),
-		Source:                   "JEDEC DDR5-6000: 12 channels × 6000 MT/s × 8 bytes = 576 GB/s per socket"},
+	memorySystem("ddr4-3200-2ch", "Desktop, dual-channel DDR4-3200", 4, 2, 3200),
+	memorySystem("ddr5-4800-2ch", "Desktop, dual-channel DDR5-4800", 5, 2, 4800),
+	memorySystem("ddr5-5600-2ch", "Desktop, dual-channel DDR5-5600", 5, 2, 5600),
+	memorySystem("ddr5-6400-2ch", "Desktop, dual-channel DDR5-6400", 5, 2, 6400),
+	memorySystem("ddr4-3200-8ch", "Server, 8-channel DDR4-3200 (EPYC Rome/Milan, Xeon Ice Lake-SP)", 4, 8, 3200),
+	memorySystem("ddr5-4800-8ch", "Server, 8-channel DDR5-4800 (Xeon Sapphire Rapids)", 5, 8, 4800),
+	memorySystem("ddr5-4800-12ch", "Server, 12-channel DDR5-4800 (EPYC Genoa)", 5, 12, 4800),
+	memorySystem("ddr5-6000-12ch", "Server, 12-channel DDR5-6000 (EPYC Turin)", 5, 12, 6000),
 }
 
 // Devices returns a copy of the built-in device table, in its fixed order.

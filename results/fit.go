@@ -40,25 +40,20 @@ type PrefillFit struct {
 // and when TTFT does not grow with prompt length (slope ≤ 0): a prefill rate is then
 // not measurable, and a fake or negative one is never returned.
 func FitPrefill(samples []bench.Sample) (*PrefillFit, error) {
-	var xs, ys []float64
-	for i := range samples {
-		s := &samples[i]
-		if s.Phase != bench.PhaseMeasured || !s.OK || s.TTFTNs == nil || s.PromptTokens <= 0 || s.CacheSuspect {
-			continue
+	l, err := fitSamples(samples, func(s *bench.Sample) (x, y float64, ok bool) {
+		if s.TTFTNs == nil || s.PromptTokens <= 0 || s.CacheSuspect {
+			return 0, 0, false
 		}
-		xs = append(xs, float64(s.PromptTokens))
-		ys = append(ys, float64(*s.TTFTNs))
-	}
-	alpha, beta, r2, err := fitLine(xs, ys, "prompt_tokens", "prompt lengths")
+		return float64(s.PromptTokens), float64(*s.TTFTNs), true
+	}, "prompt_tokens", "prompt lengths")
 	if err != nil {
 		return nil, fmt.Errorf("prefill fit: %w", err)
 	}
-	if !(beta > 0) {
-		return nil, fmt.Errorf("prefill fit: TTFT does not grow with prompt length (slope %.3g ns/token over %d samples): no prefill rate can be fitted", beta, len(xs))
+	if !(l.beta > 0) {
+		return nil, fmt.Errorf("prefill fit: TTFT does not grow with prompt length (slope %.3g ns/token over %d samples): no prefill rate can be fitted", l.beta, l.n)
 	}
-	lo, hi := slices.Min(xs), slices.Max(xs)
-	return &PrefillFit{N: len(xs), FixedNs: alpha, PrefillPerS: 1e9 / beta, R2: r2,
-		PromptTokensMin: int(lo), PromptTokensMax: int(hi)}, nil
+	return &PrefillFit{N: l.n, FixedNs: l.alpha, PrefillPerS: 1e9 / l.beta, R2: l.r2,
+		PromptTokensMin: int(l.xMin), PromptTokensMax: int(l.xMax)}, nil
 }
 
 // DecodeFit is the per-token decode time against context depth, fitted by least
@@ -91,25 +86,47 @@ type DecodeFit struct {
 // with fewer than two distinct depths, and when the fitted time per step at depth 0 is
 // not positive (no decode rate can be given).
 func FitDecode(samples []bench.Sample) (*DecodeFit, error) {
-	var xs, ys []float64
-	for i := range samples {
-		s := &samples[i]
-		if s.Phase != bench.PhaseMeasured || !s.OK || s.TPOTNs == nil {
-			continue
+	l, err := fitSamples(samples, func(s *bench.Sample) (x, y float64, ok bool) {
+		if s.TPOTNs == nil {
+			return 0, 0, false
 		}
-		xs = append(xs, float64(s.PromptTokens)+float64(s.OutputTokens)/2)
-		ys = append(ys, float64(*s.TPOTNs))
-	}
-	alpha, beta, r2, err := fitLine(xs, ys, "depth", "context depths (vary the prompt or output length)")
+		return float64(s.PromptTokens) + float64(s.OutputTokens)/2, float64(*s.TPOTNs), true
+	}, "depth", "context depths (vary the prompt or output length)")
 	if err != nil {
 		return nil, fmt.Errorf("decode fit: %w", err)
 	}
-	if !(alpha > 0) {
-		return nil, fmt.Errorf("decode fit: time per token at depth 0 fitted as %.3g ns over %d samples: no decode rate can be fitted", alpha, len(xs))
+	if !(l.alpha > 0) {
+		return nil, fmt.Errorf("decode fit: time per token at depth 0 fitted as %.3g ns over %d samples: no decode rate can be fitted", l.alpha, l.n)
 	}
-	lo, hi := slices.Min(xs), slices.Max(xs)
-	return &DecodeFit{N: len(xs), StepNs: alpha, NsPerContextToken: beta, DecodePerSAtZero: 1e9 / alpha,
-		R2: r2, DepthMin: lo, DepthMax: hi}, nil
+	return &DecodeFit{N: l.n, StepNs: l.alpha, NsPerContextToken: l.beta, DecodePerSAtZero: 1e9 / l.alpha,
+		R2: l.r2, DepthMin: l.xMin, DepthMax: l.xMax}, nil
+}
+
+// line is a least-squares line y = alpha + beta·x through n points whose x lie in
+// [xMin, xMax], with its coefficient of determination r2.
+type line struct {
+	n                           int
+	alpha, beta, r2, xMin, xMax float64
+}
+
+// fitSamples fits a line (fitLine) to the points that point gives for the measured,
+// successful samples; point says ok = false for a sample that has no point.
+func fitSamples(samples []bench.Sample, point func(*bench.Sample) (x, y float64, ok bool), xName, need string) (line, error) {
+	var xs, ys []float64
+	for i := range samples {
+		s := &samples[i]
+		if s.Phase != bench.PhaseMeasured || !s.OK {
+			continue
+		}
+		if x, y, ok := point(s); ok {
+			xs, ys = append(xs, x), append(ys, y)
+		}
+	}
+	alpha, beta, r2, err := fitLine(xs, ys, xName, need)
+	if err != nil {
+		return line{}, err
+	}
+	return line{n: len(xs), alpha: alpha, beta: beta, r2: r2, xMin: slices.Min(xs), xMax: slices.Max(xs)}, nil
 }
 
 // fitLine is y = alpha + beta·x by stat.LinearRegression, with its R². xName and need

@@ -62,6 +62,20 @@ func (s Shape) KVDim() int { return s.HeadDim() * s.HeadCountKV }
 
 const qwen25Special = 151643 // <|endoftext|> in Qwen2.5's tokenizer_config.json
 
+// qwen25 completes the Shape of the Qwen2.5 model of the given size ("0.5B") from
+// the figures that differ between sizes: those every Qwen2.5 shares (architecture
+// "qwen2", 32,768 trained context, RoPE theta 10⁶, RMSNorm ε 10⁻⁶, q/k/v biases, the
+// special tokens from qwen25Special) are filled in, with Source and ReportedParams
+// naming the config.json and model card of Qwen/Qwen2.5-<size>-Instruct.
+func qwen25(size string, s Shape, params string) Shape {
+	s.Name, s.Arch = "qwen2.5-"+strings.ToLower(size), "qwen2"
+	s.Source = "Qwen/Qwen2.5-" + size + "-Instruct config.json"
+	s.ContextLength, s.RopeFreqBase, s.RMSNormEps, s.QKVBias = 32768, 1e6, 1e-6, true
+	s.FirstSpecialID = qwen25Special
+	s.ReportedParams = params + ", Qwen2.5-" + size + "-Instruct model card"
+	return s
+}
+
 var shapes = []Shape{
 	{
 		// Tiny: a Qwen2.5 in miniature (a few hundred KB) for tests. Not a real model.
@@ -73,42 +87,14 @@ var shapes = []Shape{
 		FirstSpecialID: 1024 - 32,
 		ReportedParams: "427,136 (computed; not a real model)",
 	},
-	{
-		Name: "qwen2.5-0.5b", Arch: "qwen2",
-		Source:     "Qwen/Qwen2.5-0.5B-Instruct config.json",
-		BlockCount: 24, EmbeddingLength: 896, FeedForwardLength: 4864,
-		HeadCount: 14, HeadCountKV: 2, VocabSize: 151936, ContextLength: 32768,
-		RopeFreqBase: 1e6, RMSNormEps: 1e-6, TiedEmbeddings: true, QKVBias: true,
-		FirstSpecialID: qwen25Special,
-		ReportedParams: "0.49B (0.36B non-embedding), Qwen2.5-0.5B-Instruct model card",
-	},
-	{
-		Name: "qwen2.5-1.5b", Arch: "qwen2",
-		Source:     "Qwen/Qwen2.5-1.5B-Instruct config.json",
-		BlockCount: 28, EmbeddingLength: 1536, FeedForwardLength: 8960,
-		HeadCount: 12, HeadCountKV: 2, VocabSize: 151936, ContextLength: 32768,
-		RopeFreqBase: 1e6, RMSNormEps: 1e-6, TiedEmbeddings: true, QKVBias: true,
-		FirstSpecialID: qwen25Special,
-		ReportedParams: "1.54B (1.31B non-embedding), Qwen2.5-1.5B-Instruct model card",
-	},
-	{
-		Name: "qwen2.5-3b", Arch: "qwen2",
-		Source:     "Qwen/Qwen2.5-3B-Instruct config.json",
-		BlockCount: 36, EmbeddingLength: 2048, FeedForwardLength: 11008,
-		HeadCount: 16, HeadCountKV: 2, VocabSize: 151936, ContextLength: 32768,
-		RopeFreqBase: 1e6, RMSNormEps: 1e-6, TiedEmbeddings: true, QKVBias: true,
-		FirstSpecialID: qwen25Special,
-		ReportedParams: "3.09B (2.77B non-embedding), Qwen2.5-3B-Instruct model card",
-	},
-	{
-		Name: "qwen2.5-7b", Arch: "qwen2",
-		Source:     "Qwen/Qwen2.5-7B-Instruct config.json",
-		BlockCount: 28, EmbeddingLength: 3584, FeedForwardLength: 18944,
-		HeadCount: 28, HeadCountKV: 4, VocabSize: 152064, ContextLength: 32768,
-		RopeFreqBase: 1e6, RMSNormEps: 1e-6, TiedEmbeddings: false, QKVBias: true,
-		FirstSpecialID: qwen25Special,
-		ReportedParams: "7.61B (6.53B non-embedding), Qwen2.5-7B-Instruct model card",
-	},
+	qwen25("0.5B", Shape{BlockCount: 24, EmbeddingLength: 896, FeedForwardLength: 4864,
+		HeadCount: 14, HeadCountKV: 2, VocabSize: 151936, TiedEmbeddings: true}, "0.49B (0.36B non-embedding)"),
+	qwen25("1.5B", Shape{BlockCount: 28, EmbeddingLength: 1536, FeedForwardLength: 8960,
+		HeadCount: 12, HeadCountKV: 2, VocabSize: 151936, TiedEmbeddings: true}, "1.54B (1.31B non-embedding)"),
+	qwen25("3B", Shape{BlockCount: 36, EmbeddingLength: 2048, FeedForwardLength: 11008,
+		HeadCount: 16, HeadCountKV: 2, VocabSize: 151936, TiedEmbeddings: true}, "3.09B (2.77B non-embedding)"),
+	qwen25("7B", Shape{BlockCount: 28, EmbeddingLength: 3584, FeedForwardLength: 18944,
+		HeadCount: 28, HeadCountKV: 4, VocabSize: 152064, TiedEmbeddings: false}, "7.61B (6.53B non-embedding)"),
 }
 
 // Shapes returns the built-in shapes, smallest first: "tiny" (a test shape of a

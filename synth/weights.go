@@ -90,21 +90,11 @@ func (w *weights) fill(r *rand.Rand, b []byte) {
 		// block_q8_0 (ggml-common.h): fp16 d, then 32 int8 qs; value = d*q. Random
 		// qs are uniform on [-128, 127] (std ≈ 73.9), so d ≈ WeightStd/73.9 with a
 		// ±25% spread per block.
-		scales := scaleTable(WeightStd / 73.9)
-		for i := 0; i+34 <= len(b); i += 34 {
-			u := r.Uint64()
-			binary.LittleEndian.PutUint16(b[i:], scales[byte(u)])
-			putRandom(r, b[i+2:i+34])
-		}
+		putScaledBlocks(r, b, 34, scaleTable(WeightStd/73.9))
 	case TensorTypeQ4_0:
 		// block_q4_0: fp16 d, then 16 bytes of two 4-bit q each; value = d*(q-8),
 		// uniform on [-8, 7] (std ≈ 4.61), so d ≈ WeightStd/4.61.
-		scales := scaleTable(WeightStd / 4.61)
-		for i := 0; i+18 <= len(b); i += 18 {
-			u := r.Uint64()
-			binary.LittleEndian.PutUint16(b[i:], scales[byte(u)])
-			putRandom(r, b[i+2:i+18])
-		}
+		putScaledBlocks(r, b, 18, scaleTable(WeightStd/4.61))
 	case TensorTypeQ6_K:
 		// block_q6_K: ql[128] (low 4 bits), qh[64] (high 2 bits), int8 scales[16],
 		// fp16 d; value = d*scale*(q-32) with q uniform on [0, 63] (std ≈ 18.5).
@@ -122,6 +112,16 @@ func (w *weights) fill(r *rand.Rand, b []byte) {
 }
 
 // putRandom fills b with random bytes.
+// putScaledBlocks fills b with blocks of size bytes, each an fp16 scale drawn from
+// scales followed by random quants: the layout of block_q8_0 (34 bytes) and
+// block_q4_0 (18 bytes) in ggml-common.h. A partial block at the end is left as is.
+func putScaledBlocks(r *rand.Rand, b []byte, size int, scales *[256]uint16) {
+	for i := 0; i+size <= len(b); i += size {
+		binary.LittleEndian.PutUint16(b[i:], scales[byte(r.Uint64())])
+		putRandom(r, b[i+2:i+size])
+	}
+}
+
 func putRandom(r *rand.Rand, b []byte) {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {

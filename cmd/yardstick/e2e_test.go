@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/yardstick-dev/yardstick/results"
 )
 
 // TestEndToEndRealOllama runs `yardstick synth --create` and `yardstick run` against a
@@ -14,20 +12,11 @@ import (
 // scripts/test.sh starts one and sets YARDSTICK_E2E_HOST. Without it the test skips,
 // unless YARDSTICK_E2E=require (set by scripts/test.sh and CI), where it fails.
 func TestEndToEndRealOllama(t *testing.T) {
-	dir := t.TempDir()
 	model := "yardstick-e2e-tiny:q8_0"
 	host := e2eModel(t, model)
-	out := filepath.Join(dir, "run.json")
-	o := runCLI(t, nil, "run", "--model", model, "--host", host, "--runs", "6", "--warmup", "2",
-		"--prompt-tokens", "96", "--max-tokens", "24", "--out", out, "--quiet")
-	if o.code != 0 {
-		t.Fatalf("run: exit %d: %s\n%s", o.code, o.stderr, o.stdout)
-	}
+	o, r := runWant(t, 0, "--model", model, "--host", host, "--runs", "6", "--warmup", "2",
+		"--prompt-tokens", "96", "--max-tokens", "24", "--quiet")
 	t.Logf("\n%s", o.stdout)
-	r, err := results.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if r.Target.ServerVersion != "0.17.4" || len(strings.TrimPrefix(r.Target.Model.Digest, "sha256:")) != 64 {
 		t.Errorf("server %q digest %q", r.Target.ServerVersion, r.Target.Model.Digest)
 	}
@@ -100,17 +89,9 @@ func e2eModel(t *testing.T, name string) string {
 func TestEndToEndConcurrencySweep(t *testing.T) {
 	model := "yardstick-e2e-sweep:q8_0"
 	host := e2eModel(t, model)
-	out := filepath.Join(t.TempDir(), "sweep.json")
-	o := runCLI(t, nil, "run", "--model", model, "--host", host, "--concurrency", "1,4", "--runs", "8", "--warmup", "1",
-		"--prompt-tokens", "64", "--max-tokens", "16", "--slo", "ttft_p95=30s", "--no-cold", "--quiet", "--out", out)
-	if o.code != 0 {
-		t.Fatalf("run: exit %d: %s\n%s", o.code, o.stderr, o.stdout)
-	}
+	o, r := runWant(t, 0, "--model", model, "--host", host, "--concurrency", "1,4", "--runs", "8", "--warmup", "1",
+		"--prompt-tokens", "64", "--max-tokens", "16", "--slo", "ttft_p95=30s", "--no-cold", "--quiet")
 	t.Logf("\n%s", o.stdout)
-	r, err := results.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(r.Levels) != 2 || r.Levels[0].Concurrency != 1 || r.Levels[1].Concurrency != 4 {
 		t.Fatalf("levels %+v", r.Levels)
 	}
@@ -129,17 +110,9 @@ func TestEndToEndConcurrencySweep(t *testing.T) {
 func TestEndToEndOpenAIBackend(t *testing.T) {
 	model := "yardstick-e2e-openai:q8_0"
 	host := e2eModel(t, model)
-	out := filepath.Join(t.TempDir(), "openai.json")
-	o := runCLI(t, nil, "run", "--backend", "openai", "--model", model, "--host", host, "--runs", "4", "--warmup", "1",
-		"--prompt-tokens", "64", "--max-tokens", "16", "--quiet", "--out", out)
-	if o.code != 0 {
-		t.Fatalf("run: exit %d: %s\n%s", o.code, o.stderr, o.stdout)
-	}
+	o, r := runWant(t, 0, "--backend", "openai", "--model", model, "--host", host, "--runs", "4", "--warmup", "1",
+		"--prompt-tokens", "64", "--max-tokens", "16", "--quiet")
 	t.Logf("\n%s", o.stdout)
-	r, err := results.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if r.Target.Backend != "openai" || len(r.Samples) != 4 {
 		t.Fatalf("backend %q, %d samples", r.Target.Backend, len(r.Samples))
 	}

@@ -19,16 +19,7 @@ import (
 // exit status 0, and returns the outcome and the run file.
 func runOK(t *testing.T, flags ...string) (outcome, *results.Run) {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "run.json")
-	o := runCLI(t, nil, append([]string{"run", "--model", "twin", "--no-selftest", "--out", out}, flags...)...)
-	if o.code != 0 {
-		t.Fatalf("exit %d\nstderr %s\nstdout %s", o.code, o.stderr, o.stdout)
-	}
-	r, err := results.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o, r
+	return runWant(t, 0, append([]string{"--model", "twin", "--no-selftest"}, flags...)...)
 }
 
 // stallServer answers in about 10 ms, but measured request 4 (generation request 5,
@@ -519,16 +510,8 @@ func TestFleetDeadServerStopsAlone(t *testing.T) {
 	defer good.Close()
 	bad := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 2})
 	defer bad.Close()
-	out := filepath.Join(t.TempDir(), "run.json")
-	o := runCLI(t, nil, "run", "--model", "twin", "--host", good.URL, "--host", bad.URL, "--concurrency", "2", "--runs", "20",
-		"--warmup", "1", "--max-tokens", "4", "--prompt-tokens", "16", "--no-selftest", "--out", out)
-	if o.code != 1 {
-		t.Fatalf("exit %d, want 1 (some requests failed): %s", o.code, o.stderr)
-	}
-	r, err := results.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := runWant(t, 1, "--model", "twin", "--host", good.URL, "--host", bad.URL, "--concurrency", "2", "--runs", "20",
+		"--warmup", "1", "--max-tokens", "4", "--prompt-tokens", "16", "--no-selftest")
 	if r.Fleet[0].Throughput.Completed != 20 || r.EndReason != bench.EndCompleted || !hasWarning(r, "server_aborted") {
 		t.Errorf("healthy server completed %d of 20, end %q, warnings %v", r.Fleet[0].Throughput.Completed, r.EndReason, r.Warnings)
 	}
@@ -560,16 +543,8 @@ func TestFleetStoppedServerSkipsLaterWarmups(t *testing.T) {
 	// Cold request and two warm-ups succeed, every measured request fails.
 	bad := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 3})
 	defer bad.Close()
-	out := filepath.Join(t.TempDir(), "run.json")
-	o := runCLI(t, nil, "run", "--model", "twin", "--host", good.URL, "--host", bad.URL, "--prompt-tokens", "16,24", "--runs", "8",
-		"--warmup", "2", "--max-tokens", "4", "--no-selftest", "--out", out)
-	if o.code != 1 {
-		t.Fatalf("exit %d: %s", o.code, o.stderr)
-	}
-	r, err := results.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, r := runWant(t, 1, "--model", "twin", "--host", good.URL, "--host", bad.URL, "--prompt-tokens", "16,24", "--runs", "8",
+		"--warmup", "2", "--max-tokens", "4", "--no-selftest")
 	if len(r.Levels) != 2 || r.Fleet[0].Throughput.Completed != 16 {
 		t.Fatalf("%d levels, healthy server completed %d of 16; warnings %v", len(r.Levels), r.Fleet[0].Throughput.Completed, r.Warnings)
 	}

@@ -205,10 +205,21 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 // the outcome and the run file written.
 func runFailing(t *testing.T, f *fakeollama.Server, wantStderr string, flags ...string) (outcome, *results.Run) {
 	t.Helper()
+	o, r := runWant(t, 1, append([]string{"--model", "twin", "--host", f.URL, "--warmup", "0", "--max-tokens", "4"}, flags...)...)
+	if !strings.Contains(o.stderr, wantStderr) {
+		t.Fatalf("stderr %q, want %q in it", o.stderr, wantStderr)
+	}
+	return o, r
+}
+
+// runWant runs yardstick run with args and an --out file in a temporary directory,
+// requires exit status want, and returns the outcome and the run file written.
+func runWant(t *testing.T, want int, args ...string) (outcome, *results.Run) {
+	t.Helper()
 	out := filepath.Join(t.TempDir(), "run.json")
-	o := runCLI(t, nil, append([]string{"run", "--model", "twin", "--host", f.URL, "--warmup", "0", "--max-tokens", "4", "--out", out}, flags...)...)
-	if o.code != 1 || !strings.Contains(o.stderr, wantStderr) {
-		t.Fatalf("exit %d stderr %q", o.code, o.stderr)
+	o := runCLI(t, nil, append([]string{"run", "--out", out}, args...)...)
+	if o.code != want {
+		t.Fatalf("run: exit %d, want %d\nstderr %s\nstdout %s", o.code, want, o.stderr, o.stdout)
 	}
 	r, err := results.ReadFile(out)
 	if err != nil {

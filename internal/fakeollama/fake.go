@@ -6,7 +6,6 @@ package fakeollama
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/yardstick-dev/yardstick/internal/jsonhttp"
 	"github.com/yardstick-dev/yardstick/synth"
 )
 
@@ -134,7 +134,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, loaded: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"version": cfg.Version})
+		jsonhttp.Write(w, 200, map[string]any{"version": cfg.Version})
 	})
 	mux.HandleFunc("POST /api/show", s.show)
 	mux.HandleFunc("GET /api/tags", s.tags)
@@ -160,18 +160,10 @@ func (s *Server) known(name string) bool {
 	return false
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (s *Server) show(w http.ResponseWriter, r *http.Request) {
-	var req struct{ Model, Name string }
-	_ = json.NewDecoder(r.Body).Decode(&req)
-	name := req.Model + req.Name
+	name := jsonhttp.ShowName(r)
 	if !s.known(name) {
-		writeJSON(w, 404, map[string]any{"error": fmt.Sprintf("model '%s' not found", name)})
+		jsonhttp.ModelNotFound(w, name)
 		return
 	}
 	// The tensors and hyperparameters of synth's Qwen2.5-0.5B shape at Q8_0, as a
@@ -196,7 +188,7 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request) {
 		info["general.yardstick.quant"] = "Q8_0"
 		info["general.yardstick.seed"] = 1
 	}
-	writeJSON(w, 200, map[string]any{
+	jsonhttp.Write(w, 200, map[string]any{
 		"details": map[string]any{"format": "gguf", "family": "qwen2", "families": []string{"qwen2"},
 			"parameter_size": "494.03M", "quantization_level": "Q8_0"},
 		"model_info":   info,
@@ -215,7 +207,7 @@ func (s *Server) tags(w http.ResponseWriter, r *http.Request) {
 		models = append(models, map[string]any{"name": name, "model": name, "size": 531000000,
 			"digest": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"})
 	}
-	writeJSON(w, 200, map[string]any{"models": models})
+	jsonhttp.Write(w, 200, map[string]any{"models": models})
 }
 
 func (s *Server) ps(w http.ResponseWriter, r *http.Request) {
@@ -225,18 +217,18 @@ func (s *Server) ps(w http.ResponseWriter, r *http.Request) {
 	for m := range s.loaded {
 		models = append(models, map[string]any{"name": m, "model": m, "size": 600000000, "size_vram": 0, "context_length": 4096})
 	}
-	writeJSON(w, 200, map[string]any{"models": models})
+	jsonhttp.Write(w, 200, map[string]any{"models": models})
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	var req map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeJSON(w, 400, map[string]any{"error": "bad request: " + err.Error()})
+		jsonhttp.Write(w, 400, map[string]any{"error": "bad request: " + err.Error()})
 		return
 	}
 	model, _ := req["model"].(string)
 	if !s.known(model) {
-		writeJSON(w, 404, map[string]any{"error": fmt.Sprintf("model '%s' not found", model)})
+		jsonhttp.ModelNotFound(w, model)
 		return
 	}
 	msgs, _ := req["messages"].([]any)
@@ -245,7 +237,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		delete(s.loaded, model)
 		s.mu.Unlock()
-		writeJSON(w, 200, map[string]any{"model": model, "done": true, "done_reason": "unload", "message": map[string]any{"role": "assistant"}})
+		jsonhttp.Write(w, 200, map[string]any{"model": model, "done": true, "done_reason": "unload", "message": map[string]any{"role": "assistant"}})
 		return
 	}
 	s.mu.Lock()
@@ -261,13 +253,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	switch fault {
 	case FaultHTTP500:
-		writeJSON(w, 500, map[string]any{"error": "llama runner process has terminated"})
+		jsonhttp.Write(w, 500, map[string]any{"error": "llama runner process has terminated"})
 		return
 	case FaultHTTP500Raw:
 		w.WriteHeader(500)
 		return
 	case FaultHTTP503:
-		writeJSON(w, 503, map[string]any{"error": "server busy, please try again.  maximum pending requests exceeded"})
+		jsonhttp.Write(w, 503, map[string]any{"error": "server busy, please try again.  maximum pending requests exceeded"})
 		return
 	case FaultHangup:
 		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {

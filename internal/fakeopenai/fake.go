@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/yardstick-dev/yardstick/internal/jsonhttp"
 )
 
 // Fault selects how /v1/chat/completions misbehaves.
@@ -93,14 +95,14 @@ func New(cfg Config) *Server {
 			http.NotFound(w, r)
 			return
 		}
-		writeJSON(w, 200, map[string]any{"version": cfg.Version})
+		jsonhttp.Write(w, 200, map[string]any{"version": cfg.Version})
 	})
 	mux.HandleFunc("GET /props", func(w http.ResponseWriter, r *http.Request) {
 		if cfg.BuildInfo == "" {
 			http.NotFound(w, r)
 			return
 		}
-		writeJSON(w, 200, map[string]any{"build_info": cfg.BuildInfo, "total_slots": 1})
+		jsonhttp.Write(w, 200, map[string]any{"build_info": cfg.BuildInfo, "total_slots": 1})
 	})
 	mux.HandleFunc("GET /v1/models", s.authorized(s.models))
 	mux.HandleFunc("POST /v1/chat/completions", s.authorized(s.chat))
@@ -115,15 +117,9 @@ func (s *Server) Chats() []Chat {
 	return append([]Chat(nil), s.chats...)
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // apiError writes an error in the OpenAI API's shape (as llama.cpp's server does).
 func apiError(w http.ResponseWriter, code int, typ, msg string) {
-	writeJSON(w, code, map[string]any{"error": map[string]any{"code": code, "message": msg, "type": typ}})
+	jsonhttp.Write(w, code, map[string]any{"error": map[string]any{"code": code, "message": msg, "type": typ}})
 }
 
 func (s *Server) authorized(h http.HandlerFunc) http.HandlerFunc {
@@ -141,7 +137,7 @@ func (s *Server) models(w http.ResponseWriter, r *http.Request) {
 	for _, m := range s.cfg.Models {
 		data = append(data, map[string]any{"id": m, "object": "model", "created": 1700000000, "owned_by": "fakeopenai"})
 	}
-	writeJSON(w, 200, map[string]any{"object": "list", "data": data})
+	jsonhttp.Write(w, 200, map[string]any{"object": "list", "data": data})
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
