@@ -70,33 +70,35 @@ const maxMetaBytes = 16 << 20
 // Errors: an unreachable server, one that does not answer /v1/models, a missing or
 // wrong API key (HTTP 401, naming YARDSTICK_API_KEY).
 func (o *OpenAI) Version(ctx context.Context) (string, error) {
-	version := ""
-	var v struct {
-		Version string `json:"version"`
-	}
-	status, body, err := o.get(ctx, o.root.JoinPath("version"))
+	version, err := o.versionAt(ctx, "version", "version")
 	if err != nil {
-		return "", o.unreachable(ctx, "/version", err)
-	}
-	if status == http.StatusOK && json.Unmarshal(body, &v) == nil {
-		version = OneLine(v.Version, 100)
+		return "", err
 	}
 	if version == "" {
-		var p struct {
-			BuildInfo string `json:"build_info"`
-		}
-		status, body, err := o.get(ctx, o.root.JoinPath("props"))
-		if err != nil {
-			return "", o.unreachable(ctx, "/props", err)
-		}
-		if status == http.StatusOK && json.Unmarshal(body, &p) == nil {
-			version = OneLine(p.BuildInfo, 100)
+		if version, err = o.versionAt(ctx, "props", "build_info"); err != nil {
+			return "", err
 		}
 	}
 	if _, err := o.models(ctx); err != nil {
 		return "", err
 	}
 	return version, nil
+}
+
+// versionAt GETs the root's path and returns the string field of the JSON object it
+// answers, on one line of at most 100 bytes; "" when the answer is not 200 or has no
+// such string. The error is only for a server that cannot be reached.
+func (o *OpenAI) versionAt(ctx context.Context, path, field string) (string, error) {
+	status, body, err := o.get(ctx, o.root.JoinPath(path))
+	if err != nil {
+		return "", o.unreachable(ctx, "/"+path, err)
+	}
+	var obj map[string]json.RawMessage
+	var v string
+	if status == http.StatusOK && json.Unmarshal(body, &obj) == nil && json.Unmarshal(obj[field], &v) == nil {
+		return OneLine(v, 100), nil
+	}
+	return "", nil
 }
 
 // Describe checks that the server serves model (GET /v1/models): a model id that is

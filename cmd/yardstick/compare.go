@@ -9,14 +9,19 @@ import (
 	"github.com/yardstick-dev/yardstick/results"
 )
 
-// readInputs reads the run files of args, refusing an --out that names one of them;
-// every error is bad input (exit 2).
-func readInputs(out string, args []string) ([]*results.Run, error) {
-	runs, err := results.ReadInputs(out, args)
-	if err != nil {
-		return nil, &exitError{exitUsage, err}
+// readInputs reads the run files named by c's arguments, of which there must be at
+// least min (else a usage error saying need), refusing an --out that names one of
+// them; errors are usage errors. It returns the names and the runs.
+func readInputs(c *cli.Context, min int, need string) ([]string, []*results.Run, error) {
+	if c.NArg() < min {
+		return nil, nil, usageErr("%s", need)
 	}
-	return runs, nil
+	args := c.Args().Slice()
+	runs, err := results.ReadInputs(c.String("out"), args)
+	if err != nil {
+		return nil, nil, &exitError{exitUsage, err}
+	}
+	return args, runs, nil
 }
 
 // emit renders comp in format (or, for the table of one run, table) to --out or
@@ -39,11 +44,7 @@ func emit(c *cli.Context, e *env, format string, comp *results.Comparison, table
 
 // compare compares run files with the first and applies the --fail-on gates.
 func (e *env) compare(c *cli.Context, gates []results.Gate, alpha float64, format string) error {
-	if c.NArg() < 2 {
-		return usageErr("compare: need a base and at least one new run file (yardstick compare BASE.json NEW.json)")
-	}
-	args := c.Args().Slice()
-	runs, err := readInputs(c.String("out"), args)
+	args, runs, err := readInputs(c, 2, "compare: need a base and at least one new run file (yardstick compare BASE.json NEW.json)")
 	if err != nil {
 		return err
 	}

@@ -13,11 +13,7 @@ func (e *env) merge(c *cli.Context) error {
 	if c.String("out") == "" {
 		return usageErr("merge: --out FILE is required")
 	}
-	if c.NArg() < 2 {
-		return usageErr("merge: need at least two run files")
-	}
-	args := c.Args().Slice()
-	runs, err := readInputs(c.String("out"), args)
+	args, runs, err := readInputs(c, 2, "merge: need at least two run files")
 	if err != nil {
 		return err
 	}

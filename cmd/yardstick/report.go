@@ -13,11 +13,11 @@ func (e *env) report(c *cli.Context, format string) error {
 	if c.NArg() != 1 {
 		return usageErr("report: need exactly one run file (yardstick report RUN.json)")
 	}
-	runs, err := readInputs(c.String("out"), c.Args().Slice())
+	args, runs, err := readInputs(c, 1, "")
 	if err != nil {
 		return err
 	}
-	comp, err := results.Compare(runs, c.Args().Slice(), results.CompareOptions{})
+	comp, err := results.Compare(runs, args, results.CompareOptions{})
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}

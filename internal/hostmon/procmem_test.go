@@ -501,14 +501,21 @@ func (f *fakeSamples) count() int {
 	return f.calls
 }
 
-func TestRSSSamplerPeakIsMaximum(t *testing.T) {
-	f := &fakeSamples{vals: []uint64{5, 9, 3, 7}}
+// sampleFake starts a sampler on f every millisecond and waits (at most 5 s) until it
+// has taken calls samples.
+func sampleFake(ctx context.Context, f *fakeSamples, calls int) *RSSSampler {
 	s := NewRSSSampler(1, time.Millisecond)
 	s.sample = f.sample
-	s.Start(context.Background())
-	for i := 0; f.count() < 6 && i < 5000; i++ {
+	s.Start(ctx)
+	for i := 0; f.count() < calls && i < 5000; i++ {
 		time.Sleep(time.Millisecond)
 	}
+	return s
+}
+
+func TestRSSSamplerPeakIsMaximum(t *testing.T) {
+	f := &fakeSamples{vals: []uint64{5, 9, 3, 7}}
+	s := sampleFake(context.Background(), f, 6)
 	peak, n, err := s.Stop()
 	if err != nil || peak != 9 || n < 4 || n != f.count() {
 		t.Errorf("Stop = %d, %d, %v; want 9, %d (≥ 4), nil", peak, n, err, f.count())
@@ -538,12 +545,7 @@ func TestRSSSamplerErrors(t *testing.T) {
 	boom := errors.New("boom")
 	// Every sample fails: the last error is returned.
 	f := &fakeSamples{vals: []uint64{1}, failAll: boom}
-	s := NewRSSSampler(1, time.Millisecond)
-	s.sample = f.sample
-	s.Start(context.Background())
-	for i := 0; f.count() < 3 && i < 5000; i++ {
-		time.Sleep(time.Millisecond)
-	}
+	s := sampleFake(context.Background(), f, 3)
 	peak, n, err := s.Stop()
 	last := fmt.Sprintf("call %d: boom", f.count()-1)
 	if n != 0 || peak != 0 || !errors.Is(err, boom) || err.Error() != last {
@@ -577,13 +579,8 @@ func TestRSSSamplerErrors(t *testing.T) {
 
 func TestRSSSamplerEndsOnContextCancel(t *testing.T) {
 	f := &fakeSamples{vals: []uint64{1, 2, 3}}
-	s := NewRSSSampler(1, time.Millisecond)
-	s.sample = f.sample
 	ctx, cancel := context.WithCancel(context.Background())
-	s.Start(ctx)
-	for i := 0; f.count() < 2 && i < 5000; i++ {
-		time.Sleep(time.Millisecond)
-	}
+	s := sampleFake(ctx, f, 2)
 	cancel()
 	select {
 	case <-s.done:
