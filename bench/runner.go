@@ -491,6 +491,7 @@ func (r *runner) nextPromptLength(li int, tokens int) bool {
 // true when a sample stopped the run.
 func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped bool) {
 	opts, res := r.opts, r.res
+	prior := len(res.Samples) // a resumed level's journal samples are not sent here
 	total := 0
 	if opts.Duration <= 0 {
 		total = opts.Runs * len(r.members)
@@ -552,7 +553,7 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 	r.closeWindow(lv)
 	if r.ctx.Err() != nil && opts.Duration <= 0 {
 		sent := make([]int, len(r.members))
-		for _, s := range res.Samples {
+		for _, s := range res.Samples[prior:] {
 			if s.Level == li {
 				sent[s.Target]++
 			}
@@ -642,10 +643,17 @@ func (r *runner) measure() {
 		r.measuredIndex.Store(int64(len(rs.Samples)))
 	}
 	for li, spec := range r.levels {
-		if stopped || r.ctx.Err() != nil || res.EndReason != EndCompleted {
+		if stopped || res.EndReason != EndCompleted {
 			return
 		}
 		requests := r.opts.Runs
+		if rs != nil && requests-len(rs.Samples) <= 0 {
+			continue // a resumed run that was already complete
+		}
+		if r.ctx.Err() != nil {
+			r.unsent = true // interrupted before this level (or, resumed, its rest) was sent
+			return
+		}
 		if rs == nil {
 			if li > 0 && spec.PromptTokens != r.target && !r.nextPromptLength(li, spec.PromptTokens) {
 				return
@@ -653,8 +661,8 @@ func (r *runner) measure() {
 			res.Levels = append(res.Levels, Level{Index: li, LoadSpec: spec.Load, PromptTokens: spec.PromptTokens, PromptWords: r.work.Words,
 				Servers: len(r.members) - countTrue(r.serverDown)})
 			res.PromptWords = r.work.Words
-		} else if requests -= len(rs.Samples); requests <= 0 {
-			continue // a resumed run that was already complete
+		} else {
+			requests -= len(rs.Samples)
 		}
 		stopped = r.measureLevel(li, spec, requests)
 		if lv := res.Levels[len(res.Levels)-1]; lv.Requests == 0 && r.ctx.Err() != nil {

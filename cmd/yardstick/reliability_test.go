@@ -378,3 +378,53 @@ func TestInterruptDuringLastRequestCompletes(t *testing.T) {
 		t.Errorf("journal left: %v", err)
 	}
 }
+
+// A resumed run that is interrupted again stays interrupted: exit 130, end_reason
+// interrupted, the journal kept with everything measured so far, whether the Ctrl-C
+// lands among the measured requests or during the resume's own warm-up.
+func TestInterruptedResumeStaysInterrupted(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		after int // generation requests of the resume before the Ctrl-C lands
+		lo    int // least measured samples the file then holds
+		hi    int
+	}{
+		{"among measured requests", 3, 6, 8}, // warm-up, measured 5, measured 6 in flight
+		{"during the warm-up", 1, 5, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 300 * time.Millisecond})
+			defer f.Close()
+			out := filepath.Join(t.TempDir(), "run.json")
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cancelAt(ctx, cancel, f, 7) // cold, warm-up, measured 0..4: 5 measured in the journal
+			o := runCLICtx(ctx, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "10", "--warmup", "1",
+				"--prompt-tokens", "16", "--max-tokens", "4", "--no-selftest", "--out", out)
+			if o.code != 130 {
+				t.Fatalf("first run: exit %d stderr %q", o.code, o.stderr)
+			}
+			ctx2, cancel2 := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel2()
+			cancelAt(ctx2, cancel2, f, f.Requests()+tc.after)
+			o = runCLICtx(ctx2, nil, "run", "--resume", out+".journal", "--no-selftest")
+			if o.code != 130 || !strings.Contains(o.stderr, "yardstick run --resume "+out+".journal") {
+				t.Fatalf("interrupted resume: exit %d stderr %q; want 130 and the resume hint", o.code, o.stderr)
+			}
+			r, err := results.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.EndReason != bench.EndInterrupted || len(r.Samples) < tc.lo || len(r.Samples) > tc.hi || !hasWarning(r, "interrupted") {
+				t.Errorf("end %q with %d of 10 samples (want interrupted, %d..%d), warnings %v", r.EndReason, len(r.Samples), tc.lo, tc.hi, r.Warnings)
+			}
+			j, err := bench.ReadJournal(out + ".journal")
+			if err != nil {
+				t.Fatalf("journal gone after an interrupted resume: %v", err)
+			}
+			if len(j.Samples) != len(r.Samples) {
+				t.Errorf("journal holds %d measured requests, the run file %d", len(j.Samples), len(r.Samples))
+			}
+		})
+	}
+}
