@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -224,7 +225,12 @@ func finish(run *results.Run, out string, journal *bench.Journal, opts bench.Opt
 	stopped := run.EndReason == bench.EndInterrupted
 	if werr != nil || (stopped && opts.Resumable()) {
 		// The journal stays: it can finish the run, or holds what the file could not.
-		if jerr := journal.Close(); werr != nil && jerr == nil {
+		jerr := journal.Close()
+		switch {
+		case werr == nil || jerr != nil:
+		case warned(run, bench.CodeJournalFailed):
+			werr = fmt.Errorf("%w; the journal %s stopped early and holds only the requests before its failure", werr, journal.Path())
+		default:
 			werr = fmt.Errorf("%w; every completed request is in %s", werr, journal.Path())
 		}
 	} else if err := journal.Remove(); err != nil {
@@ -335,12 +341,15 @@ func writeRunFile(path string, run *results.Run) (string, error) {
 // aborted returns the message of a server_aborted warning, or "": a server of the
 // fleet stopped answering, which fails the run even when its failures were warm-ups.
 func aborted(run *results.Run) string {
-	for _, w := range run.Warnings {
-		if w.Code == bench.CodeServerAborted {
-			return w.Message
-		}
+	if i := slices.IndexFunc(run.Warnings, func(w bench.Warning) bool { return w.Code == bench.CodeServerAborted }); i >= 0 {
+		return run.Warnings[i].Message
 	}
 	return ""
+}
+
+// warned reports whether run has a warning of code.
+func warned(run *results.Run, code bench.Code) bool {
+	return slices.ContainsFunc(run.Warnings, func(w bench.Warning) bool { return w.Code == code })
 }
 
 // MachineOf is what a run records of its hardware profile: the bandwidth and FLOP/s
