@@ -28,27 +28,38 @@ type Ollama struct {
 	base   *url.URL
 	client *api.Client
 	hc     *http.Client // the client's own HTTP client, for streamed requests
+	scrub  Scrubber     // the user and password of base, out of everything the server says
 }
 
 // NewOllama returns a backend for the server at base (see ParseHost). The HTTP client
 // uses no proxy, so requests go to the target and nowhere else.
 func NewOllama(base *url.URL) *Ollama {
 	hc := newHTTPClient(MaxInFlight)
-	return &Ollama{base: base, client: api.NewClient(base, hc), hc: hc}
+	return &Ollama{base: base, client: api.NewClient(base, hc), hc: hc, scrub: NewScrubber(base, "")}
 }
 
 // newHTTPClient returns the HTTP client of a backend: no proxy (requests go to the
-// target and nowhere else), no compression, at most maxIdlePerHost idle connections
-// kept for reuse. Backends keep MaxInFlight, so a level of any --concurrency reuses
+// target and nowhere else), no redirects followed (errRedirect), no compression, at
+// most maxIdlePerHost idle connections kept for reuse. Backends keep MaxInFlight, so a level of any --concurrency reuses
 // its connections instead of dialing inside TTFT (net/http's default keeps 2).
 func newHTTPClient(maxIdlePerHost int) *http.Client {
-	return &http.Client{Transport: &http.Transport{
+	return &http.Client{CheckRedirect: refuseRedirect, Transport: &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: maxIdlePerHost,
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}}
+}
+
+// ErrRedirect is wrapped by the error of every request the server answered with a
+// redirect. Backends follow none: the run records one server (target.host) and
+// measures that server, and Go's client would forward the Authorization header to
+// another port or scheme of the same host name.
+var ErrRedirect = errors.New("redirects are not followed")
+
+func refuseRedirect(req *http.Request, via []*http.Request) error {
+	return fmt.Errorf("the server redirected to %s: %w; give --host the address that serves the API itself", Redact(req.URL.String()), ErrRedirect)
 }
 
 // Name returns "ollama".
@@ -62,7 +73,8 @@ func (o *Ollama) Client() *api.Client { return o.client }
 
 // Version returns the server's version (/api/version). An unreachable server gives an
 // error that names the host.
-func (o *Ollama) Version(ctx context.Context) (string, error) {
+func (o *Ollama) Version(ctx context.Context) (_ string, err error) {
+	defer func() { err = o.scrub.Err(err) }()
 	v, err := o.client.Version(ctx)
 	var se api.StatusError
 	switch {
@@ -118,7 +130,8 @@ type Synthetic struct {
 // Describe asks the server about model. A model the server does not have gives an
 // error saying so. kvCacheType (a key of profiles.KVCacheBytesPerElement) sizes the KV
 // cache in the model's cost.
-func (o *Ollama) Describe(ctx context.Context, model, kvCacheType string) (ModelInfo, error) {
+func (o *Ollama) Describe(ctx context.Context, model, kvCacheType string) (_ ModelInfo, err error) {
+	defer func() { err = o.scrub.Err(err) }()
 	show, err := o.client.Show(ctx, &api.ShowRequest{Model: model})
 	if err != nil {
 		var se api.StatusError
@@ -223,7 +236,8 @@ func kvUint(kv map[string]any, k string) uint64 {
 // loaded. Models are matched by name or, when digest is not empty, by digest: Ollama
 // shares one runner between names of the same blob and lists it under the name that
 // loaded it first.
-func (o *Ollama) Running(ctx context.Context, model, digest string) (*api.ProcessModelResponse, error) {
+func (o *Ollama) Running(ctx context.Context, model, digest string) (_ *api.ProcessModelResponse, err error) {
+	defer func() { err = o.scrub.Err(err) }()
 	ps, err := o.client.ListRunning(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing running models: %w", rootCause(err))
@@ -242,6 +256,7 @@ func (o *Ollama) Running(ctx context.Context, model, digest string) (*api.Proces
 // 50 ms for at most timeout, until the model is gone. It returns whether the model was
 // loaded before.
 func (o *Ollama) Unload(ctx context.Context, model, digest string, timeout time.Duration) (wasLoaded bool, err error) {
+	defer func() { err = o.scrub.Err(err) }()
 	m, err := o.Running(ctx, model, digest)
 	if err != nil {
 		return false, err
@@ -302,7 +317,7 @@ var userAgent = fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.
 // caller; Stream fills the rest and always returns with s.OK or s.ErrorKind set. It
 // never returns an error: a failed request is a failed sample.
 func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
-	streamWire(ctx, began, req, s, o.hc, &ollamaWire{o: o})
+	streamWire(ctx, began, req, s, o.hc, o.scrub, &ollamaWire{o: o})
 }
 
 // ollamaWire reads one /api/chat stream: NDJSON lines, the last with done true and

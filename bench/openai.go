@@ -24,12 +24,13 @@ const DefaultAPIKeyEnv = "YARDSTICK_API_KEY"
 // llama.cpp's llama-server (tools/server), Ollama's /v1 and others. The API cannot
 // load or unload models and does not describe them, so OpenAI is not a ModelManager.
 type OpenAI struct {
-	base *url.URL // as the user gave it
-	root *url.URL // the server root: base without a final /v1
-	api  *url.URL // root + /v1
-	chat string   // the chat completions URL, built once
-	key  string
-	hc   *http.Client
+	base  *url.URL // as the user gave it
+	root  *url.URL // the server root: base without a final /v1
+	api   *url.URL // root + /v1
+	chat  string   // the chat completions URL, built once
+	key   string
+	hc    *http.Client
+	scrub Scrubber // the key and base's user and password, out of everything the server says
 }
 
 // NewOpenAI returns a backend for the server at base, its root URL
@@ -44,12 +45,13 @@ func NewOpenAI(base *url.URL, apiKey string) *OpenAI {
 	root.RawPath = ""
 	v1 := root.JoinPath("v1")
 	return &OpenAI{
-		base: base,
-		root: &root,
-		api:  v1,
-		chat: v1.JoinPath("chat", "completions").String(),
-		key:  apiKey,
-		hc:   newHTTPClient(MaxInFlight),
+		base:  base,
+		root:  &root,
+		api:   v1,
+		chat:  v1.JoinPath("chat", "completions").String(),
+		key:   apiKey,
+		hc:    newHTTPClient(MaxInFlight),
+		scrub: NewScrubber(base, apiKey),
 	}
 }
 
@@ -69,7 +71,8 @@ const maxMetaBytes = 16 << 20
 // models (GET /v1/models) to confirm the server speaks the API and accepts the key.
 // Errors: an unreachable server, one that does not answer /v1/models, a missing or
 // wrong API key (HTTP 401, naming YARDSTICK_API_KEY).
-func (o *OpenAI) Version(ctx context.Context) (string, error) {
+func (o *OpenAI) Version(ctx context.Context) (_ string, err error) {
+	defer func() { err = o.scrub.Err(err) }()
 	version, err := o.versionAt(ctx, "version", "version")
 	if err != nil {
 		return "", err
@@ -107,7 +110,8 @@ func (o *OpenAI) versionAt(ctx context.Context, path, field string) (string, err
 // its name, and CostError says why there is no cost (and so no roofline).
 // kvCacheType is not used. Errors: the model is not listed (the error lists what is),
 // and those of Version's model listing.
-func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (ModelInfo, error) {
+func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (_ ModelInfo, err error) {
+	defer func() { err = o.scrub.Err(err) }()
 	ids, err := o.models(ctx)
 	if err != nil {
 		return ModelInfo{}, err
@@ -431,7 +435,7 @@ func clip(b []byte) []byte { return bytes.Clone(b[:min(len(b), 121)]) }
 // that ends with neither [DONE] nor usage is ErrNoDone; the first-token timeout,
 // request timeout, interruption and broken connections are as for Ollama.
 func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
-	streamWire(ctx, began, req, s, o.hc, &openaiWire{o: o})
+	streamWire(ctx, began, req, s, o.hc, o.scrub, &openaiWire{o: o})
 }
 
 // openaiWire reads one /v1/chat/completions stream: server-sent events of chat

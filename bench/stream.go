@@ -34,7 +34,7 @@ type wire interface {
 // judgement of what it read) and the success epilogue. Timestamps are offsets from
 // began on the monotonic clock; s.ScheduledAtNs, Index, Phase and Nonce are the
 // caller's. It returns with s.OK or s.ErrorKind set.
-func streamWire(ctx context.Context, began time.Time, req Request, s *Sample, hc *http.Client, w wire) {
+func streamWire(ctx context.Context, began time.Time, req Request, s *Sample, hc *http.Client, scrub Scrubber, w wire) {
 	clock, ctx, stop := startStream(ctx, began, req)
 	defer stop()
 	hreq, err := w.request(ctx, req)
@@ -59,6 +59,7 @@ func streamWire(ctx context.Context, began time.Time, req Request, s *Sample, hc
 		s.ErrorKind, s.Error = w.settle(s, &clock)
 	}
 	if s.ErrorKind != "" {
+		s.Error = scrub.Text(s.Error)
 		s.fail()
 		return
 	}
@@ -170,10 +171,12 @@ func broken(ctx context.Context, s *Sample, err error) bool {
 }
 
 // fail ends a failed sample: servers put anything in their error messages and the
-// record keeps one line; a failed request's timings are not measurements of the server.
+// record keeps one line of at most MaxErrorBytes (Excerpt); a failed request's timings
+// are not measurements of the server.
 func (s *Sample) fail() {
 	if strings.ContainsAny(s.Error, "\r\n\t") {
 		s.Error = strings.Join(strings.Fields(s.Error), " ")
 	}
+	s.Error = Excerpt(s.Error, MaxErrorBytes)
 	s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, []int64{}
 }
