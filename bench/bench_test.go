@@ -360,6 +360,24 @@ func TestParseHost(t *testing.T) {
 	_ = url.URL{}
 }
 
+// A --host that does not parse, or carries a query or fragment, is refused with a line
+// that repeats neither its password nor its query: both are where secrets travel
+// (issue 11, item 6). A query was once dropped silently.
+func TestParseHostErrorsKeepSecrets(t *testing.T) {
+	for _, tc := range []struct{ in, secret, want string }{
+		{"http://u:pa/ss@h:1", "pa/ss", "percent-encoded"},
+		{"http://u:pa%zzss@h:1", "pa%zzss", "percent-encoded"},
+		{"http://127.0.0.1:11434/?token=abc123", "abc123", "query string"},
+		{"http://127.0.0.1:11434#abc123", "abc123", "query string"},
+		{"127.0.0.1:11434?token=abc123", "abc123", "query string"},
+	} {
+		_, err := ParseHost(tc.in)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), tc.secret) {
+			t.Errorf("ParseHost(%q) err = %v, want %q without %q", tc.in, err, tc.want, tc.secret)
+		}
+	}
+}
+
 func TestWorkloadDeterministicAndCalibrates(t *testing.T) {
 	a, b := NewWorkload(7, "run-a", 100), NewWorkload(7, "run-b", 100)
 	_, ua := a.Prompt(3)

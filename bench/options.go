@@ -346,8 +346,16 @@ func ParseHost(s string) (*url.URL, error) {
 		defaultPort = "80"
 	}
 	u, err := url.Parse(s)
-	if err != nil {
+	switch {
+	case err != nil && strings.Contains(s, "@"):
+		// url.Parse's message quotes the part it choked on, which may be a password.
+		return nil, fmt.Errorf("host %q is not a valid URL (a password with / ? # or @ in it must be percent-encoded)", Redact(s))
+	case err != nil:
 		return nil, fmt.Errorf("host %q: %w", Redact(s), errors.Unwrap(err))
+	case u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(s[strings.Index(s, "://")+3:], "?#"):
+		// A query is never sent; dropping it silently would lose what the user meant
+		// (often a token), and repeating it could print one.
+		return nil, fmt.Errorf("host %q: a query string or fragment is not sent to the server; remove it (an API key goes in %s, a password in user:password@)", Redact(s), DefaultAPIKeyEnv)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return nil, fmt.Errorf("host %q: scheme must be http or https", Redact(s))
@@ -364,28 +372,28 @@ func ParseHost(s string) (*url.URL, error) {
 	}
 	u.Host = net.JoinHostPort(u.Hostname(), port)
 	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawQuery, u.Fragment = "", ""
 	return u, nil
 }
 
 // Redact returns s with any user:password@ part of a URL removed, for everything that
-// is recorded or printed. Strings that do not parse as URLs lose everything between
-// the scheme (if any) and the last "@" before the first "/" after it.
+// is recorded or printed, and its query and fragment (where tokens travel) too.
+// Strings that do not parse as URLs lose everything between the scheme (if any) and
+// the last "@" before the first "?" or "#" (a password may hold a "/"), and everything
+// from that "?" or "#" on.
 func Redact(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		u.User = nil
+	if u, err := url.Parse(s); err == nil && u.Opaque == "" && u.Host != "" {
+		u.User, u.RawQuery, u.Fragment, u.RawFragment, u.ForceQuery = nil, "", "", "", false
 		return u.String()
 	}
 	rest, prefix := s, ""
 	if i := strings.Index(s, "://"); i >= 0 {
 		prefix, rest = s[:i+3], s[i+3:]
 	}
-	authority := rest
-	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
-		authority = rest[:j]
+	if j := strings.IndexAny(rest, "?#"); j >= 0 {
+		rest = rest[:j]
 	}
-	if k := strings.LastIndex(authority, "@"); k >= 0 {
-		return prefix + rest[k+1:]
+	if k := strings.LastIndex(rest, "@"); k >= 0 {
+		rest = rest[k+1:]
 	}
-	return s
+	return prefix + rest
 }

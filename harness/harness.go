@@ -271,6 +271,11 @@ func newBackends(cfg Config, opts *bench.Options) ([]bench.Backend, error) {
 	if len(hosts) == 1 && hosts[0] == "" {
 		hosts[0] = bench.DefaultOllamaHost
 	}
+	if opts.Backend == "openai" && opts.APIKeyEnv != "" && opts.APIKeyEnv != bench.DefaultAPIKeyEnv && cfg.Getenv(opts.APIKeyEnv) == "" {
+		// The name is not repeated: a key can look like a name (hf_…), and an unset
+		// name is likelier a pasted key than a typo. Nor is it recorded.
+		return nil, usage("--api-key-env names a variable that is not set in the environment (not repeated, in case it is a key); set it, or leave --api-key-env out to use %s", bench.DefaultAPIKeyEnv)
+	}
 	var backends []bench.Backend
 	seen := map[string]bool{}
 	for _, hs := range hosts {

@@ -467,11 +467,28 @@ func TestOpenAIBackendThroughCLI(t *testing.T) {
 			t.Errorf("no %s warning: %v", w, r.Warnings)
 		}
 	}
-	// Without the key: one clear line naming the variable, exit 1, nothing measured.
-	o = runCLI(t, nil, "run", "--backend", "openai", "--api-key-env", "MY_KEY", "--host", f.URL, "--model", "m",
-		"--out", filepath.Join(t.TempDir(), "r.json"))
-	if o.code != 1 || !strings.Contains(o.stderr, "401") {
-		t.Errorf("without the key: exit %d %q", o.code, o.stderr)
+	// With a wrong key: the server's 401 in one line, exit 1, the key not repeated.
+	o = runCLI(t, map[string]string{"MY_KEY": "wrong-key-123"}, "run", "--backend", "openai", "--api-key-env", "MY_KEY",
+		"--host", f.URL, "--model", "m", "--out", filepath.Join(t.TempDir(), "r.json"))
+	if o.code != 1 || !strings.Contains(o.stderr, "401") || strings.Contains(o.stderr, "wrong-key-123") {
+		t.Errorf("with a wrong key: exit %d %q", o.code, o.stderr)
+	}
+}
+
+// --api-key-env naming a variable that is not set is refused before anything is sent,
+// and the name is neither printed nor recorded: a pasted token looks like a name
+// (issue 11, item 5).
+func TestUnsetAPIKeyEnvIsRefusedUnrepeated(t *testing.T) {
+	f := fakeopenai.New(fakeopenai.Config{Models: []string{"m"}, Tokens: 4, RequireKey: "secret-key-456"})
+	defer f.Close()
+	const token = "hf_AbCdEfGhIjKlMnOpQrStUv"
+	out := filepath.Join(t.TempDir(), "r.json")
+	o := runCLI(t, nil, "run", "--backend", "openai", "--api-key-env", token, "--host", f.URL, "--model", "m", "--out", out)
+	if o.code != 2 || !strings.Contains(o.stderr, "not set in the environment") || strings.Contains(o.stdout+o.stderr, token) {
+		t.Errorf("exit %d, stderr %q", o.code, o.stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a run file was written: %v", err)
 	}
 }
 
