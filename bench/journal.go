@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/yardstick-dev/yardstick/internal/atomicfile"
+	"github.com/yardstick-dev/yardstick/internal/userfile"
 )
 
 // JournalKind identifies a journal's header line.
@@ -79,6 +80,10 @@ func AppendJournal(path string) (*Journal, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("journal %s: not a regular file", path)
 	}
 	if err := lockFile(f); err != nil {
 		f.Close()
@@ -226,14 +231,19 @@ func (d *JournalData) LastOffsetNs() int64 {
 	return last
 }
 
+// MaxJournalBytes bounds a journal ReadJournal reads: as large as the largest run file
+// (results.MaxRunFileBytes), which is what a journal becomes.
+const MaxJournalBytes = 1 << 30
+
 // MaxJournalLineBytes bounds one journal line (one sample with its inter-token gaps).
 const MaxJournalLineBytes = 64 << 20
 
 // ReadJournal reads the journal at path. Errors name the file and line
-// ("run.json.journal:3: …"). A last line without its newline is a write the process
+// ("run.json.journal:3: …"); a path that is not a regular file of at most
+// MaxJournalBytes is refused (internal/userfile). A last line without its newline is a write the process
 // did not finish: it is dropped and TornTail says so.
 func ReadJournal(path string) (*JournalData, error) {
-	f, err := os.Open(path)
+	f, err := userfile.Open(path, MaxJournalBytes)
 	if err != nil {
 		return nil, err
 	}

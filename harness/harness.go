@@ -23,6 +23,7 @@ import (
 
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/calib"
+	"github.com/yardstick-dev/yardstick/internal/atomicfile"
 	"github.com/yardstick-dev/yardstick/profiles"
 	"github.com/yardstick-dev/yardstick/results"
 )
@@ -316,7 +317,7 @@ func outPath(cfg Config, opts *bench.Options, host *url.URL) (string, error) {
 		opts.RunID = r.Header.RunID
 		out = strings.TrimSuffix(cfg.ResumePath, JournalSuffix)
 	}
-	if err := results.CheckWritable(out); err != nil {
+	if err := atomicfile.CheckTarget(out); err != nil {
 		return "", usage("--out: %v", err)
 	}
 	if _, err := os.Stat(out + JournalSuffix); cfg.Resume == nil && err == nil {

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/yardstick-dev/yardstick/internal/userfile"
 )
 
 // A Profile is the machine figures a run is held against: the memory bandwidth that
@@ -135,16 +137,21 @@ const (
 //	    max_ttft_p95: 250ms
 //	    min_decode_efficiency_frac: 0.5  # (0, 1]
 //
+// The file must be a regular file of at most MaxProfileBytes.
 // Figures the file leaves out are filled by ResolveProfile from the device row or
 // from detection. Errors are "path:line: message"; unknown keys, duplicate keys,
 // values of the wrong type or out of range are errors.
 func LoadProfileFile(path string) (Profile, error) {
-	b, err := os.ReadFile(path)
+	b, err := userfile.Read(path, MaxProfileBytes)
 	if err != nil {
 		return Profile{}, fmt.Errorf("profile: %w", err)
 	}
 	return ParseProfile(path, b)
 }
+
+// MaxProfileBytes bounds a profile file: the longest useful one, a machine with every
+// key and a few hundred expectations, is a few tens of KiB.
+const MaxProfileBytes = 1 << 20
 
 // profileError is an error at a line of a profile file.
 type profileError struct {

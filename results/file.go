@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/yardstick-dev/yardstick/internal/atomicfile"
+	"github.com/yardstick-dev/yardstick/internal/userfile"
 )
 
 // WriteFile writes run as indented JSON to path atomically: into a temporary file in
@@ -100,32 +101,10 @@ func ReadFile(path string) (*Run, error) {
 // tokens each is about 150 MB of JSON.
 const MaxRunFileBytes = 1 << 30
 
-// readRegular reads a regular file of at most MaxRunFileBytes: a pipe, a device or an
-// endless file is refused instead of blocking or exhausting memory.
+// readRegular reads a regular file of at most MaxRunFileBytes (internal/userfile): a
+// pipe, a device or an endless file is refused instead of blocking or exhausting memory.
 func readRegular(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if fi.Size() > MaxRunFileBytes {
-		return nil, fmt.Errorf("%s: %d bytes is larger than any run file (%d at most)", path, fi.Size(), MaxRunFileBytes)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxRunFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(b) > MaxRunFileBytes {
-		return nil, fmt.Errorf("%s: larger than any run file", path)
-	}
-	return b, nil
+	return userfile.Read(path, MaxRunFileBytes)
 }
 
 // LineCol converts a byte offset into b to a 1-based line and column (in bytes), as
@@ -209,31 +188,4 @@ func DefaultPath(dir, model string, t time.Time, runID string) string {
 		id = "-" + id
 	}
 	return filepath.Join(dir, fmt.Sprintf("yardstick-%s-%s%s.json", m, t.UTC().Format("20060102T150405Z"), id))
-}
-
-// CheckWritable reports whether a run file can be written at path before anything is
-// measured: path must not be a directory, a device, a pipe or a symbolic link (the
-// atomic rename would replace it), and its directory must exist or be creatable and
-// accept a new file.
-func CheckWritable(path string) error {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		kind := "not a regular file"
-		switch {
-		case fi.IsDir():
-			kind = "a directory"
-		case fi.Mode()&os.ModeSymlink != 0:
-			kind = "a symbolic link"
-		}
-		return fmt.Errorf("%s is %s; name a file", path, kind)
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create %s: %w", dir, errors.Unwrap(err))
-	}
-	f, err := os.CreateTemp(dir, ".yardstick-check-*")
-	if err != nil {
-		return fmt.Errorf("cannot write in %s: %w", dir, errors.Unwrap(err))
-	}
-	f.Close()
-	return os.Remove(f.Name())
 }

@@ -14,11 +14,18 @@ import (
 
 // ReadInputs reads the run files at paths, in order, for a command that writes its
 // report to out ("" for stdout). Errors: out names one of the inputs (writing there
-// would destroy a measurement), a file that does not exist ("PATH: no such file"), or
-// one that is not a readable run file (the error names it).
+// would destroy a measurement) or cannot be written (atomicfile.CheckTarget: a FIFO,
+// a symbolic link, a device or a directory is refused, never replaced), a file that
+// does not exist ("PATH: no such file"), or one that is not a readable run file (the
+// error names it).
 func ReadInputs(out string, paths []string) ([]*Run, error) {
 	if err := checkOutNotInput(out, paths); err != nil {
 		return nil, err
+	}
+	if out != "" {
+		if err := atomicfile.CheckTarget(out); err != nil {
+			return nil, fmt.Errorf("--out: %w", err)
+		}
 	}
 	var runs []*Run
 	for _, p := range paths {

@@ -297,7 +297,7 @@ func TestCompareReportMergeHardening(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if o := runCLI(t, nil, "report", fifo); o.code != 2 || !strings.Contains(o.stderr, "not a regular file") {
+	if o := runCLI(t, nil, "report", fifo); o.code != 2 || !strings.Contains(o.stderr, "is a named pipe") {
 		t.Errorf("fifo: exit %d %q", o.code, o.stderr)
 	}
 	// Merging a merged file with one of its own sources is refused.

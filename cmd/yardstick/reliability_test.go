@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/harness"
 	"github.com/yardstick-dev/yardstick/internal/fakeollama"
+	"github.com/yardstick-dev/yardstick/profiles"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -181,7 +185,7 @@ func TestReliabilityBadInput(t *testing.T) {
 		{[]string{"--model", "twin", "--max-errors", "150%"}, "want a percentage in (0, 100]"},
 		{[]string{"--model", "twin", "--first-token-timeout", "-1s"}, "--first-token-timeout -1s: must not be negative"},
 		{[]string{"--model", "twin", "--grace", "-1s"}, "--grace -1s: must not be negative"},
-		{[]string{"--resume", filepath.Join(dir, "missing.journal")}, "--resume: open"},
+		{[]string{"--resume", filepath.Join(dir, "missing.journal")}, "no such file or directory"},
 		{[]string{"--resume", notJournal}, "x.json.journal:1: not a yardstick journal"},
 		{[]string{"--resume", filepath.Join(dir, "run.json")}, "a journal's name ends in .journal"},
 		{[]string{"--resume", notJournal, "--runs", "3"}, "--runs cannot be given with it"},
@@ -426,5 +430,88 @@ func TestInterruptedResumeStaysInterrupted(t *testing.T) {
 				t.Errorf("journal holds %d measured requests, the run file %d", len(j.Samples), len(r.Samples))
 			}
 		})
+	}
+}
+
+// Every file a user names is read only if it is a regular file of bounded size: a
+// device, a FIFO with no writer and a link to /dev/zero end at once in one line and
+// exit 2 (issue 11, item 7). Each read once grew without bound or blocked forever.
+func TestUserFilesAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "p.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	zero := filepath.Join(dir, "zero.json")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(dir, "r.json"+harness.JournalSuffix)
+	if err := syscall.Mkfifo(journal, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("# padding\n"), (profiles.MaxProfileBytes/10)+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"hw", "--profile", fifo}, "is a named pipe"},
+		{[]string{"hw", "--profile", "/dev/zero"}, "is a device"},
+		{[]string{"hw", "--profile", big}, "more than the"},
+		{[]string{"report", zero}, "is a device"},
+		{[]string{"check", "--profile", fifo, baseRun}, "is a named pipe"},
+		{[]string{"compare", baseRun, zero}, "is a device"},
+		{[]string{"run", "--resume", journal}, "is a named pipe"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		o := runCLICtx(ctx, nil, tc.args...)
+		cancel()
+		if o.code != 2 || !strings.Contains(o.stderr, tc.want) || strings.Count(strings.TrimSpace(o.stderr), "\n") > 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line with %q", tc.args, o.code, o.stderr, tc.want)
+		}
+	}
+}
+
+// report, compare and merge -o refuse a FIFO, a symbolic link or a directory as run
+// --out does, and leave it as it was (issue 11, item 8): each was once replaced by a
+// regular file.
+func TestReportOutputsNeverReplaceNonFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	target := filepath.Join(dir, "target.txt")
+	if err := os.WriteFile(target, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.md")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{fifo, link, dir} {
+		for _, args := range [][]string{
+			{"report", "-o", out, baseRun},
+			{"compare", "-o", out, baseRun, newRun},
+			{"merge", "-o", out, baseRun, newRun},
+		} {
+			o := runCLI(t, nil, args...)
+			if o.code != 2 || !strings.Contains(o.stderr, "name a regular file") {
+				t.Errorf("%v: exit %d %q", args, o.code, o.stderr)
+			}
+		}
+	}
+	fi, err := os.Lstat(fifo)
+	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v %v", fi.Mode(), err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Errorf("the link's target was written: %q", b)
 	}
 }

@@ -4,13 +4,19 @@
 // is then fsynced where the platform allows, so the rename itself survives a crash.
 //
 // Every file yardstick writes (run files, merged runs, reports, journals rewritten in
-// place, shape-twin GGUF files) goes through here.
+// place, shape-twin GGUF files) goes through here, and so through one guard: a target
+// that exists and is not a regular file (a directory, a symbolic link, a FIFO, a
+// device) is refused, never replaced by the rename.
 package atomicfile
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/yardstick-dev/yardstick/internal/userfile"
 )
 
 // WriteFile writes path with what fill writes to f, then syncs, chmods to perm and
@@ -19,6 +25,9 @@ import (
 // path is then left as it was. Errors are returned as the os package gives them, for the
 // caller to wrap with its own context.
 func WriteFile(path string, perm os.FileMode, fill func(f *os.File) error) (err error) {
+	if err := regularOrAbsent(path); err != nil {
+		return err
+	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -42,11 +51,52 @@ func WriteFile(path string, perm os.FileMode, fill func(f *os.File) error) (err 
 	if err = f.Close(); err != nil {
 		return err
 	}
+	if err = regularOrAbsent(path); err != nil { // it may have changed while fill ran
+		return err
+	}
 	if err = os.Rename(f.Name(), path); err != nil {
 		return err
 	}
 	syncDir(dir)
 	return nil
+}
+
+// NotRegularError is the guard's refusal: Path exists and is Kind ("a directory", "a
+// symbolic link", "a named pipe (FIFO)", "a device", "not a regular file").
+type NotRegularError struct{ Path, Kind string }
+
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s is %s; name a regular file (writing would replace it)", e.Path, e.Kind)
+}
+
+// regularOrAbsent is the guard: nil when path does not exist or is a regular file
+// (not following a symbolic link), else a *NotRegularError.
+func regularOrAbsent(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().IsRegular() {
+		return nil
+	}
+	return &NotRegularError{path, userfile.Kind(fi.Mode())}
+}
+
+// CheckTarget reports, before anything is measured or rendered, whether WriteFile can
+// write path: the guard's rule (a *NotRegularError), and path's directory must exist or
+// be creatable (it is created, mode 0755) and accept a new file (one is created and
+// removed).
+func CheckTarget(path string) error {
+	if err := regularOrAbsent(path); err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %w", dir, errors.Unwrap(err))
+	}
+	f, err := os.CreateTemp(dir, ".yardstick-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, errors.Unwrap(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // WriteFunc is WriteFile through a 1 MiB buffered writer, flushed before the sync: for

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -68,5 +69,28 @@ func assertNoTemp(t *testing.T, dir string, want int) {
 			names = append(names, e.Name())
 		}
 		t.Errorf("directory holds %v, want %d file(s): a temporary file was left behind", names, want)
+	}
+}
+
+func TestCheckTargetRefusesWhatRenameWouldReplace(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckTarget(filepath.Join(dir, "new", "run.json")); err != nil {
+		t.Errorf("new file in a new directory: %v", err)
+	}
+	if err := CheckTarget(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("directory: %v", err)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(filepath.Join(dir, "target.json"), link); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckTarget(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("symlink: %v", err)
+	}
+	if err := CheckTarget("/dev/null"); err == nil {
+		t.Error("/dev/null accepted: the atomic rename would replace the device")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 { // new/ and link.json
+		t.Errorf("CheckTarget left files behind: %v", entries)
 	}
 }
