@@ -35,7 +35,52 @@ type Ollama struct {
 // uses no proxy, so requests go to the target and nowhere else.
 func NewOllama(base *url.URL) *Ollama {
 	hc := newHTTPClient(MaxInFlight)
-	return &Ollama{base: base, client: api.NewClient(base, hc), hc: hc, scrub: NewScrubber(base, "")}
+	// The official client reads whole answers into memory: its own client shares the
+	// connections but stops reading past maxMetaBytes.
+	meta := *hc
+	meta.Transport = boundedBodies{hc.Transport, maxMetaBytes}
+	return &Ollama{base: base, client: api.NewClient(base, &meta), hc: hc, scrub: NewScrubber(base, "")}
+}
+
+// ErrAnswerTooLarge is wrapped by the error of a metadata request whose answer is
+// larger than maxMetaBytes: no metadata answer is that large, and reading it whole
+// would let the server grow this process without bound.
+var ErrAnswerTooLarge = errors.New("answer too large")
+
+// boundedBodies is a RoundTripper whose response bodies fail with ErrAnswerTooLarge
+// after limit bytes.
+type boundedBodies struct {
+	rt    http.RoundTripper
+	limit int64
+}
+
+func (b boundedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := b.rt.RoundTrip(r)
+	if err == nil {
+		resp.Body = &boundedBody{ReadCloser: resp.Body, left: b.limit, limit: b.limit}
+	}
+	return resp, err
+}
+
+type boundedBody struct {
+	io.ReadCloser
+	left, limit int64
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, fmt.Errorf("the server's answer is larger than %d bytes: %w", b.limit, ErrAnswerTooLarge)
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		n-- // the byte past the limit is not handed on
+		err = fmt.Errorf("the server's answer is larger than %d bytes: %w", b.limit, ErrAnswerTooLarge)
+	}
+	return n, err
 }
 
 // newHTTPClient returns the HTTP client of a backend: no proxy (requests go to the

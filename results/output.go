@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/yardstick-dev/yardstick/internal/atomicfile"
+	"github.com/yardstick-dev/yardstick/internal/termsafe"
 )
 
 // ReadInputs reads the run files at paths, in order, for a command that writes its
@@ -68,11 +69,14 @@ func WriteReport(stdout io.Writer, out string, render func(io.Writer) error) err
 	if err := render(&buf); err != nil {
 		return err
 	}
+	// Files are made safe as stdout is (internal/termsafe): a report is read in a
+	// terminal, an editor or a CI page, where bidi controls reorder what is seen.
+	safe := termsafe.Append(nil, buf.Bytes())
 	if out == "" {
-		_, err := stdout.Write(buf.Bytes())
+		_, err := stdout.Write(safe)
 		return err
 	}
-	if err := atomicfile.Write(out, buf.Bytes(), 0o644); err != nil {
+	if err := atomicfile.Write(out, safe, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
 	return nil
@@ -93,7 +97,7 @@ func AppendStepSummary(path string, c *Comparison) error {
 	if err != nil {
 		return fmt.Errorf("$GITHUB_STEP_SUMMARY not written: %v", err)
 	}
-	_, werr := f.Write(append(md.Bytes(), '\n'))
+	_, werr := f.Write(append(termsafe.Append(nil, md.Bytes()), '\n'))
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}

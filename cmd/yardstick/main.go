@@ -22,6 +22,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/termsafe"
 	"github.com/yardstick-dev/yardstick/profiles"
 )
 
@@ -84,6 +85,14 @@ func newApp(e *env) *cli.App {
 // Main runs the CLI with args (args[0] is the program name) and returns the exit
 // status. Every error is printed as one line on stderr.
 func Main(ctx context.Context, args []string, e *env) int {
+	// Everything printed goes through termsafe: a server's or a file's text cannot
+	// drive the terminal (escape sequences) or reorder what is read (bidi controls).
+	stdout, stderr := termsafe.NewWriter(e.stdout), termsafe.NewWriter(e.stderr)
+	defer stdout.Flush()
+	defer stderr.Flush()
+	safe := *e
+	safe.stdout, safe.stderr = stdout, stderr
+	e = &safe
 	app := newApp(e)
 	args, err := interspersed(app, args)
 	if err == nil && len(args) > 1 && !strings.HasPrefix(args[1], "-") && app.Command(args[1]) == nil {

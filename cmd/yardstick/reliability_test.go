@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -513,5 +516,48 @@ func TestReportOutputsNeverReplaceNonFiles(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(target); string(b) != "keep" {
 		t.Errorf("the link's target was written: %q", b)
+	}
+}
+
+// Text a server or a file supplies is printed with its control and bidi characters
+// escaped: an error body that clears the screen, retitles the terminal and reverses
+// the line reaches stderr as visible escapes, and a run file's server version with
+// U+202E reaches every report format, and the -o file, escaped (issue 11, item 13).
+func TestPrintedTextCannotDriveTheTerminal(t *testing.T) {
+	const evil = "boom \x1b[2J\x1b]0;owned\x07 \u202edesrever\u202c \u0085"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		json.NewEncoder(w).Encode(map[string]string{"error": evil})
+	}))
+	defer srv.Close()
+	raw := func(s string) bool { return strings.ContainsAny(s, "\x1b\x07\u202e\u202c\u0085") }
+	o := runCLI(t, nil, "run", "--host", srv.URL, "--model", "m", "--out", filepath.Join(t.TempDir(), "r.json"))
+	if o.code != 1 || raw(o.stderr) || !strings.Contains(o.stderr, `\x1b[2J`) || !strings.Contains(o.stderr, `\u202e`) {
+		t.Errorf("run: exit %d, stderr %q", o.code, o.stderr)
+	}
+	in := writeVariant(t, "evil.json", func(r *results.Run) { r.Target.ServerVersion = evil })
+	for _, f := range []string{"table", "markdown", "json"} {
+		o := runCLI(t, nil, "report", "--format", f, in)
+		if o.code != 0 || raw(o.stdout) || !strings.Contains(o.stdout, `\u202e`) {
+			t.Errorf("report --format %s: exit %d, raw controls %v, %q", f, o.code, raw(o.stdout), o.stderr)
+		}
+		if f == "json" {
+			var back struct {
+				Runs []struct {
+					ServerVersion string `json:"server_version"`
+				} `json:"runs"`
+			}
+			if err := json.Unmarshal([]byte(o.stdout), &back); err != nil || len(back.Runs) != 1 || back.Runs[0].ServerVersion != evil {
+				t.Errorf("report --format json is no longer the same JSON: %v, %+v", err, back)
+			}
+		}
+	}
+	out := filepath.Join(t.TempDir(), "r.md")
+	if o := runCLI(t, nil, "report", "--format", "markdown", "-o", out, in); o.code != 0 {
+		t.Fatalf("report -o: exit %d %q", o.code, o.stderr)
+	}
+	if b, _ := os.ReadFile(out); raw(string(b)) || len(b) == 0 {
+		t.Errorf("report -o wrote raw controls: %q", b)
 	}
 }
