@@ -3,10 +3,12 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A metadata answer larger than any real one ends in an error at maxMetaBytes rather
@@ -70,3 +72,87 @@ func TestBoundedBodyAtTheLimit(t *testing.T) {
 type nopCloser struct{ *strings.Reader }
 
 func (nopCloser) Close() error { return nil }
+
+// ndjsonServer answers /api/chat with lines, one Ollama chunk each, and /api/ps with ps.
+func ndjsonServer(lines []string, ps string) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/ps" {
+			w.Write([]byte(ps))
+			return
+		}
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		for _, l := range lines {
+			w.Write([]byte(l + "\n"))
+		}
+	}))
+}
+
+// Figures no request has fail the request, with the reason, instead of entering the
+// sums (issue 11, item 12): eval_count 2^62 once became -9.2e18 output tokens, and a
+// done chunk counting 50 tokens with no text was a success with no TTFT.
+func TestImpossibleServerFiguresFailTheRequest(t *testing.T) {
+	text := `{"model":"m","message":{"role":"assistant","content":"hi"},"done":false}`
+	done := func(eval int64, dur int64) string {
+		return fmt.Sprintf(`{"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","eval_count":%d,"eval_duration":%d,"prompt_eval_count":5,"prompt_eval_duration":1000}`, eval, dur)
+	}
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		want  string
+	}{
+		{"eval_count 2^62", []string{text, done(1<<62, 1000)}, "output_tokens 4611686018427387904"},
+		{"eval_duration of centuries", []string{text, done(1, 1<<62)}, "server_eval_ns"},
+		{"tokens without text", []string{done(50, 1000)}, "reports 50 output tokens (eval_count), but no chunk carried text"},
+	} {
+		srv := ndjsonServer(tc.lines, "")
+		base, _ := ParseHost(srv.URL)
+		var s Sample
+		NewOllama(base).Stream(context.Background(), time.Now(), Request{Model: "m", User: "x", MaxTokens: 4, NumCtx: 64}, &s)
+		srv.Close()
+		if s.OK || s.ErrorKind != ErrDecode || !strings.Contains(s.Error, tc.want) || s.OutputTokens < 0 {
+			t.Errorf("%s: ok %v kind %q error %q", tc.name, s.OK, s.ErrorKind, s.Error)
+		}
+	}
+	srv := ndjsonServer([]string{text, done(1, 1000)}, "")
+	defer srv.Close()
+	base, _ := ParseHost(srv.URL)
+	var s Sample
+	NewOllama(base).Stream(context.Background(), time.Now(), Request{Model: "m", User: "x", MaxTokens: 4, NumCtx: 64}, &s)
+	if !s.OK {
+		t.Errorf("a possible answer failed: %s", s.Error)
+	}
+}
+
+// An /api/ps entry with a negative size is not recorded as the model's memory; the
+// run says why (issue 11, item 12).
+func TestImpossiblePsFiguresAreNotMemory(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/version":
+			w.Write([]byte(`{"version":"0.17.4"}`))
+		case "/api/show":
+			w.Write([]byte(`{"details":{"format":"gguf"},"model_info":{}}`))
+		case "/api/tags":
+			w.Write([]byte(`{"models":[]}`))
+		case "/api/ps":
+			w.Write([]byte(`{"models":[{"name":"m","model":"m","size":-5,"size_vram":0}]}`))
+		case "/api/chat":
+			w.Write([]byte(`{"model":"m","message":{"role":"assistant","content":"hi"},"done":false}` + "\n" +
+				`{"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","eval_count":1,"eval_duration":1000,"prompt_eval_count":5,"prompt_eval_duration":1000}` + "\n"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	base, _ := ParseHost(srv.URL)
+	opts := DefaultOptions()
+	opts.Model, opts.Runs, opts.Warmup, opts.SkipColdLoad = "m", 2, 0, true
+	opts.PromptTokens, opts.MaxTokens = 16, 4
+	res, err := Run(context.Background(), NewOllama(base), opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := res.Memory; m.ModelSizeBytes != nil || !strings.Contains(m.ModelSizeUnavailable, "impossible figures (size -5") {
+		t.Errorf("memory %+v", m)
+	}
+}

@@ -39,6 +39,38 @@ type JournalHeader struct {
 	Calibrated  bool `json:"calibrated"`
 }
 
+// check is the header's semantic check: a run id and a model, options that Validate
+// accepts (a hand-edited journal must not resume a run no flag could start), and a
+// calibrated prompt length within MaxPromptWords.
+func (h *JournalHeader) check() error {
+	switch {
+	case h.RunID == "" || h.Options.Model == "":
+		return errors.New("the header names no run id or model")
+	case h.PromptWords < 0 || h.PromptWords > MaxPromptWords:
+		return fmt.Errorf("header: prompt_words %d: must be in 0..%d", h.PromptWords, MaxPromptWords)
+	}
+	if err := h.Options.Validate(); err != nil {
+		return fmt.Errorf("header: options no run could have: %v", err)
+	}
+	return nil
+}
+
+// check is a line's semantic check (Sample.Check): exactly one request per line.
+func (l *journalLine) check(levels, targets int) error {
+	switch {
+	case (l.Cold == nil) == (l.Sample == nil):
+		return errors.New("a line holds one request: a cold one or a sample")
+	case l.Cold != nil && l.Cold.UnloadNs < 0:
+		return fmt.Errorf("cold: unload_ns %d: a duration cannot be negative", l.Cold.UnloadNs)
+	case l.Cold != nil:
+		if err := l.Cold.Sample.Check(levels, targets); err != nil {
+			return fmt.Errorf("cold: %w", err)
+		}
+		return nil
+	}
+	return l.Sample.Check(levels, targets)
+}
+
 // journalLine is every line after the header: one completed request.
 type journalLine struct {
 	Cold   *ColdLoad `json:"cold,omitempty"`
@@ -255,6 +287,7 @@ func ReadJournal(path string) (*JournalData, error) {
 func DecodeJournal(name string, r io.Reader) (*JournalData, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	d := &JournalData{Warmup: []Sample{}, Samples: []Sample{}}
+	levels, targets := 0, 0 // from the header
 	for n := 1; ; n++ {
 		line, err := readLine(br)
 		if err == io.EOF && len(line) == 0 {
@@ -277,15 +310,19 @@ func DecodeJournal(name string, r io.Reader) (*JournalData, error) {
 			if d.Header.Version > JournalVersion {
 				return nil, fmt.Errorf("%s:1: journal version %d is newer than this yardstick understands (%d)", name, d.Header.Version, JournalVersion)
 			}
-			if d.Header.RunID == "" || d.Header.Options.Model == "" {
-				return nil, fmt.Errorf("%s:1: the header names no run id or model", name)
+			if err := d.Header.check(); err != nil {
+				return nil, fmt.Errorf("%s:1: %w", name, err)
 			}
 			d.Header.Options.RunID = d.Header.RunID
+			levels, targets = len(d.Header.Options.Levels()), max(1, len(d.Header.Options.Hosts))
 			continue
 		}
 		var l journalLine
 		if e := json.Unmarshal(line, &l); e != nil {
 			return nil, fmt.Errorf("%s:%d: not a journal line: %v", name, n, e)
+		}
+		if err := l.check(levels, targets); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
 		}
 		switch {
 		case l.Cold != nil && d.Cold == nil && len(d.Warmup)+len(d.Samples) == 0:

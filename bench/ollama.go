@@ -410,6 +410,9 @@ func (w *ollamaWire) settle(s *Sample, _ *streamClock) (ErrorKind, string) {
 	case m.EvalCount < 0 || m.PromptEvalCount < 0 || m.EvalDuration < 0 || m.PromptEvalDuration < 0 || m.TotalDuration < 0 || m.LoadDuration < 0:
 		return ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (eval_count %d, prompt_eval_count %d, a negative duration)",
 			m.EvalCount, m.PromptEvalCount)
+	case m.EvalCount > 0 && s.TextChunks == 0:
+		// As on the OpenAI backend: tokens counted and none streamed leave no TTFT.
+		return ErrDecode, fmt.Sprintf("the done chunk reports %d output tokens (eval_count), but no chunk carried text (message.content or message.thinking): no TTFT can be measured", m.EvalCount)
 	}
 	s.PromptTokens, s.OutputTokens = m.PromptEvalCount, m.EvalCount
 	s.ServerPromptEvalNs, s.ServerEvalNs = int64(m.PromptEvalDuration), int64(m.EvalDuration)

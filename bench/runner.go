@@ -294,6 +294,9 @@ func (r *runner) readPS(m *member) {
 		m.mem.ModelSizeUnavailable = err.Error()
 	case ps == nil:
 		m.mem.ModelSizeUnavailable = "/api/ps did not list the model after a successful request"
+	case ps.Size < 0 || ps.SizeVRAM < 0 || ps.SizeVRAM > ps.Size || ps.ContextLength < 0:
+		// Figures no loaded model has are not recorded as memory.
+		m.mem.ModelSizeUnavailable = fmt.Sprintf("/api/ps reports impossible figures (size %d, size_vram %d, context_length %d)", ps.Size, ps.SizeVRAM, ps.ContextLength)
 	default:
 		m.mem.ModelSizeBytes, m.mem.ModelVRAMBytes = ptr(ps.Size), ptr(ps.SizeVRAM)
 		m.mem.LoadedContextLength = ps.ContextLength

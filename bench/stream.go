@@ -68,6 +68,13 @@ func streamWire(ctx context.Context, began time.Time, req Request, s *Sample, hc
 	}
 	s.OK = true
 	s.finish(req.MaxTokens)
+	// A server can report figures no request has (2^62 tokens, a negative or
+	// centuries-long duration): they would overflow every sum they enter.
+	if err := s.checkFigures(); err != nil {
+		s.OK, s.ErrorKind, s.Error = false, ErrDecode, "the server reports impossible figures: "+err.Error()
+		s.TPOTNs, s.ClientGenPerS, s.TokensPerChunk, s.ServerPrefillPerS, s.ServerGenPerS, s.OverheadNs = nil, nil, nil, nil, nil, nil
+		s.fail()
+	}
 }
 
 // StatusError is a server's answer with an HTTP status >= 400, from either backend:

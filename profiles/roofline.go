@@ -3,6 +3,7 @@ package profiles
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"strings"
 
 	"github.com/ollama/ollama/fs/ggml"
@@ -67,12 +68,18 @@ func bytesPerElement(t ggml.TensorType) float64 {
 	return float64(t.TypeSize()) / float64(t.BlockSize())
 }
 
+// maxTensorElements bounds a tensor's element count, and with 8 bytes each, a model's
+// weight bytes: 2^48 (281 trillion), a thousand times the largest open model, and far
+// enough from 2^64 that no sum of them overflows.
+const maxTensorElements = 1 << 48
+
 // ComputeModelCost derives a ModelCost from a model's tensors and its GGUF metadata
 // (/api/show model_info: <arch>.block_count, .attention.head_count(_kv),
 // .attention.key_length/value_length, .embedding_length, .expert_count,
 // .expert_used_count). kvCacheType is a key of KVCacheBytesPerElement. Errors: no
-// tensors, an unknown tensor type, an unknown KV cache type, missing block or head
-// counts.
+// tensors, an unknown tensor type, a shape with a zero dimension or past
+// maxTensorElements (its product would overflow or vanish), an unknown KV cache type,
+// missing block or head counts.
 func ComputeModelCost(tensors []Tensor, info map[string]any, kvCacheType string) (ModelCost, error) {
 	arch, _ := info["general.architecture"].(string)
 	c := ModelCost{Architecture: arch, Tensors: len(tensors), KVCacheType: kvCacheType}
@@ -95,10 +102,16 @@ func ComputeModelCost(tensors []Tensor, info map[string]any, kvCacheType string)
 		}
 		var elems uint64 = 1
 		for _, n := range t.Shape {
-			elems *= n
+			hi, lo := bits.Mul64(elems, n)
+			if hi != 0 || lo > maxTensorElements || n == 0 {
+				return c, fmt.Errorf("model cost: tensor %s: shape %v has no elements or more than any model (%d)", t.Name, t.Shape, uint64(maxTensorElements))
+			}
+			elems = lo
 		}
 		size := tt.RowSize(elems)
-		c.WeightBytes += size
+		if c.WeightBytes += size; c.WeightBytes > maxTensorElements*8 {
+			return c, fmt.Errorf("model cost: the tensors add up to more bytes than any model has (%d)", uint64(maxTensorElements*8))
+		}
 		switch {
 		case t.Name == "token_embd.weight":
 			c.EmbeddingBytes = size

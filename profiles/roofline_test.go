@@ -3,6 +3,7 @@ package profiles
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/yardstick-dev/yardstick/synth"
@@ -152,5 +153,17 @@ func TestRooflineMovesWithBandwidth(t *testing.T) {
 	none := ComputeRoofline(RooflineInput{Cost: cost})
 	if none.DecodeCeilingPerS != 0 || none.DecodeEfficiencyFrac != nil || len(none.Notes) != 2 {
 		t.Errorf("no figures: %+v", none)
+	}
+}
+
+// Shapes whose product overflows (to 0 or a small number) or has a zero dimension
+// are refused, not fed to the roofline (issue 11, item 12).
+func TestComputeModelCostRefusesImpossibleShapes(t *testing.T) {
+	info := map[string]any{"general.architecture": "qwen2"}
+	for _, shape := range [][]uint64{{1 << 32, 1 << 32}, {1 << 63, 2}, {896, 0}, {1 << 49}} {
+		_, err := ComputeModelCost([]Tensor{{Name: "blk.0.attn_q.weight", Type: "F16", Shape: shape}}, info, "f16")
+		if err == nil || !strings.Contains(err.Error(), "more than any model") {
+			t.Errorf("shape %v: err = %v", shape, err)
+		}
 	}
 }

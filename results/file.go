@@ -166,6 +166,9 @@ func DecodeRun(path string, b []byte) (*Run, error) {
 	if r.Samples == nil {
 		return nil, errors.New(path + ": run file has no samples array")
 	}
+	if err := r.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w (the file was edited or is corrupt: its figures do not follow from what was measured)", path, err)
+	}
 	return &r, nil
 }
 

@@ -338,3 +338,43 @@ func TestDecodeRunNamesLineAndColumn(t *testing.T) {
 		t.Errorf("LineCol = %d:%d, want 2:2", l, c)
 	}
 }
+
+// A run file whose figures do not follow from its samples, or whose samples are
+// impossible, or whose schema version is not one this build writes, is refused with
+// the field that is wrong (issue 11, items 9 and 14: check once said "3 of 3 met" of a
+// file whose requests all failed, and schema_version -5 was read).
+func TestDecodeRunRefusesInconsistentFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(r *Run)
+		want string
+	}{
+		{"schema -5", func(r *Run) { r.SchemaVersion = -5 }, "schema version -5: must be 1..1"},
+		{"all failed, summaries kept", func(r *Run) {
+			for i := range r.Samples {
+				r.Samples[i].OK = false
+			}
+		}, "but 0 of the samples succeeded"},
+		{"a summary over more values than measured", func(r *Run) {
+			s := r.Summaries["ttft_ns"]
+			s.N++
+			r.Summaries["ttft_ns"] = s
+		}, "summaries.ttft_ns has n"},
+		{"level 99", func(r *Run) { r.Samples[0].Level = 99 }, "samples[0]: level 99"},
+		{"ok without e2e", func(r *Run) { r.Samples[1].E2ENs = nil }, "samples[1]: a successful request without e2e_ns"},
+	} {
+		r := buildFixture()
+		tc.edit(r)
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeRun("f.json", b); err == nil || !strings.HasPrefix(err.Error(), "f.json: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	b, _ := json.Marshal(buildFixture())
+	if _, err := DecodeRun("f.json", b); err != nil {
+		t.Errorf("a built run: %v", err)
+	}
+}

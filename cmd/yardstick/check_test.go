@@ -22,10 +22,18 @@ func writeRun(t *testing.T, dir, name, model string, genMedian, ttftP95Ns, eff f
 			"server_gen_per_s": map[string]any{"n": 10, "median": genMedian, "p50": genMedian, "p95": genMedian},
 			"ttft_ns":          map[string]any{"n": 10, "median": ttftP95Ns / 2, "p95": ttftP95Ns},
 		},
-		"warnings": []any{},
-		"warmup":   []any{},
-		"samples":  []any{},
+		"warnings":   []any{},
+		"warmup":     []any{},
+		"throughput": map[string]any{"completed": 10},
 	}
+	// Ten successful requests, so the summaries' n follows from the samples as every
+	// run file's must; check judges the summaries.
+	var samples []any
+	for i := range 10 {
+		samples = append(samples, map[string]any{"index": i, "phase": "measured", "ok": true,
+			"ttft_ns": int64(ttftP95Ns), "e2e_ns": int64(ttftP95Ns) + 1, "server_gen_per_s": genMedian})
+	}
+	run["samples"] = samples
 	if eff >= 0 {
 		run["roofline"] = map[string]any{"decode_efficiency_frac": eff}
 	}

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -274,6 +275,12 @@ func TestCompareReportMergeHardening(t *testing.T) {
 		for i := range r.Samples {
 			r.Samples[i].OK = false
 			r.Samples[i].ErrorKind = "http_status"
+		}
+		// The figures that follow from the samples, as a run of failed requests has them.
+		r.Throughput = results.Throughput{Failed: len(r.Samples), ErrorsByKind: map[bench.ErrorKind]int{"http_status": len(r.Samples)}}
+		r.Summaries = map[string]results.Summary{}
+		for i := range r.Levels {
+			r.Levels[i].Throughput, r.Levels[i].Summaries = r.Throughput, r.Summaries
 		}
 	})
 	if o := runCLI(t, nil, "compare", "--fail-on", "server_gen_per_s:-5%", baseRun, allFailed); o.code != 1 || !strings.Contains(o.stderr, "no successful values") {

@@ -158,8 +158,8 @@ func TestConcurrencySweep(t *testing.T) {
 }
 
 // A prompt-length sweep against a server whose TTFT is 40 ms + prompt tokens / 4000
-// tokens/s gives back both figures within 5% (the fit check); the fixed part
-// also carries loopback and HTTP time, well under a millisecond.
+// tokens/s gives back both figures within 5% (the fit check; the fixed part
+// +15%, as it also carries loopback, HTTP and scheduling time).
 func TestPromptSweepFitsPrefill(t *testing.T) {
 	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 40 * time.Millisecond, PrefillPerS: 4000, Gap: time.Millisecond})
 	defer f.Close()
@@ -183,8 +183,10 @@ func TestPromptSweepFitsPrefill(t *testing.T) {
 	if fit == nil {
 		t.Fatalf("no prefill fit; warnings %v", r.Warnings)
 	}
-	if d := fit.FixedNs/float64(40*time.Millisecond) - 1; d < -0.05 || d > 0.05 {
-		t.Errorf("fixed %v, want 40 ms ±5%%", time.Duration(fit.FixedNs))
+	// Scheduling delay on a busy machine (the other packages' tests run beside this
+	// one) only adds to the fixed part: 5% below, 15% above.
+	if d := fit.FixedNs/float64(40*time.Millisecond) - 1; d < -0.05 || d > 0.15 {
+		t.Errorf("fixed %v, want 40 ms -5%%..+15%%", time.Duration(fit.FixedNs))
 	}
 	if d := fit.PrefillPerS/4000 - 1; d < -0.05 || d > 0.05 {
 		t.Errorf("prefill %.0f tok/s, want 4000 ±5%%", fit.PrefillPerS)

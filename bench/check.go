@@ -1,0 +1,90 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Bounds of figures no real request reaches: a value past one is a corrupt or edited
+// file, or a server reporting nonsense, never a measurement.
+const (
+	// MaxTokensPerRequest bounds a request's prompt or output tokens: 2^24, sixteen
+	// times the longest context any served model has (1M tokens).
+	MaxTokensPerRequest = 1 << 24
+	// MaxPromptWords bounds the synthetic prompt body: twice MaxTokensPerRequest words
+	// would not fit any context; at one word per token the longest prompt allowed
+	// (--prompt-tokens 1048576) needs 2^20.
+	MaxPromptWords = 1 << 22
+	// MaxDurationNs bounds a request's durations: 2^50 ns, about 13 days, where a
+	// sum of a million of them still fits an int64.
+	MaxDurationNs = 1 << 50
+)
+
+// Check reports the first field of s that no request can have, as an error naming it:
+// a level or target index outside the run's levels and targets (each at least 1), a
+// negative count or duration, a duration past MaxDurationNs, a count past MaxTokensPerRequest or MaxPromptWords, a
+// phase that is not cold, warmup or measured, or a successful request without its
+// E2E, or with output tokens and no TTFT. It is the one semantic check of a sample
+// read back from a journal or a run file (a hand-edited file must not panic or mislead
+// --resume, report or check).
+func (s *Sample) Check(levels, targets int) error {
+	switch {
+	case s.Phase != PhaseCold && s.Phase != PhaseWarmup && s.Phase != PhaseMeasured:
+		return fmt.Errorf("phase %q: must be cold, warmup or measured", s.Phase)
+	case s.Level < 0 || s.Level >= levels:
+		return fmt.Errorf("level %d: the run has %d level(s), 0..%d", s.Level, levels, levels-1)
+	case s.Target < 0 || s.Target >= targets:
+		return fmt.Errorf("target %d: the run has %d server(s), 0..%d", s.Target, targets, targets-1)
+	}
+	return s.checkFigures()
+}
+
+// checkFigures is Check without the run's shape: what a backend applies to a sample
+// as it ends, so a server's impossible figures fail that request (ErrDecode).
+func (s *Sample) checkFigures() error {
+	type field struct {
+		name string
+		v    int64
+	}
+	durations := []field{
+		{"sent_at_ns", s.SentAtNs}, {"scheduled_at_ns", s.ScheduledAtNs},
+		{"server_prompt_eval_ns", s.ServerPromptEvalNs}, {"server_eval_ns", s.ServerEvalNs},
+		{"load_ns", s.LoadNs}, {"server_total_ns", s.ServerTotalNs},
+	}
+	for i, v := range []*int64{s.TTFTNs, s.E2ENs, s.TPOTNs} {
+		if v != nil {
+			durations = append(durations, field{[]string{"ttft_ns", "e2e_ns", "tpot_ns"}[i], *v})
+		}
+	}
+	for i, g := range s.ITLNs {
+		if g < 0 || g > MaxDurationNs {
+			durations = append(durations, field{fmt.Sprintf("itl_ns[%d]", i), g})
+			break
+		}
+	}
+	for _, d := range durations {
+		if d.v < 0 || d.v > MaxDurationNs {
+			return fmt.Errorf("%s %d: a duration must be in 0..%d ns", d.name, d.v, MaxDurationNs)
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		v, max int
+	}{
+		{"index", s.Index, 1 << 40}, {"prompt_words", s.PromptWords, MaxPromptWords},
+		{"prompt_tokens", s.PromptTokens, MaxTokensPerRequest}, {"output_tokens", s.OutputTokens, MaxTokensPerRequest},
+		{"chunks", s.Chunks, 1 << 40}, {"text_chunks", s.TextChunks, s.Chunks},
+		{"output_bytes", s.OutputBytes, 1 << 40},
+	} {
+		if c.v < 0 || c.v > c.max {
+			return fmt.Errorf("%s %d: must be in 0..%d", c.name, c.v, c.max)
+		}
+	}
+	switch {
+	case s.OK && s.E2ENs == nil:
+		return errors.New("a successful request without e2e_ns")
+	case s.OK && s.OutputTokens > 0 && s.TTFTNs == nil:
+		return errors.New("a successful request with output tokens and no ttft_ns")
+	}
+	return nil
+}
