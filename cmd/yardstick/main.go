@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/signal"
 	"strings"
@@ -93,6 +94,10 @@ func Main(ctx context.Context, args []string, e *env) int {
 	safe := *e
 	safe.stdout, safe.stderr = stdout, stderr
 	e = &safe
+	// The standard logger is net/http's channel for a server's misbehaviour between
+	// requests ("Unsolicited response received on idle HTTP channel", with the
+	// server's bytes): noise past yardstick's one-line errors, never printed.
+	log.SetOutput(io.Discard)
 	app := newApp(e)
 	args, err := interspersed(app, args)
 	if err == nil && len(args) > 1 && !strings.HasPrefix(args[1], "-") && app.Command(args[1]) == nil {

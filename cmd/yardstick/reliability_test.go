@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -559,5 +560,33 @@ func TestPrintedTextCannotDriveTheTerminal(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(out); raw(string(b)) || len(b) == 0 {
 		t.Errorf("report -o wrote raw controls: %q", b)
+	}
+}
+
+// What net/http writes to the standard logger (a server's bytes on an idle
+// connection) never reaches stderr; --out ' ' is refused as a quoting mistake rather
+// than written as a file named " " (issue 11, item 14).
+func TestStdLogSilencedAndBlankOutRefused(t *testing.T) {
+	var buf bytes.Buffer
+	log.SetOutput(&buf)
+	defer log.SetOutput(os.Stderr)
+	runCLI(t, nil, "version")
+	log.Print("Unsolicited response received on idle HTTP channel")
+	if buf.Len() != 0 {
+		t.Errorf("the standard logger still writes: %q", buf.String())
+	}
+	base := filepath.Join(mustWD(t), baseRun)
+	t.Chdir(t.TempDir())
+	for _, args := range [][]string{
+		{"run", "--model", "m", "--host", "127.0.0.1:9", "--out", " "},
+		{"report", "-o", "r.md ", base},
+	} {
+		o := runCLI(t, nil, args...)
+		if o.code != 2 || !strings.Contains(o.stderr, "white space is refused") {
+			t.Errorf("%v: exit %d %q", args, o.code, o.stderr)
+		}
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Errorf("files written: %v", entries)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/yardstick-dev/yardstick/internal/userfile"
 )
@@ -82,8 +83,12 @@ func regularOrAbsent(path string) error {
 // CheckTarget reports, before anything is measured or rendered, whether WriteFile can
 // write path: the guard's rule (a *NotRegularError), and path's directory must exist or
 // be creatable (it is created, mode 0755) and accept a new file (one is created and
-// removed).
+// removed). A name that is blank or begins or ends with white space (--out ' ') is
+// refused too.
 func CheckTarget(path string) error {
+	if base := filepath.Base(path); strings.TrimSpace(base) != base || base == "" {
+		return fmt.Errorf("%q: a file name that is blank or begins or ends with white space is refused (a quoting mistake?)", path)
+	}
 	if err := regularOrAbsent(path); err != nil {
 		return err
 	}
