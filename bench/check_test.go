@@ -82,3 +82,44 @@ func TestSampleCheckOnOutcomes(t *testing.T) {
 		t.Errorf("output tokens without TTFT: %v", err)
 	}
 }
+
+// A journal of a run that cannot be resumed becomes the result the engine would have
+// returned: its samples, levels up to the last one measured with windows as the engine
+// draws them, interrupted, and a recovered warning; one with no measured request too.
+func TestRecoveredFromJournal(t *testing.T) {
+	text := journalText(t, func(h *JournalHeader) { h.Options.Concurrency = []int{1, 2, 4} }, func(m map[string]any) {
+		m["sent_at_ns"] = 1000
+	}, func(m map[string]any) {
+		m["sent_at_ns"], m["level"], m["index"] = 5000, 1, 1
+	})
+	d, err := DecodeJournal("j", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := d.Recovered()
+	if len(res.Samples) != 2 || len(res.Levels) != 2 || res.EndReason != EndInterrupted || res.Levels[1].Requests != 1 {
+		t.Fatalf("samples %d levels %d end %q", len(res.Samples), len(res.Levels), res.EndReason)
+	}
+	// Each level: first send to last done (sent + 2e8 e2e); the run: the sum of the
+	// levels' durations, at most its span (here the levels overlap: the span).
+	if w := res.Levels[0].Window; w.StartNs != 1000 || w.EndNs != 1000+2e8 || w.DurationNs != 2e8 {
+		t.Errorf("level 0 window %+v", w)
+	}
+	if res.Window.StartNs != 1000 || res.Window.EndNs != 5000+2e8 || res.Window.DurationNs != 4000+2e8 {
+		t.Errorf("run window %+v", res.Window)
+	}
+	codes := map[Code]bool{}
+	for _, w := range res.Warnings {
+		codes[w.Code] = true
+	}
+	if !codes[CodeRecovered] || !codes[CodeInterrupted] {
+		t.Errorf("warnings %v", res.Warnings)
+	}
+	empty, err := DecodeJournal("j", strings.NewReader(journalText(t, func(h *JournalHeader) { h.Options.Concurrency = []int{1, 2} })))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := empty.Recovered(); len(res.Levels) != 0 || len(res.Samples) != 0 || res.Window.DurationNs != 0 {
+		t.Errorf("an empty journal: %d levels, window %+v", len(res.Levels), res.Window)
+	}
+}

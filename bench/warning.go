@@ -24,6 +24,9 @@ const (
 	CodeResumed Code = "resumed"
 	// CodeJournalFailed: the journal could not be written; what it misses is said.
 	CodeJournalFailed Code = "journal_failed"
+	// CodeRecovered: the run file was made from the journal of a run that was killed
+	// (JournalData.Recovered); what the journal does not hold is said.
+	CodeRecovered Code = "recovered"
 	// CodeSyntheticWeights: the model is a shape twin with random weights.
 	CodeSyntheticWeights Code = "synthetic_weights"
 	// CodeProfile: the hardware profile was resolved with a caveat (harness).

@@ -111,8 +111,9 @@ func usage(format string, a ...any) error { return &UsageError{fmt.Errorf(format
 var ErrInterruptedEarly = errors.New("interrupted before anything was measured")
 
 // ReadResume reads the journal at path for Config.Resume. Errors (a name without the
-// journal suffix, a journal that cannot be read, a run that cannot be resumed) are
-// UsageErrors.
+// journal suffix, a journal that cannot be read or fails its checks) are UsageErrors.
+// A journal of a run that cannot be resumed (Options.Resumable) is read too: Run
+// turns it into the run file, measuring nothing.
 func ReadResume(path string) (*bench.JournalData, error) {
 	if !strings.HasSuffix(path, JournalSuffix) {
 		return nil, usage("--resume %s: a journal's name ends in %s (the run file's name plus %s)", path, JournalSuffix, JournalSuffix)
@@ -120,9 +121,6 @@ func ReadResume(path string) (*bench.JournalData, error) {
 	d, err := bench.ReadJournal(path)
 	if err != nil {
 		return nil, usage("--resume: %w", err)
-	}
-	if !d.Header.Options.Resumable() {
-		return nil, usage("--resume %s: this run (a load model, a sweep, a duration or several servers) cannot be resumed without changing what it measures; its journal holds every request it completed", path)
 	}
 	return d, nil
 }
@@ -135,6 +133,9 @@ func ReadResume(path string) (*bench.JournalData, error) {
 func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
+	}
+	if r := cfg.Resume; r != nil && !r.Header.Options.Resumable() {
+		return recoverRun(ctx, cfg)
 	}
 	opts := cfg.Options
 	if err := opts.Validate(); err != nil {
@@ -194,6 +195,50 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		run.Warnings = append(run.Warnings, bench.Warning{Code: bench.CodeProfile, Message: w})
 	}
 	return finish(run, out, journal, opts, runErr), nil
+}
+
+// recoverRun writes the run file of cfg.Resume, a journal of a run that cannot be
+// resumed (a load model, a sweep, a duration, several servers) and whose process was
+// killed before it wrote its file: the journal's requests, built as any run
+// (bench.JournalData.Recovered), held against the profile, the journal removed once
+// the file is written. Nothing is sent to any server. The run ended interrupted, and
+// the Outcome says so.
+func recoverRun(ctx context.Context, cfg Config) (*Outcome, error) {
+	out := strings.TrimSuffix(cfg.ResumePath, JournalSuffix)
+	if err := atomicfile.CheckTarget(out); err != nil {
+		return nil, usage("--out: %v", err)
+	}
+	if _, err := os.Lstat(out); err == nil {
+		return nil, usage("--resume %s: %s exists; a journal is turned into a run file only where there is none (move one of them)", cfg.ResumePath, out)
+	}
+	journal, err := bench.AppendJournal(cfg.ResumePath) // the lock: no run is writing it
+	if err != nil {
+		return nil, usage("%v", err)
+	}
+	hw := profiles.Detect(ctx)
+	resolve := cfg.ResolveProfile
+	if resolve == nil {
+		resolve = profiles.ResolveProfile
+	}
+	prof, err := resolve(ctx, cfg.Profile, hw)
+	if err != nil {
+		_ = journal.Close()
+		return nil, usage("--profile: %v", err)
+	}
+	run := results.Build(cfg.Resume.Recovered(), hw, MachineOf(prof))
+	o := &Outcome{Run: run}
+	written, werr := writeRunFile(out, run)
+	o.Path = written
+	if werr != nil {
+		_ = journal.Close()
+		o.Status, o.Err = WriteFailed, fmt.Errorf("%w; every completed request is still in %s", werr, cfg.ResumePath)
+		return o, nil
+	}
+	if err := journal.Remove(); err != nil {
+		o.Notices = append(o.Notices, fmt.Sprintf("warning: removing the journal: %v", err))
+	}
+	o.Status, o.Err = Interrupted, fmt.Errorf("the run was interrupted and cannot be resumed (a load model, a sweep, a duration or several servers); its journal's %d measured requests are in %s", len(run.Samples), written)
+	return o, nil
 }
 
 // nothingMeasured ends a run that measured nothing: its journal goes (a resumed one is
@@ -322,7 +367,7 @@ func outPath(cfg Config, opts *bench.Options, host *url.URL) (string, error) {
 	}
 	if _, err := os.Stat(out + JournalSuffix); cfg.Resume == nil && err == nil {
 		if j, err := bench.ReadJournal(out + JournalSuffix); err == nil && !j.Header.Options.Resumable() {
-			return "", usage("%s%s holds the completed requests of a run that stopped without writing its file and cannot be resumed (a load model, sweep, duration or several servers): keep it elsewhere or remove it", out, JournalSuffix)
+			return "", usage("%s%s holds the completed requests of a run that stopped without writing its file; turn it into that file with yardstick run --resume %s%s, or remove it", out, JournalSuffix, out, JournalSuffix)
 		}
 		return "", usage("%s%s is the journal of an unfinished run: finish it with --resume %s%s, or remove it", out, JournalSuffix, out, JournalSuffix)
 	}

@@ -310,17 +310,40 @@ func TestInterruptedSweepIsNotResumable(t *testing.T) {
 		t.Errorf("journal left behind: %v", err)
 	}
 
-	// A journal of a sweep, as a crash (not an interrupt) would leave it.
-	h, err := json.Marshal(bench.JournalHeader{Kind: bench.JournalKind, Version: bench.JournalVersion, RunID: r.RunID, Options: r.Options, Target: r.Target})
+	// A journal of a sweep, as a SIGKILL (not an interrupt) would leave it: --resume
+	// cannot continue it, and turns it into the run file instead, sending nothing
+	// (issue 11, item 14: nothing could read such a journal).
+	h, err := json.Marshal(bench.JournalHeader{Kind: bench.JournalKind, Version: bench.JournalVersion, RunID: r.RunID,
+		StartedAt: time.Now(), Options: r.Options, Target: r.Target, PromptWords: r.Samples[0].PromptWords, Calibrated: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(out+"2.journal", append(h, '\n'), 0o644); err != nil {
+	text := append(h, '\n')
+	for _, s := range r.Samples {
+		line, _ := json.Marshal(map[string]any{"sample": s})
+		text = append(append(text, line...), '\n')
+	}
+	if err := os.WriteFile(out+"2.journal", text, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	sent := f.Requests()
 	o = runCLI(t, nil, "run", "--resume", out+"2.journal", "--no-selftest")
-	if o.code != 2 || !strings.Contains(o.stderr, "cannot be resumed") {
-		t.Errorf("resume of a sweep: exit %d stderr %q", o.code, o.stderr)
+	if o.code != 130 || !strings.Contains(o.stderr, "cannot be resumed") || !strings.Contains(o.stderr, out+"2") {
+		t.Fatalf("recovering a sweep's journal: exit %d stderr %q", o.code, o.stderr)
+	}
+	rec, err := results.ReadFile(out + "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Samples) != len(r.Samples) || rec.RunID != r.RunID || rec.EndReason != bench.EndInterrupted || !hasWarning(rec, "recovered") ||
+		len(rec.Levels) != len(r.Levels) || rec.Levels[0].Throughput.Completed != r.Levels[0].Throughput.Completed {
+		t.Errorf("recovered %d samples (want %d), run %s, end %q, levels %d (level 0 completed %d, want %d)", len(rec.Samples), len(r.Samples), rec.RunID, rec.EndReason, len(rec.Levels), rec.Levels[0].Throughput.Completed, r.Levels[0].Throughput.Completed)
+	}
+	if f.Requests() != sent {
+		t.Errorf("recovering sent %d requests", f.Requests()-sent)
+	}
+	if _, err := os.Stat(out + "2.journal"); !os.IsNotExist(err) {
+		t.Errorf("journal left after recovery: %v", err)
 	}
 }
 
