@@ -35,37 +35,18 @@ func (d *JournalData) Recovered() *Result {
 	for i, spec := range h.Options.Levels() {
 		res.Levels = append(res.Levels, Level{Index: i, LoadSpec: spec.Load, PromptTokens: spec.PromptTokens, PromptWords: h.PromptWords, Servers: max(1, len(h.Options.Hosts))})
 	}
+	last := -1 // the engine lists the levels it started: up to the last with a request
 	for _, s := range d.Samples {
-		lv := &res.Levels[s.Level]
-		lv.Requests++
-		if lv.Window.StartNs == 0 || s.SentAtNs < lv.Window.StartNs {
-			lv.Window.StartNs = s.SentAtNs
-		}
-		if s.OK {
-			lv.Window.EndNs = max(lv.Window.EndNs, s.SentAtNs+*s.E2ENs)
-		}
-	}
-	// The engine lists the levels it started: those up to the last with a request.
-	last := -1
-	for _, s := range d.Samples {
+		res.Levels[s.Level].add(s)
 		last = max(last, s.Level)
 	}
 	res.Levels = res.Levels[:last+1]
-	var levelsNs int64
 	for i := range res.Levels {
 		lv := &res.Levels[i]
 		lv.Window.EndNs = max(lv.Window.EndNs, lv.Window.StartNs)
 		lv.Window.DurationNs = lv.Window.EndNs - lv.Window.StartNs
-		if lv.Requests == 0 {
-			continue
-		}
-		if res.Window.StartNs == 0 || lv.Window.StartNs < res.Window.StartNs {
-			res.Window.StartNs = lv.Window.StartNs
-		}
-		res.Window.EndNs = max(res.Window.EndNs, lv.Window.EndNs)
-		levelsNs += lv.Window.DurationNs
 	}
-	res.Window.DurationNs = min(levelsNs, res.Window.EndNs-res.Window.StartNs)
+	res.spanLevels()
 	res.EndedAt = h.StartedAt.Add(time.Duration(res.Window.EndNs))
 	res.warn(CodeRecovered, fmt.Sprintf("made from the journal of a run that stopped without writing its file (%d measured requests): server memory, energy and host CPU are not recorded, and ended_at is the last request's end", len(d.Samples)))
 	res.endWarnings() // interrupted, failed requests: as the engine says them

@@ -129,6 +129,39 @@ type Level struct {
 	Window  Window `json:"window"`
 }
 
+// add accounts for one measured sample of the level: the window runs from the first
+// measured send to the last successful done.
+func (lv *Level) add(s Sample) {
+	lv.Requests++
+	if lv.Window.StartNs == 0 || s.SentAtNs < lv.Window.StartNs {
+		lv.Window.StartNs = s.SentAtNs
+	}
+	if s.OK {
+		lv.Window.EndNs = max(lv.Window.EndNs, s.SentAtNs+*s.E2ENs)
+	}
+}
+
+// spanLevels sets the run's window from its closed levels' windows: from the first
+// level's start to the last one's end, and as duration the levels' own durations
+// summed (at most that span). Levels run one after another; between them a prompt
+// sweep sends its warm-ups, which are not measured.
+func (r *Result) spanLevels() {
+	var levelsNs int64
+	for _, lv := range r.Levels {
+		if lv.Requests == 0 {
+			continue
+		}
+		if r.Window.StartNs == 0 || lv.Window.StartNs < r.Window.StartNs {
+			r.Window.StartNs = lv.Window.StartNs
+		}
+		r.Window.EndNs = max(r.Window.EndNs, lv.Window.EndNs)
+		levelsNs += lv.Window.DurationNs
+	}
+	if r.Window.EndNs > r.Window.StartNs {
+		r.Window.DurationNs = min(levelsNs, r.Window.EndNs-r.Window.StartNs)
+	}
+}
+
 // FleetMember is one server of a run against several (--host repeated): what it is,
 // its cold load and its memory. Samples name it by their Target index.
 type FleetMember struct {

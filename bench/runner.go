@@ -441,14 +441,7 @@ func (r *runner) stopServer(t int) {
 // take accounts for one measured sample; it returns true when the run stops.
 func (r *runner) take(s Sample) bool {
 	opts, res := r.opts, r.res
-	lv := &res.Levels[s.Level]
-	lv.Requests++
-	if lv.Window.StartNs == 0 || s.SentAtNs < lv.Window.StartNs {
-		lv.Window.StartNs = s.SentAtNs
-	}
-	if s.OK {
-		lv.Window.EndNs = max(lv.Window.EndNs, s.SentAtNs+*s.E2ENs)
-	}
+	res.Levels[s.Level].add(s)
 	res.Samples = append(res.Samples, s)
 	if r.tooMany(r.measFails, s.Target, s.OK, r.asked()) {
 		r.failedServer(s.Target)
@@ -681,20 +674,10 @@ func (r *runner) finish(energy hostmon.Sampler[Energy], cpu hostmon.Sampler[*Hos
 	opts, res := r.opts, r.res
 	// Samples arrive in the order they finish; the file keeps the order they were sent.
 	slices.SortStableFunc(res.Samples, func(a, b Sample) int { return cmp.Compare(a.Index, b.Index) })
-	var levelsNs int64
 	for i := range res.Levels {
 		r.closeWindow(&res.Levels[i]) // a level taken only from a journal was never measured here
 	}
-	for _, lv := range res.Levels {
-		if lv.Requests == 0 {
-			continue
-		}
-		if res.Window.StartNs == 0 || lv.Window.StartNs < res.Window.StartNs {
-			res.Window.StartNs = lv.Window.StartNs
-		}
-		res.Window.EndNs = max(res.Window.EndNs, lv.Window.EndNs)
-		levelsNs += lv.Window.DurationNs
-	}
+	res.spanLevels()
 	r.journal(func() error { return r.jr.Sync() })
 	if r.journalErr != nil {
 		res.warn(CodeJournalFailed, r.journalErr.Error())
@@ -708,11 +691,6 @@ func (r *runner) finish(energy hostmon.Sampler[Energy], cpu hostmon.Sampler[*Hos
 		res.Stopping.Reason = "" // --runs auto neither reached its precision nor its cap
 	}
 
-	// Levels run one after another; between them a prompt sweep sends its warm-ups,
-	// which are not measured: the window's duration is the levels' own.
-	if res.Window.EndNs > res.Window.StartNs {
-		res.Window.DurationNs = min(levelsNs, res.Window.EndNs-res.Window.StartNs)
-	}
 	res.Energy = energy.Stop()
 	// A resumed run that measured nothing here has no window of its own to describe.
 	if h := cpu.Stop(); !(r.rs != nil && r.sentMeasured.Load() == 0) {

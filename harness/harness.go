@@ -150,18 +150,11 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, err
 	}
 	hw := profiles.Detect(ctx)
-	resolve := cfg.ResolveProfile
-	if resolve == nil {
-		resolve = profiles.ResolveProfile
-	}
 	// Resolved before measuring: a probe must not run while the server works, and a
 	// bad profile must fail before anything is measured.
-	prof, err := resolve(ctx, cfg.Profile, hw)
+	prof, err := resolveProfile(ctx, cfg, hw)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ErrInterruptedEarly
-		}
-		return nil, usage("--profile: %v", err)
+		return nil, err
 	}
 	// The client's own overhead and timing error on this machine, measured while the
 	// server is idle; about 300 ms.
@@ -197,6 +190,24 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	return finish(run, out, journal, opts, runErr), nil
 }
 
+// resolveProfile resolves cfg.Profile for hw (cfg.ResolveProfile, else
+// profiles.ResolveProfile). Errors: ErrInterruptedEarly when ctx ended meanwhile (a
+// probe was cut short), else a UsageError.
+func resolveProfile(ctx context.Context, cfg Config, hw profiles.Hardware) (profiles.Profile, error) {
+	resolve := cfg.ResolveProfile
+	if resolve == nil {
+		resolve = profiles.ResolveProfile
+	}
+	prof, err := resolve(ctx, cfg.Profile, hw)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return prof, ErrInterruptedEarly
+	case err != nil:
+		return prof, usage("--profile: %v", err)
+	}
+	return prof, nil
+}
+
 // recoverRun writes the run file of cfg.Resume, a journal of a run that cannot be
 // resumed (a load model, a sweep, a duration, several servers) and whose process was
 // killed before it wrote its file: the journal's requests, built as any run
@@ -216,14 +227,10 @@ func recoverRun(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, usage("%v", err)
 	}
 	hw := profiles.Detect(ctx)
-	resolve := cfg.ResolveProfile
-	if resolve == nil {
-		resolve = profiles.ResolveProfile
-	}
-	prof, err := resolve(ctx, cfg.Profile, hw)
+	prof, err := resolveProfile(ctx, cfg, hw)
 	if err != nil {
 		_ = journal.Close()
-		return nil, usage("--profile: %v", err)
+		return nil, err
 	}
 	run := results.Build(cfg.Resume.Recovered(), hw, MachineOf(prof))
 	o := &Outcome{Run: run}
