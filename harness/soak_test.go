@@ -145,24 +145,24 @@ func (s *soakServer) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // BenchmarkFaultSoak runs an open loop (20 requests/s, at most 16 in flight) for
-// $YARDSTICK_SOAK (default 10m) through harness.Run against soakServer, then checks
+// $YARDSTICK_SOAK (10s when unset, as CI runs every benchmark; the issue's soak is
+// YARDSTICK_SOAK=10m) through harness.Run against soakServer, once per call whatever
+// b.N (it is a soak, not a timing), then checks
 // what issue 11 promises: the counts add up (due = sent + dropped, sent = ok + failed,
 // each injected fault a failed request), no form of the credentials appears in the run
 // file, the journal or any message, the redirect target was never asked, and resident
 // memory stays bounded. It prints the figures:
 //
-//	go test ./harness -run '^$' -bench FaultSoak -benchtime 1x
+//	YARDSTICK_SOAK=10m go test ./harness -run '^$' -bench FaultSoak -benchtime 1x
 func BenchmarkFaultSoak(b *testing.B) {
-	d := 10 * time.Minute
+	d := 10 * time.Second
 	if v := os.Getenv("YARDSTICK_SOAK"); v != "" {
 		var err error
 		if d, err = time.ParseDuration(v); err != nil {
 			b.Fatal(err)
 		}
 	}
-	for range b.N {
-		soak(b, d)
-	}
+	soak(b, d)
 }
 
 func soak(b *testing.B, d time.Duration) {
