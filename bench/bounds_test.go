@@ -103,6 +103,8 @@ func TestImpossibleServerFiguresFailTheRequest(t *testing.T) {
 		{"eval_count 2^62", []string{text, done(1<<62, 1000)}, "output_tokens 4611686018427387904"},
 		{"eval_duration of centuries", []string{text, done(1, 1<<62)}, "server_eval_ns"},
 		{"tokens without text", []string{done(50, 1000)}, "reports 50 output tokens (eval_count), but no chunk carried text"},
+		// 3 tokens after the first in 1 ns: 3e9 tokens/s (found by a break-it round).
+		{"a decode rate of 3e9 tokens/s", []string{text, text, text, done(4, 1)}, "server_gen_per_s 3e+09: a rate must be in 0..1e+08"},
 	} {
 		srv := ndjsonServer(tc.lines, "")
 		base, _ := ParseHost(srv.URL)
@@ -154,5 +156,25 @@ func TestImpossiblePsFiguresAreNotMemory(t *testing.T) {
 	}
 	if m := res.Memory; m.ModelSizeBytes != nil || !strings.Contains(m.ModelSizeUnavailable, "impossible figures (size -5") {
 		t.Errorf("memory %+v", m)
+	}
+}
+
+// An error body too long to be a line keeps its HTTP status: it is an http_status
+// failure, not a decode one (found by a break-it round: a 50 MB 500 page).
+func TestHugeErrorLineKeepsItsStatus(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		chunk := []byte(strings.Repeat("e", 1<<20))
+		for range 12 {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	var s Sample
+	NewOllama(mustHost(t, srv.URL)).Stream(context.Background(), time.Now(), Request{Model: "m", User: "x", MaxTokens: 4, NumCtx: 64}, &s)
+	if s.OK || s.ErrorKind != ErrHTTPStatus || s.HTTPStatus != 500 || len(s.Error) > MaxErrorBytes {
+		t.Errorf("kind %q status %d error %q", s.ErrorKind, s.HTTPStatus, s.Error)
 	}
 }

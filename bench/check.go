@@ -15,6 +15,11 @@ const (
 	// would not fit any context; at one word per token the longest prompt allowed
 	// (--prompt-tokens 1048576) needs 2^20.
 	MaxPromptWords = 1 << 22
+	// MaxTokensPerS bounds a request's decode rate: 10^8 tokens/s, ten thousand times
+	// the fastest single-stream decode of today's accelerators (a rate past it is a
+	// server reporting an eval_duration of a few ns). Prefill is not bounded: a prompt
+	// cache hit can make a server report a long prompt evaluated in microseconds.
+	MaxTokensPerS = 1e8
 	// MaxDurationNs bounds a request's durations: 2^50 ns, about 13 days, where a
 	// sum of a million of them still fits an int64.
 	MaxDurationNs = 1 << 50
@@ -22,7 +27,7 @@ const (
 
 // Check reports the first field of s that no request can have, as an error naming it:
 // a level or target index outside the run's levels and targets (each at least 1), a
-// negative count or duration, a duration past MaxDurationNs, a count past MaxTokensPerRequest or MaxPromptWords, a
+// negative count or duration, a duration past MaxDurationNs, a rate past MaxTokensPerS, a count past MaxTokensPerRequest or MaxPromptWords, a
 // phase that is not cold, warmup or measured, or a successful request without its
 // E2E, or with output tokens and no TTFT. It is the one semantic check of a sample
 // read back from a journal or a run file (a hand-edited file must not panic or mislead
@@ -78,6 +83,14 @@ func (s *Sample) checkFigures() error {
 	} {
 		if c.v < 0 || c.v > c.max {
 			return fmt.Errorf("%s %d: must be in 0..%d", c.name, c.v, c.max)
+		}
+	}
+	for _, r := range []struct {
+		name string
+		v    *float64
+	}{{"server_gen_per_s", s.ServerGenPerS}, {"client_gen_per_s", s.ClientGenPerS}} {
+		if r.v != nil && !(*r.v >= 0 && *r.v <= MaxTokensPerS) {
+			return fmt.Errorf("%s %g: a rate must be in 0..%g tokens/s", r.name, *r.v, float64(MaxTokensPerS))
 		}
 	}
 	switch {

@@ -118,8 +118,8 @@ func (o *Ollama) Client() *api.Client { return o.client }
 
 // Version returns the server's version (/api/version). An unreachable server gives an
 // error that names the host.
-func (o *Ollama) Version(ctx context.Context) (_ string, err error) {
-	defer func() { err = o.scrub.Err(err) }()
+func (o *Ollama) Version(ctx context.Context) (version string, err error) {
+	defer func() { version, err = o.scrub.Meta(version), o.scrub.Err(err) }()
 	v, err := o.client.Version(ctx)
 	var se api.StatusError
 	switch {
@@ -175,8 +175,8 @@ type Synthetic struct {
 // Describe asks the server about model. A model the server does not have gives an
 // error saying so. kvCacheType (a key of profiles.KVCacheBytesPerElement) sizes the KV
 // cache in the model's cost.
-func (o *Ollama) Describe(ctx context.Context, model, kvCacheType string) (_ ModelInfo, err error) {
-	defer func() { err = o.scrub.Err(err) }()
+func (o *Ollama) Describe(ctx context.Context, model, kvCacheType string) (info ModelInfo, err error) {
+	defer func() { info, err = o.scrub.ModelInfo(info), o.scrub.Err(err) }()
 	show, err := o.client.Show(ctx, &api.ShowRequest{Model: model})
 	if err != nil {
 		var se api.StatusError
@@ -408,7 +408,7 @@ func (w *ollamaWire) settle(s *Sample, _ *streamClock) (ErrorKind, string) {
 	case !w.end:
 		return ErrNoDone, fmt.Sprintf("stream ended without a done chunk after %d chunks", s.Chunks)
 	case m.EvalCount < 0 || m.PromptEvalCount < 0 || m.EvalDuration < 0 || m.PromptEvalDuration < 0 || m.TotalDuration < 0 || m.LoadDuration < 0:
-		return ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (eval_count %d, prompt_eval_count %d, a negative duration)",
+		return ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (eval_count %d, prompt_eval_count %d: a negative count or duration)",
 			m.EvalCount, m.PromptEvalCount)
 	case m.EvalCount > 0 && s.TextChunks == 0:
 		// As on the OpenAI backend: tokens counted and none streamed leave no TTFT.
@@ -488,6 +488,10 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 	defer func() { br.Reset(nil); lineReaders.Put(br) }()
 	for lines := 0; ; {
 		line, rerr := readStreamLine(br)
+		if rerr == errLineTooLong && resp.StatusCode >= http.StatusBadRequest {
+			// An error page too long to be one line is still the server's status.
+			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: "(an error body longer than any line read)"}
+		}
 		if rerr == errLineTooLong {
 			return rerr
 		}

@@ -71,9 +71,9 @@ const maxMetaBytes = 16 << 20
 // models (GET /v1/models) to confirm the server speaks the API and accepts the key.
 // Errors: an unreachable server, one that does not answer /v1/models, a missing or
 // wrong API key (HTTP 401, naming YARDSTICK_API_KEY).
-func (o *OpenAI) Version(ctx context.Context) (_ string, err error) {
-	defer func() { err = o.scrub.Err(err) }()
-	version, err := o.versionAt(ctx, "version", "version")
+func (o *OpenAI) Version(ctx context.Context) (version string, err error) {
+	defer func() { version, err = o.scrub.Meta(version), o.scrub.Err(err) }()
+	version, err = o.versionAt(ctx, "version", "version")
 	if err != nil {
 		return "", err
 	}
@@ -110,8 +110,8 @@ func (o *OpenAI) versionAt(ctx context.Context, path, field string) (string, err
 // its name, and CostError says why there is no cost (and so no roofline).
 // kvCacheType is not used. Errors: the model is not listed (the error lists what is),
 // and those of Version's model listing.
-func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (_ ModelInfo, err error) {
-	defer func() { err = o.scrub.Err(err) }()
+func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (info ModelInfo, err error) {
+	defer func() { info, err = o.scrub.ModelInfo(info), o.scrub.Err(err) }()
 	ids, err := o.models(ctx)
 	if err != nil {
 		return ModelInfo{}, err

@@ -62,6 +62,35 @@ func (s Scrubber) Text(text string) string {
 	return text
 }
 
+// MaxMetaTextBytes bounds one string a server answers about itself or its model (a
+// version, a family, a digest): no real one comes near it.
+const MaxMetaTextBytes = 200
+
+// Meta is Text for one string of metadata a server answered with success (a version,
+// a model family): scrubbed, folded onto one line (runs of white space, CR and LF
+// included, become one space: a server must not forge lines of the table) and cut to
+// MaxMetaTextBytes.
+func (s Scrubber) Meta(text string) string { return OneLine(s.Text(text), MaxMetaTextBytes) }
+
+// ModelInfo returns mi with every string the server supplied passed through Meta.
+func (s Scrubber) ModelInfo(mi ModelInfo) ModelInfo {
+	for _, p := range []*string{&mi.Name, &mi.Digest, &mi.Format, &mi.Family, &mi.Architecture, &mi.ParameterSize,
+		&mi.QuantizationLevel, &mi.CostError} {
+		*p = s.Meta(*p)
+	}
+	for _, list := range [][]string{mi.Families, mi.Capabilities} {
+		for i := range list {
+			list[i] = s.Meta(list[i])
+		}
+	}
+	if mi.Synthetic != nil {
+		syn := *mi.Synthetic
+		syn.Weights, syn.Shape, syn.Quant, syn.Seed = s.Meta(syn.Weights), s.Meta(syn.Shape), s.Meta(syn.Quant), s.Meta(syn.Seed)
+		mi.Synthetic = &syn
+	}
+	return mi
+}
+
 // Err returns err with its message scrubbed, still wrapping err for errors.Is and
 // errors.As; nil stays nil.
 func (s Scrubber) Err(err error) error {

@@ -364,7 +364,7 @@ func outPath(cfg Config, opts *bench.Options, host *url.URL) (string, error) {
 	}
 	if r := cfg.Resume; r != nil {
 		if h := bench.Redact(host.String()); h != r.Header.Options.Host {
-			return "", usage("--host %s is not the server the journal measured (%s)", h, r.Header.Options.Host)
+			return "", usage("--host %s is not the server the journal measured (%s)", h, bench.Redact(r.Header.Options.Host))
 		}
 		opts.RunID = r.Header.RunID
 		out = strings.TrimSuffix(cfg.ResumePath, JournalSuffix)

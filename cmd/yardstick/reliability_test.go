@@ -590,3 +590,23 @@ func TestStdLogSilencedAndBlankOutRefused(t *testing.T) {
 		t.Errorf("files written: %v", entries)
 	}
 }
+
+// A journal whose recorded host carries a password (hand-edited: yardstick records
+// hosts redacted) does not have it repeated when --host names another server.
+func TestResumeHostMismatchRedactsTheJournalsHost(t *testing.T) {
+	r, err := results.ReadFile(baseRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := r.Options
+	opts.Host = "http://u:S3cret@127.0.0.1:9"
+	h, _ := json.Marshal(bench.JournalHeader{Kind: bench.JournalKind, Version: bench.JournalVersion, RunID: r.RunID, Options: opts, Target: r.Target, PromptWords: 10, Calibrated: true})
+	journal := filepath.Join(t.TempDir(), "r.json.journal")
+	if err := os.WriteFile(journal, append(h, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := runCLI(t, nil, "run", "--resume", journal, "--host", "http://127.0.0.1:10", "--no-selftest")
+	if o.code != 2 || !strings.Contains(o.stderr, "is not the server the journal measured") || strings.Contains(o.stderr, "S3cret") {
+		t.Errorf("exit %d %q", o.code, o.stderr)
+	}
+}
