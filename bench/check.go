@@ -11,9 +11,8 @@ const (
 	// MaxTokensPerRequest bounds a request's prompt or output tokens: 2^24, sixteen
 	// times the longest context any served model has (1M tokens).
 	MaxTokensPerRequest = 1 << 24
-	// MaxPromptWords bounds the synthetic prompt body: twice MaxTokensPerRequest words
-	// would not fit any context; at one word per token the longest prompt allowed
-	// (--prompt-tokens 1048576) needs 2^20.
+	// MaxPromptWords bounds the synthetic prompt body: 2^22 words, four times what the
+	// longest prompt allowed (--prompt-tokens 1048576) needs at one word per token.
 	MaxPromptWords = 1 << 22
 	// MaxTokensPerS bounds a request's decode rate: 10^8 tokens/s, ten thousand times
 	// the fastest single-stream decode of today's accelerators (a rate past it is a
@@ -27,8 +26,9 @@ const (
 
 // Check reports the first field of s that no request can have, as an error naming it:
 // a level or target index outside the run's levels and targets (each at least 1), a
-// negative count or duration, a duration past MaxDurationNs, a rate past MaxTokensPerS, a count past MaxTokensPerRequest or MaxPromptWords, a
-// phase that is not cold, warmup or measured, or a successful request without its
+// negative count or duration, a duration past MaxDurationNs, a decode rate past
+// MaxTokensPerS, a count past MaxTokensPerRequest or MaxPromptWords, a phase that is
+// not cold, warmup or measured, or a successful request without its
 // E2E, or with output tokens and no TTFT. It is the one semantic check of a sample
 // read back from a journal or a run file (a hand-edited file must not panic or mislead
 // --resume, report or check).
@@ -47,32 +47,28 @@ func (s *Sample) Check(levels, targets int) error {
 // checkFigures is Check without the run's shape: what a backend applies to a sample
 // as it ends, so a server's impossible figures fail that request (ErrDecode).
 func (s *Sample) checkFigures() error {
-	type field struct {
+	// Fixed-size arrays, not slices: the check runs once per request on the collector
+	// and allocates only when it fails.
+	durations := [...]struct {
 		name string
 		v    int64
-	}
-	durations := []field{
+	}{
 		{"sent_at_ns", s.SentAtNs}, {"scheduled_at_ns", s.ScheduledAtNs},
 		{"server_prompt_eval_ns", s.ServerPromptEvalNs}, {"server_eval_ns", s.ServerEvalNs},
 		{"load_ns", s.LoadNs}, {"server_total_ns", s.ServerTotalNs},
-	}
-	for i, v := range []*int64{s.TTFTNs, s.E2ENs, s.TPOTNs} {
-		if v != nil {
-			durations = append(durations, field{[]string{"ttft_ns", "e2e_ns", "tpot_ns"}[i], *v})
-		}
-	}
-	for i, g := range s.ITLNs {
-		if g < 0 || g > MaxDurationNs {
-			durations = append(durations, field{fmt.Sprintf("itl_ns[%d]", i), g})
-			break
-		}
+		{"ttft_ns", deref(s.TTFTNs)}, {"e2e_ns", deref(s.E2ENs)}, {"tpot_ns", deref(s.TPOTNs)},
 	}
 	for _, d := range durations {
 		if d.v < 0 || d.v > MaxDurationNs {
 			return fmt.Errorf("%s %d: a duration must be in 0..%d ns", d.name, d.v, MaxDurationNs)
 		}
 	}
-	for _, c := range []struct {
+	for i, g := range s.ITLNs {
+		if g < 0 || g > MaxDurationNs {
+			return fmt.Errorf("itl_ns[%d] %d: a duration must be in 0..%d ns", i, g, MaxDurationNs)
+		}
+	}
+	counts := [...]struct {
 		name   string
 		v, max int
 	}{
@@ -80,15 +76,17 @@ func (s *Sample) checkFigures() error {
 		{"prompt_tokens", s.PromptTokens, MaxTokensPerRequest}, {"output_tokens", s.OutputTokens, MaxTokensPerRequest},
 		{"chunks", s.Chunks, 1 << 40}, {"text_chunks", s.TextChunks, s.Chunks},
 		{"output_bytes", s.OutputBytes, 1 << 40},
-	} {
+	}
+	for _, c := range counts {
 		if c.v < 0 || c.v > c.max {
 			return fmt.Errorf("%s %d: must be in 0..%d", c.name, c.v, c.max)
 		}
 	}
-	for _, r := range []struct {
+	rates := [...]struct {
 		name string
 		v    *float64
-	}{{"server_gen_per_s", s.ServerGenPerS}, {"client_gen_per_s", s.ClientGenPerS}} {
+	}{{"server_gen_per_s", s.ServerGenPerS}, {"client_gen_per_s", s.ClientGenPerS}}
+	for _, r := range rates {
 		if r.v != nil && !(*r.v >= 0 && *r.v <= MaxTokensPerS) {
 			return fmt.Errorf("%s %g: a rate must be in 0..%g tokens/s", r.name, *r.v, float64(MaxTokensPerS))
 		}
@@ -100,4 +98,12 @@ func (s *Sample) checkFigures() error {
 		return errors.New("a successful request with output tokens and no ttft_ns")
 	}
 	return nil
+}
+
+// deref is *p, or 0 (a valid duration) when p is nil.
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

@@ -123,3 +123,18 @@ func TestRecoveredFromJournal(t *testing.T) {
 		t.Errorf("an empty journal: %d levels, window %+v", len(res.Levels), res.Window)
 	}
 }
+
+// The check every request passes on the collector allocates nothing when it passes.
+func TestCheckFiguresAllocatesNothing(t *testing.T) {
+	e2e, ttft, tpot := int64(2e8), int64(1e8), int64(1e6)
+	gen := 50.0
+	s := Sample{Phase: PhaseMeasured, OK: true, E2ENs: &e2e, TTFTNs: &ttft, TPOTNs: &tpot, ServerGenPerS: &gen,
+		ITLNs: make([]int64, 128), OutputTokens: 129, Chunks: 130, TextChunks: 129}
+	if n := testing.AllocsPerRun(100, func() {
+		if err := s.checkFigures(); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per check", n)
+	}
+}

@@ -61,7 +61,8 @@ func (o *OpenAI) Name() string { return "openai" }
 // URL returns the server's base URL as given to NewOpenAI.
 func (o *OpenAI) URL() *url.URL { return o.base }
 
-// maxMetaBytes bounds the body of a metadata answer (/version, /props, /v1/models).
+// maxMetaBytes bounds the body of a metadata answer: /version, /props and /v1/models
+// here, every answer the Ollama backend's official client reads (boundedBodies).
 const maxMetaBytes = 16 << 20
 
 // Version returns the server's version. The OpenAI API has none, so it asks what
@@ -180,7 +181,9 @@ func (o *OpenAI) get(ctx context.Context, u *url.URL) (int, []byte, error) {
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxMetaBytes))
+	// The same bound as the Ollama backend's metadata client: an answer past it is an
+	// error that says so (ErrAnswerTooLarge), not a cut that fails to decode.
+	body, err := io.ReadAll(&boundedBody{ReadCloser: resp.Body, left: maxMetaBytes, limit: maxMetaBytes})
 	if err != nil {
 		return 0, nil, err
 	}

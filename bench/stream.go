@@ -72,7 +72,6 @@ func streamWire(ctx context.Context, began time.Time, req Request, s *Sample, hc
 	// centuries-long duration): they would overflow every sum they enter.
 	if err := s.checkFigures(); err != nil {
 		s.OK, s.ErrorKind, s.Error = false, ErrDecode, "the server reports impossible figures: "+err.Error()
-		s.TPOTNs, s.ClientGenPerS, s.TokensPerChunk, s.ServerPrefillPerS, s.ServerGenPerS, s.OverheadNs = nil, nil, nil, nil, nil, nil
 		s.fail()
 	}
 }
@@ -185,5 +184,7 @@ func (s *Sample) fail() {
 		s.Error = strings.Join(strings.Fields(s.Error), " ")
 	}
 	s.Error = Excerpt(s.Error, MaxErrorBytes)
+	// A failed request has no latency and no rate, whichever were set before it failed.
 	s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, []int64{}
+	s.TPOTNs, s.ClientGenPerS, s.TokensPerChunk, s.ServerPrefillPerS, s.ServerGenPerS, s.OverheadNs = nil, nil, nil, nil, nil, nil
 }

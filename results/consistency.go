@@ -25,10 +25,13 @@ func (r *Run) check() error {
 			return fmt.Errorf("cold.sample: %w", err)
 		}
 	}
-	for name, ss := range map[string][]bench.Sample{"warmup": r.Warmup, "samples": r.Samples} {
-		for i := range ss {
-			if err := ss[i].Check(levels, targets); err != nil {
-				return fmt.Errorf("%s[%d]: %w", name, i, err)
+	for _, part := range []struct {
+		name string
+		ss   []bench.Sample
+	}{{"warmup", r.Warmup}, {"samples", r.Samples}} {
+		for i := range part.ss {
+			if err := part.ss[i].Check(levels, targets); err != nil {
+				return fmt.Errorf("%s[%d]: %w", part.name, i, err)
 			}
 		}
 	}
@@ -61,10 +64,10 @@ func followsFrom(where string, t Throughput, summaries map[string]Summary, ss []
 	case t.Failed != want.Failed:
 		return fmt.Errorf("%sthroughput.failed %d, but %d of the samples failed", where, t.Failed, want.Failed)
 	}
-	vals := MetricValues(ss)
+	counts := metricCounts(ss)
 	for _, name := range slices.Sorted(maps.Keys(summaries)) {
-		if n := summaries[name].N; n != len(vals[name]) {
-			return fmt.Errorf("%ssummaries.%s has n %d, but the samples give %d values", where, name, n, len(vals[name]))
+		if n := summaries[name].N; n != counts[name] {
+			return fmt.Errorf("%ssummaries.%s has n %d, but the samples give %d values", where, name, n, counts[name])
 		}
 	}
 	return nil

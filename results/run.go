@@ -281,7 +281,21 @@ func MetricValues(samples []bench.Sample) map[string][]float64 {
 	if gaps > 0 {
 		vals["itl_ns"] = make([]float64, 0, gaps) // the largest: no regrowth
 	}
-	add := func(name string, v float64) { vals[name] = append(vals[name], v) }
+	eachMetric(samples, func(name string, v float64) { vals[name] = append(vals[name], v) })
+	return vals
+}
+
+// metricCounts returns how many values MetricValues would give each metric, without
+// holding them (the pooled itl_ns of a long run is tens of millions).
+func metricCounts(samples []bench.Sample) map[string]int {
+	n := map[string]int{}
+	eachMetric(samples, func(name string, _ float64) { n[name]++ })
+	return n
+}
+
+// eachMetric calls add with every per-request value of every metric over the
+// successful samples, in sample order: the one definition of what MetricValues holds.
+func eachMetric(samples []bench.Sample, add func(name string, v float64)) {
 	// Latency from the schedule differs from latency from sending only in an open
 	// loop, where some request waited; elsewhere it would repeat ttft_ns and e2e_ns.
 	scheduled := false
@@ -338,7 +352,6 @@ func MetricValues(samples []bench.Sample) map[string][]float64 {
 			}
 		}
 	}
-	return vals
 }
 
 // summarize computes the Summary of every metric over the successful samples, one

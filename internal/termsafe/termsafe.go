@@ -64,16 +64,6 @@ func Append(dst, b []byte) []byte {
 	return dst
 }
 
-// String returns s with every unsafe character escaped.
-func String(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c >= 0x7f {
-			return string(Append(make([]byte, 0, len(s)+16), []byte(s)))
-		}
-	}
-	return s
-}
-
 // Writer escapes what is written through it (see Append). A character split across
 // two writes is held until the next Write or Flush, so it is judged whole. It is safe
 // for concurrent use (a progress bar and warnings share stderr).

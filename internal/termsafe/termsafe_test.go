@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestStringEscapesWhatTerminalsObey(t *testing.T) {
+func TestAppendEscapesWhatTerminalsObey(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"plain text, tabs\tand\nlines\r\n", "plain text, tabs\tand\nlines\r\n"},
 		{"\x1b[2J cleared", `\x1b[2J cleared`},
@@ -18,8 +18,8 @@ func TestStringEscapesWhatTerminalsObey(t *testing.T) {
 		{"bad \xff\xfe utf-8", "bad \xff\xfe utf-8"},
 		{"del\x7f", `del\x7f`},
 	} {
-		if got := String(tc.in); got != tc.want {
-			t.Errorf("String(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := string(Append(nil, []byte(tc.in))); got != tc.want {
+			t.Errorf("Append(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -30,7 +30,7 @@ func TestJSONStaysTheSameJSON(t *testing.T) {
 	in := map[string]string{"error": "evil \u202e\u0085\u2066 \x1b[2J text"}
 	raw, _ := json.Marshal(in)
 	var out map[string]string
-	if err := json.Unmarshal([]byte(String(string(raw))), &out); err != nil || out["error"] != in["error"] {
+	if err := json.Unmarshal(Append(nil, raw), &out); err != nil || out["error"] != in["error"] {
 		t.Errorf("decoded %q, %v; want %q", out["error"], err, in["error"])
 	}
 }
