@@ -4,7 +4,7 @@ go 1.26.8
 
 require (
 	github.com/montanaflynn/stats v0.14.0
-	github.com/ollama/ollama v0.17.4
+	github.com/ollama/ollama v0.24.0
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/shirou/gopsutil/v4 v4.26.10
 	github.com/urfave/cli/v2 v2.27.7

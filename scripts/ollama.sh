@@ -31,7 +31,7 @@
 # runtime. The server log's "system" line lists the SIMD features compiled in.
 set -euo pipefail
 
-OLLAMA_VERSION="v0.17.4"
+OLLAMA_VERSION="v0.24.0"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PORT="${YARDSTICK_OLLAMA_PORT:-11500}"
 STATE="${YARDSTICK_STATE_DIR:-$ROOT/.ollama-local}"

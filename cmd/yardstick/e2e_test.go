@@ -17,7 +17,7 @@ func TestEndToEndRealOllama(t *testing.T) {
 	o, r := runWant(t, 0, "--model", model, "--host", host, "--runs", "6", "--warmup", "2",
 		"--prompt-tokens", "96", "--max-tokens", "24", "--quiet")
 	t.Logf("\n%s", o.stdout)
-	if r.Target.ServerVersion != "0.17.4" || len(strings.TrimPrefix(r.Target.Model.Digest, "sha256:")) != 64 {
+	if r.Target.ServerVersion != "0.24.0" || len(strings.TrimPrefix(r.Target.Model.Digest, "sha256:")) != 64 {
 		t.Errorf("server %q digest %q", r.Target.ServerVersion, r.Target.Model.Digest)
 	}
 	if syn := r.Target.Model.Synthetic; syn == nil || syn.Shape != "tiny" || syn.Quant != "Q8_0" {
