@@ -65,12 +65,11 @@ const (
 
 // What the figures computed from the samples say about themselves (see Derived).
 const (
-	CodeTooFewSamples      Code = "too_few_samples"
-	CodeSLOMissed          Code = "slo_missed"
-	CodeFitFailed          Code = "fit_failed"
-	CodeFitNegativeFixed   Code = "fit_negative_fixed"
-	CodeAboveCeiling       Code = "above_ceiling"
-	CodeRooflinePerRequest Code = "roofline_per_request"
+	CodeTooFewSamples    Code = "too_few_samples"
+	CodeSLOMissed        Code = "slo_missed"
+	CodeFitFailed        Code = "fit_failed"
+	CodeFitNegativeFixed Code = "fit_negative_fixed"
+	CodeAboveCeiling     Code = "above_ceiling"
 )
 
 // Derived reports whether a warning of code c follows from a run's samples and levels

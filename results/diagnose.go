@@ -30,14 +30,14 @@ const OtherBusyWarnFrac = 0.10
 // result's) and appends the warnings about what the samples, the host and the
 // roofline show: early stops, multi-token chunks, context overflow, output past the
 // cap, prompt length off target, prompt-cache hits, host contention, model reloads,
-// partial offload, a rate above its ceiling, a per-request roofline under concurrency.
+// partial offload, a rate above its ceiling.
 // Build calls it after the run's summaries and roofline and before its levels (whose
 // prefill fit leaves cache-suspect samples out). levels are the result's.
 func (r *Run) diagnose(levels []bench.Level) {
 	r.diagnoseSamples(levels)
 	r.warnHost()
 	r.warnReloads()
-	r.warnHardware(levels)
+	r.warnHardware()
 }
 
 // diagnoseSamples counts what the successful measured samples say about the server.
@@ -170,8 +170,9 @@ func (r *Run) warnReloads() {
 }
 
 // warnHardware warns about the run against the machine: a model partly outside GPU
-// memory, a measured rate above its ceiling, a per-request roofline under concurrency.
-func (r *Run) warnHardware(levels []bench.Level) {
+// memory, a measured rate above its ceiling. Under concurrency each level holds its own
+// decode throughput against a batched ceiling (levelRoofline).
+func (r *Run) warnHardware() {
 	if f := r.Memory.OffloadFrac; f != nil && *f > 0 {
 		r.warn(bench.CodePartialOffload, fmt.Sprintf("%.0f%% of the model is not in GPU memory: decode is bound by host memory for that part", 100**f))
 	}
@@ -188,12 +189,6 @@ func (r *Run) warnHardware(levels []bench.Level) {
 			r.warn(bench.CodeAboveCeiling, fmt.Sprintf(
 				"measured %s rate is %.0f%% of its ceiling: the %s figure is too low for this machine, or the model is small enough to be served from CPU cache",
 				e.name, 100**e.frac, e.what))
-		}
-	}
-	for _, l := range levels {
-		if l.Model == bench.LoadClosed || (l.Model == bench.LoadOpen && l.Concurrency != 1) {
-			r.warn(bench.CodeRooflinePerRequest, "the roofline holds the median per-request decode rate against the ceiling of one stream; with concurrent requests the server batches them and reads the weights once per step for all, so the per-level output_tokens_per_s is the figure of what the hardware delivered")
-			break
 		}
 	}
 }

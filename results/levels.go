@@ -2,11 +2,13 @@ package results
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/profiles"
 )
 
 // LevelSummary is one level of a run (a step of a --concurrency, --rate or
@@ -23,6 +25,51 @@ type LevelSummary struct {
 	SLO *SLOResult `json:"slo,omitempty"`
 	// Summaries are the level's per-request statistics, as Run.Summaries.
 	Summaries map[string]Summary `json:"summaries"`
+	// MeanRequestsInFlight = Σ e2e_ns of the level's successful requests / its window:
+	// the time-averaged number of requests between send and done (Little's law; each
+	// request's span lies in the window). MeanDecodingStreams = Σ (e2e_ns − ttft_ns) /
+	// window: the time-averaged number between first token and done, decoding at once.
+	// DecodeTokensPerS = Σ (output_tokens − 1) / window: the tokens decode steps made
+	// (the first comes out of prefill). All three over the successful requests only
+	// (docs/metrics.md "Under load"); absent (0) in run files from before them.
+	MeanRequestsInFlight float64 `json:"mean_requests_in_flight,omitempty"`
+	MeanDecodingStreams  float64 `json:"mean_decoding_streams,omitempty"`
+	DecodeTokensPerS     float64 `json:"decode_tokens_per_s,omitempty"`
+	// Roofline holds DecodeTokensPerS against the ceiling of MeanDecodingStreams streams
+	// decoding at once; absent without the run's roofline (no model cost or no
+	// bandwidth), in a run against several servers, and in a merged run (its sources'
+	// machines and bandwidths differ: each source keeps its own).
+	Roofline *LevelRoofline `json:"roofline,omitempty"`
+}
+
+// LevelRoofline is a level's decode throughput held against what the hardware allows
+// its mean number of decoding streams (docs/metrics.md "Under load"):
+// profiles.BatchDecodeCeiling at b = MeanDecodingStreams, each stream at the level's
+// mean context, at the bandwidth of the run's roofline.
+type LevelRoofline struct {
+	// MeanContextTokens is the mean over the level's successful requests of
+	// prompt_tokens + (output_tokens − 1) / 2, as the run's roofline.
+	MeanContextTokens float64 `json:"mean_context_tokens"`
+	// BandwidthBytesPerS is the run roofline's: the device's, or with a share of the
+	// model offloaded to host memory and charged at host bandwidth, the mean rate the
+	// run's roofline reads a byte at.
+	BandwidthBytesPerS float64 `json:"bandwidth_bytes_per_s"`
+	// BytesPerStep = active weight bytes (read once for all streams; for a mixture of
+	// experts the shared weights and k experts per layer, the fewest a batch reads) +
+	// MeanDecodingStreams × KV bytes at MeanContextTokens.
+	BytesPerStep uint64 `json:"bytes_per_step"`
+	// DecodeCeilingPerS = MeanDecodingStreams × BandwidthBytesPerS / BytesPerStep,
+	// tokens/s over all streams: a ceiling whatever the routing.
+	DecodeCeilingPerS float64 `json:"decode_ceiling_per_s"`
+	// DecodeEfficiencyFrac = the level's decode_tokens_per_s / DecodeCeilingPerS.
+	DecodeEfficiencyFrac float64 `json:"decode_efficiency_frac"`
+	// For a mixture of experts only: the same with the experts per layer uniform,
+	// independent routing touches on average, n(1 − (1 − k/n)^b). An estimate, not a
+	// bound: real routing can touch fewer experts (and beat it) or more.
+	UniformRoutingExpertsPerLayer      float64  `json:"uniform_routing_experts_per_layer,omitempty"`
+	UniformRoutingBytesPerStep         uint64   `json:"uniform_routing_bytes_per_step,omitempty"`
+	UniformRoutingDecodeCeilingPerS    float64  `json:"uniform_routing_decode_ceiling_per_s,omitempty"`
+	UniformRoutingDecodeEfficiencyFrac *float64 `json:"uniform_routing_decode_efficiency_frac,omitempty"`
 }
 
 // Peak names the level with the highest goodput (with --slo) or, without objectives,
@@ -81,8 +128,9 @@ func (r *Run) summarizeSamples(windowNs int64) {
 }
 
 // summarizeLevels splits the run's samples by level and summarizes each (setLevels),
-// then adds too_few_samples. With a single level its summaries are the run's own (the
-// same map).
+// holds each against its batched decode ceiling (levelRoofline; above_ceiling when
+// one is beaten), then adds too_few_samples. With a single level its summaries are the
+// run's own (the same map).
 func (r *Run) summarizeLevels(levels []bench.Level) {
 	out := make([]LevelSummary, 0, len(levels))
 	for _, lv := range levels {
@@ -95,10 +143,28 @@ func (r *Run) summarizeLevels(levels []bench.Level) {
 				}
 			}
 		}
-		out = append(out, summarizeLevel(lv, ss, r.Options.SLO, summaries))
+		ls := summarizeLevel(lv, ss, r.Options.SLO, summaries)
+		ls.Roofline = r.levelRoofline(ls, ss)
+		out = append(out, ls)
 	}
 	r.setLevels(out)
+	r.warnLevelsAboveCeiling()
 	r.Warnings = appendTooFewSamples(r.Warnings, r.Summaries)
+}
+
+// warnLevelsAboveCeiling warns above_ceiling, once, naming the levels whose decode
+// throughput beat their batched ceiling: a ceiling that is beaten is not one.
+func (r *Run) warnLevelsAboveCeiling() {
+	var above []string
+	for _, l := range r.Levels {
+		if l.Roofline != nil && l.Roofline.DecodeEfficiencyFrac > 1 {
+			above = append(above, fmt.Sprintf("%d (%s) %.0f%%", l.Index, l.LoadSpec, 100*l.Roofline.DecodeEfficiencyFrac))
+		}
+	}
+	if len(above) > 0 {
+		r.warn(bench.CodeAboveCeiling, "decode throughput above the batched ceiling of its mean decoding streams in level "+strings.Join(above, ", ")+
+			": the memory bandwidth figure is too low for this machine, or the model is small enough to be served from CPU cache")
+	}
 }
 
 // summarizeLevel summarizes level lv from its samples ss: throughput over its window,
@@ -109,6 +175,7 @@ func summarizeLevel(lv bench.Level, ss []bench.Sample, slo bench.SLO, summaries 
 	if ls.Summaries == nil {
 		ls.Summaries = summarize(ss)
 	}
+	ls.MeanRequestsInFlight, ls.MeanDecodingStreams, ls.DecodeTokensPerS = occupancy(ss, lv.Window.DurationNs)
 	if sr := EvaluateSLO(slo, ss, lv.Dropped); sr != nil {
 		ls.SLO = sr
 		g := 0.0
@@ -118,6 +185,74 @@ func summarizeLevel(lv bench.Level, ss []bench.Sample, slo bench.SLO, summaries 
 		ls.GoodputPerS = &g
 	}
 	return ls
+}
+
+// occupancy returns, over the successful samples ss and a window of windowNs: the
+// mean number of requests in flight (Σ e2e / window), the mean number decoding (Σ
+// (e2e − ttft) / window) and the decode token throughput (Σ (output_tokens − 1) /
+// window). A request without a first token has no decode span and made no decode
+// token. All 0 for an empty window.
+func occupancy(ss []bench.Sample, windowNs int64) (inFlight, decoding, decodePerS float64) {
+	w := float64(windowNs)
+	if !(w > 0) {
+		return 0, 0, 0
+	}
+	var e2e, span int64
+	tokens := 0
+	for i := range ss {
+		s := &ss[i]
+		if !s.OK || s.E2ENs == nil {
+			continue
+		}
+		e2e += *s.E2ENs
+		if s.TTFTNs != nil && s.OutputTokens > 0 {
+			span += max(0, *s.E2ENs-*s.TTFTNs)
+			tokens += s.OutputTokens - 1
+		}
+	}
+	return float64(e2e) / w, float64(span) / w, float64(tokens) / (w / 1e9)
+}
+
+// levelRoofline holds level l (whose samples are ss) against the ceiling of its mean
+// number of decoding streams, at the bandwidth of the run's roofline; nil without a
+// decode ceiling for the run, in a run against several servers (each decodes its own
+// batch: one ceiling for their streams together would be too low), or with no
+// decoding stream.
+func (r *Run) levelRoofline(l LevelSummary, ss []bench.Sample) *LevelRoofline {
+	rl, cost := r.Roofline, r.Target.Model.Cost
+	if rl == nil || cost == nil || !(rl.DecodeCeilingPerS > 0) || rl.BytesPerToken == 0 || len(r.Fleet) > 1 || !(l.MeanDecodingStreams > 0) {
+		return nil
+	}
+	n, ctx := 0, 0.0
+	for i := range ss {
+		if s := &ss[i]; s.OK {
+			ctx += float64(s.PromptTokens) + float64(max(0, s.OutputTokens-1))/2
+			n++
+		}
+	}
+	ctx /= float64(n) // n > 0: a decoding stream is a successful request
+	bw := rl.BandwidthBytesPerS
+	if rl.OffloadAdjusted {
+		// The run's ceiling charged the offloaded share at host bandwidth: 1 / ceiling
+		// seconds per BytesPerToken bytes, whatever the bytes.
+		bw = rl.DecodeCeilingPerS * float64(rl.BytesPerToken)
+	}
+	bc := profiles.BatchDecodeCeiling(*cost, l.MeanDecodingStreams, ctx, bw)
+	if !(bc.DecodeCeilingPerS > 0) {
+		return nil
+	}
+	lr := &LevelRoofline{MeanContextTokens: ctx, BandwidthBytesPerS: bw,
+		BytesPerStep:         uint64(math.Round(bc.WeightBytesPerStep + bc.KVBytesPerStep)),
+		DecodeCeilingPerS:    bc.DecodeCeilingPerS,
+		DecodeEfficiencyFrac: l.DecodeTokensPerS / bc.DecodeCeilingPerS}
+	if bc.UniformRoutingDecodeCeilingPerS > 0 {
+		lr.UniformRoutingExpertsPerLayer = bc.UniformRoutingExpertsPerLayer
+		lr.UniformRoutingBytesPerStep = uint64(math.Round(bc.UniformRoutingWeightBytesPerStep + bc.KVBytesPerStep))
+		lr.UniformRoutingDecodeCeilingPerS = bc.UniformRoutingDecodeCeilingPerS
+		e := l.DecodeTokensPerS / bc.UniformRoutingDecodeCeilingPerS
+		lr.UniformRoutingDecodeEfficiencyFrac = &e
+	}
+	return lr
 }
 
 // setLevels sets the run's levels and what follows from them: the peak, the goodput
