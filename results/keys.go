@@ -270,7 +270,8 @@ type Figure struct {
 }
 
 // runFigures returns the run-level figures of r that it has, in the order of
-// RunFigures, with a sweep's per-level throughput and goodput after the run's own.
+// RunFigures, with a sweep's per-level throughput, goodput, mean decoding streams and
+// batched decode ceiling and efficiency after the run's own.
 func runFigures(r *Run) []Figure {
 	var figs []Figure
 	for _, f := range RunFigures {
@@ -283,6 +284,13 @@ func runFigures(r *Run) []Figure {
 				figs = append(figs, Figure{p + "output_tokens_per_s", l.Throughput.OutputTokensPerS}, Figure{p + "requests_per_s", l.Throughput.RequestsPerS})
 				if l.GoodputPerS != nil {
 					figs = append(figs, Figure{p + "goodput_per_s", *l.GoodputPerS})
+				}
+				if l.MeanDecodingStreams > 0 {
+					figs = append(figs, Figure{p + "mean_decoding_streams", l.MeanDecodingStreams})
+				}
+				if rl := l.Roofline; rl != nil {
+					figs = append(figs, Figure{p + "roofline.decode_ceiling_per_s", rl.DecodeCeilingPerS},
+						Figure{p + "roofline.decode_efficiency_frac", rl.DecodeEfficiencyFrac})
 				}
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/units"
 	"github.com/yardstick-dev/yardstick/profiles"
 )
 
@@ -458,6 +459,71 @@ func renderLevels(b *strings.Builder, run *Run) error {
 	}
 	if len(run.Levels) > 0 && run.Levels[0].Summaries["ttft_from_scheduled_ns"].N > 0 {
 		b.WriteString("  TTFT and E2E are counted from each request's scheduled time (sent − scheduled is the queue delay)\n")
+	}
+	b.WriteString("\n")
+	return nil
+}
+
+// renderLevelRoofline writes each level's occupancy and decode throughput against its
+// batched decode ceiling (docs/metrics.md "Under load"): requests in flight and
+// decoding on average, decode tokens/s, the ceiling at that many streams and the share
+// of it measured; for a mixture of experts the uniform-routing estimate and the share
+// of it too. Levels without a roofline show "-" for the ceiling. Nothing for a run of
+// one sequential level, whose run roofline is the figure, or for a file from before
+// these fields. At most 80 columns for load names up to 15 characters.
+func renderLevelRoofline(b *strings.Builder, run *Run) error {
+	var rl *LevelRoofline
+	decoding := false
+	for _, l := range run.Levels {
+		decoding = decoding || l.MeanDecodingStreams > 0
+		if rl == nil {
+			rl = l.Roofline
+		}
+	}
+	if !decoding || (len(run.Levels) == 1 && run.Levels[0].Model != bench.LoadClosed && run.Levels[0].Model != bench.LoadOpen) {
+		return nil
+	}
+	moe := rl != nil && rl.UniformRoutingDecodeCeilingPerS > 0
+	b.WriteString("decode under load")
+	if rl != nil {
+		fmt.Fprintf(b, ": ceiling of the mean streams decoding at once, at %s/s", units.SI(rl.BandwidthBytesPerS))
+	}
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "\tload\tin flight\tdecoding\ttok/s\tceiling\tof it\t"
+	if moe {
+		head += "uniform\tof it\t"
+	}
+	fmt.Fprintln(tw, head)
+	for i, l := range run.Levels {
+		ceil, eff, uni, uniEff := "-", "-", "-", "-"
+		if r := l.Roofline; r != nil {
+			ceil, eff = fmt.Sprintf("%.1f", r.DecodeCeilingPerS), fmt.Sprintf("%.1f%%", 100*r.DecodeEfficiencyFrac)
+			if r.UniformRoutingDecodeEfficiencyFrac != nil {
+				uni, uniEff = fmt.Sprintf("%.1f", r.UniformRoutingDecodeCeilingPerS), fmt.Sprintf("%.1f%%", 100**r.UniformRoutingDecodeEfficiencyFrac)
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.1f\t%s\t%s\t", i, l.LoadSpec, l.MeanRequestsInFlight, l.MeanDecodingStreams, l.DecodeTokensPerS, ceil, eff)
+		if moe {
+			fmt.Fprintf(tw, "%s\t%s\t", uni, uniEff)
+		}
+		fmt.Fprintln(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	b.WriteString("  in flight, decoding: mean requests between send and done, first token and\n" +
+		"  done (Σ spans / window); tok/s: decode tokens, Σ (output tokens − 1) / window\n")
+	if rl != nil {
+		b.WriteString("  ceiling: b × bandwidth / (weights + b × KV), b = decoding, KV at the mean\n" +
+			"  context: the weights are read once per step for every stream\n")
+	}
+	if moe {
+		c := run.Target.Model.Cost
+		fmt.Fprintf(b, "  the ceiling counts the %d experts per layer of one token, the fewest a batch\n"+
+			"  reads; uniform, the %d(1 − (1 − %d/%d)^b) that uniform routing touches on\n"+
+			"  average: an estimate, which routing with locality beats\n",
+			c.ExpertUsedCount, c.ExpertCount, c.ExpertUsedCount, c.ExpertCount)
 	}
 	b.WriteString("\n")
 	return nil

@@ -233,3 +233,43 @@ func TestOldRunFileWithPerRequestRooflineLoads(t *testing.T) {
 		t.Errorf("old file renders %v:\n%s", err, out.String())
 	}
 }
+
+// The sweep's table shows each level's occupancy and its share of the batched ceiling
+// in a block that fits 80 columns (golden file table-sweep.golden; -update rewrites
+// it), with the uniform-routing estimate for a mixture of experts; the markdown report
+// lists each level's ceiling and efficiency among the run-level figures.
+func TestRenderLevelRoofline(t *testing.T) {
+	cost := denseCost()
+	cost.ExpertBytes, cost.ExpertCount, cost.ExpertUsedCount = 640e6, 128, 8
+	r := Build(concurrencySweep(cost), fixtureHardware(), fixtureMachine())
+	r.Tool.GoVersion = "go-test"
+	var b strings.Builder
+	if err := RenderTable(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	golden(t, "table-sweep.golden", []byte(out))
+	block := out[strings.Index(out, "decode under load"):]
+	if !strings.Contains(block, "  1  concurrency 2       1.83      1.33  100.0    245.5  40.7%    219.7  45.5%\n") {
+		t.Errorf("no level row with its ceiling and efficiency:\n%s", out)
+	}
+	for _, line := range strings.Split(block[:strings.Index(block, "\n\n")], "\n") {
+		if n := len([]rune(line)); n > 80 {
+			t.Errorf("%d columns: %q", n, line)
+		}
+	}
+	c, err := Compare([]*Run{r}, []string{"sweep.json"}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var md strings.Builder
+	if err := RenderComparisonMarkdown(&md, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| levels[1].mean_decoding_streams | 1.333 |", "| levels[1].roofline.decode_ceiling_per_s | 245.5 |",
+		"| levels[1].roofline.decode_efficiency_frac | 40.7% |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+}

@@ -168,6 +168,9 @@ func RenderTable(w io.Writer, run *Run) error {
 	if err := renderLevels(&b, run); err != nil {
 		return err
 	}
+	if err := renderLevelRoofline(&b, run); err != nil {
+		return err
+	}
 	if f := run.PrefillFit; f != nil {
 		fmt.Fprintf(&b, "prefill fit TTFT = %s + prompt tokens / %.1f tok/s (least squares over %d requests, %d..%d tokens, R² %.3f%s)\n",
 			dur(f.FixedNs), f.PrefillPerS, f.N, f.PromptTokensMin, f.PromptTokensMax, f.R2, weakFit(f.R2))
