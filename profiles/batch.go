@@ -10,9 +10,9 @@ import "math"
 //	bytes(b) = weight bytes + b × KVBytesPerContextToken × ContextTokens
 //
 // and yields b tokens: the throughput ceiling is b × bandwidth / bytes(b) tokens/s. At
-// b = 1 it is ComputeRoofline's decode ceiling; as b grows it rises toward bandwidth /
-// (KV bytes per context token × context), the rate at which the KV caches alone can be
-// read.
+// b = 1 it is ComputeRoofline's decode ceiling at the same bandwidth; as b grows it
+// rises toward bandwidth / (KV bytes per context token × context), the rate at which
+// the KV caches alone can be read.
 //
 // A mixture of experts with n experts, k used per token, reads its shared weights (all
 // but the expert tensors) and, in each layer, the distinct experts the batch's tokens

@@ -518,8 +518,7 @@ func renderLevelRoofline(b *strings.Builder, run *Run) error {
 		b.WriteString("  ceiling: b × bandwidth / (weights + b × KV), b = decoding, KV at the mean\n" +
 			"  context: the weights are read once per step for every stream\n")
 	}
-	if moe {
-		c := run.Target.Model.Cost
+	if c := run.Target.Model.Cost; moe && c != nil {
 		fmt.Fprintf(b, "  the ceiling counts the %d experts per layer of one token, the fewest a batch\n"+
 			"  reads; uniform, the %d(1 − (1 − %d/%d)^b) that uniform routing touches on\n"+
 			"  average: an estimate, which routing with locality beats\n",
