@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ollama/ollama/api"
+
+	"github.com/yardstick-dev/yardstick/bench"
 )
 
 // TestEndToEndRealOllama runs `yardstick synth --create` and `yardstick run` against a
@@ -101,6 +107,21 @@ func e2eQwen3Twin(t *testing.T, shape, quant, arch string, experts, used int, ar
 	t.Helper()
 	model := "yardstick-e2e-" + strings.ReplaceAll(shape, ".", "-") + ":" + strings.ToLower(quant)
 	host := e2eTwin(t, shape, quant, model)
+	t.Cleanup(func() {
+		// Unload (keep_alive 0) and remove the twin: a Qwen3-0.6B twin holds a few
+		// hundred MB of disk and, loaded with 4 parallel slots, about 2 GB of memory.
+		u, err := bench.ParseHost(host)
+		if err != nil {
+			return
+		}
+		c := bench.NewOllama(u).Client()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		c.Generate(ctx, &api.GenerateRequest{Model: model, KeepAlive: &api.Duration{}}, func(api.GenerateResponse) error { return nil })
+		if err := c.Delete(ctx, &api.DeleteRequest{Model: model}); err != nil {
+			t.Logf("removing %s: %v", model, err)
+		}
+	})
 	o, r := runWant(t, 0, append([]string{"--model", model, "--host", host, "--quiet"}, args...)...)
 	t.Logf("\n%s", o.stdout)
 	m := r.Target.Model
