@@ -256,11 +256,28 @@ func TestQwen3MoEFile(t *testing.T) {
 	if kv.Uint("tokenizer.ggml.eos_token_id") != uint32(s.FirstSpecialID+2) || kv.String("tokenizer.ggml.pre") != "qwen2" {
 		t.Errorf("eos %d pre %q", kv.Uint("tokenizer.ggml.eos_token_id"), kv.String("tokenizer.ggml.pre"))
 	}
-	for _, ti := range g.Tensors().Items() {
-		if strings.HasSuffix(ti.Name, "_exps.weight") && (len(ti.Shape) != 3 || ti.Shape[2] != 16 || TensorType(ti.Kind) != TensorTypeQ4_0) {
-			t.Errorf("%s: shape %v kind %d", ti.Name, ti.Shape, ti.Kind)
-		}
+	// The file holds Tensors(Q4_0) in order, each of its size (3-D experts included),
+	// and ends where the last tensor's data does.
+	want, got := s.Tensors(Q4_0), g.Tensors().Items()
+	if len(got) != len(want) {
+		t.Fatalf("%d tensors, want %d", len(got), len(want))
 	}
+	var end uint64
+	for i, w := range want {
+		if got[i].Name != w.Name || !equal(got[i].Shape, w.Shape) || got[i].Kind != uint32(w.Type) || got[i].Size() != w.Bytes() {
+			t.Errorf("tensor %d = %s %v %d (%d bytes), want %s %v %s (%d)", i, got[i].Name, got[i].Shape, got[i].Kind, got[i].Size(), w.Name, w.Shape, w.Type, w.Bytes())
+		}
+		end = max(end, got[i].Offset+got[i].Size())
+	}
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() != int64(g.Tensors().Offset+end) {
+		t.Errorf("file %d bytes, data ends at %d", st.Size(), g.Tensors().Offset+end)
+	}
+	// Norms (q/k norms too) are 1.0, quantized blocks have small positive scales.
+	checkValues(t, path, g, Q4_0)
 }
 
 // TestModelCostOfTwins feeds each MoE and Qwen3 twin's tensors and metadata, as

@@ -138,8 +138,9 @@ func (s Spec) KV() (ggml.KV, error) {
 
 // GGMLTensors returns the tensors of the twin for ggml.WriteGGUF, each streaming
 // its random data from a PCG generator keyed by the seed and the tensor's name.
-// Weight matrices and embeddings are random with standard deviation about
-// WeightStd; norm weights are 1.0 (F32); biases are small uniform values (F32).
+// Weight matrices, expert tensors and embeddings are random with standard
+// deviation about WeightStd; norm weights (q/k norms too) are 1.0 (F32); biases and
+// routers are small uniform values (F32).
 func (s Spec) GGMLTensors() []*ggml.Tensor {
 	infos := s.Shape.Tensors(s.Quant)
 	ts := make([]*ggml.Tensor, len(infos))
