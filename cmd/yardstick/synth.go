@@ -57,8 +57,12 @@ func (e *env) synth(c *cli.Context) error {
 		}
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s: %s %s, %d tensors, %d parameters, %s (random weights, seed %d)\n",
-		out, shape.Name, q, info.Tensors, info.Params, units.IEC(float64(info.SizeBytes)), spec.Seed)
+	params := fmt.Sprintf("%d parameters", info.Params)
+	if shape.IsMoE() {
+		params += fmt.Sprintf(" (%d active: %d of %d experts per token)", shape.ActiveParams(), shape.ExpertUsedCount, shape.ExpertCount)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s: %s %s, %d tensors, %s, %s (random weights, seed %d)\n",
+		out, shape.Name, q, info.Tensors, params, units.IEC(float64(info.SizeBytes)), spec.Seed)
 	if name == "" {
 		return nil
 	}

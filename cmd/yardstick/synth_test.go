@@ -39,14 +39,15 @@ func TestSynthRefusesWhatCannotBeServed(t *testing.T) {
 
 // The tiny mixture of experts is written (about 1.3 MB at Q8_0) and reported with its
 // tensor and parameter counts: 2 layers × 12 tensors + token_embd, output_norm,
-// output; 1,250,176 parameters (synth's TestQwen3Params derives them).
+// output; 1,250,176 parameters, 660,352 of them used per token (synth's
+// TestQwen3Params derives both).
 func TestSynthWritesTinyMoE(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "moe.gguf")
 	o := runCLI(t, nil, "synth", "--shape", "tiny-moe", "--quant", "Q8_0", "--out", out)
 	if o.code != 0 || o.stderr != "" {
 		t.Fatalf("exit %d, stderr %q", o.code, o.stderr)
 	}
-	if want := "tiny-moe Q8_0, 27 tensors, 1250176 parameters"; !strings.Contains(o.stdout, want) {
+	if want := "tiny-moe Q8_0, 27 tensors, 1250176 parameters (660352 active: 4 of 16 experts per token)"; !strings.Contains(o.stdout, want) {
 		t.Errorf("stdout %q lacks %q", o.stdout, want)
 	}
 	if st, err := os.Stat(out); err != nil || st.Size() < 1<<20 || st.Size() > 2<<20 {
