@@ -41,6 +41,65 @@ const ChatTemplate = `{{- if .Messages }}
 {{ end }}<|im_start|>assistant
 {{ end }}{{ .Response }}{{ if .Response }}<|im_end|>{{ end }}`
 
+// Qwen3ChatTemplate is the Go template Ollama uses to turn messages into a Qwen3
+// prompt, as in Ollama's qwen3 library models without their tool-calling parts:
+// ChatML, with Qwen3's soft switch when the request sets think (" /think" or
+// " /no_think" after the last user message, and an empty <think>\n\n</think>
+// block opening the answer when think is false), and earlier reasoning shown
+// in <think>…</think>. That block inside the range over .Messages is how Ollama
+// infers the model's thinking tags (thinking/template.go InferTags), so a twin
+// created with it has the "thinking" capability and Ollama v0.24 sets think to
+// true when a chat request leaves it unset (server/routes.go ChatHandler).
+const Qwen3ChatTemplate = `{{- $lastUserIdx := -1 -}}
+{{- range $idx, $msg := .Messages -}}
+{{- if eq $msg.Role "user" }}{{ $lastUserIdx = $idx }}{{ end -}}
+{{- end }}
+{{- if .System }}<|im_start|>system
+
+{{ .System }}<|im_end|>
+{{ end }}
+{{- range $i, $_ := .Messages }}
+{{- $last := eq (len (slice $.Messages $i)) 1 -}}
+{{- if eq .Role "user" }}<|im_start|>user
+{{ .Content }}
+{{- if and $.IsThinkSet (eq $i $lastUserIdx) }}
+   {{- if $.Think -}}
+      {{- " "}}/think
+   {{- else -}}
+      {{- " "}}/no_think
+   {{- end -}}
+{{- end }}<|im_end|>
+{{ else if eq .Role "assistant" }}<|im_start|>assistant
+{{ if (and $.IsThinkSet (and .Thinking (or $last (gt $i $lastUserIdx)))) -}}
+<think>{{ .Thinking }}</think>
+{{ end -}}
+{{ .Content }}{{ if not $last }}<|im_end|>
+{{ end }}
+{{- else if eq .Role "tool" }}<|im_start|>user
+<tool_response>
+{{ .Content }}
+</tool_response><|im_end|>
+{{ end }}
+{{- if and (ne .Role "assistant") $last }}<|im_start|>assistant
+{{ if and $.IsThinkSet (not $.Think) -}}
+<think>
+
+</think>
+
+{{ end -}}
+{{ end }}
+{{- end }}`
+
+// TemplateFor returns the chat template a twin of shape s is created with:
+// Qwen3ChatTemplate for the Qwen3 tokenizer (architectures qwen3, qwen3moe),
+// ChatTemplate otherwise.
+func TemplateFor(s Shape) string {
+	if s.tokenizer() == TokenizerQwen3 {
+		return Qwen3ChatTemplate
+	}
+	return ChatTemplate
+}
+
 // Parameters are the model parameters a twin is created with: ChatML's stop
 // strings. Sampling (temperature, seed) is left to each request: twins must be
 // run with temperature > 0, as random weights under greedy decoding repeat
@@ -67,7 +126,7 @@ func FileDigest(path string) (string, error) {
 // Create makes the twin at path (written by WriteFile for spec) servable by
 // Ollama under the name model: it uploads the file as a blob (c.CreateBlob with
 // its sha256 digest), then creates the model from it (c.Create with the file,
-// ChatTemplate and Parameters). progress, if not nil, receives one line per
+// TemplateFor(spec.Shape) and Parameters). progress, if not nil, receives one line per
 // step and Ollama's create status messages. spec must be the one given to
 // WriteFile; it is used to check that the file is at least as large as that
 // twin's tensor data. Creating the same name again replaces the model; an
@@ -115,7 +174,7 @@ func Create(ctx context.Context, c *api.Client, model string, path string, spec 
 	req := &api.CreateRequest{
 		Model:      model,
 		Files:      map[string]string{"model.gguf": digest},
-		Template:   ChatTemplate,
+		Template:   TemplateFor(spec.Shape),
 		Parameters: Parameters(),
 	}
 	err = c.Create(ctx, req, func(p api.ProgressResponse) error {

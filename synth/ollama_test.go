@@ -16,8 +16,9 @@ import (
 // TestOllamaRoundTrip writes twins, creates them in a real Ollama and chats with
 // them. It runs only when YARDSTICK_TEST_OLLAMA_HOST names a server (e.g.
 // http://127.0.0.1:11601, as scripts/ollama.sh start prints); the shapes are
-// "tiny" unless YARDSTICK_TEST_SYNTH_SHAPES lists others (comma-separated
-// shape:quant pairs, e.g. "tiny:Q8_0,qwen2.5-0.5b:Q8_0").
+// "tiny" at each quantization and "tiny-moe" at Q8_0 unless
+// YARDSTICK_TEST_SYNTH_SHAPES lists others (comma-separated shape:quant pairs,
+// e.g. "tiny:Q8_0,qwen2.5-0.5b:Q8_0").
 func TestOllamaRoundTrip(t *testing.T) {
 	host := os.Getenv("YARDSTICK_TEST_OLLAMA_HOST")
 	if host == "" {
@@ -28,7 +29,7 @@ func TestOllamaRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := api.NewClient(base, http.DefaultClient)
-	pairs := "tiny:Q8_0,tiny:Q4_0,tiny:F16"
+	pairs := "tiny:Q8_0,tiny:Q4_0,tiny:F16,tiny-moe:Q8_0"
 	if v := os.Getenv("YARDSTICK_TEST_SYNTH_SHAPES"); v != "" {
 		pairs = v
 	}
@@ -82,7 +83,7 @@ func roundTrip(t *testing.T, client *api.Client, dir string, spec Spec) {
 	if !ok || marks.Shape != spec.Shape.Name || marks.Quant != string(spec.Quant) || marks.Seed != "42" {
 		t.Errorf("marks in /api/show model_info: %+v %v; model_info %v", marks, ok, show.ModelInfo)
 	}
-	if show.Details.Family != "qwen2" || show.Details.QuantizationLevel != string(spec.Quant) {
+	if show.Details.Family != spec.Shape.Arch || show.Details.QuantizationLevel != string(spec.Quant) {
 		t.Errorf("details: %+v", show.Details)
 	}
 	if pc, _ := show.ModelInfo["general.parameter_count"].(float64); uint64(pc) != spec.Shape.Params() {

@@ -36,6 +36,20 @@ func ParseQuant(s string) (Quant, error) {
 	return "", fmt.Errorf("synth: unknown quantization %q (valid: %s)", s, strings.Join(valid, ", "))
 }
 
+// ValidQuants returns the quantizations shape s can be written in, in Quants
+// order: those for which Spec{Shape: s, Quant: q}.Validate succeeds (every
+// tensor row a whole number of blocks of its type). It is empty when the shape
+// itself is invalid.
+func ValidQuants(s Shape) []Quant {
+	var out []Quant
+	for _, q := range Quants() {
+		if (Spec{Shape: s, Quant: q}).Validate() == nil {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
 // String returns the name, e.g. "Q8_0".
 func (q Quant) String() string { return string(q) }
 

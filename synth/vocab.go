@@ -15,7 +15,7 @@ const (
 	tokenUnused      int32 = 5
 )
 
-// specialToken is one of Qwen2.5's added tokens.
+// specialToken is one of Qwen's added tokens.
 type specialToken struct {
 	text string
 	typ  int32
@@ -52,6 +52,26 @@ var specialTokens = []specialToken{
 	{"<|file_sep|>", tokenControl},
 }
 
+// qwen3Extra are the 4 added tokens Qwen3's tokenizer has after Qwen2.5's 22,
+// ids 151665–151668 (Qwen/Qwen3-* tokenizer_config.json added_tokens_decoder, all
+// "special": false, so USER_DEFINED by does_token_look_special as above). <think>
+// and </think> delimit a Qwen3 answer's reasoning.
+var qwen3Extra = []specialToken{
+	{"<tool_response>", tokenUserDefined},
+	{"</tool_response>", tokenUserDefined},
+	{"<think>", tokenUserDefined},
+	{"</think>", tokenUserDefined},
+}
+
+// addedTokens returns the added tokens of tokenizer t in id order from
+// <|endoftext|>: Qwen2.5's 22, and for TokenizerQwen3 the 4 of qwen3Extra after them.
+func addedTokens(t Tokenizer) []specialToken {
+	if t == TokenizerQwen3 {
+		return append(append([]specialToken(nil), specialTokens...), qwen3Extra...)
+	}
+	return specialTokens
+}
+
 // Offsets of the special tokens the GGUF names, from Shape.FirstSpecialID.
 const (
 	offEndOfText = 0 // <|endoftext|>: bos and padding id in Qwen2.5 GGUFs
@@ -73,10 +93,13 @@ type Vocab struct {
 
 var vocabCache sync.Map // key vocabKey → *Vocab
 
-type vocabKey struct{ size, firstSpecial int }
+type vocabKey struct {
+	size, firstSpecial int
+	tokenizer          Tokenizer
+}
 
-// BuildVocab returns the tokenizer of shape s. It depends only on VocabSize and
-// FirstSpecialID (not on the seed) and is built once per process:
+// BuildVocab returns the tokenizer of shape s. It depends only on VocabSize,
+// FirstSpecialID and Tokenizer (not on the seed) and is built once per process:
 //
 //   - ids 0–255: the 256 byte-level symbols of GPT-2 (bytes_to_unicode order, as
 //     in Qwen2.5's vocab.json),
@@ -87,23 +110,24 @@ type vocabKey struct{ size, firstSpecial int }
 //   - then filler pseudo-words ("Ġbako", "tefu"…) up to FirstSpecialID, printable
 //     ASCII when decoded,
 //   - then Qwen2.5's 22 added tokens (<|endoftext|>, <|im_start|>, <|im_end|>…),
+//     and for TokenizerQwen3 <tool_response>, </tool_response>, <think>, </think>,
 //   - then "[PAD<id>]" tokens of type UNUSED up to VocabSize, as llama.cpp's
-//     converter pads Qwen2.5's vocabulary (151665 tokens) to config.json's
-//     vocab_size.
+//     converter pads Qwen2.5's vocabulary (151665 tokens) and Qwen3's (151669) to
+//     config.json's vocab_size.
 func BuildVocab(s Shape) (*Vocab, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	key := vocabKey{s.VocabSize, s.FirstSpecialID}
+	key := vocabKey{s.VocabSize, s.FirstSpecialID, s.tokenizer()}
 	if v, ok := vocabCache.Load(key); ok {
 		return v.(*Vocab), nil
 	}
-	v := buildVocab(s.VocabSize, s.FirstSpecialID)
+	v := buildVocab(s.VocabSize, s.FirstSpecialID, addedTokens(key.tokenizer))
 	vocabCache.Store(key, v)
 	return v, nil
 }
 
-func buildVocab(size, firstSpecial int) *Vocab {
+func buildVocab(size, firstSpecial int, added []specialToken) *Vocab {
 	tokens := make([]string, 0, size)
 	types := make([]int32, 0, size)
 	seen := make(map[string]bool, size)
@@ -130,7 +154,7 @@ func buildVocab(size, firstSpecial int) *Vocab {
 		}
 	}
 
-	for _, sp := range specialTokens {
+	for _, sp := range added {
 		add(sp.text, sp.typ)
 	}
 	for len(tokens) < size {

@@ -64,7 +64,9 @@ func (w *weights) fill(r *rand.Rand, b []byte) {
 		for i := 0; i+4 <= len(b); i += 4 {
 			v := float32(1)
 			if !w.ones {
-				// 1-D tensors other than norms are biases: small uniform values.
+				// F32 tensors other than norms are biases and a mixture of experts'
+				// router (ffn_gate_inp): small uniform values, so the router's
+				// softmax is near uniform and each token picks its experts at random.
 				v = float32((r.Float64()*2 - 1) * WeightStd)
 			}
 			binary.LittleEndian.PutUint32(b[i:], math.Float32bits(v))

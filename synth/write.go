@@ -71,9 +71,16 @@ func (s Spec) Validate() error {
 
 // KV returns the GGUF metadata of the twin, with the exact Go types WriteGGUF
 // needs (uint32, float32, []string, []int32, …). Keys without a "general." or
-// "tokenizer." prefix get the architecture prefix ("qwen2.") when written. The
-// qwen2.* keys are the ones convert/convert_qwen2.go writes; the tokenizer keys
-// those of a llama.cpp-converted Qwen2.5 Instruct GGUF.
+// "tokenizer." prefix get the architecture prefix ("qwen2.", "qwen3moe.") when
+// written. The qwen2.* keys are the ones convert/convert_qwen2.go writes; the
+// qwen3 and qwen3moe ones those of convert/convert_qwen3.go (adding
+// attention.key_length and .value_length = head_dim, and for a mixture of experts
+// expert_count, expert_used_count and norm_top_k_prob, which model/models/qwen3
+// reads and /api/show returns in model_info) plus expert_feed_forward_length
+// (moe_intermediate_size), which llama.cpp's converter writes and its loader reads
+// (llama-model.cpp LLM_KV_EXPERT_FEED_FORWARD_LENGTH). The tokenizer keys are
+// those of a llama.cpp-converted Qwen2.5 Instruct or Qwen3 GGUF (Qwen3 keeps
+// pre-tokenizer "qwen2").
 func (s Spec) KV() (ggml.KV, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -116,13 +123,24 @@ func (s Spec) KV() (ggml.KV, error) {
 		"tokenizer.ggml.add_bos_token":    false,
 		"tokenizer.ggml.add_eos_token":    false,
 	}
+	if sh.Arch == ArchQwen3 || sh.Arch == ArchQwen3MoE {
+		kv["attention.key_length"] = uint32(sh.HeadDim())
+		kv["attention.value_length"] = uint32(sh.HeadDim())
+	}
+	if sh.IsMoE() {
+		kv["expert_count"] = uint32(sh.ExpertCount)
+		kv["expert_used_count"] = uint32(sh.ExpertUsedCount)
+		kv["expert_feed_forward_length"] = uint32(sh.ExpertFeedForwardLength)
+		kv["norm_top_k_prob"] = sh.NormTopKProb
+	}
 	return kv, nil
 }
 
 // GGMLTensors returns the tensors of the twin for ggml.WriteGGUF, each streaming
 // its random data from a PCG generator keyed by the seed and the tensor's name.
-// Weight matrices and embeddings are random with standard deviation about
-// WeightStd; norm weights are 1.0 (F32); biases are small uniform values (F32).
+// Weight matrices, expert tensors and embeddings are random with standard
+// deviation about WeightStd; norm weights (q/k norms too) are 1.0 (F32); biases and
+// routers are small uniform values (F32).
 func (s Spec) GGMLTensors() []*ggml.Tensor {
 	infos := s.Shape.Tensors(s.Quant)
 	ts := make([]*ggml.Tensor, len(infos))

@@ -1,10 +1,17 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ollama/ollama/api"
+
+	"github.com/yardstick-dev/yardstick/bench"
 )
 
 // TestEndToEndRealOllama runs `yardstick synth --create` and `yardstick run` against a
@@ -68,6 +75,14 @@ func TestEndToEndRealOllama(t *testing.T) {
 // name, or skips (fails under YARDSTICK_E2E=require) without one.
 func e2eModel(t *testing.T, name string) string {
 	t.Helper()
+	return e2eTwin(t, "tiny", "Q8_0", name)
+}
+
+// e2eTwin writes the twin of shape at quant and creates it on the real Ollama of
+// YARDSTICK_E2E_HOST as name, or skips (fails under YARDSTICK_E2E=require) without
+// one. It returns the host.
+func e2eTwin(t *testing.T, shape, quant, name string) string {
+	t.Helper()
 	host := os.Getenv("YARDSTICK_E2E_HOST")
 	if host == "" {
 		if os.Getenv("YARDSTICK_E2E") == "require" {
@@ -75,12 +90,77 @@ func e2eModel(t *testing.T, name string) string {
 		}
 		t.Skip("no real Ollama: set YARDSTICK_E2E_HOST (scripts/test.sh does)")
 	}
-	o := runCLI(t, nil, "synth", "--shape", "tiny", "--quant", "Q8_0", "--out", filepath.Join(t.TempDir(), "tiny.gguf"),
+	o := runCLI(t, nil, "synth", "--shape", shape, "--quant", quant, "--out", filepath.Join(t.TempDir(), shape+".gguf"),
 		"--create", name, "--host", host)
 	if o.code != 0 {
 		t.Fatalf("synth: exit %d: %s", o.code, o.stderr)
 	}
 	return host
+}
+
+// e2eQwen3Twin runs a few requests against a Qwen3-family twin created on the real
+// Ollama and checks what the run file says of the model: the architecture, the
+// experts (count and used, 0 for a dense model) from /api/show model_info, the twin
+// marks, the "thinking" capability that Qwen3's template gives, a model cost with
+// the experts scaled by used/count, and requests that all complete with output.
+func e2eQwen3Twin(t *testing.T, shape, quant, arch string, experts, used int, args ...string) {
+	t.Helper()
+	model := "yardstick-e2e-" + strings.ReplaceAll(shape, ".", "-") + ":" + strings.ToLower(quant)
+	host := e2eTwin(t, shape, quant, model)
+	t.Cleanup(func() {
+		// Unload (keep_alive 0) and remove the twin: a Qwen3-0.6B twin holds a few
+		// hundred MB of disk and, loaded with 4 parallel slots, about 2 GB of memory.
+		u, err := bench.ParseHost(host)
+		if err != nil {
+			return
+		}
+		c := bench.NewOllama(u).Client()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		c.Generate(ctx, &api.GenerateRequest{Model: model, KeepAlive: &api.Duration{}}, func(api.GenerateResponse) error { return nil })
+		if err := c.Delete(ctx, &api.DeleteRequest{Model: model}); err != nil {
+			t.Logf("removing %s: %v", model, err)
+		}
+	})
+	o, r := runWant(t, 0, append([]string{"--model", model, "--host", host, "--quiet"}, args...)...)
+	t.Logf("\n%s", o.stdout)
+	m := r.Target.Model
+	if m.Architecture != arch || m.ExpertCount != uint64(experts) || m.ExpertUsedCount != uint64(used) {
+		t.Errorf("model: architecture %q, experts %d/%d; want %q, %d/%d", m.Architecture, m.ExpertCount, m.ExpertUsedCount, arch, experts, used)
+	}
+	if syn := m.Synthetic; syn == nil || syn.Shape != shape || syn.Quant != quant {
+		t.Errorf("synthetic mark: %+v", syn)
+	}
+	if !slices.Contains(m.Capabilities, "thinking") {
+		t.Errorf("capabilities %v lack thinking (Qwen3's template has <think> tags)", m.Capabilities)
+	}
+	if c := m.Cost; c == nil || c.Architecture != arch || c.ExpertCount != experts || c.ExpertUsedCount != used ||
+		c.ActiveParams == 0 || (experts > 0) != (c.ActiveWeightBytesPerToken < c.WeightBytes*3/4) {
+		t.Errorf("model cost: %+v (%s)", m.Cost, m.CostError)
+	}
+	if len(r.Samples) == 0 {
+		t.Fatal("no samples")
+	}
+	for _, s := range r.Samples {
+		if !s.OK || s.OutputTokens <= 0 || s.PromptTokens <= 0 || s.TTFTNs == nil {
+			t.Errorf("sample %d: ok %v %s %s, output %d prompt %d", s.Index, s.OK, s.ErrorKind, s.Error, s.OutputTokens, s.PromptTokens)
+		}
+	}
+}
+
+// The tiny mixture of experts (qwen3moe: 16 experts, 4 used) is created, serves, and
+// its run file records the architecture and the experts.
+func TestEndToEndTinyMoE(t *testing.T) {
+	e2eQwen3Twin(t, "tiny-moe", "Q8_0", "qwen3moe", 16, 4,
+		"--runs", "4", "--warmup", "1", "--prompt-tokens", "64", "--max-tokens", "16")
+}
+
+// The Qwen3-0.6B twin (qwen3 dense) is created, serves and is recorded. Q4_0 and a
+// handful of short requests keep it cheap: a 358 MiB file, a few seconds to write
+// and load, and about 2 × 8 output tokens on two cores.
+func TestEndToEndQwen3Dense(t *testing.T) {
+	e2eQwen3Twin(t, "qwen3-0.6b", "Q4_0", "qwen3", 0, 0,
+		"--runs", "2", "--warmup", "0", "--prompt-tokens", "32", "--max-tokens", "8", "--no-cold")
 }
 
 // A concurrency sweep against the real Ollama (scripts/test.sh starts it with

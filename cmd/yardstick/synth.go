@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ollama/ollama/types/model"
 	"github.com/urfave/cli/v2"
@@ -28,6 +29,15 @@ func (e *env) synth(c *cli.Context) error {
 		return usageErr("--quant: %v", err)
 	}
 	spec := synth.Spec{Shape: shape, Quant: q, Seed: c.Uint64("seed")}
+	// A shape the engine cannot load at this quantization is refused before anything
+	// is written, on one line naming the quantizations that shape can take.
+	if err := spec.Validate(); err != nil {
+		var valid []string
+		for _, vq := range synth.ValidQuants(shape) {
+			valid = append(valid, string(vq))
+		}
+		return usageErr("--shape %s --quant %s: %v (valid for %s: %s)", shape.Name, q, err, shape.Name, strings.Join(valid, ", "))
+	}
 	out := c.String("out")
 	if out == "" {
 		out = filepath.Join("twins", fmt.Sprintf("%s-%s.gguf", shape.Name, q))
@@ -47,8 +57,12 @@ func (e *env) synth(c *cli.Context) error {
 		}
 		return err
 	}
-	fmt.Fprintf(e.stdout, "wrote %s: %s %s, %d tensors, %d parameters, %s (random weights, seed %d)\n",
-		out, shape.Name, q, info.Tensors, info.Params, units.IEC(float64(info.SizeBytes)), spec.Seed)
+	params := fmt.Sprintf("%d parameters", info.Params)
+	if shape.IsMoE() {
+		params += fmt.Sprintf(" (%d active: %d of %d experts per token)", shape.ActiveParams(), shape.ExpertUsedCount, shape.ExpertCount)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s: %s %s, %d tensors, %s, %s (random weights, seed %d)\n",
+		out, shape.Name, q, info.Tensors, params, units.IEC(float64(info.SizeBytes)), spec.Seed)
 	if name == "" {
 		return nil
 	}
