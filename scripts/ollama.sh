@@ -19,7 +19,7 @@
 #   YARDSTICK_OLLAMA_CFLAGS C/C++ flags of the build (default: -O3 -march=native)
 #
 # The build: `go install github.com/ollama/ollama@$OLLAMA_VERSION` compiles a CPU-only
-# Ollama (five to eight minutes on two cores). The module zip leaves out llama.cpp's
+# Ollama (about four minutes on two cores for v0.24.0). The module zip leaves out llama.cpp's
 # vendored headers: nlohmann/json and stb_image come from Debian (nlohmann-json3-dev,
 # libstb-dev); miniaudio.h, which no package ships, is a stand-in in scripts/include.
 #
@@ -77,7 +77,7 @@ cmd_install() {
   if bin=$(find_bin); then say "using $bin"; return 0; fi
   command -v go >/dev/null 2>&1 || die "go is not on PATH; install Go 1.26 first"
   need_pkgs
-  say "building ollama $OLLAMA_VERSION from the Go module proxy (about 8 minutes on 2 cores)"
+  say "building ollama $OLLAMA_VERSION from the Go module proxy (about 4 minutes on 2 cores)"
   mkdir -p "$(dirname "$BUILT")"
   local start=$SECONDS
   # -X sets the version /api/version reports (release builds set it the same way).

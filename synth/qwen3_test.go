@@ -43,6 +43,9 @@ func TestQwen3Params(t *testing.T) {
 		// 48 layers × 12 tensors (the dense MLP's 3 replaced by the router and 3 expert
 		// tensors) + token_embd, output_norm, output. Card: "30.5B in total and 3.3B
 		// activated; 29.9B non-embedding"; config.json: 128 experts, 8 per token, 768 each.
+		// 64 layers × 11 tensors + token_embd, output_norm, output. Card: "32.8B;
+		// 31.2B" (Qwen/Qwen3-32B model card).
+		{"qwen3-32b", 64*11 + 3, 32762123264, 32762123264, fig{3280, 10}, fig{3120, 10}, fig{}, 0, 0, 0},
 		{"qwen3-30b-a3b", 48*12 + 3, 30532122624, 3353032704, fig{3050, 10}, fig{2990, 10}, fig{330, 10}, 128, 8, 768},
 		// tiny-moe, by hand: embeddings 2 × 128 × 1024 = 262,144, output_norm 128; per
 		// layer attention 128×256 + 2×128×128 + 256×128 = 98,304, norms 2×128 + 2×64,

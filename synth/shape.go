@@ -219,6 +219,9 @@ var shapes = []Shape{
 		HeadCount: 32, HeadCountKV: 4, TiedEmbeddings: false,
 		ExpertCount: 128, ExpertUsedCount: 8, ExpertFeedForwardLength: 768, NormTopKProb: true},
 		"30.5B total, 3.3B activated (29.9B non-embedding)"),
+	// The dense Qwen3 of about the MoE's total size, for docs/moe.md's comparison.
+	qwen3("32B", Shape{BlockCount: 64, EmbeddingLength: 5120, FeedForwardLength: 25600,
+		HeadCount: 64, HeadCountKV: 8, TiedEmbeddings: false}, "32.8B (31.2B non-embedding)"),
 }
 
 // Shapes returns the built-in shapes: the test shapes "tiny" (Qwen2.5 layout, a
