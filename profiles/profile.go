@@ -733,58 +733,19 @@ func (r ProbeResult) Describe() string {
 }
 
 // CPUFLOPPerCycle returns the peak FP32 FLOP per cycle of one core of the detected
-// CPU, from its SIMD features, and the reasoning. One FMA counts 2 FLOP per lane.
-//
-//   - x86 with AVX-512, Intel: 64 (two 512-bit FMA units × 16 lanes × 2; Intel 64
-//     and IA-32 Architectures Optimization Reference Manual, Skylake-SP and later
-//     server cores; client cores with one unit get half, so this is an upper bound).
-//   - x86 with AVX-512, AMD: 32 (Zen 4 runs 512-bit FMAs on two 256-bit pipes; AMD
-//     Software Optimization Guide for Family 19h; Zen 5 desktop/server parts with a
-//     full 512-bit path reach 64, so this underestimates them).
-//   - x86 with AVX2 and FMA: 32 (two 256-bit FMA units × 8 lanes × 2; Haswell and
-//     later, Zen 2 and later).
-//   - x86 with AVX, no FMA: 16 (one 256-bit add + one 256-bit multiply per cycle).
-//   - x86 otherwise: 8 (SSE2: one 128-bit add + one multiply).
-//   - arm64: 16 (two 128-bit NEON FMA pipes × 4 lanes × 2; Arm Neoverse N1 Software
-//     Optimization Guide; Neoverse V1/V2 and Apple P-cores have four, so this is a
-//     lower bound).
-//   - anything else: 2 (one scalar FMA).
+// CPU and the reasoning: CorePeaksOf(hw.CPU()).FP32FLOPPerCycle, from the
+// microarchitecture (CPUID family and model, not the name string) and its features.
 func CPUFLOPPerCycle(hw Hardware) (int, string) {
-	has := func(f string) bool { return slices.Contains(hw.CPUSIMD, f) }
-	intel := strings.Contains(strings.ToLower(hw.CPUModel), "intel")
-	switch {
-	case hw.Arch == "arm64":
-		return 16, "arm64 NEON: 2 FMA pipes × 4 FP32 lanes × 2 FLOP"
-	case has("avx512f") && intel:
-		return 64, "AVX-512 (Intel): 2 FMA units × 16 FP32 lanes × 2 FLOP"
-	case has("avx512f"):
-		return 32, "AVX-512 (AMD Zen 4): 2 × 256-bit FMA pipes × 8 FP32 lanes × 2 FLOP"
-	case has("avx2") && has("fma"):
-		return 32, "AVX2+FMA: 2 FMA units × 8 FP32 lanes × 2 FLOP"
-	case has("avx"):
-		return 16, "AVX: 1 add + 1 multiply × 8 FP32 lanes"
-	case hw.Arch == "amd64" || hw.Arch == "386":
-		return 8, "SSE2: 1 add + 1 multiply × 4 FP32 lanes"
-	}
-	return 2, "scalar: 1 FMA × 2 FLOP"
+	c := CorePeaksOf(hw.CPU())
+	return c.FP32FLOPPerCycle, c.Microarch + ": " + c.FP32Why
 }
 
-// EstimateCPUFLOPS estimates the CPU's peak FP32 FLOP/s as physical cores × clock ×
-// CPUFLOPPerCycle (logical cores when physical are unknown; Hardware.CPUMHz, which is
-// the maximum frequency where the OS reports one, else the nominal clock). It returns
-// the formula with its numbers; false with the reason when cores or clock are unknown.
+// EstimateCPUFLOPS estimates the CPU's peak FP32 FLOP/s (EstimateCPUPeaks' FP32
+// figure) with its formula; false with the reason when cores or clock are unknown.
 func EstimateCPUFLOPS(hw Hardware) (float64, string, bool) {
-	cores, kind := hw.CPUPhysicalCores, "physical"
-	if cores <= 0 {
-		cores, kind = hw.CPULogicalCores, "logical"
+	p, why, ok := EstimateCPUPeaks(hw)
+	if !ok {
+		return 0, why, false
 	}
-	if cores <= 0 {
-		return 0, "CPU core count unknown", false
-	}
-	if hw.CPUMHz <= 0 {
-		return 0, "CPU clock unknown", false
-	}
-	per, why := CPUFLOPPerCycle(hw)
-	f := float64(cores) * hw.CPUMHz * 1e6 * float64(per)
-	return f, fmt.Sprintf("%d %s cores × %.2f GHz × %d FP32 FLOP/cycle (%s)", cores, kind, hw.CPUMHz/1000, per, why), true
+	return p.FP32FLOPS, p.FP32How, true
 }
