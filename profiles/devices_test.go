@@ -80,9 +80,9 @@ func TestMatchDevice(t *testing.T) {
 		{"NVIDIA H100 NVL", "h100-nvl"},
 		{"NVIDIA H200", "h200-sxm"},
 		{"NVIDIA A100-SXM4-80GB", "a100-sxm4-80gb"},
-		{"NVIDIA A100-SXM4-40GB", "a100-40gb"},
+		{"NVIDIA A100-SXM4-40GB", "a100-sxm4-40gb"},
 		{"NVIDIA A100 80GB PCIe", "a100-pcie-80gb"},
-		{"NVIDIA A100-PCIE-40GB", "a100-40gb"},
+		{"NVIDIA A100-PCIE-40GB", "a100-pcie-40gb"}, // 250 W, not the SXM part's 400
 		{"NVIDIA L4", "l4"},
 		{"NVIDIA L40S", "l40s"},
 		{"NVIDIA L40", "l40"},

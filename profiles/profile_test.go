@@ -3,6 +3,7 @@ package profiles
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -289,14 +290,22 @@ func TestEstimateCPUFLOPS(t *testing.T) {
 		hw   Hardware
 		want float64
 	}{
-		// 2 cores × 2.6 GHz × 32 (Zen 4 AVX-512 on 256-bit pipes) = 166.4 GFLOP/s.
-		{Hardware{CPUModel: "AMD EPYC", CPUPhysicalCores: 2, CPUMHz: 2600, Arch: "amd64", CPUSIMD: []string{"avx", "avx2", "avx512f", "fma"}}, 166.4e9},
-		// 56 × 2.0 GHz × 64 (two 512-bit FMA units) = 7168 GFLOP/s, the 8480+ row's figure.
+		// A run file recorded before CPUFeatures: only CPUSIMD and the name, so the
+		// microarchitecture is unknown and AVX-512 counts two 512-bit FMA units (the
+		// upper bound): 2 × 2.6 GHz × 64 = 332.8 GFLOP/s.
+		{Hardware{CPUModel: "AMD EPYC", CPUPhysicalCores: 2, CPUMHz: 2600, Arch: "amd64", CPUSIMD: []string{"avx", "avx2", "avx512f", "fma"}}, 332.8e9},
+		// The same CPU described by CPUID as Zen 4 (family 0x19, model 0x11): 512-bit
+		// FMAs over two 256-bit pipes, 32 FLOP/cycle: 166.4 GFLOP/s.
+		{Hardware{CPUModel: "AMD EPYC", CPUVendor: "AMD", CPUFamily: 0x19, CPUModelNumber: 0x11, CPUPhysicalCores: 2, CPUMHz: 2600, Arch: "amd64", CPUFeatures: []string{"avx2", "fma", "avx512f"}}, 166.4e9},
+		// 56 × 2.0 GHz × 64 (two 512-bit FMA units) = 7168 GFLOP/s.
 		{Hardware{CPUModel: "Intel(R) Xeon(R) Platinum 8480+", CPUPhysicalCores: 56, CPUMHz: 2000, Arch: "amd64", CPUSIMD: []string{"avx512f", "fma"}}, 7168e9},
 		// Logical cores when physical are unknown; SSE2 only: 8 FLOP/cycle.
 		{Hardware{CPULogicalCores: 4, CPUMHz: 1000, Arch: "amd64"}, 32e9},
-		// arm64: 16 FLOP/cycle.
-		{Hardware{CPUPhysicalCores: 4, CPUMHz: 2000, Arch: "arm64", CPUSIMD: []string{"neon"}}, 128e9},
+		// arm64, core unknown: four 128-bit FMA pipes (the upper bound; N1-class
+		// cores have two), 32 FLOP/cycle.
+		{Hardware{CPUPhysicalCores: 4, CPUMHz: 2000, Arch: "arm64", CPUSIMD: []string{"neon"}}, 256e9},
+		// Neoverse N1 by its part number: two pipes, 16 FLOP/cycle.
+		{Hardware{CPUPhysicalCores: 4, CPUMHz: 2000, Arch: "arm64", CPUVendor: "ARM", CPUModelNumber: 0xd0c, CPUFeatures: []string{"asimd", "asimddp"}}, 128e9},
 	}
 	for _, tc := range tests {
 		got, how, ok := EstimateCPUFLOPS(tc.hw)
@@ -307,9 +316,10 @@ func TestEstimateCPUFLOPS(t *testing.T) {
 	if _, how, ok := EstimateCPUFLOPS(Hardware{CPUPhysicalCores: 4}); ok || how != "CPU clock unknown" {
 		t.Errorf("no clock: %v %q", ok, how)
 	}
+	// The 8480+ row is 56 cores × 3.8 GHz max turbo × 64 FP32 FLOP/cycle.
 	d, _ := DeviceByID("xeon-platinum-8480")
-	if d.PeakFP16FLOPS != 7168e9 {
-		t.Errorf("8480+ row %g disagrees with the estimate formula", d.PeakFP16FLOPS)
+	if want := 56 * 3.8e9 * 64; math.Abs(d.PeakFP32FLOPS-want) > 1 {
+		t.Errorf("8480+ row FP32 %g, want %g", d.PeakFP32FLOPS, want)
 	}
 }
 
