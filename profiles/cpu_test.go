@@ -2,13 +2,14 @@ package profiles
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/shirou/gopsutil/v4/cpu"
+
+	"github.com/yardstick-dev/yardstick/synth"
 )
 
 // TestCorePeaksPerISA holds one row per microarchitecture: the name CPUID family and
@@ -161,43 +162,20 @@ func TestDescribeARM(t *testing.T) {
 	}
 }
 
-// qwen25Half returns the tensors of Qwen2.5-0.5B (Hugging Face Qwen/Qwen2.5-0.5B
-// config.json: hidden_size 896, intermediate_size 4864, 24 layers, 14 heads, 2 KV
-// heads, head_dim 64, vocab_size 151936, tie_word_embeddings true) in ggml type typ,
-// norms and biases in F32, as the demo's shape twin has them.
-func qwen25Half(typ string) ([]Tensor, map[string]any) {
-	ts := []Tensor{{"token_embd.weight", typ, []uint64{896, 151936}}, {"output_norm.weight", "F32", []uint64{896}}}
-	for i := range 24 {
-		b := fmt.Sprintf("blk.%d.", i)
-		ts = append(ts,
-			Tensor{b + "attn_norm.weight", "F32", []uint64{896}},
-			Tensor{b + "attn_q.weight", typ, []uint64{896, 896}}, Tensor{b + "attn_q.bias", "F32", []uint64{896}},
-			Tensor{b + "attn_k.weight", typ, []uint64{896, 128}}, Tensor{b + "attn_k.bias", "F32", []uint64{128}},
-			Tensor{b + "attn_v.weight", typ, []uint64{896, 128}}, Tensor{b + "attn_v.bias", "F32", []uint64{128}},
-			Tensor{b + "attn_output.weight", typ, []uint64{896, 896}},
-			Tensor{b + "ffn_norm.weight", "F32", []uint64{896}},
-			Tensor{b + "ffn_gate.weight", typ, []uint64{896, 4864}},
-			Tensor{b + "ffn_up.weight", typ, []uint64{896, 4864}},
-			Tensor{b + "ffn_down.weight", typ, []uint64{4864, 896}},
-		)
-	}
-	info := map[string]any{"general.architecture": "qwen2", "qwen2.block_count": 24.0, "qwen2.attention.head_count": 14.0,
-		"qwen2.attention.head_count_kv": 2.0, "qwen2.embedding_length": 896.0}
-	return ts, info
-}
-
 // TestDemoPrefillUnderItsCeiling holds the demo's recorded prefill against the new
 // ceiling. Issue 16 recorded the demo (Qwen2.5-0.5B Q8_0 twin) prefilling at up to
 // 148% of the old FP32 ceiling on the CPU described in testdata/cpu/epyc-zen5-issue16.json
 // (2 × 2.6 GHz × 32 FLOP/cycle = 166.4 GFLOP/s). The same rate against the int8 ceiling
 // of that CPU, and of this project's current VM, must be at most 100%.
 func TestDemoPrefillUnderItsCeiling(t *testing.T) {
-	tensors, info := qwen25Half("Q8_0")
+	tensors, info, _ := shapeTensors(t, "qwen2.5-0.5b", synth.Q8_0) // the demo's twin
 	cost, err := ComputeModelCost(tensors, info, "f16")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every element: 151936 × 896 embedding + 24 × 14,912,384 per block + 896 output
+	// Qwen2.5-0.5B (Hugging Face config.json: hidden 896, intermediate 4864, 24
+	// layers, 2 KV heads of 64, vocabulary 151936, tied embeddings). Every element:
+	// 151936 × 896 embedding + 24 × 14,912,384 per block + 896 output
 	// norm = 494,032,768 (the 0.49B of the model card); active: the block matrices,
 	// 24 × (2 × 896² + 2 × 896 × 128 + 3 × 896 × 4864) = 357,826,560.
 	if cost.TotalParams != 494032768 || cost.ActiveParams != 357826560 || cost.WeightType != "Q8_0" || cost.ComputePrecision != "int8" {
