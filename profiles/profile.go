@@ -627,6 +627,14 @@ func (r Resolver) complete(ctx context.Context, p Profile, hw Hardware) (Profile
 	if err != nil {
 		return Profile{}, err
 	}
+	// The host's last-level cache applies when the profile's device is the host: a
+	// CPU or memory-system row, or no device and the bandwidth detected (a file that
+	// declares a bandwidth without a device may describe a GPU; detection that found
+	// a GPU in the table records no cache).
+	row, hasRow := DeviceByID(p.DeviceID)
+	if p.LLCBytes == 0 && (hasRow && row.Kind == "cpu" || p.DeviceID == "" && p.MemoryBandwidthBytesPerS == 0 && det.LLCBytes > 0) {
+		p.LLCBytes = hw.CPULLCBytes
+	}
 	if p.MemoryBandwidthBytesPerS == 0 {
 		p.MemoryBandwidthBytesPerS, p.BandwidthSource = det.MemoryBandwidthBytesPerS, "detected: "+det.BandwidthSource
 		if p.HostMemoryBandwidthBytesPerS == 0 {
@@ -643,9 +651,6 @@ func (r Resolver) complete(ctx context.Context, p Profile, hw Hardware) (Profile
 		if p.PeakINT8OPS == 0 && det.PeakINT8OPS > 0 {
 			p.PeakINT8OPS, p.INT8OPSSource = det.PeakINT8OPS, "detected: "+det.INT8OPSSource
 		}
-	}
-	if p.LLCBytes == 0 && p.DeviceID == "" {
-		p.LLCBytes = det.LLCBytes
 	}
 	if p.Watts == nil && det.Watts != nil {
 		p.Watts, p.WattsSource = det.Watts, det.WattsSource

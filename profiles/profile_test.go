@@ -355,3 +355,22 @@ func FuzzParseProfile(f *testing.F) {
 		}
 	})
 }
+
+// TestResolveLLC: the detected CPU profile carries the host's last-level cache; a
+// profile whose device is a GPU does not, whatever the host's cache.
+func TestResolveLLC(t *testing.T) {
+	hw := Hardware{CPUModel: "Some CPU", CPUPhysicalCores: 2, CPUMHz: 2000, Arch: "amd64", CPUFeatures: []string{"avx2", "fma"}, CPULLCBytes: 32 << 20, GPUs: []GPU{}}
+	calls := 0
+	r := Resolver{Probe: fakeProbe(&calls), Dirs: []string{}}
+	p, err := r.Resolve(t.Context(), "", hw)
+	if err != nil || p.LLCBytes != 32<<20 {
+		t.Errorf("detected: llc %d, %v", p.LLCBytes, err)
+	}
+	if p.PeakINT8OPS <= p.PeakFLOPS || !strings.HasPrefix(p.INT8OPSSource, "estimate: ") {
+		t.Errorf("detected: int8 %g (%s) not above FP32 %g", p.PeakINT8OPS, p.INT8OPSSource, p.PeakFLOPS)
+	}
+	g, err := r.Resolve(t.Context(), "builtin:rtx-4090", hw)
+	if err != nil || g.LLCBytes != 0 || g.PeakINT8OPS != 660.6e12 {
+		t.Errorf("rtx-4090: llc %d int8 %g, %v", g.LLCBytes, g.PeakINT8OPS, err)
+	}
+}

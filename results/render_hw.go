@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/yardstick-dev/yardstick/internal/units"
 	"github.com/yardstick-dev/yardstick/profiles"
 )
 
@@ -50,6 +51,13 @@ func RenderHW(w io.Writer, r HWReport) error {
 		cpu += fmt.Sprintf(", %.0f MHz", hw.CPUMHz)
 	}
 	fmt.Fprintf(tw, "  cpu\t%s\n", cpu)
+	if hw.CPUMicroarch != "" {
+		core := fmt.Sprintf("%s (%s family %d model %d)", hw.CPUMicroarch, orUnknown(hw.CPUVendor), hw.CPUFamily, hw.CPUModelNumber)
+		if hw.CPULLCBytes > 0 {
+			core += ", last-level cache " + units.IEC(float64(hw.CPULLCBytes))
+		}
+		fmt.Fprintf(tw, "  core\t%s\n", core)
+	}
 	fmt.Fprintf(tw, "  simd\t%s\n", orUnknown(strings.Join(hw.CPUSIMD, " ")))
 	fmt.Fprintf(tw, "  memory\t%s total, %s available\n", gibText(hw.MemoryTotalBytes), gibText(hw.MemoryAvailableBytes))
 	if len(hw.GPUs) == 0 {
@@ -106,6 +114,12 @@ func RenderHW(w io.Writer, r HWReport) error {
 		fmt.Fprintf(tw, "  host bandwidth\t%s\t%s\n", gbs(p.HostMemoryBandwidthBytesPerS), p.HostBandwidthSource)
 	}
 	fmt.Fprintf(tw, "  peak\t%s\t%s\n", tflopsText(p.PeakFLOPS), p.FLOPSSource)
+	if p.PeakFP16FLOPS > 0 {
+		fmt.Fprintf(tw, "  peak fp16\t%s\t%s\n", tflopsText(p.PeakFP16FLOPS), p.FP16FLOPSSource)
+	}
+	if p.PeakINT8OPS > 0 {
+		fmt.Fprintf(tw, "  peak int8\t%s\t%s\n", strings.Replace(tflopsText(p.PeakINT8OPS), "TFLOP/s", "TOP/s", 1), p.INT8OPSSource)
+	}
 	if p.Watts != nil {
 		fmt.Fprintf(tw, "  power\t%.0f W\t%s\n", *p.Watts, p.WattsSource)
 	}
