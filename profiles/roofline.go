@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/ollama/ollama/fs/ggml"
+
+	"github.com/yardstick-dev/yardstick/internal/units"
 )
 
 // Tensor is one weight tensor as a server describes it (Ollama /api/show "tensors":
@@ -318,7 +320,7 @@ func ComputeRoofline(in RooflineInput) Roofline {
 		r.DecodeCeilingPerS = 1 / secs
 		r.FitsInLLC = in.LLCBytes > 0 && in.OffloadFrac == 0 && r.BytesPerToken <= in.LLCBytes
 		if r.FitsInLLC {
-			r.Notes = append(r.Notes, fmt.Sprintf("the %d bytes read per token fit in the %d-byte last-level cache: DRAM bandwidth does not bind decode, so the decode ceiling is not a ceiling and no decode efficiency is given", r.BytesPerToken, in.LLCBytes))
+			r.Notes = append(r.Notes, fmt.Sprintf("the %s read per token fit in the %s last-level cache: DRAM bandwidth does not bind decode, so the decode ceiling is not a ceiling and no decode efficiency is given", units.SI(float64(r.BytesPerToken)), units.IEC(float64(in.LLCBytes))))
 		}
 		if in.ServerGenPerS > 0 {
 			r.AchievedBandwidthBytesPerS = in.ServerGenPerS * float64(r.BytesPerToken)
