@@ -208,7 +208,6 @@ func CorePeaksOf(d CPUDescription) CorePeaks {
 		vnniZmm2   = "AVX512-VNNI vpdpbusd zmm (64 int8 MACs) × 2/cycle × 2 ops (upper bound: counts both 512-bit ports)"
 		bw512x2    = "AVX512BW vpmaddubsw zmm (64 int8 MACs) × 2/cycle × 2 ops (upper bound: counts both 512-bit ports)"
 		fp16Zmm2   = "AVX512-FP16 vfmadd zmm: 2 × 32 FP16 lanes × 2"
-		bf16Zmm2   = "AVX512-BF16 vdpbf16ps zmm (32 BF16 MACs) × 2/cycle × 2 (upper bound)"
 		sdot2      = "NEON sdot (16 int8 MACs per 128-bit) × 2 pipes × 2 ops (Arm Neoverse N1 Software Optimization Guide)"
 		sdot4      = "NEON sdot (16 int8 MACs per 128-bit) × 4 pipes × 2 ops"
 		smmla2     = "i8mm smmla (32 int8 MACs per 128-bit) × 2 pipes × 2 ops (Arm Neoverse N2 Software Optimization Guide)"
