@@ -374,3 +374,23 @@ func TestResolveLLC(t *testing.T) {
 		t.Errorf("rtx-4090: llc %d int8 %g, %v", g.LLCBytes, g.PeakINT8OPS, err)
 	}
 }
+
+// TestParsePerPrecisionPeaks: the per-precision keys are TFLOP/s and TOP/s (1e12), and
+// a file's own figures win over its device row's.
+func TestParsePerPrecisionPeaks(t *testing.T) {
+	p, err := ParseProfile("box.yaml", []byte("device: rtx-4090\npeak_fp16_tflop_per_s: 300\npeak_int8_top_per_s: 600\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.PeakFP16FLOPS != 300e12 || p.FP16FLOPSSource != "profile file box.yaml" || p.PeakINT8OPS != 600e12 || p.INT8OPSSource != "profile file box.yaml" {
+		t.Errorf("%+v", p)
+	}
+	// The row fills what the file leaves out: the 4090's int8 660.6 TOP/s.
+	p, err = ParseProfile("box.yaml", []byte("device: rtx-4090\npeak_fp16_tflop_per_s: 300\n"))
+	if err != nil || p.PeakINT8OPS != 660.6e12 {
+		t.Errorf("%+v %v", p, err)
+	}
+	if _, err := ParseProfile("box.yaml", []byte("peak_int8_top_per_s: 0\n")); err == nil || !strings.Contains(err.Error(), "box.yaml:1: peak_int8_top_per_s: 0 must be greater than 0") {
+		t.Errorf("zero int8 peak: %v", err)
+	}
+}
