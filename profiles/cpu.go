@@ -100,7 +100,8 @@ var armParts = map[int]string{
 // models 0x00–0x2F; Zen 2: 0x30–0xFF), Family 19h (Zen 3: models 0x00–0x0F, 0x20–0x5F;
 // Zen 4: 0x10–0x1F, 0x60–0x7F, 0xA0–0xAF) and Family 1Ah (Zen 5); Zen 5 mobile parts
 // with 256-bit datapaths (Strix Point 0x20–0x2F, Krackan Point 0x60–0x6F; Chips and
-// Cheese, "Zen 5's AVX-512 Frequency Behavior" and "AMD's Strix Point") are named
+// Cheese, "AMD's Strix Point: Zen 5 Hits Mobile" and "AMD's Ryzen 9950X: Zen 5 on
+// Desktop") are named
 // "Zen 5 (256-bit)".
 func Microarch(d CPUDescription) string {
 	v := strings.ToLower(d.Vendor)
@@ -245,11 +246,11 @@ func CorePeaksOf(d CPUDescription) CorePeaks {
 			64, "AVX512-BF16 vdpbf16ps zmm (32 BF16 MACs) 1/cycle × 2",
 			128, "AVX512-VNNI vpdpbusd zmm (64 int8 MACs) 1/cycle over two 256-bit pipes × 2 ops (uops.info, Zen 4)")
 	case "Zen 5":
-		set(64, fma512x2+" (AMD Software Optimization Guide for Family 1Ah; full 512-bit datapath on desktop and server parts: Chips and Cheese, \"Zen 5's AVX-512 Frequency Behavior\"; numberworld.org, \"Zen5's AVX512 Teardown\")",
+		set(64, fma512x2+" (AMD Software Optimization Guide for Family 1Ah; full 512-bit datapath on desktop and server parts: Chips and Cheese, \"AMD's Ryzen 9950X: Zen 5 on Desktop\"; numberworld.org, \"Zen5's AVX512 Teardown\")",
 			128, "AVX512-BF16 vdpbf16ps zmm (32 BF16 MACs) × 2/cycle × 2",
 			256, "AVX512-VNNI vpdpbusd zmm (64 int8 MACs) × 2/cycle × 2 ops (full 512-bit datapath)")
 	case "Zen 5 (256-bit)":
-		set(32, "2 × 256-bit FMA × 8 FP32 lanes × 2 (mobile Zen 5 runs 512-bit instructions over 256-bit pipes; Chips and Cheese, \"AMD's Strix Point\")",
+		set(32, "2 × 256-bit FMA × 8 FP32 lanes × 2 (mobile Zen 5 runs 512-bit instructions over 256-bit pipes; Chips and Cheese, \"AMD's Strix Point: Zen 5 Hits Mobile\")",
 			64, "AVX512-BF16 vdpbf16ps zmm 1/cycle (32 BF16 MACs) × 2",
 			128, "AVX512-VNNI vpdpbusd zmm (64 int8 MACs) 1/cycle × 2 ops")
 	case "Cortex-A76", "Cortex-A77", "Cortex-A78", "Neoverse N1":
