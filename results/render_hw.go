@@ -153,10 +153,11 @@ func orUnknown(s string) string {
 }
 
 // RenderDevices writes the built-in device table (profiles.Devices) as a text table:
-// bandwidth in GB/s, peak FP16 in TFLOP/s, memory in GiB, TDP in W.
+// bandwidth in GB/s, peak FP16 in TFLOP/s, peak int8 in TOP/s ("-" when unknown),
+// memory in GiB, TDP in W.
 func RenderDevices(w io.Writer, ds []profiles.Device) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tNAME\tBANDWIDTH\tPEAK FP16\tMEMORY\tTDP")
+	fmt.Fprintln(tw, "ID\tKIND\tNAME\tBANDWIDTH\tPEAK FP16\tPEAK INT8\tMEMORY\tTDP")
 	for _, d := range ds {
 		mem, tdp := "-", "-"
 		if d.MemoryBytes > 0 {
@@ -165,7 +166,11 @@ func RenderDevices(w io.Writer, ds []profiles.Device) error {
 		if d.TDPWatts > 0 {
 			tdp = fmt.Sprintf("%.0f W", d.TDPWatts)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Kind, d.Name, gbs(d.MemoryBandwidthBytesPerS), tflopsText(d.PeakFP16FLOPS), mem, tdp)
+		int8 := "-"
+		if d.PeakINT8OPS > 0 {
+			int8 = strings.Replace(tflopsText(d.PeakINT8OPS), "TFLOP/s", "TOP/s", 1)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Kind, d.Name, gbs(d.MemoryBandwidthBytesPerS), tflopsText(d.PeakFP16FLOPS), int8, mem, tdp)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
