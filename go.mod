@@ -3,6 +3,7 @@ module github.com/yardstick-dev/yardstick
 go 1.26.8
 
 require (
+	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/montanaflynn/stats v0.14.0
 	github.com/ollama/ollama v0.24.0
 	github.com/schollz/progressbar/v3 v3.19.1

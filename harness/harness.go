@@ -418,6 +418,8 @@ func MachineOf(p profiles.Profile) *results.Machine {
 		Profile: p.Name, ProfileSource: p.Source,
 		MemoryBandwidthBytesPerS: p.MemoryBandwidthBytesPerS, BandwidthSource: p.BandwidthSource,
 		PeakFLOPS: p.PeakFLOPS, FLOPSSource: p.FLOPSSource,
+		PeakFP16FLOPS: p.PeakFP16FLOPS, FP16FLOPSSource: p.FP16FLOPSSource,
+		PeakINT8OPS: p.PeakINT8OPS, INT8OPSSource: p.INT8OPSSource, LLCBytes: p.LLCBytes,
 		HostBandwidthBytesPerS: p.HostMemoryBandwidthBytesPerS,
 		PricePerHour:           p.PricePerHour, Watts: p.Watts, EnergyPricePerKWh: p.EnergyPricePerKWh, Currency: p.Currency,
 	}

@@ -65,6 +65,22 @@ type Hardware struct {
 	// (/proc/cpuinfo "cpu MHz", macOS hw.cpufrequency) (gopsutil cpu.Info Mhz).
 	// 0 when unknown (Apple silicon reports none).
 	CPUMHz float64 `json:"cpu_mhz,omitempty"`
+	// CPUVendor, CPUFamily and CPUModelNumber identify the core: on x86 the CPUID
+	// vendor ("Intel", "AMD"), display family and model (github.com/klauspost/cpuid/v2);
+	// on arm64 the implementer ("ARM", "Apple") and MIDR part number (/proc/cpuinfo).
+	// Zero when unknown. CPUMicroarch is Microarch of them ("Zen 5", "Sapphire
+	// Rapids", "Neoverse V2", or "unknown"); the name string is never used on x86.
+	CPUVendor      string `json:"cpu_vendor,omitempty"`
+	CPUFamily      int    `json:"cpu_family,omitempty"`
+	CPUModelNumber int    `json:"cpu_model_number,omitempty"`
+	CPUMicroarch   string `json:"cpu_microarch,omitempty"`
+	// CPUFeatures are the features that decide the per-precision peaks, named and
+	// ordered as CPUFeatureNames: CPUID's (klauspost/cpuid/v2) and the OS's flags;
+	// AMX only where the OS lists it (Linux enables the tile state per process).
+	CPUFeatures []string `json:"cpu_features,omitempty"`
+	// CPULLCBytes is the last-level cache in bytes as CPUID reports it (L3, else L2;
+	// on AMD the L3 of one core complex); 0 when unknown.
+	CPULLCBytes uint64 `json:"cpu_llc_bytes,omitempty"`
 
 	// MemoryTotalBytes is the total physical memory in bytes (gopsutil mem.VirtualMemory Total).
 	MemoryTotalBytes uint64 `json:"memory_total_bytes"`
@@ -144,6 +160,7 @@ type Detector struct {
 
 	// Replaceable gopsutil calls, for tests of partial failure; nil means gopsutil.
 	cpuInfo   func(context.Context) ([]cpu.InfoStat, error)
+	cpuID     func() cpuIDInfo
 	cpuCounts func(ctx context.Context, logical bool) (int, error)
 	virtMem   func(context.Context) (*mem.VirtualMemoryStat, error)
 	hostInfo  func(context.Context) (*host.InfoStat, error)
@@ -200,6 +217,7 @@ func DetectWith(ctx context.Context, d Detector) Hardware {
 		warn("cpu info: no model name reported")
 	}
 	hw.CPUSIMD = simdFeatures(infos, runtime.GOARCH)
+	describeCPU(&hw, d.cpuID(), infos, d.GOOS)
 	for _, in := range infos {
 		if in.Mhz > 0 {
 			hw.CPUMHz = in.Mhz
@@ -272,6 +290,9 @@ func (d *Detector) setDefaults() {
 	}
 	if d.cpuInfo == nil {
 		d.cpuInfo = cpu.InfoWithContext
+	}
+	if d.cpuID == nil {
+		d.cpuID = liveCPUID
 	}
 	if d.cpuCounts == nil {
 		d.cpuCounts = cpu.CountsWithContext

@@ -258,6 +258,11 @@ func TestDetectThisMachine(t *testing.T) {
 	if hw.CPUSIMD == nil || hw.GPUs == nil {
 		t.Error("nil slices")
 	}
+	// CPUID answers on every x86 CPU: a vendor, a family and a microarchitecture name
+	// ("unknown" for a model not in the tables, never empty).
+	if runtime.GOARCH == "amd64" && (hw.CPUVendor == "" || hw.CPUFamily == 0 || hw.CPUMicroarch == "") {
+		t.Errorf("CPUID description missing: vendor %q family %d microarch %q", hw.CPUVendor, hw.CPUFamily, hw.CPUMicroarch)
+	}
 	b, _ := json.MarshalIndent(hw, "", "  ")
 	t.Logf("%s", b)
 }

@@ -33,14 +33,27 @@ type Device struct {
 	// bytes per second. For a memory system: channels × transfers/s × 8 bytes (a
 	// 64-bit DDR channel; a DDR5 DIMM's two 32-bit subchannels count as one channel).
 	MemoryBandwidthBytesPerS float64 `json:"memory_bandwidth_bytes_per_s"`
-	// PeakFP16FLOPS is the dense (no sparsity) FP16 peak in FLOP per second: for
-	// NVIDIA GPUs the tensor-core figure with FP16 accumulate (on GeForce cards twice
-	// the FP32-accumulate figure); for AMD the peak FP16 (matrix) figure; for Apple
-	// GPUs the FP32 rate (their FP16 rate is the same). For CPUs the FP32 FMA peak
-	// (cores × base GHz × FP32 FLOP per cycle per core, see CPUFLOPPerCycle), since
-	// CPU inference converts FP16 to FP32. 0 when unknown: the figure is then
-	// estimated from detection or left out.
+	// PeakFP16FLOPS is the dense (no sparsity) FP16 peak in FLOP per second. One
+	// convention for every NVIDIA row: the tensor-core figure with FP16 accumulate,
+	// because that is what llama.cpp's cuBLAS GEMMs run at (ggml-cuda.cu in Ollama
+	// v0.24.0, ml/backend/ggml/ggml/src/ggml-cuda: cublasGemmEx with
+	// CUBLAS_COMPUTE_16F on every NVIDIA GPU; CUBLAS_COMPUTE_32F only on AMD CDNA
+	// and RDNA4). Data-center parts run FP16 and FP32 accumulate at the same rate;
+	// GeForce parts and the L40 run FP32 accumulate at half. AMD rows: the peak FP16
+	// (matrix) figure; Apple GPUs: the FP32 rate (their FP16 rate is the same). CPU
+	// rows: the faster of FP16 FMAs, BF16 dot products and AMX-BF16 (CorePeaksOf),
+	// never below FP32. 0 when unknown.
 	PeakFP16FLOPS float64 `json:"peak_fp16_flop_per_s"`
+	// PeakFP32FLOPS is the FP32 FMA peak of CPU rows, FLOP per second (cores × clock
+	// × CorePeaksOf's FP32 FLOP per cycle); 0 for GPU rows, whose general figure is
+	// PeakFP16FLOPS.
+	PeakFP32FLOPS float64 `json:"peak_fp32_flop_per_s,omitempty"`
+	// PeakINT8OPS is the dense int8 peak in operations per second (a multiply-add
+	// counts 2): NVIDIA int8 tensor cores (Turing and later), dp4a on Volta (4 × the
+	// FP32 rate); AMD int8 matrix/WMMA figures; CPU rows: CorePeaksOf's int8 figure.
+	// 0 when unknown: the prefill ceiling of a quantized model then falls back to
+	// the FP16 peak and says so.
+	PeakINT8OPS float64 `json:"peak_int8_op_per_s,omitempty"`
 	// MemoryBytes is the device memory in bytes; 0 for CPUs and Apple chips, whose
 	// memory size varies by machine.
 	MemoryBytes uint64 `json:"memory_bytes"`
@@ -73,124 +86,147 @@ func memorySystem(id, name string, generation, channels int, mts float64) Device
 			generation, generation, mts, channels, mts, bw/1e9)}
 }
 
+// cpuRow fills a CPU row's peaks from its core count, max boost clock in GHz and
+// the description of its cores (CorePeaksOf), and appends the formula to its source.
+func cpuRow(d Device, cores int, ghz float64, cpu CPUDescription) Device {
+	c := CorePeaksOf(cpu)
+	hz := float64(cores) * ghz * 1e9
+	d.PeakFP32FLOPS = hz * float64(c.FP32FLOPPerCycle)
+	d.PeakFP16FLOPS = hz * float64(c.FP16FLOPPerCycle)
+	d.PeakINT8OPS = hz * float64(c.INT8OpPerCycle)
+	d.Source += fmt.Sprintf("; peaks = %d cores × %g GHz × (%s) %d FP32 FLOP, %d FP16/BF16 FLOP, %d int8 ops per cycle",
+		cores, ghz, c.Microarch, c.FP32FLOPPerCycle, c.FP16FLOPPerCycle, c.INT8OpPerCycle)
+	return d
+}
+
+// retiredIDs maps device IDs the table no longer has to the row that replaced them,
+// so profile files naming them still load: a100-40gb was one row for the SXM and PCIe
+// parts, which differ in power (400 W and 250 W); its figures were the SXM part's.
+var retiredIDs = map[string]string{"a100-40gb": "a100-sxm4-40gb"}
+
 // devices is the built-in table. Keep IDs unique and every row sourced; the tests
 // check both.
 var devices = []Device{
 	// NVIDIA data center. Figures from the product datasheets; FP16 is the tensor-core
 	// figure without sparsity (datasheets print the sparse one with an asterisk, twice
 	// as high).
-	{ID: "a100-40gb", Name: "NVIDIA A100 40GB", Kind: "gpu", Vendor: "NVIDIA",
-		Match:                    []string{"A100-SXM4-40GB", "A100-PCIE-40GB", "A100 40GB"},
-		MemoryBandwidthBytesPerS: 1555 * gbps, PeakFP16FLOPS: 312 * tflops, MemoryBytes: 40 * gib, TDPWatts: 400,
-		Source: "NVIDIA A100 Tensor Core GPU datasheet (2021): 40GB HBM2 1,555 GB/s; FP16 Tensor Core 312 TFLOPS dense; max TDP 400 W (SXM), 250 W PCIe"},
+	{ID: "a100-sxm4-40gb", Name: "NVIDIA A100 40GB SXM", Kind: "gpu", Vendor: "NVIDIA",
+		Match:                    []string{"A100-SXM4-40GB", "A100 SXM4 40GB"},
+		MemoryBandwidthBytesPerS: 1555 * gbps, PeakFP16FLOPS: 312 * tflops, PeakINT8OPS: 624 * tflops, MemoryBytes: 40 * gib, TDPWatts: 400,
+		Source: "NVIDIA A100 Tensor Core GPU datasheet (2021): 40GB HBM2 SXM 1,555 GB/s; FP16 Tensor Core 312 TFLOPS, INT8 Tensor Core 624 TOPS dense; max TDP 400 W"},
+	{ID: "a100-pcie-40gb", Name: "NVIDIA A100 40GB PCIe", Kind: "gpu", Vendor: "NVIDIA",
+		Match:                    []string{"A100-PCIE-40GB", "A100 PCIe 40GB"},
+		MemoryBandwidthBytesPerS: 1555 * gbps, PeakFP16FLOPS: 312 * tflops, PeakINT8OPS: 624 * tflops, MemoryBytes: 40 * gib, TDPWatts: 250,
+		Source: "NVIDIA A100 PCIe product brief (PB-10137) and A100 datasheet (2021): 40GB HBM2 PCIe 1,555 GB/s; FP16 Tensor Core 312 TFLOPS, INT8 Tensor Core 624 TOPS dense; max TDP 250 W"},
 	{ID: "a100-sxm4-80gb", Name: "NVIDIA A100 80GB SXM", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"A100-SXM4-80GB", "A100 SXM4 80GB"},
-		MemoryBandwidthBytesPerS: 2039 * gbps, PeakFP16FLOPS: 312 * tflops, MemoryBytes: 80 * gib, TDPWatts: 400,
-		Source: "NVIDIA A100 Tensor Core GPU datasheet (2021): 80GB HBM2e SXM 2,039 GB/s; FP16 Tensor Core 312 TFLOPS dense; max TDP 400 W"},
+		MemoryBandwidthBytesPerS: 2039 * gbps, PeakFP16FLOPS: 312 * tflops, PeakINT8OPS: 624 * tflops, MemoryBytes: 80 * gib, TDPWatts: 400,
+		Source: "NVIDIA A100 Tensor Core GPU datasheet (2021): 80GB HBM2e SXM 2,039 GB/s; FP16 Tensor Core 312 TFLOPS dense; max TDP 400 W; INT8 Tensor Core 624 TOPS dense"},
 	{ID: "a100-pcie-80gb", Name: "NVIDIA A100 80GB PCIe", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"A100 80GB PCIe", "A100-PCIE-80GB"},
-		MemoryBandwidthBytesPerS: 1935 * gbps, PeakFP16FLOPS: 312 * tflops, MemoryBytes: 80 * gib, TDPWatts: 300,
-		Source: "NVIDIA A100 Tensor Core GPU datasheet (2021): 80GB HBM2e PCIe 1,935 GB/s; FP16 Tensor Core 312 TFLOPS dense; max TDP 300 W"},
+		MemoryBandwidthBytesPerS: 1935 * gbps, PeakFP16FLOPS: 312 * tflops, PeakINT8OPS: 624 * tflops, MemoryBytes: 80 * gib, TDPWatts: 300,
+		Source: "NVIDIA A100 Tensor Core GPU datasheet (2021): 80GB HBM2e PCIe 1,935 GB/s; FP16 Tensor Core 312 TFLOPS dense; max TDP 300 W; INT8 Tensor Core 624 TOPS dense"},
 	{ID: "h100-sxm", Name: "NVIDIA H100 SXM5 80GB", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"H100 80GB HBM3", "H100 SXM", "H100-SXM5-80GB"},
-		MemoryBandwidthBytesPerS: 3350 * gbps, PeakFP16FLOPS: 989.5 * tflops, MemoryBytes: 80 * gib, TDPWatts: 700,
-		Source: "NVIDIA H100 Tensor Core GPU datasheet: H100 SXM 3.35 TB/s; FP16 Tensor Core 1,979 TFLOPS with sparsity = 989.5 dense; max TDP 700 W"},
+		MemoryBandwidthBytesPerS: 3350 * gbps, PeakFP16FLOPS: 989.5 * tflops, PeakINT8OPS: 1979 * tflops, MemoryBytes: 80 * gib, TDPWatts: 700,
+		Source: "NVIDIA H100 Tensor Core GPU datasheet: H100 SXM 3.35 TB/s; FP16 Tensor Core 1,979 TFLOPS with sparsity = 989.5 dense; max TDP 700 W; INT8 Tensor Core 3,958 TOPS with sparsity = 1,979 dense"},
 	{ID: "h100-pcie", Name: "NVIDIA H100 PCIe 80GB", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"H100 PCIe"},
-		MemoryBandwidthBytesPerS: 2000 * gbps, PeakFP16FLOPS: 756 * tflops, MemoryBytes: 80 * gib, TDPWatts: 350,
-		Source: "NVIDIA H100 Tensor Core GPU datasheet: H100 PCIe 2 TB/s; FP16 Tensor Core 1,513 TFLOPS with sparsity = 756 dense; max TDP 350 W"},
+		MemoryBandwidthBytesPerS: 2000 * gbps, PeakFP16FLOPS: 756 * tflops, PeakINT8OPS: 1513 * tflops, MemoryBytes: 80 * gib, TDPWatts: 350,
+		Source: "NVIDIA H100 Tensor Core GPU datasheet: H100 PCIe 2 TB/s; FP16 Tensor Core 1,513 TFLOPS with sparsity = 756 dense; max TDP 350 W; INT8 Tensor Core 3,026 TOPS with sparsity = 1,513 dense"},
 	{ID: "h100-nvl", Name: "NVIDIA H100 NVL 94GB", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"H100 NVL"},
-		MemoryBandwidthBytesPerS: 3900 * gbps, PeakFP16FLOPS: 835.5 * tflops, MemoryBytes: 94 * gib, TDPWatts: 400,
-		Source: "NVIDIA H100 Tensor Core GPU datasheet (2023): H100 NVL 3.9 TB/s, 94 GB; FP16 Tensor Core 1,671 TFLOPS with sparsity = 835.5 dense; 350-400 W"},
+		MemoryBandwidthBytesPerS: 3900 * gbps, PeakFP16FLOPS: 835.5 * tflops, PeakINT8OPS: 1670.5 * tflops, MemoryBytes: 94 * gib, TDPWatts: 400,
+		Source: "NVIDIA H100 Tensor Core GPU datasheet (2023): H100 NVL 3.9 TB/s, 94 GB; FP16 Tensor Core 1,671 TFLOPS with sparsity = 835.5 dense; 350-400 W; INT8 Tensor Core 3,341 TOPS with sparsity = 1,670.5 dense"},
 	{ID: "h200-sxm", Name: "NVIDIA H200 SXM 141GB", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"H200"},
-		MemoryBandwidthBytesPerS: 4800 * gbps, PeakFP16FLOPS: 989.5 * tflops, MemoryBytes: 141 * gib, TDPWatts: 700,
-		Source: "NVIDIA H200 Tensor Core GPU datasheet: H200 SXM 141 GB HBM3e 4.8 TB/s; FP16 Tensor Core 1,979 TFLOPS with sparsity = 989.5 dense; up to 700 W"},
+		MemoryBandwidthBytesPerS: 4800 * gbps, PeakFP16FLOPS: 989.5 * tflops, PeakINT8OPS: 1979 * tflops, MemoryBytes: 141 * gib, TDPWatts: 700,
+		Source: "NVIDIA H200 Tensor Core GPU datasheet: H200 SXM 141 GB HBM3e 4.8 TB/s; FP16 Tensor Core 1,979 TFLOPS with sparsity = 989.5 dense; up to 700 W; INT8 Tensor Core 3,958 TOPS with sparsity = 1,979 dense"},
 	{ID: "b200", Name: "NVIDIA B200", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"B200"},
-		MemoryBandwidthBytesPerS: 8000 * gbps, PeakFP16FLOPS: 2250 * tflops, MemoryBytes: 180 * gib, TDPWatts: 1000,
-		Source: "NVIDIA DGX B200 / HGX B200 datasheet: per GPU 180 GB HBM3e, 8 TB/s; FP16/BF16 Tensor Core 4.5 PFLOPS with sparsity = 2.25 dense; 1,000 W"},
+		MemoryBandwidthBytesPerS: 8000 * gbps, PeakFP16FLOPS: 2250 * tflops, PeakINT8OPS: 4500 * tflops, MemoryBytes: 180 * gib, TDPWatts: 1000,
+		Source: "NVIDIA DGX B200 / HGX B200 datasheet: per GPU 180 GB HBM3e, 8 TB/s; FP16/BF16 Tensor Core 4.5 PFLOPS with sparsity = 2.25 dense; 1,000 W; INT8 Tensor Core 9 POPS with sparsity = 4.5 dense"},
 	{ID: "v100-sxm2", Name: "NVIDIA Tesla V100 SXM2", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"V100-SXM2", "V100 SXM2"},
-		MemoryBandwidthBytesPerS: 900 * gbps, PeakFP16FLOPS: 125 * tflops, MemoryBytes: 0, TDPWatts: 300,
-		Source: "NVIDIA Tesla V100 datasheet: SXM2 900 GB/s HBM2 (16 or 32 GB, so memory left 0); Tensor Performance 125 TFLOPS; 300 W"},
+		MemoryBandwidthBytesPerS: 900 * gbps, PeakFP16FLOPS: 125 * tflops, PeakINT8OPS: 62.8 * tflops, MemoryBytes: 0, TDPWatts: 300,
+		Source: "NVIDIA Tesla V100 datasheet: SXM2 900 GB/s HBM2 (16 or 32 GB, so memory left 0); Tensor Performance 125 TFLOPS; 300 W; no int8 tensor cores: dp4a at 4 int8 MACs per FP32 FMA slot = 4 × FP32 15.7 TFLOPS = 62.8 TOPS (CUDA C++ Programming Guide, arithmetic instruction throughput, compute capability 7.0)"},
 	{ID: "l4", Name: "NVIDIA L4", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"NVIDIA L4"},
-		MemoryBandwidthBytesPerS: 300 * gbps, PeakFP16FLOPS: 121 * tflops, MemoryBytes: 24 * gib, TDPWatts: 72,
-		Source: "NVIDIA L4 Tensor Core GPU datasheet: 24 GB GDDR6 300 GB/s; FP16 Tensor Core 242 TFLOPS with sparsity = 121 dense; 72 W"},
+		MemoryBandwidthBytesPerS: 300 * gbps, PeakFP16FLOPS: 121 * tflops, PeakINT8OPS: 242.5 * tflops, MemoryBytes: 24 * gib, TDPWatts: 72,
+		Source: "NVIDIA L4 Tensor Core GPU datasheet: 24 GB GDDR6 300 GB/s; FP16 Tensor Core 242 TFLOPS with sparsity = 121 dense; 72 W; INT8 Tensor Core 485 TOPS with sparsity = 242.5 dense"},
 	{ID: "l40s", Name: "NVIDIA L40S", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"L40S"},
-		MemoryBandwidthBytesPerS: 864 * gbps, PeakFP16FLOPS: 362.05 * tflops, MemoryBytes: 48 * gib, TDPWatts: 350,
-		Source: "NVIDIA L40S datasheet: 48 GB GDDR6 864 GB/s; FP16 Tensor Core 362.05 TFLOPS dense (733 sparse); 350 W"},
+		MemoryBandwidthBytesPerS: 864 * gbps, PeakFP16FLOPS: 362.05 * tflops, PeakINT8OPS: 733 * tflops, MemoryBytes: 48 * gib, TDPWatts: 350,
+		Source: "NVIDIA L40S datasheet: 48 GB GDDR6 864 GB/s; FP16 Tensor Core 362.05 TFLOPS dense (733 sparse); 350 W; INT8 Tensor Core 733 TOPS dense (1,466 sparse)"},
 	{ID: "l40", Name: "NVIDIA L40", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"NVIDIA L40"},
-		MemoryBandwidthBytesPerS: 864 * gbps, PeakFP16FLOPS: 181.05 * tflops, MemoryBytes: 48 * gib, TDPWatts: 300,
-		Source: "NVIDIA L40 datasheet: 48 GB GDDR6 864 GB/s; FP16 Tensor Core 181.05 TFLOPS dense (362.1 sparse); 300 W"},
+		MemoryBandwidthBytesPerS: 864 * gbps, PeakFP16FLOPS: 362.1 * tflops, PeakINT8OPS: 362.1 * tflops, MemoryBytes: 48 * gib, TDPWatts: 300,
+		Source: "NVIDIA L40 datasheet: 48 GB GDDR6 864 GB/s; 300 W; INT8 Tensor Core 362.1 TOPS dense (724 sparse); the datasheet's FP16 Tensor Core 181.05 TFLOPS dense is the FP32-accumulate rate: FP16 accumulate runs at twice it, 142 SMs × 1,024 FLOP/clock × 2.49 GHz = 362.1 TFLOPS (the AD102 per-SM rate of the Ada GPU Architecture whitepaper v2.1; the L40S datasheet's 362.05 for the same chip)"},
 	{ID: "a10", Name: "NVIDIA A10", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"NVIDIA A10"},
-		MemoryBandwidthBytesPerS: 600 * gbps, PeakFP16FLOPS: 125 * tflops, MemoryBytes: 24 * gib, TDPWatts: 150,
-		Source: "NVIDIA A10 Tensor Core GPU datasheet: 24 GB GDDR6 600 GB/s; FP16 Tensor Core 125 TFLOPS dense (250 sparse); 150 W"},
+		MemoryBandwidthBytesPerS: 600 * gbps, PeakFP16FLOPS: 125 * tflops, PeakINT8OPS: 250 * tflops, MemoryBytes: 24 * gib, TDPWatts: 150,
+		Source: "NVIDIA A10 Tensor Core GPU datasheet: 24 GB GDDR6 600 GB/s; FP16 Tensor Core 125 TFLOPS dense (250 sparse); 150 W; INT8 Tensor Core 250 TOPS dense (500 sparse)"},
 	{ID: "t4", Name: "NVIDIA T4", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"Tesla T4", "NVIDIA T4"},
-		MemoryBandwidthBytesPerS: 320 * gbps, PeakFP16FLOPS: 65 * tflops, MemoryBytes: 16 * gib, TDPWatts: 70,
-		Source: "NVIDIA T4 Tensor Core GPU datasheet: 16 GB GDDR6 320+ GB/s; mixed precision (FP16/FP32) 65 TFLOPS; 70 W"},
+		MemoryBandwidthBytesPerS: 320 * gbps, PeakFP16FLOPS: 65 * tflops, PeakINT8OPS: 130 * tflops, MemoryBytes: 16 * gib, TDPWatts: 70,
+		Source: "NVIDIA T4 Tensor Core GPU datasheet: 16 GB GDDR6 320+ GB/s; mixed precision (FP16/FP32) 65 TFLOPS; 70 W; INT8 130 TOPS"},
 	// NVIDIA workstation.
 	{ID: "rtx-6000-ada", Name: "NVIDIA RTX 6000 Ada Generation", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"RTX 6000 Ada Generation", "RTX 6000 Ada"},
-		MemoryBandwidthBytesPerS: 960 * gbps, PeakFP16FLOPS: 364.2 * tflops, MemoryBytes: 48 * gib, TDPWatts: 300,
-		Source: "NVIDIA Ada GPU Architecture whitepaper v2.1, Appendix: RTX 6000 Ada 960 GB/s, FP16 Tensor TFLOPS with FP16 accumulate 364.2 dense; 300 W"},
+		MemoryBandwidthBytesPerS: 960 * gbps, PeakFP16FLOPS: 364.2 * tflops, PeakINT8OPS: 728.5 * tflops, MemoryBytes: 48 * gib, TDPWatts: 300,
+		Source: "NVIDIA Ada GPU Architecture whitepaper v2.1, Appendix: RTX 6000 Ada 960 GB/s, FP16 Tensor TFLOPS with FP16 accumulate 364.2 dense; 300 W; Peak INT8 Tensor TOPS 728.5 dense"},
 	{ID: "rtx-a6000", Name: "NVIDIA RTX A6000", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"RTX A6000"},
-		MemoryBandwidthBytesPerS: 768 * gbps, PeakFP16FLOPS: 154.8 * tflops, MemoryBytes: 48 * gib, TDPWatts: 300,
-		Source: "NVIDIA RTX A6000 datasheet: 48 GB GDDR6 768 GB/s; Tensor Performance 309.7 TFLOPS with sparsity = 154.8 dense; 300 W"},
-	// NVIDIA GeForce. Whitepaper figures "Peak FP16 Tensor TFLOPS with FP16 Accumulate",
-	// dense.
+		MemoryBandwidthBytesPerS: 768 * gbps, PeakFP16FLOPS: 154.8 * tflops, PeakINT8OPS: 309.7 * tflops, MemoryBytes: 48 * gib, TDPWatts: 300,
+		Source: "NVIDIA RTX A6000 datasheet: 48 GB GDDR6 768 GB/s; Tensor Performance 309.7 TFLOPS with sparsity = 154.8 dense; 300 W; INT8 Tensor 619.4 TOPS with sparsity = 309.7 dense (GA102 full-rate)"},
+	// NVIDIA GeForce. Whitepaper figures "Peak FP16 Tensor TFLOPS with FP16 Accumulate"
+	// (twice the FP32-accumulate figure on these cards; the field's convention, see
+	// Device.PeakFP16FLOPS) and "Peak INT8 Tensor TOPS", dense.
 	{ID: "rtx-3060-12gb", Name: "NVIDIA GeForce RTX 3060 12GB", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"RTX 3060"},
-		MemoryBandwidthBytesPerS: 360 * gbps, PeakFP16FLOPS: 51.2 * tflops, MemoryBytes: 12 * gib, TDPWatts: 170,
-		Source: "NVIDIA GeForce RTX 3060 specifications: 12 GB GDDR6 192-bit 15 Gbps = 360 GB/s, 170 W; FP16 tensor (FP16 accumulate) 51.2 TFLOPS dense from 28 SMs × 512 × 1.777 GHz × 2 (Ampere GA102 whitepaper method)"},
+		MemoryBandwidthBytesPerS: 360 * gbps, PeakFP16FLOPS: 50.95 * tflops, PeakINT8OPS: 101.9 * tflops, MemoryBytes: 12 * gib, TDPWatts: 170,
+		Source: "NVIDIA GeForce RTX 3060 specifications: 12 GB GDDR6 192-bit 15 Gbps = 360 GB/s, 170 W; FP16 tensor (FP16 accumulate) 28 SMs × 512 FMA/clock × 2 × 1.777 GHz = 50.95 TFLOPS dense (usually printed 50.9), INT8 tensor twice it, 101.9 TOPS (Ampere GA102 whitepaper per-SM rates)"},
 	{ID: "rtx-3090", Name: "NVIDIA GeForce RTX 3090", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"RTX 3090"},
-		MemoryBandwidthBytesPerS: 936 * gbps, PeakFP16FLOPS: 142 * tflops, MemoryBytes: 24 * gib, TDPWatts: 350,
-		Source: "NVIDIA Ampere GA102 GPU Architecture whitepaper, Table 9: RTX 3090 936 GB/s; Peak FP16 Tensor TFLOPS with FP16 Accumulate 142 dense; 350 W"},
+		MemoryBandwidthBytesPerS: 936 * gbps, PeakFP16FLOPS: 142 * tflops, PeakINT8OPS: 284 * tflops, MemoryBytes: 24 * gib, TDPWatts: 350,
+		Source: "NVIDIA Ampere GA102 GPU Architecture whitepaper, Table 9: RTX 3090 936 GB/s; Peak FP16 Tensor TFLOPS with FP16 Accumulate 142 dense; 350 W; Peak INT8 Tensor TOPS 284 dense"},
 	{ID: "rtx-4080", Name: "NVIDIA GeForce RTX 4080", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"RTX 4080"},
-		MemoryBandwidthBytesPerS: 716.8 * gbps, PeakFP16FLOPS: 194.9 * tflops, MemoryBytes: 16 * gib, TDPWatts: 320,
-		Source: "NVIDIA Ada GPU Architecture whitepaper v2.1, Table 2: RTX 4080 716.8 GB/s; Peak FP16 Tensor TFLOPS with FP16 Accumulate 194.9 dense; 320 W"},
+		MemoryBandwidthBytesPerS: 716.8 * gbps, PeakFP16FLOPS: 194.9 * tflops, PeakINT8OPS: 389.9 * tflops, MemoryBytes: 16 * gib, TDPWatts: 320,
+		Source: "NVIDIA Ada GPU Architecture whitepaper v2.1, Table 2: RTX 4080 716.8 GB/s; Peak FP16 Tensor TFLOPS with FP16 Accumulate 194.9 dense; 320 W; Peak INT8 Tensor TOPS 389.9 dense"},
 	{ID: "rtx-4090", Name: "NVIDIA GeForce RTX 4090", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"RTX 4090"},
-		MemoryBandwidthBytesPerS: 1008 * gbps, PeakFP16FLOPS: 330.3 * tflops, MemoryBytes: 24 * gib, TDPWatts: 450,
-		Source: "NVIDIA Ada GPU Architecture whitepaper v2.1, Table 1: RTX 4090 1008 GB/s; Peak FP16 Tensor TFLOPS with FP16 Accumulate 330.3 dense; 450 W"},
+		MemoryBandwidthBytesPerS: 1008 * gbps, PeakFP16FLOPS: 330.3 * tflops, PeakINT8OPS: 660.6 * tflops, MemoryBytes: 24 * gib, TDPWatts: 450,
+		Source: "NVIDIA Ada GPU Architecture whitepaper v2.1, Table 1: RTX 4090 1008 GB/s; Peak FP16 Tensor TFLOPS with FP16 Accumulate 330.3 dense; 450 W; Peak INT8 Tensor TOPS 660.6 dense"},
 	{ID: "rtx-5090", Name: "NVIDIA GeForce RTX 5090", Kind: "gpu", Vendor: "NVIDIA",
 		Match:                    []string{"RTX 5090"},
-		MemoryBandwidthBytesPerS: 1792 * gbps, PeakFP16FLOPS: 419 * tflops, MemoryBytes: 32 * gib, TDPWatts: 575,
-		Source: "NVIDIA RTX Blackwell GPU Architecture whitepaper: RTX 5090 32 GB GDDR7 1792 GB/s; Peak FP16 Tensor TFLOPS with FP16 Accumulate 419 dense; 575 W"},
+		MemoryBandwidthBytesPerS: 1792 * gbps, PeakFP16FLOPS: 419 * tflops, PeakINT8OPS: 838 * tflops, MemoryBytes: 32 * gib, TDPWatts: 575,
+		Source: "NVIDIA RTX Blackwell GPU Architecture whitepaper: RTX 5090 32 GB GDDR7 1792 GB/s; Peak FP16 Tensor TFLOPS with FP16 Accumulate 419 dense; 575 W; Peak INT8 Tensor TOPS 838 dense"},
 	// AMD.
 	{ID: "rx-7900-xtx", Name: "AMD Radeon RX 7900 XTX", Kind: "gpu", Vendor: "AMD",
 		Match:                    []string{"RX 7900 XTX"},
-		MemoryBandwidthBytesPerS: 960 * gbps, PeakFP16FLOPS: 122.8 * tflops, MemoryBytes: 24 * gib, TDPWatts: 355,
-		Source: "AMD Radeon RX 7900 XTX product specifications: 24 GB GDDR6 960 GB/s; Peak Half Precision (FP16) 122.8 TFLOPs; total board power 355 W"},
+		MemoryBandwidthBytesPerS: 960 * gbps, PeakFP16FLOPS: 122.8 * tflops, PeakINT8OPS: 122.8 * tflops, MemoryBytes: 24 * gib, TDPWatts: 355,
+		Source: "AMD Radeon RX 7900 XTX product specifications: 24 GB GDDR6 960 GB/s; Peak Half Precision (FP16) 122.8 TFLOPs; total board power 355 W; int8 WMMA at the FP16 matrix rate (AMD RDNA 3 Instruction Set Architecture, V_WMMA_I32_16X16X16_IU8) = 122.8 TOPS"},
 	{ID: "rx-7900-xt", Name: "AMD Radeon RX 7900 XT", Kind: "gpu", Vendor: "AMD",
 		Match:                    []string{"RX 7900 XT"},
-		MemoryBandwidthBytesPerS: 800 * gbps, PeakFP16FLOPS: 103 * tflops, MemoryBytes: 20 * gib, TDPWatts: 315,
-		Source: "AMD Radeon RX 7900 XT product specifications: 20 GB GDDR6 800 GB/s; Peak Half Precision (FP16) 103 TFLOPs; total board power 315 W"},
+		MemoryBandwidthBytesPerS: 800 * gbps, PeakFP16FLOPS: 103 * tflops, PeakINT8OPS: 103 * tflops, MemoryBytes: 20 * gib, TDPWatts: 315,
+		Source: "AMD Radeon RX 7900 XT product specifications: 20 GB GDDR6 800 GB/s; Peak Half Precision (FP16) 103 TFLOPs; total board power 315 W; int8 WMMA at the FP16 matrix rate = 103 TOPS"},
 	{ID: "radeon-pro-w7900", Name: "AMD Radeon PRO W7900", Kind: "gpu", Vendor: "AMD",
 		Match:                    []string{"Radeon PRO W7900"},
-		MemoryBandwidthBytesPerS: 864 * gbps, PeakFP16FLOPS: 122.6 * tflops, MemoryBytes: 48 * gib, TDPWatts: 295,
-		Source: "AMD Radeon PRO W7900 product specifications: 48 GB GDDR6 864 GB/s; Peak Half Precision (FP16) 122.6 TFLOPs; total board power 295 W"},
+		MemoryBandwidthBytesPerS: 864 * gbps, PeakFP16FLOPS: 122.6 * tflops, PeakINT8OPS: 122.6 * tflops, MemoryBytes: 48 * gib, TDPWatts: 295,
+		Source: "AMD Radeon PRO W7900 product specifications: 48 GB GDDR6 864 GB/s; Peak Half Precision (FP16) 122.6 TFLOPs; total board power 295 W; int8 WMMA at the FP16 matrix rate = 122.6 TOPS"},
 	{ID: "mi210", Name: "AMD Instinct MI210", Kind: "gpu", Vendor: "AMD",
 		Match:                    []string{"MI210"},
-		MemoryBandwidthBytesPerS: 1638.4 * gbps, PeakFP16FLOPS: 181 * tflops, MemoryBytes: 64 * gib, TDPWatts: 300,
-		Source: "AMD Instinct MI210 datasheet: 64 GB HBM2e 1.6384 TB/s; Peak FP16 (matrix) 181 TFLOPs; 300 W"},
+		MemoryBandwidthBytesPerS: 1638.4 * gbps, PeakFP16FLOPS: 181 * tflops, PeakINT8OPS: 181 * tflops, MemoryBytes: 64 * gib, TDPWatts: 300,
+		Source: "AMD Instinct MI210 datasheet: 64 GB HBM2e 1.6384 TB/s; Peak FP16 (matrix) 181 TFLOPs; 300 W; Peak INT8 181 TOPs"},
 	{ID: "mi250x", Name: "AMD Instinct MI250X", Kind: "gpu", Vendor: "AMD",
 		Match:                    []string{"MI250X"},
-		MemoryBandwidthBytesPerS: 3276.8 * gbps, PeakFP16FLOPS: 383 * tflops, MemoryBytes: 128 * gib, TDPWatts: 560,
-		Source: "AMD Instinct MI250X datasheet: 128 GB HBM2e 3.2768 TB/s; Peak FP16 (matrix) 383 TFLOPs; 560 W (both dies; the OS shows two GPUs of half each)"},
+		MemoryBandwidthBytesPerS: 3276.8 * gbps, PeakFP16FLOPS: 383 * tflops, PeakINT8OPS: 383 * tflops, MemoryBytes: 128 * gib, TDPWatts: 560,
+		Source: "AMD Instinct MI250X datasheet: 128 GB HBM2e 3.2768 TB/s; Peak FP16 (matrix) 383 TFLOPs; 560 W (both dies; the OS shows two GPUs of half each); Peak INT8 383 TOPs"},
 	{ID: "mi300x", Name: "AMD Instinct MI300X", Kind: "gpu", Vendor: "AMD",
 		Match:                    []string{"MI300X"},
-		MemoryBandwidthBytesPerS: 5300 * gbps, PeakFP16FLOPS: 1307.4 * tflops, MemoryBytes: 192 * gib, TDPWatts: 750,
-		Source: "AMD Instinct MI300X datasheet: 192 GB HBM3 5.3 TB/s; Peak FP16 1307.4 TFLOPs dense (2614.9 with sparsity); 750 W"},
+		MemoryBandwidthBytesPerS: 5300 * gbps, PeakFP16FLOPS: 1307.4 * tflops, PeakINT8OPS: 2614.9 * tflops, MemoryBytes: 192 * gib, TDPWatts: 750,
+		Source: "AMD Instinct MI300X datasheet: 192 GB HBM3 5.3 TB/s; Peak FP16 1307.4 TFLOPs dense (2614.9 with sparsity); 750 W; Peak INT8 2614.9 TOPs dense"},
 	// Apple silicon: unified memory, so the GPU reads at the chip's memory bandwidth.
 	// Bandwidth from Apple's newsroom and tech-spec pages; GPU FP32 TFLOPS from Apple
 	// where Apple published it (M1, M2 families), else estimated as GPU cores × 128
@@ -248,21 +284,26 @@ var devices = []Device{
 	{ID: "apple-m4-max-32c", Name: "Apple M4 Max (32-core GPU)", Kind: "soc", Vendor: "Apple", Match: []string{"Apple M4 Max 32-core GPU"},
 		MemoryBandwidthBytesPerS: 410 * gbps, PeakFP16FLOPS: 13.8 * tflops,
 		Source: "Apple MacBook Pro (M4 Max, Nov 2024) tech specs: 32-core GPU 410 GB/s; FLOPS estimated: 32 × 128 lanes × 2 × ~1.68 GHz = 13.8 TFLOPS (Apple publishes none)"},
-	// Server and desktop CPUs, matched by model number. FLOP/s = cores × base GHz ×
-	// FP32 FLOP per cycle per core (CPUFLOPPerCycle); bandwidth = the platform's DDR
-	// channels at the highest supported speed (ddr).
-	{ID: "epyc-9654", Name: "AMD EPYC 9654 (Genoa, 12× DDR5-4800)", Kind: "cpu", Vendor: "AMD", Match: []string{"EPYC 9654", "EPYC 9654P"},
-		MemoryBandwidthBytesPerS: ddr(12, 4800), PeakFP16FLOPS: 96 * 2.4e9 * 32, TDPWatts: 360,
-		Source: "AMD EPYC 9654 product page: 96 cores, base 2.4 GHz, 12 channels DDR5-4800 (460.8 GB/s), default TDP 360 W; FLOP/s = 96 × 2.4 GHz × 32 FP32 FLOP/cycle (Zen 4: two 256-bit FMA pipes)"},
-	{ID: "epyc-7763", Name: "AMD EPYC 7763 (Milan, 8× DDR4-3200)", Kind: "cpu", Vendor: "AMD", Match: []string{"EPYC 7763"},
-		MemoryBandwidthBytesPerS: ddr(8, 3200), PeakFP16FLOPS: 64 * 2.45e9 * 32, TDPWatts: 280,
-		Source: "AMD EPYC 7763 product page: 64 cores, base 2.45 GHz, 8 channels DDR4-3200 (204.8 GB/s), default TDP 280 W; FLOP/s = 64 × 2.45 GHz × 32 FP32 FLOP/cycle (Zen 3: two 256-bit FMA pipes)"},
-	{ID: "xeon-platinum-8480", Name: "Intel Xeon Platinum 8480+ (Sapphire Rapids, 8× DDR5-4800)", Kind: "cpu", Vendor: "Intel", Match: []string{"Xeon Platinum 8480+", "Xeon Platinum 8480"},
-		MemoryBandwidthBytesPerS: ddr(8, 4800), PeakFP16FLOPS: 56 * 2.0e9 * 64, TDPWatts: 350,
-		Source: "Intel ark, Xeon Platinum 8480+: 56 cores, base 2.0 GHz, 8 channels DDR5-4800 (307.2 GB/s), TDP 350 W; FLOP/s = 56 × 2.0 GHz × 64 FP32 FLOP/cycle (two 512-bit FMA units; AMX not counted)"},
-	{ID: "ryzen-9-7950x", Name: "AMD Ryzen 9 7950X (2× DDR5-5200)", Kind: "cpu", Vendor: "AMD", Match: []string{"Ryzen 9 7950X"},
-		MemoryBandwidthBytesPerS: ddr(2, 5200), PeakFP16FLOPS: 16 * 4.5e9 * 32, TDPWatts: 170,
-		Source: "AMD Ryzen 9 7950X product page: 16 cores, base 4.5 GHz, 2 channels DDR5-5200 (83.2 GB/s), default TDP 170 W; FLOP/s = 16 × 4.5 GHz × 32 FP32 FLOP/cycle (Zen 4)"},
+	// Server and desktop CPUs, matched by model number. Peaks = cores × max boost clock
+	// × CorePeaksOf's per-cycle figures for the part's microarchitecture (cpuRow); the
+	// boost clock, not the base, so that no measured rate beats the ceiling;
+	// bandwidth = the platform's DDR channels at the highest supported speed (ddr).
+	cpuRow(Device{ID: "epyc-9654", Name: "AMD EPYC 9654 (Genoa, 12× DDR5-4800)", Kind: "cpu", Vendor: "AMD", Match: []string{"EPYC 9654", "EPYC 9654P"},
+		MemoryBandwidthBytesPerS: ddr(12, 4800), TDPWatts: 360,
+		Source: "AMD EPYC 9654 product page: 96 cores, max boost 3.7 GHz, 12 channels DDR5-4800 (460.8 GB/s), default TDP 360 W"},
+		96, 3.7, CPUDescription{Arch: "amd64", Vendor: "AMD", Family: 0x19, Model: 0x11, Features: []string{"avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16"}}),
+	cpuRow(Device{ID: "epyc-7763", Name: "AMD EPYC 7763 (Milan, 8× DDR4-3200)", Kind: "cpu", Vendor: "AMD", Match: []string{"EPYC 7763"},
+		MemoryBandwidthBytesPerS: ddr(8, 3200), TDPWatts: 280,
+		Source: "AMD EPYC 7763 product page: 64 cores, max boost 3.5 GHz, 8 channels DDR4-3200 (204.8 GB/s), default TDP 280 W"},
+		64, 3.5, CPUDescription{Arch: "amd64", Vendor: "AMD", Family: 0x19, Model: 0x01, Features: []string{"avx2", "fma"}}),
+	cpuRow(Device{ID: "xeon-platinum-8480", Name: "Intel Xeon Platinum 8480+ (Sapphire Rapids, 8× DDR5-4800)", Kind: "cpu", Vendor: "Intel", Match: []string{"Xeon Platinum 8480+", "Xeon Platinum 8480"},
+		MemoryBandwidthBytesPerS: ddr(8, 4800), TDPWatts: 350,
+		Source: "Intel ark, Xeon Platinum 8480+: 56 cores, max turbo 3.8 GHz, 8 channels DDR5-4800 (307.2 GB/s), TDP 350 W; AMX counted (Linux 5.16 and later enable it)"},
+		56, 3.8, CPUDescription{Arch: "amd64", Vendor: "Intel", Family: 6, Model: 0x8F, Features: []string{"avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16"}}),
+	cpuRow(Device{ID: "ryzen-9-7950x", Name: "AMD Ryzen 9 7950X (2× DDR5-5200)", Kind: "cpu", Vendor: "AMD", Match: []string{"Ryzen 9 7950X"},
+		MemoryBandwidthBytesPerS: ddr(2, 5200), TDPWatts: 170,
+		Source: "AMD Ryzen 9 7950X product page: 16 cores, max boost 5.7 GHz, 2 channels DDR5-5200 (83.2 GB/s), default TDP 170 W"},
+		16, 5.7, CPUDescription{Arch: "amd64", Vendor: "AMD", Family: 0x19, Model: 0x61, Features: []string{"avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16"}}),
 	// Typical memory systems, named only as builtin:<id>. FLOP/s unknown (0): a
 	// profile made from one takes the CPU estimate from detection.
 	memorySystem("ddr4-3200-2ch", "Desktop, dual-channel DDR4-3200", 4, 2, 3200),
@@ -290,8 +331,12 @@ func (d Device) clone() Device {
 	return d
 }
 
-// DeviceByID returns the row with this ID (case-insensitive).
+// DeviceByID returns the row with this ID (case-insensitive); a retired ID
+// (retiredIDs) returns the row that replaced it.
 func DeviceByID(id string) (Device, bool) {
+	if r, ok := retiredIDs[strings.ToLower(id)]; ok {
+		id = r
+	}
 	for _, d := range devices {
 		if strings.EqualFold(d.ID, id) {
 			return d.clone(), true

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -80,9 +81,9 @@ func TestMatchDevice(t *testing.T) {
 		{"NVIDIA H100 NVL", "h100-nvl"},
 		{"NVIDIA H200", "h200-sxm"},
 		{"NVIDIA A100-SXM4-80GB", "a100-sxm4-80gb"},
-		{"NVIDIA A100-SXM4-40GB", "a100-40gb"},
+		{"NVIDIA A100-SXM4-40GB", "a100-sxm4-40gb"},
 		{"NVIDIA A100 80GB PCIe", "a100-pcie-80gb"},
-		{"NVIDIA A100-PCIE-40GB", "a100-40gb"},
+		{"NVIDIA A100-PCIE-40GB", "a100-pcie-40gb"}, // 250 W, not the SXM part's 400
 		{"NVIDIA L4", "l4"},
 		{"NVIDIA L40S", "l40s"},
 		{"NVIDIA L40", "l40"},
@@ -143,5 +144,34 @@ func TestDDR(t *testing.T) {
 	d, _ := DeviceByID("DDR5-4800-12CH")
 	if d.MemoryBandwidthBytesPerS != 460.8e9 {
 		t.Errorf("12-channel DDR5-4800 = %g, want 460.8e9", d.MemoryBandwidthBytesPerS)
+	}
+}
+
+// TestDeviceTableFixes holds the rows issue 16 found wrong: the A100 40GB is two parts
+// (SXM 400 W, PCIe 250 W; both 1,555 GB/s); the FP16 field is FP16-accumulate on every
+// NVIDIA row, so the L40 reads 362.1 (142 SMs × 1,024 FLOP/clock × 2.49 GHz), not its
+// datasheet's FP32-accumulate 181.05, and the RTX 3060 28 × 1,024 × 1.777 GHz = 50.95,
+// not 51.2. Every NVIDIA and AMD row has an int8 figure; Apple's publish none.
+func TestDeviceTableFixes(t *testing.T) {
+	for _, tc := range []struct {
+		id         string
+		watts, bw  float64
+		fp16, int8 float64
+	}{
+		{"a100-sxm4-40gb", 400, 1555e9, 312e12, 624e12},
+		{"a100-pcie-40gb", 250, 1555e9, 312e12, 624e12},
+		{"a100-40gb", 400, 1555e9, 312e12, 624e12}, // retired id: the SXM row, as before
+		{"l40", 300, 864e9, 362.1e12, 362.1e12},
+		{"rtx-3060-12gb", 170, 360e9, 50.95e12, 101.9e12},
+	} {
+		d, ok := DeviceByID(tc.id)
+		if !ok || d.TDPWatts != tc.watts || d.MemoryBandwidthBytesPerS != tc.bw || math.Abs(d.PeakFP16FLOPS-tc.fp16) > 1e6 || math.Abs(d.PeakINT8OPS-tc.int8) > 1e6 {
+			t.Errorf("%s: %+v", tc.id, d)
+		}
+	}
+	for _, d := range Devices() {
+		if d.Kind == "gpu" && d.PeakINT8OPS <= 0 {
+			t.Errorf("%s: no int8 peak", d.ID)
+		}
 	}
 }

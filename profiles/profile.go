@@ -48,10 +48,26 @@ type Profile struct {
 	// when the device is the host.
 	HostMemoryBandwidthBytesPerS float64 `json:"host_memory_bandwidth_bytes_per_s,omitempty"`
 	HostBandwidthSource          string  `json:"host_bandwidth_source,omitempty"`
-	// PeakFLOPS is the dense FP16 peak (FP32 FMA peak on CPUs), FLOP per second; 0
-	// when unknown.
+	// PeakFLOPS is the device's general peak, FLOP per second: the FP32 FMA peak on
+	// CPUs, the dense FP16 tensor peak on GPUs (the device table's convention), or
+	// what a profile file declares as peak_tflop_per_s; 0 when unknown.
 	PeakFLOPS   float64 `json:"peak_flop_per_s"`
 	FLOPSSource string  `json:"flops_source"`
+	// PeakFP16FLOPS is the dense FP16/BF16 peak, FLOP per second (CPUs: the faster of
+	// native FP16 FMAs, BF16 dot products and AMX-BF16, never below FP32; GPUs: tensor
+	// cores, Device.PeakFP16FLOPS); 0 when unknown. The prefill ceiling of F16 and BF16
+	// models uses it.
+	PeakFP16FLOPS   float64 `json:"peak_fp16_flop_per_s,omitempty"`
+	FP16FLOPSSource string  `json:"fp16_flops_source,omitempty"`
+	// PeakINT8OPS is the dense int8 dot-product peak in operations per second (a
+	// multiply-add counts 2: VNNI, sdot/smmla, AMX-INT8; GPUs: int8 tensor cores or
+	// dp4a); 0 when unknown. The prefill ceiling of quantized models uses it.
+	PeakINT8OPS   float64 `json:"peak_int8_op_per_s,omitempty"`
+	INT8OPSSource string  `json:"int8_ops_source,omitempty"`
+	// LLCBytes is the host CPU's last-level cache in bytes when the device is the
+	// host (0 on GPU profiles and when unknown): a model whose bytes per token fit in
+	// it is not bound by DRAM bandwidth.
+	LLCBytes uint64 `json:"llc_bytes,omitempty"`
 	// PricePerHour is what an hour of the machine costs, in Currency.
 	PricePerHour *float64 `json:"price_per_hour,omitempty"`
 	// Watts is the machine's power draw for cost estimates, in watts; from the
@@ -127,6 +143,8 @@ const (
 //	memory_bandwidth_gb_per_s: 1008      # GB/s = 1e9 bytes/s, > 0
 //	host_memory_bandwidth_gb_per_s: 89.6 # host memory, for offloaded layers
 //	peak_tflop_per_s: 330                # TFLOP/s = 1e12 FLOP/s, > 0
+//	peak_fp16_tflop_per_s: 330           # dense FP16/BF16, for F16 and BF16 models
+//	peak_int8_top_per_s: 660             # dense int8, 1e12 op/s (a multiply-add is 2), for quantized models
 //	price_per_hour: 0.80                 # in currency, >= 0
 //	watts: 450                           # > 0
 //	energy_price_per_kwh: 0.30           # in currency, >= 0
@@ -207,7 +225,7 @@ func ParseProfile(name string, data []byte) (Profile, error) {
 	}
 	stem := strings.TrimPrefix(strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)), "example:")
 	p := Profile{Name: stem, Source: name}
-	var bw, hostBW, flops *float64
+	var bw, hostBW, flops, fp16, int8 *float64
 	var device string
 	var deviceLine int
 	var priceLine int
@@ -227,6 +245,10 @@ func ParseProfile(name string, data []byte) (Profile, error) {
 			hostBW, err = number(name, key, v, 0, maxBandwidthGBPerS, false)
 		case "peak_tflop_per_s":
 			flops, err = number(name, key, v, 0, maxTFLOPPerS, false)
+		case "peak_fp16_tflop_per_s":
+			fp16, err = number(name, key, v, 0, maxTFLOPPerS, false)
+		case "peak_int8_top_per_s":
+			int8, err = number(name, key, v, 0, maxTFLOPPerS, false)
 		case "price_per_hour":
 			p.PricePerHour, err = number(name, key, v, 0, math.MaxFloat64, true)
 			priceLine = k.Line
@@ -243,7 +265,7 @@ func ParseProfile(name string, data []byte) (Profile, error) {
 		case "expectations":
 			p.Expectations, err = expectations(name, v)
 		default:
-			err = fail(k.Line, "unknown key %q (known: name, description, device, memory_bandwidth_gb_per_s, host_memory_bandwidth_gb_per_s, peak_tflop_per_s, price_per_hour, watts, energy_price_per_kwh, currency, expectations)", clip(key))
+			err = fail(k.Line, "unknown key %q (known: name, description, device, memory_bandwidth_gb_per_s, host_memory_bandwidth_gb_per_s, peak_tflop_per_s, peak_fp16_tflop_per_s, peak_int8_top_per_s, price_per_hour, watts, energy_price_per_kwh, currency, expectations)", clip(key))
 		}
 		return err
 	})
@@ -273,6 +295,12 @@ func ParseProfile(name string, data []byte) (Profile, error) {
 		p.PeakFLOPS = *flops * tflops
 		p.FLOPSSource = "profile file " + name
 	}
+	if fp16 != nil {
+		p.PeakFP16FLOPS, p.FP16FLOPSSource = *fp16*tflops, "profile file "+name
+	}
+	if int8 != nil {
+		p.PeakINT8OPS, p.INT8OPSSource = *int8*tflops, "profile file "+name
+	}
 	if (p.PricePerHour != nil || p.EnergyPricePerKWh != nil) && p.Currency == "" {
 		return Profile{}, fail(priceLine, "a price needs a currency: key (e.g. currency: USD)")
 	}
@@ -289,8 +317,18 @@ func (p *Profile) applyDevice(d Device, override bool) {
 	if d.MemoryBandwidthBytesPerS > 0 && (override || p.MemoryBandwidthBytesPerS == 0) {
 		p.MemoryBandwidthBytesPerS, p.BandwidthSource = d.MemoryBandwidthBytesPerS, src
 	}
-	if d.PeakFP16FLOPS > 0 && (override || p.PeakFLOPS == 0) {
-		p.PeakFLOPS, p.FLOPSSource = d.PeakFP16FLOPS, src
+	general := d.PeakFP16FLOPS
+	if d.PeakFP32FLOPS > 0 {
+		general = d.PeakFP32FLOPS
+	}
+	if general > 0 && (override || p.PeakFLOPS == 0) {
+		p.PeakFLOPS, p.FLOPSSource = general, src
+	}
+	if d.PeakFP16FLOPS > 0 && (override || p.PeakFP16FLOPS == 0) {
+		p.PeakFP16FLOPS, p.FP16FLOPSSource = d.PeakFP16FLOPS, src
+	}
+	if d.PeakINT8OPS > 0 && (override || p.PeakINT8OPS == 0) {
+		p.PeakINT8OPS, p.INT8OPSSource = d.PeakINT8OPS, src
 	}
 	if d.TDPWatts > 0 && (override || p.Watts == nil) {
 		w := d.TDPWatts
@@ -589,6 +627,14 @@ func (r Resolver) complete(ctx context.Context, p Profile, hw Hardware) (Profile
 	if err != nil {
 		return Profile{}, err
 	}
+	// The host's last-level cache applies when the profile's device is the host: a
+	// CPU or memory-system row, or no device and the bandwidth detected (a file that
+	// declares a bandwidth without a device may describe a GPU; detection that found
+	// a GPU in the table records no cache).
+	row, hasRow := DeviceByID(p.DeviceID)
+	if p.LLCBytes == 0 && (hasRow && row.Kind == "cpu" || p.DeviceID == "" && p.MemoryBandwidthBytesPerS == 0 && det.LLCBytes > 0) {
+		p.LLCBytes = hw.CPULLCBytes
+	}
 	if p.MemoryBandwidthBytesPerS == 0 {
 		p.MemoryBandwidthBytesPerS, p.BandwidthSource = det.MemoryBandwidthBytesPerS, "detected: "+det.BandwidthSource
 		if p.HostMemoryBandwidthBytesPerS == 0 {
@@ -597,6 +643,14 @@ func (r Resolver) complete(ctx context.Context, p Profile, hw Hardware) (Profile
 	}
 	if p.PeakFLOPS == 0 && det.PeakFLOPS > 0 {
 		p.PeakFLOPS, p.FLOPSSource = det.PeakFLOPS, "detected: "+det.FLOPSSource
+		// The per-precision peaks come from the same detected device, never mixed
+		// with a figure the file declares for another one.
+		if p.PeakFP16FLOPS == 0 && det.PeakFP16FLOPS > 0 {
+			p.PeakFP16FLOPS, p.FP16FLOPSSource = det.PeakFP16FLOPS, "detected: "+det.FP16FLOPSSource
+		}
+		if p.PeakINT8OPS == 0 && det.PeakINT8OPS > 0 {
+			p.PeakINT8OPS, p.INT8OPSSource = det.PeakINT8OPS, "detected: "+det.INT8OPSSource
+		}
 	}
 	if p.Watts == nil && det.Watts != nil {
 		p.Watts, p.WattsSource = det.Watts, det.WattsSource
@@ -715,13 +769,22 @@ func (r Resolver) detect(ctx context.Context, hw Hardware, needBandwidth bool) (
 		p.MemoryBandwidthBytesPerS = res.TriadBytesPerS
 		p.BandwidthSource = "probe: " + res.Describe()
 	}
-	if p.PeakFLOPS == 0 {
-		if f, how, ok := EstimateCPUFLOPS(hw); ok {
-			p.PeakFLOPS, p.FLOPSSource = f, "estimate: "+how
-		} else {
-			p.Warnings = append(p.Warnings, "peak FLOP/s unknown: "+how)
+	if p.PeakFLOPS == 0 || p.PeakINT8OPS == 0 {
+		if c, why, ok := EstimateCPUPeaks(hw); ok {
+			if p.PeakFLOPS == 0 {
+				p.PeakFLOPS, p.FLOPSSource = c.FP32FLOPS, "estimate: "+c.FP32How
+			}
+			if p.PeakFP16FLOPS == 0 {
+				p.PeakFP16FLOPS, p.FP16FLOPSSource = c.FP16FLOPS, "estimate: "+c.FP16How
+			}
+			if p.PeakINT8OPS == 0 {
+				p.PeakINT8OPS, p.INT8OPSSource = c.INT8OPS, "estimate: "+c.INT8How
+			}
+		} else if p.PeakFLOPS == 0 {
+			p.Warnings = append(p.Warnings, "peak FLOP/s unknown: "+why)
 		}
 	}
+	p.LLCBytes = hw.CPULLCBytes
 	return p, nil
 }
 
@@ -733,58 +796,19 @@ func (r ProbeResult) Describe() string {
 }
 
 // CPUFLOPPerCycle returns the peak FP32 FLOP per cycle of one core of the detected
-// CPU, from its SIMD features, and the reasoning. One FMA counts 2 FLOP per lane.
-//
-//   - x86 with AVX-512, Intel: 64 (two 512-bit FMA units × 16 lanes × 2; Intel 64
-//     and IA-32 Architectures Optimization Reference Manual, Skylake-SP and later
-//     server cores; client cores with one unit get half, so this is an upper bound).
-//   - x86 with AVX-512, AMD: 32 (Zen 4 runs 512-bit FMAs on two 256-bit pipes; AMD
-//     Software Optimization Guide for Family 19h; Zen 5 desktop/server parts with a
-//     full 512-bit path reach 64, so this underestimates them).
-//   - x86 with AVX2 and FMA: 32 (two 256-bit FMA units × 8 lanes × 2; Haswell and
-//     later, Zen 2 and later).
-//   - x86 with AVX, no FMA: 16 (one 256-bit add + one 256-bit multiply per cycle).
-//   - x86 otherwise: 8 (SSE2: one 128-bit add + one multiply).
-//   - arm64: 16 (two 128-bit NEON FMA pipes × 4 lanes × 2; Arm Neoverse N1 Software
-//     Optimization Guide; Neoverse V1/V2 and Apple P-cores have four, so this is a
-//     lower bound).
-//   - anything else: 2 (one scalar FMA).
+// CPU and the reasoning: CorePeaksOf(hw.CPU()).FP32FLOPPerCycle, from the
+// microarchitecture (CPUID family and model, not the name string) and its features.
 func CPUFLOPPerCycle(hw Hardware) (int, string) {
-	has := func(f string) bool { return slices.Contains(hw.CPUSIMD, f) }
-	intel := strings.Contains(strings.ToLower(hw.CPUModel), "intel")
-	switch {
-	case hw.Arch == "arm64":
-		return 16, "arm64 NEON: 2 FMA pipes × 4 FP32 lanes × 2 FLOP"
-	case has("avx512f") && intel:
-		return 64, "AVX-512 (Intel): 2 FMA units × 16 FP32 lanes × 2 FLOP"
-	case has("avx512f"):
-		return 32, "AVX-512 (AMD Zen 4): 2 × 256-bit FMA pipes × 8 FP32 lanes × 2 FLOP"
-	case has("avx2") && has("fma"):
-		return 32, "AVX2+FMA: 2 FMA units × 8 FP32 lanes × 2 FLOP"
-	case has("avx"):
-		return 16, "AVX: 1 add + 1 multiply × 8 FP32 lanes"
-	case hw.Arch == "amd64" || hw.Arch == "386":
-		return 8, "SSE2: 1 add + 1 multiply × 4 FP32 lanes"
-	}
-	return 2, "scalar: 1 FMA × 2 FLOP"
+	c := CorePeaksOf(hw.CPU())
+	return c.FP32FLOPPerCycle, c.Microarch + ": " + c.FP32Why
 }
 
-// EstimateCPUFLOPS estimates the CPU's peak FP32 FLOP/s as physical cores × clock ×
-// CPUFLOPPerCycle (logical cores when physical are unknown; Hardware.CPUMHz, which is
-// the maximum frequency where the OS reports one, else the nominal clock). It returns
-// the formula with its numbers; false with the reason when cores or clock are unknown.
+// EstimateCPUFLOPS estimates the CPU's peak FP32 FLOP/s (EstimateCPUPeaks' FP32
+// figure) with its formula; false with the reason when cores or clock are unknown.
 func EstimateCPUFLOPS(hw Hardware) (float64, string, bool) {
-	cores, kind := hw.CPUPhysicalCores, "physical"
-	if cores <= 0 {
-		cores, kind = hw.CPULogicalCores, "logical"
+	p, why, ok := EstimateCPUPeaks(hw)
+	if !ok {
+		return 0, why, false
 	}
-	if cores <= 0 {
-		return 0, "CPU core count unknown", false
-	}
-	if hw.CPUMHz <= 0 {
-		return 0, "CPU clock unknown", false
-	}
-	per, why := CPUFLOPPerCycle(hw)
-	f := float64(cores) * hw.CPUMHz * 1e6 * float64(per)
-	return f, fmt.Sprintf("%d %s cores × %.2f GHz × %d FP32 FLOP/cycle (%s)", cores, kind, hw.CPUMHz/1000, per, why), true
+	return p.FP32FLOPS, p.FP32How, true
 }

@@ -3,6 +3,7 @@ package profiles
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -289,14 +290,22 @@ func TestEstimateCPUFLOPS(t *testing.T) {
 		hw   Hardware
 		want float64
 	}{
-		// 2 cores × 2.6 GHz × 32 (Zen 4 AVX-512 on 256-bit pipes) = 166.4 GFLOP/s.
-		{Hardware{CPUModel: "AMD EPYC", CPUPhysicalCores: 2, CPUMHz: 2600, Arch: "amd64", CPUSIMD: []string{"avx", "avx2", "avx512f", "fma"}}, 166.4e9},
-		// 56 × 2.0 GHz × 64 (two 512-bit FMA units) = 7168 GFLOP/s, the 8480+ row's figure.
+		// A run file recorded before CPUFeatures: only CPUSIMD and the name, so the
+		// microarchitecture is unknown and AVX-512 counts two 512-bit FMA units (the
+		// upper bound): 2 × 2.6 GHz × 64 = 332.8 GFLOP/s.
+		{Hardware{CPUModel: "AMD EPYC", CPUPhysicalCores: 2, CPUMHz: 2600, Arch: "amd64", CPUSIMD: []string{"avx", "avx2", "avx512f", "fma"}}, 332.8e9},
+		// The same CPU described by CPUID as Zen 4 (family 0x19, model 0x11): 512-bit
+		// FMAs over two 256-bit pipes, 32 FLOP/cycle: 166.4 GFLOP/s.
+		{Hardware{CPUModel: "AMD EPYC", CPUVendor: "AMD", CPUFamily: 0x19, CPUModelNumber: 0x11, CPUPhysicalCores: 2, CPUMHz: 2600, Arch: "amd64", CPUFeatures: []string{"avx2", "fma", "avx512f"}}, 166.4e9},
+		// 56 × 2.0 GHz × 64 (two 512-bit FMA units) = 7168 GFLOP/s.
 		{Hardware{CPUModel: "Intel(R) Xeon(R) Platinum 8480+", CPUPhysicalCores: 56, CPUMHz: 2000, Arch: "amd64", CPUSIMD: []string{"avx512f", "fma"}}, 7168e9},
 		// Logical cores when physical are unknown; SSE2 only: 8 FLOP/cycle.
 		{Hardware{CPULogicalCores: 4, CPUMHz: 1000, Arch: "amd64"}, 32e9},
-		// arm64: 16 FLOP/cycle.
-		{Hardware{CPUPhysicalCores: 4, CPUMHz: 2000, Arch: "arm64", CPUSIMD: []string{"neon"}}, 128e9},
+		// arm64, core unknown: four 128-bit FMA pipes (the upper bound; N1-class
+		// cores have two), 32 FLOP/cycle.
+		{Hardware{CPUPhysicalCores: 4, CPUMHz: 2000, Arch: "arm64", CPUSIMD: []string{"neon"}}, 256e9},
+		// Neoverse N1 by its part number: two pipes, 16 FLOP/cycle.
+		{Hardware{CPUPhysicalCores: 4, CPUMHz: 2000, Arch: "arm64", CPUVendor: "ARM", CPUModelNumber: 0xd0c, CPUFeatures: []string{"asimd", "asimddp"}}, 128e9},
 	}
 	for _, tc := range tests {
 		got, how, ok := EstimateCPUFLOPS(tc.hw)
@@ -307,9 +316,10 @@ func TestEstimateCPUFLOPS(t *testing.T) {
 	if _, how, ok := EstimateCPUFLOPS(Hardware{CPUPhysicalCores: 4}); ok || how != "CPU clock unknown" {
 		t.Errorf("no clock: %v %q", ok, how)
 	}
+	// The 8480+ row is 56 cores × 3.8 GHz max turbo × 64 FP32 FLOP/cycle.
 	d, _ := DeviceByID("xeon-platinum-8480")
-	if d.PeakFP16FLOPS != 7168e9 {
-		t.Errorf("8480+ row %g disagrees with the estimate formula", d.PeakFP16FLOPS)
+	if want := 56 * 3.8e9 * 64; math.Abs(d.PeakFP32FLOPS-want) > 1 {
+		t.Errorf("8480+ row FP32 %g, want %g", d.PeakFP32FLOPS, want)
 	}
 }
 
@@ -344,4 +354,43 @@ func FuzzParseProfile(f *testing.F) {
 			t.Fatal("price without currency accepted")
 		}
 	})
+}
+
+// TestResolveLLC: the detected CPU profile carries the host's last-level cache; a
+// profile whose device is a GPU does not, whatever the host's cache.
+func TestResolveLLC(t *testing.T) {
+	hw := Hardware{CPUModel: "Some CPU", CPUPhysicalCores: 2, CPUMHz: 2000, Arch: "amd64", CPUFeatures: []string{"avx2", "fma"}, CPULLCBytes: 32 << 20, GPUs: []GPU{}}
+	calls := 0
+	r := Resolver{Probe: fakeProbe(&calls), Dirs: []string{}}
+	p, err := r.Resolve(t.Context(), "", hw)
+	if err != nil || p.LLCBytes != 32<<20 {
+		t.Errorf("detected: llc %d, %v", p.LLCBytes, err)
+	}
+	if p.PeakINT8OPS <= p.PeakFLOPS || !strings.HasPrefix(p.INT8OPSSource, "estimate: ") {
+		t.Errorf("detected: int8 %g (%s) not above FP32 %g", p.PeakINT8OPS, p.INT8OPSSource, p.PeakFLOPS)
+	}
+	g, err := r.Resolve(t.Context(), "builtin:rtx-4090", hw)
+	if err != nil || g.LLCBytes != 0 || g.PeakINT8OPS != 660.6e12 {
+		t.Errorf("rtx-4090: llc %d int8 %g, %v", g.LLCBytes, g.PeakINT8OPS, err)
+	}
+}
+
+// TestParsePerPrecisionPeaks: the per-precision keys are TFLOP/s and TOP/s (1e12), and
+// a file's own figures win over its device row's.
+func TestParsePerPrecisionPeaks(t *testing.T) {
+	p, err := ParseProfile("box.yaml", []byte("device: rtx-4090\npeak_fp16_tflop_per_s: 300\npeak_int8_top_per_s: 600\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.PeakFP16FLOPS != 300e12 || p.FP16FLOPSSource != "profile file box.yaml" || p.PeakINT8OPS != 600e12 || p.INT8OPSSource != "profile file box.yaml" {
+		t.Errorf("%+v", p)
+	}
+	// The row fills what the file leaves out: the 4090's int8 660.6 TOP/s.
+	p, err = ParseProfile("box.yaml", []byte("device: rtx-4090\npeak_fp16_tflop_per_s: 300\n"))
+	if err != nil || p.PeakINT8OPS != 660.6e12 {
+		t.Errorf("%+v %v", p, err)
+	}
+	if _, err := ParseProfile("box.yaml", []byte("peak_int8_top_per_s: 0\n")); err == nil || !strings.Contains(err.Error(), "box.yaml:1: peak_int8_top_per_s: 0 must be greater than 0") {
+		t.Errorf("zero int8 peak: %v", err)
+	}
 }

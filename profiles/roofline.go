@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/ollama/ollama/fs/ggml"
+
+	"github.com/yardstick-dev/yardstick/internal/units"
 )
 
 // Tensor is one weight tensor as a server describes it (Ollama /api/show "tensors":
@@ -46,6 +48,15 @@ type ModelCost struct {
 	// (2 FLOP) per prompt token. Embedding lookups cost none and the output
 	// projection runs for the last prompt token only, so both are left out.
 	ActiveParams uint64 `json:"active_params"`
+	// TotalParams counts every tensor's elements: embeddings, norms, the output
+	// projection and every expert of a mixture.
+	TotalParams uint64 `json:"total_params,omitempty"`
+	// WeightType is the ggml type holding most bytes of the matrices prefill
+	// multiplies (2-D blk.* tensors), e.g. "Q8_0", "Q4_K", "F16".
+	WeightType string `json:"weight_type,omitempty"`
+	// ComputePrecision is the arithmetic the CPU and GPU kernels do for WeightType
+	// (WeightPrecision): "int8", "fp16" or "fp32".
+	ComputePrecision string `json:"compute_precision,omitempty"`
 	// KVBytesPerContextToken is the KV cache one token of context occupies and a
 	// decode step reads: block_count × head_count_kv × (key_length + value_length) ×
 	// bytes per element of the cache type.
@@ -95,6 +106,7 @@ func ComputeModelCost(tensors []Tensor, info map[string]any, kvCacheType string)
 	c.ExpertCount, c.ExpertUsedCount = num("expert_count"), num("expert_used_count")
 	hasOutput := false
 	var blockParams, expertParams uint64
+	typeBytes := map[string]uint64{}
 	for _, t := range tensors {
 		tt, err := ggml.ParseTensorType(t.Type)
 		if err != nil {
@@ -125,7 +137,9 @@ func ComputeModelCost(tensors []Tensor, info map[string]any, kvCacheType string)
 		if isExpert {
 			c.ExpertBytes += size
 		}
+		c.TotalParams += elems
 		if strings.HasPrefix(t.Name, "blk.") && len(t.Shape) >= 2 {
+			typeBytes[tt.String()] += size
 			if isExpert {
 				expertParams += elems
 			} else {
@@ -134,6 +148,12 @@ func ComputeModelCost(tensors []Tensor, info map[string]any, kvCacheType string)
 		}
 	}
 	c.ExpertParams = expertParams
+	for ty, b := range typeBytes {
+		if b > typeBytes[c.WeightType] || b == typeBytes[c.WeightType] && ty < c.WeightType {
+			c.WeightType = ty
+		}
+	}
+	c.ComputePrecision = WeightPrecision(c.WeightType)
 	c.TiedOutput = !hasOutput
 	active := float64(c.WeightBytes)
 	if !c.TiedOutput {
@@ -169,6 +189,29 @@ func ComputeModelCost(tensors []Tensor, info map[string]any, kvCacheType string)
 	return c, nil
 }
 
+// WeightPrecision returns the arithmetic the kernels do for a ggml weight type
+// (fs/ggml TensorType names, e.g. "Q4_K", "F16"):
+//
+//   - "int8" for quantized types (Q4_0 … Q8_0, the K-quants, IQ*, TQ*, MXFP4): ggml's CPU
+//     backend quantizes the activations to Q8_0, Q8_1 or Q8_K (type_traits_cpu
+//     vec_dot_type in ml/backend/ggml/ggml/src/ggml-cpu/ggml-cpu.c, Ollama v0.24.0)
+//     and multiplies in int8 dot products (ggml_vec_dot_q4_0_q8_0,
+//     ggml_vec_dot_q8_0_q8_0 in ggml-cpu/arch/x86/quants.c: AVX512-VNNI or AVX-VNNI
+//     vpdpbusd, else AVX2 vpmaddubsw; ggml-cpu/arch/arm/quants.c: sdot, smmla); the
+//     CUDA backend's MMQ kernels likewise use int8 tensor cores or dp4a;
+//   - "fp16" for F16 and BF16;
+//   - "fp32" for F32, F64 and an empty or unknown name.
+func WeightPrecision(ggmlType string) string {
+	t := strings.ToUpper(ggmlType)
+	switch {
+	case t == "F16" || t == "BF16":
+		return "fp16"
+	case strings.HasPrefix(t, "Q") || strings.HasPrefix(t, "IQ") || strings.HasPrefix(t, "TQ") || strings.HasPrefix(t, "MXFP"):
+		return "int8"
+	}
+	return "fp32"
+}
+
 // RooflineInput is what ComputeRoofline holds a run against.
 type RooflineInput struct {
 	Cost ModelCost
@@ -178,6 +221,14 @@ type RooflineInput struct {
 	BandwidthSource    string
 	PeakFLOPS          float64
 	FLOPSSource        string
+	// PeakFP16FLOPS and PeakINT8OPS are the device's FP16/BF16 and int8 peaks (0 =
+	// unknown), with where they came from; LLCBytes is the host's last-level cache
+	// when the device is the host CPU (0 otherwise or unknown).
+	PeakFP16FLOPS   float64
+	FP16FLOPSSource string
+	PeakINT8OPS     float64
+	INT8OPSSource   string
+	LLCBytes        uint64
 	// OffloadFrac is the share of the model outside device memory (0 on a CPU-only
 	// machine, where the device is the host); HostBandwidthBytesPerS is the host
 	// memory's, for that share (0 = unknown).
@@ -205,8 +256,19 @@ type Roofline struct {
 	ActiveParams              uint64  `json:"active_params"`
 	// DecodeCeilingPerS = bandwidth / BytesPerToken (offload-weighted, see Notes).
 	DecodeCeilingPerS float64 `json:"decode_ceiling_per_s"`
-	// PrefillCeilingPerS = peak FLOP/s / (2 × ActiveParams).
+	// PrefillCeilingPerS = PeakFLOPS / (2 × ActiveParams), where PeakFLOPS is the peak
+	// of ComputePrecision (see ComputeRoofline).
 	PrefillCeilingPerS float64 `json:"prefill_ceiling_per_s,omitempty"`
+	// ComputePrecision is the arithmetic whose peak bounds prefill: "int8", "fp16" or
+	// "fp32" (ModelCost.ComputePrecision); FLOPSSource names the figure used, and a
+	// note says when the device's figure for that precision is unknown. Empty in run
+	// files written before it existed, whose ceiling used the device's general peak.
+	ComputePrecision string `json:"compute_precision,omitempty"`
+	// LLCBytes is the host's last-level cache; FitsInLLC is true when BytesPerToken
+	// fits in it, so DRAM bandwidth does not bind decode and no decode efficiency is
+	// given.
+	LLCBytes  uint64 `json:"llc_bytes,omitempty"`
+	FitsInLLC bool   `json:"fits_in_llc,omitempty"`
 	// DecodeEfficiencyFrac = median server_gen_per_s / DecodeCeilingPerS: memory-
 	// bandwidth utilisation. PrefillEfficiencyFrac likewise: compute utilisation.
 	DecodeEfficiencyFrac  *float64 `json:"decode_efficiency_frac,omitempty"`
@@ -215,9 +277,12 @@ type Roofline struct {
 	AchievedBandwidthBytesPerS float64 `json:"achieved_bandwidth_bytes_per_s,omitempty"`
 	BandwidthBytesPerS         float64 `json:"bandwidth_bytes_per_s"`
 	BandwidthSource            string  `json:"bandwidth_source"`
-	PeakFLOPS                  float64 `json:"peak_flop_per_s,omitempty"`
-	FLOPSSource                string  `json:"flops_source,omitempty"`
-	OffloadFrac                float64 `json:"offload_frac,omitempty"`
+	// PeakFLOPS is the peak the prefill ceiling used, operations per second of
+	// ComputePrecision (FLOP, or int8 ops counting a multiply-add as 2), and
+	// FLOPSSource where it came from.
+	PeakFLOPS   float64 `json:"peak_flop_per_s,omitempty"`
+	FLOPSSource string  `json:"flops_source,omitempty"`
+	OffloadFrac float64 `json:"offload_frac,omitempty"`
 	// OffloadAdjusted is true when the offloaded share was charged at host bandwidth.
 	OffloadAdjusted bool     `json:"offload_adjusted,omitempty"`
 	Notes           []string `json:"notes,omitempty"`
@@ -236,10 +301,10 @@ func ComputeRoofline(in RooflineInput) Roofline {
 		ActiveParams:              c.ActiveParams,
 		BandwidthBytesPerS:        in.BandwidthBytesPerS,
 		BandwidthSource:           in.BandwidthSource,
-		PeakFLOPS:                 in.PeakFLOPS,
-		FLOPSSource:               in.FLOPSSource,
 		OffloadFrac:               in.OffloadFrac,
+		LLCBytes:                  in.LLCBytes,
 	}
+	r.PeakFLOPS, r.FLOPSSource, r.ComputePrecision = prefillPeak(in, &r.Notes)
 	if in.BandwidthBytesPerS > 0 && r.BytesPerToken > 0 {
 		secs := float64(r.BytesPerToken) / in.BandwidthBytesPerS
 		if in.OffloadFrac > 0 {
@@ -253,16 +318,22 @@ func ComputeRoofline(in RooflineInput) Roofline {
 			}
 		}
 		r.DecodeCeilingPerS = 1 / secs
+		r.FitsInLLC = in.LLCBytes > 0 && in.OffloadFrac == 0 && r.BytesPerToken <= in.LLCBytes
+		if r.FitsInLLC {
+			r.Notes = append(r.Notes, fmt.Sprintf("the %s read per token fit in the %s last-level cache: DRAM bandwidth does not bind decode, so the decode ceiling is not a ceiling and no decode efficiency is given", units.SI(float64(r.BytesPerToken)), units.IEC(float64(in.LLCBytes))))
+		}
 		if in.ServerGenPerS > 0 {
-			e := in.ServerGenPerS / r.DecodeCeilingPerS
-			r.DecodeEfficiencyFrac = &e
 			r.AchievedBandwidthBytesPerS = in.ServerGenPerS * float64(r.BytesPerToken)
+			if !r.FitsInLLC {
+				e := in.ServerGenPerS / r.DecodeCeilingPerS
+				r.DecodeEfficiencyFrac = &e
+			}
 		}
 	} else {
 		r.Notes = append(r.Notes, "no memory bandwidth known: no decode ceiling")
 	}
-	if in.PeakFLOPS > 0 && c.ActiveParams > 0 {
-		r.PrefillCeilingPerS = in.PeakFLOPS / (2 * float64(c.ActiveParams))
+	if r.PeakFLOPS > 0 && c.ActiveParams > 0 {
+		r.PrefillCeilingPerS = r.PeakFLOPS / (2 * float64(c.ActiveParams))
 		if in.ServerPrefillPerS > 0 {
 			e := in.ServerPrefillPerS / r.PrefillCeilingPerS
 			r.PrefillEfficiencyFrac = &e
@@ -271,4 +342,35 @@ func ComputeRoofline(in RooflineInput) Roofline {
 		r.Notes = append(r.Notes, "no peak FLOP/s known: no prefill ceiling")
 	}
 	return r
+}
+
+// prefillPeak chooses the peak that bounds prefill for the model's compute precision
+// (docs/metrics.md "Hardware roofline"): int8 models take the highest of the int8,
+// FP16 and general peaks (a GPU backend may dequantize to FP16 for large batches, so
+// the ceiling is the faster of the two); FP16/BF16 models the higher of the FP16 and
+// general peaks; FP32 models and costs recorded without a precision the general
+// peak. A precision whose figure is unknown falls back to the others with a note:
+// the ceiling is then too low for the kernels, and a rate above it says so.
+func prefillPeak(in RooflineInput, notes *[]string) (float64, string, string) {
+	prec := in.Cost.ComputePrecision
+	peak, src := in.PeakFLOPS, in.FLOPSSource
+	use := func(p float64, s string) {
+		if p > peak {
+			peak, src = p, s
+		}
+	}
+	switch prec {
+	case "int8":
+		use(in.PeakFP16FLOPS, in.FP16FLOPSSource)
+		use(in.PeakINT8OPS, in.INT8OPSSource)
+		if in.PeakINT8OPS == 0 && peak > 0 {
+			*notes = append(*notes, "no int8 peak known for this device: the prefill ceiling of this "+in.Cost.WeightType+" model uses a floating-point peak, which int8 dot-product kernels can beat")
+		}
+	case "fp16":
+		use(in.PeakFP16FLOPS, in.FP16FLOPSSource)
+		if in.PeakFP16FLOPS == 0 && peak > 0 {
+			*notes = append(*notes, "no FP16 peak known for this device: the prefill ceiling of this "+in.Cost.WeightType+" model uses the general peak")
+		}
+	}
+	return peak, src, prec
 }

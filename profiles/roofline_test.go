@@ -167,3 +167,84 @@ func TestComputeModelCostRefusesImpossibleShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestWeightPrecision: quantized types multiply in int8 dot products on ggml's CPU and
+// CUDA backends, F16 and BF16 in half precision, F32 in single.
+func TestWeightPrecision(t *testing.T) {
+	for typ, want := range map[string]string{
+		"Q8_0": "int8", "Q4_0": "int8", "Q4_K": "int8", "Q5_K": "int8", "Q6_K": "int8", "IQ4_XS": "int8", "MXFP4": "int8",
+		"F16": "fp16", "BF16": "fp16", "F32": "fp32", "": "fp32",
+	} {
+		if got := WeightPrecision(typ); got != want {
+			t.Errorf("WeightPrecision(%q) = %q, want %q", typ, got, want)
+		}
+	}
+}
+
+// TestModelCostWeightType: the dominant type is that of the block matrices, not of the
+// F32 norms nor of an embedding stored at another type.
+func TestModelCostWeightType(t *testing.T) {
+	for _, tc := range []struct {
+		q    synth.Quant
+		typ  string
+		prec string
+	}{{synth.Q8_0, "Q8_0", "int8"}, {synth.Q4_0, "Q4_0", "int8"}, {synth.F16, "F16", "fp16"}} {
+		ts, info, _ := shapeTensors(t, "qwen2.5-0.5b", tc.q)
+		c, err := ComputeModelCost(ts, info, "f16")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.WeightType != tc.typ || c.ComputePrecision != tc.prec {
+			t.Errorf("%v: %s %s, want %s %s", tc.q, c.WeightType, c.ComputePrecision, tc.typ, tc.prec)
+		}
+	}
+}
+
+// TestPrefillPeakByPrecision: the prefill ceiling uses the peak of the model's
+// arithmetic; with ActiveParams 1e9 the ceiling is peak / 2e9 tokens/s.
+func TestPrefillPeakByPrecision(t *testing.T) {
+	base := RooflineInput{BandwidthBytesPerS: 1e11, PeakFLOPS: 1e12, FLOPSSource: "fp32 src",
+		PeakFP16FLOPS: 2e12, FP16FLOPSSource: "fp16 src", PeakINT8OPS: 8e12, INT8OPSSource: "int8 src"}
+	for _, tc := range []struct {
+		prec     string
+		int8     float64
+		ceiling  float64
+		source   string
+		wantNote bool
+	}{
+		{"int8", 8e12, 4000, "int8 src", false}, // 8e12 / 2e9
+		{"fp16", 8e12, 1000, "fp16 src", false}, // 2e12 / 2e9
+		{"fp32", 8e12, 500, "fp32 src", false},  // 1e12 / 2e9
+		{"", 8e12, 500, "fp32 src", false},      // a cost recorded before precisions: the general peak, as before
+		// No int8 figure: the FP16 one, and a note that int8 kernels can beat it.
+		{"int8", 0, 1000, "fp16 src", true},
+	} {
+		in := base
+		in.PeakINT8OPS = tc.int8
+		in.Cost = ModelCost{ActiveParams: 1e9, ActiveWeightBytesPerToken: 1e9, ComputePrecision: tc.prec, WeightType: "Q4_K"}
+		r := ComputeRoofline(in)
+		if r.PrefillCeilingPerS != tc.ceiling || r.FLOPSSource != tc.source || r.ComputePrecision != tc.prec {
+			t.Errorf("%q int8=%g: ceiling %g from %q (%q), want %g from %q", tc.prec, tc.int8, r.PrefillCeilingPerS, r.FLOPSSource, r.ComputePrecision, tc.ceiling, tc.source)
+		}
+		if got := strings.Contains(strings.Join(r.Notes, "\n"), "no int8 peak"); got != tc.wantNote {
+			t.Errorf("%q int8=%g: notes %q", tc.prec, tc.int8, r.Notes)
+		}
+	}
+}
+
+// TestRooflineLLC: bytes per token that fit in the last-level cache get a note and no
+// decode efficiency; one byte more than the cache gets the ratio.
+func TestRooflineLLC(t *testing.T) {
+	for _, tc := range []struct {
+		llc  uint64
+		fits bool
+	}{{1 << 20, true}, {1<<20 - 1, false}, {0, false}} {
+		r := ComputeRoofline(RooflineInput{Cost: ModelCost{ActiveWeightBytesPerToken: 1 << 20}, BandwidthBytesPerS: 1e10, LLCBytes: tc.llc, ServerGenPerS: 20000})
+		if r.FitsInLLC != tc.fits || (r.DecodeEfficiencyFrac == nil) != tc.fits {
+			t.Errorf("llc %d: fits %v efficiency %v", tc.llc, r.FitsInLLC, r.DecodeEfficiencyFrac)
+		}
+		if got := strings.Contains(strings.Join(r.Notes, "\n"), "does not bind"); got != tc.fits {
+			t.Errorf("llc %d: notes %q", tc.llc, r.Notes)
+		}
+	}
+}

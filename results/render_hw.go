@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/yardstick-dev/yardstick/internal/units"
 	"github.com/yardstick-dev/yardstick/profiles"
 )
 
@@ -50,6 +51,13 @@ func RenderHW(w io.Writer, r HWReport) error {
 		cpu += fmt.Sprintf(", %.0f MHz", hw.CPUMHz)
 	}
 	fmt.Fprintf(tw, "  cpu\t%s\n", cpu)
+	if hw.CPUMicroarch != "" {
+		core := fmt.Sprintf("%s (%s family %d model %d)", hw.CPUMicroarch, orUnknown(hw.CPUVendor), hw.CPUFamily, hw.CPUModelNumber)
+		if hw.CPULLCBytes > 0 {
+			core += ", last-level cache " + units.IEC(float64(hw.CPULLCBytes))
+		}
+		fmt.Fprintf(tw, "  core\t%s\n", core)
+	}
 	fmt.Fprintf(tw, "  simd\t%s\n", orUnknown(strings.Join(hw.CPUSIMD, " ")))
 	fmt.Fprintf(tw, "  memory\t%s total, %s available\n", gibText(hw.MemoryTotalBytes), gibText(hw.MemoryAvailableBytes))
 	if len(hw.GPUs) == 0 {
@@ -106,6 +114,12 @@ func RenderHW(w io.Writer, r HWReport) error {
 		fmt.Fprintf(tw, "  host bandwidth\t%s\t%s\n", gbs(p.HostMemoryBandwidthBytesPerS), p.HostBandwidthSource)
 	}
 	fmt.Fprintf(tw, "  peak\t%s\t%s\n", tflopsText(p.PeakFLOPS), p.FLOPSSource)
+	if p.PeakFP16FLOPS > 0 {
+		fmt.Fprintf(tw, "  peak fp16\t%s\t%s\n", tflopsText(p.PeakFP16FLOPS), p.FP16FLOPSSource)
+	}
+	if p.PeakINT8OPS > 0 {
+		fmt.Fprintf(tw, "  peak int8\t%s\t%s\n", strings.Replace(tflopsText(p.PeakINT8OPS), "TFLOP/s", "TOP/s", 1), p.INT8OPSSource)
+	}
 	if p.Watts != nil {
 		fmt.Fprintf(tw, "  power\t%.0f W\t%s\n", *p.Watts, p.WattsSource)
 	}
@@ -139,10 +153,11 @@ func orUnknown(s string) string {
 }
 
 // RenderDevices writes the built-in device table (profiles.Devices) as a text table:
-// bandwidth in GB/s, peak FP16 in TFLOP/s, memory in GiB, TDP in W.
+// bandwidth in GB/s, peak FP16 in TFLOP/s, peak int8 in TOP/s ("-" when unknown),
+// memory in GiB, TDP in W.
 func RenderDevices(w io.Writer, ds []profiles.Device) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tNAME\tBANDWIDTH\tPEAK FP16\tMEMORY\tTDP")
+	fmt.Fprintln(tw, "ID\tKIND\tNAME\tBANDWIDTH\tPEAK FP16\tPEAK INT8\tMEMORY\tTDP")
 	for _, d := range ds {
 		mem, tdp := "-", "-"
 		if d.MemoryBytes > 0 {
@@ -151,7 +166,11 @@ func RenderDevices(w io.Writer, ds []profiles.Device) error {
 		if d.TDPWatts > 0 {
 			tdp = fmt.Sprintf("%.0f W", d.TDPWatts)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Kind, d.Name, gbs(d.MemoryBandwidthBytesPerS), tflopsText(d.PeakFP16FLOPS), mem, tdp)
+		int8 := "-"
+		if d.PeakINT8OPS > 0 {
+			int8 = strings.Replace(tflopsText(d.PeakINT8OPS), "TFLOP/s", "TOP/s", 1)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Kind, d.Name, gbs(d.MemoryBandwidthBytesPerS), tflopsText(d.PeakFP16FLOPS), int8, mem, tdp)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -110,6 +110,14 @@ type Machine struct {
 	BandwidthSource          string  `json:"bandwidth_source"`
 	PeakFLOPS                float64 `json:"peak_flop_per_s"`
 	FLOPSSource              string  `json:"flops_source"`
+	// PeakFP16FLOPS and PeakINT8OPS are the profile's per-precision peaks
+	// (profiles.Profile), 0 when unknown or in run files written before them; LLCBytes
+	// the host's last-level cache when the device is the host.
+	PeakFP16FLOPS   float64 `json:"peak_fp16_flop_per_s,omitempty"`
+	FP16FLOPSSource string  `json:"fp16_flops_source,omitempty"`
+	PeakINT8OPS     float64 `json:"peak_int8_op_per_s,omitempty"`
+	INT8OPSSource   string  `json:"int8_ops_source,omitempty"`
+	LLCBytes        uint64  `json:"llc_bytes,omitempty"`
 	// HostBandwidthBytesPerS is host memory's, for the share of a model offloaded from
 	// the GPU (0 = unknown).
 	HostBandwidthBytesPerS float64  `json:"host_bandwidth_bytes_per_s,omitempty"`
@@ -392,6 +400,9 @@ func roofline(res *bench.Result, r *Run, m *Machine) *profiles.Roofline {
 	if m != nil {
 		in.BandwidthBytesPerS, in.BandwidthSource = m.MemoryBandwidthBytesPerS, m.BandwidthSource
 		in.PeakFLOPS, in.FLOPSSource = m.PeakFLOPS, m.FLOPSSource
+		in.PeakFP16FLOPS, in.FP16FLOPSSource = m.PeakFP16FLOPS, m.FP16FLOPSSource
+		in.PeakINT8OPS, in.INT8OPSSource = m.PeakINT8OPS, m.INT8OPSSource
+		in.LLCBytes = m.LLCBytes
 		in.HostBandwidthBytesPerS = m.HostBandwidthBytesPerS
 	}
 	if r.Memory.OffloadFrac != nil {

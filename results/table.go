@@ -211,7 +211,7 @@ func RenderTable(w io.Writer, run *Run) error {
 			b.WriteString("\n")
 		}
 		if rl.PrefillCeilingPerS > 0 {
-			fmt.Fprintf(&b, "            prefill ceiling %.0f tok/s at %.3g TFLOP/s (%s)", rl.PrefillCeilingPerS, rl.PeakFLOPS/1e12, rl.FLOPSSource)
+			fmt.Fprintf(&b, "            prefill ceiling %.0f tok/s at %s (%s)", rl.PrefillCeilingPerS, peakText(rl.PeakFLOPS, rl.ComputePrecision), rl.FLOPSSource)
 			if rl.PrefillEfficiencyFrac != nil {
 				fmt.Fprintf(&b, ": measured %.1f%% of it", 100**rl.PrefillEfficiencyFrac)
 			}
@@ -325,4 +325,16 @@ func weakFit(r2 float64) string {
 		return ": a weak fit, the line explains little of the spread"
 	}
 	return ""
+}
+
+// peakText writes a prefill peak with its precision: "2.35 TOP/s int8", "330 TFLOP/s
+// fp16"; a run file without a precision gives "0.166 TFLOP/s", as before.
+func peakText(peak float64, precision string) string {
+	switch precision {
+	case "int8":
+		return fmt.Sprintf("%.3g TOP/s int8", peak/1e12)
+	case "":
+		return fmt.Sprintf("%.3g TFLOP/s", peak/1e12)
+	}
+	return fmt.Sprintf("%.3g TFLOP/s %s", peak/1e12, precision)
 }
