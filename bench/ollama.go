@@ -341,8 +341,10 @@ type Request struct {
 	Seed        int64
 	Temperature float64
 	NumCtx      int
-	Think       bool
-	KeepAlive   time.Duration
+	// Think is sent as Ollama's think (a bool, or a level) and mapped on the OpenAI
+	// backend (OpenAI.chatRequest).
+	Think     Think
+	KeepAlive time.Duration
 	// FirstTokenTimeout, when positive, abandons the request if no chunk of generated
 	// text has arrived this long after it was sent.
 	FirstTokenTimeout time.Duration
@@ -371,6 +373,7 @@ type ollamaWire struct {
 	o       *Ollama
 	end     bool
 	metrics api.Metrics
+	cached  *int // prompt_eval_cached_count of the done chunk, when sent
 }
 
 func (w *ollamaWire) request(ctx context.Context, req Request) (*http.Request, error) {
@@ -378,15 +381,16 @@ func (w *ollamaWire) request(ctx context.Context, req Request) (*http.Request, e
 }
 
 func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error {
-	return readChat(resp, c.began, func(r *api.ChatResponse, now int64) error {
+	return readChat(resp, c.began, func(r *chatLine, now int64) error {
 		if w.end {
 			return errAfterDone
 		}
-		c.chunk(s, now, len(r.Message.Content)+len(r.Message.Thinking))
+		c.chunk(s, now, len(r.Message.Thinking), len(r.Message.Content))
 		if r.Done {
 			w.end = true
 			s.E2ENs = ptr(now - c.sent)
 			w.metrics = r.Metrics
+			w.cached = r.PromptEvalCachedCount
 			s.DoneReason = r.DoneReason
 		}
 		return nil
@@ -410,11 +414,13 @@ func (w *ollamaWire) settle(s *Sample, _ *streamClock) (ErrorKind, string) {
 	case m.EvalCount < 0 || m.PromptEvalCount < 0 || m.EvalDuration < 0 || m.PromptEvalDuration < 0 || m.TotalDuration < 0 || m.LoadDuration < 0:
 		return ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (eval_count %d, prompt_eval_count %d: a negative count or duration)",
 			m.EvalCount, m.PromptEvalCount)
+	case w.cached != nil && (*w.cached < 0 || *w.cached > m.PromptEvalCount):
+		return ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (prompt_eval_cached_count %d of prompt_eval_count %d)", *w.cached, m.PromptEvalCount)
 	case m.EvalCount > 0 && s.TextChunks == 0:
 		// As on the OpenAI backend: tokens counted and none streamed leave no TTFT.
 		return ErrDecode, fmt.Sprintf("the done chunk reports %d output tokens (eval_count), but no chunk carried text (message.content or message.thinking): no TTFT can be measured", m.EvalCount)
 	}
-	s.PromptTokens, s.OutputTokens = m.PromptEvalCount, m.EvalCount
+	s.PromptTokens, s.OutputTokens, s.CachedPromptTokens = m.PromptEvalCount, m.EvalCount, w.cached
 	s.ServerPromptEvalNs, s.ServerEvalNs = int64(m.PromptEvalDuration), int64(m.EvalDuration)
 	s.LoadNs, s.ServerTotalNs = int64(m.LoadDuration), int64(m.TotalDuration)
 	return "", ""
@@ -434,7 +440,7 @@ func (o *Ollama) chatRequest(ctx context.Context, req Request) (*http.Request, e
 		},
 		Stream:    &stream,
 		KeepAlive: &api.Duration{Duration: req.KeepAlive},
-		Think:     &api.ThinkValue{Value: req.Think},
+		Think:     req.Think.ollama(),
 		Options: map[string]any{
 			"num_predict": req.MaxTokens,
 			"seed":        req.Seed,
@@ -462,9 +468,14 @@ const maxLineBytes = 8 * 1000 * 1000
 var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 // chatLine is one line of a /api/chat stream: a chunk, or an error.
+// PromptEvalCachedCount is the done chunk's count of prompt tokens read from the
+// prompt cache, which Ollama sends from v0.33.3 on (api/types.go Metrics,
+// prompt_eval_cached_count, a *int: present when the runner knows it, 0 included);
+// the client library this build uses (v0.24.0) does not decode it.
 type chatLine struct {
 	api.ChatResponse
-	Error string `json:"error,omitempty"`
+	PromptEvalCachedCount *int   `json:"prompt_eval_cached_count,omitempty"`
+	Error                 string `json:"error,omitempty"`
 }
 
 // Errors of readChat that are not the server's.
@@ -482,7 +493,7 @@ var (
 // errLineTooLong. A clean end of the body returns nil. Lines come through a pooled
 // 64 KiB reader and each is decoded once, where the official client allocates an
 // 8 MB buffer per request and decodes every line twice (docs/performance.md).
-func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse, now int64) error) error {
+func readChat(resp *http.Response, began time.Time, fn func(r *chatLine, now int64) error) error {
 	br := lineReaders.Get().(*bufio.Reader)
 	br.Reset(resp.Body)
 	defer func() { br.Reset(nil); lineReaders.Put(br) }()
@@ -521,7 +532,7 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 		case cl.Error != "":
 			return streamError(cl.Error)
 		}
-		if err := fn(&cl.ChatResponse, now); err != nil {
+		if err := fn(&cl, now); err != nil {
 			return err
 		}
 		switch {

@@ -143,8 +143,10 @@ type Workload struct {
 	Seed               int64   `json:"seed"`
 	Temperature        float64 `json:"temperature"`
 	NumCtx             int     `json:"num_ctx"`
-	Think              bool    `json:"think"`
-	Hash               string  `json:"hash"`
+	// Think is what thinking models were asked: false, true or a level (bench.Think;
+	// off and on encode as the booleans of older files, so their hash is unchanged).
+	Think bench.Think `json:"think"`
+	Hash  string      `json:"hash"`
 }
 
 // ColdSummary is the cold-load request: unloading, then the first request.
