@@ -40,11 +40,13 @@ func runCLICtx(ctx context.Context, envVars map[string]string, args ...string) o
 }
 
 // testProfile stands in for detection and probing in tests: a CPU machine declared at
-// 20 GB/s and 0.2 TFLOP/s; a named profile is resolved for real, without probing.
+// 20 GB/s and 20 TFLOP/s, enough compute for the fakes' prefill rates (up to a few
+// thousand tokens/s of a 0.5B shape): a rate above the compute ceiling flags a request
+// as a prompt-cache hit. A named profile is resolved for real, without probing.
 func testProfile(ctx context.Context, name string, hw profiles.Hardware) (profiles.Profile, error) {
 	if name == "" {
 		return profiles.Profile{Name: "test", Source: "test", MemoryBandwidthBytesPerS: 20e9, BandwidthSource: "declared in test",
-			PeakFLOPS: 0.2e12, FLOPSSource: "declared in test"}, nil
+			PeakFLOPS: 20e12, FLOPSSource: "declared in test"}, nil
 	}
 	r := profiles.Resolver{Probe: func(context.Context, time.Duration) (profiles.ProbeResult, error) {
 		return profiles.ProbeResult{TriadBytesPerS: 20e9, CopyBytesPerS: 20e9}, nil
