@@ -161,6 +161,9 @@ func TestErrorsAreOneLineAndWriteNothing(t *testing.T) {
 		{"bad host", []string{"--model", "twin", "--host", "ftp://x"}, 2, "--host: host \"ftp://x\": scheme must be http or https"},
 		{"unknown flag", []string{"--model", "twin", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{"not a number", []string{"--model", "twin", "--runs", "many"}, 2, "invalid value \"many\" for flag -runs"},
+		{"unknown think level", []string{"--model", "twin", "--think", "max"}, 2, `invalid value "max" for flag -think: "max": must be true, false, low, medium or high`},
+		// The fake twin does not think: a level ends as the server's 400 (the first request's failure ends the run).
+		{"think on a model without it", []string{"--model", "twin", "--host", live.URL, "--think", "high"}, 1, `failed (http_status): HTTP 400: "twin" does not support thinking`},
 		{"auto without precision", []string{"--model", "twin", "--runs", "auto", "--precision", "0"}, 2, "--precision 0: must be a fraction in (0, 1)"},
 		{"auto with a small minimum", []string{"--model", "twin", "--runs", "auto", "--min-runs", "3"}, 2, "--min-runs 3: must be at least 6"},
 		{"stray argument", []string{"twin"}, 2, `run takes no arguments, got "twin"`},
