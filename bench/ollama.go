@@ -381,7 +381,7 @@ func (w *ollamaWire) request(ctx context.Context, req Request) (*http.Request, e
 }
 
 func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error {
-	return readChat(resp, c.began, func(r *chatLine, now int64) error {
+	return readChat(resp, c.began, func(r *api.ChatResponse, line []byte, now int64) error {
 		if w.end {
 			return errAfterDone
 		}
@@ -390,8 +390,12 @@ func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error 
 			w.end = true
 			s.E2ENs = ptr(now - c.sent)
 			w.metrics = r.Metrics
-			w.cached = r.PromptEvalCachedCount
 			s.DoneReason = r.DoneReason
+			// Decoded apart, once: a field in chatLine would grow every line's decoding.
+			var extra doneExtra
+			if json.Unmarshal(line, &extra) == nil {
+				w.cached = extra.PromptEvalCachedCount
+			}
 		}
 		return nil
 	})
@@ -468,14 +472,17 @@ const maxLineBytes = 8 * 1000 * 1000
 var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 // chatLine is one line of a /api/chat stream: a chunk, or an error.
-// PromptEvalCachedCount is the done chunk's count of prompt tokens read from the
-// prompt cache, which Ollama sends from v0.33.3 on (api/types.go Metrics,
-// prompt_eval_cached_count, a *int: present when the runner knows it, 0 included);
-// the client library this build uses (v0.24.0) does not decode it.
 type chatLine struct {
 	api.ChatResponse
-	PromptEvalCachedCount *int   `json:"prompt_eval_cached_count,omitempty"`
-	Error                 string `json:"error,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// doneExtra is what the done chunk holds beyond the client library's api.Metrics
+// (v0.24.0): the count of prompt tokens read from the prompt cache, which Ollama
+// sends from v0.33.3 on (api/types.go Metrics, prompt_eval_cached_count, a *int:
+// present when the runner knows it, 0 included).
+type doneExtra struct {
+	PromptEvalCachedCount *int `json:"prompt_eval_cached_count"`
 }
 
 // Errors of readChat that are not the server's.
@@ -484,8 +491,9 @@ var (
 	errAfterDone   = errors.New("data after the done chunk")
 )
 
-// readChat reads an NDJSON /api/chat response and calls fn with each chunk and the
-// time its line was read (an offset from began, before decoding). It reads what the
+// readChat reads an NDJSON /api/chat response and calls fn with each chunk, its line
+// (the pooled reader's, valid during the call) and the time it was read (an offset
+// from began, before decoding). It reads what the
 // official client reads (api/client.go stream, v0.17.4) but reports what that client
 // swallows: an error status, even with an empty body, is a StatusError; a line
 // {"error": …} ends the stream with that message; a line that is not JSON is a
@@ -493,7 +501,7 @@ var (
 // errLineTooLong. A clean end of the body returns nil. Lines come through a pooled
 // 64 KiB reader and each is decoded once, where the official client allocates an
 // 8 MB buffer per request and decodes every line twice (docs/performance.md).
-func readChat(resp *http.Response, began time.Time, fn func(r *chatLine, now int64) error) error {
+func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
 	br := lineReaders.Get().(*bufio.Reader)
 	br.Reset(resp.Body)
 	defer func() { br.Reset(nil); lineReaders.Put(br) }()
@@ -532,7 +540,7 @@ func readChat(resp *http.Response, began time.Time, fn func(r *chatLine, now int
 		case cl.Error != "":
 			return streamError(cl.Error)
 		}
-		if err := fn(&cl, now); err != nil {
+		if err := fn(&cl.ChatResponse, line, now); err != nil {
 			return err
 		}
 		switch {
