@@ -10,8 +10,14 @@ import (
 	"github.com/yardstick-dev/yardstick/internal/fakeollama"
 )
 
-// runFake measures 6 requests against a fake Ollama and builds the run file.
+// runFake measures 6 requests against a fake Ollama and builds the run file, held
+// against no machine.
 func runFake(t *testing.T, cfg fakeollama.Config, think bench.Think) *Run {
+	return runFakeOn(t, cfg, think, nil)
+}
+
+// runFakeOn is runFake held against machine m.
+func runFakeOn(t *testing.T, cfg fakeollama.Config, think bench.Think, m *Machine) *Run {
 	t.Helper()
 	cfg.Models = []string{"twin"}
 	f := fakeollama.New(cfg)
@@ -27,7 +33,7 @@ func runFake(t *testing.T, cfg fakeollama.Config, think bench.Think) *Run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Build(res, fixtureHardware(), nil)
+	return Build(res, fixtureHardware(), m)
 }
 
 // A thinking run: 4 thinking tokens, a 100 ms pause, 8 answer tokens 1 ms apart. The
@@ -92,5 +98,31 @@ func TestEveryRequestCachedIsFlagged(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no prompt_cache_suspect warning naming the server's count: %v", r.Warnings)
+	}
+}
+
+// A server that reports a 1,000,000 tokens/s prefill on every request and no cached
+// count: every request agrees, so the relative rule sees nothing, but each is over the
+// compute ceiling and flagged. The fake describes a Qwen2.5-0.5B twin, whose cost
+// counts 357.8 M active parameters (profiles.ComputeModelCost), so a 1 TFLOP/s
+// machine's ceiling is 1e12 / (2 × 357.8e6) ≈ 1,397 tokens/s; the fake reports its
+// prompt of about 70 tokens evaluated in 64 µs, about 1.1e6 tokens/s.
+func TestEveryRequestOverTheCeilingIsFlagged(t *testing.T) {
+	m := &Machine{Profile: "test", MemoryBandwidthBytesPerS: 1e12, BandwidthSource: "test", PeakFLOPS: 1e12, FLOPSSource: "test"}
+	r := runFakeOn(t, fakeollama.Config{Tokens: 4, PromptEval: 64 * time.Microsecond}, bench.ThinkOff, m)
+	if r.Roofline == nil || r.Roofline.PrefillCeilingPerS <= 0 || r.Roofline.PrefillCeilingPerS > 1e5 {
+		t.Fatalf("roofline %+v: want a prefill ceiling far under 1e6 tokens/s", r.Roofline)
+	}
+	for _, s := range r.Samples {
+		if s.ServerPrefillPerS == nil || *s.ServerPrefillPerS < 5e5 || !s.CacheSuspect || s.CachedPromptTokens != nil {
+			t.Errorf("sample %d: prefill %v tokens/s, cache_suspect %v, cached %v; want ~1e6, flagged, no count", s.Index, s.ServerPrefillPerS, s.CacheSuspect, s.CachedPromptTokens)
+		}
+	}
+	found := false
+	for _, w := range r.Warnings {
+		found = found || (w.Code == bench.CodePromptCacheSuspect && strings.Contains(w.Message, "6 prefilling faster than the compute ceiling"))
+	}
+	if !found {
+		t.Errorf("no prompt_cache_suspect warning naming the ceiling: %v", r.Warnings)
 	}
 }
