@@ -107,7 +107,8 @@ type streamClock struct {
 	sent, last int64
 	firstToken *time.Timer
 	timeout    time.Duration
-	// thought is set at the first chunk carrying thinking text, read at thinkingAt.
+	// thought is set by the first chunk carrying thinking text, thinkingAt is when
+	// that chunk was read.
 	thought    bool
 	thinkingAt int64
 }
