@@ -27,8 +27,10 @@ const (
 // Check reports the first field of s that no request can have, as an error naming it:
 // a level or target index outside the run's levels and targets (each at least 1), a
 // negative count or duration, a duration past MaxDurationNs, a decode rate past
-// MaxTokensPerS, a count past MaxTokensPerRequest or MaxPromptWords, a phase that is
-// not cold, warmup or measured, or a successful request without its
+// MaxTokensPerS, a count past MaxTokensPerRequest or MaxPromptWords, a part larger
+// than its whole (thinking and answer chunks and bytes, cached prompt, thinking and
+// answer tokens), a phase that is not cold, warmup or measured, or a successful
+// request without its
 // E2E, or with output tokens and no TTFT. It is the one semantic check of a sample
 // read back from a journal or a run file (a hand-edited file must not panic or mislead
 // --resume, report or check).
@@ -57,6 +59,7 @@ func (s *Sample) checkFigures() error {
 		{"server_prompt_eval_ns", s.ServerPromptEvalNs}, {"server_eval_ns", s.ServerEvalNs},
 		{"load_ns", s.LoadNs}, {"server_total_ns", s.ServerTotalNs},
 		{"ttft_ns", deref(s.TTFTNs)}, {"e2e_ns", deref(s.E2ENs)}, {"tpot_ns", deref(s.TPOTNs)},
+		{"ttfa_ns", deref(s.TTFANs)}, {"thinking_ns", deref(s.ThinkingNs)}, {"answer_tpot_ns", deref(s.AnswerTPOTNs)},
 	}
 	for _, d := range durations {
 		if d.v < 0 || d.v > MaxDurationNs {
@@ -76,6 +79,10 @@ func (s *Sample) checkFigures() error {
 		{"prompt_tokens", s.PromptTokens, MaxTokensPerRequest}, {"output_tokens", s.OutputTokens, MaxTokensPerRequest},
 		{"chunks", s.Chunks, 1 << 40}, {"text_chunks", s.TextChunks, s.Chunks},
 		{"output_bytes", s.OutputBytes, 1 << 40},
+		{"thinking_chunks", s.ThinkingChunks, s.TextChunks}, {"answer_chunks", s.AnswerChunks, s.TextChunks - s.ThinkingChunks},
+		{"thinking_bytes", s.ThinkingBytes, s.OutputBytes}, {"answer_bytes", s.AnswerBytes, s.OutputBytes - s.ThinkingBytes},
+		{"cached_prompt_tokens", derefInt(s.CachedPromptTokens), s.PromptTokens},
+		{"thinking_tokens", derefInt(s.ThinkingTokens), s.OutputTokens}, {"answer_tokens", derefInt(s.AnswerTokens), s.OutputTokens},
 	}
 	for _, c := range counts {
 		if c.v < 0 || c.v > c.max {
@@ -85,7 +92,7 @@ func (s *Sample) checkFigures() error {
 	rates := [...]struct {
 		name string
 		v    *float64
-	}{{"server_gen_per_s", s.ServerGenPerS}, {"client_gen_per_s", s.ClientGenPerS}}
+	}{{"server_gen_per_s", s.ServerGenPerS}, {"client_gen_per_s", s.ClientGenPerS}, {"answer_gen_per_s", s.AnswerGenPerS}}
 	for _, r := range rates {
 		if r.v != nil && !(*r.v >= 0 && *r.v <= MaxTokensPerS) {
 			return fmt.Errorf("%s %g: a rate must be in 0..%g tokens/s", r.name, *r.v, float64(MaxTokensPerS))
@@ -98,6 +105,14 @@ func (s *Sample) checkFigures() error {
 		return errors.New("a successful request with output tokens and no ttft_ns")
 	}
 	return nil
+}
+
+// derefInt is *p, or 0 (a valid count) when p is nil.
+func derefInt(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // deref is *p, or 0 (a valid duration) when p is nil.

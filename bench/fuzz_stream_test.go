@@ -51,6 +51,10 @@ func FuzzChatStream(f *testing.F) {
 		"",
 		"\n\n\r\n",
 		`{"message":{"thinking":"hm"}}` + "\n" + done,
+		// Thinking, then the answer, then a done chunk with a cached count.
+		`{"message":{"thinking":"hm"}}` + "\n" + `{"message":{"thinking":" so","content":"a"}}` + "\n" + text("b") +
+			strings.Replace(done, `"eval_count":2`, `"eval_count":3,"prompt_eval_cached_count":4`, 1),
+		text("a") + strings.Replace(done, `"eval_count":2`, `"eval_count":1,"prompt_eval_cached_count":9`, 1), // more cached than prompt
 	} {
 		f.Add(byte(0), []byte(seed))
 	}
@@ -71,7 +75,29 @@ func FuzzChatStream(f *testing.F) {
 		case strings.ContainsAny(s.Error, "\n"):
 			t.Fatalf("error is not one line: %q", s.Error)
 		}
+		checkThinkingFigures(t, &s)
 	})
+}
+
+// checkThinkingFigures holds any sample to what thinking apart from answering
+// implies: the chunks split into thinking and answer ones; a successful sample with an
+// answer has a TTFA, no earlier than its TTFT, and a thinking span only if it thought;
+// a failed one has none of the answer's figures.
+func checkThinkingFigures(t *testing.T, s *Sample) {
+	t.Helper()
+	switch {
+	case s.ThinkingChunks+s.AnswerChunks != s.TextChunks || s.ThinkingBytes+s.AnswerBytes != s.OutputBytes:
+		t.Fatalf("thinking %d + answer %d chunks ≠ %d text chunks, or bytes %d + %d ≠ %d",
+			s.ThinkingChunks, s.AnswerChunks, s.TextChunks, s.ThinkingBytes, s.AnswerBytes, s.OutputBytes)
+	case s.OK && s.AnswerChunks > 0 && (s.TTFANs == nil || *s.TTFANs < *s.TTFTNs || s.AnswerTokens == nil):
+		t.Fatalf("an answer without a TTFA at or after TTFT, or without answer tokens: %+v", *s)
+	case s.ThinkingNs != nil && (s.ThinkingBytes == 0 || *s.ThinkingNs < 0):
+		t.Fatalf("a thinking span %d with %d bytes of thinking", *s.ThinkingNs, s.ThinkingBytes)
+	case !s.OK && (s.TTFANs != nil || s.ThinkingNs != nil || s.AnswerTPOTNs != nil || s.AnswerGenPerS != nil || s.AnswerTokens != nil):
+		t.Fatalf("a failed sample with answer figures: %+v", *s)
+	case s.CachedPromptTokens != nil && s.OK && (*s.CachedPromptTokens < 0 || *s.CachedPromptTokens > s.PromptTokens):
+		t.Fatalf("cached prompt tokens %d of %d", *s.CachedPromptTokens, s.PromptTokens)
+	}
 }
 
 // FuzzDecodeJournal: any file given to --resume is read or refused with an error that

@@ -341,8 +341,10 @@ type Request struct {
 	Seed        int64
 	Temperature float64
 	NumCtx      int
-	Think       bool
-	KeepAlive   time.Duration
+	// Think is sent as Ollama's think (a bool, or a level) and mapped on the OpenAI
+	// backend (OpenAI.chatRequest).
+	Think     Think
+	KeepAlive time.Duration
 	// FirstTokenTimeout, when positive, abandons the request if no chunk of generated
 	// text has arrived this long after it was sent.
 	FirstTokenTimeout time.Duration
@@ -371,6 +373,7 @@ type ollamaWire struct {
 	o       *Ollama
 	end     bool
 	metrics api.Metrics
+	cached  *int // prompt_eval_cached_count of the done chunk, when sent
 }
 
 func (w *ollamaWire) request(ctx context.Context, req Request) (*http.Request, error) {
@@ -378,16 +381,21 @@ func (w *ollamaWire) request(ctx context.Context, req Request) (*http.Request, e
 }
 
 func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error {
-	return readChat(resp, c.began, func(r *api.ChatResponse, now int64) error {
+	return readChat(resp, c.began, func(r *api.ChatResponse, line []byte, now int64) error {
 		if w.end {
 			return errAfterDone
 		}
-		c.chunk(s, now, len(r.Message.Content)+len(r.Message.Thinking))
+		c.chunk(s, now, len(r.Message.Thinking), len(r.Message.Content))
 		if r.Done {
 			w.end = true
 			s.E2ENs = ptr(now - c.sent)
 			w.metrics = r.Metrics
 			s.DoneReason = r.DoneReason
+			// Decoded apart, once: a field in chatLine would grow every line's decoding.
+			var extra doneExtra
+			if json.Unmarshal(line, &extra) == nil {
+				w.cached = extra.PromptEvalCachedCount
+			}
 		}
 		return nil
 	})
@@ -410,11 +418,13 @@ func (w *ollamaWire) settle(s *Sample, _ *streamClock) (ErrorKind, string) {
 	case m.EvalCount < 0 || m.PromptEvalCount < 0 || m.EvalDuration < 0 || m.PromptEvalDuration < 0 || m.TotalDuration < 0 || m.LoadDuration < 0:
 		return ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (eval_count %d, prompt_eval_count %d: a negative count or duration)",
 			m.EvalCount, m.PromptEvalCount)
+	case w.cached != nil && (*w.cached < 0 || *w.cached > m.PromptEvalCount):
+		return ErrDecode, fmt.Sprintf("the done chunk reports impossible figures (prompt_eval_cached_count %d of prompt_eval_count %d)", *w.cached, m.PromptEvalCount)
 	case m.EvalCount > 0 && s.TextChunks == 0:
 		// As on the OpenAI backend: tokens counted and none streamed leave no TTFT.
 		return ErrDecode, fmt.Sprintf("the done chunk reports %d output tokens (eval_count), but no chunk carried text (message.content or message.thinking): no TTFT can be measured", m.EvalCount)
 	}
-	s.PromptTokens, s.OutputTokens = m.PromptEvalCount, m.EvalCount
+	s.PromptTokens, s.OutputTokens, s.CachedPromptTokens = m.PromptEvalCount, m.EvalCount, w.cached
 	s.ServerPromptEvalNs, s.ServerEvalNs = int64(m.PromptEvalDuration), int64(m.EvalDuration)
 	s.LoadNs, s.ServerTotalNs = int64(m.LoadDuration), int64(m.TotalDuration)
 	return "", ""
@@ -434,7 +444,7 @@ func (o *Ollama) chatRequest(ctx context.Context, req Request) (*http.Request, e
 		},
 		Stream:    &stream,
 		KeepAlive: &api.Duration{Duration: req.KeepAlive},
-		Think:     &api.ThinkValue{Value: req.Think},
+		Think:     req.Think.ollama(),
 		Options: map[string]any{
 			"num_predict": req.MaxTokens,
 			"seed":        req.Seed,
@@ -467,14 +477,23 @@ type chatLine struct {
 	Error string `json:"error,omitempty"`
 }
 
+// doneExtra is what the done chunk holds beyond the client library's api.Metrics
+// (v0.24.0): the count of prompt tokens read from the prompt cache, which Ollama
+// sends from v0.33.3 on (api/types.go Metrics, prompt_eval_cached_count, a *int:
+// present when the runner knows it, 0 included).
+type doneExtra struct {
+	PromptEvalCachedCount *int `json:"prompt_eval_cached_count"`
+}
+
 // Errors of readChat that are not the server's.
 var (
 	errLineTooLong = fmt.Errorf("a line longer than %d bytes", maxLineBytes)
 	errAfterDone   = errors.New("data after the done chunk")
 )
 
-// readChat reads an NDJSON /api/chat response and calls fn with each chunk and the
-// time its line was read (an offset from began, before decoding). It reads what the
+// readChat reads an NDJSON /api/chat response and calls fn with each chunk, its line
+// (the pooled reader's, valid during the call) and the time it was read (an offset
+// from began, before decoding). It reads what the
 // official client reads (api/client.go stream, v0.17.4) but reports what that client
 // swallows: an error status, even with an empty body, is a StatusError; a line
 // {"error": …} ends the stream with that message; a line that is not JSON is a
@@ -482,7 +501,7 @@ var (
 // errLineTooLong. A clean end of the body returns nil. Lines come through a pooled
 // 64 KiB reader and each is decoded once, where the official client allocates an
 // 8 MB buffer per request and decodes every line twice (docs/performance.md).
-func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse, now int64) error) error {
+func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
 	br := lineReaders.Get().(*bufio.Reader)
 	br.Reset(resp.Body)
 	defer func() { br.Reset(nil); lineReaders.Put(br) }()
@@ -521,7 +540,7 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 		case cl.Error != "":
 			return streamError(cl.Error)
 		}
-		if err := fn(&cl.ChatResponse, now); err != nil {
+		if err := fn(&cl.ChatResponse, line, now); err != nil {
 			return err
 		}
 		switch {

@@ -272,17 +272,31 @@ func OneLine(s string, n int) string {
 
 // chatBody is a chat completions request (OpenAI API reference, "Create chat
 // completion"). max_tokens is what vLLM and llama.cpp read; max_completion_tokens is
-// its newer name in the OpenAI API. Request.NumCtx, Think and KeepAlive have no
-// equivalent in the API and are not sent.
+// its newer name in the OpenAI API. Request.NumCtx and KeepAlive have no equivalent in
+// the API and are not sent. Request.Think is sent as two fields (docs/metrics.md "Per
+// request"): a level as reasoning_effort (OpenAI API reference; vLLM and Ollama's /v1
+// read it, Ollama's as its think level), and on or off as
+// chat_template_kwargs.enable_thinking, the variable of Qwen3's chat template that
+// vLLM and SGLang pass to the template from chat_template_kwargs, as llama.cpp's
+// server does (tools/server, since its extra template kwargs support); a template
+// without the variable ignores it. Ollama's /v1 reads no chat_template_kwargs: with
+// it, use the ollama backend to turn thinking off.
 type chatBody struct {
-	Model               string        `json:"model"`
-	Messages            []chatMessage `json:"messages"`
-	Stream              bool          `json:"stream"`
-	StreamOptions       streamOptions `json:"stream_options"`
-	MaxTokens           int           `json:"max_tokens"`
-	MaxCompletionTokens int           `json:"max_completion_tokens"`
-	Seed                int64         `json:"seed"`
-	Temperature         float64       `json:"temperature"`
+	Model               string           `json:"model"`
+	Messages            []chatMessage    `json:"messages"`
+	Stream              bool             `json:"stream"`
+	StreamOptions       streamOptions    `json:"stream_options"`
+	MaxTokens           int              `json:"max_tokens"`
+	MaxCompletionTokens int              `json:"max_completion_tokens"`
+	Seed                int64            `json:"seed"`
+	Temperature         float64          `json:"temperature"`
+	ReasoningEffort     string           `json:"reasoning_effort,omitempty"`
+	ChatTemplateKwargs  templateSwitches `json:"chat_template_kwargs"`
+}
+
+// templateSwitches are the chat template variables sent in chat_template_kwargs.
+type templateSwitches struct {
+	EnableThinking bool `json:"enable_thinking"`
 }
 
 type chatMessage struct {
@@ -310,6 +324,8 @@ func (o *OpenAI) chatRequest(ctx context.Context, req Request) (*http.Request, e
 		MaxCompletionTokens: req.MaxTokens,
 		Seed:                req.Seed,
 		Temperature:         req.Temperature,
+		ReasoningEffort:     req.Think.Level(),
+		ChatTemplateKwargs:  templateSwitches{EnableThinking: req.Think.Enabled()},
 	})
 	if err != nil {
 		return nil, err
@@ -347,10 +363,36 @@ type chatChunk struct {
 	Message string          `json:"message"`
 }
 
-// chatUsage is the usage chunk's token counts.
+// chatUsage is the usage chunk's token counts, with the details servers may add
+// (OpenAI API reference, "The chat completion object", usage): the prompt tokens read
+// from the prompt cache (prompt_tokens_details.cached_tokens; Ollama's /v1 sends it
+// from v0.33.3 on) and the completion tokens spent thinking
+// (completion_tokens_details.reasoning_tokens).
 type chatUsage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	PromptTokensDetails *struct {
+		CachedTokens *int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionTokensDetails *struct {
+		ReasoningTokens *int `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
+}
+
+// cached returns usage's cached prompt tokens, or nil when it has none.
+func (u *chatUsage) cached() *int {
+	if u.PromptTokensDetails == nil {
+		return nil
+	}
+	return u.PromptTokensDetails.CachedTokens
+}
+
+// reasoning returns usage's reasoning tokens, or nil when it has none.
+func (u *chatUsage) reasoning() *int {
+	if u.CompletionTokensDetails == nil {
+		return nil
+	}
+	return u.CompletionTokensDetails.ReasoningTokens
 }
 
 // chatTimings is llama.cpp's timings object on the last chunk of a stream
@@ -360,8 +402,10 @@ type chatUsage struct {
 // predicted_ms runs from the first sampled token to the last, so it spans
 // predicted_n − 1 decode steps, as Ollama's eval_duration does (predicted_n counts
 // the first token; llama.cpp's own predicted_per_second divides by predicted_n and
-// so overstates the rate slightly). Durations are float milliseconds.
+// so overstates the rate slightly). cache_n, in newer builds, counts the prompt tokens
+// taken from the cache. Durations are float milliseconds.
 type chatTimings struct {
+	CacheN      *int    `json:"cache_n"`
 	PromptN     int     `json:"prompt_n"`
 	PromptMS    float64 `json:"prompt_ms"`
 	PredictedN  int     `json:"predicted_n"`
@@ -476,19 +520,19 @@ func (w *openaiWire) read(resp *http.Response, c *streamClock, s *Sample) (err e
 		if msg, ok := ch.isError(); ok {
 			return streamError(msg)
 		}
-		n := 0
+		thinking, answer := 0, 0
 		if len(ch.Choices) > 0 {
 			c0 := &ch.Choices[0]
-			thinking := c0.Delta.ReasoningContent
-			if thinking == "" {
-				thinking = c0.Delta.Reasoning
+			thinking = len(c0.Delta.ReasoningContent)
+			if thinking == 0 {
+				thinking = len(c0.Delta.Reasoning)
 			}
-			n = len(c0.Delta.Content) + len(thinking)
+			answer = len(c0.Delta.Content)
 			if c0.FinishReason != "" {
 				s.DoneReason = c0.FinishReason
 			}
 		}
-		c.chunk(s, now, n)
+		c.chunk(s, now, thinking, answer)
 		if ch.Usage != nil {
 			w.usage = ch.Usage
 		}
@@ -522,6 +566,9 @@ func (w *openaiWire) settle(s *Sample, c *streamClock) (ErrorKind, string) {
 	case u.PromptTokens < 0 || u.CompletionTokens < 0 || (t != nil && (t.PromptMS < 0 || t.PredictedMS < 0)):
 		return ErrDecode, fmt.Sprintf("the usage chunk reports impossible figures (completion_tokens %d, prompt_tokens %d, or a negative duration)",
 			u.CompletionTokens, u.PromptTokens)
+	case badPart(u.cached(), u.PromptTokens) || badPart(u.reasoning(), u.CompletionTokens) || (t != nil && badPart(t.CacheN, u.PromptTokens)):
+		return ErrDecode, fmt.Sprintf("the usage chunk reports impossible figures (cached or reasoning tokens outside 0..prompt_tokens %d or completion_tokens %d)",
+			u.PromptTokens, u.CompletionTokens)
 	case u.CompletionTokens == 0 && s.TextChunks > 0:
 		return ErrDecode, fmt.Sprintf("the usage chunk reports 0 completion tokens after %d chunks of generated text", s.TextChunks)
 	case u.CompletionTokens > 0 && s.TextChunks == 0:
@@ -531,12 +578,19 @@ func (w *openaiWire) settle(s *Sample, c *streamClock) (ErrorKind, string) {
 		s.E2ENs = ptr(w.endNs - c.sent)
 	}
 	s.PromptTokens, s.OutputTokens = u.PromptTokens, u.CompletionTokens
+	s.CachedPromptTokens, s.ThinkingTokens = u.cached(), u.reasoning()
+	if s.CachedPromptTokens == nil && t != nil {
+		s.CachedPromptTokens = t.CacheN
+	}
 	if t != nil {
 		s.ServerPromptEvalNs = int64(math.Round(t.PromptMS * 1e6))
 		s.ServerEvalNs = int64(math.Round(t.PredictedMS * 1e6))
 	}
 	return "", ""
 }
+
+// badPart reports whether part, when reported, is outside 0..whole.
+func badPart(part *int, whole int) bool { return part != nil && (*part < 0 || *part > whole) }
 
 // httpStatus turns an error response into a StatusError (so that classify reports
 // it as ErrHTTPStatus) with the server's message; 401 says what to do about

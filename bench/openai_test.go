@@ -452,6 +452,10 @@ func FuzzReadSSE(f *testing.F) {
 		"<html>502 Bad Gateway</html>\n",
 		text("a") + "data: [DONE]\r\n\r\n",
 		"", "\n\n\r\n", "data:\n\ndata: \n\n",
+		// Thinking in both of the fields servers use, then the answer, with the usage's details.
+		`data: {"choices":[{"delta":{"reasoning_content":"hm"}}]}` + "\n\n" + `data: {"choices":[{"delta":{"reasoning":"so","reasoning_content":"so"}}]}` + "\n\n" +
+			text("a") + `data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":4},"completion_tokens_details":{"reasoning_tokens":2}}}` + "\n\n" + "data: [DONE]\n\n",
+		text("a") + `data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":1,"completion_tokens_details":{"reasoning_tokens":9}}}` + "\n\n",
 	} {
 		f.Add(byte(0), []byte(seed))
 	}
@@ -481,5 +485,6 @@ func FuzzReadSSE(f *testing.F) {
 				t.Fatalf("negative ITL: %v", s.ITLNs)
 			}
 		}
+		checkThinkingFigures(t, &s)
 	})
 }

@@ -97,9 +97,12 @@ type Options struct {
 	// NumCtx is the context window in tokens, always sent explicitly (Ollama's default
 	// depends on its version and on available memory). Must hold PromptTokens+MaxTokens.
 	NumCtx int `json:"num_ctx"`
-	// Think asks a thinking-capable model to think. Off by default so runs of the same
-	// model are comparable; thinking text still counts as generated text when on.
-	Think bool `json:"think"`
+	// Think is what a thinking-capable model is asked (ThinkOff by default, so runs of
+	// the same model are comparable): off, on, or on at an effort level. Thinking text
+	// counts as generated text (TTFT, ITL, output tokens) and is measured apart too
+	// (ttfa_ns, thinking_ns, answer_tpot_ns). Recorded as false or true, as files
+	// written before levels existed hold it, or as the level's name.
+	Think Think `json:"think"`
 	// KVCacheType is the server's KV cache element type (Ollama: OLLAMA_KV_CACHE_TYPE,
 	// f16 by default), which sizes the KV bytes a decode step reads in the roofline.
 	KVCacheType string `json:"kv_cache_type"`
@@ -145,6 +148,7 @@ func DefaultOptions() Options {
 		Seed:           42,
 		Temperature:    0.8,
 		NumCtx:         4096,
+		Think:          ThinkOff,
 		KVCacheType:    "f16",
 		KeepAlive:      5 * time.Minute,
 		RequestTimeout: 10 * time.Minute,
@@ -218,6 +222,8 @@ func (o Options) Validate() error {
 	case o.NumCtx < longest+o.MaxTokens:
 		return fmt.Errorf("--num-ctx %d is smaller than --prompt-tokens + --max-tokens = %d; the server would truncate the prompt or stop early",
 			o.NumCtx, longest+o.MaxTokens)
+	case o.Think != "" && !o.Think.valid():
+		return fmt.Errorf("--think %q: must be %s", string(o.Think), thinkChoices)
 	case profiles.KVCacheBytesPerElement[o.KVCacheType] == 0:
 		return fmt.Errorf("--kv-cache-type %q: must be f16, q8_0, q4_0 or f32", o.KVCacheType)
 	case o.KeepAlive < 0:

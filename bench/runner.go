@@ -165,7 +165,7 @@ func (r *runner) describeTargets(targets []Backend) error {
 		}
 	}
 	if res.Target.Backend == "openai" {
-		res.warn(CodeOptionsNotSent, "the OpenAI API has no num_ctx, think or keep_alive: the server's own context size, reasoning and model lifetime apply, whatever --num-ctx, --think and --keep-alive say")
+		res.warn(CodeOptionsNotSent, "the OpenAI API has no num_ctx or keep_alive: the server's own context size and model lifetime apply, whatever --num-ctx and --keep-alive say; --think is sent as chat_template_kwargs.enable_thinking and, for a level, reasoning_effort, which a server or chat template may ignore")
 	}
 	pids := map[int32]string{}
 	for _, m := range r.members {

@@ -1,6 +1,9 @@
 package bench
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Phase says what a request was for. Only PhaseMeasured samples enter summaries.
 type Phase string
@@ -75,10 +78,53 @@ type Sample struct {
 	// OutputBytes is the UTF-8 length of the generated text (content plus thinking).
 	OutputBytes int `json:"output_bytes"`
 
+	// Thinking apart from answering (docs/metrics.md "Per request"). A text chunk that
+	// carries answer text (Ollama message.content, OpenAI delta.content) is an answer
+	// chunk, even when it also carries thinking; one that carries only thinking text
+	// (message.thinking; delta.reasoning_content or delta.reasoning) is a thinking chunk.
+	// ThinkingChunks + AnswerChunks = TextChunks. All four are absent (0) in files
+	// written before they were measured.
+	ThinkingChunks int `json:"thinking_chunks,omitempty"`
+	AnswerChunks   int `json:"answer_chunks,omitempty"`
+	// ThinkingBytes and AnswerBytes split OutputBytes by kind of text.
+	ThinkingBytes int `json:"thinking_bytes,omitempty"`
+	AnswerBytes   int `json:"answer_bytes,omitempty"`
+	// TTFANs = first answer chunk − sent: time to first answer. It equals TTFTNs when
+	// nothing was thought; absent when no answer came (the cap ended the request while
+	// it was thinking).
+	TTFANs *int64 `json:"ttfa_ns,omitempty"`
+	// ThinkingNs = first answer chunk − first chunk carrying thinking text: the
+	// thinking span, with every pause in it. Absent when nothing was thought or no
+	// answer came.
+	ThinkingNs *int64 `json:"thinking_ns,omitempty"`
+	// ThinkingTokens is the server's own count of thinking tokens, when it reports one
+	// (OpenAI usage.completion_tokens_details.reasoning_tokens); Ollama counts thinking
+	// and answer together in eval_count and has none.
+	ThinkingTokens *int `json:"thinking_tokens,omitempty"`
+	// AnswerTokens is the number of answer tokens: output_tokens when nothing was
+	// thought; output_tokens − thinking_tokens when the server counted thinking apart;
+	// otherwise the estimate answer_chunks × tokens_per_chunk, rounded, with
+	// AnswerTokensEstimated set. Absent when no answer came.
+	AnswerTokens          *int `json:"answer_tokens,omitempty"`
+	AnswerTokensEstimated bool `json:"answer_tokens_estimated,omitempty"`
+	// AnswerTPOTNs = (e2e − ttfa) / (answer_tokens − 1): the answer's time per output
+	// token, free of the thinking and of the pause between thinking and answering.
+	// Undefined below 2 answer tokens.
+	AnswerTPOTNs *int64 `json:"answer_tpot_ns,omitempty"`
+	// AnswerGenPerS = (answer_tokens − 1) / (e2e − ttfa): the answer's decode rate as
+	// the stream's reader sees it.
+	AnswerGenPerS *float64 `json:"answer_gen_per_s,omitempty"`
+
 	// PromptTokens = prompt_eval_count: the whole prompt after the template.
 	PromptTokens int `json:"prompt_tokens"`
 	// OutputTokens = eval_count: authoritative, never re-tokenized on the client.
 	OutputTokens int `json:"output_tokens"`
+	// CachedPromptTokens is how many prompt tokens the server says it read from its
+	// prompt cache: Ollama's prompt_eval_cached_count (sent from v0.33.3 on,
+	// api/types.go Metrics), OpenAI's usage.prompt_tokens_details.cached_tokens, or
+	// llama.cpp's timings.cache_n. Absent when the server does not say, never 0 for
+	// "unknown".
+	CachedPromptTokens *int `json:"cached_prompt_tokens,omitempty"`
 	// ServerPromptEvalNs = prompt_eval_duration: processing of the uncached suffix.
 	ServerPromptEvalNs int64 `json:"server_prompt_eval_ns"`
 	// ServerEvalNs = eval_duration: N−1 decode steps, sampling time excluded.
@@ -97,9 +143,11 @@ type Sample struct {
 	DoneReason string `json:"done_reason,omitempty"`
 	// StoppedEarly is true when the server stopped before MaxTokens ("stop").
 	StoppedEarly bool `json:"stopped_early,omitempty"`
-	// CacheSuspect is set when the run file is built (results.Build) for a prefill rate
-	// implausibly high against the run's median (results.CacheSuspectFactor): the
-	// prompt was probably served from the server's prompt cache.
+	// CacheSuspect is set when the run file is built (results.Build) for a request
+	// probably served from the server's prompt cache: the server reports cached prompt
+	// tokens, or its prefill rate is over the compute ceiling or over
+	// results.CacheSuspectFactor × the run's median, or it counted far fewer prompt
+	// tokens than were sent (docs/metrics.md "Per request").
 	CacheSuspect bool `json:"cache_suspect,omitempty"`
 
 	// OK is true when the request ended with a done chunk and no error.
@@ -152,5 +200,34 @@ func (s *Sample) finish(maxTokens int) {
 	if s.E2ENs != nil && s.ServerTotalNs > 0 {
 		s.OverheadNs = ptr(*s.E2ENs - s.ServerTotalNs)
 	}
+	s.finishAnswer()
 	s.StoppedEarly = s.OK && s.DoneReason != "length" && s.OutputTokens < maxTokens
+}
+
+// finishAnswer derives the answer-only figures: the answer's token count (the
+// server's split when it counted thinking apart, else an estimate from the chunks),
+// answer_tpot_ns and answer_gen_per_s, measured from the first answer chunk so that
+// neither the thinking nor the pause before the answer is in them. Formulas:
+// docs/metrics.md "Per request".
+func (s *Sample) finishAnswer() {
+	if s.AnswerChunks == 0 || s.TextChunks == 0 {
+		return
+	}
+	answer, estimated := s.OutputTokens, false
+	switch {
+	case s.ThinkingTokens != nil && (*s.ThinkingTokens > 0 || s.ThinkingChunks == 0):
+		// The server's own split; a reported 0 beside streamed thinking is not believed.
+		answer = s.OutputTokens - *s.ThinkingTokens
+	case s.ThinkingChunks > 0:
+		answer = int(math.Round(float64(s.OutputTokens) * float64(s.AnswerChunks) / float64(s.TextChunks)))
+		estimated = true
+	}
+	s.AnswerTokens, s.AnswerTokensEstimated = ptr(answer), estimated
+	if s.E2ENs != nil && s.TTFANs != nil && answer >= 2 {
+		gen := *s.E2ENs - *s.TTFANs
+		s.AnswerTPOTNs = ptr(gen / int64(answer-1))
+		if gen > 0 {
+			s.AnswerGenPerS = ptr(float64(answer-1) / (float64(gen) / 1e9))
+		}
+	}
 }

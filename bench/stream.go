@@ -107,6 +107,10 @@ type streamClock struct {
 	sent, last int64
 	firstToken *time.Timer
 	timeout    time.Duration
+	// thought is set by the first chunk carrying thinking text, thinkingAt is when
+	// that chunk was read.
+	thought    bool
+	thinkingAt int64
 }
 
 // startStream arms req's first-token timeout, when it has one, on the returned
@@ -133,14 +137,36 @@ func (c *streamClock) send(s *Sample) {
 	s.QueueDelayNs = s.SentAtNs - s.ScheduledAtNs
 }
 
-// chunk counts a chunk read at now carrying n bytes of generated text.
-func (c *streamClock) chunk(s *Sample, now int64, n int) {
+// chunk counts a chunk read at now carrying thinking and answer bytes of generated
+// text (docs/metrics.md "Per request": a chunk with answer text is an answer chunk,
+// one with only thinking text a thinking chunk; TTFA and the thinking span are set at
+// the first answer chunk). It allocates only at the first text and the first answer.
+func (c *streamClock) chunk(s *Sample, now int64, thinking, answer int) {
 	s.Chunks++
+	n := thinking + answer
 	if n == 0 {
 		return
 	}
 	s.OutputBytes += n
 	s.TextChunks++
+	if thinking > 0 {
+		s.ThinkingBytes += thinking
+		if !c.thought {
+			c.thought, c.thinkingAt = true, now
+		}
+	}
+	if answer == 0 {
+		s.ThinkingChunks++
+	} else {
+		s.AnswerBytes += answer
+		s.AnswerChunks++
+		if s.TTFANs == nil {
+			s.TTFANs = ptr(now - c.sent)
+			if c.thought {
+				s.ThinkingNs = ptr(now - c.thinkingAt)
+			}
+		}
+	}
 	if s.TTFTNs == nil {
 		if c.firstToken != nil {
 			c.firstToken.Stop()
@@ -187,4 +213,5 @@ func (s *Sample) fail() {
 	// A failed request has no latency and no rate, whichever were set before it failed.
 	s.E2ENs, s.TTFTNs, s.ITLNs = nil, nil, []int64{}
 	s.TPOTNs, s.ClientGenPerS, s.TokensPerChunk, s.ServerPrefillPerS, s.ServerGenPerS, s.OverheadNs = nil, nil, nil, nil, nil, nil
+	s.TTFANs, s.ThinkingNs, s.AnswerTokens, s.AnswerTokensEstimated, s.AnswerTPOTNs, s.AnswerGenPerS = nil, nil, nil, false, nil, nil
 }

@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
@@ -14,6 +15,13 @@ import (
 // not in the server's cache while prompt_eval_count counts it all
 // (runner/ollamarunner/runner.go, v0.17.4), so a cache hit shows as an absurd rate.
 const CacheSuspectFactor = 5.0
+
+// PromptShortFrac flags a request whose counted prompt (prompt_tokens) is under this
+// fraction of the prompt length it was sent at (its level's --prompt-tokens): a server
+// that counts only the prompt suffix it had to compute (llama.cpp's timings.prompt_n
+// does) counts a cache hit as a short prompt. Calibration brings counted prompts
+// within a few percent of the target, so half is far outside any tokenizer's spread.
+const PromptShortFrac = 0.5
 
 // ReloadLoad is the load_duration above which a request is taken to have waited for
 // the model to be loaded: a loaded model is handed out in well under a millisecond,
@@ -95,12 +103,19 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 		r.warn(bench.CodePromptLengthOffTarget, fmt.Sprintf("prompt length more than 10%% away from --prompt-tokens %s in %d of %d measured requests: synthetic prompts of one word count tokenize to different lengths, and the calibration runs only on the cold and warm-up requests",
 			asked, promptOff, len(r.Samples)))
 	}
-	r.flagCacheHits()
+	r.flagCacheHits(levels)
 }
 
-// flagCacheHits flags the samples whose prefill rate is over CacheSuspectFactor × the
-// median of three or more, and warns when there are any.
-func (r *Run) flagCacheHits() {
+// flagCacheHits flags the successful measured samples probably served from the
+// server's prompt cache (Sample.CacheSuspect) and warns when there are any, naming the
+// tests that fired (docs/metrics.md "Per request", server_prefill_per_s). Three tests
+// are absolute, so a run in which every request hits the cache is caught: the server
+// reports cached prompt tokens (> 0); the prefill rate exceeds the run's prefill
+// compute ceiling (Roofline.PrefillCeilingPerS, when known); the counted prompt is
+// under PromptShortFrac of the prompt the request was sent at (a prompt counted 0
+// times is a server that did not count, not a hit). The fourth is relative: a prefill
+// rate over CacheSuspectFactor × the median of three or more.
+func (r *Run) flagCacheHits(levels []bench.Level) {
 	var rates []float64
 	for i := range r.Samples {
 		if s := &r.Samples[i]; s.OK && s.ServerPrefillPerS != nil {
@@ -108,20 +123,64 @@ func (r *Run) flagCacheHits() {
 		}
 	}
 	med := stat.Median(rates)
-	if len(rates) < 3 || med <= 0 {
-		return
+	relative := len(rates) >= 3 && med > 0
+	ceiling := 0.0
+	if r.Roofline != nil {
+		ceiling = r.Roofline.PrefillCeilingPerS
 	}
-	n := 0
+	var byCount, byCeiling, byShort, byMedian, n int
 	for i := range r.Samples {
 		s := &r.Samples[i]
-		if s.ServerPrefillPerS != nil && *s.ServerPrefillPerS > CacheSuspectFactor*med {
+		if !s.OK {
+			continue
+		}
+		target := r.Options.PromptTokens
+		if s.Level < len(levels) {
+			target = levels[s.Level].PromptTokens
+		}
+		rate := -1.0
+		if s.ServerPrefillPerS != nil {
+			rate = *s.ServerPrefillPerS
+		}
+		counted := s.CachedPromptTokens != nil && *s.CachedPromptTokens > 0
+		fast := ceiling > 0 && rate > ceiling
+		short := s.PromptTokens > 0 && float64(s.PromptTokens) < PromptShortFrac*float64(target)
+		outlier := relative && rate > CacheSuspectFactor*med
+		byCount, byCeiling, byShort, byMedian = byCount+b2i(counted), byCeiling+b2i(fast), byShort+b2i(short), byMedian+b2i(outlier)
+		if counted || fast || short || outlier {
 			s.CacheSuspect = true
 			n++
 		}
 	}
-	if n > 0 {
-		r.warn(bench.CodePromptCacheSuspect, fmt.Sprintf("%s prefilled more than %.0f× faster than the median: a prompt-cache hit or a noisy machine; they are flagged cache_suspect and kept in the summaries", measuredRequests(n), CacheSuspectFactor))
+	if n == 0 {
+		return
 	}
+	var tests []string
+	if byCount > 0 {
+		tests = append(tests, fmt.Sprintf("%d by the server's own count of cached prompt tokens", byCount))
+	}
+	if byCeiling > 0 {
+		tests = append(tests, fmt.Sprintf("%d prefilling faster than the compute ceiling of %.0f tokens/s (a cache hit, or a ceiling figure too low for this machine)", byCeiling, ceiling))
+	}
+	if byShort > 0 {
+		tests = append(tests, fmt.Sprintf("%d counting under %.0f%% of the prompt tokens sent", byShort, 100*PromptShortFrac))
+	}
+	if byMedian > 0 {
+		tests = append(tests, fmt.Sprintf("%d prefilling more than %.0f× faster than the median (a cache hit or a noisy machine)", byMedian, CacheSuspectFactor))
+	}
+	look := "look"
+	if n == 1 {
+		look = "looks"
+	}
+	r.warn(bench.CodePromptCacheSuspect, fmt.Sprintf("%s %s served from the server's prompt cache: %s; flagged cache_suspect and kept in the summaries",
+		measuredRequests(n), look, strings.Join(tests, ", ")))
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // warnHost warns host_busy when other processes took over OtherBusyWarnFrac of the

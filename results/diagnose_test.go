@@ -54,7 +54,9 @@ func TestDiagnoseSamples(t *testing.T) {
 		{"context overflow", func(r *bench.Result) { r.Options.NumCtx, r.Samples[1].PromptTokens = 580, 560 }, bench.CodeContextOverflow, "1 measured request used more than --num-ctx 580"},
 		{"output over max", func(r *bench.Result) { r.Samples[3].OutputTokens = 40 }, bench.CodeOutputOverMax, "produced more than --max-tokens 32"},
 		{"prompt off target", func(r *bench.Result) { r.Samples[4].PromptTokens = 600 }, bench.CodePromptLengthOffTarget, "in 1 of 8 measured requests"},
-		{"prompt cache hit", func(r *bench.Result) { r.Samples[5].ServerPrefillPerS = f64(512 / 0.05 * 6) }, bench.CodePromptCacheSuspect, "1 measured request prefilled more than 5× faster"},
+		{"prompt cache hit", func(r *bench.Result) { r.Samples[5].ServerPrefillPerS = f64(512 / 0.05 * 6) }, bench.CodePromptCacheSuspect, "1 measured request looks served from the server's prompt cache: 1 prefilling more than 5× faster than the median"},
+		{"server's cached count", func(r *bench.Result) { r.Samples[5].CachedPromptTokens = intp(500) }, bench.CodePromptCacheSuspect, "1 by the server's own count of cached prompt tokens"},
+		{"a cached count of 0 is a miss", func(r *bench.Result) { r.Samples[5].CachedPromptTokens = intp(0) }, "", ""},
 		{"host busy", func(r *bench.Result) {
 			r.HostCPU = &bench.HostCPU{LogicalCores: 2, OtherFrac: f64(0.3), ServerFrac: f64(0.6)}
 		}, bench.CodeHostBusy, "other processes used 30% of this machine's CPU"},
@@ -98,5 +100,67 @@ func TestCacheSuspectFlaggedAndKept(t *testing.T) {
 	}
 	if n := r.Summaries["server_prefill_per_s"].N; n != 8 {
 		t.Errorf("server_prefill_per_s summarized over %d samples, want all 8", n)
+	}
+}
+
+func intp(v int) *int { return &v }
+
+// Every request agreeing is no alibi: the absolute tests flag a run in which every
+// request hit the cache, which the relative rule (5× the median) cannot see. The
+// fixture prefills 512 tokens in 50 ms (10,240 tokens/s); the machine of each case
+// sets the ceiling, 2 FLOP per active parameter (360 M) per token.
+func TestCacheHitsOnEveryRequest(t *testing.T) {
+	machine := func(flops float64) *Machine {
+		return &Machine{Profile: "test", MemoryBandwidthBytesPerS: 1e12, BandwidthSource: "test", PeakFLOPS: flops, FLOPSSource: "test"}
+	}
+	for _, tc := range []struct {
+		name    string
+		mutate  func(s *bench.Sample)
+		machine *Machine
+		want    string // "" = nothing flagged
+	}{
+		// Ollama v0.33.3+ reports the cached part of every prompt.
+		{"every request reports cached tokens", func(s *bench.Sample) { s.CachedPromptTokens = intp(511) }, nil,
+			"8 by the server's own count of cached prompt tokens"},
+		// 1e6 tokens/s on every request, no cached count; a 100 TFLOP/s ceiling is
+		// 1e14 / (2 × 360e6) = 138,889 tokens/s.
+		{"every request prefills at 1e6 tokens/s", func(s *bench.Sample) { s.ServerPrefillPerS = f64(1e6) }, machine(100e12),
+			"8 prefilling faster than the compute ceiling of 138889 tokens/s"},
+		// The same run without a known ceiling: uniform rates leave the relative rule
+		// nothing to see (the limit docs/metrics.md states).
+		{"no ceiling, uniform rates", func(s *bench.Sample) { s.ServerPrefillPerS = f64(1e6) }, nil, ""},
+		// An honest ceiling above the fixture's 10,240 tokens/s flags nothing.
+		{"rates under the ceiling", func(*bench.Sample) {}, machine(100e12), ""},
+		// A server counting only the computed suffix: 12 of 512 tokens.
+		{"every request counts a short prompt", func(s *bench.Sample) { s.PromptTokens = 12 }, nil,
+			"8 counting under 50% of the prompt tokens sent"},
+		// A prompt counted 0 times is a server that did not count, not a hit.
+		{"prompt not counted", func(s *bench.Sample) { s.PromptTokens = 0 }, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := fixture()
+			for i := range res.Samples {
+				tc.mutate(&res.Samples[i])
+			}
+			r := Build(res, fixtureHardware(), tc.machine)
+			flagged := 0
+			for _, s := range r.Samples {
+				if s.CacheSuspect {
+					flagged++
+				}
+			}
+			var msg string
+			for _, w := range r.Warnings {
+				if w.Code == bench.CodePromptCacheSuspect {
+					msg = w.Message
+				}
+			}
+			switch {
+			case tc.want == "" && (flagged != 0 || msg != ""):
+				t.Errorf("%d flagged, warning %q; want none", flagged, msg)
+			case tc.want != "" && (flagged != 8 || !strings.Contains(msg, tc.want)):
+				t.Errorf("%d flagged, warning %q; want all 8 and %q", flagged, msg, tc.want)
+			}
+		})
 	}
 }

@@ -250,7 +250,7 @@ func syntheticLabel(m bench.ModelInfo) string {
 }
 
 func workloadAsk(w Workload) string {
-	return fmt.Sprintf("prompt %d tok, max %d tok, temperature %g, think %t", w.PromptTokensTarget, w.MaxTokens, w.Temperature, w.Think)
+	return fmt.Sprintf("prompt %d tok, max %d tok, temperature %g, think %s", w.PromptTokensTarget, w.MaxTokens, w.Temperature, w.Think)
 }
 
 func hardwareLabel(r *Run) string {

@@ -151,8 +151,10 @@ type Workload struct {
 	Seed               int64   `json:"seed"`
 	Temperature        float64 `json:"temperature"`
 	NumCtx             int     `json:"num_ctx"`
-	Think              bool    `json:"think"`
-	Hash               string  `json:"hash"`
+	// Think is what thinking models were asked: false, true or a level (bench.Think;
+	// off and on encode as the booleans of older files, so their hash is unchanged).
+	Think bench.Think `json:"think"`
+	Hash  string      `json:"hash"`
 }
 
 // ColdSummary is the cold-load request: unloading, then the first request.
@@ -268,9 +270,9 @@ func appendTooFewSamples(ws []bench.Warning, summaries map[string]Summary) []ben
 
 // MetricOrder is the order metrics are rendered in.
 var MetricOrder = []string{
-	"ttft_ns", "tpot_ns", "itl_ns", "e2e_ns",
-	"server_prefill_per_s", "server_gen_per_s", "client_gen_per_s",
-	"prompt_tokens", "output_tokens", "tokens_per_chunk",
+	"ttft_ns", "ttfa_ns", "thinking_ns", "tpot_ns", "answer_tpot_ns", "itl_ns", "e2e_ns",
+	"server_prefill_per_s", "server_gen_per_s", "client_gen_per_s", "answer_gen_per_s",
+	"prompt_tokens", "cached_prompt_tokens", "output_tokens", "answer_tokens", "tokens_per_chunk",
 	"overhead_ns", "load_ns", "queue_delay_ns",
 	"ttft_from_scheduled_ns", "e2e_from_scheduled_ns",
 }
@@ -313,6 +315,15 @@ func eachMetric(samples []bench.Sample, add func(name string, v float64)) {
 			break
 		}
 	}
+	// The answer's own figures differ from the request's only when a request thought;
+	// elsewhere they would repeat ttft_ns, tpot_ns and client_gen_per_s.
+	thought := false
+	for i := range samples {
+		if s := &samples[i]; s.OK && (s.ThinkingChunks > 0 || (s.ThinkingTokens != nil && *s.ThinkingTokens > 0)) {
+			thought = true
+			break
+		}
+	}
 	for i := range samples {
 		s := &samples[i]
 		if !s.OK {
@@ -321,8 +332,17 @@ func eachMetric(samples []bench.Sample, add func(name string, v float64)) {
 		if s.TTFTNs != nil {
 			add("ttft_ns", float64(*s.TTFTNs))
 		}
+		if thought && s.TTFANs != nil {
+			add("ttfa_ns", float64(*s.TTFANs))
+		}
+		if thought && s.ThinkingNs != nil {
+			add("thinking_ns", float64(*s.ThinkingNs))
+		}
 		if s.TPOTNs != nil {
 			add("tpot_ns", float64(*s.TPOTNs))
+		}
+		if thought && s.AnswerTPOTNs != nil {
+			add("answer_tpot_ns", float64(*s.AnswerTPOTNs))
 		}
 		for _, g := range s.ITLNs {
 			add("itl_ns", float64(g))
@@ -339,8 +359,17 @@ func eachMetric(samples []bench.Sample, add func(name string, v float64)) {
 		if s.ClientGenPerS != nil {
 			add("client_gen_per_s", *s.ClientGenPerS)
 		}
+		if thought && s.AnswerGenPerS != nil {
+			add("answer_gen_per_s", *s.AnswerGenPerS)
+		}
 		add("prompt_tokens", float64(s.PromptTokens))
+		if s.CachedPromptTokens != nil { // only from a server that reports it
+			add("cached_prompt_tokens", float64(*s.CachedPromptTokens))
+		}
 		add("output_tokens", float64(s.OutputTokens))
+		if thought && s.AnswerTokens != nil {
+			add("answer_tokens", float64(*s.AnswerTokens))
+		}
 		if s.TokensPerChunk != nil {
 			add("tokens_per_chunk", *s.TokensPerChunk)
 		}

@@ -86,7 +86,7 @@ func runFlags(d bench.Options) []cli.Flag {
 		&cli.Int64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the prompts and of the server's sampler"},
 		&cli.Float64Flag{Name: "temperature", Value: d.Temperature, Usage: "sampling temperature (> 0 for shape twins)"},
 		&cli.IntFlag{Name: "num-ctx", Value: d.NumCtx, Usage: "context window in tokens, always sent"},
-		&cli.BoolFlag{Name: "think", Value: false, Usage: "let thinking models think"},
+		&cli.GenericFlag{Name: "think", Value: func() *bench.Think { t := d.Think; return &t }(), Usage: "what thinking models are asked: true, false, or an effort low, medium or high (Ollama's think; on openai servers reasoning_effort and chat_template_kwargs.enable_thinking)"},
 		&cli.StringFlag{Name: "kv-cache-type", Value: d.KVCacheType, Usage: "the server's KV cache type (OLLAMA_KV_CACHE_TYPE: f16, q8_0, q4_0), for the roofline"},
 		&cli.DurationFlag{Name: "keep-alive", Value: d.KeepAlive, Usage: "how long the server keeps the model loaded afterwards"},
 		&cli.DurationFlag{Name: "request-timeout", Value: d.RequestTimeout, Usage: "limit on each request, send to done"},

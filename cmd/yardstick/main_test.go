@@ -40,11 +40,13 @@ func runCLICtx(ctx context.Context, envVars map[string]string, args ...string) o
 }
 
 // testProfile stands in for detection and probing in tests: a CPU machine declared at
-// 20 GB/s and 0.2 TFLOP/s; a named profile is resolved for real, without probing.
+// 20 GB/s and 20 TFLOP/s, enough compute for the fakes' prefill rates (up to a few
+// thousand tokens/s of a 0.5B shape): a rate above the compute ceiling flags a request
+// as a prompt-cache hit. A named profile is resolved for real, without probing.
 func testProfile(ctx context.Context, name string, hw profiles.Hardware) (profiles.Profile, error) {
 	if name == "" {
 		return profiles.Profile{Name: "test", Source: "test", MemoryBandwidthBytesPerS: 20e9, BandwidthSource: "declared in test",
-			PeakFLOPS: 0.2e12, FLOPSSource: "declared in test"}, nil
+			PeakFLOPS: 20e12, FLOPSSource: "declared in test"}, nil
 	}
 	r := profiles.Resolver{Probe: func(context.Context, time.Duration) (profiles.ProbeResult, error) {
 		return profiles.ProbeResult{TriadBytesPerS: 20e9, CopyBytesPerS: 20e9}, nil
@@ -159,6 +161,9 @@ func TestErrorsAreOneLineAndWriteNothing(t *testing.T) {
 		{"bad host", []string{"--model", "twin", "--host", "ftp://x"}, 2, "--host: host \"ftp://x\": scheme must be http or https"},
 		{"unknown flag", []string{"--model", "twin", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{"not a number", []string{"--model", "twin", "--runs", "many"}, 2, "invalid value \"many\" for flag -runs"},
+		{"unknown think level", []string{"--model", "twin", "--think", "max"}, 2, `invalid value "max" for flag -think: "max": must be true, false, low, medium or high`},
+		// The fake twin does not think: a level ends as the server's 400 (the first request's failure ends the run).
+		{"think on a model without it", []string{"--model", "twin", "--host", live.URL, "--think", "high"}, 1, `failed (http_status): HTTP 400: "twin" does not support thinking`},
 		{"auto without precision", []string{"--model", "twin", "--runs", "auto", "--precision", "0"}, 2, "--precision 0: must be a fraction in (0, 1)"},
 		{"auto with a small minimum", []string{"--model", "twin", "--runs", "auto", "--min-runs", "3"}, 2, "--min-runs 3: must be at least 6"},
 		{"stray argument", []string{"twin"}, 2, `run takes no arguments, got "twin"`},

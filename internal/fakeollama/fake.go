@@ -6,6 +6,7 @@ package fakeollama
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -101,6 +102,19 @@ type Config struct {
 	ReloadLoad time.Duration
 	// Synthetic adds the general.yardstick.* marks of a shape twin to /api/show.
 	Synthetic bool
+	// ThinkingTokens makes the model a thinking one ("thinking" in its capabilities):
+	// a request that does not send think false first streams this many tokens of
+	// message.thinking (TokensPerChunk to a chunk, Gap apart), then ThinkPause instead
+	// of a Gap, then the answer's Tokens as message.content. eval_count counts both, as
+	// Ollama's does; num_predict caps the sum, thinking first. With ThinkingTokens 0 a
+	// request whose think is true or a level is answered 400 "\"<model>\" does not
+	// support thinking", as Ollama v0.24.0 answers (server/routes.go ChatHandler).
+	ThinkingTokens int
+	ThinkPause     time.Duration
+	// CachedPromptTokens, when set, is reported in the done chunk as
+	// prompt_eval_cached_count, as Ollama does from v0.33.3 on; nil sends none, as
+	// older versions.
+	CachedPromptTokens *int
 }
 
 // Server is a running fake.
@@ -193,7 +207,7 @@ func (s *Server) show(w http.ResponseWriter, r *http.Request) {
 			"parameter_size": "494.03M", "quantization_level": "Q8_0"},
 		"model_info":   info,
 		"tensors":      tensors,
-		"capabilities": []string{"completion"},
+		"capabilities": s.capabilities(),
 	})
 }
 
@@ -276,12 +290,23 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	promptTokens := int(float64(words)*cfg.PromptTokensPerWord) + cfg.TemplateTokens
-	tokens := cfg.Tokens
+	think := req["think"] != nil && req["think"] != false
+	if think && cfg.ThinkingTokens == 0 {
+		jsonhttp.Write(w, 400, map[string]any{"error": fmt.Sprintf("%q does not support thinking", model)})
+		return
+	}
+	thinking := 0
+	if cfg.ThinkingTokens > 0 && req["think"] != false {
+		thinking = cfg.ThinkingTokens
+	}
+	tokens := thinking + cfg.Tokens
 	if opts, ok := req["options"].(map[string]any); ok {
 		if np, ok := opts["num_predict"].(float64); ok && int(np) < tokens {
 			tokens = int(np)
 		}
 	}
+	thinking = min(thinking, tokens)
+	answer := tokens - thinking
 
 	start := time.Now()
 	w.Header().Set("Content-Type", "application/x-ndjson")
@@ -322,9 +347,21 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	sleep(ttft)
 	firstAt := time.Now()
-	chunks := (tokens + cfg.TokensPerChunk - 1) / cfg.TokensPerChunk
-	for i := 0; i < chunks; i++ {
+	thinkChunks := (thinking + cfg.TokensPerChunk - 1) / cfg.TokensPerChunk
+	for i := 0; i < thinkChunks; i++ {
 		if i > 0 {
+			sleep(cfg.Gap)
+		}
+		k := min(cfg.TokensPerChunk, thinking-i*cfg.TokensPerChunk)
+		send(map[string]any{"model": model, "created_at": time.Now().UTC(), "done": false,
+			"message": map[string]any{"role": "assistant", "content": "", "thinking": strings.Repeat(" hm", k)}})
+	}
+	chunks := (answer + cfg.TokensPerChunk - 1) / cfg.TokensPerChunk
+	for i := 0; i < chunks; i++ {
+		switch {
+		case i == 0 && thinkChunks > 0:
+			sleep(cfg.ThinkPause)
+		case i > 0:
 			sleep(cfg.Gap)
 		}
 		if fault == FaultErrorLine && i == chunks/2 {
@@ -348,7 +385,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 			return
 		}
-		k := min(cfg.TokensPerChunk, tokens-i*cfg.TokensPerChunk)
+		k := min(cfg.TokensPerChunk, answer-i*cfg.TokensPerChunk)
 		send(map[string]any{"model": model, "created_at": time.Now().UTC(), "done": false,
 			"message": map[string]any{"role": "assistant", "content": text(k)}})
 	}
@@ -376,7 +413,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			send(map[string]any{"model": model, "done": false, "message": map[string]any{"role": "assistant", "content": " late"}})
 		}
 	}()
-	send(map[string]any{
+	done := map[string]any{
 		"model": model, "created_at": time.Now().UTC(), "done": true, "done_reason": cfg.DoneReason,
 		"message":              map[string]any{"role": "assistant", "content": ""},
 		"total_duration":       int64(time.Since(start)),
@@ -385,7 +422,19 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		"prompt_eval_duration": int64(pe),
 		"eval_count":           evalCount,
 		"eval_duration":        evalDuration(cfg, n, tokens, end.Sub(firstAt)),
-	})
+	}
+	if cfg.CachedPromptTokens != nil {
+		done["prompt_eval_cached_count"] = *cfg.CachedPromptTokens
+	}
+	send(done)
+}
+
+// capabilities are /api/show's: completion, and thinking for a thinking model.
+func (s *Server) capabilities() []string {
+	if s.cfg.ThinkingTokens > 0 {
+		return []string{"completion", "thinking"}
+	}
+	return []string{"completion"}
 }
 
 func sleep(d time.Duration) {

@@ -67,7 +67,27 @@ type Config struct {
 	RequireKey string
 	// Fault applies to every chat request.
 	Fault Fault
+	// ThinkingTokens makes the model a thinking one: unless the request sends
+	// chat_template_kwargs.enable_thinking false, it first streams this many tokens of
+	// thinking text in ReasoningField (TokensPerChunk to a chunk, Gap apart), then
+	// ThinkPause instead of a Gap, then Tokens of content. completion_tokens counts
+	// both; max_tokens caps the sum, thinking first.
+	ThinkingTokens int
+	ThinkPause     time.Duration
+	// ReasoningField names the delta field of thinking text: "reasoning_content"
+	// (llama.cpp, older vLLM; the default) or "reasoning" (vLLM).
+	ReasoningField string
+	// ReportReasoningTokens adds usage.completion_tokens_details.reasoning_tokens.
+	ReportReasoningTokens bool
+	// CachedPromptTokens, when set, is usage.prompt_tokens_details.cached_tokens.
+	CachedPromptTokens *int
+	// RejectReasoningEffort answers a request with reasoning_effort 400, as the OpenAI
+	// API answers it for a model without reasoning.
+	RejectReasoningEffort bool
 }
+
+// ReasoningEffortError is the message of RejectReasoningEffort's 400.
+const ReasoningEffortError = "Unsupported parameter: 'reasoning_effort' is not supported with this model."
 
 // Chat is a chat request as received.
 type Chat struct {
@@ -166,11 +186,24 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	case cfg.Fault == FaultHTTP500:
 		apiError(w, 500, "server_error", ErrorMessage)
 		return
+	case cfg.RejectReasoningEffort && body["reasoning_effort"] != nil:
+		apiError(w, 400, "invalid_request_error", ReasoningEffortError)
+		return
 	}
-	tokens := cfg.Tokens
+	thinking := 0
+	if kw, _ := body["chat_template_kwargs"].(map[string]any); cfg.ThinkingTokens > 0 && kw["enable_thinking"] != false {
+		thinking = cfg.ThinkingTokens
+	}
+	tokens := thinking + cfg.Tokens
 	finish := "stop"
 	if mt, ok := body["max_tokens"].(float64); ok && int(mt) <= tokens {
 		tokens, finish = int(mt), "length"
+	}
+	thinking = min(thinking, tokens)
+	answer := tokens - thinking
+	field := cfg.ReasoningField
+	if field == "" {
+		field = "reasoning_content"
 	}
 	promptTokens := cfg.PromptTokens
 	if promptTokens == 0 {
@@ -209,9 +242,20 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	chunk(choice(map[string]any{"role": "assistant", "content": ""}, nil))
 	sleep(cfg.TTFT)
 	first := time.Now()
-	n := (tokens + cfg.TokensPerChunk - 1) / cfg.TokensPerChunk
-	for i := range n {
+	nt := (thinking + cfg.TokensPerChunk - 1) / cfg.TokensPerChunk
+	for i := range nt {
 		if i > 0 {
+			sleep(cfg.Gap)
+		}
+		k := min(cfg.TokensPerChunk, thinking-i*cfg.TokensPerChunk)
+		chunk(choice(map[string]any{field: strings.Repeat(" hm", k)}, nil))
+	}
+	n := (answer + cfg.TokensPerChunk - 1) / cfg.TokensPerChunk
+	for i := range n {
+		switch {
+		case i == 0 && nt > 0:
+			sleep(cfg.ThinkPause)
+		case i > 0:
 			sleep(cfg.Gap)
 		}
 		if i == n/2 {
@@ -224,7 +268,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		k := min(cfg.TokensPerChunk, tokens-i*cfg.TokensPerChunk)
+		k := min(cfg.TokensPerChunk, answer-i*cfg.TokensPerChunk)
 		chunk(choice(map[string]any{"content": strings.Repeat(" tok", k)}, nil))
 	}
 	lastText := time.Now()
@@ -241,8 +285,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	last := choice(map[string]any{}, finish)
 	if includeUsage && cfg.Fault != FaultNoUsage {
 		chunk(last)
-		last = map[string]any{"choices": []any{}, "usage": map[string]any{
-			"prompt_tokens": promptTokens, "completion_tokens": tokens, "total_tokens": promptTokens + tokens}}
+		usage := map[string]any{"prompt_tokens": promptTokens, "completion_tokens": tokens, "total_tokens": promptTokens + tokens}
+		if cfg.ReportReasoningTokens {
+			usage["completion_tokens_details"] = map[string]any{"reasoning_tokens": thinking}
+		}
+		if cfg.CachedPromptTokens != nil {
+			usage["prompt_tokens_details"] = map[string]any{"cached_tokens": *cfg.CachedPromptTokens}
+		}
+		last = map[string]any{"choices": []any{}, "usage": usage}
 	}
 	if timings != nil {
 		last["timings"] = timings
