@@ -289,8 +289,10 @@ func runFigures(r *Run) []Figure {
 					figs = append(figs, Figure{p + "mean_decoding_streams", l.MeanDecodingStreams})
 				}
 				if rl := l.Roofline; rl != nil {
-					figs = append(figs, Figure{p + "roofline.decode_ceiling_per_s", rl.DecodeCeilingPerS},
-						Figure{p + "roofline.decode_efficiency_frac", rl.DecodeEfficiencyFrac})
+					figs = append(figs, Figure{p + "roofline.decode_ceiling_per_s", rl.DecodeCeilingPerS})
+					if rl.DecodeEfficiencyFrac != nil {
+						figs = append(figs, Figure{p + "roofline.decode_efficiency_frac", *rl.DecodeEfficiencyFrac})
+					}
 				}
 			}
 		}

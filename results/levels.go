@@ -62,8 +62,14 @@ type LevelRoofline struct {
 	// DecodeCeilingPerS = MeanDecodingStreams × BandwidthBytesPerS / BytesPerStep,
 	// tokens/s over all streams: a ceiling whatever the routing.
 	DecodeCeilingPerS float64 `json:"decode_ceiling_per_s"`
-	// DecodeEfficiencyFrac = the level's decode_tokens_per_s / DecodeCeilingPerS.
-	DecodeEfficiencyFrac float64 `json:"decode_efficiency_frac"`
+	// DecodeEfficiencyFrac = the level's decode_tokens_per_s / DecodeCeilingPerS;
+	// absent when FitsInLLC.
+	DecodeEfficiencyFrac *float64 `json:"decode_efficiency_frac,omitempty"`
+	// FitsInLLC is true when BytesPerStep fit in the host's last-level cache (the run
+	// roofline's LLCBytes, nothing offloaded): DRAM bandwidth does not bind the step,
+	// so the ceiling is not one and no efficiency is given (docs/metrics.md "Hardware
+	// roofline").
+	FitsInLLC bool `json:"fits_in_llc,omitempty"`
 	// For a mixture of experts only: the same with the experts per layer uniform,
 	// independent routing touches on average, n(1 − (1 − k/n)^b). An estimate, not a
 	// bound: real routing can touch fewer experts (and beat it) or more.
@@ -158,8 +164,8 @@ func (r *Run) summarizeLevels(levels []bench.Level) {
 func (r *Run) warnLevelsAboveCeiling() {
 	var above []string
 	for _, l := range r.Levels {
-		if l.Roofline != nil && l.Roofline.DecodeEfficiencyFrac > 1 {
-			above = append(above, fmt.Sprintf("%d (%s) %.0f%%", l.Index, l.LoadSpec, 100*l.Roofline.DecodeEfficiencyFrac))
+		if l.Roofline != nil && l.Roofline.DecodeEfficiencyFrac != nil && *l.Roofline.DecodeEfficiencyFrac > 1 {
+			above = append(above, fmt.Sprintf("%d (%s) %.0f%%", l.Index, l.LoadSpec, 100**l.Roofline.DecodeEfficiencyFrac))
 		}
 	}
 	if len(above) > 0 {
@@ -243,9 +249,14 @@ func (r *Run) levelRoofline(l LevelSummary, ss []bench.Sample) *LevelRoofline {
 		return nil
 	}
 	lr := &LevelRoofline{MeanContextTokens: ctx, BandwidthBytesPerS: bw,
-		BytesPerStep:         uint64(math.Round(bc.WeightBytesPerStep + bc.KVBytesPerStep)),
-		DecodeCeilingPerS:    bc.DecodeCeilingPerS,
-		DecodeEfficiencyFrac: l.DecodeTokensPerS / bc.DecodeCeilingPerS}
+		BytesPerStep:      uint64(math.Round(bc.WeightBytesPerStep + bc.KVBytesPerStep)),
+		DecodeCeilingPerS: bc.DecodeCeilingPerS}
+	lr.FitsInLLC = rl.LLCBytes > 0 && rl.OffloadFrac == 0 && lr.BytesPerStep <= rl.LLCBytes
+	if lr.FitsInLLC {
+		return lr
+	}
+	e := l.DecodeTokensPerS / bc.DecodeCeilingPerS
+	lr.DecodeEfficiencyFrac = &e
 	if bc.UniformRoutingDecodeCeilingPerS > 0 {
 		lr.UniformRoutingExpertsPerLayer = bc.UniformRoutingExpertsPerLayer
 		lr.UniformRoutingBytesPerStep = uint64(math.Round(bc.UniformRoutingWeightBytesPerStep + bc.KVBytesPerStep))
@@ -498,7 +509,10 @@ func renderLevelRoofline(b *strings.Builder, run *Run) error {
 	for i, l := range run.Levels {
 		ceil, eff, uni, uniEff := "-", "-", "-", "-"
 		if r := l.Roofline; r != nil {
-			ceil, eff = fmt.Sprintf("%.1f", r.DecodeCeilingPerS), fmt.Sprintf("%.1f%%", 100*r.DecodeEfficiencyFrac)
+			ceil, eff = fmt.Sprintf("%.1f", r.DecodeCeilingPerS), "in LLC"
+			if r.DecodeEfficiencyFrac != nil {
+				eff = fmt.Sprintf("%.1f%%", 100**r.DecodeEfficiencyFrac)
+			}
 			if r.UniformRoutingDecodeEfficiencyFrac != nil {
 				uni, uniEff = fmt.Sprintf("%.1f", r.UniformRoutingDecodeCeilingPerS), fmt.Sprintf("%.1f%%", 100**r.UniformRoutingDecodeEfficiencyFrac)
 			}

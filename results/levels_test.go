@@ -90,7 +90,7 @@ func TestLevelRooflineOfAConcurrencySweep(t *testing.T) {
 		if rl.MeanContextTokens != 527 || rl.BandwidthBytesPerS != 20e9 || rl.BytesPerStep != want.bytesPerStep || math.Abs(rl.DecodeCeilingPerS/ceiling-1) > 1e-9 {
 			t.Errorf("level %d: roofline %+v, want 527 tokens of context, %d bytes per step, ceiling %v", i, rl, want.bytesPerStep, ceiling)
 		}
-		if math.Abs(rl.DecodeEfficiencyFrac-want.decodePerS/ceiling) > 1e-9 || rl.DecodeEfficiencyFrac > 1 {
+		if rl.DecodeEfficiencyFrac == nil || math.Abs(*rl.DecodeEfficiencyFrac-want.decodePerS/ceiling) > 1e-9 || *rl.DecodeEfficiencyFrac > 1 {
 			t.Errorf("level %d: efficiency %v, want %v (at most 1)", i, rl.DecodeEfficiencyFrac, want.decodePerS/ceiling)
 		}
 		if rl.UniformRoutingDecodeCeilingPerS != 0 || rl.UniformRoutingDecodeEfficiencyFrac != nil {
@@ -124,7 +124,7 @@ func TestLevelRooflineMixtureOfExperts(t *testing.T) {
 		rl.UniformRoutingDecodeEfficiencyFrac == nil || math.Abs(*rl.UniformRoutingDecodeEfficiencyFrac-100/uniform) > 1e-9 {
 		t.Fatalf("roofline %+v, want %v experts, ceiling %v", rl, experts, uniform)
 	}
-	if rl.UniformRoutingDecodeCeilingPerS >= rl.DecodeCeilingPerS || *rl.UniformRoutingDecodeEfficiencyFrac <= rl.DecodeEfficiencyFrac {
+	if rl.UniformRoutingDecodeCeilingPerS >= rl.DecodeCeilingPerS || *rl.UniformRoutingDecodeEfficiencyFrac <= *rl.DecodeEfficiencyFrac {
 		t.Errorf("uniform routing %v tokens/s, ceiling %v: more experts read must give a lower figure", rl.UniformRoutingDecodeCeilingPerS, rl.DecodeCeilingPerS)
 	}
 }
@@ -271,5 +271,37 @@ func TestRenderLevelRoofline(t *testing.T) {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md.String())
 		}
+	}
+}
+
+// When a level's bytes per step fit in the host's last-level cache, DRAM bandwidth does
+// not bind: the level keeps its ceiling figure but gives no efficiency, and a level that
+// beats it is no above_ceiling warning. Level 1 reads 108,634,368 bytes per step
+// (TestLevelRooflineOfAConcurrencySweep), so a 105 MB cache holds level 0's
+// 104,856,832 and not level 1's.
+func TestLevelRooflineInLastLevelCache(t *testing.T) {
+	m := fixtureMachine()
+	m.LLCBytes = 105e6
+	m.MemoryBandwidthBytesPerS = 0.5e9 // both levels beat their ceilings
+	r := Build(concurrencySweep(denseCost()), fixtureHardware(), m)
+	l0, l1 := r.Levels[0].Roofline, r.Levels[1].Roofline
+	if l0 == nil || !l0.FitsInLLC || l0.DecodeEfficiencyFrac != nil {
+		t.Errorf("level 0 %+v: want fits_in_llc and no efficiency", l0)
+	}
+	if l1 == nil || l1.FitsInLLC || l1.DecodeEfficiencyFrac == nil {
+		t.Fatalf("level 1 %+v: want an efficiency", l1)
+	}
+	for _, w := range r.Warnings {
+		if w.Code == bench.CodeAboveCeiling && strings.Contains(w.Message, "batched ceiling") &&
+			(strings.Contains(w.Message, "level 0") || !strings.Contains(w.Message, "1 (concurrency 2)")) {
+			t.Errorf("above_ceiling %q: want level 1 only", w.Message)
+		}
+	}
+	var table strings.Builder
+	if err := RenderTable(&table, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), "in LLC") {
+		t.Errorf("table does not say level 0 is in the last-level cache:\n%s", table.String())
 	}
 }
