@@ -183,6 +183,23 @@ func TestEndToEndConcurrencySweep(t *testing.T) {
 	if r.Peak == nil {
 		t.Errorf("no peak level")
 	}
+	// Each level is held against its batched decode ceiling (docs/metrics.md "Under
+	// load"): one stream at a time decodes at most one at once; four at once, more.
+	// The tiny twin's bytes per step fit in any last-level cache CPUID reports, so
+	// there the level gives no efficiency; elsewhere the efficiency is a share.
+	for _, l := range r.Levels {
+		rl := l.Roofline
+		if rl == nil || !(rl.DecodeCeilingPerS > 0) || !(l.DecodeTokensPerS > 0) {
+			t.Errorf("level %d: roofline %+v, decode %v tok/s", l.Index, rl, l.DecodeTokensPerS)
+			continue
+		}
+		if e := rl.DecodeEfficiencyFrac; rl.FitsInLLC == (e != nil) || (e != nil && !(*e > 0)) {
+			t.Errorf("level %d: fits_in_llc %v, efficiency %v", l.Index, rl.FitsInLLC, e)
+		}
+	}
+	if d0, d1 := r.Levels[0].MeanDecodingStreams, r.Levels[1].MeanDecodingStreams; !(d0 > 0 && d0 <= 1.001 && d1 > d0) {
+		t.Errorf("mean decoding streams %v (sequential), %v (4 at once)", d0, d1)
+	}
 }
 
 // The OpenAI backend against the real Ollama's /v1 endpoint: output tokens come from
