@@ -79,7 +79,7 @@ func describeCPU(hw *Hardware, id cpuIDInfo, infos []cpu.InfoStat, goos string) 
 	for _, f := range id.Features {
 		have[f] = true
 	}
-	os := commonFlags(infos)
+	os := commonFlags(infos, func(f string) (string, bool) { return f, true })
 	for f := range os {
 		if slices.Contains(CPUFeatureNames, f) {
 			have[f] = true
@@ -102,9 +102,10 @@ func describeCPU(hw *Hardware, id cpuIDInfo, infos []cpu.InfoStat, goos string) 
 	hw.CPUMicroarch = Microarch(hw.CPU())
 }
 
-// commonFlags returns the lower-cased flags every CPU entry with flags reports; nil
-// when none has flags.
-func commonFlags(infos []cpu.InfoStat) map[string]bool {
+// commonFlags returns the names every CPU entry with flags reports: each flag,
+// lower-cased and trimmed, through name (which drops a flag by returning false); nil
+// when no entry has flags.
+func commonFlags(infos []cpu.InfoStat, name func(string) (string, bool)) map[string]bool {
 	var common map[string]bool
 	for _, in := range infos {
 		if len(in.Flags) == 0 {
@@ -112,7 +113,9 @@ func commonFlags(infos []cpu.InfoStat) map[string]bool {
 		}
 		have := map[string]bool{}
 		for _, f := range in.Flags {
-			have[strings.ToLower(strings.TrimSpace(f))] = true
+			if n, ok := name(strings.ToLower(strings.TrimSpace(f))); ok {
+				have[n] = true
+			}
 		}
 		if common == nil {
 			common = have

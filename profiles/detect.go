@@ -400,27 +400,7 @@ var simdAliases = map[string]string{
 // simdFeatures returns the features of simdOrder that every CPU entry with
 // flags reports.
 func simdFeatures(infos []cpu.InfoStat, goarch string) []string {
-	var common map[string]bool
-	for _, in := range infos {
-		if len(in.Flags) == 0 {
-			continue
-		}
-		have := map[string]bool{}
-		for _, f := range in.Flags {
-			if name, ok := simdAliases[strings.ToLower(strings.TrimSpace(f))]; ok {
-				have[name] = true
-			}
-		}
-		if common == nil {
-			common = have
-			continue
-		}
-		for name := range common {
-			if !have[name] {
-				delete(common, name)
-			}
-		}
-	}
+	common := commonFlags(infos, func(f string) (string, bool) { n, ok := simdAliases[f]; return n, ok })
 	if goarch == "arm64" {
 		if common == nil {
 			common = map[string]bool{}
