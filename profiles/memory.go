@@ -34,11 +34,16 @@ type MemoryInput struct {
 	// then materialized, and a quantized KV cache type is not honoured (Ollama
 	// v0.24.0 llm/server.go falls back to f16).
 	NoFlashAttention bool
+	// GPU is true when the model is held in a GPU's memory, where the compute
+	// buffer is committed whole when allocated; false for host memory, where only
+	// the pages a batch writes become resident (docs/metrics.md, "Memory").
+	GPU bool
 	// TrainedContext is the model's trained context (<arch>.context_length); when
 	// > 0 a larger NumCtx is cut to it, as Ollama does (llm/server.go, v0.24.0).
 	TrainedContext int
-	// RuntimeBaseBytes is the server's measured resident set before the model loads;
-	// 0 = DefaultRuntimeBaseBytes, an estimate, said in RuntimeSource.
+	// RuntimeBaseBytes is the server's measured resident set before the model loads
+	// (RunnerBaseBytes is added to it); 0 = DefaultRuntimeBaseBytes, an estimate,
+	// said in RuntimeSource.
 	RuntimeBaseBytes uint64
 }
 
@@ -65,10 +70,16 @@ type MemoryPrediction struct {
 // DefaultOptions, Ollama v0.24.0).
 const DefaultNumBatch = 512
 
+// RunnerBaseBytes is the resident set of an Ollama runner process beyond its
+// weights, KV cache and compute buffers: 40 MiB, measured on Ollama v0.24.0's
+// CPU build (docs/metrics.md, "Memory"). A server's RSS measured before the model
+// loads does not include it, since the runner starts with the model.
+const RunnerBaseBytes = 40 << 20
+
 // DefaultRuntimeBaseBytes is the runtime base assumed when none was measured:
-// the resident set of an Ollama server and its runner with no weights mapped.
-// docs/metrics.md, "Memory", gives the measurement it comes from.
-const DefaultRuntimeBaseBytes = 80 << 20
+// an idle Ollama v0.24.0 server (60 MiB) plus RunnerBaseBytes
+// (docs/metrics.md, "Memory").
+const DefaultRuntimeBaseBytes = 60<<20 + RunnerBaseBytes
 
 // PredictMemory predicts the memory a model takes when served with in's context,
 // slots and cache type (docs/metrics.md, "Memory", gives each formula and its
@@ -109,11 +120,11 @@ func PredictMemory(in MemoryInput) (MemoryPrediction, error) {
 	g, notes := graphBytes(in, p.Parallel)
 	p.GraphBytes, p.Notes = g, append(p.Notes, notes...)
 	if in.RuntimeBaseBytes > 0 {
-		p.RuntimeBytes = in.RuntimeBaseBytes
-		p.RuntimeSource = "measured: the server's resident set before the model loaded"
+		p.RuntimeBytes = in.RuntimeBaseBytes + RunnerBaseBytes
+		p.RuntimeSource = "measured: server RSS before the load + runner 40 MiB"
 	} else {
 		p.RuntimeBytes = DefaultRuntimeBaseBytes
-		p.RuntimeSource = "estimate: an Ollama server and runner with no model (docs/metrics.md, Memory)"
+		p.RuntimeSource = "estimate: idle Ollama server 60 MiB + runner 40 MiB"
 	}
 	p.TotalBytes = p.WeightsBytes + p.KVBytes + p.GraphBytes + p.RuntimeBytes
 	return p, nil
@@ -142,13 +153,18 @@ func KVBytesPerTokenAt(c ModelCost, kvType string) (float64, error) {
 // graphBytes is the compute and output buffers (docs/metrics.md, "Memory"): with
 // b = min(num_batch, num_ctx) tokens of one micro-batch,
 //
-//	logits phase  4 × b × (n_vocab + 2 × n_embd)   the last layer's output and logits, F32
 //	mask          6 × b × num_ctx                  the KQ mask, F32 and its F16 copy for flash attention
-//	scores        4 × b × num_ctx × n_head         the KQ matrix, only without flash attention
+//	activations   4 × b × 2 × n_embd               the hidden states around the output norm, F32
 //	output        4 × parallel × n_vocab           one row of logits per slot
+//	logits        4 × b × n_vocab                  a whole micro-batch of logits, F32: GPU only
+//	scores        4 × b × num_ctx × n_head         the KQ matrix, only without flash attention
 //
-// The logits term is Ollama's GraphSize (fs/ggml/ggml.go, v0.24.0); the mask and
-// output terms are llama.cpp's allocations as its log reports them.
+// The logits term is Ollama's GraphSize (fs/ggml/ggml.go, v0.24.0); the mask,
+// activations and output terms are llama.cpp's allocations as its log reports
+// them. llama.cpp sizes the compute buffer for a micro-batch whose every token
+// returns logits; Ollama asks for the last token's only, so in host memory,
+// which Linux commits page by page as it is written, those rows are never
+// resident; a GPU's memory is committed whole when allocated.
 func graphBytes(in MemoryInput, parallel int) (uint64, []string) {
 	var notes []string
 	b := in.BatchSize
@@ -159,7 +175,10 @@ func graphBytes(in MemoryInput, parallel int) (uint64, []string) {
 	fb, ctx := float64(b), float64(in.NumCtx)
 	g := 6 * fb * ctx
 	if in.VocabSize > 0 {
-		g += 4*fb*float64(in.VocabSize) + 4*float64(parallel)*float64(in.VocabSize)
+		g += 4 * float64(parallel) * float64(in.VocabSize)
+		if in.GPU {
+			g += 4 * fb * float64(in.VocabSize)
+		}
 	} else {
 		notes = append(notes, "vocabulary size unknown: the logits are left out of graph_bytes")
 	}
