@@ -46,11 +46,13 @@ type Plan struct {
 	TrainedContextTokens int `json:"trained_context_tokens,omitempty"`
 	// KVBytesPerContextToken is one slot's KV per context token by cache type.
 	KVBytesPerContextToken map[string]uint64 `json:"kv_bytes_per_context_token"`
-	GraphBytes             uint64            `json:"graph_bytes"`
-	RuntimeBytes           uint64            `json:"runtime_bytes"`
-	RuntimeSource          string            `json:"runtime_source"`
-	Rows                   []PlanRow         `json:"rows"`
-	Notes                  []string          `json:"notes,omitempty"`
+	// GraphBytes is the compute buffers of the first row at its largest
+	// context, or at 1 token of context when nothing fits.
+	GraphBytes    uint64    `json:"graph_bytes"`
+	RuntimeBytes  uint64    `json:"runtime_bytes"`
+	RuntimeSource string    `json:"runtime_source"`
+	Rows          []PlanRow `json:"rows"`
+	Notes         []string  `json:"notes,omitempty"`
 }
 
 // PlanRow is one slot count at one KV cache type.
@@ -113,7 +115,7 @@ func ComputePlan(in PlanInput) (Plan, error) {
 		return p, err
 	}
 	p.WeightsFit = base.TotalBytes <= in.AvailableBytes
-	p.RuntimeBytes, p.RuntimeSource = base.RuntimeBytes, base.RuntimeSource
+	p.RuntimeBytes, p.RuntimeSource, p.GraphBytes = base.RuntimeBytes, base.RuntimeSource, base.GraphBytes
 	for _, n := range base.Notes {
 		if !slices.Contains(p.Notes, n) {
 			p.Notes = append(p.Notes, n)

@@ -48,7 +48,7 @@ func RenderPlan(w io.Writer, r PlanReport) error {
 	fmt.Fprintf(&b, "against   %s\n", r.Against)
 	fit := "fit"
 	if !p.WeightsFit {
-		fit = "DO NOT FIT, not even with 1 token of context"
+		fit = "DO NOT FIT, not even with 1 token of context;\n          a GPU server would keep some layers in host memory"
 	}
 	fmt.Fprintf(&b, "weights   %s resident: they %s\n", si(p.WeightsBytes), fit)
 	if p.ExpertCount > 0 {
@@ -66,7 +66,11 @@ func RenderPlan(w io.Writer, r PlanReport) error {
 			}
 		}
 		fmt.Fprintf(&b, "KV cache  per context token per slot: %s\n", strings.Join(kv, ", "))
-		fmt.Fprintf(&b, "compute   %s at 1 slot and the largest context\n", si(p.GraphBytes))
+		at := "1 slot and the largest context"
+		if !p.WeightsFit {
+			at = "1 token of context"
+		}
+		fmt.Fprintf(&b, "compute   %s at %s\n", si(p.GraphBytes), at)
 		fmt.Fprintf(&b, "runtime   %s, %s\n", si(p.RuntimeBytes), p.RuntimeSource)
 	}
 	if len(p.Rows) > 0 {

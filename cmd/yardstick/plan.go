@@ -174,7 +174,7 @@ func (e *env) planTarget(c *cli.Context) (avail uint64, against string, gpu bool
 		if d.MemoryBytes == 0 {
 			return 0, "", false, usageErr("--device %s: %s has no fixed memory size (its memory varies by machine)", d.ID, d.Name)
 		}
-		return d.MemoryBytes, fmt.Sprintf("%s (device table %s): %s", d.Name, d.ID, memText(d.MemoryBytes)), d.Kind == "gpu", nil
+		return d.MemoryBytes, fmt.Sprintf("%s: %s (device table)", d.Name, memText(d.MemoryBytes)), d.Kind == "gpu", nil
 	}
 	hw := profiles.Detect(c.Context)
 	for _, g := range hw.GPUs {
