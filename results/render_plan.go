@@ -34,6 +34,9 @@ type PlanCheck struct {
 	Predicted    profiles.MemoryPrediction `json:"predicted"`
 	PSSizeBytes  uint64                    `json:"ps_size_bytes"`
 	RSSPeakBytes uint64                    `json:"rss_peak_bytes"`
+	// RSSBaseBytes is the server tree's resident set just before the load: the
+	// measured runtime base, and what RSS growth between two loads is taken from.
+	RSSBaseBytes uint64 `json:"rss_base_bytes"`
 }
 
 func si(b uint64) string { return units.SI(float64(b)) }

@@ -377,7 +377,7 @@ func (e *env) verifyPlan(c *cli.Context, rep *results.PlanReport) error {
 			return err
 		}
 		rep.Verify = append(rep.Verify, results.PlanCheck{NumCtx: nctx, Parallel: parallel, Predicted: pred,
-			PSSizeBytes: size, RSSPeakBytes: peak})
+			PSSizeBytes: size, RSSPeakBytes: peak, RSSBaseBytes: base})
 	}
 	return nil
 }
