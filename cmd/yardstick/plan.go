@@ -308,8 +308,9 @@ func ggufModel(path string) (planModel, error) {
 }
 
 // verifyPlan loads the model on the local server at up to three contexts of the
-// plan (2,048, 8,192 and 32,768 tokens, where they fit) and records predicted
-// against measured: /api/ps size and the server's resident set.
+// plan (2,048, 8,192 and 32,768 tokens, where they fit and take at most half the
+// memory available now) and records predicted against measured: /api/ps size and
+// the server's resident set. It unloads the model when done.
 func (e *env) verifyPlan(c *cli.Context, rep *results.PlanReport) error {
 	host, err := e.planHost(c)
 	if err != nil {
@@ -350,8 +351,17 @@ func (e *env) verifyPlan(c *cli.Context, rep *results.PlanReport) error {
 	if err != nil {
 		return err
 	}
+	defer unload()
+	avail := profiles.Detect(c.Context).MemoryAvailableBytes
 	for _, nctx := range []int{2048, 8192, 32768} {
 		if nctx > limit {
+			break
+		}
+		// A load is tried only when it leaves half the memory available now to the
+		// rest of the machine.
+		if pred, err := predictFor(m, nctx, parallel, 0); err != nil || avail > 0 && pred.TotalBytes > avail/2 {
+			rep.Plan.Notes = append(rep.Plan.Notes, fmt.Sprintf("verify: num_ctx %d × %d slots not loaded: predicted %s, more than half the %s available now",
+				nctx, parallel, units.SI(float64(pred.TotalBytes)), units.SI(float64(avail))))
 			break
 		}
 		unload()
