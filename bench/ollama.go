@@ -343,7 +343,9 @@ type Request struct {
 	NumCtx      int
 	// Think is sent as Ollama's think (a bool, or a level) and mapped on the OpenAI
 	// backend (OpenAI.chatRequest).
-	Think     Think
+	Think Think
+	// ThinkSet: Think was asked for explicitly (Options.ThinkSet).
+	ThinkSet  bool
 	KeepAlive time.Duration
 	// FirstTokenTimeout, when positive, abandons the request if no chunk of generated
 	// text has arrived this long after it was sent.

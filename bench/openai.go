@@ -279,19 +279,21 @@ func OneLine(s string, n int) string {
 // chat_template_kwargs.enable_thinking, the variable of Qwen3's chat template that
 // vLLM and SGLang pass to the template from chat_template_kwargs, as llama.cpp's
 // server does (tools/server, since its extra template kwargs support); a template
-// without the variable ignores it. Ollama's /v1 reads no chat_template_kwargs: with
-// it, use the ollama backend to turn thinking off.
+// without the variable ignores it. chat_template_kwargs is sent only when thinking was
+// asked for (Request.ThinkSet, or on): strict servers refuse fields they do not know.
+// Ollama's /v1 reads no chat_template_kwargs: with it, use the ollama backend to turn
+// thinking off.
 type chatBody struct {
-	Model               string           `json:"model"`
-	Messages            []chatMessage    `json:"messages"`
-	Stream              bool             `json:"stream"`
-	StreamOptions       streamOptions    `json:"stream_options"`
-	MaxTokens           int              `json:"max_tokens"`
-	MaxCompletionTokens int              `json:"max_completion_tokens"`
-	Seed                int64            `json:"seed"`
-	Temperature         float64          `json:"temperature"`
-	ReasoningEffort     string           `json:"reasoning_effort,omitempty"`
-	ChatTemplateKwargs  templateSwitches `json:"chat_template_kwargs"`
+	Model               string            `json:"model"`
+	Messages            []chatMessage     `json:"messages"`
+	Stream              bool              `json:"stream"`
+	StreamOptions       streamOptions     `json:"stream_options"`
+	MaxTokens           int               `json:"max_tokens"`
+	MaxCompletionTokens int               `json:"max_completion_tokens"`
+	Seed                int64             `json:"seed"`
+	Temperature         float64           `json:"temperature"`
+	ReasoningEffort     string            `json:"reasoning_effort,omitempty"`
+	ChatTemplateKwargs  *templateSwitches `json:"chat_template_kwargs,omitempty"`
 }
 
 // templateSwitches are the chat template variables sent in chat_template_kwargs.
@@ -312,8 +314,13 @@ type streamOptions struct {
 
 // chatRequest encodes req as a streamed chat completions request.
 func (o *OpenAI) chatRequest(ctx context.Context, req Request) (*http.Request, error) {
+	var switches *templateSwitches
+	if req.ThinkSet || req.Think.Enabled() {
+		switches = &templateSwitches{EnableThinking: req.Think.Enabled()}
+	}
 	body, err := json.Marshal(&chatBody{
-		Model: req.Model,
+		ChatTemplateKwargs: switches,
+		Model:              req.Model,
 		Messages: []chatMessage{
 			{Role: "system", Content: req.System},
 			{Role: "user", Content: req.User},
@@ -325,7 +332,6 @@ func (o *OpenAI) chatRequest(ctx context.Context, req Request) (*http.Request, e
 		Seed:                req.Seed,
 		Temperature:         req.Temperature,
 		ReasoningEffort:     req.Think.Level(),
-		ChatTemplateKwargs:  templateSwitches{EnableThinking: req.Think.Enabled()},
 	})
 	if err != nil {
 		return nil, err

@@ -103,6 +103,12 @@ type Options struct {
 	// (ttfa_ns, thinking_ns, answer_tpot_ns). Recorded as false or true, as files
 	// written before levels existed hold it, or as the level's name.
 	Think Think `json:"think"`
+	// ThinkSet is true when Think was asked for explicitly (--think given). Ollama
+	// always receives think; an OpenAI-compatible server receives
+	// chat_template_kwargs.enable_thinking only then, since a server that refuses
+	// unknown fields (OpenAI's own API answers 400 "Unrecognized request argument")
+	// would otherwise fail every request of a run that never mentioned thinking.
+	ThinkSet bool `json:"think_set,omitempty"`
 	// KVCacheType is the server's KV cache element type (Ollama: OLLAMA_KV_CACHE_TYPE,
 	// f16 by default), which sizes the KV bytes a decode step reads in the roofline.
 	KVCacheType string `json:"kv_cache_type"`

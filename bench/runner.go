@@ -165,7 +165,7 @@ func (r *runner) describeTargets(targets []Backend) error {
 		}
 	}
 	if res.Target.Backend == "openai" {
-		res.warn(CodeOptionsNotSent, "the OpenAI API has no num_ctx or keep_alive: the server's own context size and model lifetime apply, whatever --num-ctx and --keep-alive say; --think is sent as chat_template_kwargs.enable_thinking and, for a level, reasoning_effort, which a server or chat template may ignore")
+		res.warn(CodeOptionsNotSent, "the OpenAI API has no num_ctx or keep_alive: the server's own context size and model lifetime apply, whatever --num-ctx and --keep-alive say; --think, when given, is sent as chat_template_kwargs.enable_thinking and, for a level, reasoning_effort, which a server or chat template may ignore; without --think neither is sent and the server's default applies")
 	}
 	pids := map[int32]string{}
 	for _, m := range r.members {
@@ -215,7 +215,7 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 	r.members[t].b.Stream(rctx, r.began, Request{
 		Model: opts.Model, System: system, User: user, MaxTokens: opts.MaxTokens,
 		Seed: opts.Seed, Temperature: opts.Temperature, NumCtx: opts.NumCtx,
-		Think: opts.Think, KeepAlive: opts.KeepAlive, FirstTokenTimeout: opts.FirstTokenTimeout,
+		Think: opts.Think, ThinkSet: opts.ThinkSet, KeepAlive: opts.KeepAlive, FirstTokenTimeout: opts.FirstTokenTimeout,
 	}, &s)
 	// rctx descends from gctx alone, so a canceled request was abandoned.
 	if s.ErrorKind == ErrCanceled {

@@ -119,11 +119,20 @@ func TestThinkOffAnswersOnly(t *testing.T) {
 	}
 
 	fo, oo := newFakeOpenAI(t, fakeopenai.Config{Models: []string{"twin"}, ThinkingTokens: thinkTokens, Tokens: answerToks}, "")
-	s = streamOpenAI(t, oo, Request{MaxTokens: 64})
+	s = streamOpenAI(t, oo, Request{MaxTokens: 64, ThinkSet: true})
 	b := fo.Chats()[0].Body
 	kw, _ := b["chat_template_kwargs"].(map[string]any)
 	if _, sent := b["reasoning_effort"]; sent || kw["enable_thinking"] != false || s.ThinkingChunks != 0 || s.AnswerChunks != answerToks {
 		t.Errorf("body %v, thinking chunks %d, answer chunks %d: want enable_thinking false, no reasoning_effort, 10 answer chunks", b, s.ThinkingChunks, s.AnswerChunks)
+	}
+
+	// Without --think (ThinkSet false) an OpenAI server is sent neither field: a server
+	// that refuses unknown fields must not fail a run that never asked for thinking.
+	streamOpenAI(t, oo, Request{MaxTokens: 64})
+	b = fo.Chats()[1].Body
+	_, kwSent := b["chat_template_kwargs"]
+	if _, sent := b["reasoning_effort"]; sent || kwSent {
+		t.Errorf("body %v: want neither chat_template_kwargs nor reasoning_effort without --think", b)
 	}
 }
 

@@ -148,6 +148,7 @@ func runOptions(c *cli.Context, d bench.Options) (bench.Options, error) {
 	}
 	opts.MaxTokens, opts.Seed, opts.Temperature = c.Int("max-tokens"), c.Int64("seed"), c.Float64("temperature")
 	opts.NumCtx, opts.Think, opts.KVCacheType = c.Int("num-ctx"), *c.Generic("think").(*bench.Think), c.String("kv-cache-type")
+	opts.ThinkSet = c.IsSet("think")
 	opts.KeepAlive, opts.RequestTimeout = c.Duration("keep-alive"), c.Duration("request-timeout")
 	opts.SkipColdLoad, opts.FirstTokenTimeout = c.Bool("no-cold"), c.Duration("first-token-timeout")
 	opts.MaxErrors = *c.Generic("max-errors").(*bench.ErrorLimit)
