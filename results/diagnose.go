@@ -114,21 +114,35 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 // compute ceiling (Roofline.PrefillCeilingPerS, when known); the counted prompt is
 // under PromptShortFrac of the prompt the request was sent at (a prompt counted 0
 // times is a server that did not count, not a hit). The fourth is relative: a prefill
-// rate over CacheSuspectFactor × the median of three or more.
+// rate over CacheSuspectFactor × the median of its level's, when the level has three or
+// more. The roofline's prefill efficiency then leaves out the requests the server
+// count, the short prompt or the median flagged (not those only the ceiling flagged:
+// a beaten ceiling may be the ceiling's fault, and above_ceiling says so).
 func (r *Run) flagCacheHits(levels []bench.Level) {
-	var rates []float64
+	// The relative test compares a request with the median of its own level: in a
+	// --prompt-tokens sweep the prefill rate grows with the prompt, so one median over
+	// every level would flag the longest prompts.
+	byLevel := map[int][]float64{}
 	for i := range r.Samples {
 		if s := &r.Samples[i]; s.OK && s.ServerPrefillPerS != nil {
-			rates = append(rates, *s.ServerPrefillPerS)
+			byLevel[s.Level] = append(byLevel[s.Level], *s.ServerPrefillPerS)
 		}
 	}
-	med := stat.Median(rates)
-	relative := len(rates) >= 3 && med > 0
+	medians := map[int]float64{}
+	for l, rates := range byLevel {
+		if len(rates) >= 3 {
+			medians[l] = stat.Median(rates)
+		}
+	}
 	ceiling := 0.0
 	if r.Roofline != nil {
 		ceiling = r.Roofline.PrefillCeilingPerS
 	}
 	var byCount, byCeiling, byShort, byMedian, n int
+	// clean are the prefill rates of requests no test but the ceiling's flagged: the
+	// roofline's prefill efficiency is their median (a rate above the ceiling may be
+	// the ceiling's fault, and above_ceiling must still say so).
+	var clean []float64
 	for i := range r.Samples {
 		s := &r.Samples[i]
 		if !s.OK {
@@ -145,12 +159,25 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 		counted := s.CachedPromptTokens != nil && *s.CachedPromptTokens > 0
 		fast := ceiling > 0 && rate > ceiling
 		short := s.PromptTokens > 0 && float64(s.PromptTokens) < PromptShortFrac*float64(target)
-		outlier := relative && rate > CacheSuspectFactor*med
+		med, relative := medians[s.Level]
+		outlier := relative && med > 0 && rate > CacheSuspectFactor*med
 		byCount, byCeiling, byShort, byMedian = byCount+b2i(counted), byCeiling+b2i(fast), byShort+b2i(short), byMedian+b2i(outlier)
 		if counted || fast || short || outlier {
 			s.CacheSuspect = true
 			n++
 		}
+		if rate >= 0 && !(counted || short || outlier) {
+			clean = append(clean, rate)
+		}
+	}
+	if rl := r.Roofline; rl != nil && rl.PrefillCeilingPerS > 0 && n > byCeiling {
+		if left := len(clean); left > 0 {
+			e := stat.Median(clean) / rl.PrefillCeilingPerS
+			rl.PrefillEfficiencyFrac = &e
+		} else {
+			rl.PrefillEfficiencyFrac = nil
+		}
+		rl.Notes = append(rl.Notes, "the prefill efficiency leaves out the requests flagged cache_suspect by the server's cached count, a short counted prompt or their level's median")
 	}
 	if n == 0 {
 		return
@@ -166,7 +193,7 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 		tests = append(tests, fmt.Sprintf("%d counting under %.0f%% of the prompt tokens sent", byShort, 100*PromptShortFrac))
 	}
 	if byMedian > 0 {
-		tests = append(tests, fmt.Sprintf("%d prefilling more than %.0f× faster than the median (a cache hit or a noisy machine)", byMedian, CacheSuspectFactor))
+		tests = append(tests, fmt.Sprintf("%d prefilling more than %.0f× faster than their level's median (a cache hit or a noisy machine)", byMedian, CacheSuspectFactor))
 	}
 	look := "look"
 	if n == 1 {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/profiles"
 )
 
 // One large jump in load_duration is a reload, even among few requests; most requests
@@ -54,7 +55,7 @@ func TestDiagnoseSamples(t *testing.T) {
 		{"context overflow", func(r *bench.Result) { r.Options.NumCtx, r.Samples[1].PromptTokens = 580, 560 }, bench.CodeContextOverflow, "1 measured request used more than --num-ctx 580"},
 		{"output over max", func(r *bench.Result) { r.Samples[3].OutputTokens = 40 }, bench.CodeOutputOverMax, "produced more than --max-tokens 32"},
 		{"prompt off target", func(r *bench.Result) { r.Samples[4].PromptTokens = 600 }, bench.CodePromptLengthOffTarget, "in 1 of 8 measured requests"},
-		{"prompt cache hit", func(r *bench.Result) { r.Samples[5].ServerPrefillPerS = f64(512 / 0.05 * 6) }, bench.CodePromptCacheSuspect, "1 measured request looks served from the server's prompt cache: 1 prefilling more than 5× faster than the median"},
+		{"prompt cache hit", func(r *bench.Result) { r.Samples[5].ServerPrefillPerS = f64(512 / 0.05 * 6) }, bench.CodePromptCacheSuspect, "1 measured request looks served from the server's prompt cache: 1 prefilling more than 5× faster than their level's median"},
 		{"server's cached count", func(r *bench.Result) { r.Samples[5].CachedPromptTokens = intp(500) }, bench.CodePromptCacheSuspect, "1 by the server's own count of cached prompt tokens"},
 		{"a cached count of 0 is a miss", func(r *bench.Result) { r.Samples[5].CachedPromptTokens = intp(0) }, "", ""},
 		{"host busy", func(r *bench.Result) {
@@ -162,5 +163,37 @@ func TestCacheHitsOnEveryRequest(t *testing.T) {
 				t.Errorf("%d flagged, warning %q; want all 8 and %q", flagged, msg, tc.want)
 			}
 		})
+	}
+}
+
+// The relative cache test compares a request with its own level's median: in a prompt
+// sweep the long prompts prefill ten times faster than the short ones (1,000 against
+// 100 tokens/s here), which against one median over the run (100) would pass 5× and
+// be flagged. With a level of their own they are not. And the roofline's prefill
+// efficiency leaves out a request the server's cached count flagged: the median of the
+// remaining 100, 100, 100, 1000, 1000 is 100, held against a ceiling of 2,000.
+func TestCacheTestsPerLevel(t *testing.T) {
+	var r Run
+	levels := []bench.Level{{PromptTokens: 64}, {PromptTokens: 64}, {PromptTokens: 4096}}
+	for l, rates := range [][]float64{{100, 100, 100}, {100, 100, 100}, {1000, 1000, 1000}} {
+		for _, v := range rates {
+			r.Samples = append(r.Samples, bench.Sample{OK: true, Level: l, PromptTokens: levels[l].PromptTokens, ServerPrefillPerS: f64(v)})
+		}
+	}
+	old := 0.5
+	r.Roofline = &profiles.Roofline{PrefillCeilingPerS: 2000, PrefillEfficiencyFrac: &old}
+	r.flagCacheHits(levels)
+	for i, s := range r.Samples {
+		if s.CacheSuspect {
+			t.Errorf("sample %d (level %d, %v tok/s) flagged", i, s.Level, *s.ServerPrefillPerS)
+		}
+	}
+	if len(r.Warnings) != 0 || *r.Roofline.PrefillEfficiencyFrac != 0.5 {
+		t.Errorf("warnings %v, efficiency %v: want none and 0.5 unchanged", r.Warnings, *r.Roofline.PrefillEfficiencyFrac)
+	}
+	r.Samples[8].CachedPromptTokens = intp(4000)
+	r.flagCacheHits(levels)
+	if e := r.Roofline.PrefillEfficiencyFrac; !r.Samples[8].CacheSuspect || e == nil || *e != 100.0/2000 {
+		t.Errorf("flagged %v, efficiency %v: want the cached request flagged and 0.05", r.Samples[8].CacheSuspect, e)
 	}
 }
