@@ -52,6 +52,11 @@ const (
 	CodeFleetModelsDiffer     Code = "fleet_models_differ"
 	CodeSameServer            Code = "same_server"
 	CodePartialOffload        Code = "partial_offload"
+	// CodeNoAnswer: requests that thought and ended (the output cap) before any answer
+	// text, so they have no TTFA or answer figures.
+	CodeNoAnswer Code = "no_answer"
+	// CodeThinkIgnored: the model streamed thinking although thinking was asked off.
+	CodeThinkIgnored Code = "think_ignored"
 )
 
 // What the load and the stopping rule reached.

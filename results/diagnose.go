@@ -51,7 +51,7 @@ func (r *Run) diagnose(levels []bench.Level) {
 // diagnoseSamples counts what the successful measured samples say about the server.
 func (r *Run) diagnoseSamples(levels []bench.Level) {
 	o := r.Options
-	early, promptOff, overflow, overMax, multi := 0, 0, 0, 0, 0
+	early, promptOff, overflow, overMax, multi, noAnswer, thought := 0, 0, 0, 0, 0, 0, 0
 	var perChunk []float64
 	for i := range r.Samples {
 		s := &r.Samples[i]
@@ -60,6 +60,12 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 		}
 		if s.StoppedEarly {
 			early++
+		}
+		if s.ThinkingChunks > 0 {
+			thought++
+			if s.AnswerChunks == 0 {
+				noAnswer++
+			}
 		}
 		if s.TokensPerChunk != nil {
 			perChunk = append(perChunk, *s.TokensPerChunk)
@@ -84,6 +90,13 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 	if early > 0 {
 		r.warn(bench.CodeStoppedEarly, fmt.Sprintf("%s stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
 			measuredRequests(early), o.MaxTokens))
+	}
+	if noAnswer > 0 {
+		r.warn(bench.CodeNoAnswer, fmt.Sprintf("%s ended while the model was still thinking, before any answer text (--max-tokens %d): they have no ttfa_ns or answer figures; raise --max-tokens or ask --think false",
+			measuredRequests(noAnswer), o.MaxTokens))
+	}
+	if thought > 0 && o.Think == bench.ThinkOff && (o.ThinkSet || r.Target.Backend != "openai") {
+		r.warn(bench.CodeThinkIgnored, fmt.Sprintf("%s streamed thinking although thinking was asked off: the model or its template ignores the switch, and TTFT counts the thinking", measuredRequests(thought)))
 	}
 	if multi > 0 {
 		r.warn(bench.CodeMultiTokenChunks, fmt.Sprintf("%d of %d measured requests carried more than one output token per text chunk (tokens per chunk: median %.2f, max %.2f): itl_ns measures gaps between chunks, not between tokens; tpot_ns stays per token",

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +196,38 @@ func TestCacheTestsPerLevel(t *testing.T) {
 	r.flagCacheHits(levels)
 	if e := r.Roofline.PrefillEfficiencyFrac; !r.Samples[8].CacheSuspect || e == nil || *e != 100.0/2000 {
 		t.Errorf("flagged %v, efficiency %v: want the cached request flagged and 0.05", r.Samples[8].CacheSuspect, e)
+	}
+}
+
+// A request the cap ends while the model still thinks has no answer, and a run that
+// asked thinking off but got thinking is told so; a run that thought and answered,
+// as asked, gets neither warning.
+func TestThinkingWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		think            bench.Think
+		thinking, answer int
+		want             []bench.Code
+	}{
+		{"answered", bench.ThinkOn, 6, 10, nil},
+		{"cut while thinking", bench.ThinkOn, 20, 0, []bench.Code{bench.CodeNoAnswer}},
+		{"thought when asked not to", bench.ThinkOff, 6, 10, []bench.Code{bench.CodeThinkIgnored}},
+		{"no thinking, off", bench.ThinkOff, 0, 10, nil},
+	} {
+		res := fixture()
+		res.Options.Think = tc.think
+		for i := range res.Samples {
+			res.Samples[i].ThinkingChunks, res.Samples[i].AnswerChunks = tc.thinking, tc.answer
+		}
+		r := Build(res, fixtureHardware(), fixtureMachine())
+		var got []bench.Code
+		for _, w := range r.Warnings {
+			if w.Code == bench.CodeNoAnswer || w.Code == bench.CodeThinkIgnored {
+				got = append(got, w.Code)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: warnings %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
