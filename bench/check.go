@@ -104,6 +104,24 @@ func (s *Sample) checkFigures() error {
 	case s.OK && s.OutputTokens > 0 && s.TTFTNs == nil:
 		return errors.New("a successful request with output tokens and no ttft_ns")
 	}
+	// The client clock's order: sent ≤ first text (TTFT) ≤ first answer (TTFA) ≤ done
+	// (E2E), and the thinking span lies between the first thinking text and the first
+	// answer, inside [TTFT, TTFA] (docs/metrics.md "Per request").
+	ttft, ttfa, e2e := s.TTFTNs, s.TTFANs, s.E2ENs
+	switch {
+	case ttft != nil && e2e != nil && *ttft > *e2e:
+		return fmt.Errorf("ttft_ns %d after e2e_ns %d", *ttft, *e2e)
+	case ttfa != nil && ttft == nil:
+		return errors.New("ttfa_ns without ttft_ns")
+	case ttfa != nil && *ttfa < *ttft:
+		return fmt.Errorf("ttfa_ns %d before ttft_ns %d", *ttfa, *ttft)
+	case ttfa != nil && e2e != nil && *ttfa > *e2e:
+		return fmt.Errorf("ttfa_ns %d after e2e_ns %d", *ttfa, *e2e)
+	case s.ThinkingNs != nil && (s.ThinkingChunks == 0 || ttfa == nil):
+		return errors.New("thinking_ns without thinking chunks and an answer")
+	case s.ThinkingNs != nil && *s.ThinkingNs > *ttfa-*ttft:
+		return fmt.Errorf("thinking_ns %d longer than ttfa_ns − ttft_ns (%d)", *s.ThinkingNs, *ttfa-*ttft)
+	}
 	return nil
 }
 

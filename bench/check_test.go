@@ -53,6 +53,14 @@ func TestEditedJournalsAreRefusedByLine(t *testing.T) {
 		{"negative ttft", nil, set("ttft_ns", -5), "j:3: ttft_ns -5: a duration must be in 0.."},
 		{"tokens past any context", nil, set("output_tokens", 1<<40), "j:3: output_tokens"},
 		{"unknown phase", nil, set("phase", "later"), `j:3: phase "later"`},
+		// The client clock's order (ttft 1e8, e2e 2e8 in journalText).
+		{"ttft after e2e", nil, set("ttft_ns", 3e8), "j:3: ttft_ns 300000000 after e2e_ns 200000000"},
+		{"ttfa before ttft", nil, set("ttfa_ns", 5e7), "j:3: ttfa_ns 50000000 before ttft_ns 100000000"},
+		{"ttfa after e2e", nil, set("ttfa_ns", 3e8), "j:3: ttfa_ns 300000000 after e2e_ns"},
+		{"thinking span without thinking", nil, func(m map[string]any) { m["ttfa_ns"], m["thinking_ns"] = 1.5e8, 1e7 }, "j:3: thinking_ns without thinking chunks"},
+		{"thinking span past the answer", nil, func(m map[string]any) {
+			m["ttfa_ns"], m["thinking_ns"], m["thinking_chunks"], m["answer_chunks"] = 1.5e8, 1e10, 2, 6
+		}, "j:3: thinking_ns 10000000000 longer than ttfa_ns − ttft_ns (50000000)"},
 		{"prompt words -100", func(h *JournalHeader) { h.PromptWords = -100 }, nil, "j:1: header: prompt_words -100"},
 		{"prompt words 1e9", func(h *JournalHeader) { h.PromptWords = 1e9 }, nil, "j:1: header: prompt_words 1000000000"},
 		{"runs 1e9", func(h *JournalHeader) { h.Options.Runs = 1e9 }, nil, "j:1: header: options no run could have: --runs 1000000000"},
