@@ -1,8 +1,12 @@
 package results
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/yardstick-dev/yardstick/bench"
@@ -50,6 +54,53 @@ func (r *Run) check() error {
 		}
 		if err := followsFrom(fmt.Sprintf("levels[%d].", i), l.Throughput, l.Summaries, ss); err != nil {
 			return err
+		}
+	}
+	return r.checkRooflines()
+}
+
+// checkRooflines reports the first roofline figure that does not follow from the rest
+// of the file: a run roofline that gives a decode efficiency while saying the bytes fit
+// in the last-level cache, or an efficiency that is negative or not a number; a level
+// whose occupancy (mean requests in flight and decoding, decode tokens/s) is not what
+// its samples give, or whose roofline is not what the run's roofline and its samples
+// give (Run.levelRoofline, recomputed and compared field by field through its JSON,
+// which round-trips float64 exactly). Files from before the occupancy figures hold
+// none of them and are not held to it.
+func (r *Run) checkRooflines() error {
+	if rl := r.Roofline; rl != nil {
+		for _, e := range []struct {
+			name string
+			v    *float64
+		}{{"decode_efficiency_frac", rl.DecodeEfficiencyFrac}, {"prefill_efficiency_frac", rl.PrefillEfficiencyFrac}} {
+			if e.v != nil && !(*e.v >= 0 && !math.IsInf(*e.v, 1)) {
+				return fmt.Errorf("roofline.%s %g: must be a fraction ≥ 0", e.name, *e.v)
+			}
+		}
+		if rl.FitsInLLC && rl.DecodeEfficiencyFrac != nil {
+			return errors.New("roofline: fits_in_llc with a decode_efficiency_frac: a run whose bytes fit in the last-level cache has none")
+		}
+	}
+	for i := range r.Levels {
+		l := &r.Levels[i]
+		if l.MeanRequestsInFlight == 0 && l.MeanDecodingStreams == 0 && l.DecodeTokensPerS == 0 && l.Roofline == nil {
+			continue // a file from before the occupancy figures, or a level that decoded nothing
+		}
+		var ss []bench.Sample
+		for _, s := range r.Samples {
+			if s.Level == l.Index {
+				ss = append(ss, s)
+			}
+		}
+		inFlight, decoding, decodePerS := occupancy(ss, l.Window.DurationNs)
+		if inFlight != l.MeanRequestsInFlight || decoding != l.MeanDecodingStreams || decodePerS != l.DecodeTokensPerS {
+			return fmt.Errorf("levels[%d]: mean_requests_in_flight %g, mean_decoding_streams %g, decode_tokens_per_s %g: its samples give %g, %g, %g",
+				i, l.MeanRequestsInFlight, l.MeanDecodingStreams, l.DecodeTokensPerS, inFlight, decoding, decodePerS)
+		}
+		want, _ := json.Marshal(r.levelRoofline(*l, ss))
+		got, _ := json.Marshal(l.Roofline)
+		if !bytes.Equal(want, got) {
+			return fmt.Errorf("levels[%d].roofline %s: the run's roofline and the level's samples give %s", i, got, want)
 		}
 	}
 	return nil

@@ -212,7 +212,8 @@ func occupancy(ss []bench.Sample, windowNs int64) (inFlight, decoding, decodePer
 			continue
 		}
 		e2e += *s.E2ENs
-		if s.TTFTNs != nil && s.OutputTokens > 0 {
+		// One output token is no decode step: what follows it is the server's epilogue.
+		if s.TTFTNs != nil && s.OutputTokens > 1 {
 			span += max(0, *s.E2ENs-*s.TTFTNs)
 			tokens += s.OutputTokens - 1
 		}

@@ -362,8 +362,18 @@ func TestDecodeRunRefusesInconsistentFiles(t *testing.T) {
 		}, "summaries.ttft_ns has n"},
 		{"level 99", func(r *Run) { r.Samples[0].Level = 99 }, "samples[0]: level 99"},
 		{"ok without e2e", func(r *Run) { r.Samples[1].E2ENs = nil }, "samples[1]: a successful request without e2e_ns"},
+		// The roofline figures follow from the rest of the file (break-it round: check
+		// once passed a forged efficiency beside fits_in_llc).
+		{"fits in LLC with an efficiency", func(r *Run) { r.Roofline.FitsInLLC = true }, "roofline: fits_in_llc with a decode_efficiency_frac"},
+		{"negative efficiency", func(r *Run) { e := -2.0; r.Roofline.DecodeEfficiencyFrac = &e }, "roofline.decode_efficiency_frac -2"},
+		{"occupancy edited", func(r *Run) { r.Levels[1].MeanDecodingStreams = 50 }, "levels[1]: mean_requests_in_flight"},
+		{"level efficiency edited", func(r *Run) { e := 5.0; r.Levels[1].Roofline.DecodeEfficiencyFrac = &e }, "levels[1].roofline {"},
+		{"level ceiling edited", func(r *Run) { r.Levels[0].Roofline.DecodeCeilingPerS = 1 }, "the run's roofline and the level's samples give"},
 	} {
 		r := buildFixture()
+		if strings.HasPrefix(tc.want, "levels[") || strings.Contains(tc.want, "level's samples") {
+			r = Build(concurrencySweep(denseCost()), fixtureHardware(), fixtureMachine())
+		}
 		tc.edit(r)
 		b, err := json.Marshal(r)
 		if err != nil {
@@ -373,8 +383,10 @@ func TestDecodeRunRefusesInconsistentFiles(t *testing.T) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
 	}
-	b, _ := json.Marshal(buildFixture())
-	if _, err := DecodeRun("f.json", b); err != nil {
-		t.Errorf("a built run: %v", err)
+	for _, r := range []*Run{buildFixture(), Build(concurrencySweep(denseCost()), fixtureHardware(), fixtureMachine())} {
+		b, _ := json.Marshal(r)
+		if _, err := DecodeRun("f.json", b); err != nil {
+			t.Errorf("a built run: %v", err)
+		}
 	}
 }
