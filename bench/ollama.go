@@ -152,6 +152,12 @@ type ModelInfo struct {
 	// ExpertCount and ExpertUsedCount are set for mixtures of experts.
 	ExpertCount     uint64   `json:"expert_count,omitempty"`
 	ExpertUsedCount uint64   `json:"expert_used_count,omitempty"`
+	// EmbeddingLength is the hidden size (<arch>.embedding_length); VocabSize the
+	// tokens of the vocabulary (<arch>.vocab_size, else the second dimension of
+	// token_embd.weight). Both size the compute buffers of the memory prediction; 0
+	// when the server did not say.
+	EmbeddingLength uint64 `json:"embedding_length,omitempty"`
+	VocabSize       uint64 `json:"vocab_size,omitempty"`
 	FileSizeBytes   int64    `json:"file_size_bytes,omitempty"`
 	Capabilities    []string `json:"capabilities,omitempty"`
 	// Cost is what a token costs this model, from its tensors (for the roofline); nil
@@ -204,6 +210,15 @@ func (o *Ollama) Describe(ctx context.Context, model, kvCacheType string) (info 
 		mi.ContextLength = kvUint(kv, a+".context_length")
 		mi.ExpertCount = kvUint(kv, a+".expert_count")
 		mi.ExpertUsedCount = kvUint(kv, a+".expert_used_count")
+		mi.EmbeddingLength = kvUint(kv, a+".embedding_length")
+		mi.VocabSize = kvUint(kv, a+".vocab_size")
+	}
+	if mi.VocabSize == 0 {
+		for _, t := range show.Tensors {
+			if t.Name == "token_embd.weight" && len(t.Shape) == 2 {
+				mi.VocabSize = t.Shape[1] // ggml order: [n_embd, n_vocab]
+			}
+		}
 	}
 	if b, ok := kv["general.yardstick.synthetic"].(bool); ok && b {
 		mi.Synthetic = &Synthetic{

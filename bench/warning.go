@@ -52,6 +52,8 @@ const (
 	CodeFleetModelsDiffer     Code = "fleet_models_differ"
 	CodeSameServer            Code = "same_server"
 	CodePartialOffload        Code = "partial_offload"
+	// CodeSwapped: the machine swapped during the run, so its figures measured the disk.
+	CodeSwapped Code = "swapped"
 )
 
 // What the load and the stopping rule reached.
