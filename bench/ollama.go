@@ -150,14 +150,14 @@ type ModelInfo struct {
 	// ContextLength is the model's trained context (<arch>.context_length), tokens.
 	ContextLength uint64 `json:"context_length,omitempty"`
 	// ExpertCount and ExpertUsedCount are set for mixtures of experts.
-	ExpertCount     uint64   `json:"expert_count,omitempty"`
-	ExpertUsedCount uint64   `json:"expert_used_count,omitempty"`
+	ExpertCount     uint64 `json:"expert_count,omitempty"`
+	ExpertUsedCount uint64 `json:"expert_used_count,omitempty"`
 	// EmbeddingLength is the hidden size (<arch>.embedding_length); VocabSize the
 	// tokens of the vocabulary (<arch>.vocab_size, else the second dimension of
 	// token_embd.weight). Both size the compute buffers of the memory prediction; 0
 	// when the server did not say.
-	EmbeddingLength uint64 `json:"embedding_length,omitempty"`
-	VocabSize       uint64 `json:"vocab_size,omitempty"`
+	EmbeddingLength uint64   `json:"embedding_length,omitempty"`
+	VocabSize       uint64   `json:"vocab_size,omitempty"`
 	FileSizeBytes   int64    `json:"file_size_bytes,omitempty"`
 	Capabilities    []string `json:"capabilities,omitempty"`
 	// Cost is what a token costs this model, from its tensors (for the roofline); nil
