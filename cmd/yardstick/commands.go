@@ -33,6 +33,7 @@ func (e *env) commands() []*cli.Command {
 			&cli.StringFlag{Name: "host", Usage: "server URL for --create (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
 			&cli.BoolFlag{Name: "list", Usage: "list the shapes and their sizes, and exit"},
 		}, noArgs(e.synth)),
+		command("plan", planFlags(), noArgs(e.plan)),
 		command("hw", []cli.Flag{
 			&cli.BoolFlag{Name: "probe", Usage: "measure host memory bandwidth"},
 			&cli.DurationFlag{Name: "probe-duration", Value: 2 * time.Second, Usage: "how long the probe measures"},
