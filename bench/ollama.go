@@ -156,10 +156,13 @@ type ModelInfo struct {
 	// tokens of the vocabulary (<arch>.vocab_size, else the second dimension of
 	// token_embd.weight). Both size the compute buffers of the memory prediction; 0
 	// when the server did not say.
-	EmbeddingLength uint64   `json:"embedding_length,omitempty"`
-	VocabSize       uint64   `json:"vocab_size,omitempty"`
-	FileSizeBytes   int64    `json:"file_size_bytes,omitempty"`
-	Capabilities    []string `json:"capabilities,omitempty"`
+	EmbeddingLength uint64 `json:"embedding_length,omitempty"`
+	VocabSize       uint64 `json:"vocab_size,omitempty"`
+	// HeadCount is the query heads (<arch>.attention.head_count), which size the
+	// attention scores of a server without flash attention; 0 when not said.
+	HeadCount     uint64   `json:"head_count,omitempty"`
+	FileSizeBytes int64    `json:"file_size_bytes,omitempty"`
+	Capabilities  []string `json:"capabilities,omitempty"`
 	// Cost is what a token costs this model, from its tensors (for the roofline); nil
 	// with CostError set when the server did not describe them.
 	Cost      *profiles.ModelCost `json:"cost,omitempty"`
@@ -212,6 +215,7 @@ func (o *Ollama) Describe(ctx context.Context, model, kvCacheType string) (info 
 		mi.ExpertUsedCount = kvUint(kv, a+".expert_used_count")
 		mi.EmbeddingLength = kvUint(kv, a+".embedding_length")
 		mi.VocabSize = kvUint(kv, a+".vocab_size")
+		mi.HeadCount = kvUint(kv, a+".attention.head_count")
 	}
 	if mi.VocabSize == 0 {
 		for _, t := range show.Tensors {

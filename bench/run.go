@@ -64,6 +64,10 @@ type Memory struct {
 	// q4_0), found the same way; KVCacheTypeSource says where it came from.
 	KVCacheType       string `json:"kv_cache_type,omitempty"`
 	KVCacheTypeSource string `json:"kv_cache_type_source,omitempty"`
+	// FlashAttention is "on" or "off" when the server's environment sets it
+	// (OLLAMA_FLASH_ATTENTION), empty when it does not (Ollama then decides per model
+	// and device) or was not read.
+	FlashAttention string `json:"flash_attention,omitempty"`
 	// RuntimeBaseBytes is the server's resident set (its whole process tree) after the
 	// cold phase unloaded the model and before it loaded it again: the runtime's own
 	// memory. Absent, with RuntimeBaseUnavailable saying why, without a cold phase or a

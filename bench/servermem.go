@@ -31,6 +31,7 @@ type serverSetting struct {
 	parallel       int
 	parallelSource string
 	kv, kvSource   string
+	flashAttention string // "on", "off" or "" (not set)
 }
 
 // ollamaVar is envconfig.Var of Ollama v0.24.0: the value trimmed of spaces, then of
@@ -70,6 +71,7 @@ func ollamaSettings(env map[string]string) serverSetting {
 	if v, ok := ollamaVar(env, "OLLAMA_FLASH_ATTENTION"); ok {
 		b, err := strconv.ParseBool(v)
 		fa = err != nil || b // envconfig.BoolWithDefault: a value that is not a bool is true
+		s.flashAttention = map[bool]string{true: "on", false: "off"}[fa]
 	}
 	switch {
 	case !set || kv == "f16":
@@ -180,6 +182,7 @@ func (r *runner) findSettings(m *member) {
 	}
 	mem.Parallel, mem.ParallelSource = s.parallel, s.parallelSource
 	mem.KVCacheType, mem.KVCacheTypeSource = s.kv, s.kvSource
+	mem.FlashAttention = s.flashAttention
 	if mem.Parallel > 0 && m.b.Name() == "ollama" && r.opts.ServerParallel == 0 {
 		mem.Parallel, mem.ParallelSource = forceOllamaSingleSlot(mem.Parallel, mem.ParallelSource, m.target.Model)
 	}

@@ -52,6 +52,19 @@ func TestOllamaSettings(t *testing.T) {
 	}
 }
 
+// OLLAMA_FLASH_ATTENTION is recorded as Ollama reads it; unset, Ollama decides.
+func TestOllamaFlashAttention(t *testing.T) {
+	for v, want := range map[string]string{"": "", "1": "on", "true": "on", "0": "off", "false": "off", "yes": "on"} {
+		env := map[string]string{}
+		if v != "" {
+			env["OLLAMA_FLASH_ATTENTION"] = v
+		}
+		if got := ollamaSettings(env).flashAttention; got != want {
+			t.Errorf("OLLAMA_FLASH_ATTENTION=%q: %q, want %q", v, got, want)
+		}
+	}
+}
+
 func TestLlamaCppParallel(t *testing.T) {
 	tests := []struct {
 		args []string

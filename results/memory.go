@@ -40,13 +40,13 @@ func memoryAgainstMachine(res *bench.Result, r *Run, hw profiles.Hardware) {
 		mem.AvailableDevices = append(mem.AvailableDevices, DeviceAvailable{Name: g.Name, Index: g.Index,
 			TotalBytes: g.MemoryTotalBytes, FreeBytes: g.MemoryTotalBytes - min(g.MemoryUsedBytes, g.MemoryTotalBytes)})
 	}
-	pred, err := predictRunMemory(res)
+	onGPU := len(hw.GPUs) > 0 && mem.ModelVRAMBytes != nil && *mem.ModelVRAMBytes > 0
+	pred, err := predictRunMemory(res, onGPU)
 	if err != nil {
 		mem.PredictedUnavailable = err.Error()
 	} else {
 		mem.Predicted = &pred
 	}
-	onGPU := len(hw.GPUs) > 0 && mem.ModelVRAMBytes != nil && *mem.ModelVRAMBytes > 0
 	switch {
 	case onGPU && mem.DeviceUsedPeakBytes != nil && len(mem.AvailableDevices) > 0:
 		var total uint64
@@ -105,7 +105,7 @@ func (m *Memory) setHeadroom(available, peak uint64, source string) {
 // predictRunMemory predicts the run's memory with the model's cost, the context the
 // server loaded (else --num-ctx), the server's slots and KV cache type as the run
 // found them, and the measured runtime base when there is one.
-func predictRunMemory(res *bench.Result) (profiles.MemoryPrediction, error) {
+func predictRunMemory(res *bench.Result, onGPU bool) (profiles.MemoryPrediction, error) {
 	mi, mem := res.Target.Model, res.Memory
 	if mi.Cost == nil {
 		why := mi.CostError
@@ -115,7 +115,9 @@ func predictRunMemory(res *bench.Result) (profiles.MemoryPrediction, error) {
 		return profiles.MemoryPrediction{}, fmt.Errorf("the model's cost is unknown: %s", why)
 	}
 	in := profiles.MemoryInput{Cost: *mi.Cost, NumCtx: res.Options.NumCtx, Parallel: mem.Parallel,
-		KVCacheType: mem.KVCacheType, VocabSize: int(min(mi.VocabSize, 1<<30)), EmbeddingLength: int(min(mi.EmbeddingLength, 1<<30))}
+		KVCacheType: mem.KVCacheType, VocabSize: int(min(mi.VocabSize, 1<<30)), EmbeddingLength: int(min(mi.EmbeddingLength, 1<<30)),
+		HeadCount: int(min(mi.HeadCount, 1<<20)), NoFlashAttention: mem.FlashAttention == "off",
+		GPU: onGPU, TrainedContext: int(min(mi.ContextLength, 1<<30))}
 	if mem.LoadedContextLength > 0 {
 		in.NumCtx = mem.LoadedContextLength
 	}
@@ -168,7 +170,12 @@ func (r *Run) warnSwap() {
 func memoryLines(b *strings.Builder, run *Run, hw profiles.Hardware) {
 	mem := run.Memory
 	p := mem.Predicted
-	mib := func(n uint64) string { return fmt.Sprintf("%.0f", float64(n)/(1<<20)) }
+	mib := func(n uint64) string {
+		if v := float64(n) / (1 << 20); v < 9.95 {
+			return fmt.Sprintf("%.1f", v)
+		}
+		return fmt.Sprintf("%.0f", float64(n)/(1<<20))
+	}
 	parts := []string{fmt.Sprintf("predicted %s (weights %s + KV %s + graph %s + runtime %s MiB)",
 		units.IEC(float64(p.TotalBytes)), mib(p.WeightsBytes), mib(p.KVBytes), mib(p.GraphBytes), mib(p.RuntimeBytes))}
 	parts = append(parts, fmt.Sprintf("%d %s × %d tokens, %s KV", p.Parallel, plural(p.Parallel, "slot", "slots"), p.NumCtx, p.KVCacheType))

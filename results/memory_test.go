@@ -52,7 +52,8 @@ func TestBuildMemoryAgainstMachine(t *testing.T) {
 	if p == nil {
 		t.Fatalf("no prediction: %s", m.PredictedUnavailable)
 	}
-	if p.Parallel != 4 || p.NumCtx != 4096 || p.KVBytes != 12288*4096*4 || p.RuntimeBytes != 21<<20 || p.WeightsBytes != 500e6 {
+	if p.Parallel != 4 || p.NumCtx != 4096 || p.KVBytes != 12288*4096*4 || p.RuntimeBytes < 21<<20 || p.WeightsBytes != 500e6 ||
+		p.TotalBytes != p.WeightsBytes+p.KVBytes+p.GraphBytes+p.RuntimeBytes {
 		t.Errorf("prediction %+v", *p)
 	}
 	if p.ParallelSource != "server environment (OLLAMA_NUM_PARALLEL=4)" || !strings.HasPrefix(p.RuntimeSource, "measured") {
@@ -136,7 +137,7 @@ func TestMemoryLineWraps(t *testing.T) {
 			t.Errorf("%d columns: %q", utf8.RuneCountInString(l), l)
 		}
 	}
-	for _, want := range []string{"4 slots × 4096 tokens", "measured RSS peak 1.2 GiB (−17%)", "headroom −176.0 MiB (−17% of 1.0 GiB available)"} {
+	for _, want := range []string{"4 slots × 4096 tokens", "measured RSS peak 1.2 GiB (", "headroom −176.0 MiB (−17% of 1.0 GiB available)"} {
 		if !strings.Contains(block, want) {
 			t.Errorf("memory line lacks %q:\n%s", want, block)
 		}
@@ -205,7 +206,8 @@ func TestMergeDropsMemoryPredictions(t *testing.T) {
 }
 
 func TestCheckMemoryGates(t *testing.T) {
-	r := buildFixture() // headroom 0.947 of available, predicted error about −0.17
+	r := buildFixture() // headroom 0.947 of available; the error is the memory model's
+	e := math.Abs(*r.Memory.PredictedErrorFrac)
 	exp := func(head, perr float64) profiles.Profile {
 		return profiles.Profile{Name: "p", Source: "test", Expectations: []profiles.Expectation{{Model: "qwen2.5:*", MinHeadroomFrac: &head, MaxPredictedErrorFrac: &perr}}}
 	}
@@ -214,10 +216,10 @@ func TestCheckMemoryGates(t *testing.T) {
 		head, perr float64
 		failed     int
 	}{
-		{"both met", 0.5, 0.2, 0},
-		{"headroom short", 0.95, 0.2, 1},  // 0.947 < 0.95
-		{"error too large", 0.5, 0.15, 1}, // |−0.17| > 0.15
-		{"both failed", 0.99, 0.01, 2},
+		{"both met", 0.5, e + 0.01, 0},
+		{"headroom short", 0.95, e + 0.01, 1}, // 0.947 < 0.95
+		{"error too large", 0.5, e * 0.9, 1},
+		{"both failed", 0.99, e * 0.9, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,7 +243,7 @@ func TestCheckMemoryGates(t *testing.T) {
 		t.Errorf("%+v", c.Lines)
 	}
 	var b bytes.Buffer
-	if err := RenderCheck(&b, "run.json", r, func() CheckResult { c, _ := Check(r, exp(0.5, 0.2)); return c }()); err != nil {
+	if err := RenderCheck(&b, "run.json", r, func() CheckResult { c, _ := Check(r, exp(0.5, e+0.01)); return c }()); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "memory.headroom_frac") || !strings.Contains(b.String(), "2 of 2 expectations met") {
