@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -294,6 +295,25 @@ func kvUint(kv map[string]any, k string) uint64 {
 		}
 	}
 	return 0
+}
+
+// OtherLoaded returns the names of the models /api/ps lists other than model (matched
+// as in Running), sorted.
+func (o *Ollama) OtherLoaded(ctx context.Context, model, digest string) (_ []string, err error) {
+	defer func() { err = o.scrub.Err(err) }()
+	ps, err := o.client.ListRunning(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing running models: %w", rootCause(err))
+	}
+	var names []string
+	for _, m := range ps.Models {
+		if sameModel(m.Name, model) || sameModel(m.Model, model) || (digest != "" && sameDigest(m.Digest, digest)) {
+			continue
+		}
+		names = append(names, m.Name)
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // Running returns the server's entry for model in /api/ps, or nil when it is not

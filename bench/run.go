@@ -64,6 +64,10 @@ type Memory struct {
 	// q4_0), found the same way; KVCacheTypeSource says where it came from.
 	KVCacheType       string `json:"kv_cache_type,omitempty"`
 	KVCacheTypeSource string `json:"kv_cache_type_source,omitempty"`
+	// OtherModelsLoaded names the models the server held besides this one when the
+	// runtime base was read: the server's resident set (runtime base and peak alike)
+	// includes their runners.
+	OtherModelsLoaded []string `json:"other_models_loaded,omitempty"`
 	// FlashAttention is "on" or "off" when the server's environment sets it
 	// (OLLAMA_FLASH_ATTENTION), empty when it does not (Ollama then decides per model
 	// and device) or was not read.

@@ -289,6 +289,7 @@ func (r *runner) coldLoads() error {
 		}
 		// The model is out: the server's memory now is its runtime's own, and the peak
 		// sampled from here on is this run's load.
+		r.otherModels(m)
 		m.sampler.baseline(true)
 		m.sampler.start()
 		cold := &ColdLoad{WasLoaded: was, UnloadNs: int64(time.Since(t0))}
@@ -309,6 +310,7 @@ func (r *runner) coldLoads() error {
 	r.res.Cold = r.members[0].cold
 	for _, m := range r.members {
 		if !m.sampler.started {
+			r.otherModels(m)
 			m.sampler.baseline(false)
 			m.sampler.start()
 		}

@@ -5,6 +5,7 @@ package bench
 // found with where it came from (docs/metrics.md, Memory: parallel_source).
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -161,6 +162,21 @@ func forceOllamaSingleSlot(parallel int, source string, mi ModelInfo) (int, stri
 		}
 	}
 	return parallel, source
+}
+
+// otherModels records the models server m holds besides the run's, when it can say.
+func (r *runner) otherModels(m *member) {
+	l, ok := m.b.(interface {
+		OtherLoaded(ctx context.Context, model, digest string) ([]string, error)
+	})
+	if !ok || m.mem.ServerPID == 0 {
+		return
+	}
+	ctx, cancel := r.meta()
+	defer cancel()
+	if names, err := l.OtherLoaded(ctx, r.opts.Model, m.target.Model.Digest); err == nil {
+		m.mem.OtherModelsLoaded = names
+	}
 }
 
 // findSettings records server m's slots and KV cache type as far as they are known

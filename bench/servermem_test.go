@@ -246,3 +246,22 @@ func TestServerParallelValidated(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A model the server already holds is named: the server's RSS includes its runner.
+func TestRunNamesOtherLoadedModels(t *testing.T) {
+	fakeProc(t, "OLLAMA_NUM_PARALLEL=1\x00")
+	_, o := newFake(t, fakeollama.Config{Models: []string{"twin", "other"}, Tokens: 4, Gap: time.Millisecond})
+	opts := DefaultOptions()
+	opts.Model, opts.Runs, opts.Warmup, opts.PromptTokens, opts.MaxTokens = "other", 1, 0, 50, 4
+	if _, err := Run(context.Background(), o, opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	opts.Model = "twin"
+	res, err := Run(context.Background(), o, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Memory.OtherModelsLoaded; len(got) != 1 || !strings.HasPrefix(got[0], "other") {
+		t.Errorf("other models loaded: %q, want [other]", got)
+	}
+}

@@ -54,6 +54,9 @@ const (
 	CodePartialOffload        Code = "partial_offload"
 	// CodeSwapped: the machine swapped during the run, so its figures measured the disk.
 	CodeSwapped Code = "swapped"
+	// CodeOtherModelsLoaded: the server held other models, whose runners its resident
+	// set includes.
+	CodeOtherModelsLoaded Code = "other_models_loaded"
 )
 
 // What the load and the stopping rule reached.

@@ -147,8 +147,13 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// warnSwap warns swapped when the machine swapped during the run.
+// warnSwap warns swapped when the machine swapped during the run, and
+// other_models_loaded when the server's resident set held other models' runners.
 func (r *Run) warnSwap() {
+	if o := r.Memory.OtherModelsLoaded; len(o) > 0 {
+		r.warn(bench.CodeOtherModelsLoaded, fmt.Sprintf("the server also held %s: its resident set, runtime base and peak alike, includes their runners, and so does the prediction's runtime part (unload them for this model's own figures)",
+			strings.Join(o, ", ")))
+	}
 	m := r.Memory
 	var in, out uint64
 	if m.SwappedInBytes != nil {

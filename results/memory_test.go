@@ -111,6 +111,17 @@ func TestSwappedWarning(t *testing.T) {
 	}
 }
 
+func TestOtherModelsLoadedWarning(t *testing.T) {
+	res := fixture()
+	res.Memory.OtherModelsLoaded = []string{"llama3.2:1b"}
+	if r := Build(res, fixtureHardware(), fixtureMachine()); !hasWarning(r, string(bench.CodeOtherModelsLoaded)) {
+		t.Errorf("no other_models_loaded warning: %v", r.Warnings)
+	}
+	if r := buildFixture(); hasWarning(r, string(bench.CodeOtherModelsLoaded)) {
+		t.Error("other_models_loaded warning with none loaded")
+	}
+}
+
 // The memory line wraps under its first line's text and no line of it passes 80
 // columns, even with a negative headroom and every part present.
 func TestMemoryLineWraps(t *testing.T) {
