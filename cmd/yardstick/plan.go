@@ -32,6 +32,7 @@ func planFlags() []cli.Flag {
 		&cli.StringFlag{Name: "quant", Value: "Q4_K_M", Usage: "file type of --shape: " + strings.Join(profiles.FileTypes, ", ")},
 		&cli.StringFlag{Name: "device", Usage: "hold it against a device of the table (id or name, e.g. \"RTX 4090\"; yardstick hw --devices)"},
 		&cli.StringFlag{Name: "profile", Usage: "hold it against a profile's device (name or YAML file)"},
+		&cli.Float64Flag{Name: "memory-gib", Usage: "hold it against this much memory, GiB (e.g. an Apple chip's unified memory with --device)"},
 		&cli.StringFlag{Name: "kv-cache-type", Usage: "one KV cache type: f16, q8_0, q4_0 (default: all three side by side)"},
 		&cli.IntFlag{Name: "num-batch", Value: profiles.DefaultNumBatch, Usage: "num_batch, tokens"},
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
@@ -145,10 +146,14 @@ func buildPlan(m planModel, avail uint64, against string, gpu bool, types []stri
 // planTarget is the memory the plan holds the model against: --device, --profile,
 // else this machine (its first GPU's memory, else the RAM available now).
 func (e *env) planTarget(c *cli.Context) (avail uint64, against string, gpu bool, err error) {
-	dev, prof := c.String("device"), c.String("profile")
+	dev, prof, gib := c.String("device"), c.String("profile"), c.Float64("memory-gib")
 	if dev != "" && prof != "" {
 		return 0, "", false, usageErr("plan: give --device or --profile, not both")
 	}
+	if gib < 0 || gib > 1<<20 {
+		return 0, "", false, usageErr("--memory-gib %g: must be in (0, 1048576]", gib)
+	}
+	given := uint64(gib * (1 << 30))
 	if prof != "" {
 		p, err := profiles.Resolver{Getenv: e.getenv}.Load(prof)
 		if err != nil {
@@ -171,10 +176,16 @@ func (e *env) planTarget(c *cli.Context) (avail uint64, against string, gpu bool
 			}
 			return 0, "", false, usageErr("--device %q: not in the device table (closest: %s)", dev, strings.Join(closest(dev, names), ", "))
 		}
+		if given > 0 {
+			return given, fmt.Sprintf("%s: %s (--memory-gib)", d.Name, memText(given)), d.Kind == "gpu", nil
+		}
 		if d.MemoryBytes == 0 {
-			return 0, "", false, usageErr("--device %s: %s has no fixed memory size (its memory varies by machine)", d.ID, d.Name)
+			return 0, "", false, usageErr("--device %s: %s has no fixed memory size (its memory varies by machine): give --memory-gib", d.ID, d.Name)
 		}
 		return d.MemoryBytes, fmt.Sprintf("%s: %s (device table)", d.Name, memText(d.MemoryBytes)), d.Kind == "gpu", nil
+	}
+	if given > 0 {
+		return given, fmt.Sprintf("%s (--memory-gib)", memText(given)), false, nil
 	}
 	hw := profiles.Detect(c.Context)
 	for _, g := range hw.GPUs {
@@ -297,8 +308,9 @@ func ggufModel(path string) (planModel, error) {
 }
 
 // verifyPlan loads the model on the local server at up to three contexts of the
-// plan (2,048, 8,192 and 32,768 tokens, where they fit) and records predicted
-// against measured: /api/ps size and the server's resident set.
+// plan (2,048, 8,192 and 32,768 tokens, where they fit and take at most half the
+// memory available now) and records predicted against measured: /api/ps size and
+// the server's resident set. It unloads the model when done.
 func (e *env) verifyPlan(c *cli.Context, rep *results.PlanReport) error {
 	host, err := e.planHost(c)
 	if err != nil {
@@ -339,8 +351,17 @@ func (e *env) verifyPlan(c *cli.Context, rep *results.PlanReport) error {
 	if err != nil {
 		return err
 	}
+	defer unload()
+	avail := profiles.Detect(c.Context).MemoryAvailableBytes
 	for _, nctx := range []int{2048, 8192, 32768} {
 		if nctx > limit {
+			break
+		}
+		// A load is tried only when it leaves half the memory available now to the
+		// rest of the machine.
+		if pred, err := predictFor(m, nctx, parallel, 0); err != nil || avail > 0 && pred.TotalBytes > avail/2 {
+			rep.Plan.Notes = append(rep.Plan.Notes, fmt.Sprintf("verify: num_ctx %d × %d slots not loaded: predicted %s, more than half the %s available now",
+				nctx, parallel, units.SI(float64(pred.TotalBytes)), units.SI(float64(avail))))
 			break
 		}
 		unload()

@@ -90,6 +90,10 @@ func TestPlanTable(t *testing.T) {
 	if !strings.Contains(o.stdout, "saves bandwidth, not memory") || !strings.Contains(o.stdout, "* capped at the model's trained context, 40,960") {
 		t.Errorf("MoE or cap line missing:\n%s", o.stdout)
 	}
+	// --memory-gib sizes a device whose memory varies by machine.
+	if r := planJSON(t, "--shape", "tiny", "--device", "apple-m4", "--memory-gib", "16"); r.AvailableBytes != 16<<30 {
+		t.Errorf("--memory-gib 16: %d bytes", r.AvailableBytes)
+	}
 	// 24 GiB (25.8 GB) is less than Qwen3-30B-A3B's 32 GB of Q8_0 weights.
 	o = runCLI(t, nil, "plan", "--shape", "qwen3-30b-a3b", "--quant", "Q8_0", "--device", "RTX 4090")
 	if o.code != 0 || !strings.Contains(o.stdout, "DO NOT FIT") {
@@ -110,6 +114,8 @@ func TestPlanBadInput(t *testing.T) {
 		{[]string{"--shape", "tiny", "--gguf", "x.gguf"}, "one of --model, --gguf or --shape"},
 		{[]string{"--gguf", filepath.Join("testdata", "does-not-exist.gguf")}, "--gguf"},
 		{[]string{"--shape", "tiny", "--verify"}, "--verify loads a --model"},
+		// An Apple chip's memory varies by machine: the user says how much.
+		{[]string{"--shape", "tiny", "--device", "apple-m4"}, "give --memory-gib"},
 	}
 	for _, tc := range cases {
 		o := runCLI(t, nil, append([]string{"plan"}, tc.args...)...)
