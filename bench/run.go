@@ -512,6 +512,9 @@ func newMemorySampler(ctx context.Context, base *url.URL, every time.Duration, m
 // resident set: the runtime base.
 func (m *memorySampler) baseline(unloaded bool) {
 	mem := m.mem
+	if unloaded && mem.ServerPID != 0 {
+		m.awaitRunnerExit(len(mem.OtherModelsLoaded))
+	}
 	avail, aerr := hostmon.MemAvailable(procRoot)
 	var rss uint64
 	var rerr error
@@ -542,6 +545,28 @@ func (m *memorySampler) baseline(unloaded bool) {
 	default:
 		mem.RuntimeBaseBytes = ptr(rss)
 		mem.RuntimeBaseUnavailable = ""
+	}
+}
+
+// runnerExitWait bounds how long the baseline waits for the unloaded model's runner
+// process to end: Ollama stops listing a model in /api/ps before its runner has exited.
+const runnerExitWait = 5 * time.Second
+
+// awaitRunnerExit waits, at most runnerExitWait, until the server has no more child
+// processes than the others models it holds (one runner each), so that the runtime
+// base does not count the unloaded model's runner on its way out.
+func (m *memorySampler) awaitRunnerExit(others int) {
+	deadline := time.Now().Add(runnerExitWait)
+	for {
+		n, err := hostmon.ChildCount(m.ctx, m.mem.ServerPID)
+		if err != nil || n <= others || time.Now().After(deadline) || m.ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package hostmon
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -139,5 +140,29 @@ func TestDeviceMemorySampler(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	if StartDeviceMemory(t.Context(), 0) != nil {
 		t.Error("a sampler without nvidia-smi")
+	}
+}
+
+// A child this test starts is counted; after it ends, it is not.
+func TestChildCount(t *testing.T) {
+	before, err := ChildCount(t.Context(), int32(os.Getpid()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Skip("no sleep binary:", err)
+	}
+	during, err := ChildCount(t.Context(), int32(os.Getpid()))
+	_ = cmd.Process.Kill() // the process this test started, by its PID
+	_ = cmd.Wait()
+	if err != nil || during != before+1 {
+		t.Errorf("children with one started: %d (%v), before %d", during, err, before)
+	}
+	if after, _ := ChildCount(t.Context(), int32(os.Getpid())); after != before {
+		t.Errorf("children after it ended: %d, before %d", after, before)
+	}
+	if _, err := ChildCount(t.Context(), 1<<30); err == nil {
+		t.Error("no process: no error")
 	}
 }
