@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -150,10 +151,19 @@ type ModelInfo struct {
 	// ContextLength is the model's trained context (<arch>.context_length), tokens.
 	ContextLength uint64 `json:"context_length,omitempty"`
 	// ExpertCount and ExpertUsedCount are set for mixtures of experts.
-	ExpertCount     uint64   `json:"expert_count,omitempty"`
-	ExpertUsedCount uint64   `json:"expert_used_count,omitempty"`
-	FileSizeBytes   int64    `json:"file_size_bytes,omitempty"`
-	Capabilities    []string `json:"capabilities,omitempty"`
+	ExpertCount     uint64 `json:"expert_count,omitempty"`
+	ExpertUsedCount uint64 `json:"expert_used_count,omitempty"`
+	// EmbeddingLength is the hidden size (<arch>.embedding_length); VocabSize the
+	// tokens of the vocabulary (<arch>.vocab_size, else the second dimension of
+	// token_embd.weight). Both size the compute buffers of the memory prediction; 0
+	// when the server did not say.
+	EmbeddingLength uint64 `json:"embedding_length,omitempty"`
+	VocabSize       uint64 `json:"vocab_size,omitempty"`
+	// HeadCount is the query heads (<arch>.attention.head_count), which size the
+	// attention scores of a server without flash attention; 0 when not said.
+	HeadCount     uint64   `json:"head_count,omitempty"`
+	FileSizeBytes int64    `json:"file_size_bytes,omitempty"`
+	Capabilities  []string `json:"capabilities,omitempty"`
 	// Cost is what a token costs this model, from its tensors (for the roofline); nil
 	// with CostError set when the server did not describe them.
 	Cost      *profiles.ModelCost `json:"cost,omitempty"`
@@ -204,6 +214,16 @@ func (o *Ollama) Describe(ctx context.Context, model, kvCacheType string) (info 
 		mi.ContextLength = kvUint(kv, a+".context_length")
 		mi.ExpertCount = kvUint(kv, a+".expert_count")
 		mi.ExpertUsedCount = kvUint(kv, a+".expert_used_count")
+		mi.EmbeddingLength = kvUint(kv, a+".embedding_length")
+		mi.VocabSize = kvUint(kv, a+".vocab_size")
+		mi.HeadCount = kvUint(kv, a+".attention.head_count")
+	}
+	if mi.VocabSize == 0 {
+		for _, t := range show.Tensors {
+			if t.Name == "token_embd.weight" && len(t.Shape) == 2 {
+				mi.VocabSize = t.Shape[1] // ggml order: [n_embd, n_vocab]
+			}
+		}
 	}
 	if b, ok := kv["general.yardstick.synthetic"].(bool); ok && b {
 		mi.Synthetic = &Synthetic{
@@ -275,6 +295,25 @@ func kvUint(kv map[string]any, k string) uint64 {
 		}
 	}
 	return 0
+}
+
+// OtherLoaded returns the names of the models /api/ps lists other than model (matched
+// as in Running), sorted.
+func (o *Ollama) OtherLoaded(ctx context.Context, model, digest string) (_ []string, err error) {
+	defer func() { err = o.scrub.Err(err) }()
+	ps, err := o.client.ListRunning(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing running models: %w", rootCause(err))
+	}
+	var names []string
+	for _, m := range ps.Models {
+		if sameModel(m.Name, model) || sameModel(m.Model, model) || (digest != "" && sameDigest(m.Digest, digest)) {
+			continue
+		}
+		names = append(names, m.Name)
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
 // Running returns the server's entry for model in /api/ps, or nil when it is not

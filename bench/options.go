@@ -112,6 +112,10 @@ type Options struct {
 	// KVCacheType is the server's KV cache element type (Ollama: OLLAMA_KV_CACHE_TYPE,
 	// f16 by default), which sizes the KV bytes a decode step reads in the roofline.
 	KVCacheType string `json:"kv_cache_type"`
+	// ServerParallel, when positive, is the number of requests the server serves at
+	// once and allocates a KV cache slot for (Ollama: OLLAMA_NUM_PARALLEL), overriding
+	// what the run finds (docs/metrics.md, Memory: parallel_source); 0 = find it.
+	ServerParallel int `json:"server_parallel,omitempty"`
 	// KeepAlive is how long the server keeps the model loaded after the run.
 	KeepAlive time.Duration `json:"keep_alive_ns"`
 	// RequestTimeout bounds each request from send to the done chunk.
@@ -232,6 +236,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("--think %q: must be %s", string(o.Think), thinkChoices)
 	case profiles.KVCacheBytesPerElement[o.KVCacheType] == 0:
 		return fmt.Errorf("--kv-cache-type %q: must be f16, q8_0, q4_0 or f32", o.KVCacheType)
+	case o.ServerParallel < 0 || o.ServerParallel > MaxServerParallel:
+		return fmt.Errorf("--server-parallel %d: must be in 1..%d (0 finds it)", o.ServerParallel, MaxServerParallel)
 	case o.KeepAlive < 0:
 		return fmt.Errorf("--keep-alive %v: must not be negative", o.KeepAlive)
 	case o.RequestTimeout <= 0:

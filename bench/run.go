@@ -52,6 +52,53 @@ type Memory struct {
 	SampleIntervalNs   int64   `json:"sample_interval_ns"`
 	// RSSUnavailable says why ServerRSSPeakBytes is absent.
 	RSSUnavailable string `json:"rss_unavailable,omitempty"`
+
+	// Parallel is the number of requests the server serves at once, each with its own
+	// KV cache slot of num_ctx tokens (Ollama: OLLAMA_NUM_PARALLEL); ParallelSource
+	// says where it came from: "flag" (--server-parallel), "server environment
+	// (OLLAMA_NUM_PARALLEL=4)", "/api/ps arithmetic (…)", "default …". 0 in run files
+	// written before it.
+	Parallel       int    `json:"parallel,omitempty"`
+	ParallelSource string `json:"parallel_source,omitempty"`
+	// KVCacheType is the KV cache type the server holds the cache in (f16, q8_0,
+	// q4_0), found the same way; KVCacheTypeSource says where it came from.
+	KVCacheType       string `json:"kv_cache_type,omitempty"`
+	KVCacheTypeSource string `json:"kv_cache_type_source,omitempty"`
+	// OtherModelsLoaded names the models the server held besides this one when the
+	// runtime base was read: the server's resident set (runtime base and peak alike)
+	// includes their runners.
+	OtherModelsLoaded []string `json:"other_models_loaded,omitempty"`
+	// FlashAttention is "on" or "off" when the server's environment sets it
+	// (OLLAMA_FLASH_ATTENTION), empty when it does not (Ollama then decides per model
+	// and device) or was not read.
+	FlashAttention string `json:"flash_attention,omitempty"`
+	// RuntimeBaseBytes is the server's resident set (its whole process tree) after the
+	// cold phase unloaded the model and before it loaded it again: the runtime's own
+	// memory. Absent, with RuntimeBaseUnavailable saying why, without a cold phase or a
+	// local server.
+	RuntimeBaseBytes       *uint64 `json:"runtime_base_bytes,omitempty"`
+	RuntimeBaseUnavailable string  `json:"runtime_base_unavailable,omitempty"`
+	// AvailableBytes is the host memory the server could hold before the model loaded:
+	// MemAvailable (/proc/meminfo) plus the server's resident set then, both read at the
+	// same moment (after the cold phase's unload when there is one). Headroom is this
+	// less the RSS peak. AvailableUnavailable says why it is absent.
+	AvailableBytes       *uint64 `json:"available_bytes,omitempty"`
+	AvailableSource      string  `json:"available_source,omitempty"`
+	AvailableUnavailable string  `json:"available_unavailable,omitempty"`
+	// SwappedInBytes and SwappedOutBytes are the pages the machine swapped in and out
+	// from the first request to the last (/proc/vmstat pswpin, pswpout deltas × the
+	// page size); not zero, the run measured the disk. SwapUnavailable says why they
+	// are absent.
+	SwappedInBytes  *uint64 `json:"swapped_in_bytes,omitempty"`
+	SwappedOutBytes *uint64 `json:"swapped_out_bytes,omitempty"`
+	SwapUnavailable string  `json:"swap_unavailable,omitempty"`
+	// DeviceUsedPeakBytes is the peak GPU memory in use, summed over GPUs, sampled every
+	// SampleIntervalNs while the run went on (nvidia-smi memory.used; every process's,
+	// not only the server's); absent without nvidia-smi, with DeviceUnavailable saying
+	// why when it was there and failed.
+	DeviceUsedPeakBytes *uint64 `json:"device_used_peak_bytes,omitempty"`
+	DeviceSamples       int     `json:"device_samples,omitempty"`
+	DeviceUnavailable   string  `json:"device_unavailable,omitempty"`
 }
 
 // Window is the measured window: first measured send to last measured done, as
@@ -299,6 +346,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		return nil, err
 	}
 	r.work = NewWorkload(opts.Seed, res.RunID, r.target)
+	r.startHostMemory()
 	if err := r.coldLoads(); err != nil {
 		r.stopSamplers()
 		return nil, err
@@ -423,26 +471,114 @@ type (
 	HostCPU = hostmon.HostCPU
 )
 
-// memorySampler samples the memory of the local server, if there is one, into mem.
+// memorySampler samples the memory of the local server, if there is one, into mem:
+// found when the run describes its servers, started once the cold phase has unloaded
+// the model (or at once without one), so that the peak is this run's.
 type memorySampler struct {
-	s   hostmon.Sampler[hostmon.RSS]
-	mem *Memory
+	ctx     context.Context
+	every   time.Duration
+	s       hostmon.Sampler[hostmon.RSS]
+	mem     *Memory
+	started bool
+	// envErr says why the server's environment could not be read.
+	envErr error
+	env    map[string]string
+	args   []string
 }
 
-func startMemorySampler(ctx context.Context, base *url.URL, every time.Duration, mem *Memory) *memorySampler {
-	ms := &memorySampler{mem: mem}
+// procRoot is where the samplers read /proc; tests point it at a fixture.
+var procRoot = hostmon.ProcRoot
+
+func newMemorySampler(ctx context.Context, base *url.URL, every time.Duration, mem *Memory) *memorySampler {
+	ms := &memorySampler{ctx: ctx, every: every, mem: mem}
 	mem.SampleIntervalNs = int64(every)
 	pid, ok, err := hostmon.FindServerPID(ctx, base)
 	switch {
 	case err != nil:
 		mem.RSSUnavailable = "finding the server process: " + err.Error()
+		ms.envErr = errors.New(mem.RSSUnavailable)
 	case !ok:
 		mem.RSSUnavailable = "the server is not a process on this machine (or its socket is not readable)"
+		ms.envErr = errors.New(mem.RSSUnavailable)
 	default:
 		mem.ServerPID = pid
-		ms.s = hostmon.StartRSS(ctx, pid, every)
+		ms.env, ms.args, ms.envErr = hostmon.ProcessEnv(procRoot, pid)
 	}
 	return ms
+}
+
+// baseline reads, before the model loads, the memory available to the server and,
+// when unloaded (the cold phase has just unloaded the model), the server's own
+// resident set: the runtime base.
+func (m *memorySampler) baseline(unloaded bool) {
+	mem := m.mem
+	if unloaded && mem.ServerPID != 0 {
+		m.awaitRunnerExit(len(mem.OtherModelsLoaded))
+	}
+	avail, aerr := hostmon.MemAvailable(procRoot)
+	var rss uint64
+	var rerr error
+	if mem.ServerPID != 0 {
+		rss, rerr = hostmon.TreeRSS(m.ctx, mem.ServerPID)
+	}
+	switch {
+	case mem.ServerPID == 0:
+		mem.AvailableUnavailable = "the server is not a process on this machine: its memory is not this machine's"
+	case aerr != nil:
+		mem.AvailableUnavailable = aerr.Error()
+	case rerr != nil:
+		mem.AvailableUnavailable = "reading the server's memory: " + rerr.Error()
+	default:
+		mem.AvailableBytes = ptr(avail + rss)
+		mem.AvailableSource = "MemAvailable + the server's resident set, before the model loaded"
+		if !unloaded {
+			mem.AvailableSource = "MemAvailable + the server's resident set at the start (the model may have been loaded)"
+		}
+	}
+	switch {
+	case !unloaded:
+		mem.RuntimeBaseUnavailable = "no cold phase unloaded the model, so the server was not seen without it: the runtime base is an estimate"
+	case mem.ServerPID == 0:
+		mem.RuntimeBaseUnavailable = "the server is not a process on this machine: the runtime base is an estimate"
+	case rerr != nil:
+		mem.RuntimeBaseUnavailable = "reading the server's memory after the unload: " + rerr.Error() + "; the runtime base is an estimate"
+	default:
+		mem.RuntimeBaseBytes = ptr(rss)
+		mem.RuntimeBaseUnavailable = ""
+	}
+}
+
+// runnerExitWait bounds how long the baseline waits for the unloaded model's runner
+// process to end: Ollama stops listing a model in /api/ps before its runner has exited.
+const runnerExitWait = 5 * time.Second
+
+// awaitRunnerExit waits, at most runnerExitWait, until the server has no more child
+// processes than the others models it holds (one runner each), so that the runtime
+// base does not count the unloaded model's runner on its way out.
+func (m *memorySampler) awaitRunnerExit(others int) {
+	deadline := time.Now().Add(runnerExitWait)
+	for {
+		n, err := hostmon.ChildCount(m.ctx, m.mem.ServerPID)
+		if err != nil || n <= others || time.Now().After(deadline) || m.ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// start begins sampling; calls after the first do nothing.
+func (m *memorySampler) start() {
+	if m.started {
+		return
+	}
+	m.started = true
+	if m.mem.ServerPID != 0 {
+		m.s = hostmon.StartRSS(m.ctx, m.mem.ServerPID, m.every)
+	}
 }
 
 func (m *memorySampler) stop() {

@@ -51,6 +51,9 @@ type runner struct {
 	// that server fails too often in a row, and every one of them when the run stops.
 	halts    []chan struct{}
 	haltOnce []sync.Once
+	// swap and device watch the machine's swap and GPU memory from the cold phase on.
+	swap   hostmon.Sampler[hostmon.Swap]
+	device hostmon.Sampler[hostmon.DeviceMemory]
 }
 
 // member is the state of one target during a run.
@@ -108,6 +111,38 @@ func (r *runner) stopSamplers() {
 			m.sampler.stop()
 		}
 	}
+	if len(r.members) == 0 || r.members[0] == nil {
+		return
+	}
+	mem := &r.members[0].mem
+	if r.swap != nil {
+		sw := r.swap.Stop()
+		r.swap = nil
+		if sw.Err != nil {
+			mem.SwapUnavailable = sw.Err.Error()
+		} else {
+			mem.SwappedInBytes, mem.SwappedOutBytes = ptr(sw.InBytes), ptr(sw.OutBytes)
+		}
+	}
+	if r.device != nil {
+		d := r.device.Stop()
+		r.device = nil
+		mem.DeviceSamples = d.Samples
+		if d.Err != nil {
+			mem.DeviceUnavailable = d.Source + ": " + d.Err.Error()
+		} else {
+			mem.DeviceUsedPeakBytes = ptr(d.PeakUsedBytes)
+		}
+	}
+}
+
+// startHostMemory starts watching the machine's swap and GPU memory for the rest of
+// the run.
+func (r *runner) startHostMemory() {
+	r.swap = hostmon.StartSwap(procRoot)
+	if d := hostmon.StartDeviceMemory(r.ctx, r.opts.sampleEvery()); d != nil {
+		r.device = d
+	}
 }
 
 // describeTargets asks every server what it is and serves, starts its memory sampler,
@@ -138,7 +173,8 @@ func (r *runner) describeTargets(targets []Backend) error {
 			return fmt.Errorf("%s%w", where, err)
 		}
 		m.target.Model = mi
-		m.sampler = startMemorySampler(r.ctx, b.URL(), opts.sampleEvery(), &m.mem)
+		m.sampler = newMemorySampler(r.ctx, b.URL(), opts.sampleEvery(), &m.mem)
+		r.findSettings(m)
 	}
 	res.Target = r.members[0].target
 	mi := res.Target.Model
@@ -251,6 +287,11 @@ func (r *runner) coldLoads() error {
 		if err != nil {
 			return err
 		}
+		// The model is out: the server's memory now is its runtime's own, and the peak
+		// sampled from here on is this run's load.
+		r.otherModels(m)
+		m.sampler.baseline(true)
+		m.sampler.start()
 		cold := &ColdLoad{WasLoaded: was, UnloadNs: int64(time.Since(t0))}
 		cold.Sample = r.send(t, PhaseCold, 0, -1, 0)
 		r.observe(Event{Phase: PhaseCold, Done: t + 1, Total: len(r.members), Sample: &cold.Sample})
@@ -268,6 +309,11 @@ func (r *runner) coldLoads() error {
 	}
 	r.res.Cold = r.members[0].cold
 	for _, m := range r.members {
+		if !m.sampler.started {
+			r.otherModels(m)
+			m.sampler.baseline(false)
+			m.sampler.start()
+		}
 		if m.cold != nil {
 			r.readPS(m)
 		}
@@ -302,6 +348,7 @@ func (r *runner) readPS(m *member) {
 		m.mem.LoadedContextLength = ps.ContextLength
 		m.mem.ModelSizeUnavailable = ""
 	}
+	r.settleParallel(m)
 }
 
 // tooMany applies --max-errors to f's total when it is set, else the
@@ -698,6 +745,7 @@ func (r *runner) finish(energy hostmon.Sampler[Energy], cpu hostmon.Sampler[*Hos
 	}
 	r.stopSamplers()
 	for _, m := range r.members {
+		r.settleParallel(m)
 		if !m.psRead && m.mem.ModelSizeUnavailable == "" {
 			m.mem.ModelSizeUnavailable = "no request succeeded, so the loaded model was not listed"
 		}

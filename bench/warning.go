@@ -57,6 +57,11 @@ const (
 	CodeNoAnswer Code = "no_answer"
 	// CodeThinkIgnored: the model streamed thinking although thinking was asked off.
 	CodeThinkIgnored Code = "think_ignored"
+	// CodeSwapped: the machine swapped during the run, so its figures measured the disk.
+	CodeSwapped Code = "swapped"
+	// CodeOtherModelsLoaded: the server held other models, whose runners its resident
+	// set includes.
+	CodeOtherModelsLoaded Code = "other_models_loaded"
 )
 
 // What the load and the stopping rule reached.

@@ -99,6 +99,14 @@ type Expectation struct {
 	// MinDecodeEfficiencyFrac is the least acceptable decode efficiency
 	// (server_gen_per_s / decode ceiling), in (0, 1].
 	MinDecodeEfficiencyFrac *float64 `json:"min_decode_efficiency_frac,omitempty"`
+	// MinHeadroomFrac is the least acceptable share of the memory available to the
+	// server left at the run's peak: memory.headroom_frac = headroom_bytes /
+	// available_bytes, in [0, 1].
+	MinHeadroomFrac *float64 `json:"min_headroom_frac,omitempty"`
+	// MaxPredictedErrorFrac is the greatest acceptable |memory.predicted_error_frac|:
+	// how far the memory model's total may miss the measured peak, as a fraction of
+	// it, in (0, 10].
+	MaxPredictedErrorFrac *float64 `json:"max_predicted_error_frac,omitempty"`
 }
 
 // ExpectationFor returns the expectation for model: an exact match of Model first,
@@ -443,8 +451,12 @@ func expectations(file string, v *yaml.Node) ([]Expectation, error) {
 				e.MaxTTFTP95, err = duration(file, key, val)
 			case "min_decode_efficiency_frac":
 				e.MinDecodeEfficiencyFrac, err = number(file, key, val, 0, 1, false)
+			case "min_headroom_frac":
+				e.MinHeadroomFrac, err = number(file, key, val, 0, 1, true)
+			case "max_predicted_error_frac":
+				e.MaxPredictedErrorFrac, err = number(file, key, val, 0, 10, false)
 			default:
-				err = &profileError{file, k.Line, fmt.Sprintf("unknown expectation key %q (known: model, min_server_gen_per_s, max_ttft_p95, min_decode_efficiency_frac)", clip(key))}
+				err = &profileError{file, k.Line, fmt.Sprintf("unknown expectation key %q (known: model, min_server_gen_per_s, max_ttft_p95, min_decode_efficiency_frac, min_headroom_frac, max_predicted_error_frac)", clip(key))}
 			}
 			return err
 		})
@@ -458,8 +470,8 @@ func expectations(file string, v *yaml.Node) ([]Expectation, error) {
 			return nil, &profileError{file, modelLine, fmt.Sprintf("model %q has a second expectation (first at line %d)", clip(e.Model), first)}
 		}
 		models[e.Model] = modelLine
-		if e.MinServerGenPerS == nil && e.MaxTTFTP95 == nil && e.MinDecodeEfficiencyFrac == nil {
-			return nil, &profileError{file, item.Line, fmt.Sprintf("expectation for %q sets no threshold (min_server_gen_per_s, max_ttft_p95, min_decode_efficiency_frac)", clip(e.Model))}
+		if e.MinServerGenPerS == nil && e.MaxTTFTP95 == nil && e.MinDecodeEfficiencyFrac == nil && e.MinHeadroomFrac == nil && e.MaxPredictedErrorFrac == nil {
+			return nil, &profileError{file, item.Line, fmt.Sprintf("expectation for %q sets no threshold (min_server_gen_per_s, max_ttft_p95, min_decode_efficiency_frac, min_headroom_frac, max_predicted_error_frac)", clip(e.Model))}
 		}
 		out = append(out, e)
 	}

@@ -46,6 +46,19 @@ expectations:
 		t.Errorf("expectations %+v", p.Expectations)
 	}
 
+	// The memory gates: a headroom share may be 0 (never below it: the run only must
+	// have fit), a predicted error must be a positive fraction.
+	p, err = ParseProfile("m.yaml", []byte("expectations:\n  - model: m\n    min_headroom_frac: 0.2\n    max_predicted_error_frac: 0.15\n  - model: n\n    min_headroom_frac: 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := p.Expectations[0]; e.MinHeadroomFrac == nil || *e.MinHeadroomFrac != 0.2 || e.MaxPredictedErrorFrac == nil || *e.MaxPredictedErrorFrac != 0.15 {
+		t.Errorf("memory expectation %+v", e)
+	}
+	if e := p.Expectations[1]; e.MinHeadroomFrac == nil || *e.MinHeadroomFrac != 0 || e.MaxPredictedErrorFrac != nil {
+		t.Errorf("headroom-only expectation %+v", e)
+	}
+
 	// Minimal: the name defaults to the file stem; figures stay 0 for ResolveProfile.
 	p, err = ParseProfile("dir/ci-box.yml", []byte("expectations:\n  - model: m\n    max_ttft_p95: 2s\n"))
 	if err != nil || p.Name != "ci-box" || p.MemoryBandwidthBytesPerS != 0 {
@@ -84,6 +97,10 @@ expectations:
 		{"duration without unit", "expectations:\n  - model: a\n    max_ttft_p95: 500\n", `f.yaml:3: max_ttft_p95: want a duration with a unit such as 500ms or 1.5s, got "500"`},
 		{"negative duration", "expectations:\n  - model: a\n    max_ttft_p95: -1s\n", "f.yaml:3: max_ttft_p95: -1s is out of range"},
 		{"efficiency above 1", "expectations:\n  - model: a\n    min_decode_efficiency_frac: 60\n", "f.yaml:3: min_decode_efficiency_frac: 60 is implausibly large (at most 1)"},
+		{"headroom above 1", "expectations:\n  - model: a\n    min_headroom_frac: 1.5\n", "f.yaml:3: min_headroom_frac: 1.5 is implausibly large (at most 1)"},
+		{"negative headroom", "expectations:\n  - model: a\n    min_headroom_frac: -0.1\n", "f.yaml:3: min_headroom_frac: -0.1 must be at least 0"},
+		{"zero predicted error", "expectations:\n  - model: a\n    max_predicted_error_frac: 0\n", "f.yaml:3: max_predicted_error_frac: 0 must be greater than 0"},
+		{"predicted error in percent", "expectations:\n  - model: a\n    max_predicted_error_frac: 15\n", "f.yaml:3: max_predicted_error_frac: 15 is implausibly large (at most 10)"},
 		{"bad glob", "expectations:\n  - model: \"qwen[\"\n    max_ttft_p95: 1s\n", `f.yaml:2: model: "qwen[" is not a valid glob`},
 		{"duplicate model", "expectations:\n  - model: a\n    max_ttft_p95: 1s\n  - model: a\n    max_ttft_p95: 2s\n", `f.yaml:4: model "a" has a second expectation (first at line 2)`},
 		{"alias", "x: &a 1\n", "f.yaml:1: x: anchors and aliases are not supported"},
@@ -330,6 +347,7 @@ func FuzzParseProfile(f *testing.F) {
 	}
 	f.Add([]byte("name: a\nexpectations:\n  - model: \"*\"\n    max_ttft_p95: 1s\n"))
 	f.Add([]byte("memory_bandwidth_gb_per_s: 1e3\npeak_tflop_per_s: 0x10\n"))
+	f.Add([]byte("expectations:\n  - model: m\n    min_headroom_frac: 0.1\n    max_predicted_error_frac: 0.2\n"))
 	f.Add([]byte("x: &a [1]\ny: *a\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParseProfile("fuzz.yaml", data)
@@ -343,11 +361,17 @@ func FuzzParseProfile(f *testing.F) {
 			t.Fatalf("invalid profile accepted: %+v", p)
 		}
 		for _, e := range p.Expectations {
-			if e.Model == "" || e.MinServerGenPerS == nil && e.MaxTTFTP95 == nil && e.MinDecodeEfficiencyFrac == nil {
+			if e.Model == "" || e.MinServerGenPerS == nil && e.MaxTTFTP95 == nil && e.MinDecodeEfficiencyFrac == nil && e.MinHeadroomFrac == nil && e.MaxPredictedErrorFrac == nil {
 				t.Fatalf("invalid expectation accepted: %+v", e)
 			}
 			if e.MinDecodeEfficiencyFrac != nil && (*e.MinDecodeEfficiencyFrac <= 0 || *e.MinDecodeEfficiencyFrac > 1) {
 				t.Fatalf("efficiency %v accepted", *e.MinDecodeEfficiencyFrac)
+			}
+			if e.MinHeadroomFrac != nil && (*e.MinHeadroomFrac < 0 || *e.MinHeadroomFrac > 1) {
+				t.Fatalf("headroom %v accepted", *e.MinHeadroomFrac)
+			}
+			if e.MaxPredictedErrorFrac != nil && (*e.MaxPredictedErrorFrac <= 0 || *e.MaxPredictedErrorFrac > 10) {
+				t.Fatalf("predicted error %v accepted", *e.MaxPredictedErrorFrac)
 			}
 		}
 		if (p.PricePerHour != nil || p.EnergyPricePerKWh != nil) && p.Currency == "" {

@@ -3,6 +3,7 @@ package results
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,7 +30,9 @@ type CheckResult struct {
 
 // Check holds run against p's expectation for the run's model (exact name, else the
 // first glob that matches): median server_gen_per_s ≥ min_server_gen_per_s, p95 of
-// ttft_ns ≤ max_ttft_p95, roofline.decode_efficiency_frac ≥ min_decode_efficiency_frac.
+// ttft_ns ≤ max_ttft_p95, roofline.decode_efficiency_frac ≥ min_decode_efficiency_frac,
+// memory.headroom_frac ≥ min_headroom_frac, |memory.predicted_error_frac| ≤
+// max_predicted_error_frac.
 // Errors: a profile with no expectations, or none for the run's model.
 func Check(run *Run, p profiles.Profile) (CheckResult, error) {
 	model := run.Target.Model.Name
@@ -67,6 +70,26 @@ func Check(run *Run, p profiles.Profile) (CheckResult, error) {
 			v := *run.Roofline.DecodeEfficiencyFrac
 			l.Measured = fmt.Sprintf("%.3g", v)
 			l.Pass = v >= *t
+		}
+		res.Lines = append(res.Lines, l)
+	}
+	if t := exp.MinHeadroomFrac; t != nil {
+		l := CheckLine{What: "memory.headroom_frac", Threshold: fmt.Sprintf(">= %.3g", *t), Measured: "not measured"}
+		if m := run.Memory; m.HeadroomFrac != nil && m.HeadroomBytes != nil {
+			l.Measured = fmt.Sprintf("%.3g (%s)", *m.HeadroomFrac, signedIEC(*m.HeadroomBytes))
+			l.Pass = *m.HeadroomFrac >= *t
+		} else if m.HeadroomUnavailable != "" {
+			l.Measured = "not measured: " + m.HeadroomUnavailable
+		}
+		res.Lines = append(res.Lines, l)
+	}
+	if t := exp.MaxPredictedErrorFrac; t != nil {
+		l := CheckLine{What: "memory.predicted_error_frac", Threshold: fmt.Sprintf("|x| <= %.3g", *t), Measured: "not measured"}
+		if m := run.Memory; m.PredictedErrorFrac != nil {
+			l.Measured = fmt.Sprintf("%+.3g", *m.PredictedErrorFrac)
+			l.Pass = math.Abs(*m.PredictedErrorFrac) <= *t
+		} else if m.PredictedErrorUnavailable != "" {
+			l.Measured = "not measured: " + m.PredictedErrorUnavailable
 		}
 		res.Lines = append(res.Lines, l)
 	}

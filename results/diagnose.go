@@ -46,6 +46,7 @@ func (r *Run) diagnose(levels []bench.Level) {
 	r.warnHost()
 	r.warnReloads()
 	r.warnHardware()
+	r.warnSwap()
 }
 
 // diagnoseSamples counts what the successful measured samples say about the server.

@@ -310,7 +310,8 @@ type RunFigure struct {
 }
 
 // RunFigures are the run-level figures compare shows, in its order: throughput,
-// goodput, peak memory, offload, energy and cost, then the roofline.
+// goodput, peak memory, offload, headroom and the memory prediction's error, energy and
+// cost, then the roofline.
 var RunFigures = []RunFigure{
 	{"output_tokens_per_s", "throughput.output_tokens_per_s", func(r *Run) *float64 { return &r.Throughput.OutputTokensPerS }},
 	{"requests_per_s", "throughput.requests_per_s", func(r *Run) *float64 { return &r.Throughput.RequestsPerS }},
@@ -323,6 +324,8 @@ var RunFigures = []RunFigure{
 		return nil
 	}},
 	{"offload_frac", "memory.offload_frac", func(r *Run) *float64 { return r.Memory.OffloadFrac }},
+	{"headroom_frac", "memory.headroom_frac", func(r *Run) *float64 { return r.Memory.HeadroomFrac }},
+	{"predicted_error_frac", "memory.predicted_error_frac", func(r *Run) *float64 { return r.Memory.PredictedErrorFrac }},
 	{"energy.cost_per_mtok", "energy.cost_per_mtok", func(r *Run) *float64 { return r.Energy.CostPerMTok }},
 	{"energy.j_per_output_token", "energy.j_per_output_token", func(r *Run) *float64 { return r.Energy.JPerOutputToken }},
 	{"roofline.decode_ceiling_per_s", "roofline.decode_ceiling_per_s", rooflineFigure(func(rl *profiles.Roofline) *float64 { return &rl.DecodeCeilingPerS })},

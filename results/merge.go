@@ -133,6 +133,7 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 	m.Memory.ServerRSSPeakBytes = nil
 	m.Memory.ServerPID = 0
 	m.Memory.RSSSamples = 0
+	m.Memory.dropPerMachine()
 	m.Window = bench.Window{}
 	m.Options.Runs = 0
 	m.EndReason = bench.EndCompleted

@@ -40,10 +40,14 @@ func fixture() *bench.Result {
 			Format: "gguf", Family: "qwen2", Architecture: "qwen2", ParameterSize: "494.03M", ParameterCount: 494032768,
 			QuantizationLevel: "Q4_K_M", ContextLength: 32768,
 			// 500 MB of weights, 12,288 KV bytes per context token, 360 M active parameters.
-			Cost: &profiles.ModelCost{Architecture: "qwen2", ActiveWeightBytesPerToken: 500e6, KVBytesPerContextToken: 12288,
-				ActiveParams: 360e6, KVCacheType: "f16"}}},
-		Energy:   bench.Energy{Unavailable: []string{"rapl: no package counters (fixture)"}},
-		Memory:   bench.Memory{ModelSizeBytes: i64(995 << 20), ModelVRAMBytes: i64(0), ServerPID: 4242, ServerRSSPeakBytes: u64(1200 << 20), RSSSamples: 95, SampleIntervalNs: ms(100)},
+			Cost: &profiles.ModelCost{Architecture: "qwen2", WeightBytes: 500e6, ActiveWeightBytesPerToken: 500e6, KVBytesPerContextToken: 12288,
+				ActiveParams: 360e6, KVCacheType: "f16"},
+			// Qwen2.5-0.5B's config.json: hidden_size 896, vocab_size 151936, 14 heads.
+			EmbeddingLength: 896, VocabSize: 151936, HeadCount: 14}},
+		Energy: bench.Energy{Unavailable: []string{"rapl: no package counters (fixture)"}},
+		Memory: bench.Memory{ModelSizeBytes: i64(995 << 20), ModelVRAMBytes: i64(0), ServerPID: 4242, ServerRSSPeakBytes: u64(1200 << 20), RSSSamples: 95, SampleIntervalNs: ms(100),
+			Parallel: 4, ParallelSource: "server environment (OLLAMA_NUM_PARALLEL=4)", KVCacheType: "f16", KVCacheTypeSource: "default f16",
+			RuntimeBaseBytes: u64(21 << 20), AvailableBytes: u64(22 << 30), AvailableSource: "fixture", SwappedInBytes: u64(0), SwappedOutBytes: u64(0)},
 		Warmup:   []bench.Sample{},
 		Warnings: []bench.Warning{},
 	}

@@ -193,6 +193,27 @@ type Memory struct {
 	// OffloadFrac = 1 − model_vram_bytes / model_size_bytes on a machine with a GPU:
 	// the share of the model not in GPU memory. Absent without a GPU.
 	OffloadFrac *float64 `json:"offload_frac,omitempty"`
+	// Predicted is the memory model's figure for the run's model at the context the
+	// server loaded and its slots and KV cache type as found (profiles.PredictMemory);
+	// PredictedUnavailable says why it is absent.
+	Predicted            *profiles.MemoryPrediction `json:"predicted,omitempty"`
+	PredictedUnavailable string                     `json:"predicted_unavailable,omitempty"`
+	// AvailableDevices are the GPUs' memory when the hardware was detected.
+	AvailableDevices []DeviceAvailable `json:"available_devices,omitempty"`
+	// HeadroomBytes is the memory left at the measured peak: on a CPU available_bytes −
+	// server_rss_peak_bytes; with the model in GPU memory the GPUs' total −
+	// device_used_peak_bytes. Negative when the peak passed what was available.
+	// HeadroomFrac = HeadroomBytes / the memory it is taken from. HeadroomSource says
+	// which; HeadroomUnavailable why they are absent.
+	HeadroomBytes       *int64   `json:"headroom_bytes,omitempty"`
+	HeadroomFrac        *float64 `json:"headroom_frac,omitempty"`
+	HeadroomSource      string   `json:"headroom_source,omitempty"`
+	HeadroomUnavailable string   `json:"headroom_unavailable,omitempty"`
+	// PredictedErrorFrac = (predicted.total_bytes − measured) / measured, the measured
+	// figure named by PredictedErrorAgainst (server_rss_peak_bytes on a CPU).
+	PredictedErrorFrac        *float64 `json:"predicted_error_frac,omitempty"`
+	PredictedErrorAgainst     string   `json:"predicted_error_against,omitempty"`
+	PredictedErrorUnavailable string   `json:"predicted_error_unavailable,omitempty"`
 }
 
 // Version is yardstick's version, set at build time with
@@ -238,6 +259,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 		f = max(0, min(1, f))
 		r.Memory.OffloadFrac = &f
 	}
+	memoryAgainstMachine(res, r, hw)
 	r.summarizeSamples(res.Window.DurationNs)
 	r.Roofline = roofline(res, r, m)
 	r.Energy = energyCost(res.Energy, r.Throughput, m)

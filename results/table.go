@@ -192,20 +192,11 @@ func RenderTable(w io.Writer, run *Run) error {
 	if err := renderFleet(&b, run); err != nil {
 		return err
 	}
-	mem := run.Memory
-	if mem.ModelSizeBytes != nil && len(hw.GPUs) == 0 {
-		fmt.Fprintf(&b, "memory      model %s (CPU only)", units.IEC(float64(*mem.ModelSizeBytes)))
-	} else if mem.ModelSizeBytes != nil && mem.ModelVRAMBytes != nil {
-		fmt.Fprintf(&b, "memory      model %s (in GPU memory %s)", units.IEC(float64(*mem.ModelSizeBytes)), units.IEC(float64(*mem.ModelVRAMBytes)))
+	if run.Memory.Predicted != nil {
+		memoryLines(&b, run, hw)
 	} else {
-		fmt.Fprintf(&b, "memory      model size unavailable (%s)", mem.ModelSizeUnavailable)
+		oldMemoryLine(&b, run.Memory, len(hw.GPUs))
 	}
-	if mem.ServerRSSPeakBytes != nil {
-		fmt.Fprintf(&b, ", server RSS peak %s (pid %d and children, %d samples)", units.IEC(float64(*mem.ServerRSSPeakBytes)), mem.ServerPID, mem.RSSSamples)
-	} else if mem.RSSUnavailable != "" {
-		fmt.Fprintf(&b, ", server RSS unavailable: %s", mem.RSSUnavailable)
-	}
-	b.WriteString("\n")
 	if rl := run.Roofline; rl != nil {
 		fmt.Fprintf(&b, "roofline    %s read per token (weights %s + KV %s at %.0f tokens of context)\n",
 			units.SI(float64(rl.BytesPerToken)), units.SI(float64(rl.ActiveWeightBytesPerToken)), units.SI(float64(rl.KVBytesPerToken)), rl.MeanContextTokens)
@@ -343,4 +334,22 @@ func peakText(peak float64, precision string) string {
 		return fmt.Sprintf("%.3g TFLOP/s", peak/1e12)
 	}
 	return fmt.Sprintf("%.3g TFLOP/s %s", peak/1e12, precision)
+}
+
+// oldMemoryLine renders the memory line of a run without a prediction (run files
+// written before the memory model, or a model whose cost is unknown).
+func oldMemoryLine(b *strings.Builder, mem Memory, gpus int) {
+	if mem.ModelSizeBytes != nil && gpus == 0 {
+		fmt.Fprintf(b, "memory      model %s (CPU only)", units.IEC(float64(*mem.ModelSizeBytes)))
+	} else if mem.ModelSizeBytes != nil && mem.ModelVRAMBytes != nil {
+		fmt.Fprintf(b, "memory      model %s (in GPU memory %s)", units.IEC(float64(*mem.ModelSizeBytes)), units.IEC(float64(*mem.ModelVRAMBytes)))
+	} else {
+		fmt.Fprintf(b, "memory      model size unavailable (%s)", mem.ModelSizeUnavailable)
+	}
+	if mem.ServerRSSPeakBytes != nil {
+		fmt.Fprintf(b, ", server RSS peak %s (pid %d and children, %d samples)", units.IEC(float64(*mem.ServerRSSPeakBytes)), mem.ServerPID, mem.RSSSamples)
+	} else if mem.RSSUnavailable != "" {
+		fmt.Fprintf(b, ", server RSS unavailable: %s", mem.RSSUnavailable)
+	}
+	b.WriteString("\n")
 }

@@ -153,6 +153,10 @@ func runOptions(c *cli.Context, d bench.Options) (bench.Options, error) {
 	opts.SkipColdLoad, opts.FirstTokenTimeout = c.Bool("no-cold"), c.Duration("first-token-timeout")
 	opts.MaxErrors = *c.Generic("max-errors").(*bench.ErrorLimit)
 	opts.Grace = c.Duration("grace")
+	opts.ServerParallel = c.Int("server-parallel")
+	if c.IsSet("server-parallel") && opts.ServerParallel < 1 {
+		return opts, usageErr("--server-parallel %d: must be at least 1 (leave it out to find it)", opts.ServerParallel)
+	}
 	return opts, nil
 }
 

@@ -418,3 +418,17 @@ func (s *RSSSampler) Stop() (peakBytes uint64, samples int, err error) {
 	}
 	return s.peak, s.samples, err
 }
+
+// ChildCount returns the number of pid's direct children (gopsutil process Children,
+// /proc on Linux); 0 when it has none.
+func ChildCount(ctx context.Context, pid int32) (int, error) {
+	p, err := process.NewProcessWithContext(ctx, pid)
+	if err != nil {
+		return 0, fmt.Errorf("process %d: %w", pid, err)
+	}
+	kids, err := p.ChildrenWithContext(ctx)
+	if err != nil && !errors.Is(err, process.ErrorNoChildren) {
+		return 0, fmt.Errorf("children of process %d: %w", pid, err)
+	}
+	return len(kids), nil
+}
