@@ -380,7 +380,7 @@ func virtualization(system, role string) string {
 }
 
 // simdOrder is the fixed order and vocabulary of Hardware.CPUSIMD.
-var simdOrder = []string{"avx", "avx2", "avx512f", "avx512_bf16", "avx_vnni", "amx", "fma", "f16c", "neon", "sve"}
+var simdOrder = []string{"avx", "avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx", "fma", "f16c", "neon", "dotprod", "i8mm", "sve"}
 
 // simdAliases maps a lower-cased CPU flag, as Linux or macOS spell it, to a
 // name of simdOrder.
@@ -388,13 +388,17 @@ var simdAliases = map[string]string{
 	"avx": "avx", "avx1.0": "avx",
 	"avx2":        "avx2",
 	"avx512f":     "avx512f",
+	"avx512_vnni": "avx512_vnni", "avx512vnni": "avx512_vnni",
 	"avx512_bf16": "avx512_bf16", "avx512bf16": "avx512_bf16",
+	"avx512_fp16": "avx512_fp16", "avx512fp16": "avx512_fp16",
 	"avx_vnni": "avx_vnni", "avxvnni": "avx_vnni",
 	"amx_tile": "amx", "amx_bf16": "amx", "amx_int8": "amx", "amxtile": "amx", "amxbf16": "amx", "amxint8": "amx",
 	"fma":  "fma",
 	"f16c": "f16c",
 	"neon": "neon", "asimd": "neon",
-	"sve": "sve",
+	"asimddp": "dotprod", "dotprod": "dotprod",
+	"i8mm": "i8mm",
+	"sve":  "sve",
 }
 
 // simdFeatures returns the features of simdOrder that every CPU entry with

@@ -306,11 +306,13 @@ func TestSIMDFeatures(t *testing.T) {
 	}{
 		{"none", nil, "amd64", []string{}},
 		{"x86 server", [][]string{{"fpu", "sse2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512_bf16", "amx_tile", "amx_int8", "avx_vnni", "avx512_vnni"}}, "amd64",
-			[]string{"avx", "avx2", "avx512f", "avx512_bf16", "avx_vnni", "amx", "fma", "f16c"}},
+			[]string{"avx", "avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx", "fma", "f16c"}},
 		{"only common to all cpus", [][]string{{"avx", "avx2", "fma"}, {"avx", "fma"}, nil}, "amd64", []string{"avx", "fma"}},
 		{"macOS spelling", [][]string{{"avx1.0", "fma", "f16c"}, {"avx2"}}, "amd64", []string{}},
 		{"macOS spelling one cpu", [][]string{{"avx1.0", "avx2", "fma", "f16c", "avx512f"}}, "amd64", []string{"avx", "avx2", "avx512f", "fma", "f16c"}},
 		{"linux arm64", [][]string{{"fp", "asimd", "sve", "sve2"}}, "arm64", []string{"neon", "sve"}},
+		// The int8 dot products the prefill ceiling counts (docs/metrics.md).
+		{"linux arm64 dot products", [][]string{{"fp", "asimd", "asimddp", "i8mm"}}, "arm64", []string{"neon", "dotprod", "i8mm"}},
 		{"arm64 without flags", nil, "arm64", []string{"neon"}},
 	}
 	for _, tc := range tests {

@@ -104,8 +104,12 @@ func RenderTable(w io.Writer, run *Run) error {
 	if t.Backend == "openai" {
 		numCtx = "num_ctx the server's" // the OpenAI API has no num_ctx
 	}
-	fmt.Fprintf(&b, "workload  %s + %s, prompt %s tokens, up to %d output tokens, %s, temperature %g, seed %d\n",
-		measured, warm, prompt, wl.MaxTokens, numCtx, wl.Temperature, wl.Seed)
+	think := ""
+	if wl.Think != "" && wl.Think != bench.ThinkOff {
+		think = ", think " + string(wl.Think)
+	}
+	fmt.Fprintf(&b, "workload  %s + %s, prompt %s tokens, up to %d output tokens, %s, temperature %g, seed %d%s\n",
+		measured, warm, prompt, wl.MaxTokens, numCtx, wl.Temperature, wl.Seed, think)
 	asked := o.Levels()
 	switch {
 	case len(run.Levels) == 0 && len(asked) <= 1: // a run file from before load models: sequential

@@ -23,7 +23,7 @@ func TestThinkLevelRecorded(t *testing.T) {
 			t.Errorf("request %d sent think %v, want \"high\"", i, b["think"])
 		}
 	}
-	for _, row := range []string{"TTFA (first answer)", "TPOT (answer)"} {
+	for _, row := range []string{"TTFA (first answer)", "TPOT (answer)", "seed 42, think high\n"} {
 		if !strings.Contains(o.stdout, row) {
 			t.Errorf("table lacks %q:\n%s", row, o.stdout)
 		}
