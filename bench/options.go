@@ -103,6 +103,10 @@ type Options struct {
 	// (ttfa_ns, thinking_ns, answer_tpot_ns). Recorded as false or true, as files
 	// written before levels existed hold it, or as the level's name.
 	Think Think `json:"think"`
+	// Profile names the hardware profile the run is held against (--profile: a name or
+	// a path; empty for the detected one). It is not sent to any server: the journal
+	// keeps it, so a resumed run is held against the profile it started with.
+	Profile string `json:"profile,omitempty"`
 	// ThinkSet is true when Think was asked for explicitly (--think given). Ollama
 	// always receives think; an OpenAI-compatible server receives
 	// chat_template_kwargs.enable_thinking only then, since a server that refuses

@@ -402,3 +402,33 @@ func TestUnfinishedJournalRefused(t *testing.T) {
 		t.Errorf("exit %d %q requests %d journal %q", o.code, o.stderr, f.Requests(), b)
 	}
 }
+
+// A resumed run is held against the profile it started with: the journal keeps
+// --profile, so resuming without it does not fall back to the detected machine (break-it
+// round: the resumed file switched to a probe and flagged every request).
+func TestResumeKeepsTheProfile(t *testing.T) {
+	slow := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 2, TTFT: 200 * time.Millisecond})
+	defer slow.Close()
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "declared.yaml")
+	if err := os.WriteFile(prof, []byte("name: declared\nmemory_bandwidth_gb_per_s: 123\npeak_tflop_per_s: 20\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run.json")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cancelAt(ctx, cancel, slow, 3)
+	o := runCLICtx(ctx, nil, "run", "--model", "twin", "--host", slow.URL, "--runs", "4", "--warmup", "0", "--prompt-tokens", "8",
+		"--max-tokens", "2", "--no-selftest", "--out", out, "--profile", prof)
+	if o.code != 130 {
+		t.Fatalf("interrupted: exit %d (%s)", o.code, o.stderr)
+	}
+	o = runCLI(t, nil, "run", "--resume", out+".journal", "--no-selftest")
+	r, err := results.ReadFile(out)
+	if o.code != 0 || err != nil {
+		t.Fatalf("resumed: exit %d (%s), %v", o.code, o.stderr, err)
+	}
+	if m := r.Environment.Machine; m == nil || m.Profile != "declared" || m.MemoryBandwidthBytesPerS != 123e9 || r.Options.Profile != prof {
+		t.Errorf("resumed run's machine %+v, options profile %q: want the declared profile", m, r.Options.Profile)
+	}
+}

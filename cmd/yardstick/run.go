@@ -99,6 +99,14 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 		if c.IsSet("grace") {
 			opts.Grace = c.Duration("grace")
 		}
+		// The run is held against the profile it started with, unless one is given.
+		if c.IsSet("profile") {
+			opts.Profile = cfg.Profile
+		} else {
+			cfg.Profile = opts.Profile
+		}
+	} else {
+		opts.Profile = cfg.Profile
 	}
 	cfg.Options = opts
 	return cfg, nil
