@@ -215,10 +215,13 @@ func (s *Sample) finishAnswer() {
 	}
 	answer, estimated := s.OutputTokens, false
 	switch {
-	case s.ThinkingTokens != nil && (*s.ThinkingTokens > 0 || s.ThinkingChunks == 0):
-		// The server's own split; a reported 0 beside streamed thinking is not believed.
+	case s.ThinkingTokens != nil && (*s.ThinkingTokens > 0 || s.ThinkingChunks == 0) &&
+		s.OutputTokens-*s.ThinkingTokens >= s.AnswerChunks:
+		// The server's own split; a reported 0 beside streamed thinking is not believed,
+		// nor a split that leaves fewer answer tokens than answer chunks came (a chunk
+		// carries at least one token): both fall back to the estimate.
 		answer = s.OutputTokens - *s.ThinkingTokens
-	case s.ThinkingChunks > 0:
+	case s.ThinkingChunks > 0 || s.ThinkingTokens != nil:
 		answer = int(math.Round(float64(s.OutputTokens) * float64(s.AnswerChunks) / float64(s.TextChunks)))
 		estimated = true
 	}

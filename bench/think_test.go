@@ -286,3 +286,27 @@ func pv[T any](p *T) any {
 	}
 	return *p
 }
+
+// A server's thinking count that leaves fewer answer tokens than answer chunks came is
+// not believed (each chunk carries a token at least): the answer is estimated from the
+// chunks instead, and says so. 20 output tokens over 20 chunks, 10 of them answer.
+func TestAnswerSplitBelowChunksIsEstimated(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		thinking int
+		want     int
+		est      bool
+	}{
+		{"believable split", 10, 10, false},
+		{"split leaves 2 tokens for 10 chunks", 18, 10, true},
+		{"every token thinking, yet 10 answer chunks", 20, 10, true},
+	} {
+		e2e, ttft, ttfa := int64(3e8), int64(1e8), int64(2e8)
+		s := Sample{OK: true, E2ENs: &e2e, TTFTNs: &ttft, TTFANs: &ttfa, OutputTokens: 20, TextChunks: 20,
+			ThinkingChunks: 10, AnswerChunks: 10, ThinkingTokens: &tc.thinking}
+		s.finishAnswer()
+		if s.AnswerTokens == nil || *s.AnswerTokens != tc.want || s.AnswerTokensEstimated != tc.est {
+			t.Errorf("%s: answer_tokens %v estimated %v, want %d %v", tc.name, pv(s.AnswerTokens), s.AnswerTokensEstimated, tc.want, tc.est)
+		}
+	}
+}
