@@ -47,6 +47,12 @@ func (e *env) synth(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if name != "" {
+		// A server that does not answer is found before a write of up to tens of GB.
+		if _, err := bench.NewOllama(host).Version(c.Context); err != nil {
+			return fmt.Errorf("--create: %w; nothing written", err)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}

@@ -54,3 +54,13 @@ func TestSynthWritesTinyMoE(t *testing.T) {
 		t.Errorf("file: %v, %v", st, err)
 	}
 }
+
+// --create against a server that does not answer fails before the twin is written:
+// a write of up to tens of GB must not come before finding the server is not there.
+func TestSynthCreateUnreachableWritesNothing(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "tiny.gguf")
+	o := runCLI(t, nil, "synth", "--shape", "tiny", "--out", out, "--create", "twin-tiny", "--host", "http://127.0.0.1:9")
+	if _, err := os.Stat(out); o.code != 1 || !strings.Contains(o.stderr, "nothing written") || err == nil {
+		t.Errorf("exit %d, stderr %q, stat %v: want exit 1, nothing written", o.code, o.stderr, err)
+	}
+}
