@@ -175,8 +175,8 @@ func (c *htmlChart) add(s int, x, y float64) {
 }
 
 // finish sorts the rows by x, merges rows of equal x whose series do not collide, and
-// fills Data and Points. Values keep 5 significant digits: the page stays small and
-// nothing drawn or hovered needs more.
+// fills Data and Points. Series values keep 5 significant digits (x values 12): the
+// page stays small and nothing drawn or hovered needs more.
 func (c *htmlChart) finish() {
 	rows := c.rows
 	sortRows(rows)
@@ -205,7 +205,7 @@ func (c *htmlChart) finish() {
 	}
 	c.Points = 0
 	for j, r := range merged {
-		x := round5(r.x)
+		x := roundSig(r.x, 12) // a time axis is 10 digits of seconds
 		c.Data[0][j] = &x
 		for s, y := range r.ys {
 			v := round5(y)
@@ -231,8 +231,11 @@ func sortRows(rows []htmlDataRow) {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-func round5(v float64) float64 {
-	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 5, 64), 64)
+func round5(v float64) float64 { return roundSig(v, 5) }
+
+// roundSig rounds v to digits significant digits.
+func roundSig(v float64, digits int) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', digits, 64), 64)
 	return r
 }
 

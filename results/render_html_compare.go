@@ -261,16 +261,20 @@ func RenderHistoryHTML(w io.Writer, h *History) error {
 				r := hr.Run
 				at, err := time.Parse(time.RFC3339Nano, r.StartedAt)
 				name := filepath.Base(hr.Path)
+				started := r.StartedAt
+				if err == nil {
+					started = at.UTC().Format("2006-01-02 15:04")
+				}
 				if m == "output_tokens_per_s" {
 					if err == nil && r.Throughput.Completed > 0 {
 						c.add(0, float64(at.UnixMilli())/1e3, r.Throughput.OutputTokensPerS)
 					}
-					t.Rows = append(t.Rows, cells(name, r.StartedAt, fmt.Sprintf("%.1f", r.Throughput.OutputTokensPerS), "-", fmt.Sprint(r.Throughput.Completed), fmt.Sprint(len(r.Warnings))))
+					t.Rows = append(t.Rows, cells(name, started, fmt.Sprintf("%.1f", r.Throughput.OutputTokensPerS), "-", fmt.Sprint(r.Throughput.Completed), fmt.Sprint(len(r.Warnings))))
 					continue
 				}
 				s, ok := r.Summaries[m]
 				if !ok || s.N == 0 {
-					t.Rows = append(t.Rows, cells(name, r.StartedAt, "-", "-", "0", fmt.Sprint(len(r.Warnings))))
+					t.Rows = append(t.Rows, cells(name, started, "-", "-", "0", fmt.Sprint(len(r.Warnings))))
 					continue
 				}
 				ci := "-"
@@ -286,7 +290,7 @@ func RenderHistoryHTML(w io.Writer, h *History) error {
 				if s.MedianCILo != nil && s.MedianCIHi != nil {
 					ci = f(*s.MedianCILo) + " … " + f(*s.MedianCIHi)
 				}
-				t.Rows = append(t.Rows, cells(name, r.StartedAt, f(s.Median), ci, fmt.Sprint(s.N), fmt.Sprint(len(r.Warnings))))
+				t.Rows = append(t.Rows, cells(name, started, f(s.Median), ci, fmt.Sprint(s.N), fmt.Sprint(len(r.Warnings))))
 			}
 			c.finish()
 			if c.Points == 0 {
@@ -313,6 +317,9 @@ func historyLabel(m string) string {
 		return "output throughput (tok/s)"
 	case strings.HasSuffix(m, "_ns"):
 		return label(m) + " median (ms)"
+	}
+	if l := label(m); strings.Contains(l, "tok/s") {
+		return l + " median"
 	}
 	return label(m) + " median" + unitSuffix(m)
 }

@@ -445,7 +445,7 @@ func timelineSection(r *Run) htmlSection {
 	}
 	caption := "Each request at the time it was sent: its TTFT (left axis) and decode rate (right axis). Drift, throttling and reloads show as trends and jumps."
 	if failed > 0 {
-		caption += fmt.Sprintf(" Red dashed lines: the %d failed requests.", failed)
+		caption += fmt.Sprintf(" Red dashed lines: the %d failed request(s), at the time sent.", failed)
 	}
 	return htmlSection{ID: "timeline", Title: "Timeline", Blocks: []htmlBlock{{Caption: caption, Chart: c, Tables: []htmlTable{sum, detail}}}}
 }

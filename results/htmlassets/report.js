@@ -92,7 +92,7 @@
 
   function axis(a, scale, side) {
     var o = {
-      scale: scale, label: a.label, labelSize: 20, size: 60,
+      scale: scale, label: a.label, labelSize: 20, size: scale === "x" ? (a.time ? 56 : 44) : 60,
       stroke: "#333", grid: { stroke: "#e6e6e6", width: 1 }, ticks: { stroke: "#ccc", width: 1 },
       font: "11px system-ui, sans-serif", labelFont: "12px system-ui, sans-serif"
     };
@@ -138,6 +138,8 @@
       for (var j = 0; j < spec.data[i].length; j++) if (spec.data[i][j] != null) drawn++;
     }
     var opts = {
+      // Times are the run files' UTC, not the reader's zone.
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },
       width: Math.max(320, el.clientWidth || 640), height: spec.height || 300,
       scales: scales, axes: axes, series: series,
       legend: { live: true },
