@@ -61,7 +61,7 @@ type htmlChoice struct{ Value, Label string }
 type htmlSection struct {
 	// ID is the section's element id (docs screenshots and tests find it by it).
 	ID, Title, Intro string
-	Blocks       []htmlBlock
+	Blocks           []htmlBlock
 }
 
 // htmlBlock is a chart with its numbers beside it, or tables alone.
