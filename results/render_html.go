@@ -69,6 +69,8 @@ type htmlBlock struct {
 	Title, Caption string
 	// Metric, when set, ties the block to the history page's metric chooser.
 	Metric string
+	// Stacked puts the tables under the chart, for tables too wide to sit beside it.
+	Stacked bool
 	Chart  *htmlChart
 	Tables []htmlTable
 }
@@ -198,6 +200,36 @@ func (c *htmlChart) finish() {
 			}
 		}
 		merged = append(merged, r)
+	}
+	// A series without a point (no sweep levels on a roofline) is left out; marks
+	// name series by number, so they are renumbered.
+	used := map[int]bool{}
+	for _, r := range merged {
+		for s := range r.ys {
+			used[s] = true
+		}
+	}
+	renum := map[int]int{}
+	var kept []htmlSeries
+	for i, s := range c.Series {
+		if used[i] {
+			renum[i] = len(kept)
+			kept = append(kept, s)
+		}
+	}
+	c.Series = kept
+	for i := range c.Marks {
+		if m := c.Marks[i].Series; m != nil {
+			n := renum[*m-1] + 1
+			c.Marks[i].Series = &n
+		}
+	}
+	for j := range merged {
+		ys := make(map[int]float64, len(merged[j].ys))
+		for s, y := range merged[j].ys {
+			ys[renum[s]] = y
+		}
+		merged[j].ys = ys
 	}
 	c.Data = make([][]*float64, len(c.Series)+1)
 	for i := range c.Data {

@@ -243,3 +243,43 @@ func BenchmarkHTMLRender10k(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/page")
 	b.ReportMetric(float64(page.Len()), "page-bytes")
 }
+
+// The checks above can fail: a page that logs an error, throws, and asks for an image
+// is seen doing all three, and its chart without data-drawn reads as undrawn.
+func TestBrowserChecksSeeFaults(t *testing.T) {
+	ctx := browser(t)
+	dir := t.TempDir()
+	page := `<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><main>
+<div class="chart" id="chart-1" data-points="3"></div>
+<img src="missing.png" alt="">
+<script>console.error("broken"); throw new Error("thrown");</script>
+<footer>end</footer></main></body></html>`
+	p := filepath.Join(dir, "faulty.html")
+	if err := os.WriteFile(p, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, pe, charts := openPage(t, ctx, p)
+	// Events arrive asynchronously: give the image's request a moment to be reported.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		pe.mu.Lock()
+		n, e := len(pe.requests), len(pe.errors)
+		pe.mu.Unlock()
+		if n > 0 && e >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pe.mu.Lock()
+	defer pe.mu.Unlock()
+	joined := strings.Join(pe.errors, "\n")
+	if !strings.Contains(joined, "broken") || !strings.Contains(joined, "thrown") {
+		t.Errorf("errors seen: %q, want the console error and the exception", pe.errors)
+	}
+	if len(pe.requests) == 0 || !strings.HasSuffix(pe.requests[0], "missing.png") {
+		t.Errorf("requests seen: %q, want missing.png", pe.requests)
+	}
+	if len(charts) != 1 || charts[0].Drawn != -1 {
+		t.Errorf("charts %+v, want one undrawn", charts)
+	}
+}

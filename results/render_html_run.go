@@ -55,9 +55,9 @@ func runHeader(label string, r *Run) htmlHeader {
 		{"machine", machine},
 	}
 	if mc := r.Environment.Machine; mc != nil {
-		prof := fmt.Sprintf("%s: memory bandwidth %s/s (%s)", mc.Profile, units.SI(mc.MemoryBandwidthBytesPerS)+"B", mc.BandwidthSource)
+		prof := fmt.Sprintf("%s: memory bandwidth %s (%s)", mc.Profile, siUnit(mc.MemoryBandwidthBytesPerS, "B/s"), mc.BandwidthSource)
 		if mc.PeakFLOPS > 0 {
-			prof += fmt.Sprintf(", peak %sFLOP/s (%s)", units.SI(mc.PeakFLOPS), mc.FLOPSSource)
+			prof += fmt.Sprintf(", peak %s (%s)", siUnit(mc.PeakFLOPS, "FLOP/s"), mc.FLOPSSource)
 		}
 		facts = append(facts, htmlFact{"held against", prof})
 	}

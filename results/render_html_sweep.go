@@ -276,25 +276,27 @@ func rooflineSection(r *Run) (htmlSection, bool) {
 	}
 	if ridge > 0 {
 		c.add(0, ridge, peak)
-		c.Lines = append(c.Lines, htmlLine{Axis: "y", Value: round5(peak), Label: fmt.Sprintf("compute roof %sFLOP/s (%s)", siShort(peak), rl.ComputePrecision), Color: "#333", Dash: true})
+		c.Lines = append(c.Lines, htmlLine{Axis: "y", Value: round5(peak), Label: fmt.Sprintf("compute roof %s (%s)", siUnit(peak, "FLOP/s"), rl.ComputePrecision), Color: "#333", Dash: true})
 	}
-	t := htmlTable{Head: []string{"point", "intensity (FLOP/B)", "measured (tok/s)", "measured (FLOP/s)", "ceiling (tok/s)", "of ceiling", "note"}}
+	t := htmlTable{Head: []string{"point", "intensity (FLOP/B)", "measured (tok/s)", "measured", "ceiling (tok/s)", "of ceiling", "note"}}
 	for _, p := range pts {
 		c.add(4, p.intensity, p.ceilingTokPerS*flopPerTok)
 		meas, measF, eff := "-", "-", "-"
 		if p.measuredTokPerS > 0 {
 			c.add(p.series, p.intensity, p.measuredTokPerS*flopPerTok)
 			meas = fmt.Sprintf("%.1f", p.measuredTokPerS)
-			measF = siShort(p.measuredTokPerS * flopPerTok)
+			measF = siUnit(p.measuredTokPerS*flopPerTok, "FLOP/s")
 			if p.ceilingTokPerS > 0 {
 				eff = fmt.Sprintf("%.1f%%", 100*p.measuredTokPerS/p.ceilingTokPerS)
 			}
 		}
-		t.Rows = append(t.Rows, cells(p.name, fmt.Sprintf("%.3g", p.intensity), meas, measF, fmt.Sprintf("%.1f", p.ceilingTokPerS), eff, p.note))
+		row := cells(p.name, fmt.Sprintf("%.3g", p.intensity), meas, measF, fmt.Sprintf("%.1f", p.ceilingTokPerS), eff, p.note)
+		row[0].Class, row[6].Class = "wrap", "wrap"
+		t.Rows = append(t.Rows, row)
 	}
 	c.finish()
 	facts := htmlTable{Head: []string{"machine and model", "value"}, Rows: [][]htmlCell{
-		cells("memory bandwidth", bytesSI(bw)+"/s ("+rl.BandwidthSource+")"),
+		cells("memory bandwidth", siUnit(bw, "B/s")+" ("+rl.BandwidthSource+")"),
 		cells("peak compute", peakString(rl)),
 		cells("bytes per decode token", bytesSI(float64(rl.BytesPerToken))+fmt.Sprintf(" (weights %s + KV %s at %.0f tokens of context)",
 			bytesSI(float64(rl.ActiveWeightBytesPerToken)), bytesSI(float64(rl.KVBytesPerToken)), rl.MeanContextTokens)),
@@ -304,25 +306,31 @@ func rooflineSection(r *Run) (htmlSection, bool) {
 		facts.Rows = append(facts.Rows, cells("ridge point (FLOP/B)", fmt.Sprintf("%.1f", ridge)))
 	}
 	return htmlSection{ID: "roofline", Title: "Roofline", Intro: "Attainable performance = min(peak compute, memory bandwidth × arithmetic intensity). Decode reads every active weight per token and sits on the bandwidth slope; prefill reuses each weight for a batch of prompt tokens. Large dots: measured; grey dots: the ceiling at the same intensity.",
-		Blocks: []htmlBlock{{Chart: c, Tables: []htmlTable{t, facts}}}}, true
+		Blocks: []htmlBlock{{Chart: c, Tables: []htmlTable{t, facts}, Stacked: true}}}, true
 }
 
 func peakString(rl *profiles.Roofline) string {
 	if rl.PeakFLOPS <= 0 {
 		return "unknown (no compute roof drawn)"
 	}
-	return joinNonEmpty(" ", siShort(rl.PeakFLOPS)+"FLOP/s", rl.ComputePrecision, "("+rl.FLOPSSource+")")
+	return joinNonEmpty(" ", siUnit(rl.PeakFLOPS, "FLOP/s"), rl.ComputePrecision, "("+rl.FLOPSSource+")")
 }
 
-// siShort prints v with three significant digits and an SI prefix: 1.23G.
-func siShort(v float64) string {
+// siUnit prints v with three significant digits, an SI prefix and unit: "1.23 GB",
+// "1 TFLOP/s", "500 FLOP/s"; "1.23G" with no unit.
+func siUnit(v float64, unit string) string {
 	prefixes := []string{"", "k", "M", "G", "T", "P", "E"}
 	i := 0
 	for math.Abs(v) >= 1000 && i < len(prefixes)-1 {
 		v /= 1000
 		i++
 	}
-	return fmt.Sprintf("%.3g%s", v, prefixes[i])
+	if unit == "" {
+		return fmt.Sprintf("%.3g%s", v, prefixes[i])
+	}
+	return fmt.Sprintf("%.3g %s%s", v, prefixes[i], unit)
 }
 
-func bytesSI(v float64) string { return siShort(v) + "B" }
+func siShort(v float64) string { return siUnit(v, "") }
+
+func bytesSI(v float64) string { return siUnit(v, "B") }

@@ -20,7 +20,7 @@
   function fmtNum(v) {
     if (v == null || !isFinite(v)) return "";
     var a = Math.abs(v);
-    if (a >= 1e4) return fmtSI(v);
+    if (a >= 1e5) return fmtSI(v);
     if (a >= 100) return v.toFixed(0);
     if (a >= 1) return (+v.toPrecision(3)).toString();
     if (a === 0) return "0";
