@@ -413,7 +413,7 @@ func timelineSection(r *Run) htmlSection {
 			if s.TTFTNs != nil {
 				ttft = append(ttft, float64(*s.TTFTNs))
 			}
-			if v, ok := decodeRate(s); ok {
+			if v, ok := decodeRate(s); ok && s.Phase != bench.PhaseCold { // as drawn
 				rate = append(rate, v)
 			}
 		}
