@@ -71,8 +71,8 @@ type htmlBlock struct {
 	Metric string
 	// Stacked puts the tables under the chart, for tables too wide to sit beside it.
 	Stacked bool
-	Chart  *htmlChart
-	Tables []htmlTable
+	Chart   *htmlChart
+	Tables  []htmlTable
 }
 
 type htmlTable struct {
