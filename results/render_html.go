@@ -279,7 +279,13 @@ func renderPage(w io.Writer, p *htmlPage) error {
 	p.JS = template.JS(asset("report.js"))
 	p.CSS = template.CSS(asset("report.css"))
 	for _, s := range p.Sections {
-		for _, b := range s.Blocks {
+		for i := range s.Blocks {
+			b := &s.Blocks[i]
+			if b.Chart != nil && b.Chart.Points == 0 {
+				// Nothing to draw (every request failed): the tables say what there is.
+				b.Chart = nil
+				b.Caption = joinNonEmpty(" ", b.Caption, "Nothing to draw: no successful request has these figures.")
+			}
 			if b.Chart != nil {
 				p.Charts = append(p.Charts, b.Chart)
 			}

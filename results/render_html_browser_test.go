@@ -160,10 +160,10 @@ func TestHTMLPagesInChromium(t *testing.T) {
 	pages := htmlPages(t, dir)
 	// The docs' screenshots show the part of each page that says most.
 	docsSection := map[string]string{"run": "#timeline", "sweep": "#load", "comparison": "#latency", "history": "#history-0"}
-	for _, kind := range []string{"run", "sweep", "comparison", "history"} {
+	for _, kind := range []string{"run", "sweep", "prompt-sweep", "comparison", "history"} {
 		t.Run(kind, func(t *testing.T) {
 			pctx, pe, charts := openPage(t, ctx, pages[kind])
-			if *screenshotDir != "" {
+			if *screenshotDir != "" && docsSection[kind] != "" {
 				var part []byte
 				if err := chromedp.Run(pctx, chromedp.Screenshot(docsSection[kind], &part, chromedp.ByQuery)); err != nil {
 					t.Fatal(err)

@@ -35,6 +35,8 @@ func htmlPages(t testing.TB, dir string) map[string]string {
 	write("run", func(b *bytes.Buffer) error { return RenderRunHTML(b, "qwen3-30b-a3b.json", one) })
 	sweep := htmlRunOf(htmlSpec{seed: 2, levels: []int{1, 2, 4, 8}, perLevel: 24, runID: "sweep", slo: "ttft_p95=4s,tpot=200ms"})
 	write("sweep", func(b *bytes.Buffer) error { return RenderRunHTML(b, "sweep.json", sweep) })
+	prompts := Build(sweepResult(3, "bench-01", 8), fixtureHardware(), fixtureMachine())
+	write("prompt-sweep", func(b *bytes.Buffer) error { return RenderRunHTML(b, "prompts.json", prompts) })
 	base := htmlRunOf(htmlSpec{seed: 4, levels: []int{1}, perLevel: 40, runID: "base"})
 	slower := htmlRunOf(htmlSpec{seed: 6, levels: []int{1}, perLevel: 40, runID: "new", slow: 1.15})
 	runs, labels := []*Run{base, slower}, []string{"base.json", "new.json"}
@@ -77,10 +79,14 @@ func TestHTMLPagesHoldTheirCharts(t *testing.T) {
 	// a history has one group (the five runs share model and machine) and lists the
 	// unreadable file.
 	want := map[string][]string{
-		"run":        {`id="latency"`, `id="timeline"`, `id="roofline"`, "decode if all 128 experts were read"},
-		"sweep":      {`id="load"`, `id="roofline"`, "decode at concurrency 8", "SLO ttft_p95", "(peak)"},
-		"comparison": {`id="latency"`, `id="verdicts"`, "base.json (base)", "worse"},
-		"history":    {`id="history-0"`, `id="unreadable"`, "notes.json", `id="history-metric"`},
+		"run":   {`id="latency"`, `id="timeline"`, `id="roofline"`, "decode if all 128 experts were read"},
+		"sweep": {`id="load"`, `id="roofline"`, "decode at concurrency 8", "SLO ttft_p95", "(peak)"},
+		// A prompt-length sweep (merge_test.go's sweepResult: 256 and 1,024 tokens)
+		// draws TTFT against prompt length with its fit; it has no model cost, so no
+		// roofline.
+		"prompt-sweep": {`id="load"`, "TTFT against prompt length", "prompt length (tokens)"},
+		"comparison":   {`id="latency"`, `id="verdicts"`, "base.json (base)", "worse"},
+		"history":      {`id="history-0"`, `id="unreadable"`, "notes.json", `id="history-metric"`},
 	}
 	for kind, p := range pages {
 		b, err := os.ReadFile(p)
@@ -219,5 +225,27 @@ func TestReadHistory(t *testing.T) {
 	empty := t.TempDir()
 	if _, err := ReadHistory(empty, ""); !errors.Is(err, ErrNoRuns) {
 		t.Errorf("empty directory: %v, want ErrNoRuns", err)
+	}
+}
+
+// A run whose every request failed draws nothing and says so; the page is still whole.
+func TestHTMLRunOfFailuresOnly(t *testing.T) {
+	r := htmlRunOf(htmlSpec{seed: 2, levels: []int{1}, perLevel: 6, runID: "failed"})
+	for i := range r.Samples {
+		r.Samples[i] = bench.Sample{Index: i, Phase: bench.PhaseMeasured, SentAtNs: r.Samples[i].SentAtNs, ITLNs: []int64{},
+			ErrorKind: bench.ErrConnect, Error: "connection refused"}
+	}
+	r.Summaries = map[string]Summary{}
+	r.Warmup, r.Cold, r.Roofline = nil, nil, nil // as Build leaves them without a completed request
+	var b bytes.Buffer
+	if err := RenderRunHTML(&b, "failed.json", r); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if strings.Contains(page, `class="chart"`) {
+		t.Error("a chart without points is on the page")
+	}
+	if !strings.Contains(page, "Nothing to draw") || !strings.Contains(page, "connection refused") {
+		t.Error("the page does not say there is nothing to draw, or lacks the requests' errors")
 	}
 }
