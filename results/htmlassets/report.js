@@ -96,7 +96,16 @@
       stroke: "#333", grid: { stroke: "#e6e6e6", width: 1 }, ticks: { stroke: "#ccc", width: 1 },
       font: "11px system-ui, sans-serif", labelFont: "12px system-ui, sans-serif"
     };
-    if (!a.time) o.values = function (u, ticks) { return ticks.map(function (v) { return fmt(a.format, v); }); };
+    if (!a.time) o.values = function (u, ticks) {
+      // Linear ticks print with the decimals their step needs (10.25, 10.5, not
+      // 10.3, 10.3); log ticks and SI ones with three significant digits.
+      var step = ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : 0;
+      if (!a.log && !a.format && step > 0 && step < 1000) {
+        var dec = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
+        return ticks.map(function (v) { return v == null ? "" : v.toFixed(dec); });
+      }
+      return ticks.map(function (v) { return fmt(a.format, v); });
+    };
     if (side != null) o.side = side;
     if (scale === "y2") o.grid = { show: false };
     return o;
@@ -109,7 +118,17 @@
       x: { time: !!spec.x.time, distr: spec.x.log ? 3 : 1 },
       y: { distr: spec.y.log ? 3 : 1 }
     };
-    if (spec.x.min != null || spec.x.max != null) scales.x.range = [spec.x.min, spec.x.max];
+    if (spec.x.min != null || spec.x.max != null) {
+      scales.x.range = [spec.x.min, spec.x.max];
+    } else if (!spec.x.time) {
+      // A margin on both sides, so points at the ends are drawn whole.
+      scales.x.range = function (u, mn, mx) {
+        if (mn == null || mx == null) return [mn, mx];
+        if (spec.x.log) return [mn / 1.15, mx * 1.15];
+        var pad = (mx - mn) * 0.03 || Math.abs(mn) * 0.05 || 1;
+        return [mn - pad, mx + pad];
+      };
+    }
     if (spec.y.min != null || spec.y.max != null) scales.y.range = [spec.y.min, spec.y.max];
     var axes = [axis(spec.x, "x"), axis(spec.y, "y")];
     if (spec.y2) {
