@@ -211,7 +211,8 @@ func ReadHistory(dir, skip string) (*History, error) {
 var historyMetrics = []string{"server_gen_per_s", "ttft_ns", "tpot_ns", "itl_ns", "e2e_ns", "server_prefill_per_s", "output_tokens_per_s"}
 
 // RenderHistoryHTML writes the history page of h (docs/report.md): the runs grouped
-// by model (name and quantization) and machine (host and profile), one trend chart per
+// by model (name and quantization), machine (host and profile) and work (load and
+// workload hash, as compare requires them equal), one trend chart per
 // group of a metric chosen on the page, the median over time with its 95% confidence
 // interval, and a table of every run; the unreadable files are listed.
 func RenderHistoryHTML(w io.Writer, h *History) error {
@@ -232,7 +233,10 @@ func RenderHistoryHTML(w io.Writer, h *History) error {
 		if r.Environment.Machine != nil {
 			prof = r.Environment.Machine.Profile
 		}
-		k := joinNonEmpty(" ", r.Target.Model.Name, r.Target.Model.QuantizationLevel) + " on " + joinNonEmpty(", ", r.Environment.Hardware.Hostname, prof)
+		// Runs of other work (another workload or load) would make a false trend:
+		// compare refuses them, so they are another group.
+		k := joinNonEmpty(" ", r.Target.Model.Name, r.Target.Model.QuantizationLevel) + " on " + joinNonEmpty(", ", r.Environment.Hardware.Hostname, prof) +
+			": " + strings.Join(r.Options.LevelNames(), "; ") + ", workload " + r.Workload.Hash
 		g := byKey[k]
 		if g == nil {
 			g = &group{key: k}
