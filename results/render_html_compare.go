@@ -214,7 +214,8 @@ var historyMetrics = []string{"server_gen_per_s", "ttft_ns", "tpot_ns", "itl_ns"
 // by model (name and quantization), machine (host and profile) and work (load and
 // workload hash, as compare requires them equal), one trend chart per
 // group of a metric chosen on the page, the median over time with its 95% confidence
-// interval, and a table of every run; the unreadable files are listed.
+// interval, and a table of every run with its change against the run before (change,
+// p, verdict, as Compare judges it); the unreadable files are listed.
 func RenderHistoryHTML(w io.Writer, h *History) error {
 	p := &htmlPage{Kind: "history", Title: "yardstick: history of " + h.Dir,
 		Lead: fmt.Sprintf("%d run files, grouped by model and machine; %d unreadable.", len(h.Runs), len(h.Unreadable))}
@@ -246,6 +247,16 @@ func RenderHistoryHTML(w io.Writer, h *History) error {
 		g.runs = append(g.runs, hr)
 	}
 	for _, g := range groups {
+		// Each run against the one before it, as compare judges a change (the group
+		// shares its work; other keys, a digest or a server version, may differ).
+		prev := make([]*Comparison, len(g.runs))
+		for i := 1; i < len(g.runs); i++ {
+			a, b := g.runs[i-1], g.runs[i]
+			c, err := Compare([]*Run{a.Run, b.Run}, []string{a.Path, b.Path}, CompareOptions{Force: true})
+			if err == nil {
+				prev[i] = c
+			}
+		}
 		sec := htmlSection{ID: fmt.Sprintf("history-%d", len(p.Sections)), Title: g.key, Intro: fmt.Sprintf("%d runs, from %s to %s.", len(g.runs), g.runs[0].Run.StartedAt, g.runs[len(g.runs)-1].Run.StartedAt)}
 		for _, m := range historyMetrics {
 			c := &htmlChart{Height: 280, X: htmlAxis{Label: "run started (UTC)", Time: true}, Y: htmlAxis{Label: historyLabel(m)},
@@ -256,12 +267,32 @@ func RenderHistoryHTML(w io.Writer, h *History) error {
 				c.Series[0].Label = "output throughput"
 				c.Series = c.Series[:1]
 			}
-			t := htmlTable{Head: []string{"run file", "started", "median", "95% CI", "n", "warnings"}}
+			t := htmlTable{Head: []string{"run file", "started", "median", "95% CI", "n", "vs the run before", "p", "warnings"}}
+			vsPrev := func(i int) []htmlCell {
+				if prev[i] == nil {
+					return cells("-", "")
+				}
+				if m == "output_tokens_per_s" {
+					for _, f := range prev[i].Figures {
+						if f.Name == m && len(f.Fracs) == 1 && f.Fracs[0] != nil {
+							return cells(pct(*f.Fracs[0]), "")
+						}
+					}
+					return cells("-", "")
+				}
+				mc := prev[i].metric(m)
+				if mc == nil || len(mc.Deltas) != 1 || mc.Deltas[0].Verdict == "n/a" {
+					return cells("-", "")
+				}
+				d := mc.Deltas[0]
+				cell := deltaCell(d)
+				return []htmlCell{{Text: cell, Class: verdictClass(cell)}, {Text: fmt.Sprintf("%.3f", d.P)}}
+			}
 			conv := func(v float64) float64 { return v }
 			if strings.HasSuffix(m, "_ns") {
 				conv = msOf
 			}
-			for _, hr := range g.runs {
+			for i, hr := range g.runs {
 				r := hr.Run
 				at, err := time.Parse(time.RFC3339Nano, r.StartedAt)
 				name := filepath.Base(hr.Path)
@@ -273,12 +304,13 @@ func RenderHistoryHTML(w io.Writer, h *History) error {
 					if err == nil && r.Throughput.Completed > 0 {
 						c.add(0, float64(at.UnixMilli())/1e3, r.Throughput.OutputTokensPerS)
 					}
-					t.Rows = append(t.Rows, cells(name, started, fmt.Sprintf("%.1f", r.Throughput.OutputTokensPerS), "-", fmt.Sprint(r.Throughput.Completed), fmt.Sprint(len(r.Warnings))))
+					row := append(cells(name, started, fmt.Sprintf("%.1f", r.Throughput.OutputTokensPerS), "-", fmt.Sprint(r.Throughput.Completed)), vsPrev(i)...)
+					t.Rows = append(t.Rows, append(row, cells(fmt.Sprint(len(r.Warnings)))...))
 					continue
 				}
 				s, ok := r.Summaries[m]
 				if !ok || s.N == 0 {
-					t.Rows = append(t.Rows, cells(name, started, "-", "-", "0", fmt.Sprint(len(r.Warnings))))
+					t.Rows = append(t.Rows, cells(name, started, "-", "-", "0", "-", "", fmt.Sprint(len(r.Warnings))))
 					continue
 				}
 				ci := "-"
@@ -294,13 +326,14 @@ func RenderHistoryHTML(w io.Writer, h *History) error {
 				if s.MedianCILo != nil && s.MedianCIHi != nil {
 					ci = f(*s.MedianCILo) + " … " + f(*s.MedianCIHi)
 				}
-				t.Rows = append(t.Rows, cells(name, started, f(s.Median), ci, fmt.Sprint(s.N), fmt.Sprint(len(r.Warnings))))
+				row := append(cells(name, started, f(s.Median), ci, fmt.Sprint(s.N)), vsPrev(i)...)
+				t.Rows = append(t.Rows, append(row, cells(fmt.Sprint(len(r.Warnings)))...))
 			}
 			c.finish()
 			if c.Points == 0 {
 				continue
 			}
-			sec.Blocks = append(sec.Blocks, htmlBlock{Title: historyLabel(m), Metric: m, Chart: c, Tables: []htmlTable{t}})
+			sec.Blocks = append(sec.Blocks, htmlBlock{Title: historyLabel(m), Metric: m, Chart: c, Tables: []htmlTable{t}, Stacked: true})
 		}
 		p.Sections = append(p.Sections, sec)
 	}

@@ -120,7 +120,7 @@
     };
     if (spec.x.min != null || spec.x.max != null) {
       scales.x.range = [spec.x.min, spec.x.max];
-    } else if (!spec.x.time) {
+    } else {
       // A margin on both sides, so points at the ends are drawn whole.
       scales.x.range = function (u, mn, mx) {
         if (mn == null || mx == null) return [mn, mx];
