@@ -6,7 +6,9 @@
 #   3. writes a Qwen2.5-0.5B shape twin (exact shapes, Q8_0, random weights) and creates
 #      it on that server,
 #   4. runs `yardstick run` on it, prints the table and the path of the run JSON,
-#   5. stops the server it started (set KEEP_OLLAMA=1 to leave it running).
+#   5. writes the run's HTML report (charts; docs/report.md) next to the run file and
+#      prints its path,
+#   6. stops the server it started (set KEEP_OLLAMA=1 to leave it running).
 #
 # Extra arguments go to `yardstick run` (e.g. --runs 20 --max-tokens 256).
 # Settings: YARDSTICK_SHAPE (qwen2.5-0.5b), YARDSTICK_QUANT (Q8_0), YARDSTICK_OUT_DIR (runs).
@@ -30,4 +32,18 @@ trap cleanup EXIT
 mkdir -p bin
 go build -o bin/yardstick ./cmd/yardstick
 bin/yardstick synth --shape "$SHAPE" --quant "$QUANT" --out "twins/$SHAPE-$QUANT.gguf" --create "$MODEL" --host "$HOST"
-bin/yardstick run --model "$MODEL" --host "$HOST" --out-dir "$OUT_DIR" "$@"
+mkdir -p "$OUT_DIR"
+marker="$(mktemp)"
+status=0
+bin/yardstick run --model "$MODEL" --host "$HOST" --out-dir "$OUT_DIR" "$@" || status=$?
+# The run file is written even when some requests failed (exit 1) or the run was
+# interrupted (exit 130): its report is written then too. The run file is the newest
+# *.json the run wrote (found among --out-dir's files, unless --out put it elsewhere).
+run_file="$(find "$OUT_DIR" -maxdepth 1 -name '*.json' -newer "$marker" -printf '%T@ %p\n' 2>/dev/null | sort -n | tail -1 | cut -d' ' -f2-)"
+rm -f "$marker"
+if [[ -n "$run_file" ]]; then
+  report="${run_file%.json}.html"
+  bin/yardstick report --format html --out "$report" "$run_file"
+  echo "HTML report: $report"
+fi
+exit "$status"

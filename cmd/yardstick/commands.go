@@ -2,6 +2,7 @@ package main
 
 import (
 	"embed"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,8 +20,11 @@ import (
 func (e *env) commands() []*cli.Command {
 	d := bench.DefaultOptions()
 	failOn, alpha := &flagval.Gates{}, &flagval.Alpha{Value: results.DefaultAlpha}
-	compareFormat := &flagval.Choice{Value: "table", Allowed: results.Formats}
-	reportFormat := &flagval.Choice{Value: "table", Allowed: results.Formats}
+	// html is the one format that draws (results.RenderRunHTML and the comparison's and
+	// history's pages): it needs the runs, not only their Comparison.
+	reportFormats := slices.Concat(results.Formats, []string{"html"})
+	compareFormat := &flagval.Choice{Value: "table", Allowed: reportFormats}
+	reportFormat := &flagval.Choice{Value: "table", Allowed: reportFormats}
 	lsFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
 	return []*cli.Command{
 		command("run", runFlags(d), func(c *cli.Context) error { return e.run(c, d) }),

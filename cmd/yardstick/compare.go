@@ -24,12 +24,13 @@ func readInputs(c *cli.Context, min int, need string) ([]string, []*results.Run,
 	return args, runs, nil
 }
 
-// emit renders comp in format (or, for the table of one run, table) to --out or
-// stdout, and appends the markdown rendering to $GITHUB_STEP_SUMMARY when that is set.
-func emit(c *cli.Context, e *env, format string, comp *results.Comparison, table func(io.Writer) error) error {
+// emit renders comp in format (or with custom, when given: the table of one run, an
+// HTML page) to --out or stdout, and appends the markdown rendering to
+// $GITHUB_STEP_SUMMARY when that is set.
+func emit(c *cli.Context, e *env, format string, comp *results.Comparison, custom func(io.Writer) error) error {
 	render := func(w io.Writer) error { return results.Renderers[format](w, comp) }
-	if table != nil && format == "table" {
-		render = table
+	if custom != nil {
+		render = custom
 	}
 	if err := results.WriteReport(e.stdout, c.String("out"), render); err != nil {
 		return err
@@ -64,7 +65,11 @@ func (e *env) compare(c *cli.Context, gates []results.Gate, alpha float64, forma
 			}
 		}
 	}
-	if err := emit(c, e, format, comp, nil); err != nil {
+	var custom func(io.Writer) error
+	if format == "html" {
+		custom = func(w io.Writer) error { return results.RenderComparisonHTML(w, comp, runs) }
+	}
+	if err := emit(c, e, format, comp, custom); err != nil {
 		return err
 	}
 	var failed []string

@@ -61,7 +61,7 @@ func TestCompareBadInputExits2(t *testing.T) {
 		{"bad gate", []string{"--fail-on", "server_gen_per_s:+5%", baseRun, newRun}, "would fail on an improvement; did you mean -5%?"},
 		{"unknown metric", []string{"--fail-on", "speed:-5%", baseRun, newRun}, `unknown metric "speed"`},
 		{"bad alpha", []string{"--alpha", "2", baseRun, newRun}, "must be a number in (0, 0.5]"},
-		{"bad format", []string{"--format", "html", baseRun, newRun}, `unknown format "html"`},
+		{"bad format", []string{"--format", "pdf", baseRun, newRun}, `unknown format "pdf"`},
 		{"one file", []string{baseRun}, "need a base and at least one new run file"},
 		{"missing file", []string{baseRun, "nope.json"}, "nope.json: no such file"},
 		{"not a run", []string{baseRun, junk}, junk + ": not a yardstick run file"},
