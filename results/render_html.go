@@ -72,7 +72,9 @@ type htmlBlock struct {
 	// Stacked puts the tables under the chart, for tables too wide to sit beside it.
 	Stacked bool
 	Chart   *htmlChart
-	Tables  []htmlTable
+	// Bar is a stacked bar drawn in HTML (memorySection), in the chart's place.
+	Bar    *htmlBar
+	Tables []htmlTable
 }
 
 type htmlTable struct {

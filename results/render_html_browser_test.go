@@ -159,7 +159,7 @@ func TestHTMLPagesInChromium(t *testing.T) {
 	dir := t.TempDir()
 	pages := htmlPages(t, dir)
 	// The docs' screenshots show the part of each page that says most.
-	docsSection := map[string]string{"run": "#timeline", "sweep": "#load", "comparison": "#latency", "history": "#history-0"}
+	docsSection := map[string]string{"run": "#timeline", "sweep": "#load", "comparison": "#latency", "history": "#history-0", "memory": "#memory"}
 	for _, kind := range []string{"run", "sweep", "prompt-sweep", "comparison", "history"} {
 		t.Run(kind, func(t *testing.T) {
 			pctx, pe, charts := openPage(t, ctx, pages[kind])
@@ -170,6 +170,30 @@ func TestHTMLPagesInChromium(t *testing.T) {
 				}
 				if err := os.WriteFile(filepath.Join(*screenshotDir, "report-"+kind+".png"), part, 0o644); err != nil {
 					t.Fatal(err)
+				}
+			}
+			if kind == "run" {
+				// The memory section's stacked bar: the four parts of the prediction
+				// drawn with a width each, and the measured peak marked on it.
+				var bar struct {
+					Widths []float64 `json:"widths"`
+					Marks  int       `json:"marks"`
+				}
+				if err := chromedp.Run(pctx, chromedp.Evaluate(`({widths: Array.from(document.querySelectorAll('#memory .bar-seg')).map(e => e.getBoundingClientRect().width),
+  marks: document.querySelectorAll('#memory .bar-mark').length})`, &bar)); err != nil {
+					t.Fatal(err)
+				}
+				if len(bar.Widths) != 4 || bar.Widths[0] <= 0 || bar.Marks != 1 {
+					t.Errorf("memory bar: segment widths %v, %d marks; want 4 segments, the weights drawn, 1 mark", bar.Widths, bar.Marks)
+				}
+				if *screenshotDir != "" {
+					var part []byte
+					if err := chromedp.Run(pctx, chromedp.Screenshot(docsSection["memory"], &part, chromedp.ByQuery)); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(*screenshotDir, "report-memory.png"), part, 0o644); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			var full []byte

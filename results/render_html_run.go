@@ -32,6 +32,9 @@ func RenderRunHTML(w io.Writer, label string, r *Run) error {
 	if s, ok := rooflineSection(r); ok {
 		p.Sections = append(p.Sections, s)
 	}
+	if s, ok := memorySection(r); ok {
+		p.Sections = append(p.Sections, s)
+	}
 	return renderPage(w, p)
 }
 
