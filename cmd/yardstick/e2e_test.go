@@ -98,18 +98,10 @@ func e2eTwin(t *testing.T, shape, quant, name string) string {
 	return host
 }
 
-// e2eQwen3Twin runs a few requests against a Qwen3-family twin created on the real
-// Ollama and checks what the run file says of the model: the architecture, the
-// experts (count and used, 0 for a dense model) from /api/show model_info, the twin
-// marks, the "thinking" capability that Qwen3's template gives, a model cost with
-// the experts scaled by used/count, and requests that all complete with output.
-func e2eQwen3Twin(t *testing.T, shape, quant, arch string, experts, used int, args ...string) {
-	t.Helper()
-	model := "yardstick-e2e-" + strings.ReplaceAll(shape, ".", "-") + ":" + strings.ToLower(quant)
-	host := e2eTwin(t, shape, quant, model)
+// removeTwinAfter unloads (keep_alive 0) and removes model from the real Ollama at
+// host when the test ends.
+func removeTwinAfter(t *testing.T, host, model string) {
 	t.Cleanup(func() {
-		// Unload (keep_alive 0) and remove the twin: a Qwen3-0.6B twin holds a few
-		// hundred MB of disk and, loaded with 4 parallel slots, about 2 GB of memory.
 		u, err := bench.ParseHost(host)
 		if err != nil {
 			return
@@ -122,6 +114,20 @@ func e2eQwen3Twin(t *testing.T, shape, quant, arch string, experts, used int, ar
 			t.Logf("removing %s: %v", model, err)
 		}
 	})
+}
+
+// e2eQwen3Twin runs a few requests against a Qwen3-family twin created on the real
+// Ollama and checks what the run file says of the model: the architecture, the
+// experts (count and used, 0 for a dense model) from /api/show model_info, the twin
+// marks, the "thinking" capability that Qwen3's template gives, a model cost with
+// the experts scaled by used/count, and requests that all complete with output.
+func e2eQwen3Twin(t *testing.T, shape, quant, arch string, experts, used int, args ...string) {
+	t.Helper()
+	model := "yardstick-e2e-" + strings.ReplaceAll(shape, ".", "-") + ":" + strings.ToLower(quant)
+	host := e2eTwin(t, shape, quant, model)
+	// A Qwen3-0.6B twin holds a few hundred MB of disk and, loaded with 4 parallel
+	// slots, about 2 GB of memory.
+	removeTwinAfter(t, host, model)
 	o, r := runWant(t, 0, append([]string{"--model", model, "--host", host, "--quiet"}, args...)...)
 	t.Logf("\n%s", o.stdout)
 	m := r.Target.Model

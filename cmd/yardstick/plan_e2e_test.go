@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -9,13 +8,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	gguf "github.com/gpustack/gguf-parser-go"
 
-	"github.com/ollama/ollama/api"
-
-	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -42,20 +37,7 @@ func e2eVerify(t *testing.T, shape, name string) (string, results.PlanReport) {
 	if o := runCLI(t, nil, "synth", "--shape", shape, "--quant", "Q8_0", "--out", path, "--create", name, "--host", host); o.code != 0 {
 		t.Fatalf("synth: exit %d: %s", o.code, o.stderr)
 	}
-	t.Cleanup(func() {
-		// Unload (keep_alive 0) and remove the twin.
-		u, err := bench.ParseHost(host)
-		if err != nil {
-			return
-		}
-		c := bench.NewOllama(u).Client()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		c.Generate(ctx, &api.GenerateRequest{Model: name, KeepAlive: &api.Duration{}}, func(api.GenerateResponse) error { return nil })
-		if err := c.Delete(ctx, &api.DeleteRequest{Model: name}); err != nil {
-			t.Logf("removing %s: %v", name, err)
-		}
-	})
+	removeTwinAfter(t, host, name)
 	o := runCLI(t, nil, "plan", "--model", name, "--host", host, "--verify", "--server-parallel", strconv.Itoa(e2eParallel()), "--format", "json")
 	if o.code != 0 {
 		t.Fatalf("plan --verify: exit %d: %s", o.code, o.stderr)
