@@ -43,10 +43,17 @@ func ollamaVar(env map[string]string, key string) (string, bool) {
 }
 
 // ollamaSettings reads an Ollama server's slots and KV cache type from its
-// environment as Ollama v0.24.0 does (envconfig/config.go NumParallel, KvCacheType,
-// FlashAttention; llm/server.go NewLlamaServer: a quantized cache type needs flash
-// attention set on, else the cache stays f16).
-func ollamaSettings(env map[string]string) serverSetting {
+// environment as Ollama v0.24.0 does for a model of architecture arch
+// (envconfig/config.go NumParallel, KvCacheType, FlashAttention, NewEngine;
+// llm/server.go NewLlamaServer). Flash attention defaults on for the architectures of
+// fs/ggml GGML.FlashAttention (qwen3, qwen3moe, gemma3, gpt-oss…) and off otherwise,
+// OLLAMA_FLASH_ATTENTION overrides it, and gemma2 and grok never have it
+// (SupportsFlashAttention; its key-length = value-length test is not repeated here).
+// On Ollama's own engine (OLLAMA_NEW_ENGINE, or the architectures of
+// KV.OllamaEngineRequired) a quantized cache type is used whenever flash attention is
+// on; on the llama.cpp runner only when OLLAMA_FLASH_ATTENTION is set on. Otherwise
+// the cache stays f16.
+func ollamaSettings(env map[string]string, arch string) serverSetting {
 	var s serverSetting
 	switch v, set := ollamaVar(env, "OLLAMA_NUM_PARALLEL"); {
 	case !set:
@@ -68,10 +75,20 @@ func ollamaSettings(env map[string]string) serverSetting {
 	}
 	kv, set := ollamaVar(env, "OLLAMA_KV_CACHE_TYPE")
 	kv = strings.ToLower(kv)
-	fa := false
+	fa, faSet := slices.Contains(ollamaFlashAttentionArchs, arch), false
 	if v, ok := ollamaVar(env, "OLLAMA_FLASH_ATTENTION"); ok {
 		b, err := strconv.ParseBool(v)
-		fa = err != nil || b // envconfig.BoolWithDefault: a value that is not a bool is true
+		fa, faSet = err != nil || b, true // envconfig.BoolWithDefault: a value that is not a bool is true
+	}
+	if arch == "gemma2" || arch == "grok" {
+		fa = false
+	}
+	engine := slices.Contains(ollamaEngineArchs, arch)
+	if v, ok := ollamaVar(env, "OLLAMA_NEW_ENGINE"); ok {
+		b, err := strconv.ParseBool(v)
+		engine = engine || err != nil || b
+	}
+	if faSet || engine {
 		s.flashAttention = map[bool]string{true: "on", false: "off"}[fa]
 	}
 	switch {
@@ -84,15 +101,34 @@ func ollamaSettings(env map[string]string) serverSetting {
 	case profiles.KVCacheBytesPerElement[kv] == 0:
 		s.kv = "f16"
 		s.kvSource = fmt.Sprintf("f16: the server's OLLAMA_KV_CACHE_TYPE=%s is not a type Ollama supports", kv)
-	case !fa:
+	case engine && fa:
+		s.kv = kv
+		s.kvSource = fmt.Sprintf("server environment (OLLAMA_KV_CACHE_TYPE=%s; flash attention on, which Ollama's engine uses for %s)", kv, arch)
+	case engine:
 		s.kv = "f16"
-		s.kvSource = fmt.Sprintf("f16: the server's OLLAMA_KV_CACHE_TYPE=%s needs OLLAMA_FLASH_ATTENTION=1, which is not set", kv)
+		s.kvSource = fmt.Sprintf("f16: the server's OLLAMA_KV_CACHE_TYPE=%s needs flash attention, off for %s", kv, arch)
+	case !(faSet && fa):
+		s.kv = "f16"
+		s.kvSource = fmt.Sprintf("f16: the server's OLLAMA_KV_CACHE_TYPE=%s needs OLLAMA_FLASH_ATTENTION=1 on the llama.cpp runner, which is not set", kv)
 	default:
 		s.kv = kv
 		s.kvSource = fmt.Sprintf("server environment (OLLAMA_KV_CACHE_TYPE=%s, flash attention on)", kv)
 	}
 	return s
 }
+
+// ollamaFlashAttentionArchs are the architectures Ollama v0.24.0 turns flash attention
+// on for by default (fs/ggml/ggml.go GGML.FlashAttention).
+var ollamaFlashAttentionArchs = []string{"bert", "gemma3", "gemma4", "glm4moelite", "glmocr", "gptoss", "gpt-oss",
+	"lfm2", "lfm2moe", "mistral3", "nemotron_h", "nemotron_h_moe", "nemotron_h_omni", "olmo3",
+	"qwen3", "qwen3moe", "qwen35", "qwen35moe", "qwen3next", "qwen3vl", "qwen3vlmoe"}
+
+// ollamaEngineArchs are the architectures Ollama v0.24.0 serves with its own engine,
+// not the llama.cpp runner (fs/ggml/ggml.go KV.OllamaEngineRequired).
+var ollamaEngineArchs = []string{"bert", "deepseek2", "deepseekocr", "gemma3", "gemma3n", "gemma4", "gptoss", "gpt-oss",
+	"laguna", "llama4", "mistral3", "mllama", "nemotron_h", "nemotron_h_moe", "nemotron_h_omni", "nomic-bert", "olmo3",
+	"qwen25vl", "qwen3", "qwen3moe", "qwen35", "qwen35moe", "qwen3next", "qwen3vl", "qwen3vlmoe", "glm4moelite", "glmocr",
+	"lfm2", "lfm2moe"}
 
 // llamaCppParallel reads llama.cpp server's slots from its arguments (-np N,
 // --parallel N, --parallel=N; tools/server/README.md); ok=false when none is given.
@@ -119,9 +155,9 @@ func llamaCppParallel(args []string) (int, string, bool) {
 // settingsFromProcess finds the slots and KV cache type of the server whose
 // environment and arguments are env and args: Ollama's from its environment, another
 // server's slots from its arguments (parallel 0 when they do not say).
-func settingsFromProcess(backend string, env map[string]string, args []string) serverSetting {
+func settingsFromProcess(backend, arch string, env map[string]string, args []string) serverSetting {
 	if backend == "ollama" {
-		return ollamaSettings(env)
+		return ollamaSettings(env, arch)
 	}
 	var s serverSetting
 	if n, src, ok := llamaCppParallel(args); ok {
@@ -187,7 +223,7 @@ func (r *runner) findSettings(m *member) {
 	mem := &m.mem
 	var s serverSetting
 	if m.sampler.envErr == nil {
-		s = settingsFromProcess(m.b.Name(), m.sampler.env, m.sampler.args)
+		s = settingsFromProcess(m.b.Name(), m.target.Model.Architecture, m.sampler.env, m.sampler.args)
 	}
 	if r.opts.ServerParallel > 0 {
 		s.parallel, s.parallelSource = r.opts.ServerParallel, "flag (--server-parallel)"

@@ -33,6 +33,8 @@ func TestOllamaSettings(t *testing.T) {
 		{"huge", map[string]string{"OLLAMA_NUM_PARALLEL": "99999"}, MaxServerParallel, "server environment (OLLAMA_NUM_PARALLEL=99999, counted as 1024)", "f16", "default f16"},
 		// A quantized cache needs flash attention set on (llm/server.go).
 		{"q8_0 without flash attention", map[string]string{"OLLAMA_KV_CACHE_TYPE": "q8_0"}, 1, "default 1", "f16", "f16: the server's OLLAMA_KV_CACHE_TYPE=q8_0 needs OLLAMA_FLASH_ATTENTION=1"},
+		// The same on OLLAMA_NEW_ENGINE: its engine has flash attention off for qwen2.
+		{"q8_0 new engine, qwen2", map[string]string{"OLLAMA_KV_CACHE_TYPE": "q8_0", "OLLAMA_NEW_ENGINE": "1"}, 1, "default 1", "f16", "f16: the server's OLLAMA_KV_CACHE_TYPE=q8_0 needs flash attention, off for qwen2"},
 		{"q8_0 with flash attention", map[string]string{"OLLAMA_KV_CACHE_TYPE": "Q8_0", "OLLAMA_FLASH_ATTENTION": "1"}, 1, "default 1", "q8_0", "server environment (OLLAMA_KV_CACHE_TYPE=q8_0, flash attention on)"},
 		{"q4_0 flash attention false", map[string]string{"OLLAMA_KV_CACHE_TYPE": "q4_0", "OLLAMA_FLASH_ATTENTION": "false"}, 1, "default 1", "f16", "f16: the server's OLLAMA_KV_CACHE_TYPE=q4_0 needs"},
 		// envconfig.BoolWithDefault: a value that is not a bool counts as true.
@@ -41,7 +43,7 @@ func TestOllamaSettings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := ollamaSettings(tc.env)
+			s := ollamaSettings(tc.env, "qwen2") // the llama.cpp runner, flash attention off by default
 			if s.parallel != tc.parallel || !strings.HasPrefix(s.parallelSource, tc.parSource) {
 				t.Errorf("parallel %d from %q, want %d from %q…", s.parallel, s.parallelSource, tc.parallel, tc.parSource)
 			}
@@ -59,8 +61,33 @@ func TestOllamaFlashAttention(t *testing.T) {
 		if v != "" {
 			env["OLLAMA_FLASH_ATTENTION"] = v
 		}
-		if got := ollamaSettings(env).flashAttention; got != want {
+		if got := ollamaSettings(env, "qwen2").flashAttention; got != want {
 			t.Errorf("OLLAMA_FLASH_ATTENTION=%q: %q, want %q", v, got, want)
+		}
+	}
+}
+
+// On Ollama's own engine a quantized cache needs no OLLAMA_FLASH_ATTENTION for the
+// architectures whose flash attention defaults on (qwen3, qwen3moe: llm/server.go and
+// fs/ggml/ggml.go, Ollama v0.24.0; break-it round: the run said f16 while Ollama's log
+// said q8_0), an explicit off keeps it f16, and gemma2 never gets flash attention.
+func TestOllamaEngineKVCacheType(t *testing.T) {
+	for _, tc := range []struct {
+		arch, fa, want, flash string
+	}{
+		{"qwen3moe", "", "q8_0", "on"},
+		{"qwen3", "", "q8_0", "on"},
+		{"qwen3", "0", "f16", "off"},
+		{"gemma2", "1", "f16", "off"},
+		{"qwen2", "", "f16", ""},
+		{"qwen2", "1", "q8_0", "on"},
+	} {
+		env := map[string]string{"OLLAMA_KV_CACHE_TYPE": "q8_0"}
+		if tc.fa != "" {
+			env["OLLAMA_FLASH_ATTENTION"] = tc.fa
+		}
+		if s := ollamaSettings(env, tc.arch); s.kv != tc.want || s.flashAttention != tc.flash {
+			t.Errorf("%s, OLLAMA_FLASH_ATTENTION=%q: kv %s (%s), flash attention %q; want %s, %q", tc.arch, tc.fa, s.kv, s.kvSource, s.flashAttention, tc.want, tc.flash)
 		}
 	}
 }
@@ -84,7 +111,7 @@ func TestLlamaCppParallel(t *testing.T) {
 			t.Errorf("%q: %d %q %v, want %d", tc.args, n, src, ok, tc.want)
 		}
 	}
-	if s := settingsFromProcess("openai", nil, []string{"llama-server", "-np", "4"}); s.parallel != 4 || s.parallelSource != "server arguments (-np 4)" {
+	if s := settingsFromProcess("openai", "", nil, []string{"llama-server", "-np", "4"}); s.parallel != 4 || s.parallelSource != "server arguments (-np 4)" {
 		t.Errorf("openai backend: %+v", s)
 	}
 }
