@@ -26,11 +26,12 @@ type GGUFHeader struct {
 // GGUF reading limits. A header past them is refused, not read: they bound the
 // memory a crafted file can make the reader allocate.
 const (
-	maxGGUFString  = 1 << 20 // bytes of one key or string value
-	maxGGUFKVs     = 1 << 16 // metadata pairs
-	maxGGUFTensors = 1 << 20 // tensor descriptions (the largest models have tens of thousands)
-	maxGGUFDims    = 4       // GGML_MAX_DIMS (ggml.h)
-	maxGGUFNesting = 2       // arrays of arrays
+	maxGGUFString  = 1 << 20  // bytes of one key or string value
+	maxGGUFStrings = 64 << 20 // bytes of every key and string together (a real header's vocabulary and merges are a few MB)
+	maxGGUFKVs     = 1 << 16  // metadata pairs
+	maxGGUFTensors = 1 << 20  // tensor descriptions (the largest models have tens of thousands)
+	maxGGUFDims    = 4        // GGML_MAX_DIMS (ggml.h)
+	maxGGUFNesting = 2        // arrays of arrays
 )
 
 // gguf value types (the GGUF specification, ggml/docs/gguf.md: gguf_metadata_value_type).
@@ -61,6 +62,9 @@ var ErrNotGGUF = errors.New("not a GGUF file (no GGUF magic)")
 type ggufReader struct {
 	r    *bufio.Reader
 	left int64 // bytes of the file not yet read: every count is checked against it
+	// strs counts the bytes of keys and strings read, against maxGGUFStrings: a sparse
+	// file of many 1 MiB strings must not make the reader hold gigabytes.
+	strs int64
 	err  error
 }
 
@@ -122,6 +126,10 @@ func (g *ggufReader) str() string {
 	n := g.u64()
 	if n > maxGGUFString {
 		g.fail("gguf: a string of %d bytes (more than %d)", n, maxGGUFString)
+		return ""
+	}
+	if g.strs += int64(n); g.strs > maxGGUFStrings {
+		g.fail("gguf: the header's keys and strings pass %d bytes", maxGGUFStrings)
 		return ""
 	}
 	return string(g.bytes(int64(n)))

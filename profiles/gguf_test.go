@@ -3,6 +3,8 @@ package profiles
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -105,4 +107,46 @@ func FuzzPlanGGUF(f *testing.F) {
 			}
 		}
 	})
+}
+
+// zeros reads as n zero bytes, holding none of them.
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n <= 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), z.n)
+	clear(p[:k])
+	z.n -= k
+	return int(k), nil
+}
+
+// A header of many 1 MiB strings (a sparse file costs nothing on disk) is refused once
+// its keys and strings together pass maxGGUFStrings, not read into memory whole: 100
+// such pairs would be 100 MiB.
+func TestReadGGUFHeaderBoundsStrings(t *testing.T) {
+	var parts []io.Reader
+	var head bytes.Buffer
+	w := func(b *bytes.Buffer, v any) { _ = binary.Write(b, binary.LittleEndian, v) }
+	head.WriteString("GGUF")
+	w(&head, uint32(3))
+	w(&head, uint64(0))   // tensors
+	w(&head, uint64(100)) // metadata pairs
+	parts = append(parts, &head)
+	size := int64(head.Len())
+	for i := range 100 {
+		var kv bytes.Buffer
+		key := fmt.Sprintf("k%03d", i)
+		w(&kv, uint64(len(key)))
+		kv.WriteString(key)
+		w(&kv, uint32(ggufString))
+		w(&kv, uint64(maxGGUFString))
+		parts = append(parts, &kv, &zeros{n: maxGGUFString})
+		size += int64(kv.Len()) + maxGGUFString
+	}
+	_, err := ReadGGUFHeader(io.MultiReader(parts...), size)
+	if err == nil || !strings.Contains(err.Error(), "keys and strings pass") {
+		t.Errorf("error %v, want the strings bound", err)
+	}
 }

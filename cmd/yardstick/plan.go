@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/internal/hostmon"
 	"github.com/yardstick-dev/yardstick/internal/units"
+	"github.com/yardstick-dev/yardstick/internal/userfile"
 	"github.com/yardstick-dev/yardstick/profiles"
 	"github.com/yardstick-dev/yardstick/results"
 	"github.com/yardstick-dev/yardstick/synth"
@@ -283,7 +283,9 @@ func shapeModel(shapeName, quant string) (planModel, error) {
 
 // ggufModel reads a GGUF file's header.
 func ggufModel(path string) (planModel, error) {
-	f, err := os.Open(path)
+	// Regular files only, opened non-blocking: a FIFO or device is refused, not waited
+	// on. The size bound is no bound: GGUF files are tens of GB and only the header is read.
+	f, err := userfile.Open(path, 1<<60)
 	if err != nil {
 		return planModel{}, usageErr("--gguf: %v", err)
 	}

@@ -463,6 +463,8 @@ func TestUserFilesAreBounded(t *testing.T) {
 		want string
 	}{
 		{[]string{"hw", "--profile", fifo}, "is a named pipe"},
+		{[]string{"plan", "--gguf", fifo, "--device", "RTX 4090"}, "is a named pipe"},
+		{[]string{"plan", "--gguf", "/dev/zero", "--device", "RTX 4090"}, "is a device"},
 		{[]string{"hw", "--profile", "/dev/zero"}, "is a device"},
 		{[]string{"hw", "--profile", big}, "more than the"},
 		{[]string{"report", zero}, "is a device"},
