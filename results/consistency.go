@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/yardstick-dev/yardstick/bench"
 )
@@ -56,7 +57,50 @@ func (r *Run) check() error {
 			return err
 		}
 	}
-	return r.checkRooflines()
+	if err := r.checkRooflines(); err != nil {
+		return err
+	}
+	return r.checkMemory()
+}
+
+// checkMemory reports the first memory figure that does not follow from the others:
+// a prediction whose parts do not add up to its total or that has no slot or context,
+// a prediction error other than (predicted − RSS peak) / RSS peak, host-memory
+// headroom other than available − RSS peak, or a headroom share that is not a fraction
+// of at most 1 (docs/metrics.md "The run's memory against the machine").
+func (r *Run) checkMemory() error {
+	m := &r.Memory
+	if p := m.Predicted; p != nil {
+		sum := p.WeightsBytes + p.KVBytes + p.GraphBytes + p.RuntimeBytes
+		switch {
+		case sum != p.TotalBytes || p.TotalBytes == 0:
+			return fmt.Errorf("memory.predicted: total_bytes %d: its parts add up to %d", p.TotalBytes, sum)
+		case p.Parallel < 1 || p.NumCtx < 1:
+			return fmt.Errorf("memory.predicted: %d slot(s) × %d tokens: both must be at least 1", p.Parallel, p.NumCtx)
+		}
+	}
+	peak := m.ServerRSSPeakBytes
+	if f := m.PredictedErrorFrac; f != nil {
+		if m.Predicted == nil || peak == nil || *peak == 0 {
+			return errors.New("memory.predicted_error_frac without a prediction and an RSS peak")
+		}
+		if want := PredictedErrorFrac(m.Predicted.TotalBytes, *peak); *f != want {
+			return fmt.Errorf("memory.predicted_error_frac %g: the prediction and the RSS peak give %g", *f, want)
+		}
+	}
+	if f := m.HeadroomFrac; f != nil && !(*f <= 1) {
+		return fmt.Errorf("memory.headroom_frac %g: must be at most 1", *f)
+	}
+	if h := m.HeadroomBytes; h != nil && strings.HasPrefix(m.HeadroomSource, "host memory") {
+		if m.AvailableBytes == nil || peak == nil {
+			return errors.New("memory.headroom_bytes of host memory without available_bytes and an RSS peak")
+		}
+		wantH, wantF := Headroom(*m.AvailableBytes, *peak)
+		if *h != wantH || m.HeadroomFrac == nil || *m.HeadroomFrac != wantF {
+			return fmt.Errorf("memory.headroom_bytes %d: available_bytes − server_rss_peak_bytes is %d", *h, wantH)
+		}
+	}
+	return nil
 }
 
 // checkRooflines reports the first roofline figure that does not follow from the rest

@@ -370,6 +370,12 @@ func TestDecodeRunRefusesInconsistentFiles(t *testing.T) {
 		// once passed a forged efficiency beside fits_in_llc).
 		{"fits in LLC with an efficiency", func(r *Run) { r.Roofline.FitsInLLC = true }, "roofline: fits_in_llc with a decode_efficiency_frac"},
 		{"negative efficiency", func(r *Run) { e := -2.0; r.Roofline.DecodeEfficiencyFrac = &e }, "roofline.decode_efficiency_frac -2"},
+		// Memory figures follow from each other (break-it round: check passed a gate
+		// on an edited headroom).
+		{"headroom edited", func(r *Run) { h := int64(-5e9); r.Memory.HeadroomBytes = &h }, "memory.headroom_bytes -5000000000"},
+		{"prediction error edited", func(r *Run) { f := 0.001; r.Memory.PredictedErrorFrac = &f }, "memory.predicted_error_frac 0.001"},
+		{"predicted parts edited", func(r *Run) { r.Memory.Predicted.TotalBytes = 0 }, "memory.predicted: total_bytes 0"},
+		{"slots edited", func(r *Run) { r.Memory.Predicted.Parallel = -3 }, "memory.predicted: -3 slot(s)"},
 		{"occupancy edited", func(r *Run) { r.Levels[1].MeanDecodingStreams = 50 }, "levels[1]: mean_requests_in_flight"},
 		{"level efficiency edited", func(r *Run) { e := 5.0; r.Levels[1].Roofline.DecodeEfficiencyFrac = &e }, "levels[1].roofline {"},
 		{"level ceiling edited", func(r *Run) { r.Levels[0].Roofline.DecodeCeilingPerS = 1 }, "the run's roofline and the level's samples give"},
