@@ -124,7 +124,9 @@
       // A margin on both sides, so points at the ends are drawn whole.
       scales.x.range = function (u, mn, mx) {
         if (mn == null || mx == null) return [mn, mx];
-        if (spec.x.log) return [mn / 1.15, mx * 1.15];
+        // A log axis starts and ends on powers of ten: uPlot counts its ticks from the
+        // range's ends, and a range of [103, 1030] labels them 103 and 1030.
+        if (spec.x.log) return [Math.pow(10, Math.floor(Math.log10(mn / 1.15))), Math.pow(10, Math.ceil(Math.log10(mx * 1.15)))];
         var pad = (mx - mn) * 0.03 || Math.abs(mn) * 0.05 || 1;
         return [mn - pad, mx + pad];
       };
