@@ -150,7 +150,9 @@ func (e *env) planTarget(c *cli.Context) (avail uint64, against string, gpu bool
 	if dev != "" && prof != "" {
 		return 0, "", false, usageErr("plan: give --device or --profile, not both")
 	}
-	if gib < 0 || gib > 1<<20 {
+	// NaN fails every comparison, so the range is written to let it fail; a given value
+	// below a byte would be read as none.
+	if c.IsSet("memory-gib") && !(gib >= 1.0/(1<<30) && gib <= 1<<20) {
 		return 0, "", false, usageErr("--memory-gib %g: must be in (0, 1048576]", gib)
 	}
 	given := uint64(gib * (1 << 30))

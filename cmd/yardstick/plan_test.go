@@ -116,6 +116,10 @@ func TestPlanBadInput(t *testing.T) {
 		{[]string{"--shape", "tiny", "--verify"}, "--verify loads a --model"},
 		// An Apple chip's memory varies by machine: the user says how much.
 		{[]string{"--shape", "tiny", "--device", "apple-m4"}, "give --memory-gib"},
+		// Not a size: NaN, 0 and less than a byte were once taken as no value at all.
+		{[]string{"--shape", "tiny", "--memory-gib", "NaN"}, "--memory-gib NaN: must be in"},
+		{[]string{"--shape", "tiny", "--memory-gib", "0"}, "--memory-gib 0: must be in"},
+		{[]string{"--shape", "tiny", "--memory-gib", "1e-12"}, "--memory-gib 1e-12: must be in"},
 	}
 	for _, tc := range cases {
 		o := runCLI(t, nil, append([]string{"plan"}, tc.args...)...)
