@@ -84,6 +84,11 @@ func bytesPerElement(t ggml.TensorType) float64 {
 // enough from 2^64 that no sum of them overflows.
 const maxTensorElements = 1 << 48
 
+// maxModelInfoCount bounds every count and length ComputeModelCost reads from
+// model_info (layers, heads, head lengths, embedding width, experts): 2^24, far above
+// any model's (the largest have about 100k embedding width and a few hundred layers).
+const maxModelInfoCount = 1 << 24
+
 // ComputeModelCost derives a ModelCost from a model's tensors and its GGUF metadata
 // (/api/show model_info: <arch>.block_count, .attention.head_count(_kv),
 // .attention.key_length/value_length, .embedding_length, .expert_count,
@@ -97,11 +102,21 @@ func ComputeModelCost(tensors []Tensor, info map[string]any, kvCacheType string)
 	if len(tensors) == 0 {
 		return c, fmt.Errorf("model cost: the server listed no tensors")
 	}
+	// A count or length past maxModelInfoCount is no model's: it is refused (below),
+	// not multiplied into figures that overflow into plausible ones.
+	absurd := ""
 	num := func(k string) int {
-		if v, ok := info[arch+"."+k].(float64); ok && v > 0 {
-			return int(v)
+		v, ok := info[arch+"."+k].(float64)
+		switch {
+		case !ok || !(v > 0):
+			return 0
+		case v > maxModelInfoCount:
+			if absurd == "" {
+				absurd = fmt.Sprintf("%s.%s = %g", arch, k, v)
+			}
+			return 0
 		}
-		return 0
+		return int(v)
 	}
 	c.ExpertCount, c.ExpertUsedCount = num("expert_count"), num("expert_used_count")
 	hasOutput := false
@@ -181,6 +196,9 @@ func ComputeModelCost(tensors []Tensor, info map[string]any, kvCacheType string)
 	per, ok := KVCacheBytesPerElement[kvCacheType]
 	if !ok {
 		return c, fmt.Errorf("model cost: unknown KV cache type %q (f16, q8_0, q4_0, f32)", kvCacheType)
+	}
+	if absurd != "" {
+		return c, fmt.Errorf("model cost: model_info %s: more than any model has (at most %d)", absurd, maxModelInfoCount)
 	}
 	if blocks == 0 || headsKV == 0 || kl+vl == 0 {
 		return c, fmt.Errorf("model cost: model_info lacks %s.block_count or attention head counts", arch)

@@ -119,6 +119,14 @@ func TestModelCostErrors(t *testing.T) {
 	if _, err := ComputeModelCost(ts, map[string]any{"general.architecture": "x"}, "f16"); err == nil {
 		t.Error("missing block count: no error")
 	}
+	// A block count that multiplies into an overflow (2^62 + 2^11 layers × 4 heads ×
+	// 2 × 2 B wraps to a plausible 32,768 B per token) is refused, not computed.
+	info := map[string]any{"general.architecture": "x", "x.block_count": float64(4611686018427389952),
+		"x.attention.head_count": float64(4), "x.attention.head_count_kv": float64(4),
+		"x.attention.key_length": float64(1), "x.attention.value_length": float64(1)}
+	if _, err := ComputeModelCost(ts, info, "f16"); err == nil || !strings.Contains(err.Error(), "x.block_count = 4.61168601842739e+18: more than any model has") {
+		t.Errorf("absurd block count: error %v", err)
+	}
 }
 
 // The decode ceiling is bandwidth / bytes per token; efficiency is measured over
