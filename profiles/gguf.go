@@ -34,7 +34,8 @@ const (
 	maxGGUFNesting = 2        // arrays of arrays
 )
 
-// gguf value types (the GGUF specification, ggml/docs/gguf.md: gguf_metadata_value_type).
+// gguf value types, in the GGUF format's order (fs/ggml/gguf.go, Ollama v0.24.0:
+// ggufTypeUint8 … ggufTypeFloat64).
 const (
 	ggufUint8 = iota
 	ggufInt8
@@ -216,13 +217,15 @@ func (g *ggufReader) skipArray(depth int) uint64 {
 }
 
 // ReadGGUFHeader reads the header of a GGUF file of size bytes (versions 2 and
-// 3, little-endian: the GGUF specification, ggml/docs/gguf.md): the metadata
+// 3, little-endian, laid out as fs/ggml/gguf.go of Ollama v0.24.0 reads it): the metadata
 // key-value pairs and the tensor descriptions (name, dimensions, ggml type). It
 // never reads the tensor data. Every count and length is checked against the
 // bytes left in the file and against the limits above before anything is
 // allocated, so a crafted header gives an error, never a panic or a large
-// allocation. Errors: ErrNotGGUF, an unsupported version, a truncated or
-// inconsistent header.
+// allocation. (Ollama's own decoder, ggml.Decode, allocates every string at the
+// length the file states, readGGUFString in fs/ggml/gguf.go v0.24.0, so a crafted
+// length of 2^62 would be allocated: this reader exists for that bound.) Errors:
+// ErrNotGGUF, an unsupported version, a truncated or inconsistent header.
 func ReadGGUFHeader(r io.Reader, size int64) (GGUFHeader, error) {
 	g := &ggufReader{r: bufio.NewReader(r), left: size}
 	h := GGUFHeader{Info: map[string]any{}, ArrayLengths: map[string]uint64{}}
