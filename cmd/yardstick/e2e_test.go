@@ -78,10 +78,9 @@ func e2eModel(t *testing.T, name string) string {
 	return e2eTwin(t, "tiny", "Q8_0", name)
 }
 
-// e2eTwin writes the twin of shape at quant and creates it on the real Ollama of
-// YARDSTICK_E2E_HOST as name, or skips (fails under YARDSTICK_E2E=require) without
-// one. It returns the host.
-func e2eTwin(t *testing.T, shape, quant, name string) string {
+// e2eHost is the real Ollama of YARDSTICK_E2E_HOST; without one the test skips, or
+// fails under YARDSTICK_E2E=require (scripts/test.sh sets both).
+func e2eHost(t *testing.T) string {
 	t.Helper()
 	host := os.Getenv("YARDSTICK_E2E_HOST")
 	if host == "" {
@@ -90,6 +89,15 @@ func e2eTwin(t *testing.T, shape, quant, name string) string {
 		}
 		t.Skip("no real Ollama: set YARDSTICK_E2E_HOST (scripts/test.sh does)")
 	}
+	return host
+}
+
+// e2eTwin writes the twin of shape at quant and creates it on the real Ollama of
+// YARDSTICK_E2E_HOST as name, or skips (fails under YARDSTICK_E2E=require) without
+// one. It returns the host.
+func e2eTwin(t *testing.T, shape, quant, name string) string {
+	t.Helper()
+	host := e2eHost(t)
 	o := runCLI(t, nil, "synth", "--shape", shape, "--quant", quant, "--out", filepath.Join(t.TempDir(), shape+".gguf"),
 		"--create", name, "--host", host)
 	if o.code != 0 {

@@ -26,13 +26,7 @@ func e2eParallel() int {
 // `plan --verify` on it; it returns the twin's path and the report.
 func e2eVerify(t *testing.T, shape, name string) (string, results.PlanReport) {
 	t.Helper()
-	host := os.Getenv("YARDSTICK_E2E_HOST")
-	if host == "" {
-		if os.Getenv("YARDSTICK_E2E") == "require" {
-			t.Fatal("YARDSTICK_E2E=require but YARDSTICK_E2E_HOST is not set")
-		}
-		t.Skip("no real Ollama: set YARDSTICK_E2E_HOST (scripts/test.sh does)")
-	}
+	host := e2eHost(t)
 	path := filepath.Join(t.TempDir(), shape+".gguf")
 	if o := runCLI(t, nil, "synth", "--shape", shape, "--quant", "Q8_0", "--out", path, "--create", name, "--host", host); o.code != 0 {
 		t.Fatalf("synth: exit %d: %s", o.code, o.stderr)
