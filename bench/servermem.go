@@ -131,7 +131,9 @@ var ollamaEngineArchs = []string{"bert", "deepseek2", "deepseekocr", "gemma3", "
 	"lfm2", "lfm2moe"}
 
 // llamaCppParallel reads llama.cpp server's slots from its arguments (-np N,
-// --parallel N, --parallel=N; tools/server/README.md); ok=false when none is given.
+// --parallel N, --parallel=N: llama-server's options for common_params.n_parallel,
+// llama/llama.cpp/common/common.h in the Ollama v0.24.0 module); ok=false when none
+// is given.
 func llamaCppParallel(args []string) (int, string, bool) {
 	for i, a := range args {
 		var v string
