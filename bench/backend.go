@@ -26,6 +26,13 @@ type Backend interface {
 	Stream(ctx context.Context, began time.Time, req Request, s *Sample)
 }
 
+// Message is one chat message of a Request: Role is "system", "user" or "assistant"
+// (the roles of Ollama's api.Message and of OpenAI's chat completions).
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
 // ModelManager is what a backend offers beyond Backend when it can load and unload
 // models and list the loaded ones (Ollama's /api/generate keep_alive 0 and /api/ps).
 // Without it a run measures no cold load and no /api/ps memory.

@@ -373,9 +373,19 @@ func (o *Ollama) Unload(ctx context.Context, model, digest string, timeout time.
 
 // Request is one chat request as the run builds it.
 type Request struct {
-	Model       string
-	System      string
-	User        string
+	Model string
+	// System and User are the request's two messages when Messages is empty: the
+	// synthetic workload's system message (its nonce) and prompt.
+	System string
+	User   string
+	// Messages, when non-empty, are the chat messages sent, in order (roles "system",
+	// "user", "assistant"), instead of System and User: a dataset's prompt, or a
+	// conversation's history and its new turn.
+	Messages []Message
+	// Reply, when non-nil, receives the answer text (message.content on Ollama,
+	// delta.content on OpenAI; never thinking text) as it streams, so a conversation
+	// can send it back as the next turn's history. Nil costs nothing per chunk.
+	Reply       *strings.Builder
 	MaxTokens   int
 	Seed        int64
 	Temperature float64
@@ -412,13 +422,28 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 // the server's metrics (api.Metrics, v0.17.4 api/types.go).
 type ollamaWire struct {
 	o       *Ollama
+	reply   *strings.Builder // Request.Reply
 	end     bool
 	metrics api.Metrics
 	cached  *int // prompt_eval_cached_count of the done chunk, when sent
 }
 
 func (w *ollamaWire) request(ctx context.Context, req Request) (*http.Request, error) {
+	w.reply = req.Reply
 	return w.o.chatRequest(ctx, req)
+}
+
+// ollamaMessages is req's messages in api.Message form: Messages when given, else
+// System (when not empty) and User.
+func ollamaMessages(req Request) []api.Message {
+	if len(req.Messages) == 0 {
+		return []api.Message{{Role: "system", Content: req.System}, {Role: "user", Content: req.User}}
+	}
+	out := make([]api.Message, len(req.Messages))
+	for i, m := range req.Messages {
+		out[i] = api.Message{Role: m.Role, Content: m.Content}
+	}
+	return out
 }
 
 func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error {
@@ -427,6 +452,9 @@ func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error 
 			return errAfterDone
 		}
 		c.chunk(s, now, len(r.Message.Thinking), len(r.Message.Content))
+		if w.reply != nil {
+			w.reply.WriteString(r.Message.Content)
+		}
 		if r.Done {
 			w.end = true
 			s.E2ENs = ptr(now - c.sent)
@@ -478,11 +506,8 @@ func (w *ollamaWire) settle(s *Sample, _ *streamClock) (ErrorKind, string) {
 func (o *Ollama) chatRequest(ctx context.Context, req Request) (*http.Request, error) {
 	stream := true
 	body, err := json.Marshal(&api.ChatRequest{
-		Model: req.Model,
-		Messages: []api.Message{
-			{Role: "system", Content: req.System},
-			{Role: "user", Content: req.User},
-		},
+		Model:     req.Model,
+		Messages:  ollamaMessages(req),
 		Stream:    &stream,
 		KeepAlive: &api.Duration{Duration: req.KeepAlive},
 		Think:     req.Think.ollama(),

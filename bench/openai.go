@@ -312,6 +312,18 @@ type streamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
 }
 
+// openaiMessages is req's messages: Messages when given, else System and User.
+func openaiMessages(req Request) []chatMessage {
+	if len(req.Messages) == 0 {
+		return []chatMessage{{Role: "system", Content: req.System}, {Role: "user", Content: req.User}}
+	}
+	out := make([]chatMessage, len(req.Messages))
+	for i, m := range req.Messages {
+		out[i] = chatMessage(m)
+	}
+	return out
+}
+
 // chatRequest encodes req as a streamed chat completions request.
 func (o *OpenAI) chatRequest(ctx context.Context, req Request) (*http.Request, error) {
 	var switches *templateSwitches
@@ -319,12 +331,9 @@ func (o *OpenAI) chatRequest(ctx context.Context, req Request) (*http.Request, e
 		switches = &templateSwitches{EnableThinking: req.Think.Enabled()}
 	}
 	body, err := json.Marshal(&chatBody{
-		ChatTemplateKwargs: switches,
-		Model:              req.Model,
-		Messages: []chatMessage{
-			{Role: "system", Content: req.System},
-			{Role: "user", Content: req.User},
-		},
+		ChatTemplateKwargs:  switches,
+		Model:               req.Model,
+		Messages:            openaiMessages(req),
 		Stream:              true,
 		StreamOptions:       streamOptions{IncludeUsage: true},
 		MaxTokens:           req.MaxTokens,
@@ -496,13 +505,15 @@ func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 // [DONE].
 type openaiWire struct {
 	o       *OpenAI
-	end     bool // [DONE] was read
+	reply   *strings.Builder // Request.Reply
+	end     bool             // [DONE] was read
 	endNs   int64
 	usage   *chatUsage
 	timings *chatTimings
 }
 
 func (w *openaiWire) request(ctx context.Context, req Request) (*http.Request, error) {
+	w.reply = req.Reply
 	return w.o.chatRequest(ctx, req)
 }
 
@@ -534,6 +545,9 @@ func (w *openaiWire) read(resp *http.Response, c *streamClock, s *Sample) (err e
 				thinking = len(c0.Delta.Reasoning)
 			}
 			answer = len(c0.Delta.Content)
+			if w.reply != nil {
+				w.reply.WriteString(c0.Delta.Content)
+			}
 			if c0.FinishReason != "" {
 				s.DoneReason = c0.FinishReason
 			}
