@@ -45,3 +45,24 @@ var (
 	_ Backend      = (*Ollama)(nil)
 	_ ModelManager = (*Ollama)(nil)
 )
+
+// Conversation is one dialogue of a workload (a dataset's record, a synthetic
+// multi-turn user): an optional system message and the user's turns. A single-prompt
+// record is a conversation of one turn. Turn k is sent with the whole history before
+// it: the system message, every earlier user turn and the model's own replies to them
+// (Request.Reply).
+type Conversation struct {
+	// ID names the conversation in the run file: the dataset's id, else its position.
+	ID     string
+	System string
+	Turns  []Turn
+}
+
+// Turn is one user message of a Conversation and the output length asked for it.
+type Turn struct {
+	User string
+	// MaxTokens is this turn's num_predict / max_tokens: from the dataset (a JSONL
+	// max_tokens, or the length of a ShareGPT reply as vLLM's bench serve sets it), 0 for
+	// the run's --max-tokens. --max-tokens given on the command line overrides it.
+	MaxTokens int
+}
