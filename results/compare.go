@@ -56,6 +56,34 @@ type RunRef struct {
 	Dropped int `json:"dropped,omitempty"`
 	// Warnings are the run file's own warnings, as "code: message".
 	Warnings []string `json:"warnings,omitempty"`
+	// Levels are the run's levels, in order, with their loads: the load of each
+	// levels[N] metric and figure.
+	Levels []LevelRef `json:"levels,omitempty"`
+}
+
+// LevelRef is one level of a compared run: its index in the run file's levels[], its
+// load model (load: sequential, closed or open, with concurrency, rate_per_s and
+// arrival as the load has them) and its target prompt length in tokens.
+type LevelRef struct {
+	Index int `json:"index"`
+	bench.LoadSpec
+	PromptTokens int `json:"prompt_tokens"`
+}
+
+// levelRefs returns r's levels; a run file without levels[] gets those its options
+// describe.
+func levelRefs(r *Run) []LevelRef {
+	var out []LevelRef
+	if len(r.Levels) > 0 {
+		for i, l := range r.Levels {
+			out = append(out, LevelRef{Index: i, LoadSpec: l.LoadSpec, PromptTokens: l.PromptTokens})
+		}
+		return out
+	}
+	for i, l := range r.Options.Levels() {
+		out = append(out, LevelRef{Index: i, LoadSpec: l.Load, PromptTokens: l.PromptTokens})
+	}
+	return out
 }
 
 // Comparison is the result of comparing runs: the first is the base, every other run is
@@ -77,6 +105,9 @@ type Comparison struct {
 
 	// raw holds each run's per-request values by metric, for the benchstat renderer.
 	raw []map[string][]float64
+	// src holds the runs compared, for the renderers that write their levels or
+	// samples (benchstat by level, markdown's level tables, CSV's samples).
+	src []*Run
 	// levels describes the base run's levels ("concurrency 4"), for labels.
 	levels []string
 }
@@ -100,6 +131,11 @@ type MetricComparison struct {
 	Direction Direction `json:"direction"`
 	// Stats has one summary per run; N = 0 when the run has no value of the metric.
 	Stats []Summary `json:"stats"`
+	// TestedN is, per run, how many values the Mann-Whitney U test compared: Stats[i].N,
+	// except for itl_ns, whose gaps within one request are not independent draws, so
+	// the test takes one value per request (its median gap) and TestedN counts
+	// requests. Absent in comparisons written before it.
+	TestedN []int `json:"tested_n,omitempty"`
 	// Deltas compare each later run with the base (Deltas[i] for Runs[i+1]).
 	Deltas []Delta `json:"deltas"`
 }
@@ -178,6 +214,7 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 		Keys: [][]KeyDiff{}, Metrics: []MetricComparison{}, Figures: []FigureComparison{}, Gates: []GateResult{}}
 	for i, r := range runs {
 		c.Runs = append(c.Runs, runRef(r, labels[i]))
+		c.src = append(c.src, r)
 		if i == 0 {
 			continue
 		}
@@ -299,6 +336,7 @@ func (c *Comparison) compareMetrics(prefix string, names []string, vals []map[st
 				// one value per request, its median gap, so n counts requests.
 				test = perRequestMedianITL(runs[i].Samples)
 			}
+			mc.TestedN = append(mc.TestedN, len(test))
 			samples[full] = append(samples[full], benchmath.NewSample(append([]float64(nil), test...), &th))
 		}
 		if !found {
@@ -316,7 +354,7 @@ func runRef(r *Run, label string) RunRef {
 	ref := RunRef{Label: label, RunID: r.RunID, StartedAt: r.StartedAt, Host: r.Environment.Hardware.Hostname,
 		Model: m.Name, Digest: m.Digest, Quant: m.QuantizationLevel, Synthetic: m.Synthetic != nil,
 		Backend: r.Target.Backend, Server: r.Target.ServerVersion,
-		Completed: r.Throughput.Completed, Failed: r.Throughput.Failed, Dropped: droppedOf(r)}
+		Completed: r.Throughput.Completed, Failed: r.Throughput.Failed, Dropped: droppedOf(r), Levels: levelRefs(r)}
 	for _, w := range r.Warnings {
 		ref.Warnings = append(ref.Warnings, string(w.Code)+": "+w.Message)
 	}
@@ -402,7 +440,7 @@ func evalGate(g Gate, run int, c *Comparison, samples map[string][]*benchmath.Sa
 	}
 	beyond := (g.Sign > 0 && gr.Frac > g.Percent/100) || (g.Sign < 0 && gr.Frac < -g.Percent/100)
 	change := fmt.Sprintf("%s %s %s (p=%.3f, n=%d+%d), limit %s", g.Name(), pct(gr.Frac), arrow(gr.Base, gr.New, mc.Metric),
-		gr.P, mc.Stats[0].N, mc.Stats[run].N, g.Threshold())
+		gr.P, mc.testedN(0), mc.testedN(run), g.Threshold())
 	switch {
 	case beyond && gr.Significant:
 		gr.Status = "fail"
@@ -454,6 +492,15 @@ func valueFormatter(name string) func(float64) string {
 // ("roofline.decode_ceiling_per_s" → "decode_ceiling_per_s"), which carries its unit; a
 // metric name is its own leaf.
 func leafName(name string) string { return name[strings.LastIndex(name, ".")+1:] }
+
+// testedN is how many values the U test compared for run i (TestedN), or the
+// summary's n in a comparison decoded from a file without tested_n.
+func (mc *MetricComparison) testedN(i int) int {
+	if i < len(mc.TestedN) {
+		return mc.TestedN[i]
+	}
+	return mc.Stats[i].N
+}
 
 // Failed reports whether any gate failed.
 func (c *Comparison) Failed() bool {

@@ -66,15 +66,29 @@ func MetricDirection(name string) Direction {
 	return Neutral
 }
 
-// metricUnit is the unit of a metric as the renderers print it: "ns" for durations,
-// "tok/s" for rates, "tok" for token counts, "tok/chunk", "B" for bytes, "frac" for
-// fractions 0..1.
+// metricUnit is the unit of a metric or figure as the renderers print it, read from
+// the unit in its name: "ns" for durations, "req/s" for requests_per_s and
+// goodput_per_s, "B/s" for bandwidths, "tok/s" for every other rate (they count
+// tokens), "tok" for token counts, "tok/chunk", "B" for bytes, "frac" for fractions
+// 0..1, "J/tok" and "cost/Mtok" (in the profile's currency) for energy and cost;
+// "" for a plain number (mean_decoding_streams).
 func metricUnit(name string) string {
 	switch {
 	case strings.HasSuffix(name, "_ns"):
 		return "ns"
+	case name == "requests_per_s" || name == "goodput_per_s":
+		return "req/s"
+	case strings.HasSuffix(name, "_bytes_per_s"):
+		return "B/s"
 	case strings.HasSuffix(name, "_per_s"):
+		// Every other rate counts tokens: server_prefill_per_s, server_gen_per_s,
+		// client_gen_per_s, answer_gen_per_s, output_tokens_per_s,
+		// decode_tokens_per_s and the roofline's *_ceiling_per_s.
 		return "tok/s"
+	case name == "j_per_output_token":
+		return "J/tok"
+	case name == "cost_per_mtok":
+		return "cost/Mtok"
 	case name == "tokens_per_chunk":
 		return "tok/chunk"
 	case strings.HasSuffix(name, "_tokens"):

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/yardstick-dev/yardstick/bench"
 )
 
 // Renderer writes a Comparison in one format. Renderers depend only on the Comparison,
@@ -71,14 +73,18 @@ func deltaCell(d Delta) string {
 	return s
 }
 
-func pCell(d Delta, s0, s1 Summary) string {
+// pCell is benchstat's "(p=0.000 n=20)" for run i against the base: the p-value and
+// the n the test compared (MetricComparison.TestedN: requests for itl_ns, not gaps).
+func pCell(m MetricComparison, i int) string {
+	d := m.Deltas[i-1]
 	if d.Verdict == "n/a" {
 		return ""
 	}
-	if s0.N == s1.N {
-		return fmt.Sprintf("(p=%.3f n=%d)", d.P, s0.N)
+	n0, n1 := m.testedN(0), m.testedN(i)
+	if n0 == n1 {
+		return fmt.Sprintf("(p=%.3f n=%d)", d.P, n0)
 	}
-	return fmt.Sprintf("(p=%.3f n=%d+%d)", d.P, s0.N, s1.N)
+	return fmt.Sprintf("(p=%.3f n=%d+%d)", d.P, n0, n1)
 }
 
 // notes gathers what qualifies the comparison, deduplicated, in order: key differences,
@@ -173,7 +179,7 @@ func RenderComparisonTable(w io.Writer, c *Comparison) error {
 			row = append(row, fmtMedian(m, s), ci, n)
 		}
 		for i, d := range m.Deltas {
-			row = append(row, deltaCell(d), pCell(d, m.Stats[0], m.Stats[i+1]))
+			row = append(row, deltaCell(d), pCell(m, i+1))
 		}
 		fmt.Fprintln(tw, strings.TrimRight(strings.Join(row, "\t"), "\t"))
 	}
@@ -372,54 +378,111 @@ func RenderComparisonJSON(w io.Writer, c *Comparison) error {
 	return err
 }
 
-// CSVHeader is the header row of the CSV format.
-var CSVHeader = []string{"metric", "unit", "direction", "run", "run_id", "host", "n", "median", "median_ci_lo", "median_ci_hi",
-	"median_ci_level", "mean", "p90", "p95", "p99", "min", "max", "change_frac", "p_value", "significant", "verdict"}
+// CSVHeader is the header row of the CSV format. level is the index of the row's level
+// in the run's levels[]; load (sequential, closed or open), concurrency (the closed
+// loop's workers, or the open loop's cap on requests in flight, 0 for none),
+// rate_per_s and arrival (open loop only) and target_prompt_tokens are that level's.
+// tested_n is how many values the U test compared (requests for itl_ns).
+var CSVHeader = []string{"metric", "unit", "direction", "run", "run_id", "host",
+	"level", "load", "concurrency", "rate_per_s", "arrival", "target_prompt_tokens",
+	"n", "median", "median_ci_lo", "median_ci_hi", "median_ci_level", "mean", "p90", "p95", "p99", "min", "max",
+	"change_frac", "p_value", "tested_n", "significant", "verdict"}
 
-// RenderComparisonCSV writes one row per metric and run (RFC 4180, header CSVHeader):
-// values in the metric's unit, unrounded; the change, p-value and verdict are empty for
-// the base run. Run-level figures follow as rows with only their value and change.
+// csvNum writes a value in plain decimal, unrounded (the shortest form that reads back
+// to the same float64): 98819146, never 9.8819146e+07, so that every CSV reader and
+// spreadsheet takes it as the number it is. Only magnitudes below 1e-6 (a p-value) or
+// from 1e21 use an exponent, which every reader also parses.
+func csvNum(v float64) string {
+	if a := math.Abs(v); v == 0 || (a >= 1e-6 && a < 1e21) {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// splitLevel splits "levels[2].ttft_ns" into 2 and "ttft_ns"; a name without a level
+// gives -1.
+func splitLevel(name string) (int, string) {
+	if rest, ok := strings.CutPrefix(name, "levels["); ok {
+		if i := strings.Index(rest, "]."); i > 0 {
+			if n, err := strconv.Atoi(rest[:i]); err == nil && n >= 0 {
+				return n, rest[i+2:]
+			}
+		}
+	}
+	return -1, name
+}
+
+// levelCells are the CSV's level and load columns for a row of run r about level n
+// (-1: the whole run). A run of one level has it on every row; a row over a whole
+// sweep (the pooled statistics, memory, energy) has them empty.
+func levelCells(r RunRef, n int) []string {
+	if n < 0 && len(r.Levels) == 1 {
+		n = 0
+	}
+	if n < 0 || n >= len(r.Levels) {
+		return make([]string, 6)
+	}
+	l := r.Levels[n]
+	rate, arrival := "", ""
+	if l.Model == bench.LoadOpen {
+		rate, arrival = csvNum(l.RatePerS), l.Arrival
+	}
+	conc := strconv.Itoa(l.Concurrency)
+	if l.Model == bench.LoadSequential {
+		conc = "1"
+	}
+	return []string{strconv.Itoa(l.Index), l.Model, conc, rate, arrival, strconv.Itoa(l.PromptTokens)}
+}
+
+// RenderComparisonCSV writes one row per metric, level and run (RFC 4180, header
+// CSVHeader): the metric's bare name ("ttft_ns") with its unit, the level and its load
+// in their own columns, values in the metric's unit, unrounded, in plain decimal
+// (csvNum). A sweep has rows over the whole run (level empty) and rows for each level.
+// The change, p-value and verdict are empty for the base run. Run-level figures follow
+// as rows with only their value and change.
 func RenderComparisonCSV(w io.Writer, c *Comparison) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(CSVHeader)
-	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	opt := func(p *float64) string {
 		if p == nil {
 			return ""
 		}
-		return num(*p)
+		return csvNum(*p)
+	}
+	head := func(name string, dir Direction, i int) []string {
+		n, leaf := splitLevel(name)
+		r := c.Runs[i]
+		return append([]string{leaf, metricUnit(leafName(leaf)), dir.String(), r.Label, r.RunID, r.Host}, levelCells(r, n)...)
 	}
 	for _, m := range c.Metrics {
 		for i, s := range m.Stats {
-			r := c.Runs[i]
-			row := []string{m.Metric, m.Unit, m.Direction.String(), r.Label, r.RunID, r.Host, strconv.Itoa(s.N)}
+			row := append(head(m.Metric, m.Direction, i), strconv.Itoa(s.N))
 			if s.N == 0 {
 				row = append(row, make([]string, 10)...)
 			} else {
 				lvl := ""
 				if s.MedianCILevel > 0 {
-					lvl = num(s.MedianCILevel)
+					lvl = csvNum(s.MedianCILevel)
 				}
-				row = append(row, num(s.Median), opt(s.MedianCILo), opt(s.MedianCIHi), lvl, num(s.Mean), num(s.P90), num(s.P95), num(s.P99), num(s.Min), num(s.Max))
+				row = append(row, csvNum(s.Median), opt(s.MedianCILo), opt(s.MedianCIHi), lvl, csvNum(s.Mean), csvNum(s.P90), csvNum(s.P95), csvNum(s.P99), csvNum(s.Min), csvNum(s.Max))
 			}
 			if i == 0 {
-				row = append(row, "", "", "", "")
+				row = append(row, "", "", strconv.Itoa(m.testedN(0)), "", "")
 			} else {
 				d := m.Deltas[i-1]
-				row = append(row, opt(d.Frac), num(d.P), strconv.FormatBool(d.Significant), d.Verdict)
+				row = append(row, opt(d.Frac), csvNum(d.P), strconv.Itoa(m.testedN(i)), strconv.FormatBool(d.Significant), d.Verdict)
 			}
 			_ = cw.Write(row)
 		}
 	}
 	for _, f := range c.Figures {
 		for i, v := range f.Values {
-			r := c.Runs[i]
-			row := []string{f.Name, metricUnit(leafName(f.Name)), f.Direction.String(), r.Label, r.RunID, r.Host, "1", opt(v)}
+			row := append(head(f.Name, f.Direction, i), "1", opt(v))
 			row = append(row, make([]string, 9)...)
 			if i > 0 {
-				row = append(row, opt(f.Fracs[i-1]), "", "", "")
+				row = append(row, opt(f.Fracs[i-1]), "", "", "", "")
 			} else {
-				row = append(row, "", "", "", "")
+				row = append(row, "", "", "", "", "")
 			}
 			_ = cw.Write(row)
 		}

@@ -119,7 +119,7 @@ func RenderComparisonJUnit(w io.Writer, c *Comparison) error {
 				out := fmt.Sprintf("%s: median %s %s (n=%d)", m.Metric, fmtMedian(m, st), ciPct(st), st.N)
 				if ri > 0 {
 					d := m.Deltas[ri-1]
-					out += fmt.Sprintf("; vs %s: %s %s", c.Runs[0].Label, deltaCell(d), pCell(d, m.Stats[0], st))
+					out += fmt.Sprintf("; vs %s: %s %s", c.Runs[0].Label, deltaCell(d), pCell(m, ri))
 				}
 				s.Cases = append(s.Cases, junitCase{Name: m.Metric, Classname: "yardstick.metric." + classPart(r.Label), Time: "0", SystemOut: out})
 			}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/yardstick-dev/yardstick/internal/stat"
 )
 
 // junitRules is the JUnit XML schema that Jenkins reads (jenkins-junit.xsd of the JUnit
@@ -215,7 +217,9 @@ func TestJUnitValidates(t *testing.T) {
 // benchstat (golang.org/x/perf/cmd/benchstat, at the version in go.mod) reads the
 // benchstat output of two runs and reports the same change as Compare: for every
 // metric yardstick calls significant, benchstat's "vs base" cell holds the same
-// percentage, hence the same direction.
+// percentage, hence the same direction, and the same n as the test compare ran. ITL
+// is written one value per request (its median gap), so its change is that of the
+// median of those medians, and its n counts requests (20), not gaps (620).
 func TestBenchstatReadsOutputAndAgrees(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs go run golang.org/x/perf/cmd/benchstat")
@@ -261,15 +265,22 @@ func TestBenchstatReadsOutputAndAgrees(t *testing.T) {
 			continue
 		}
 		// benchstat row: "TTFT   98.82m ± 2%   111.73m ± 3%   +13.07% (p=0.000 n=20)"
-		re := regexp.MustCompile(`(?m)^` + name + `\s.*\s([+-][0-9.]+)% \(p=`)
+		re := regexp.MustCompile(`(?m)^` + name + `\s.*\s([+-][0-9.]+)% \(p=[0-9.]+ n=([0-9]+)\)`)
 		mm := re.FindStringSubmatch(text)
 		if mm == nil {
 			t.Errorf("%s: no change in benchstat's output:\n%s", name, text)
 			continue
 		}
 		got, _ := strconv.ParseFloat(mm[1], 64)
-		if want := 100 * *d.Frac; (got > 0) != (want > 0) || mathAbs(got-want) > 0.01 {
+		want := 100 * *d.Frac
+		if m.Metric == "itl_ns" {
+			want = 100 * (stat.Median(perRequestMedianITL(runs[1].Samples))/stat.Median(perRequestMedianITL(runs[0].Samples)) - 1)
+		}
+		if (got > 0) != (want > 0) || mathAbs(got-want) > 0.01 {
 			t.Errorf("%s: benchstat says %+.2f%%, yardstick %+.2f%%", name, got, want)
+		}
+		if n, _ := strconv.Atoi(mm[2]); n != m.TestedN[0] || n != m.TestedN[1] {
+			t.Errorf("%s: benchstat tested n=%d, compare %v", name, n, m.TestedN)
 		}
 		checked++
 	}
