@@ -38,25 +38,9 @@ func synthRun(sp synth) *Run {
 	res.RunID = sp.runID
 	at := int64(0)
 	for i := 0; i < sp.n; i++ {
-		ttft := int64(100e6 * sp.slow * jit())
-		step := 10e6 * sp.slow * jit()
-		itl := make([]int64, 31)
-		var gen int64
-		for j := range itl {
-			itl[j] = int64(step * (0.98 + 0.04*rng.Float64()))
-			gen += itl[j]
-		}
-		eval := gen - ms(1)
-		prompt := int64(50e6 * sp.slow * jit())
-		e2e := ttft + gen
-		s := bench.Sample{Index: i, Phase: bench.PhaseMeasured, Nonce: fmt.Sprint(i), OK: true,
-			ScheduledAtNs: at, SentAtNs: at, TTFTNs: i64(ttft), E2ENs: i64(e2e), ITLNs: itl,
-			TPOTNs: i64(gen / 31), ClientGenPerS: f64(31 / (float64(gen) / 1e9)), Chunks: 33, TextChunks: 32, TokensPerChunk: f64(1),
-			PromptTokens: 512, OutputTokens: 32, ServerPromptEvalNs: prompt, ServerEvalNs: eval,
-			ServerPrefillPerS: f64(512 / (float64(prompt) / 1e9)), ServerGenPerS: f64(31 / (float64(eval) / 1e9)), LoadNs: ms(2),
-			ServerTotalNs: e2e - ms(1), OverheadNs: i64(ms(1)), DoneReason: "length"}
+		s := synthSample(rng, jit, i, sp.slow, at)
 		res.Samples = append(res.Samples, s)
-		at += e2e
+		at += *s.E2ENs
 	}
 	res.Window = bench.Window{StartNs: 0, EndNs: at, DurationNs: at}
 	hw := fixtureHardware()
@@ -66,6 +50,28 @@ func synthRun(sp synth) *Run {
 	r := Build(res, hw, fixtureMachine())
 	r.Tool.GoVersion = "go-test"
 	return r
+}
+
+// synthSample is request i of synthRun, sent at at: TTFT 100 ms·slow, 31 decode
+// steps of 10 ms·slow, prefill of 512 tokens in 50 ms·slow, each with jit's noise.
+func synthSample(rng *rand.Rand, jit func() float64, i int, slow float64, at int64) bench.Sample {
+	ttft := int64(100e6 * slow * jit())
+	step := 10e6 * slow * jit()
+	itl := make([]int64, 31)
+	var gen int64
+	for j := range itl {
+		itl[j] = int64(step * (0.98 + 0.04*rng.Float64()))
+		gen += itl[j]
+	}
+	eval := gen - ms(1)
+	prompt := int64(50e6 * slow * jit())
+	e2e := ttft + gen
+	return bench.Sample{Index: i, Phase: bench.PhaseMeasured, Nonce: fmt.Sprint(i), OK: true,
+		ScheduledAtNs: at, SentAtNs: at, TTFTNs: i64(ttft), E2ENs: i64(e2e), ITLNs: itl,
+		TPOTNs: i64(gen / 31), ClientGenPerS: f64(31 / (float64(gen) / 1e9)), Chunks: 33, TextChunks: 32, TokensPerChunk: f64(1),
+		PromptTokens: 512, OutputTokens: 32, ServerPromptEvalNs: prompt, ServerEvalNs: eval,
+		ServerPrefillPerS: f64(512 / (float64(prompt) / 1e9)), ServerGenPerS: f64(31 / (float64(eval) / 1e9)), LoadNs: ms(2),
+		ServerTotalNs: e2e - ms(1), OverheadNs: i64(ms(1)), DoneReason: "length"}
 }
 
 func mustCompare(t *testing.T, runs []*Run, opts CompareOptions) *Comparison {
