@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -394,5 +395,69 @@ print(len(rows))
 	}
 	if n, _ := strconv.Atoi(strings.TrimSpace(string(out))); n != strings.Count(b.String(), "\n")-1 {
 		t.Errorf("python read %s rows, Go wrote %d", out, strings.Count(b.String(), "\n")-1)
+	}
+}
+
+// The per-request CSV has a row per request (cold, warm-ups, measured, in that order)
+// and a column for every field of a sample in the run file but the gap list itl_ns
+// (summarized as itl_count, itl_median_ns and itl_max_ns): a field added to
+// bench.Sample fails here until it is written or deliberately left out. A failed
+// request has empty timings, not zeros.
+func TestSamplesCSV(t *testing.T) {
+	res := fixture()
+	res.Warmup = []bench.Sample{{Index: 0, Phase: bench.PhaseWarmup, OK: true, TTFTNs: i64(ms(120)), E2ENs: i64(ms(500)), PromptTokens: 512, OutputTokens: 32}}
+	res.Samples[3] = bench.Sample{Index: 3, Phase: bench.PhaseMeasured, Nonce: "n", SentAtNs: res.Samples[3].SentAtNs, ScheduledAtNs: res.Samples[3].ScheduledAtNs,
+		OK: false, ErrorKind: bench.ErrHTTPStatus, Error: "500 Internal Server Error: \"model failed\", retry", HTTPStatus: 500}
+	r := Build(res, fixtureHardware(), fixtureMachine())
+	r.Tool.GoVersion = "go-test"
+	var b bytes.Buffer
+	if err := RenderSamplesCSV(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, filepath.Join("export", "samples.csv"), b.Bytes())
+	rows, err := csv.NewReader(bytes.NewReader(b.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		if _, dup := col[h]; dup {
+			t.Errorf("column %s twice", h)
+		}
+		col[h] = i
+	}
+	// Every JSON field of a sample with every field set is a column.
+	full := bench.Sample{TTFTNs: i64(1), E2ENs: i64(1), TPOTNs: i64(1), ClientGenPerS: f64(1), TokensPerChunk: f64(1), TTFANs: i64(1), ThinkingNs: i64(1),
+		ThinkingTokens: new(int), AnswerTokens: new(int), AnswerTokensEstimated: true, AnswerTPOTNs: i64(1), AnswerGenPerS: f64(1), CachedPromptTokens: new(int),
+		ServerPrefillPerS: f64(1), ServerGenPerS: f64(1), OverheadNs: i64(1), DoneReason: "stop", StoppedEarly: true, CacheSuspect: true,
+		ErrorKind: bench.ErrStream, Error: "e", HTTPStatus: 200, Target: 1, ThinkingChunks: 1, AnswerChunks: 1, ThinkingBytes: 1, AnswerBytes: 1}
+	j, _ := json.Marshal(full)
+	var fields map[string]any
+	_ = json.Unmarshal(j, &fields)
+	left := map[string]bool{"itl_ns": true}
+	for f := range fields {
+		if _, ok := col[f]; !ok && !left[f] {
+			t.Errorf("sample field %s has no column", f)
+		}
+	}
+	// 1 cold + 1 warm-up + 8 measured.
+	if len(rows) != 1+1+1+8 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	phases := []string{}
+	for _, row := range rows[1:] {
+		phases = append(phases, row[col["phase"]])
+	}
+	if want := []string{"cold", "warmup", "measured"}; phases[0] != want[0] || phases[1] != want[1] || phases[2] != want[2] {
+		t.Errorf("phases %v", phases)
+	}
+	// Measured request 2 (row 1+2+2): TTFT 102 ms, its 31 gaps of 10 ms.
+	ok := rows[1+2+2]
+	if ok[col["ttft_ns"]] != "102000000" || ok[col["itl_count"]] != "31" || ok[col["itl_median_ns"]] != "10000000" || ok[col["level"]] != "0" || ok[col["load"]] != "sequential" {
+		t.Errorf("request 2: ttft %s, itl %s × %s, level %s %s", ok[col["ttft_ns"]], ok[col["itl_count"]], ok[col["itl_median_ns"]], ok[col["level"]], ok[col["load"]])
+	}
+	bad := rows[1+2+3]
+	if bad[col["ok"]] != "false" || bad[col["error_kind"]] != "http_status" || bad[col["http_status"]] != "500" || bad[col["ttft_ns"]] != "" || bad[col["e2e_ns"]] != "" || !strings.Contains(bad[col["error"]], `"model failed", retry`) {
+		t.Errorf("failed request: %v", bad)
 	}
 }

@@ -53,7 +53,9 @@ func (e *env) commands() []*cli.Command {
 			&cli.GenericFlag{Name: "alpha", Value: alpha, Usage: "significance level of the U test"},
 			&cli.BoolFlag{Name: "force", Usage: "compare runs whose keys refuse the comparison"},
 		}, outputFlags(compareFormat)...), func(c *cli.Context) error { return e.compare(c, failOn.Gates, alpha.Value, compareFormat.Value) }),
-		command("report", outputFlags(reportFormat), func(c *cli.Context) error { return e.report(c, reportFormat.Value) }),
+		command("report", append(outputFlags(reportFormat),
+			&cli.BoolFlag{Name: "samples", Usage: "with --format csv: one row per request (cold, warm-ups, measured) instead of the statistics"}),
+			func(c *cli.Context) error { return e.report(c, reportFormat.Value) }),
 		command("merge", []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged run file to write (required)"},
 			&cli.BoolFlag{Name: "force", Usage: "merge runs of different models or workloads"},

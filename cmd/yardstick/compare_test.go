@@ -317,3 +317,22 @@ func TestCompareReportMergeHardening(t *testing.T) {
 		t.Errorf("merge fleet + its source: exit %d %q", o.code, o.stderr)
 	}
 }
+
+// report --format csv --samples writes one row per request of the run: the fixed file's
+// cold request and its 20 measured requests (it has no warm-ups); --samples with another format
+// is refused with exit 2 and writes nothing.
+func TestReportSamplesCSV(t *testing.T) {
+	o := runCLI(t, nil, "report", "--format", "csv", "--samples", baseRun)
+	if o.code != 0 || o.stderr != "" {
+		t.Fatalf("exit %d stderr %q", o.code, o.stderr)
+	}
+	lines := strings.Split(strings.TrimRight(o.stdout, "\n"), "\n")
+	if len(lines) != 1+1+20 || !strings.HasPrefix(lines[0], "index,phase,level,") || !strings.HasPrefix(lines[1], "0,cold,0,") || !strings.HasPrefix(lines[2], "0,measured,0,") {
+		t.Errorf("%d lines, starting %q / %q", len(lines), lines[1], lines[2])
+	}
+	o = runCLI(t, nil, "report", "--format", "markdown", "--samples", baseRun)
+	if o.code != 2 || o.stdout != "" {
+		t.Errorf("--samples with markdown: exit %d stdout %q", o.code, o.stdout)
+	}
+	lastLineHas(t, o, "--format csv")
+}

@@ -15,6 +15,9 @@ import (
 // report renders one run file; with --format html also several (a comparison) or a
 // directory of them (a history).
 func (e *env) report(c *cli.Context, format string) error {
+	if c.Bool("samples") && format != "csv" {
+		return usageErr("report --samples: the per-request rows are CSV; add --format csv")
+	}
 	if format == "html" {
 		return e.reportHTML(c)
 	}
@@ -30,8 +33,11 @@ func (e *env) report(c *cli.Context, format string) error {
 		return &exitError{exitUsage, err}
 	}
 	var table func(io.Writer) error
-	if format == "table" {
+	switch {
+	case format == "table":
 		table = func(w io.Writer) error { return results.RenderTable(w, runs[0]) }
+	case c.Bool("samples"):
+		table = func(w io.Writer) error { return results.RenderSamplesCSV(w, runs[0]) }
 	}
 	return emit(c, e, format, comp, table)
 }
