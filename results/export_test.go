@@ -15,6 +15,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	east "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/text"
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/yardstick-dev/yardstick/bench"
@@ -459,5 +464,106 @@ func TestSamplesCSV(t *testing.T) {
 	bad := rows[1+2+3]
 	if bad[col["ok"]] != "false" || bad[col["error_kind"]] != "http_status" || bad[col["http_status"]] != "500" || bad[col["ttft_ns"]] != "" || bad[col["e2e_ns"]] != "" || !strings.Contains(bad[col["error"]], `"model failed", retry`) {
 		t.Errorf("failed request: %v", bad)
+	}
+}
+
+// gfmTables parses markdown as GitHub-flavoured markdown (goldmark with its GFM table
+// extension) and returns each table as rows of cell texts, the header first.
+func gfmTables(t *testing.T, md []byte) [][][]string {
+	t.Helper()
+	p := goldmark.New(goldmark.WithExtensions(extension.GFM)).Parser()
+	doc := p.Parse(text.NewReader(md))
+	var tables [][][]string
+	err := ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering || n.Kind() != east.KindTable {
+			return ast.WalkContinue, nil
+		}
+		var rows [][]string
+		for r := n.FirstChild(); r != nil; r = r.NextSibling() {
+			var cells []string
+			for c := r.FirstChild(); c != nil; c = c.NextSibling() {
+				var b strings.Builder
+				_ = ast.Walk(c, func(x ast.Node, in bool) (ast.WalkStatus, error) {
+					switch x := x.(type) {
+					case *ast.Text:
+						if in {
+							b.Write(x.Value(md))
+						}
+					case *ast.String:
+						if in {
+							b.Write(x.Value)
+						}
+					}
+					return ast.WalkContinue, nil
+				})
+				cells = append(cells, b.String())
+			}
+			rows = append(rows, cells)
+		}
+		tables = append(tables, rows)
+		return ast.WalkSkipChildren, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tables
+}
+
+// The markdown of a sweep holds the per-level table the terminal shows, and a GFM
+// renderer reads it as a table: the terminal's header, one row per level with its
+// load, the peak's mark as text (an unescaped * could open emphasis). In a comparison each run gets its own.
+func TestMarkdownSweepLevelTable(t *testing.T) {
+	runs, labels := fixedSweeps(t)
+	for _, tc := range []struct {
+		name   string
+		runs   []*Run
+		tables int // levels tables
+	}{{"sweep-report.md", runs[:1], 1}, {"sweep-compare.md", runs, 2}} {
+		c, err := Compare(tc.runs, labels[:len(tc.runs)], CompareOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := RenderComparisonMarkdown(&b, c); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, filepath.Join("export", tc.name), b.Bytes())
+		head, rows, _ := levelTable(tc.runs[0])
+		found := 0
+		for _, tab := range gfmTables(t, b.Bytes()) {
+			if tab[0][0] != "level" {
+				continue
+			}
+			found++
+			if len(tab[0]) != len(head) || tab[0][1] != "load" || tab[0][len(head)-1] != "SLO" {
+				t.Errorf("%s: levels header %q, want the terminal's %q", tc.name, tab[0], head)
+			}
+			if len(tab) != 1+len(rows) {
+				t.Fatalf("%s: %d level rows, want %d", tc.name, len(tab)-1, len(rows))
+			}
+			for i, row := range tab[1:] {
+				if len(row) != len(head) {
+					t.Errorf("%s: level %d has %d cells, header %d", tc.name, i, len(row), len(head))
+				}
+				if want := []string{"sequential", "concurrency 2"}[i]; row[1] != want {
+					t.Errorf("%s: level %d load %q, want %q", tc.name, i, row[1], want)
+				}
+			}
+		}
+		// The peak level (of output throughput without --slo) is marked *, as text: the
+		// rendered page has the cell "*N" and no emphasis.
+		var page bytes.Buffer
+		if err := goldmark.New(goldmark.WithExtensions(extension.GFM)).Convert(b.Bytes(), &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range tc.runs {
+			re := regexp.MustCompile(`<td[^>]*>\*` + strconv.Itoa(r.Peak.Level) + `</td>`)
+			if !re.Match(page.Bytes()) || strings.Contains(page.String(), "<em>") {
+				t.Errorf("%s: no peak cell *%d as text in the rendered page:\n%s", tc.name, r.Peak.Level, page.String())
+			}
+		}
+		if found != tc.tables {
+			t.Errorf("%s: %d levels tables, want %d:\n%s", tc.name, found, tc.tables, b.String())
+		}
 	}
 }

@@ -408,24 +408,46 @@ func sloVerdict(r *SLOResult) string {
 	return ", missed: " + strings.Join(missed, ", ")
 }
 
-// renderLevels writes the per-level table of a sweep: load, throughput, goodput and
-// latency percentiles (TTFT and E2E from the schedule in an open loop), the peak
-// marked with *.
+// renderLevels writes the per-level table of a sweep (levelTable) for a terminal.
 func renderLevels(b *strings.Builder, run *Run) error {
-	if len(run.Levels) < 2 && len(run.Options.Levels()) < 2 {
+	head, rows, notes := levelTable(run)
+	if head == nil {
 		return nil
 	}
 	b.WriteString("\nlevels\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range notes {
+		b.WriteString(n + "\n")
+	}
+	b.WriteString("\n")
+	return nil
+}
+
+// levelTable is the per-level table of a sweep, as the terminal and markdown show it:
+// a header, one row per level (index, the peak marked with *, load, prompt length,
+// ok, failed, dropped when any were, throughput, goodput and latency percentiles, TTFT
+// and E2E from the schedule in an open loop, SLO verdict) and the lines that explain
+// it. A nil header for a run of one level.
+func levelTable(run *Run) (head []string, rows [][]string, notes []string) {
+	if len(run.Levels) < 2 && len(run.Options.Levels()) < 2 {
+		return nil, nil, nil
+	}
 	drops := false
 	for _, l := range run.Levels {
 		drops = drops || l.Dropped > 0
 	}
-	dropHead := ""
+	head = []string{"", "load", "prompt", "ok", "failed"}
 	if drops {
-		dropHead = "\tdropped"
+		head = append(head, "dropped")
 	}
-	fmt.Fprintln(tw, "\tload\tprompt\tok\tfailed"+dropHead+"\treq/s\tout tok/s\tgoodput/s\tTTFT median\tTTFT p95\tTPOT median\tE2E p95\tqueue p95\tSLO\t")
+	head = append(head, "req/s", "out tok/s", "goodput/s", "TTFT median", "TTFT p95", "TPOT median", "E2E p95", "queue p95", "SLO")
 	pct := func(l LevelSummary, names ...string) func(p int) string {
 		return func(p int) string {
 			for _, n := range names {
@@ -454,26 +476,22 @@ func renderLevels(b *strings.Builder, run *Run) error {
 		}
 		ttft := pct(l, "ttft_from_scheduled_ns", "ttft_ns")
 		e2e := pct(l, "e2e_from_scheduled_ns", "e2e_ns")
-		failed := strconv.Itoa(l.Throughput.Failed)
+		row := []string{mark + strconv.Itoa(i), l.LoadSpec.String(), strconv.Itoa(l.PromptTokens), strconv.Itoa(l.Throughput.Completed), strconv.Itoa(l.Throughput.Failed)}
 		if drops {
-			failed += "\t" + strconv.Itoa(l.Dropped)
+			row = append(row, strconv.Itoa(l.Dropped))
 		}
-		fmt.Fprintf(tw, "%s%d\t%s\t%d\t%d\t%s\t%.3f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", mark, i, l.LoadSpec, l.PromptTokens,
-			l.Throughput.Completed, failed, l.Throughput.RequestsPerS, l.Throughput.OutputTokensPerS, good,
+		row = append(row, fmt.Sprintf("%.3f", l.Throughput.RequestsPerS), fmt.Sprintf("%.1f", l.Throughput.OutputTokensPerS), good,
 			ttft(50), ttft(95), pct(l, "tpot_ns")(50), e2e(95), pct(l, "queue_delay_ns")(95), slo)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
+		rows = append(rows, row)
 	}
 	if p := run.Peak; p != nil {
 		by := map[string]string{"goodput_per_s": "goodput", "output_tokens_per_s": "output throughput"}[p.By]
-		fmt.Fprintf(b, "* peak %s: level %d (%s)\n", by, p.Level, run.Levels[p.Level].LoadSpec)
+		notes = append(notes, fmt.Sprintf("* peak %s: level %d (%s)", by, p.Level, run.Levels[p.Level].LoadSpec))
 	}
 	if len(run.Levels) > 0 && run.Levels[0].Summaries["ttft_from_scheduled_ns"].N > 0 {
-		b.WriteString("  TTFT and E2E are counted from each request's scheduled time (sent − scheduled is the queue delay)\n")
+		notes = append(notes, "  TTFT and E2E are counted from each request's scheduled time (sent − scheduled is the queue delay)")
 	}
-	b.WriteString("\n")
-	return nil
+	return head, rows, notes
 }
 
 // renderLevelRoofline writes each level's occupancy and decode throughput against its

@@ -285,6 +285,9 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s %s | %s | %d | %s |\n", mdEscape(r.Label), mdEscape(orDash(r.Host)), mdEscape(strings.TrimSpace(model)),
 			mdEscape(r.Backend), mdEscape(r.Server), r.StartedAt, r.Completed, failed)
 	}
+	for i, r := range c.src {
+		mdLevels(&b, r, c.Runs[i].Label, len(c.Runs) > 1)
+	}
 	mdHeader(&b, c, "metric", []string{"%s median", "± 95% CI", "n"}, []string{"%s vs base", "p"})
 	for _, m := range c.Metrics {
 		fmt.Fprintf(&b, "| %s |", mdEscape(c.metricLabel(m.Metric)))
@@ -337,6 +340,49 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdLevels writes, after a blank line, the per-level table of a sweep as the terminal
+// shows it (levelTable), titled with the run's label when named: a GFM table, the load
+// left-aligned and every figure right-aligned, then its notes as a list. Nothing for a
+// run of one level.
+func mdLevels(b *strings.Builder, r *Run, label string, named bool) {
+	head, rows, notes := levelTable(r)
+	if head == nil {
+		return
+	}
+	md := func(s string) string { return strings.ReplaceAll(mdEscape(s), "*", `\*`) }
+	title := "Levels"
+	if named {
+		title += " of " + md(label)
+	}
+	b.WriteString("\n" + title + "\n\n|")
+	align := "|"
+	for i, h := range head {
+		if i == 0 {
+			h = "level"
+		}
+		b.WriteString(" " + md(h) + " |")
+		if h == "load" {
+			align += "---|"
+		} else {
+			align += "--:|"
+		}
+	}
+	b.WriteString("\n" + align + "\n")
+	for _, row := range rows {
+		b.WriteString("|")
+		for _, cell := range row {
+			b.WriteString(" " + md(cell) + " |")
+		}
+		b.WriteString("\n")
+	}
+	if len(notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range notes {
+			b.WriteString("- " + md(strings.TrimSpace(n)) + "\n")
+		}
+	}
 }
 
 // mdHeader writes, after a blank line, the header and alignment rows of a markdown
