@@ -56,7 +56,9 @@ func RenderBenchstat(w io.Writer, c *Comparison) error {
 		res := &benchfmt.Result{Iters: 1}
 		// The Writer flushes each record, so a comment written between records lands
 		// where it is meant.
-		if _, err := fmt.Fprintf(w, "\n# yardstick run %s: %s\n", r.RunID, runLine(r)); err != nil {
+		// One line: a line break in a model or host name would end the comment.
+		comment := strings.Join(strings.Fields(runLine(r)), " ")
+		if _, err := fmt.Fprintf(w, "\n# yardstick run %s: %s\n", r.RunID, comment); err != nil {
 			return err
 		}
 		if len(c.Runs) > 1 {
