@@ -567,3 +567,45 @@ func TestMarkdownSweepLevelTable(t *testing.T) {
 		}
 	}
 }
+
+// compare tests ITL on one median gap per request, so the n it prints beside the
+// p-value counts the 20 requests of each fixed run, while the median and its n are
+// over all 620 gaps (20 requests × 31 gaps).
+func TestCompareITLPrintsTestedN(t *testing.T) {
+	runs, labels := fixedRuns(t)
+	c, err := Compare(runs, labels, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := metric(t, c, "itl_ns")
+	if m.Stats[0].N != 620 || !slices.Equal(m.TestedN, []int{20, 20}) {
+		t.Errorf("itl_ns: summary n %d, tested %v; want 620 and [20 20]", m.Stats[0].N, m.TestedN)
+	}
+	var b bytes.Buffer
+	if err := RenderComparisonTable(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile(`(?m)^ITL.*$`).FindString(b.String())
+	if !strings.Contains(row, "n=20)") || strings.Contains(row, "n=620)") {
+		t.Errorf("ITL row %q, want the tested n=20", row)
+	}
+}
+
+// A run file without levels[] (written before them) gets its levels from its options,
+// so its exports still name each level's load.
+func TestLevelRefsFromOptions(t *testing.T) {
+	r := buildFixture()
+	r.Levels = nil
+	r.Options.Concurrency = []int{1, 4}
+	got := levelRefs(r)
+	want := []LevelRef{
+		{Index: 0, LoadSpec: bench.LoadSpec{Model: bench.LoadSequential, Concurrency: 1}, PromptTokens: 512},
+		{Index: 1, LoadSpec: bench.LoadSpec{Model: bench.LoadClosed, Concurrency: 4}, PromptTokens: 512},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("levelRefs = %+v, want %+v", got, want)
+	}
+	if keys := levelKeys(got); !slices.Equal(keys, []string{"/concurrency=1", "/concurrency=4"}) {
+		t.Errorf("levelKeys = %q", keys)
+	}
+}
