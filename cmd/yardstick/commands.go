@@ -65,6 +65,9 @@ func (e *env) commands() []*cli.Command {
 			&cli.BoolFlag{Name: "quick", Usage: "the ~300 ms self-test that runs record"},
 			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
 		}, noArgs(e.selftest)),
+		command("schema", []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the schema to this file instead of stdout (- for stdout)"},
+		}, noArgs(e.schema)),
 		command("version", nil, e.version),
 	}
 }
