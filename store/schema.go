@@ -147,7 +147,7 @@ func ddl() []string {
 	median REAL NOT NULL,
 	median_ci_lo REAL,
 	median_ci_hi REAL,
-	median_ci_level REAL NOT NULL,
+	median_ci_level REAL,
 	warning TEXT
 )`,
 		`CREATE INDEX IF NOT EXISTS summaries_run_metric ON summaries (run_key, metric)`,

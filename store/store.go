@@ -311,8 +311,12 @@ func insertSummaries(tx *sql.Tx, key int64, r *results.Run) error {
 			if s.Warning != "" {
 				warning = &s.Warning
 			}
+			var ciLevel *float64 // 0 in the file: no interval
+			if s.MedianCILevel != 0 {
+				ciLevel = &s.MedianCILevel
+			}
 			if _, err := st.Exec(key, level, name, s.N, s.Mean, s.Stddev, s.CV, s.Min, s.P50, s.P90, s.P95, s.P99, s.Max,
-				s.Median, s.MedianCILo, s.MedianCIHi, s.MedianCILevel, warning); err != nil {
+				s.Median, s.MedianCILo, s.MedianCIHi, ciLevel, warning); err != nil {
 				return err
 			}
 		}
