@@ -105,7 +105,6 @@ var schemaMappers = map[reflect.Type]func() *jsonschema.Schema{
 	// bench.Think.MarshalJSON: off and on as booleans, a level as its name.
 	reflect.TypeFor[bench.Think](): func() *jsonschema.Schema {
 		return &jsonschema.Schema{
-			Description: "false, true, or a thinking level",
 			AnyOf: []*jsonschema.Schema{{Type: "boolean"},
 				{Type: "string", Enum: []any{string(bench.ThinkLow), string(bench.ThinkMedium), string(bench.ThinkHigh)}}},
 		}
@@ -115,12 +114,11 @@ var schemaMappers = map[reflect.Type]func() *jsonschema.Schema{
 		r := &jsonschema.Reflector{DoNotReference: true, Anonymous: true}
 		obj := r.ReflectFromType(reflect.TypeFor[bench.Objective]())
 		obj.Version, obj.ID = "", ""
-		return &jsonschema.Schema{Type: "array", Items: obj, Description: "the --slo objectives"}
+		return &jsonschema.Schema{Type: "array", Items: obj}
 	},
 	// bench.ErrorLimit.MarshalText: the --max-errors value, a count or a percentage.
 	reflect.TypeFor[bench.ErrorLimit](): func() *jsonschema.Schema {
-		return &jsonschema.Schema{Type: "string", Pattern: `^([0-9]+|[0-9.eE+-]+%)?$`,
-			Description: "the --max-errors value: a count (\"5\") or a percentage (\"10%\")"}
+		return &jsonschema.Schema{Type: "string", Pattern: `^([0-9]+|[0-9.eE+-]+%)?$`}
 	},
 }
 
