@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -320,5 +321,25 @@ print(json.dumps({"counts": counts, "first": rows[0], "rows": len(rows)}))
 		got.First[2] != "2026-12-01T00:00:00.000Z" || got.First[3] != r0.Summaries["ttft_ns"].Median {
 		t.Errorf("python3 read %s; want counts %v, 6 rows, the first on %s of %s with TTFT median %v", out, want,
 			runfixture.Hosts[0], runfixture.Models[0], r0.Summaries["ttft_ns"].Median)
+	}
+}
+
+// BenchmarkImport10k imports one run of 10,000 measured requests into a new store per
+// iteration: the cost of the samples table, which dominates a large run.
+func BenchmarkImport10k(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "run.json")
+	if err := results.WriteFile(path, runfixture.Run(0, 10_000)); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		d, err := Open(filepath.Join(b.TempDir(), fmt.Sprintf("runs-%d.db", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if added, err := d.Import(path); err != nil || !added {
+			b.Fatal(added, err)
+		}
+		d.Close()
 	}
 }
