@@ -119,6 +119,7 @@ func writtenRuns(t *testing.T) map[string][]byte {
 func TestRunFilesValidateAgainstSchema(t *testing.T) {
 	s := compileRunSchema(t)
 	files := writtenRuns(t)
+	built := len(files)
 	var committed []string
 	for _, pattern := range []string{"testdata/*.json", "testdata/*/*.json", "../cmd/yardstick/testdata/*.json", "../cmd/yardstick/testdata/*/*.json"} {
 		m, err := filepath.Glob(pattern)
@@ -140,7 +141,7 @@ func TestRunFilesValidateAgainstSchema(t *testing.T) {
 		}
 		files[p] = b
 	}
-	if len(files) < len(writtenRuns(t))+3 {
+	if len(files) < built+3 {
 		t.Fatalf("found %d run files; the committed ones (results/testdata/run.golden.json, compare/*.json) are missing", len(files))
 	}
 	for name, b := range files {
