@@ -343,3 +343,37 @@ func BenchmarkImport10k(b *testing.B) {
 		d.Close()
 	}
 }
+
+// A merged run is stored with its number of sources, and lists as ls lists it.
+func TestImportMergedRun(t *testing.T) {
+	dir := t.TempDir()
+	// Runs 0 and 4 are both sequential runs of Models[0], on two hosts.
+	a, b := runfixture.Run(0, perLevel), runfixture.Run(4, perLevel)
+	m, err := results.Merge([]*results.Run{a, b}, []string{"a.json", "b.json"}, results.MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "merged.json")
+	if err := results.WriteMerged(path, m); err != nil {
+		t.Fatal(err)
+	}
+	d := openStore(t, filepath.Join(t.TempDir(), "runs.db"))
+	if added, err := d.Import(path); err != nil || !added {
+		t.Fatalf("import: %v, %v", added, err)
+	}
+	fromDB, err := d.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDir, _, err := results.List(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromDB) != 1 || fromDB[0].Merged != 2 || !reflect.DeepEqual(fromDB, fromDir) {
+		t.Errorf("store lists %+v, want %+v with 2 merged sources", fromDB, fromDir)
+	}
+	var samples int
+	if err := d.db.QueryRow("SELECT count(*) FROM samples WHERE phase = 'measured'").Scan(&samples); err != nil || samples != len(a.Samples)+len(b.Samples) {
+		t.Errorf("%d measured samples stored (%v), want both runs' %d", samples, err, len(a.Samples)+len(b.Samples))
+	}
+}
