@@ -109,8 +109,10 @@ func (d *DB) init() error {
 			}
 		}
 	}
-	if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion)); err != nil {
-		return err
+	if v != SchemaVersion { // a new file; an up-to-date store is not written to (ls on a read-only copy)
+		if _, err := tx.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion)); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }

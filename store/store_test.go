@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -375,5 +376,34 @@ func TestImportMergedRun(t *testing.T) {
 	var samples int
 	if err := d.db.QueryRow("SELECT count(*) FROM samples WHERE phase = 'measured'").Scan(&samples); err != nil || samples != len(a.Samples)+len(b.Samples) {
 		t.Errorf("%d measured samples stored (%v), want both runs' %d", samples, err, len(a.Samples)+len(b.Samples))
+	}
+}
+
+// Opening an up-to-date store and listing it writes nothing to the file (so ls --db
+// reads a store it may not write).
+func TestOpenUpToDateStoreWritesNothing(t *testing.T) {
+	paths, err := runfixture.WriteDir(t.TempDir(), 2, perLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "runs.db")
+	d := openStore(t, path)
+	for _, p := range paths {
+		if _, err := d.Import(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Close()
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := openStore(t, path)
+	if entries, err := again.List(); err != nil || len(entries) != 2 {
+		t.Fatalf("listed %d entries, %v; want 2", len(entries), err)
+	}
+	again.Close()
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("opening and listing changed the file (%v)", err)
 	}
 }
