@@ -15,6 +15,8 @@ import (
 	"github.com/yardstick-dev/yardstick/bench"
 )
 
+//go:generate go run ../cmd/yardstick schema -o ../docs/schema/run.schema.json
+
 // SchemaID is the $id of the run file's JSON Schema: a name, not a place to fetch it
 // from (the schema is docs/schema/run.schema.json in the source tree and `yardstick
 // schema` prints it).

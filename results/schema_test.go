@@ -17,7 +17,7 @@ import (
 const committedSchema = "../docs/schema/run.schema.json"
 
 // regenerate is what the drift test tells whoever changed a type to run.
-const regenerate = "go run ./cmd/yardstick schema -o docs/schema/run.schema.json (or go test ./results -run TestRunSchemaCommitted -update)"
+const regenerate = "go generate ./results (which runs go run ./cmd/yardstick schema -o docs/schema/run.schema.json)"
 
 // compileRunSchema compiles RunSchema with a validator of its own (santhosh-tekuri's,
 // which also checks the schema against the 2020-12 meta-schema), asserting formats.
