@@ -71,31 +71,44 @@ func List(dir string) ([]ListEntry, []Skipped, error) {
 			skipped = append(skipped, Skipped{File: path, Reason: reason})
 			continue
 		}
-		m := r.Target.Model
-		e := ListEntry{File: path, RunID: r.RunID, StartedAt: r.StartedAt, Host: r.Environment.Hardware.Hostname,
-			Model: m.Name, Quant: m.QuantizationLevel, Synthetic: m.Synthetic != nil, Server: r.Target.Backend + " " + r.Target.ServerVersion,
-			Workload: r.Workload.Hash, Load: loadLabel(r), Dropped: droppedOf(r), Completed: r.Throughput.Completed, Failed: r.Throughput.Failed,
-			OutputTokensPerS: r.Throughput.OutputTokensPerS, Warnings: len(r.Warnings)}
-		if s, ok := r.Summaries["ttft_ns"]; ok {
-			v := s.Median
-			e.TTFTMedianNs = &v
-		}
-		if s, ok := r.Summaries["server_gen_per_s"]; ok {
-			v := s.Median
-			e.DecodeMedianPerS = &v
-		}
+		merged := 0
 		if src, err := decodeMergeSources(path, b); err == nil {
-			e.Merged = len(src)
+			merged = len(src)
 		}
+		e := ListEntryOf(path, r, merged)
 		entries = append(entries, e)
 	}
+	SortList(entries)
+	return entries, skipped, nil
+}
+
+// ListEntryOf is the entry of run r, read from file, that has merged sources (0: not
+// a merged run): what List and the results store (package store) list.
+func ListEntryOf(file string, r *Run, merged int) ListEntry {
+	m := r.Target.Model
+	e := ListEntry{File: file, RunID: r.RunID, StartedAt: r.StartedAt, Host: r.Environment.Hardware.Hostname,
+		Model: m.Name, Quant: m.QuantizationLevel, Synthetic: m.Synthetic != nil, Server: r.Target.Backend + " " + r.Target.ServerVersion,
+		Workload: r.Workload.Hash, Load: loadLabel(r), Dropped: droppedOf(r), Completed: r.Throughput.Completed, Failed: r.Throughput.Failed,
+		OutputTokensPerS: r.Throughput.OutputTokensPerS, Warnings: len(r.Warnings), Merged: merged}
+	if s, ok := r.Summaries["ttft_ns"]; ok {
+		v := s.Median
+		e.TTFTMedianNs = &v
+	}
+	if s, ok := r.Summaries["server_gen_per_s"]; ok {
+		v := s.Median
+		e.DecodeMedianPerS = &v
+	}
+	return e
+}
+
+// SortList orders entries oldest first: by started_at, then by file.
+func SortList(entries []ListEntry) {
 	sort.SliceStable(entries, func(i, j int) bool {
 		if entries[i].StartedAt != entries[j].StartedAt {
 			return entries[i].StartedAt < entries[j].StartedAt
 		}
 		return entries[i].File < entries[j].File
 	})
-	return entries, skipped, nil
 }
 
 // RenderList writes the run files as a table, one line each: start time (UTC, to the

@@ -62,11 +62,18 @@ func (e *env) commands() []*cli.Command {
 		}, e.merge),
 		command("ls", []cli.Flag{
 			&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: lsFormat, Usage: "table or json"},
+			&cli.StringFlag{Name: "db", Usage: "list the runs of this results store (yardstick db) instead of a directory"},
 		}, func(c *cli.Context) error { return e.ls(c, lsFormat.Value) }),
+		command("db", []cli.Flag{
+			&cli.StringFlag{Name: "db", Usage: "the SQLite results store (created when absent)"},
+		}, e.db),
 		command("selftest", []cli.Flag{
 			&cli.BoolFlag{Name: "quick", Usage: "the ~300 ms self-test that runs record"},
 			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
 		}, noArgs(e.selftest)),
+		command("schema", []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the schema to this file instead of stdout (- for stdout)"},
+		}, noArgs(e.schema)),
 		command("version", nil, e.version),
 	}
 }
