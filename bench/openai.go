@@ -307,7 +307,8 @@ type chatMessage struct {
 }
 
 // streamOptions.IncludeUsage asks for a last chunk with the token counts (OpenAI API
-// reference, stream_options.include_usage): the only source of output tokens.
+// reference, stream_options.include_usage): the server's own count of output tokens,
+// without which they are estimated from the chunks (Sample.TokensEstimated).
 type streamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
 }
@@ -483,17 +484,19 @@ func clip(b []byte) []byte { return bytes.Clone(b[:min(len(b), 121)]) }
 // A chunk carries generated text when choices[0].delta has content, reasoning_content
 // or reasoning (the last two, the same text in vLLM, count once): TTFT is at the first
 // such chunk, so OpenAI's role-only first chunk does not count; ITL is between them.
-// PromptTokens and OutputTokens come only from the usage chunk (choices [], usage
-// {prompt_tokens, completion_tokens}); DoneReason is finish_reason ("length",
-// "stop"). E2E is when [DONE] is read or, from a server that sends usage and omits
+// PromptTokens and OutputTokens come from the usage chunk (choices [], usage
+// {prompt_tokens, completion_tokens}); a stream that reaches [DONE] with text but
+// without usage (a server that ignores stream_options) has its output counted as its
+// text chunks, one chunk as one token, with Sample.TokensEstimated set and
+// PromptTokens left 0 (unknown). DoneReason is finish_reason ("length", "stop"). E2E is when [DONE] is read or, from a server that sends usage and omits
 // [DONE], when the stream ends. llama.cpp's timings (see chatTimings) give
 // ServerPromptEvalNs and ServerEvalNs; without them the server fields stay 0 and the
 // server rates nil. Nothing gives load or total duration.
 //
 // Failures: HTTP status ≥ 400 is ErrHTTPStatus with the server's message; an error
 // chunk is ErrStream, as is data after [DONE]; a line that is not JSON, or not a
-// server-sent event field, or longer than 8 MB, is ErrDecode; [DONE] without usage is
-// ErrDecode ("output tokens unknown": yardstick never counts them itself); a stream
+// server-sent event field, or longer than 8 MB, is ErrDecode; [DONE] with neither usage nor
+// any text is ErrDecode (nothing to count); a stream
 // that ends with neither [DONE] nor usage is ErrNoDone; the first-token timeout,
 // request timeout, interruption and broken connections are as for Ollama.
 func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
@@ -578,9 +581,16 @@ func (w *openaiWire) wireError(err error) (ErrorKind, string, bool) {
 
 func (w *openaiWire) settle(s *Sample, c *streamClock) (ErrorKind, string) {
 	u, t := w.usage, w.timings
+	if u == nil && w.end && s.TextChunks > 0 {
+		// A server that ignores stream_options.include_usage (LM Studio, others): the
+		// output is counted from the text chunks, one chunk as one token, and the
+		// prompt is left uncounted (docs/metrics.md "Per request", tokens_estimated).
+		u = &chatUsage{CompletionTokens: s.TextChunks}
+		s.TokensEstimated = true
+	}
 	switch {
 	case u == nil && w.end:
-		return ErrDecode, "the server sent no usage (stream_options.include_usage): output tokens unknown"
+		return ErrDecode, "the server sent no usage (stream_options.include_usage) and no text: nothing to count"
 	case u == nil:
 		return ErrNoDone, fmt.Sprintf("stream ended without [DONE] and without usage after %d chunks", s.Chunks)
 	case u.PromptTokens < 0 || u.CompletionTokens < 0 || (t != nil && (t.PromptMS < 0 || t.PredictedMS < 0)):
