@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ollama/ollama/api"
 )
 
 // DefaultAPIKeyEnv is the environment variable that holds the API key of an
@@ -107,10 +109,11 @@ func (o *OpenAI) versionAt(ctx context.Context, path, field string) (string, err
 
 // Describe checks that the server serves model (GET /v1/models): a model id that is
 // listed, compared exactly or by Ollama's rule that a missing tag is ":latest" ("m"
-// is "m:latest"). The API says nothing else about a model, so the ModelInfo has only
-// its name, and CostError says why there is no cost (and so no roofline).
-// kvCacheType is not used. Errors: the model is not listed (the error lists what is),
-// and those of Version's model listing.
+// is "m:latest"). The API says nothing else about a model, so the ModelInfo has its
+// name and, when the server's root is Ollama's (whose /v1 is this API), the model's
+// identity as Ollama's own API gives it (ollamaIdentity); CostError says why there is
+// no cost (and so no roofline). kvCacheType is not used. Errors: the model is not
+// listed (the error lists what is), and those of Version's model listing.
 func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (info ModelInfo, err error) {
 	defer func() { info, err = o.scrub.ModelInfo(info), o.scrub.Err(err) }()
 	ids, err := o.models(ctx)
@@ -119,7 +122,9 @@ func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (info 
 	}
 	for _, id := range ids {
 		if sameTaggedModel(id, model) {
-			return ModelInfo{Name: model, CostError: "the OpenAI-compatible API does not describe the model's tensors"}, nil
+			info = o.ollamaIdentity(ctx, model)
+			info.CostError = "the OpenAI-compatible API does not describe the model's tensors"
+			return info, nil
 		}
 	}
 	const show = 20
@@ -131,6 +136,47 @@ func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (info 
 		}
 	}
 	return ModelInfo{}, fmt.Errorf("the server at %s does not serve model %q (it serves: %s)", Redact(o.base.String()), model, served)
+}
+
+// ollamaIdentity returns model's identity when the server's root is Ollama's: the
+// architecture, parameter count and size, quantization, family, format, digest and
+// shape-twin marker that Ollama's POST /api/show and GET /api/tags give (Ollama.Describe),
+// so that compare can tell the same model served natively and through /v1
+// (docs/metrics.md "Comparing runs"). Only the identity is kept: the tensors' cost and
+// the trained context stay the native backend's, since nothing of the request that
+// /v1 serves (its num_ctx, its options) is what Ollama's own API would send. Any other
+// server (a 404, an answer that is not Ollama's, no architecture) gives the name alone
+// and no error: the identity is a bonus of the one server that can say it. The
+// requests carry the API key, as every request to this server does (a proxy in front
+// of Ollama guards /api as it guards /v1), and what they answer passes o's scrubber.
+func (o *OpenAI) ollamaIdentity(ctx context.Context, model string) ModelInfo {
+	meta := *o.hc
+	meta.Transport = bearer{boundedBodies{o.hc.Transport, maxMetaBytes}, o.key}
+	native := &Ollama{base: o.root, client: api.NewClient(o.root, &meta), hc: o.hc, scrub: o.scrub}
+	full, err := native.Describe(ctx, model, "")
+	if err != nil || full.Architecture == "" {
+		return ModelInfo{Name: model}
+	}
+	return ModelInfo{
+		Name: model, Digest: full.Digest, Format: full.Format, Family: full.Family, Families: full.Families,
+		Architecture: full.Architecture, ParameterSize: full.ParameterSize, ParameterCount: full.ParameterCount,
+		QuantizationLevel: full.QuantizationLevel, Synthetic: full.Synthetic,
+	}
+}
+
+// bearer is a RoundTripper that sends key, when not empty, as a bearer token.
+type bearer struct {
+	rt  http.RoundTripper
+	key string
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.key == "" {
+		return b.rt.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return b.rt.RoundTrip(r)
 }
 
 // sameTaggedModel compares model ids exactly, or as Ollama resolves names: a missing

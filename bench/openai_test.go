@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"testing"
@@ -571,4 +572,48 @@ func FuzzReadSSE(f *testing.F) {
 		}
 		checkThinkingFigures(t, &s)
 	})
+}
+
+// Ollama's /v1 is this API at an Ollama root: Describe adds the model's identity from
+// Ollama's own /api/show and /api/tags (the fake's Qwen2.5-0.5B twin: qwen2, 494032768
+// parameters, Q8_0, its digest, the twin mark), so compare can match it with a native
+// run; it keeps no cost (the roofline stays the native backend's). A server without
+// Ollama's API gives the name alone.
+func TestOpenAIDescribeTakesOllamaIdentity(t *testing.T) {
+	native := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Synthetic: true})
+	defer native.Close()
+	v1 := fakeopenai.New(fakeopenai.Config{Models: []string{"twin"}})
+	defer v1.Close()
+	// One root: /v1/ answered by the OpenAI fake, the rest by the Ollama fake.
+	mux := http.NewServeMux()
+	for prefix, f := range map[string]string{"/v1/": v1.URL, "/": native.URL} {
+		u, err := url.Parse(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.Handle(prefix, httputil.NewSingleHostReverseProxy(u))
+	}
+	both := httptest.NewServer(mux)
+	defer both.Close()
+	u, err := url.Parse(both.URL + "/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mi, err := NewOpenAI(u, "").Describe(context.Background(), "twin", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mi.Name != "twin" || mi.Architecture != "qwen2" || mi.ParameterCount != 494032768 || mi.QuantizationLevel != "Q8_0" ||
+		mi.Family != "qwen2" || !strings.HasPrefix(mi.Digest, "0123456789abcdef") || mi.Synthetic == nil || mi.Synthetic.Shape != "qwen2.5-0.5b" {
+		t.Errorf("identity %+v, want the fake Ollama's qwen2 twin", mi)
+	}
+	if mi.Cost != nil || mi.CostError == "" || mi.ContextLength != 0 {
+		t.Errorf("cost %v (%q), context %d: the identity only, no cost or trained context", mi.Cost, mi.CostError, mi.ContextLength)
+	}
+
+	_, alone := newFakeOpenAI(t, fakeopenai.Config{Models: []string{"twin"}}, "")
+	mi, err = alone.Describe(context.Background(), "twin", "")
+	if err != nil || mi.Name != "twin" || mi.Architecture != "" || mi.Digest != "" || mi.Synthetic != nil {
+		t.Errorf("without Ollama's API: %+v %v, want the name alone", mi, err)
+	}
 }
