@@ -141,8 +141,8 @@ func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (info 
 // ollamaIdentity returns model's identity when the server's root is Ollama's: the
 // architecture, parameter count and size, quantization, family, format, digest and
 // shape-twin marker that Ollama's POST /api/show and GET /api/tags give (Ollama.Describe),
-// so that compare can tell the same model served natively and through /v1
-// (docs/metrics.md "Comparing runs"). Only the identity is kept: the tensors' cost and
+// so that compare can tell the same model served natively and through /v1 (README,
+// "Comparing runs and CI gates"). Only the identity is kept: the tensors' cost and
 // the trained context stay the native backend's, since nothing of the request that
 // /v1 serves (its num_ctx, its options) is what Ollama's own API would send. Any other
 // server (a 404, an answer that is not Ollama's, no architecture) gives the name alone

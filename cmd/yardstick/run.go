@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/harness"
 	"github.com/yardstick-dev/yardstick/internal/flagval"
+	"github.com/yardstick-dev/yardstick/profiles"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -43,6 +45,20 @@ func (e *env) run(c *cli.Context, d bench.Options) error {
 func (e *env) runModels(c *cli.Context, cfg harness.Config, models []string) error {
 	if err := harness.CheckModels(c.Context, cfg, models); err != nil {
 		return runError(err)
+	}
+	// Every model is held against the same hardware figures, resolved (and probed) once.
+	if resolve := cfg.ResolveProfile; resolve != nil {
+		var prof *profiles.Profile
+		cfg.ResolveProfile = func(ctx context.Context, name string, hw profiles.Hardware) (profiles.Profile, error) {
+			if prof != nil {
+				return *prof, nil
+			}
+			p, err := resolve(ctx, name, hw)
+			if err == nil {
+				prof = &p
+			}
+			return p, err
+		}
 	}
 	var runs []*results.Run
 	var files, failed []string
