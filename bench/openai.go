@@ -69,8 +69,9 @@ const maxMetaBytes = 16 << 20
 
 // Version returns the server's version. The OpenAI API has none, so it asks what
 // servers add: vLLM's GET /version ({"version": "…"}, vllm/entrypoints/openai/
-// api_server.py) and then llama.cpp's GET /props (its "build_info", tools/server).
-// When neither answers usefully the version is "" and no error. It then lists the
+// api_server.py), then llama.cpp's GET /props (its "build_info", tools/server), then
+// Ollama's GET /api/version ({"version": "…"}, api/types.go, for its /v1). When none
+// answers usefully the version is "" and no error. It then lists the
 // models (GET /v1/models) to confirm the server speaks the API and accepts the key.
 // Errors: an unreachable server, one that does not answer /v1/models, a missing or
 // wrong API key (HTTP 401, naming YARDSTICK_API_KEY).
@@ -82,6 +83,11 @@ func (o *OpenAI) Version(ctx context.Context) (version string, err error) {
 	}
 	if version == "" {
 		if version, err = o.versionAt(ctx, "props", "build_info"); err != nil {
+			return "", err
+		}
+	}
+	if version == "" {
+		if version, err = o.versionAt(ctx, "api/version", "version"); err != nil {
 			return "", err
 		}
 	}

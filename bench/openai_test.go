@@ -574,13 +574,13 @@ func FuzzReadSSE(f *testing.F) {
 	})
 }
 
-// Ollama's /v1 is this API at an Ollama root: Describe adds the model's identity from
+// Ollama's /v1 is this API at an Ollama root: Version is Ollama's, and Describe adds the model's identity from
 // Ollama's own /api/show and /api/tags (the fake's Qwen2.5-0.5B twin: qwen2, 494032768
 // parameters, Q8_0, its digest, the twin mark), so compare can match it with a native
 // run; it keeps no cost (the roofline stays the native backend's). A server without
 // Ollama's API gives the name alone.
 func TestOpenAIDescribeTakesOllamaIdentity(t *testing.T) {
-	native := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Synthetic: true})
+	native := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Synthetic: true, Version: "0.24.0"})
 	defer native.Close()
 	v1 := fakeopenai.New(fakeopenai.Config{Models: []string{"twin"}})
 	defer v1.Close()
@@ -598,6 +598,10 @@ func TestOpenAIDescribeTakesOllamaIdentity(t *testing.T) {
 	u, err := url.Parse(both.URL + "/v1")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Its version is Ollama's /api/version, after vLLM's /version and llama.cpp's /props.
+	if v, err := NewOpenAI(u, "").Version(context.Background()); err != nil || v != "0.24.0" {
+		t.Errorf("version %q, %v; want Ollama's 0.24.0", v, err)
 	}
 	mi, err := NewOpenAI(u, "").Describe(context.Background(), "twin", "")
 	if err != nil {
