@@ -498,6 +498,9 @@ func TestCompareKeysAcrossBackends(t *testing.T) {
 		// backend is another server's, not only another path to the same model.
 		{"another quantization through /v1", described("q8", func() bench.ModelInfo { m := same; m.QuantizationLevel = "Q8_0"; return m }()),
 			map[string]KeySeverity{"quantization": KeyWarn, "backend": KeyWarn}, "another server implementation", false},
+		// A server that sent no usage: its token counts are estimates, which is said.
+		{"token counts estimated through /v1", func() *Run { r := described("est", same); r.TokensEstimated = true; return r }(),
+			map[string]KeySeverity{"backend": KeyWarn, "token_counts": KeyWarn}, "low there by the server's tokens per chunk", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := map[string]KeySeverity{}

@@ -141,7 +141,7 @@ func (s *KeySeverity) UnmarshalJSON(b []byte) error {
 // KeyDiff is one comparability key whose value differs between a run and the base.
 type KeyDiff struct {
 	// Key names what differs: model_digest, model, quantization, synthetic, num_ctx,
-	// workload, seed, backend, server_version, hardware, tool_version.
+	// workload, seed, backend, token_counts, server_version, hardware, tool_version.
 	Key      string      `json:"key"`
 	Base     string      `json:"base"`
 	Other    string      `json:"other"`
@@ -167,7 +167,8 @@ func (k KeyDiff) String() string {
 //   - warning: another digest of the same model (re-pulled, other quantization or
 //     template); another quantization; another num_ctx; another seed (other prompts of
 //     the same length); another backend; another calibrated prompt length; the same
-//     model name where one server did not describe the model.
+//     model name where one server did not describe the model; token counts estimated
+//     in one run only (token_counts).
 //   - note: another server version, another machine, another yardstick version.
 func CompareKeys(base, other *Run) []KeyDiff {
 	var out []KeyDiff
@@ -228,6 +229,8 @@ func CompareKeys(base, other *Run) []KeyDiff {
 		add("backend", base.Target.Backend, other.Target.Backend, KeyWarn,
 			"another server implementation: the comparison is of servers as much as of settings")
 	}
+	add("token_counts", tokenCounts(base), tokenCounts(other), KeyWarn,
+		"one run's output tokens are its text chunks (no usage from the server; docs/metrics.md, tokens_estimated): output_tokens, tpot_ns and client_gen_per_s are low there by the server's tokens per chunk; ttft, itl and e2e compare as they are")
 	add("server_version", base.Target.ServerVersion, other.Target.ServerVersion, KeyNote,
 		"another server version")
 	add("hardware", hardwareLabel(base), hardwareLabel(other), KeyNote,
@@ -253,6 +256,15 @@ func loadLabel(r *Run) string {
 		s += fmt.Sprintf(" × %d servers", n)
 	}
 	return s
+}
+
+// tokenCounts says where a run's token counts come from: the server, or estimated from
+// the text chunks (Run.TokensEstimated).
+func tokenCounts(r *Run) string {
+	if r.TokensEstimated {
+		return "estimated from chunks"
+	}
+	return "the server's"
 }
 
 // sameModelName compares model names as servers resolve them: case aside, and a
