@@ -91,3 +91,24 @@ func TestRunSeveralModelsBadList(t *testing.T) {
 		t.Errorf("bad lists sent %d generation requests", n)
 	}
 }
+
+// A model whose run fails does not stop the list: the next one is measured, the
+// table holds the runs that were, and the one line on stderr names the failed model
+// with exit status 1. Model a takes generation requests 0..2 (cold and two measured);
+// from request 3 on, b's cold load included, the server answers 500.
+func TestRunSeveralModelsOneFails(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"a", "b"}, Tokens: 4, Fault: fakeollama.FaultHTTP500, FaultFrom: 3})
+	defer f.Close()
+	dir := t.TempDir()
+	o := runCLI(t, nil, "run", "-m", "a,b", "--host", f.URL, "--runs", "2", "--warmup", "0", "--prompt-tokens", "8", "--max-tokens", "4", "--out-dir", dir)
+	lines := strings.Split(strings.TrimRight(o.stderr, "\n"), "\n")
+	if o.code != 1 || len(lines) != 1 || !strings.Contains(lines[0], "1 of 2 models did not complete: b: ") || !strings.Contains(lines[0], "HTTP 500") {
+		t.Errorf("exit %d, stderr %q; want 1 and one line naming b's failure", o.code, o.stderr)
+	}
+	if !strings.Contains(o.stdout, "== 1 of 2 models measured") {
+		t.Errorf("stdout lacks the table of the one model measured:\n%s", o.stdout)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "yardstick-*.json")); len(files) != 1 || !strings.Contains(files[0], "yardstick-a-") {
+		t.Errorf("run files %v, want a's alone", files)
+	}
+}

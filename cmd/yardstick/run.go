@@ -38,10 +38,12 @@ func (e *env) run(c *cli.Context, d bench.Options) error {
 // Every server is first asked about every model (harness.CheckModels): a model it does
 // not serve fails the command before anything is measured. Each measured model is
 // unloaded before the next (harness.Unload), so no run holds another's runner in
-// memory (other_models_loaded); the last stays loaded, as a run of one leaves it. After the last model, one
-// table sets the runs side by side (results.RenderRuns). A model whose run fails is
-// named in the final error and the next one is measured; an interrupt ends the list.
-// The exit status is the worst of the runs' (interrupted, then usage, then failure).
+// memory (other_models_loaded); the last stays loaded, as a run of one leaves it.
+// After the last model, one table sets the runs side by side (results.RenderRuns). A
+// model whose run fails is named in the final error and the next one is measured; an
+// interrupt ends the list. The exit status is the worst of the runs' (interrupted,
+// then usage, then failure). The loop is here, not in the harness, because what it
+// adds is the command's (the tables, the exit status); each run is the harness's.
 func (e *env) runModels(c *cli.Context, cfg harness.Config, models []string) error {
 	if err := harness.CheckModels(c.Context, cfg, models); err != nil {
 		return runError(err)
