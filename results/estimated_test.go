@@ -63,6 +63,13 @@ func TestRunWithoutUsageIsEstimated(t *testing.T) {
 	if _, ok := r.Summaries["tokens_per_chunk"]; ok {
 		t.Error("tokens_per_chunk summarized: 1 by construction for an estimate")
 	}
+	var tb strings.Builder
+	if err := RenderTable(&tb, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(tb.String(), "tokens    ESTIMATED: the server sent no usage") {
+		t.Errorf("the table does not say the tokens are estimated:\n%s", tb.String())
+	}
 	b, err := json.Marshal(r.Samples[0])
 	if err != nil {
 		t.Fatal(err)
