@@ -1,7 +1,8 @@
 // Package flagval holds the command line's complex flag values: each implements
 // urfave/cli's Generic (Set, String) without importing it, and validates its value when
 // the flag is parsed, so a bad value stops a command before anything is read or
-// measured (lists of levels, --runs N|auto, --fail-on gates, --format, --alpha).
+// measured (lists of levels, --model lists, --runs N|auto, --fail-on gates, --format,
+// --alpha).
 package flagval
 
 import (
