@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ollama/ollama/api"
 )
 
 // DefaultAPIKeyEnv is the environment variable that holds the API key of an
@@ -67,8 +69,9 @@ const maxMetaBytes = 16 << 20
 
 // Version returns the server's version. The OpenAI API has none, so it asks what
 // servers add: vLLM's GET /version ({"version": "…"}, vllm/entrypoints/openai/
-// api_server.py) and then llama.cpp's GET /props (its "build_info", tools/server).
-// When neither answers usefully the version is "" and no error. It then lists the
+// api_server.py), then llama.cpp's GET /props (its "build_info", tools/server), then
+// Ollama's GET /api/version ({"version": "…"}, api/types.go, for its /v1). When none
+// answers usefully the version is "" and no error. It then lists the
 // models (GET /v1/models) to confirm the server speaks the API and accepts the key.
 // Errors: an unreachable server, one that does not answer /v1/models, a missing or
 // wrong API key (HTTP 401, naming YARDSTICK_API_KEY).
@@ -80,6 +83,11 @@ func (o *OpenAI) Version(ctx context.Context) (version string, err error) {
 	}
 	if version == "" {
 		if version, err = o.versionAt(ctx, "props", "build_info"); err != nil {
+			return "", err
+		}
+	}
+	if version == "" {
+		if version, err = o.versionAt(ctx, "api/version", "version"); err != nil {
 			return "", err
 		}
 	}
@@ -107,10 +115,11 @@ func (o *OpenAI) versionAt(ctx context.Context, path, field string) (string, err
 
 // Describe checks that the server serves model (GET /v1/models): a model id that is
 // listed, compared exactly or by Ollama's rule that a missing tag is ":latest" ("m"
-// is "m:latest"). The API says nothing else about a model, so the ModelInfo has only
-// its name, and CostError says why there is no cost (and so no roofline).
-// kvCacheType is not used. Errors: the model is not listed (the error lists what is),
-// and those of Version's model listing.
+// is "m:latest"). The API says nothing else about a model, so the ModelInfo has its
+// name and, when the server's root is Ollama's (whose /v1 is this API), the model's
+// identity as Ollama's own API gives it (ollamaIdentity); CostError says why there is
+// no cost (and so no roofline). kvCacheType is not used. Errors: the model is not
+// listed (the error lists what is), and those of Version's model listing.
 func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (info ModelInfo, err error) {
 	defer func() { info, err = o.scrub.ModelInfo(info), o.scrub.Err(err) }()
 	ids, err := o.models(ctx)
@@ -119,7 +128,9 @@ func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (info 
 	}
 	for _, id := range ids {
 		if sameTaggedModel(id, model) {
-			return ModelInfo{Name: model, CostError: "the OpenAI-compatible API does not describe the model's tensors"}, nil
+			info = o.ollamaIdentity(ctx, model)
+			info.CostError = "the OpenAI-compatible API does not describe the model's tensors"
+			return info, nil
 		}
 	}
 	const show = 20
@@ -131,6 +142,47 @@ func (o *OpenAI) Describe(ctx context.Context, model, kvCacheType string) (info 
 		}
 	}
 	return ModelInfo{}, fmt.Errorf("the server at %s does not serve model %q (it serves: %s)", Redact(o.base.String()), model, served)
+}
+
+// ollamaIdentity returns model's identity when the server's root is Ollama's: the
+// architecture, parameter count and size, quantization, family, format, digest and
+// shape-twin marker that Ollama's POST /api/show and GET /api/tags give (Ollama.Describe),
+// so that compare can tell the same model served natively and through /v1 (README,
+// "Comparing runs and CI gates"). Only the identity is kept: the tensors' cost and
+// the trained context stay the native backend's, since nothing of the request that
+// /v1 serves (its num_ctx, its options) is what Ollama's own API would send. Any other
+// server (a 404, an answer that is not Ollama's, no architecture) gives the name alone
+// and no error: the identity is a bonus of the one server that can say it. The
+// requests carry the API key, as every request to this server does (a proxy in front
+// of Ollama guards /api as it guards /v1), and what they answer passes o's scrubber.
+func (o *OpenAI) ollamaIdentity(ctx context.Context, model string) ModelInfo {
+	meta := *o.hc
+	meta.Transport = bearer{boundedBodies{o.hc.Transport, maxMetaBytes}, o.key}
+	native := &Ollama{base: o.root, client: api.NewClient(o.root, &meta), hc: o.hc, scrub: o.scrub}
+	full, err := native.Describe(ctx, model, "")
+	if err != nil || full.Architecture == "" {
+		return ModelInfo{Name: model}
+	}
+	return ModelInfo{
+		Name: model, Digest: full.Digest, Format: full.Format, Family: full.Family, Families: full.Families,
+		Architecture: full.Architecture, ParameterSize: full.ParameterSize, ParameterCount: full.ParameterCount,
+		QuantizationLevel: full.QuantizationLevel, Synthetic: full.Synthetic,
+	}
+}
+
+// bearer is a RoundTripper that sends key, when not empty, as a bearer token.
+type bearer struct {
+	rt  http.RoundTripper
+	key string
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.key == "" {
+		return b.rt.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.key)
+	return b.rt.RoundTrip(r)
 }
 
 // sameTaggedModel compares model ids exactly, or as Ollama resolves names: a missing
@@ -307,7 +359,8 @@ type chatMessage struct {
 }
 
 // streamOptions.IncludeUsage asks for a last chunk with the token counts (OpenAI API
-// reference, stream_options.include_usage): the only source of output tokens.
+// reference, stream_options.include_usage): the server's own count of output tokens,
+// without which they are estimated from the chunks (Sample.TokensEstimated).
 type streamOptions struct {
 	IncludeUsage bool `json:"include_usage"`
 }
@@ -483,17 +536,19 @@ func clip(b []byte) []byte { return bytes.Clone(b[:min(len(b), 121)]) }
 // A chunk carries generated text when choices[0].delta has content, reasoning_content
 // or reasoning (the last two, the same text in vLLM, count once): TTFT is at the first
 // such chunk, so OpenAI's role-only first chunk does not count; ITL is between them.
-// PromptTokens and OutputTokens come only from the usage chunk (choices [], usage
-// {prompt_tokens, completion_tokens}); DoneReason is finish_reason ("length",
-// "stop"). E2E is when [DONE] is read or, from a server that sends usage and omits
+// PromptTokens and OutputTokens come from the usage chunk (choices [], usage
+// {prompt_tokens, completion_tokens}); a stream that reaches [DONE] with text but
+// without usage (a server that ignores stream_options) has its output counted as its
+// text chunks, one chunk as one token, with Sample.TokensEstimated set and
+// PromptTokens left 0 (unknown). DoneReason is finish_reason ("length", "stop"). E2E is when [DONE] is read or, from a server that sends usage and omits
 // [DONE], when the stream ends. llama.cpp's timings (see chatTimings) give
 // ServerPromptEvalNs and ServerEvalNs; without them the server fields stay 0 and the
 // server rates nil. Nothing gives load or total duration.
 //
 // Failures: HTTP status ≥ 400 is ErrHTTPStatus with the server's message; an error
 // chunk is ErrStream, as is data after [DONE]; a line that is not JSON, or not a
-// server-sent event field, or longer than 8 MB, is ErrDecode; [DONE] without usage is
-// ErrDecode ("output tokens unknown": yardstick never counts them itself); a stream
+// server-sent event field, or longer than 8 MB, is ErrDecode; [DONE] with neither usage nor
+// any text is ErrDecode (nothing to count); a stream
 // that ends with neither [DONE] nor usage is ErrNoDone; the first-token timeout,
 // request timeout, interruption and broken connections are as for Ollama.
 func (o *OpenAI) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
@@ -578,9 +633,16 @@ func (w *openaiWire) wireError(err error) (ErrorKind, string, bool) {
 
 func (w *openaiWire) settle(s *Sample, c *streamClock) (ErrorKind, string) {
 	u, t := w.usage, w.timings
+	if u == nil && w.end && s.TextChunks > 0 {
+		// A server that ignores stream_options.include_usage (LM Studio, others): the
+		// output is counted from the text chunks, one chunk as one token, and the
+		// prompt is left uncounted (docs/metrics.md "Per request", tokens_estimated).
+		u = &chatUsage{CompletionTokens: s.TextChunks}
+		s.TokensEstimated = true
+	}
 	switch {
 	case u == nil && w.end:
-		return ErrDecode, "the server sent no usage (stream_options.include_usage): output tokens unknown"
+		return ErrDecode, "the server sent no usage (stream_options.include_usage) and no text: nothing to count"
 	case u == nil:
 		return ErrNoDone, fmt.Sprintf("stream ended without [DONE] and without usage after %d chunks", s.Chunks)
 	case u.PromptTokens < 0 || u.CompletionTokens < 0 || (t != nil && (t.PromptMS < 0 || t.PredictedMS < 0)):

@@ -2,9 +2,12 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"strings"
 	"testing"
@@ -129,16 +132,98 @@ func TestOpenAIRoleChunkIsNotFirstToken(t *testing.T) {
 	}
 }
 
-// A stream that ends with [DONE] but no usage chunk has no output token count: a
-// failed sample, never a count of its text.
-func TestOpenAIMissingUsageFails(t *testing.T) {
-	_, o := newFakeOpenAI(t, fakeopenai.Config{Tokens: 6, Fault: fakeopenai.FaultNoUsage}, "")
-	s := streamOpenAI(t, o, Request{MaxTokens: 6})
-	if s.OK || s.ErrorKind != ErrDecode || s.Error != "the server sent no usage (stream_options.include_usage): output tokens unknown" {
-		t.Fatalf("ok=%v kind=%q error=%q, want a decode failure for the missing usage", s.OK, s.ErrorKind, s.Error)
+// usagelessServer is an OpenAI-compatible server that ignores stream_options, as LM
+// Studio does (its issue #713): a role-only chunk, one chunk per word of text with
+// "usage": null, a finish_reason chunk, then [DONE], and never a usage chunk. words of
+// "" are chunks without text (a keep-alive), which count as chunks but not tokens.
+func usagelessServer(t *testing.T, words []string, finish string) *OpenAI {
+	t.Helper()
+	chunk := func(delta map[string]any, finish any) string {
+		b, err := json.Marshal(map[string]any{"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "twin",
+			"choices": []any{map[string]any{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}}, "usage": nil})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "data: " + string(b) + "\n\n"
 	}
-	if s.OutputTokens != 0 || s.TTFTNs != nil || s.E2ENs != nil || s.TPOTNs != nil {
-		t.Errorf("failed sample carries figures: output %d ttft %v e2e %v tpot %v", s.OutputTokens, s.TTFTNs, s.E2ENs, s.TPOTNs)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		var b strings.Builder
+		b.WriteString(chunk(map[string]any{"role": "assistant", "content": ""}, nil))
+		for _, word := range words {
+			b.WriteString(chunk(map[string]any{"content": word}, nil))
+		}
+		b.WriteString(chunk(map[string]any{}, finish))
+		b.WriteString("data: [DONE]\n\n")
+		_, _ = io.WriteString(w, b.String())
+	}))
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewOpenAI(u, "")
+}
+
+// A stream that reaches [DONE] with text but no usage chunk is a success whose output
+// is counted from its text chunks (one chunk, one token) and marked tokens_estimated;
+// its prompt stays uncounted, and the figures built on the count follow it.
+func TestOpenAIWithoutUsageEstimatesFromChunks(t *testing.T) {
+	cases := []struct {
+		name   string
+		words  []string
+		finish string
+		// want: the text chunks (words that are not "") are the output tokens.
+		wantTokens, wantChunks int
+		wantEarly              bool
+	}{
+		// 5 words of text: 5 tokens; role, 5 text and finish chunks are 7 chunks.
+		{"five text chunks, cut at max_tokens", []string{"a", " b", " c", " d", " e"}, "length", 5, 7, false},
+		// A chunk with "" content carries no text: 3 tokens of 5 content chunks, and
+		// "stop" before --max-tokens 5 stopped early.
+		{"empty chunks are not tokens", []string{"a", "", " b", "", " c"}, "stop", 3, 7, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := usagelessServer(t, tc.words, tc.finish)
+			s := streamOpenAI(t, o, Request{MaxTokens: 5})
+			if !s.OK || !s.TokensEstimated {
+				t.Fatalf("ok=%v estimated=%v (%s %s), want an estimated success", s.OK, s.TokensEstimated, s.ErrorKind, s.Error)
+			}
+			if s.OutputTokens != tc.wantTokens || s.TextChunks != tc.wantTokens || s.Chunks != tc.wantChunks {
+				t.Errorf("output %d text_chunks %d chunks %d, want %d, %d, %d", s.OutputTokens, s.TextChunks, s.Chunks, tc.wantTokens, tc.wantTokens, tc.wantChunks)
+			}
+			if s.PromptTokens != 0 || s.CachedPromptTokens != nil {
+				t.Errorf("prompt %d cached %v: the server counted no prompt, none may be invented", s.PromptTokens, pv(s.CachedPromptTokens))
+			}
+			// tokens_per_chunk would be 1 by construction: it says nothing and is absent.
+			if s.TokensPerChunk != nil {
+				t.Errorf("tokens_per_chunk %v, want absent for an estimate", *s.TokensPerChunk)
+			}
+			if s.TTFTNs == nil || s.E2ENs == nil || s.TPOTNs == nil || *s.TPOTNs != (*s.E2ENs-*s.TTFTNs)/int64(tc.wantTokens-1) {
+				t.Errorf("ttft %v e2e %v tpot %v, want tpot = (e2e − ttft) / %d", s.TTFTNs, s.E2ENs, s.TPOTNs, tc.wantTokens-1)
+			}
+			if s.StoppedEarly != tc.wantEarly || s.DoneReason != tc.finish {
+				t.Errorf("stopped_early %v done_reason %q, want %v %q", s.StoppedEarly, s.DoneReason, tc.wantEarly, tc.finish)
+			}
+		})
+	}
+}
+
+// A usage-less stream with no text at all has nothing to count: a failure, not an
+// estimate of 0; a sample whose server sent usage is never marked estimated.
+func TestOpenAIWithoutUsageOrText(t *testing.T) {
+	s := streamOpenAI(t, usagelessServer(t, nil, "stop"), Request{MaxTokens: 5})
+	if s.OK || s.ErrorKind != ErrDecode || !strings.Contains(s.Error, "no usage") || s.TokensEstimated {
+		t.Errorf("ok=%v kind=%q error=%q estimated=%v, want a decode failure naming the missing usage", s.OK, s.ErrorKind, s.Error, s.TokensEstimated)
+	}
+	_, o := newFakeOpenAI(t, fakeopenai.Config{Tokens: 4}, "")
+	if s := streamOpenAI(t, o, Request{MaxTokens: 4}); !s.OK || s.TokensEstimated || s.OutputTokens != 4 {
+		t.Errorf("with usage: ok=%v estimated=%v output %d, want the server's 4, not estimated", s.OK, s.TokensEstimated, s.OutputTokens)
 	}
 }
 
@@ -151,7 +236,6 @@ func TestOpenAIFaultsAreFailedSamples(t *testing.T) {
 		msg    string
 		status int
 	}{
-		{"no usage", fakeopenai.FaultNoUsage, "twin", ErrDecode, "output tokens unknown", 200},
 		{"no done and no usage", fakeopenai.FaultNoDone, "twin", ErrNoDone, "without [DONE] and without usage after 7 chunks", 200},
 		{"HTTP 500", fakeopenai.FaultHTTP500, "twin", ErrHTTPStatus, "HTTP 500: " + fakeopenai.ErrorMessage, 500},
 		{"error line", fakeopenai.FaultErrorLine, "twin", ErrStream, fakeopenai.ErrorMessage, 200},
@@ -391,7 +475,8 @@ func TestOpenAISSEParsing(t *testing.T) {
 		{"old vLLM error object", 200, lines(text("content", "a"), `data: {"object":"error","message":"engine dead","type":"InternalServerError","code":500}`), ErrStream, "engine dead", 0, 0, 0},
 		{"error as a string", 200, lines(`data: {"error":"boom"}`), ErrStream, "boom", 0, 0, 0},
 		{"empty body", 200, "", ErrNoDone, "after 0 chunks", 0, 0, 0},
-		{"DONE without usage", 200, lines(text("content", "a"), "data: [DONE]"), ErrDecode, "no usage", 0, 0, 0},
+		// With text, a missing usage is estimated (TestOpenAIWithoutUsageEstimatesFromChunks).
+		{"DONE without usage or text", 200, lines(role, "data: [DONE]"), ErrDecode, "no usage", 0, 0, 0},
 		{"usage, then a cut", 200, lines(text("content", "a"), usage), "", "", 2, 1, 1},
 		{"llama.cpp error line mid-stream", 200, lines(text("content", "a"), `error: {"code":500,"message":"slot unavailable","type":"server_error"}`), ErrStream, "the server sent an error: slot unavailable", 0, 0, 0},
 		{"usage of 0 tokens after text", 200, lines(text("content", "ab"), `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":0}}`, "data: [DONE]"), ErrDecode, "0 completion tokens after 1 chunks", 0, 0, 0},
@@ -487,4 +572,52 @@ func FuzzReadSSE(f *testing.F) {
 		}
 		checkThinkingFigures(t, &s)
 	})
+}
+
+// Ollama's /v1 is this API at an Ollama root: Version is Ollama's, and Describe adds the model's identity from
+// Ollama's own /api/show and /api/tags (the fake's Qwen2.5-0.5B twin: qwen2, 494032768
+// parameters, Q8_0, its digest, the twin mark), so compare can match it with a native
+// run; it keeps no cost (the roofline stays the native backend's). A server without
+// Ollama's API gives the name alone.
+func TestOpenAIDescribeTakesOllamaIdentity(t *testing.T) {
+	native := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Synthetic: true, Version: "0.24.0"})
+	defer native.Close()
+	v1 := fakeopenai.New(fakeopenai.Config{Models: []string{"twin"}})
+	defer v1.Close()
+	// One root: /v1/ answered by the OpenAI fake, the rest by the Ollama fake.
+	mux := http.NewServeMux()
+	for prefix, f := range map[string]string{"/v1/": v1.URL, "/": native.URL} {
+		u, err := url.Parse(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.Handle(prefix, httputil.NewSingleHostReverseProxy(u))
+	}
+	both := httptest.NewServer(mux)
+	defer both.Close()
+	u, err := url.Parse(both.URL + "/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Its version is Ollama's /api/version, after vLLM's /version and llama.cpp's /props.
+	if v, err := NewOpenAI(u, "").Version(context.Background()); err != nil || v != "0.24.0" {
+		t.Errorf("version %q, %v; want Ollama's 0.24.0", v, err)
+	}
+	mi, err := NewOpenAI(u, "").Describe(context.Background(), "twin", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mi.Name != "twin" || mi.Architecture != "qwen2" || mi.ParameterCount != 494032768 || mi.QuantizationLevel != "Q8_0" ||
+		mi.Family != "qwen2" || !strings.HasPrefix(mi.Digest, "0123456789abcdef") || mi.Synthetic == nil || mi.Synthetic.Shape != "qwen2.5-0.5b" {
+		t.Errorf("identity %+v, want the fake Ollama's qwen2 twin", mi)
+	}
+	if mi.Cost != nil || mi.CostError == "" || mi.ContextLength != 0 {
+		t.Errorf("cost %v (%q), context %d: the identity only, no cost or trained context", mi.Cost, mi.CostError, mi.ContextLength)
+	}
+
+	_, alone := newFakeOpenAI(t, fakeopenai.Config{Models: []string{"twin"}}, "")
+	mi, err = alone.Describe(context.Background(), "twin", "")
+	if err != nil || mi.Name != "twin" || mi.Architecture != "" || mi.Digest != "" || mi.Synthetic != nil {
+		t.Errorf("without Ollama's API: %+v %v, want the name alone", mi, err)
+	}
 }

@@ -115,10 +115,19 @@ type Sample struct {
 	// the stream's reader sees it.
 	AnswerGenPerS *float64 `json:"answer_gen_per_s,omitempty"`
 
-	// PromptTokens = prompt_eval_count: the whole prompt after the template.
-	PromptTokens int `json:"prompt_tokens"`
-	// OutputTokens = eval_count: authoritative, never re-tokenized on the client.
+	// PromptTokens = prompt_eval_count: the whole prompt after the template. Absent
+	// (0) when the server did not count it: an OpenAI-compatible server that streamed
+	// no usage (TokensEstimated), whose prompt yardstick does not tokenize.
+	PromptTokens int `json:"prompt_tokens,omitempty"`
+	// OutputTokens = eval_count: authoritative, never re-tokenized on the client;
+	// with TokensEstimated, the number of text chunks instead.
 	OutputTokens int `json:"output_tokens"`
+	// TokensEstimated is set when the server streamed no token counts (an
+	// OpenAI-compatible server that sends no usage chunk): OutputTokens is then
+	// TextChunks, one chunk taken as one token (docs/metrics.md "Per request",
+	// tokens_estimated), and every figure built on it (tpot_ns, client_gen_per_s, the
+	// answer's figures, throughput's tokens) is an estimate; PromptTokens is absent.
+	TokensEstimated bool `json:"tokens_estimated,omitempty"`
 	// CachedPromptTokens is how many prompt tokens the server says it read from its
 	// prompt cache: Ollama's prompt_eval_cached_count (sent from v0.33.3 on,
 	// api/types.go Metrics), OpenAI's usage.prompt_tokens_details.cached_tokens, or
@@ -181,7 +190,8 @@ func ptr[T any](v T) *T { return &v }
 // finish derives the request-level metrics from the raw timings: TPOT, client and
 // server rates, tokens per chunk, overhead. Formulas: docs/metrics.md "Per request".
 func (s *Sample) finish(maxTokens int) {
-	if s.OutputTokens > 0 && s.TextChunks > 0 {
+	// An estimated count is the chunk count itself: its ratio to the chunks says nothing.
+	if s.OutputTokens > 0 && s.TextChunks > 0 && !s.TokensEstimated {
 		s.TokensPerChunk = ptr(float64(s.OutputTokens) / float64(s.TextChunks))
 	}
 	if s.E2ENs != nil && s.TTFTNs != nil && s.OutputTokens >= 2 {

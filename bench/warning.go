@@ -52,6 +52,9 @@ const (
 	CodeFleetModelsDiffer     Code = "fleet_models_differ"
 	CodeSameServer            Code = "same_server"
 	CodePartialOffload        Code = "partial_offload"
+	// CodeTokensEstimated: the server streamed no token counts (no usage chunk), so
+	// output tokens were counted from the text chunks and prompt tokens are unknown.
+	CodeTokensEstimated Code = "tokens_estimated"
 	// CodeNoAnswer: requests that thought and ended (the output cap) before any answer
 	// text, so they have no TTFA or answer figures.
 	CodeNoAnswer Code = "no_answer"

@@ -190,6 +190,96 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	return finish(run, out, journal, opts, runErr), nil
 }
 
+// CheckModels checks, before anything is measured, that every server of cfg answers
+// and serves each of models (Backend.Version, then Backend.Describe of each model, each
+// call bounded by bench.MetadataTimeout), so that a list of models with one the server
+// lacks fails at once rather than after measuring the others. Run checks its one model
+// again as it starts. cfg.Options.Model is not used. Errors, as Run gives them: a
+// *UsageError for a bad host; an unreachable server; a model a server does not serve
+// (not a UsageError, as Run's own is not), with the first one's reason (what the
+// server serves) and the names of the others, in one line.
+func CheckModels(ctx context.Context, cfg Config, models []string) error {
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	opts := cfg.Options
+	backends, err := newBackends(cfg, &opts)
+	if err != nil {
+		return err
+	}
+	var first error
+	var missing []string
+	for _, b := range backends {
+		vctx, cancel := context.WithTimeout(ctx, bench.MetadataTimeout)
+		_, err := b.Version(vctx)
+		cancel()
+		if err != nil {
+			return err
+		}
+		for _, m := range models {
+			dctx, cancel := context.WithTimeout(ctx, bench.MetadataTimeout)
+			_, err := b.Describe(dctx, m, opts.KVCacheType)
+			cancel()
+			switch {
+			case ctx.Err() != nil:
+				return ErrInterruptedEarly
+			case err == nil || slices.Contains(missing, m):
+			case first == nil:
+				first, missing = err, append(missing, m)
+			default:
+				missing = append(missing, m)
+			}
+		}
+	}
+	switch {
+	case first == nil:
+		return nil
+	case len(missing) == 2:
+		return fmt.Errorf("%w; %q is not served either; nothing was measured", first, missing[1])
+	case len(missing) > 2:
+		return fmt.Errorf("%w; %s are not served either; nothing was measured", first, strings.Join(quoteAll(missing[1:]), ", "))
+	}
+	return fmt.Errorf("%w; nothing was measured", first)
+}
+
+// Unload asks every server of cfg that can unload models (bench.ModelManager: Ollama)
+// to unload model, matched by name or digest, and waits until it is gone (at most 60
+// s, as the cold load's unload does): between the models of one invocation, so that
+// the next model's run measures its own memory and is not held beside the last one
+// (an other_models_loaded warning). A server that cannot unload is skipped. Errors:
+// the first server's failure to unload.
+func Unload(ctx context.Context, cfg Config, model, digest string) error {
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	opts := cfg.Options
+	backends, err := newBackends(cfg, &opts)
+	if err != nil {
+		return err
+	}
+	for _, b := range backends {
+		mm, ok := b.(bench.ModelManager)
+		if !ok {
+			continue
+		}
+		uctx, cancel := context.WithTimeout(ctx, 2*bench.MetadataTimeout)
+		_, err := mm.Unload(uctx, model, digest, 60*time.Second)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
 // resolveProfile resolves cfg.Profile for hw (cfg.ResolveProfile, else
 // profiles.ResolveProfile). Errors: ErrInterruptedEarly when ctx ended meanwhile (a
 // probe was cut short), else a UsageError.

@@ -3,6 +3,8 @@ package harness_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -81,5 +83,79 @@ func TestProgressAndFailedRequests(t *testing.T) {
 	}
 	if _, err := os.Stat(o.Path); err != nil || o.Run.Throughput.Failed != 2 || o.Run.Throughput.Completed != 2 {
 		t.Errorf("run file %q (%v): %d completed, %d failed", o.Path, err, o.Run.Throughput.Completed, o.Run.Throughput.Failed)
+	}
+}
+
+// CheckModels asks every server about every model before anything is measured: all
+// served is nil; models the server lacks are one line naming the first's reason and
+// the others; an unreachable server is the error Run would give. Neither is a usage
+// error, as Run's are not. No generation request is sent either way.
+func TestCheckModels(t *testing.T) {
+	srv := fakeollama.New(fakeollama.Config{Models: []string{"a", "b"}, Tokens: 4})
+	defer srv.Close()
+	cfg := config(t, srv.URL, 2)
+	ctx := context.Background()
+	if err := harness.CheckModels(ctx, cfg, []string{"a", "b"}); err != nil {
+		t.Errorf("both served: %v", err)
+	}
+	for _, tc := range []struct {
+		models []string
+		want   string
+	}{
+		{[]string{"a", "c"}, `model "c" not found`},
+		{[]string{"c", "a", "d"}, `model "c" not found on ` + srv.URL + ` (pull it with ` + "`ollama pull c`" + `, or create a shape twin with ` + "`yardstick synth --create`" + `); "d" is not served either; nothing was measured`},
+		{[]string{"c", "d", "e"}, `; "d", "e" are not served either`},
+	} {
+		err := harness.CheckModels(ctx, cfg, tc.models)
+		var ue *harness.UsageError
+		if err == nil || errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: %v, want one line containing %q, not a UsageError", tc.models, err, tc.want)
+		}
+	}
+	closed, err := fakeollama.ClosedURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := config(t, closed, 2)
+	err = harness.CheckModels(ctx, down, []string{"a"})
+	var ue *harness.UsageError
+	if err == nil || errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot reach") {
+		t.Errorf("unreachable server: %v, want Run's connection error", err)
+	}
+	if srv.Requests() != 0 {
+		t.Errorf("checking sent %d generation requests", srv.Requests())
+	}
+}
+
+// Unload takes a model out of a server that can unload (Ollama's keep_alive 0): after a
+// run the model is loaded (/api/ps lists it), after Unload it is not.
+func TestUnload(t *testing.T) {
+	srv := fakeollama.New(fakeollama.Config{Models: []string{"a"}, Tokens: 4})
+	defer srv.Close()
+	cfg := config(t, srv.URL, 1)
+	cfg.Options.Model = "a"
+	if _, err := harness.Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	ps := func() string {
+		resp, err := http.Get(srv.URL + "/api/ps")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if !strings.Contains(ps(), `"name":"a"`) {
+		t.Fatalf("after the run /api/ps is %s, want a loaded", ps())
+	}
+	if err := harness.Unload(context.Background(), cfg, "a", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := ps(); strings.Contains(got, `"name":"a"`) {
+		t.Errorf("after Unload /api/ps is %s, want a gone", got)
 	}
 }

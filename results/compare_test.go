@@ -463,3 +463,65 @@ func TestRunFiguresNameTheRunFile(t *testing.T) {
 		}
 	}
 }
+
+// The model is its identity, not its backend. The same model served natively by Ollama
+// and through its /v1 (bench.OpenAI describes it from Ollama's API: same architecture,
+// parameters, quantization, digest) compares, with a warning that names the serving
+// paths; a server that did not describe its model compares by name with a warning, and
+// is refused under another name.
+func TestCompareKeysAcrossBackends(t *testing.T) {
+	base := synthRun(synth{seed: 1, n: 8, slow: 1, noise: 0.03, runID: "native"})
+	described := func(id string, m bench.ModelInfo) *Run {
+		r := synthRun(synth{seed: 2, n: 8, slow: 1, noise: 0.03, runID: id})
+		r.Target.Backend, r.Target.Model = "openai", m
+		return r
+	}
+	bm := base.Target.Model
+	same := bm
+	same.Cost, same.CostError = nil, "the OpenAI-compatible API does not describe the model's tensors"
+	for _, tc := range []struct {
+		name  string
+		other *Run
+		// want: every key that differs, with its severity; why holds a word of the
+		// model or backend key's reason.
+		want    map[string]KeySeverity
+		why     string
+		refused bool
+	}{
+		// Only the backend differs: the paths are what is compared.
+		{"same identity through /v1", described("v1", same),
+			map[string]KeySeverity{"backend": KeyWarn}, "serving paths differ", false},
+		// A server that describes nothing, same name: the name is all there is.
+		{"undescribed, same name", described("vllm", bench.ModelInfo{Name: bm.Name}),
+			map[string]KeySeverity{"model": KeyWarn, "backend": KeyWarn}, "did not describe", false},
+		// No tag is Ollama's ":latest", another tag than the base's ":0.5b": another name.
+		{"undescribed, another tag", described("tag", bench.ModelInfo{Name: strings.TrimSuffix(bm.Name, ":0.5b")}),
+			map[string]KeySeverity{"model": KeyRefuse, "backend": KeyWarn}, "nothing says", true},
+		// Another name and no identity: refused.
+		{"undescribed, other name", described("other", bench.ModelInfo{Name: "Qwen/Qwen2.5-0.5B-Instruct"}),
+			map[string]KeySeverity{"model": KeyRefuse, "backend": KeyWarn}, "nothing says", true},
+		// Another quantization through /v1: the quantization is what differs, and the
+		// backend is another server's, not only another path to the same model.
+		{"another quantization through /v1", described("q8", func() bench.ModelInfo { m := same; m.QuantizationLevel = "Q8_0"; return m }()),
+			map[string]KeySeverity{"quantization": KeyWarn, "backend": KeyWarn}, "another server implementation", false},
+		// A server that sent no usage: its token counts are estimates, which is said.
+		{"token counts estimated through /v1", func() *Run { r := described("est", same); r.TokensEstimated = true; return r }(),
+			map[string]KeySeverity{"backend": KeyWarn, "token_counts": KeyWarn}, "low there by the server's tokens per chunk", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]KeySeverity{}
+			whys := ""
+			for _, k := range CompareKeys(base, tc.other) {
+				got[k.Key] = k.Severity
+				whys += k.Why + " | "
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || !strings.Contains(whys, tc.why) {
+				t.Errorf("keys %v (%s), want %v with %q", got, whys, tc.want, tc.why)
+			}
+			_, err := Compare([]*Run{base, tc.other}, []string{"native.json", "v1.json"}, CompareOptions{})
+			if refused := errors.Is(err, ErrNotComparable); refused != tc.refused {
+				t.Errorf("refused %v (%v), want %v", refused, err, tc.refused)
+			}
+		})
+	}
+}

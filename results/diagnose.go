@@ -52,7 +52,7 @@ func (r *Run) diagnose(levels []bench.Level) {
 // diagnoseSamples counts what the successful measured samples say about the server.
 func (r *Run) diagnoseSamples(levels []bench.Level) {
 	o := r.Options
-	early, promptOff, overflow, overMax, multi, noAnswer, thought := 0, 0, 0, 0, 0, 0, 0
+	early, promptOff, overflow, overMax, multi, noAnswer, thought, estimated := 0, 0, 0, 0, 0, 0, 0, 0
 	var perChunk []float64
 	for i := range r.Samples {
 		s := &r.Samples[i]
@@ -84,9 +84,16 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 		if s.Level < len(levels) {
 			target = levels[s.Level].PromptTokens
 		}
-		if d := s.PromptTokens - target; d*d*100 > target*target { // off by more than 10%
+		if s.TokensEstimated {
+			estimated++ // and its prompt is uncounted: no length to hold to the target
+		} else if d := s.PromptTokens - target; d*d*100 > target*target { // off by more than 10%
 			promptOff++
 		}
+	}
+	if estimated > 0 {
+		r.TokensEstimated = true
+		r.warn(bench.CodeTokensEstimated, fmt.Sprintf("%s ended without usage (the server ignores stream_options.include_usage): their output tokens are their text chunks, one chunk taken as one token, so output_tokens, tpot_ns and client_gen_per_s are estimates; their prompt tokens are unknown",
+			measuredRequests(estimated)))
 	}
 	if early > 0 {
 		r.warn(bench.CodeStoppedEarly, fmt.Sprintf("%s stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",

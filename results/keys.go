@@ -155,7 +155,7 @@ func (s *KeySeverity) UnmarshalJSON(b []byte) error {
 // KeyDiff is one comparability key whose value differs between a run and the base.
 type KeyDiff struct {
 	// Key names what differs: model_digest, model, quantization, synthetic, num_ctx,
-	// workload, seed, backend, server_version, hardware, tool_version.
+	// workload, seed, backend, token_counts, server_version, hardware, tool_version.
 	Key      string      `json:"key"`
 	Base     string      `json:"base"`
 	Other    string      `json:"other"`
@@ -173,11 +173,16 @@ func (k KeyDiff) String() string {
 //
 //   - refused: another workload (prompt_tokens_target, max_tokens, temperature, think:
 //     the requests asked for different work); another model (architecture, family or
-//     parameter count differ); synthetic against real weights (a twin's output lengths
-//     and stops differ from the real model's).
+//     parameter count differ; when one server did not describe its model, other names);
+//     synthetic against real weights (a twin's output lengths and stops differ from the
+//     real model's). The model is its identity, not its backend: the same model served
+//     natively by Ollama and through its /v1 (bench.OpenAI describes it from Ollama's
+//     own API) compares, with a warning that the serving paths differ.
 //   - warning: another digest of the same model (re-pulled, other quantization or
 //     template); another quantization; another num_ctx; another seed (other prompts of
-//     the same length); another backend; another calibrated prompt length.
+//     the same length); another backend; another calibrated prompt length; the same
+//     model name where one server did not describe the model; token counts estimated
+//     in one run only (token_counts).
 //   - note: another server version, another machine, another yardstick version.
 func CompareKeys(base, other *Run) []KeyDiff {
 	var out []KeyDiff
@@ -188,11 +193,23 @@ func CompareKeys(base, other *Run) []KeyDiff {
 	}
 	bm, om := base.Target.Model, other.Target.Model
 	sameModel := bm.Architecture == om.Architecture && bm.ParameterCount == om.ParameterCount && bm.Family == om.Family
-	add("model", modelIdentity(bm), modelIdentity(om), KeyRefuse,
-		"different models: per-token cost differs by design; compare them with --force if that is the question")
-	add("synthetic", syntheticLabel(bm), syntheticLabel(om), KeyRefuse,
-		"random-weight twin against real weights: the twin's speed stands for the model, but output lengths and early stops differ")
-	if sameModel {
+	known := bm.Architecture != "" && om.Architecture != ""
+	switch {
+	case known || (bm.Architecture == "" && om.Architecture == "" && bm.Name == om.Name):
+		add("model", modelIdentity(bm), modelIdentity(om), KeyRefuse,
+			"different models: per-token cost differs by design; compare them with --force if that is the question")
+		add("synthetic", syntheticLabel(bm), syntheticLabel(om), KeyRefuse,
+			"random-weight twin against real weights: the twin's speed stands for the model, but output lengths and early stops differ")
+	case sameModelName(bm.Name, om.Name):
+		// One server did not describe the model (an OpenAI-compatible server other than
+		// Ollama's /v1): the names are all there is to go on.
+		add("model", modelIdentity(bm), modelIdentity(om), KeyWarn,
+			"the same model name, but one server did not describe the model (architecture, parameters, quantization, digest): check it is the same model")
+	default:
+		add("model", modelIdentity(bm), modelIdentity(om), KeyRefuse,
+			"other model names, and one server did not describe its model: nothing says they are the same model; compare them with --force if they are")
+	}
+	if sameModel && known {
 		add("quantization", bm.QuantizationLevel, om.QuantizationLevel, KeyWarn,
 			"another quantization reads another number of bytes per token: the difference is part of what is measured")
 		if bm.QuantizationLevel == om.QuantizationLevel {
@@ -219,8 +236,15 @@ func CompareKeys(base, other *Run) []KeyDiff {
 		"levels measured for another duration (or by count): in an overloaded open loop queue delay grows with the time measured")
 	add("slo", base.Options.SLO.Key(), other.Options.SLO.Key(), KeyWarn,
 		"other --slo objectives: goodput and SLO verdicts are against different thresholds; latencies compare as they are")
-	add("backend", base.Target.Backend, other.Target.Backend, KeyWarn,
-		"another server implementation: the comparison is of servers as much as of settings")
+	if sameModel && known && bm.QuantizationLevel == om.QuantizationLevel {
+		add("backend", base.Target.Backend, other.Target.Backend, KeyWarn,
+			"the same model (architecture, parameters, quantization) served through another path: the serving paths differ (API, the options each sends, streaming), so the comparison is of the paths, not the model")
+	} else {
+		add("backend", base.Target.Backend, other.Target.Backend, KeyWarn,
+			"another server implementation: the comparison is of servers as much as of settings")
+	}
+	add("token_counts", tokenCounts(base), tokenCounts(other), KeyWarn,
+		"one run's output tokens are its text chunks (no usage from the server; docs/metrics.md, tokens_estimated): output_tokens, tpot_ns and client_gen_per_s are low there by the server's tokens per chunk; ttft, itl and e2e compare as they are")
 	add("server_version", base.Target.ServerVersion, other.Target.ServerVersion, KeyNote,
 		"another server version")
 	add("hardware", hardwareLabel(base), hardwareLabel(other), KeyNote,
@@ -246,6 +270,28 @@ func loadLabel(r *Run) string {
 		s += fmt.Sprintf(" × %d servers", n)
 	}
 	return s
+}
+
+// tokenCounts says where a run's token counts come from: the server, or estimated from
+// the text chunks (Run.TokensEstimated).
+func tokenCounts(r *Run) string {
+	if r.TokensEstimated {
+		return "estimated from chunks"
+	}
+	return "the server's"
+}
+
+// sameModelName compares model names as servers resolve them: case aside, and a
+// missing tag is ":latest" (Ollama's rule; "qwen3:0.6b" is not "qwen3").
+func sameModelName(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.ToLower(s)
+		if i := strings.LastIndex(s, "/"); !strings.Contains(s[i+1:], ":") {
+			s += ":latest"
+		}
+		return s
+	}
+	return a != "" && norm(a) == norm(b)
 }
 
 func modelIdentity(m bench.ModelInfo) string {

@@ -67,6 +67,12 @@ type Run struct {
 	// SummariesLeftOut is how many measured requests the summaries leave out because
 	// they failed (throughput.errors_by_kind says why).
 	SummariesLeftOut int `json:"summaries_left_out"`
+	// TokensEstimated is set when some successful measured requests counted their
+	// output tokens from text chunks because the server sent no usage
+	// (bench.Sample.TokensEstimated): output_tokens, tpot_ns, client_gen_per_s and the
+	// token throughput are then estimates, and prompt_tokens is not summarized for
+	// those requests (docs/metrics.md "Per request", tokens_estimated).
+	TokensEstimated bool `json:"tokens_estimated,omitempty"`
 	// Levels are the run's levels in the order measured (one without a sweep), each
 	// with its own throughput, statistics and, with --slo, goodput.
 	Levels []LevelSummary `json:"levels"`
@@ -384,7 +390,9 @@ func eachMetric(samples []bench.Sample, add func(name string, v float64)) {
 		if thought && s.AnswerGenPerS != nil {
 			add("answer_gen_per_s", *s.AnswerGenPerS)
 		}
-		add("prompt_tokens", float64(s.PromptTokens))
+		if !s.TokensEstimated { // the server counted no prompt
+			add("prompt_tokens", float64(s.PromptTokens))
+		}
 		if s.CachedPromptTokens != nil { // only from a server that reports it
 			add("cached_prompt_tokens", float64(*s.CachedPromptTokens))
 		}

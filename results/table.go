@@ -110,6 +110,9 @@ func RenderTable(w io.Writer, run *Run) error {
 	}
 	fmt.Fprintf(&b, "workload  %s + %s, prompt %s tokens, up to %d output tokens, %s, temperature %g, seed %d%s\n",
 		measured, warm, prompt, wl.MaxTokens, numCtx, wl.Temperature, wl.Seed, think)
+	if run.TokensEstimated {
+		b.WriteString("tokens    ESTIMATED: the server sent no usage; output tokens are text chunks (a lower bound), so output tokens, TPOT and client decode rates are estimates; prompt tokens unknown\n")
+	}
 	asked := o.Levels()
 	switch {
 	case len(run.Levels) == 0 && len(asked) <= 1: // a run file from before load models: sequential

@@ -81,7 +81,7 @@ func (e *env) commands() []*cli.Command {
 // runFlags are run's flags; d holds the defaults.
 func runFlags(d bench.Options) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model name on the server, e.g. qwen2.5:0.5b"},
+		&cli.GenericFlag{Name: "model", Aliases: []string{"m"}, Value: &flagval.Models{}, Usage: "model name on the server, e.g. qwen2.5:0.5b; several (-m a,b or -m a -m b) are measured in turn, one run file each, then one table of them all"},
 		&cli.GenericFlag{Name: "host", Value: &flagval.HostList{}, Usage: "server URL; repeat it to measure several servers at once (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
 		&cli.StringFlag{Name: "backend", Value: d.Backend, Usage: "server API: ollama (/api/chat) or openai (/v1/chat/completions: llama.cpp, vLLM, LM Studio, Ollama's /v1)"},
 		&cli.StringFlag{Name: "api-key-env", Value: bench.DefaultAPIKeyEnv, Usage: "environment variable holding the openai backend's API key (sent as a bearer token; never recorded)"},

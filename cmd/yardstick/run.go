@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -11,16 +13,112 @@ import (
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/harness"
 	"github.com/yardstick-dev/yardstick/internal/flagval"
+	"github.com/yardstick-dev/yardstick/profiles"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
 // run benchmarks one model: flags to a harness.Config, one harness.Run, the outcome
-// to an exit status; d holds the flags' defaults.
+// to an exit status; d holds the flags' defaults. Several models (-m a,b) are
+// runModels'.
 func (e *env) run(c *cli.Context, d bench.Options) error {
 	cfg, err := runConfig(c, e, d)
 	if err != nil {
 		return err
 	}
+	if models := c.Generic("model").(*flagval.Models).Vals; len(models) > 1 {
+		return e.runModels(c, cfg, models)
+	}
+	_, err = e.runOne(c, cfg)
+	return err
+}
+
+// runModels measures each of models in turn as run measures one: the harness is the
+// one engine, called once per model, so each model gets its own run file (named after
+// it), its own cold load and its own table, exactly as a run of that model alone.
+// Every server is first asked about every model (harness.CheckModels): a model it does
+// not serve fails the command before anything is measured. Each measured model is
+// unloaded before the next (harness.Unload), so no run holds another's runner in
+// memory (other_models_loaded); the last stays loaded, as a run of one leaves it.
+// After the last model, one table sets the runs side by side (results.RenderRuns). A
+// model whose run fails is named in the final error and the next one is measured; an
+// interrupt ends the list. The exit status is the worst of the runs' (interrupted,
+// then usage, then failure). The loop is here, not in the harness, because what it
+// adds is the command's (the tables, the exit status); each run is the harness's.
+func (e *env) runModels(c *cli.Context, cfg harness.Config, models []string) error {
+	if err := harness.CheckModels(c.Context, cfg, models); err != nil {
+		return runError(err)
+	}
+	// Every model is held against the same hardware figures, resolved (and probed) once.
+	if resolve := cfg.ResolveProfile; resolve != nil {
+		var prof *profiles.Profile
+		cfg.ResolveProfile = func(ctx context.Context, name string, hw profiles.Hardware) (profiles.Profile, error) {
+			if prof != nil {
+				return *prof, nil
+			}
+			p, err := resolve(ctx, name, hw)
+			if err == nil {
+				prof = &p
+			}
+			return p, err
+		}
+	}
+	var runs []*results.Run
+	var files, failed []string
+	code := 0
+	for i, m := range models {
+		fmt.Fprintf(e.stdout, "== model %d of %d: %s\n\n", i+1, len(models), m)
+		mcfg := cfg
+		mcfg.Options.Model = m
+		o, err := e.runOne(c, mcfg)
+		if o != nil {
+			runs, files = append(runs, o.Run), append(files, o.Path)
+		}
+		if err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", m, err))
+			code = worstExit(code, err)
+		}
+		if code == exitInterrupted {
+			break
+		}
+		if o != nil && i < len(models)-1 {
+			if err := harness.Unload(c.Context, mcfg, m, o.Run.Target.Model.Digest); err != nil {
+				fmt.Fprintf(e.stderr, "yardstick: unloading %s before the next model: %v\n", m, err)
+			}
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	if len(runs) > 0 {
+		fmt.Fprintf(e.stdout, "== %d of %d models measured\n\n", len(runs), len(models))
+		if err := results.RenderRuns(e.stdout, runs, files); err != nil {
+			return err
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return &exitError{code, fmt.Errorf("%d of %d models did not complete: %s", len(failed), len(models), strings.Join(failed, "; "))}
+}
+
+// worstExit is the exit status of a list of runs so far (code) after one that ended
+// with err: interrupted over usage over failure.
+func worstExit(code int, err error) int {
+	c := exitFailure
+	var ee *exitError
+	if errors.As(err, &ee) {
+		c = ee.code
+	}
+	for _, worst := range []int{exitInterrupted, exitUsage, exitFailure} {
+		if code == worst || c == worst {
+			return worst
+		}
+	}
+	return c
+}
+
+// runOne measures cfg's one model: progress, harness.Run, the run's table, notices and
+// run file on stdout and stderr. It returns the Outcome (nil when nothing was
+// measured) and the error that sets the exit status.
+func (e *env) runOne(c *cli.Context, cfg harness.Config) (*harness.Outcome, error) {
 	var bar *progressbar.ProgressBar
 	if e.stderrTTY && !c.Bool("quiet") {
 		cfg.Progress = func(planned int) bench.Observer {
@@ -34,10 +132,10 @@ func (e *env) run(c *cli.Context, d bench.Options) error {
 		_ = bar.Clear()
 	}
 	if err != nil {
-		return runError(err)
+		return nil, runError(err)
 	}
 	if err := results.RenderTable(e.stdout, o.Run); err != nil {
-		return err
+		return o, err
 	}
 	for _, n := range o.Notices {
 		fmt.Fprintf(e.stderr, "yardstick: %s\n", n)
@@ -47,11 +145,11 @@ func (e *env) run(c *cli.Context, d bench.Options) error {
 	}
 	switch o.Status {
 	case harness.Completed:
-		return nil
+		return o, nil
 	case harness.Interrupted:
-		return &exitError{exitInterrupted, o.Err}
+		return o, &exitError{exitInterrupted, o.Err}
 	}
-	return &exitError{exitFailure, o.Err}
+	return o, &exitError{exitFailure, o.Err}
 }
 
 // runError maps an error of harness.Run (nothing was measured) to its exit status.
@@ -76,6 +174,9 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 	}
 	if c.NArg() > 0 {
 		return cfg, usageErr("run takes no arguments, got %q (did you mean --model %s?)", c.Args().First(), c.Args().First())
+	}
+	if n := len(c.Generic("model").(*flagval.Models).Vals); n > 1 && cfg.Out != "" {
+		return cfg, usageErr("--out names one run file and --model lists %d models, each written to its own: give --out-dir instead", n)
 	}
 	opts, err := runOptions(c, d)
 	if err != nil {
@@ -115,7 +216,9 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 // runOptions maps run's workload and load flags to bench.Options.
 func runOptions(c *cli.Context, d bench.Options) (bench.Options, error) {
 	opts := d
-	opts.Model = c.String("model")
+	if models := c.Generic("model").(*flagval.Models).Vals; len(models) > 0 {
+		opts.Model = models[0] // the first; runModels sets each in turn
+	}
 	rv := c.Generic("runs").(*flagval.Runs)
 	opts.Runs, opts.RunsAuto = rv.N, rv.Auto
 	if rv.Auto {

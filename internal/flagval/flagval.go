@@ -1,7 +1,8 @@
 // Package flagval holds the command line's complex flag values: each implements
 // urfave/cli's Generic (Set, String) without importing it, and validates its value when
 // the flag is parsed, so a bad value stops a command before anything is read or
-// measured (lists of levels, --runs N|auto, --fail-on gates, --format, --alpha).
+// measured (lists of levels, --model lists, --runs N|auto, --fail-on gates, --format,
+// --alpha).
 package flagval
 
 import (
@@ -96,6 +97,48 @@ func (l *HostList) String() string {
 		return ""
 	}
 	return strings.Join(l.Vals, " ")
+}
+
+// Models is --model: one model or several, as a comma-separated list, a repeated
+// flag, or both (-m a,b -m c), in the order given. Set refuses an empty name ("a,,b",
+// a trailing comma, -m "") and a model named twice, compared as servers resolve names:
+// case aside, and a missing tag is Ollama's ":latest" ("qwen3" is "qwen3:latest").
+type Models struct{ Vals []string }
+
+func (m *Models) Set(s string) error {
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			return fmt.Errorf("an empty model name in %q (list models as a,b or repeat -m)", s)
+		}
+		for _, prev := range m.Vals {
+			if sameModelName(prev, name) {
+				return fmt.Errorf("model %q is listed twice (as %q and %q)", name, prev, name)
+			}
+		}
+		m.Vals = append(m.Vals, name)
+	}
+	return nil
+}
+
+func (m *Models) String() string {
+	if m == nil {
+		return ""
+	}
+	return strings.Join(m.Vals, ",")
+}
+
+// sameModelName compares model names as servers resolve them: case aside, and a
+// missing tag is ":latest".
+func sameModelName(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.ToLower(s)
+		if i := strings.LastIndex(s, "/"); !strings.Contains(s[i+1:], ":") {
+			s += ":latest"
+		}
+		return s
+	}
+	return norm(a) == norm(b)
 }
 
 // Runs is the --runs flag: a positive count or "auto", validated when parsed.

@@ -23,6 +23,12 @@ func TestSetRejects(t *testing.T) {
 		{"alpha high", &Alpha{}, "0.6", "must be a number in (0, 0.5]"},
 		{"format", &Choice{Allowed: []string{"table", "json"}}, "xml", `unknown format "xml" (one of table, json)`},
 		{"empty host", &HostList{}, " ", "empty host"},
+		{"empty model in a list", &Models{}, "a,,b", `an empty model name in "a,,b"`},
+		{"trailing comma", &Models{}, "a,", "an empty model name"},
+		{"empty model", &Models{}, " ", "an empty model name"},
+		{"model twice", &Models{}, "a,b,a", `model "a" is listed twice`},
+		// Ollama resolves a missing tag to :latest, and names regardless of case.
+		{"model twice by its tag", &Models{}, "qwen3,Qwen3:latest", `listed twice (as "qwen3" and "Qwen3:latest")`},
 	} {
 		err := tt.v.Set(tt.in)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -46,6 +52,14 @@ func TestSetAccepts(t *testing.T) {
 	}
 	if err := n.Set("12"); err != nil || n.Auto || n.N != 12 {
 		t.Errorf("Runs 12: %v, %+v; a number after auto replaces it", err, n)
+	}
+	var m Models
+	if err := m.Set("a, b"); err != nil || m.Set("c") != nil || m.String() != "a,b,c" {
+		t.Errorf("Models: %v, %q; want a,b,c (a list, then a repeated flag, in order)", err, m.String())
+	}
+	// Other tags of one model are other models.
+	if err := m.Set("qwen3:0.6b,qwen3:1.7b"); err != nil || len(m.Vals) != 5 {
+		t.Errorf("Models with two tags: %v, %v", err, m.Vals)
 	}
 	var h HostList
 	_ = h.Set("a:1")
