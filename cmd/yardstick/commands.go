@@ -27,8 +27,8 @@ func (e *env) commands() []*cli.Command {
 	reportFormat := &flagval.Choice{Value: "table", Allowed: reportFormats}
 	lsFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
 	return []*cli.Command{
-		command("run", runFlags(d), func(c *cli.Context) error { return e.run(c, d) }),
-		command("synth", []cli.Flag{
+		command("run", withEnv(runFlags(d), runEnv...), func(c *cli.Context) error { return e.run(c, d) }),
+		command("synth", withEnv([]cli.Flag{
 			&cli.StringFlag{Name: "shape", Value: "qwen2.5-0.5b", Usage: "model shape (see --list)"},
 			&cli.StringFlag{Name: "quant", Value: "Q8_0", Usage: "weight type: " + synth.QuantNames()},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random weights"},
@@ -36,8 +36,8 @@ func (e *env) commands() []*cli.Command {
 			&cli.StringFlag{Name: "create", Usage: "also upload it to the server as this model name"},
 			&cli.StringFlag{Name: "host", Usage: "server URL for --create (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
 			&cli.BoolFlag{Name: "list", Usage: "list the shapes and their sizes, and exit"},
-		}, noArgs(e.synth)),
-		command("plan", planFlags(), noArgs(e.plan)),
+		}, "host"), noArgs(e.synth)),
+		command("plan", withEnv(planFlags(), "host"), noArgs(e.plan)),
 		command("hw", []cli.Flag{
 			&cli.BoolFlag{Name: "probe", Usage: "measure host memory bandwidth"},
 			&cli.DurationFlag{Name: "probe-duration", Value: 2 * time.Second, Usage: "how long the probe measures"},

@@ -57,6 +57,9 @@ type env struct {
 	// resolveProfile resolves --profile (profiles.ResolveProfile); tests replace it
 	// so runs against fake servers do not probe memory bandwidth.
 	resolveProfile func(ctx context.Context, nameOrPath string, hw profiles.Hardware) (profiles.Profile, error)
+	// args is the command line as the app runs it (after interspersed), for
+	// onCommandLine; nil in tests that call a command's method directly.
+	args []string
 	// hardStop is closed by a second interrupt: the request in flight is abandoned
 	// without waiting for --grace. Nil in tests that do not need it.
 	hardStop <-chan struct{}
@@ -100,6 +103,7 @@ func Main(ctx context.Context, args []string, e *env) int {
 	log.SetOutput(io.Discard)
 	app := newApp(e)
 	args, err := interspersed(app, args)
+	e.args = args
 	if err == nil && len(args) > 1 && !strings.HasPrefix(args[1], "-") && app.Command(args[1]) == nil {
 		var names []string
 		for _, c := range app.Commands {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -74,6 +75,11 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 		Profile: c.String("profile"), ResolveProfile: e.resolveProfile,
 		NoSelftest: c.Bool("no-selftest"), Abandon: e.hardStop,
 	}
+	if h := os.Getenv(envVar("host")); h != "" && onCommandLine(c, e.args, "host") {
+		// urfave/cli sets $YARDSTICK_HOST before the command line, and --host adds
+		// servers: the command line's --host replaces it instead (flag beats env).
+		cfg.Hosts = cfg.Hosts[1:]
+	}
 	if c.NArg() > 0 {
 		return cfg, usageErr("run takes no arguments, got %q (did you mean --model %s?)", c.Args().First(), c.Args().First())
 	}
@@ -86,7 +92,8 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 			switch name := f.Names()[0]; name {
 			case "resume", "host", "grace", "quiet", "profile", "no-selftest":
 			default:
-				if c.IsSet(name) {
+				// A value from the environment (runEnv) is ignored: the journal's wins.
+				if onCommandLine(c, e.args, name) {
 					return cfg, usageErr("--resume takes the run's options from its journal; --%s cannot be given with it", name)
 				}
 			}
