@@ -55,7 +55,7 @@ func (e *env) commands() []*cli.Command {
 		}, outputFlags(compareFormat)...), func(c *cli.Context) error { return e.compare(c, failOn.Gates, alpha.Value, compareFormat.Value) }),
 		command("report", outputFlags(reportFormat), func(c *cli.Context) error { return e.report(c, reportFormat.Value) }),
 		command("merge", []cli.Flag{
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged run file to write (required)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged run file to write (required; - writes it to stdout)"},
 			&cli.BoolFlag{Name: "force", Usage: "merge runs of different models or workloads"},
 		}, e.merge),
 		command("ls", []cli.Flag{
@@ -103,7 +103,7 @@ func runFlags(d bench.Options) []cli.Flag {
 		&cli.StringFlag{Name: "profile", Usage: "hardware profile to hold the run against: a name, a YAML file or builtin:<device id> (default: detected; a CPU without a device-table row gets a 1 s bandwidth probe)"},
 		&cli.BoolFlag{Name: "no-selftest", Usage: "skip the 300 ms client self-test recorded in the run"},
 		&cli.BoolFlag{Name: "no-cold", Usage: "skip unloading the model and the timed cold-load request"},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "run file path (default: yardstick-<model>-<time>.json in --out-dir)"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "run file path; - writes its JSON to stdout and the table to stderr (default: yardstick-<model>-<time>.json in --out-dir)"},
 		&cli.StringFlag{Name: "out-dir", Value: ".", Usage: "directory of the default run file"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 	}
@@ -114,7 +114,7 @@ func outputFlags(format *flagval.Choice) []cli.Flag {
 	return []cli.Flag{
 		&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format,
 			Usage: "output format: " + strings.Join(format.Allowed, ", ")},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout (-: stdout)"},
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -37,13 +38,24 @@ func (e *env) run(c *cli.Context, d bench.Options) error {
 	if err != nil {
 		return runError(err)
 	}
-	if err := results.RenderTable(e.stdout, o.Run); err != nil {
+	// With --out - the run file's JSON is stdout's, and the table, for the person
+	// watching, goes to stderr with the progress bar and the warnings.
+	toStdout := c.String("out") == "-"
+	table := e.stdout
+	if toStdout {
+		table = e.stderr
+	}
+	if err := results.RenderTable(table, o.Run); err != nil {
 		return err
 	}
 	for _, n := range o.Notices {
 		fmt.Fprintf(e.stderr, "yardstick: %s\n", n)
 	}
-	if o.Path != "" {
+	if toStdout && o.Path != "" {
+		if err := runToStdout(e, o); err != nil {
+			return err
+		}
+	} else if o.Path != "" {
 		fmt.Fprintf(e.stdout, "\nrun file  %s\n", o.Path)
 	}
 	switch o.Status {
@@ -53,6 +65,30 @@ func (e *env) run(c *cli.Context, d bench.Options) error {
 		return &exitError{exitInterrupted, o.Err}
 	}
 	return &exitError{exitFailure, o.Err}
+}
+
+// runToStdout copies the run file of o (written in --out-dir under its default name,
+// or in the fallback directory) to stdout, for --out -. The file is removed once stdout
+// has it all and the run completed; otherwise it stays, named on stderr: the error line
+// of a run that did not complete names it (and an interrupted run's journal beside it
+// finishes it), and a stdout that failed must not lose the run.
+func runToStdout(e *env, o *harness.Outcome) error {
+	f, err := os.Open(o.Path)
+	if err == nil {
+		_, err = io.Copy(e.stdout, f)
+		_ = f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("--out -: writing the run to stdout: %w; the run file is %s", err, o.Path)
+	}
+	if o.Status == harness.Completed {
+		if err := os.Remove(o.Path); err != nil {
+			fmt.Fprintf(e.stderr, "yardstick: warning: --out -: the run file %s stays: %v\n", o.Path, err)
+		}
+		return nil
+	}
+	fmt.Fprintf(e.stderr, "\nrun file  %s\n", o.Path)
+	return nil
 }
 
 // runError maps an error of harness.Run (nothing was measured) to its exit status.
@@ -74,6 +110,9 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 		Out: c.String("out"), OutDir: c.String("out-dir"),
 		Profile: c.String("profile"), ResolveProfile: e.resolveProfile,
 		NoSelftest: c.Bool("no-selftest"), Abandon: e.hardStop,
+	}
+	if cfg.Out == "-" {
+		cfg.Out = "" // written under its default name in --out-dir, then to stdout (runToStdout)
 	}
 	if h := os.Getenv(envVar("host")); h != "" && onCommandLine(c, e.args, "host") {
 		// urfave/cli sets $YARDSTICK_HOST before the command line, and --host adds
