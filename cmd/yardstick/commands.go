@@ -66,6 +66,7 @@ func (e *env) commands() []*cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
 		}, noArgs(e.selftest)),
 		command("version", nil, e.version),
+		command("completion", nil, e.completion),
 	}
 }
 

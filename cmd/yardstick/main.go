@@ -79,9 +79,15 @@ func newApp(e *env) *cli.App {
 		},
 		HideHelpCommand: true,
 		Commands:        e.commands(),
+		// `yardstick completion bash|zsh|fish` prints the scripts that use it.
+		EnableBashCompletion: true,
 	}
+	// Every completion request is answered by complete, from the app's own arguments.
+	completer := func(*cli.Context) { complete(e, app, e.args[:len(e.args)-1]) }
+	app.BashComplete = completer
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
+		c.BashComplete = completer
 	}
 	return app
 }
@@ -102,9 +108,18 @@ func Main(ctx context.Context, args []string, e *env) int {
 	// server's bytes): noise past yardstick's one-line errors, never printed.
 	log.SetOutput(io.Discard)
 	app := newApp(e)
-	args, err := interspersed(app, args)
+	var err error
+	completing := len(args) > 1 && args[len(args)-1] == completeFlag
+	if !completing {
+		// Reordered, the completion request would not end the line, and the command
+		// would run.
+		args, err = interspersed(app, args)
+	}
 	e.args = args
-	if err == nil && len(args) > 1 && !strings.HasPrefix(args[1], "-") && app.Command(args[1]) == nil {
+	if completing && len(args) > 3 && app.Command(args[1]) == nil {
+		return exitOK // completing after an unknown command: nothing to offer
+	}
+	if err == nil && !completing && len(args) > 1 && !strings.HasPrefix(args[1], "-") && app.Command(args[1]) == nil {
 		var names []string
 		for _, c := range app.Commands {
 			names = append(names, c.Name)
