@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,5 +109,39 @@ func TestHostEnvironmentEverywhere(t *testing.T) {
 		if o := runCLI(t, nil, cmd, "--help"); !strings.Contains(o.stdout, "[$YARDSTICK_HOST]") {
 			t.Errorf("%s --help lacks [$YARDSTICK_HOST]:\n%s", cmd, o.stdout)
 		}
+	}
+}
+
+// An interrupted run resumes with its journal's options, server and profile whatever
+// the environment says: a shell that exports YARDSTICK_HOST, _RUNS and _MODEL for new
+// runs can still finish an old one.
+func TestResumeWithEnvironmentSet(t *testing.T) {
+	// Each request takes 300 ms; the Ctrl-C lands while request 5 (the cold one,
+	// then measured index 4) is in flight.
+	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 300 * time.Millisecond})
+	defer f.Close()
+	out := filepath.Join(t.TempDir(), "run.json")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cancelAt(ctx, cancel, f, 5)
+	o := runCLICtx(ctx, nil, "run", "--model", "twin", "--host", f.URL, "--runs", "8", "--warmup", "0",
+		"--prompt-tokens", "16", "--max-tokens", "4", "--no-selftest", "--out", out)
+	if o.code != exitInterrupted {
+		t.Fatalf("exit %d: %s", o.code, o.stderr)
+	}
+	t.Setenv("YARDSTICK_HOST", "http://127.0.0.1:1") // no server: had it been used, the resume fails
+	t.Setenv("YARDSTICK_RUNS", "99")
+	t.Setenv("YARDSTICK_MODEL", "other")
+	t.Setenv("YARDSTICK_PROFILE", "no-such-profile")
+	o = runCLI(t, nil, "run", "--resume", out+".journal", "--no-selftest")
+	if o.code != 0 {
+		t.Fatalf("resume: exit %d: %s", o.code, o.stderr)
+	}
+	r, err := results.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Options.Runs != 8 || len(r.Samples) != 8 || r.Target.Model.Name != "twin" {
+		t.Errorf("resumed: runs %d, %d samples, model %s: want the journal's 8 of twin", r.Options.Runs, len(r.Samples), r.Target.Model.Name)
 	}
 }

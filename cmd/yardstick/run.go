@@ -145,8 +145,12 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 		if c.IsSet("grace") {
 			opts.Grace = c.Duration("grace")
 		}
-		// The run is held against the profile it started with, unless one is given.
-		if c.IsSet("profile") {
+		if !onCommandLine(c, e.args, "host") {
+			cfg.Hosts = nil // $YARDSTICK_HOST too gives way to the journal's server
+		}
+		// The run is held against the profile it started with, unless one is given
+		// (on the command line: $YARDSTICK_PROFILE gives way too).
+		if onCommandLine(c, e.args, "profile") {
 			opts.Profile = cfg.Profile
 		} else {
 			cfg.Profile = opts.Profile
