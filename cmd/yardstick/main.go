@@ -106,7 +106,7 @@ func Main(ctx context.Context, args []string, e *env) int {
 	defer stdout.Flush()
 	defer stderr.Flush()
 	safe := *e
-	safe.stdout, safe.stderr = stdout, stderr
+	// Tables are fitted to the width each carries (tablefit.Columns).
 	safe.stdout = tablefit.WithColumns(stdout, e.stdoutColumns)
 	safe.stderr = tablefit.WithColumns(stderr, e.stderrColumns)
 	e = &safe
