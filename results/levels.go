@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/tablefit"
 	"github.com/yardstick-dev/yardstick/internal/units"
 	"github.com/yardstick-dev/yardstick/profiles"
 )
@@ -408,14 +409,16 @@ func sloVerdict(r *SLOResult) string {
 	return ", missed: " + strings.Join(missed, ", ")
 }
 
-// renderLevels writes the per-level table of a sweep (levelTable) for a terminal.
-func renderLevels(b *strings.Builder, run *Run) error {
+// renderLevels writes the per-level table of a sweep (levelTable) for a terminal,
+// fitted to width (0: none; tablefit splits it into parts led by the level and its
+// load).
+func renderLevels(b *strings.Builder, run *Run, width int) error {
 	head, rows, notes := levelTable(run)
 	if head == nil {
 		return nil
 	}
 	b.WriteString("\nlevels\n")
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tablefit.NewWriter(b, width, tablefit.Layout{Keys: 2}, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	for _, row := range rows {
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
@@ -561,13 +564,16 @@ func renderLevelRoofline(b *strings.Builder, run *Run) error {
 	return nil
 }
 
-// renderFleet writes one line per server of a run against several.
-func renderFleet(b *strings.Builder, run *Run) error {
+// renderFleet writes one line per server of a run against several, fitted to width
+// (0: none).
+func renderFleet(b *strings.Builder, run *Run, width int) error {
 	if len(run.Fleet) == 0 {
 		return nil
 	}
 	b.WriteString("servers\n")
-	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	// Fitted to width (tablefit): the host shortens in its middle first.
+	hostTrim := func(_, col int) tablefit.Trim { return map[bool]tablefit.Trim{true: tablefit.Middle}[col == 1] }
+	tw := tablefit.NewWriter(b, width, tablefit.Layout{Keys: 2, Trim: hostTrim}, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\thost\tok\tfailed\treq/s\tout tok/s\tTTFT p50\tTPOT p50\t")
 	for _, t := range run.Fleet {
 		p50 := func(n string) string {

@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"text/tabwriter"
+
+	"github.com/yardstick-dev/yardstick/internal/tablefit"
 )
 
 // ListEntry is one run file found by List, with the figures that tell runs apart.
@@ -115,7 +116,12 @@ func SortList(entries []ListEntry) {
 // minute), host, model and quantization, server, workload hash, load, requests ok/failed,
 // median TTFT, median server decode rate, output tokens/s, warnings, file.
 func RenderList(w io.Writer, entries []ListEntry) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	// In a narrow terminal (tablefit.Columns) the names shorten first: host, model,
+	// server and load in the middle, the workload hash at its end, the file's path
+	// at its start (its file name stays); never a number.
+	trim := map[int]tablefit.Trim{1: tablefit.Middle, 2: tablefit.Middle, 3: tablefit.Middle, 4: tablefit.End, 5: tablefit.Middle, 11: tablefit.Start}
+	tw := tablefit.NewWriter(w, tablefit.Columns(w), tablefit.Layout{Keys: 1,
+		Trim: func(_, col int) tablefit.Trim { return trim[col] }}, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "started (UTC)\thost\tmodel\tserver\tworkload\tload\tok/failed\tTTFT p50\tdecode tok/s p50\tout tok/s\twarnings\tfile")
 	for _, e := range entries {
 		started := e.StartedAt

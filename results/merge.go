@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -244,9 +245,29 @@ func appendNew(xs []string, s string) []string {
 
 // WriteMerged writes a merged run file atomically (as WriteFile does).
 func WriteMerged(path string, m *MergedRun) error {
+	b, err := encodeMerged(m)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, b)
+}
+
+// EncodeMerged writes the merged run file's bytes, the same WriteMerged writes, to w
+// (for merge --out -, stdout).
+func EncodeMerged(w io.Writer, m *MergedRun) error {
+	b, err := encodeMerged(m)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// encodeMerged is the merged run file: indented JSON and a final newline.
+func encodeMerged(m *MergedRun) ([]byte, error) {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding merged run: %w", err)
+		return nil, fmt.Errorf("encoding merged run: %w", err)
 	}
-	return writeAtomic(path, append(b, '\n'))
+	return append(b, '\n'), nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/yardstick-dev/yardstick/internal/atomicfile"
+	"github.com/yardstick-dev/yardstick/internal/tablefit"
 	"github.com/yardstick-dev/yardstick/internal/termsafe"
 )
 
@@ -63,10 +64,17 @@ func checkOutNotInput(out string, inputs []string) error {
 }
 
 // WriteReport renders a report: to the file out, atomically (internal/atomicfile,
-// mode 0644), or to stdout when out is "". Nothing is written when render fails.
+// mode 0644), or to stdout when out is "", its tables fitted to stdout's width when
+// stdout carries one (tablefit.WithColumns). Nothing is written when render fails.
 func WriteReport(stdout io.Writer, out string, render func(io.Writer) error) error {
 	var buf bytes.Buffer
-	if err := render(&buf); err != nil {
+	// A table for stdout fits the terminal stdout is (tablefit.Columns); a file's
+	// is whole.
+	var dst io.Writer = &buf
+	if out == "" {
+		dst = tablefit.WithColumns(&buf, tablefit.Columns(stdout))
+	}
+	if err := render(dst); err != nil {
 		return err
 	}
 	// Files are made safe as stdout is (internal/termsafe): a report is read in a

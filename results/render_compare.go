@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/tablefit"
 )
 
 // Renderer writes a Comparison in one format. Renderers depend only on the Comparison,
@@ -157,7 +157,31 @@ func RenderComparisonTable(w io.Writer, c *Comparison) error {
 		fmt.Fprintf(&b, "%s  %s: %s\n", role, r.Label, runLine(r))
 	}
 	b.WriteString("\n")
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	// In a narrow terminal (tablefit.Columns) the runs' labels above their columns
+	// shorten at their start to their columns' width (a path's file name stays; the
+	// lines above give them whole), "vs <base>" in its middle; then the metric and
+	// figure names in their middle;
+	// then the columns split into parts led by the metric, a run's median, CI and n
+	// together, a change and its p together.
+	runCols := 1 + 3*len(c.Runs)
+	labels := func(row, col int) tablefit.Trim {
+		switch {
+		case col == 0, row == 0 && col >= runCols:
+			return tablefit.Middle
+		case row == 0:
+			return tablefit.Start
+		}
+		return tablefit.Keep
+	}
+	var groups []int
+	for range c.Runs {
+		groups = append(groups, 3)
+	}
+	for range c.Runs[1:] {
+		groups = append(groups, 2)
+	}
+	heading := func(row, col int) bool { return row == 0 && col > 0 }
+	tw := tablefit.NewWriter(&b, tablefit.Columns(w), tablefit.Layout{Keys: 1, Trim: labels, Groups: groups, Narrow: heading}, 0, 0, 2, ' ', 0)
 	head1, head2 := []string{""}, []string{"metric"}
 	for _, r := range c.Runs {
 		head1 = append(head1, r.Label, "", "")

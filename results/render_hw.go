@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/yardstick-dev/yardstick/internal/tablefit"
 	"github.com/yardstick-dev/yardstick/internal/units"
 	"github.com/yardstick-dev/yardstick/profiles"
 )
@@ -156,7 +157,10 @@ func orUnknown(s string) string {
 // bandwidth in GB/s, peak FP16 in TFLOP/s, peak int8 in TOP/s ("-" when unknown),
 // memory in GiB, TDP in W.
 func RenderDevices(w io.Writer, ds []profiles.Device) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	// In a narrow terminal (tablefit.Columns) the name shortens in its middle (the id
+	// before it is the device's key), then the columns split, led by the id.
+	name := func(_, col int) tablefit.Trim { return map[bool]tablefit.Trim{true: tablefit.Middle}[col == 2] }
+	tw := tablefit.NewWriter(w, tablefit.Columns(w), tablefit.Layout{Keys: 1, Trim: name}, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tKIND\tNAME\tBANDWIDTH\tPEAK FP16\tPEAK INT8\tMEMORY\tTDP")
 	for _, d := range ds {
 		mem, tdp := "-", "-"

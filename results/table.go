@@ -9,8 +9,18 @@ import (
 	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/tablefit"
 	"github.com/yardstick-dev/yardstick/internal/units"
 )
+
+// firstColumn is the tablefit.Trim of a table whose first column names its rows (a
+// metric, a figure): that column shortens in its middle, no other.
+func firstColumn(_, col int) tablefit.Trim {
+	if col == 0 {
+		return tablefit.Middle
+	}
+	return tablefit.Keep
+}
 
 // metricLabel is how a metric is named in the table: the field's standard term and
 // what it measures.
@@ -40,7 +50,8 @@ var metricLabel = map[string]string{
 
 // RenderTable writes the human summary of run: what was measured, the per-metric
 // statistics, throughput, memory, the cold load and the warnings. Its output depends
-// only on run, so it can be compared with golden files.
+// only on run, and on the width w carries (tablefit.Columns: its tables are fitted to
+// it; none, they are whole), so it can be compared with golden files.
 func RenderTable(w io.Writer, run *Run) error {
 	var b strings.Builder
 	t := run.Target
@@ -145,7 +156,10 @@ func RenderTable(w io.Writer, run *Run) error {
 	}
 	b.WriteString("\n\n")
 
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	// In a narrow terminal (tablefit.Columns) a metric's label shortens in its middle,
+	// then the columns split into parts under one another, each led by the metric.
+	width := tablefit.Columns(w)
+	tw := tablefit.NewWriter(&b, width, tablefit.Layout{Keys: 1, Trim: firstColumn}, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "metric\tn\tmedian\tmedian CI (≥95%)\tmean\tp90\tp99\tmin\tmax\tCV\t")
 	for _, name := range MetricOrder {
 		s, ok := run.Summaries[name]
@@ -178,7 +192,7 @@ func RenderTable(w io.Writer, run *Run) error {
 		fmt.Fprintf(&b, "goodput     %.3f requests/s meeting --slo (%d of %d requests)%s\n", *g, run.Levels[0].SLO.GoodRequests,
 			run.Levels[0].SLO.Requests, sloVerdict(run.Levels[0].SLO))
 	}
-	if err := renderLevels(&b, run); err != nil {
+	if err := renderLevels(&b, run, width); err != nil {
 		return err
 	}
 	if err := renderLevelRoofline(&b, run); err != nil {
@@ -196,7 +210,7 @@ func RenderTable(w io.Writer, run *Run) error {
 		fmt.Fprintf(&b, "decode fit  TPOT = %s %s %s per token of context (%.1f tok/s at depth 0; %d requests, depth %.0f..%.0f, R² %.3f%s)\n",
 			dur(f.StepNs), sign, dur(slope), f.DecodePerSAtZero, f.N, f.DepthMin, f.DepthMax, f.R2, weakFit(f.R2))
 	}
-	if err := renderFleet(&b, run); err != nil {
+	if err := renderFleet(&b, run, width); err != nil {
 		return err
 	}
 	if run.Memory.Predicted != nil {

@@ -27,8 +27,8 @@ func (e *env) commands() []*cli.Command {
 	reportFormat := &flagval.Choice{Value: "table", Allowed: reportFormats}
 	lsFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
 	return []*cli.Command{
-		command("run", runFlags(d), func(c *cli.Context) error { return e.run(c, d) }),
-		command("synth", []cli.Flag{
+		command("run", withEnv(runFlags(d), runEnv...), func(c *cli.Context) error { return e.run(c, d) }),
+		command("synth", withEnv([]cli.Flag{
 			&cli.StringFlag{Name: "shape", Value: "qwen2.5-0.5b", Usage: "model shape (see --list)"},
 			&cli.StringFlag{Name: "quant", Value: "Q8_0", Usage: "weight type: " + synth.QuantNames()},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the random weights"},
@@ -36,8 +36,8 @@ func (e *env) commands() []*cli.Command {
 			&cli.StringFlag{Name: "create", Usage: "also upload it to the server as this model name"},
 			&cli.StringFlag{Name: "host", Usage: "server URL for --create (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
 			&cli.BoolFlag{Name: "list", Usage: "list the shapes and their sizes, and exit"},
-		}, noArgs(e.synth)),
-		command("plan", planFlags(), noArgs(e.plan)),
+		}, "host"), noArgs(e.synth)),
+		command("plan", withEnv(planFlags(), "host"), noArgs(e.plan)),
 		command("hw", []cli.Flag{
 			&cli.BoolFlag{Name: "probe", Usage: "measure host memory bandwidth"},
 			&cli.DurationFlag{Name: "probe-duration", Value: 2 * time.Second, Usage: "how long the probe measures"},
@@ -57,7 +57,7 @@ func (e *env) commands() []*cli.Command {
 			&cli.BoolFlag{Name: "samples", Usage: "with --format csv: one row per request (cold, warm-ups, measured) instead of the statistics"}),
 			func(c *cli.Context) error { return e.report(c, reportFormat.Value) }),
 		command("merge", []cli.Flag{
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged run file to write (required)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged run file to write (required; - writes it to stdout)"},
 			&cli.BoolFlag{Name: "force", Usage: "merge runs of different models or workloads"},
 		}, e.merge),
 		command("ls", []cli.Flag{
@@ -75,13 +75,14 @@ func (e *env) commands() []*cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the schema to this file instead of stdout (- for stdout)"},
 		}, noArgs(e.schema)),
 		command("version", nil, e.version),
+		command("completion", nil, e.completion),
 	}
 }
 
 // runFlags are run's flags; d holds the defaults.
 func runFlags(d bench.Options) []cli.Flag {
 	return []cli.Flag{
-		&cli.GenericFlag{Name: "model", Aliases: []string{"m"}, Value: &flagval.Models{}, Usage: "model name on the server, e.g. qwen2.5:0.5b; several (-m a,b or -m a -m b) are measured in turn, one run file each, then one table of them all"},
+		&cli.GenericFlag{Name: "model", Aliases: []string{"m"}, Value: &flagval.Models{EnvVar: envVar("model")}, Usage: "model name on the server, e.g. qwen2.5:0.5b; several (-m a,b or -m a -m b) are measured in turn, one run file each, then one table of them all"},
 		&cli.GenericFlag{Name: "host", Value: &flagval.HostList{}, Usage: "server URL; repeat it to measure several servers at once (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
 		&cli.StringFlag{Name: "backend", Value: d.Backend, Usage: "server API: ollama (/api/chat) or openai (/v1/chat/completions: llama.cpp, vLLM, LM Studio, Ollama's /v1)"},
 		&cli.StringFlag{Name: "api-key-env", Value: bench.DefaultAPIKeyEnv, Usage: "environment variable holding the openai backend's API key (sent as a bearer token; never recorded)"},
@@ -112,7 +113,7 @@ func runFlags(d bench.Options) []cli.Flag {
 		&cli.StringFlag{Name: "profile", Usage: "hardware profile to hold the run against: a name, a YAML file or builtin:<device id> (default: detected; a CPU without a device-table row gets a 1 s bandwidth probe)"},
 		&cli.BoolFlag{Name: "no-selftest", Usage: "skip the 300 ms client self-test recorded in the run"},
 		&cli.BoolFlag{Name: "no-cold", Usage: "skip unloading the model and the timed cold-load request"},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "run file path (default: yardstick-<model>-<time>.json in --out-dir)"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "run file path; - writes its JSON to stdout and the table to stderr (default: yardstick-<model>-<time>.json in --out-dir)"},
 		&cli.StringFlag{Name: "out-dir", Value: ".", Usage: "directory of the default run file"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 	}
@@ -123,7 +124,7 @@ func outputFlags(format *flagval.Choice) []cli.Flag {
 	return []cli.Flag{
 		&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format,
 			Usage: "output format: " + strings.Join(format.Allowed, ", ")},
-		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout (-: stdout)"},
 	}
 }
 

@@ -17,11 +17,20 @@ func readInputs(c *cli.Context, min int, need string) ([]string, []*results.Run,
 		return nil, nil, usageErr("%s", need)
 	}
 	args := c.Args().Slice()
-	runs, err := results.ReadInputs(c.String("out"), args)
+	runs, err := results.ReadInputs(reportOut(c), args)
 	if err != nil {
 		return nil, nil, &exitError{exitUsage, err}
 	}
 	return args, runs, nil
+}
+
+// reportOut is the file --out names for a report, or "" for stdout: without --out, and
+// with --out - (the convention of every command that writes a file).
+func reportOut(c *cli.Context) string {
+	if out := c.String("out"); out != "-" {
+		return out
+	}
+	return ""
 }
 
 // emit renders comp in format (or with custom, when given: the table of one run, an
@@ -32,7 +41,7 @@ func emit(c *cli.Context, e *env, format string, comp *results.Comparison, custo
 	if custom != nil {
 		render = custom
 	}
-	if err := results.WriteReport(e.stdout, c.String("out"), render); err != nil {
+	if err := results.WriteReport(e.stdout, reportOut(c), render); err != nil {
 		return err
 	}
 	// The job summary is a courtesy: failing to write it is a warning, never a failed

@@ -16,6 +16,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -23,6 +24,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/tablefit"
 	"github.com/yardstick-dev/yardstick/internal/termsafe"
 	"github.com/yardstick-dev/yardstick/profiles"
 )
@@ -53,10 +55,16 @@ func usageErr(format string, a ...any) error {
 type env struct {
 	stdout, stderr io.Writer
 	stderrTTY      bool
-	getenv         func(string) string
+	// stdoutColumns and stderrColumns are the widths tables are fitted to on each
+	// (termColumns); 0: no limit.
+	stdoutColumns, stderrColumns int
+	getenv                       func(string) string
 	// resolveProfile resolves --profile (profiles.ResolveProfile); tests replace it
 	// so runs against fake servers do not probe memory bandwidth.
 	resolveProfile func(ctx context.Context, nameOrPath string, hw profiles.Hardware) (profiles.Profile, error)
+	// args is the command line as the app runs it (after interspersed), for
+	// onCommandLine; nil in tests that call a command's method directly.
+	args []string
 	// hardStop is closed by a second interrupt: the request in flight is abandoned
 	// without waiting for --grace. Nil in tests that do not need it.
 	hardStop <-chan struct{}
@@ -76,9 +84,15 @@ func newApp(e *env) *cli.App {
 		},
 		HideHelpCommand: true,
 		Commands:        e.commands(),
+		// `yardstick completion bash|zsh|fish` prints the scripts that use it.
+		EnableBashCompletion: true,
 	}
+	// Every completion request is answered by complete, from the app's own arguments.
+	completer := func(*cli.Context) { complete(e, app, e.args[:len(e.args)-1]) }
+	app.BashComplete = completer
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
+		c.BashComplete = completer
 	}
 	return app
 }
@@ -92,15 +106,27 @@ func Main(ctx context.Context, args []string, e *env) int {
 	defer stdout.Flush()
 	defer stderr.Flush()
 	safe := *e
-	safe.stdout, safe.stderr = stdout, stderr
+	// Tables are fitted to the width each carries (tablefit.Columns).
+	safe.stdout = tablefit.WithColumns(stdout, e.stdoutColumns)
+	safe.stderr = tablefit.WithColumns(stderr, e.stderrColumns)
 	e = &safe
 	// The standard logger is net/http's channel for a server's misbehaviour between
 	// requests ("Unsolicited response received on idle HTTP channel", with the
 	// server's bytes): noise past yardstick's one-line errors, never printed.
 	log.SetOutput(io.Discard)
 	app := newApp(e)
-	args, err := interspersed(app, args)
-	if err == nil && len(args) > 1 && !strings.HasPrefix(args[1], "-") && app.Command(args[1]) == nil {
+	var err error
+	completing := len(args) > 1 && args[len(args)-1] == completeFlag
+	if !completing {
+		// Reordered, the completion request would not end the line, and the command
+		// would run.
+		args, err = interspersed(app, args)
+	}
+	e.args = args
+	if completing && len(args) > 3 && app.Command(args[1]) == nil {
+		return exitOK // completing after an unknown command: nothing to offer
+	}
+	if err == nil && !completing && len(args) > 1 && !strings.HasPrefix(args[1], "-") && app.Command(args[1]) == nil {
 		var names []string
 		for _, c := range app.Commands {
 			names = append(names, c.Name)
@@ -136,17 +162,36 @@ func main() {
 		close(hard)
 	}()
 	e := &env{
-		stdout:    os.Stdout,
-		stderr:    os.Stderr,
-		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
-		getenv:    os.Getenv,
-		hardStop:  hard,
+		stdout:        os.Stdout,
+		stderr:        os.Stderr,
+		stderrTTY:     term.IsTerminal(int(os.Stderr.Fd())),
+		stdoutColumns: termColumns(int(os.Stdout.Fd()), os.Getenv),
+		stderrColumns: termColumns(int(os.Stderr.Fd()), os.Getenv),
+		getenv:        os.Getenv,
+		hardStop:      hard,
 	}
 	e.resolveProfile = profiles.ResolveProfile
 	code := Main(ctx, os.Args, e)
 	signal.Stop(sigs)
 	cancel()
 	os.Exit(code)
+}
+
+// termColumns is the width tables written to the file descriptor fd are fitted to:
+// $COLUMNS when it is a positive number (set, it holds for a pipe too, and over the
+// terminal's own), else the width of the terminal fd is, else 0: no limit, so a table
+// piped to a file or a program is whole.
+func termColumns(fd int, getenv func(string) string) int {
+	if n, err := strconv.Atoi(strings.TrimSpace(getenv("COLUMNS"))); err == nil && n > 0 {
+		return n
+	}
+	if !term.IsTerminal(fd) {
+		return 0
+	}
+	if w, _, err := term.GetSize(fd); err == nil && w > 0 {
+		return w
+	}
+	return 0
 }
 
 // writeJSON writes v to w as indented JSON: what --json writes.

@@ -193,7 +193,7 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"bogus"}, `unknown command "bogus" (commands: run, synth, plan, hw, check, compare, report, merge, ls, db, selftest, schema, version;`},
+		{[]string{"bogus"}, `unknown command "bogus" (commands: run, synth, plan, hw, check, compare, report, merge, ls, db, selftest, schema, version, completion;`},
 		{[]string{"bogus", "--x", "y.json"}, `unknown command "bogus"`},
 		{[]string{"hw", "extra"}, `hw: unexpected argument "extra"`},
 		{[]string{"selftest", "--quick", "x"}, `selftest: unexpected argument "x"`},

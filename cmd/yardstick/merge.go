@@ -27,10 +27,19 @@ func (e *env) merge(c *cli.Context) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if err := results.WriteMerged(c.String("out"), m); err != nil {
+	// With --out - the merged run is stdout's, and the line saying what was merged
+	// goes to stderr.
+	out, say, into := c.String("out"), e.stdout, c.String("out")
+	if out == "-" {
+		say, into = e.stderr, "stdout"
+		err = results.EncodeMerged(e.stdout, m)
+	} else {
+		err = results.WriteMerged(out, m)
+	}
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "merged %d runs (%d measured requests, hosts %s) into %s\n",
-		len(runs), len(m.Samples), m.Environment.Hardware.Hostname, c.String("out"))
+	fmt.Fprintf(say, "merged %d runs (%d measured requests, hosts %s) into %s\n",
+		len(runs), len(m.Samples), m.Environment.Hardware.Hostname, into)
 	return nil
 }

@@ -72,7 +72,7 @@ func (e *env) reportHTML(c *cli.Context) error {
 
 // reportHistory writes the history page of the run files in dir.
 func (e *env) reportHistory(c *cli.Context, dir string) error {
-	out := c.String("out")
+	out := reportOut(c)
 	if _, err := results.ReadInputs(out, nil); err != nil { // checks --out
 		return &exitError{exitUsage, err}
 	}

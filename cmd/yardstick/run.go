@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -25,7 +27,7 @@ func (e *env) run(c *cli.Context, d bench.Options) error {
 	if err != nil {
 		return err
 	}
-	if models := c.Generic("model").(*flagval.Models).Vals; len(models) > 1 {
+	if models := c.Generic("model").(*flagval.Models).List(); len(models) > 1 {
 		return e.runModels(c, cfg, models)
 	}
 	_, err = e.runOne(c, cfg)
@@ -134,13 +136,24 @@ func (e *env) runOne(c *cli.Context, cfg harness.Config) (*harness.Outcome, erro
 	if err != nil {
 		return nil, runError(err)
 	}
-	if err := results.RenderTable(e.stdout, o.Run); err != nil {
+	// With --out - the run file's JSON is stdout's, and the table, for the person
+	// watching, goes to stderr with the progress bar and the warnings.
+	toStdout := c.String("out") == "-"
+	table := e.stdout
+	if toStdout {
+		table = e.stderr
+	}
+	if err := results.RenderTable(table, o.Run); err != nil {
 		return o, err
 	}
 	for _, n := range o.Notices {
 		fmt.Fprintf(e.stderr, "yardstick: %s\n", n)
 	}
-	if o.Path != "" {
+	if toStdout && o.Path != "" {
+		if err := runToStdout(e, o); err != nil {
+			return o, err
+		}
+	} else if o.Path != "" {
 		fmt.Fprintf(e.stdout, "\nrun file  %s\n", o.Path)
 	}
 	switch o.Status {
@@ -150,6 +163,30 @@ func (e *env) runOne(c *cli.Context, cfg harness.Config) (*harness.Outcome, erro
 		return o, &exitError{exitInterrupted, o.Err}
 	}
 	return o, &exitError{exitFailure, o.Err}
+}
+
+// runToStdout copies the run file of o (written in --out-dir under its default name,
+// or in the fallback directory) to stdout, for --out -. The file is removed once stdout
+// has it all and the run completed; otherwise it stays, named on stderr: the error line
+// of a run that did not complete names it (and an interrupted run's journal beside it
+// finishes it), and a stdout that failed must not lose the run.
+func runToStdout(e *env, o *harness.Outcome) error {
+	f, err := os.Open(o.Path)
+	if err == nil {
+		_, err = io.Copy(e.stdout, f)
+		_ = f.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("--out -: writing the run to stdout: %w; the run file is %s", err, o.Path)
+	}
+	if o.Status == harness.Completed {
+		if err := os.Remove(o.Path); err != nil {
+			fmt.Fprintf(e.stderr, "yardstick: warning: --out -: the run file %s stays: %v\n", o.Path, err)
+		}
+		return nil
+	}
+	fmt.Fprintf(e.stderr, "\nrun file  %s\n", o.Path)
+	return nil
 }
 
 // runError maps an error of harness.Run (nothing was measured) to its exit status.
@@ -172,10 +209,18 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 		Profile: c.String("profile"), ResolveProfile: e.resolveProfile,
 		NoSelftest: c.Bool("no-selftest"), Abandon: e.hardStop,
 	}
+	if cfg.Out == "-" {
+		cfg.Out = "" // written under its default name in --out-dir, then to stdout (runToStdout)
+	}
+	if h := os.Getenv(envVar("host")); h != "" && onCommandLine(c, e.args, "host") {
+		// urfave/cli sets $YARDSTICK_HOST before the command line, and --host adds
+		// servers: the command line's --host replaces it instead (flag beats env).
+		cfg.Hosts = cfg.Hosts[1:]
+	}
 	if c.NArg() > 0 {
 		return cfg, usageErr("run takes no arguments, got %q (did you mean --model %s?)", c.Args().First(), c.Args().First())
 	}
-	if n := len(c.Generic("model").(*flagval.Models).Vals); n > 1 && cfg.Out != "" {
+	if n := len(c.Generic("model").(*flagval.Models).List()); n > 1 && cfg.Out != "" {
 		return cfg, usageErr("--out names one run file and --model lists %d models, each written to its own: give --out-dir instead", n)
 	}
 	opts, err := runOptions(c, d)
@@ -187,7 +232,8 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 			switch name := f.Names()[0]; name {
 			case "resume", "host", "grace", "quiet", "profile", "no-selftest":
 			default:
-				if c.IsSet(name) {
+				// A value from the environment (runEnv) is ignored: the journal's wins.
+				if onCommandLine(c, e.args, name) {
 					return cfg, usageErr("--resume takes the run's options from its journal; --%s cannot be given with it", name)
 				}
 			}
@@ -200,8 +246,12 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 		if c.IsSet("grace") {
 			opts.Grace = c.Duration("grace")
 		}
-		// The run is held against the profile it started with, unless one is given.
-		if c.IsSet("profile") {
+		if !onCommandLine(c, e.args, "host") {
+			cfg.Hosts = nil // $YARDSTICK_HOST too gives way to the journal's server
+		}
+		// The run is held against the profile it started with, unless one is given
+		// (on the command line: $YARDSTICK_PROFILE gives way too).
+		if onCommandLine(c, e.args, "profile") {
 			opts.Profile = cfg.Profile
 		} else {
 			cfg.Profile = opts.Profile
@@ -216,7 +266,7 @@ func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) 
 // runOptions maps run's workload and load flags to bench.Options.
 func runOptions(c *cli.Context, d bench.Options) (bench.Options, error) {
 	opts := d
-	if models := c.Generic("model").(*flagval.Models).Vals; len(models) > 0 {
+	if models := c.Generic("model").(*flagval.Models).List(); len(models) > 0 {
 		opts.Model = models[0] // the first; runModels sets each in turn
 	}
 	rv := c.Generic("runs").(*flagval.Runs)

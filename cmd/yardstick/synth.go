@@ -39,6 +39,11 @@ func (e *env) synth(c *cli.Context) error {
 		return usageErr("--shape %s --quant %s: %v (valid for %s: %s)", shape.Name, q, err, shape.Name, strings.Join(valid, ", "))
 	}
 	out := c.String("out")
+	if out == "-" {
+		// Ollama v0.24.0's fs/ggml.WriteGGUF takes an *os.File and writes the tensors
+		// at their offsets in parallel, which a pipe cannot take.
+		return usageErr("synth --out -: a GGUF file is written at a path (its tensors are written in place, which a pipe cannot take), not to stdout")
+	}
 	if out == "" {
 		out = filepath.Join("twins", fmt.Sprintf("%s-%s.gguf", shape.Name, q))
 	}

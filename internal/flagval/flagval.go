@@ -8,6 +8,7 @@ package flagval
 import (
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,9 +104,40 @@ func (l *HostList) String() string {
 // flag, or both (-m a,b -m c), in the order given. Set refuses an empty name ("a,,b",
 // a trailing comma, -m "") and a model named twice, compared as servers resolve names:
 // case aside, and a missing tag is Ollama's ":latest" ("qwen3" is "qwen3:latest").
-type Models struct{ Vals []string }
+//
+// EnvVar, when set, names the environment variable urfave/cli reads into the flag
+// before the command line (its EnvVars): that first Set is kept apart, and a model on
+// the command line replaces the variable's list instead of adding to it (the flag
+// beats the variable, and -m a with the variable a is not "listed twice"). List gives
+// the models in effect.
+type Models struct {
+	Vals   []string
+	EnvVar string
+	env    []string
+	envSet bool
+}
+
+// List is the models in effect: the command line's, else the environment's.
+func (m *Models) List() []string {
+	if len(m.Vals) == 0 {
+		return m.env
+	}
+	return m.Vals
+}
 
 func (m *Models) Set(s string) error {
+	if m.EnvVar != "" && !m.envSet && len(m.Vals) == 0 {
+		m.envSet = true
+		if v := os.Getenv(m.EnvVar); v != "" && v == s {
+			// urfave/cli applies the variable before parsing the command line.
+			env := Models{}
+			if err := env.Set(s); err != nil {
+				return err
+			}
+			m.env = env.Vals
+			return nil
+		}
+	}
 	for _, name := range strings.Split(s, ",") {
 		name = strings.TrimSpace(name)
 		if name == "" {
@@ -125,7 +157,7 @@ func (m *Models) String() string {
 	if m == nil {
 		return ""
 	}
-	return strings.Join(m.Vals, ",")
+	return strings.Join(m.List(), ",")
 }
 
 // sameModelName compares model names as servers resolve them: case aside, and a
