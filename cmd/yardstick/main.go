@@ -25,6 +25,7 @@ import (
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/internal/termsafe"
 	"github.com/yardstick-dev/yardstick/profiles"
+	"github.com/yardstick-dev/yardstick/results"
 )
 
 // Exit statuses.
@@ -76,11 +77,19 @@ func newApp(e *env) *cli.App {
 		},
 		HideHelpCommand: true,
 		Commands:        e.commands(),
+		// --version prints what the version command does (cli.VersionPrinter below).
+		Version: results.ThisTool().Version,
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
 	}
 	return app
+}
+
+func init() {
+	// --version (urfave/cli's flag, -v too) prints the build identity on the app's
+	// writer, as the version command does.
+	cli.VersionPrinter = func(c *cli.Context) { _ = printVersion(c.App.Writer, results.ThisTool()) }
 }
 
 // Main runs the CLI with args (args[0] is the program name) and returns the exit
