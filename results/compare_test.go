@@ -133,7 +133,8 @@ func TestCompareSameDistributionIsNoise(t *testing.T) {
 }
 
 // Three samples a side can never reach p ≤ 0.05 (the smallest two-sided U-test p for
-// 3+3 is 0.1): benchmath warns, the change is "~", and a gate on it is skipped, not
+// 3+3 is 0.1): benchmath warns, the change is "~", and a gate on it cannot be judged:
+// it fails under the strict rule (the default) and is skipped when lenient, never
 // passed silently.
 func TestCompareTooFewSamplesWarns(t *testing.T) {
 	a := synthRun(synth{seed: 5, n: 3, slow: 1, noise: 0.01, runID: "a"})
@@ -144,8 +145,12 @@ func TestCompareTooFewSamplesWarns(t *testing.T) {
 	if d.Significant || len(d.Warnings) == 0 || !strings.Contains(d.Warnings[0], "need >= 4 samples") {
 		t.Errorf("ttft with 3+3 samples: %+v", d)
 	}
-	if c.Gates[0].Status != "skip" || c.Failed() {
-		t.Errorf("gate: %+v", c.Gates[0])
+	if g := c.Gates[0]; g.Status != "fail" || g.Judged || !c.Failed() || !c.Strict || !strings.HasPrefix(g.Message, "not judged, so failed (strict): ") {
+		t.Errorf("strict gate: %+v", g)
+	}
+	lc := mustCompare(t, []*Run{a, b}, CompareOptions{Gates: gates, Lenient: true})
+	if g := lc.Gates[0]; g.Status != "skip" || g.Judged || lc.Failed() || lc.Strict {
+		t.Errorf("lenient gate: %+v", g)
 	}
 	if s := metric(t, c, "ttft_ns").Stats[0]; s.MedianCILo != nil || ciPct(s) != "± ∞" {
 		t.Errorf("3 samples gave an interval: %+v", s)

@@ -26,6 +26,7 @@ func (e *env) commands() []*cli.Command {
 	compareFormat := &flagval.Choice{Value: "table", Allowed: reportFormats}
 	reportFormat := &flagval.Choice{Value: "table", Allowed: reportFormats}
 	lsFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
+	checkFormat := &flagval.Choice{Value: "table", Allowed: checkFormats}
 	return []*cli.Command{
 		command("run", runFlags(d), func(c *cli.Context) error { return e.run(c, d) }),
 		command("synth", []cli.Flag{
@@ -45,13 +46,15 @@ func (e *env) commands() []*cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
 			&cli.BoolFlag{Name: "devices", Usage: "list the built-in device table and exit"},
 		}, noArgs(e.hw)),
-		command("check", []cli.Flag{
+		command("check", append([]cli.Flag{
 			&cli.StringFlag{Name: "profile", Usage: "profile with expectations: a name (./profiles/, ~/.config/yardstick/profiles/, built-in examples) or a YAML file"},
-		}, e.check),
+			strictFlag("a threshold the run has no figure for"),
+		}, outputFlags(checkFormat)...), func(c *cli.Context) error { return e.check(c, checkFormat.Value) }),
 		command("compare", append([]cli.Flag{
 			&cli.GenericFlag{Name: "fail-on", Value: failOn, Usage: "regression gates METRIC[_STAT]:±N%, comma-separated"},
 			&cli.GenericFlag{Name: "alpha", Value: alpha, Usage: "significance level of the U test"},
 			&cli.BoolFlag{Name: "force", Usage: "compare runs whose keys refuse the comparison"},
+			strictFlag("a gate that cannot be judged (metric missing, too few samples)"),
 		}, outputFlags(compareFormat)...), func(c *cli.Context) error { return e.compare(c, failOn.Gates, alpha.Value, compareFormat.Value) }),
 		command("report", outputFlags(reportFormat), func(c *cli.Context) error { return e.report(c, reportFormat.Value) }),
 		command("merge", []cli.Flag{
@@ -107,6 +110,12 @@ func runFlags(d bench.Options) []cli.Flag {
 		&cli.StringFlag{Name: "out-dir", Value: ".", Usage: "directory of the default run file"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress bar"},
 	}
+}
+
+// strictFlag is --strict of the commands that gate: on by default, what cannot be
+// judged fails; --strict=false skips it (what fails is named by what).
+func strictFlag(what string) cli.Flag {
+	return &cli.BoolFlag{Name: "strict", Value: true, Usage: "fail " + what + " instead of skipping it; --strict=false skips it"}
 }
 
 // outputFlags are the flags of the commands that write a report.
