@@ -298,6 +298,7 @@ func RenderCheckJUnit(w io.Writer, file string, run *Run, c CheckResult) error {
 	s.SystemOut = checkEndNote(run)
 	return writeJUnit(w, junitSuites{Suites: []junitSuite{s}})
 }
+
 // roundDisplay rounds a duration for display: to 0.1 ms under a second, else to 1 ms.
 func roundDisplay(d time.Duration) time.Duration {
 	if d < time.Second {
