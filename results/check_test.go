@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/yardstick-dev/yardstick/profiles"
+
+	"github.com/yardstick-dev/yardstick/internal/junitschema"
 )
 
 // checkFixture is the memory fixture run (buildFixture) and a profile whose one
@@ -55,7 +57,7 @@ func TestCheckStrictAndLenient(t *testing.T) {
 }
 
 // check --format junit: the report holds one test case per threshold and validates
-// against the Jenkins schema (validateJUnit), strict and lenient, passing and not.
+// against the Jenkins schema (internal/junitschema), strict and lenient, passing and not.
 func TestCheckJUnitValidates(t *testing.T) {
 	r, p := checkFixture(t)
 	hour := time.Hour
@@ -80,7 +82,7 @@ func TestCheckJUnitValidates(t *testing.T) {
 			t.Fatal(err)
 		}
 		doc := b.String()
-		if err := validateJUnit(b.Bytes()); err != nil {
+		if err := junitschema.Validate(b.Bytes()); err != nil {
 			t.Errorf("%s: %v\n%s", tc.name, err, doc)
 		}
 		want := []string{

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/junitschema"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -138,8 +139,8 @@ func TestCompareFormatsAndStepSummary(t *testing.T) {
 		t.Fatalf("exit %d stdout %q stderr %q", o.code, o.stdout, o.stderr)
 	}
 	x, _ := os.ReadFile(out)
-	if !strings.Contains(string(x), `<testcase name="ttft_ns median +50%"`) {
-		t.Errorf("junit file:\n%s", x)
+	if err := junitschema.Validate(x); err != nil || !strings.Contains(string(x), `<testcase name="ttft_ns median +50%"`) {
+		t.Errorf("junit file (%v):\n%s", err, x)
 	}
 	md, _ := os.ReadFile(summary)
 	if !strings.HasPrefix(string(md), "earlier step\n### yardstick: "+newRun+" vs "+baseRun) || !strings.Contains(string(md), "**Regression gate passed**") {
