@@ -13,8 +13,8 @@ import (
 	"github.com/yardstick-dev/yardstick/internal/junitschema"
 )
 
-// Every comparison's JUnit validates against the Jenkins schema (internal/junitschema),
-// and parses in xmllint when that is installed.
+// Every comparison's JUnit validates against the Jenkins schema (internal/junitschema:
+// its reading of the vendored XSD, and xmllint --schema when installed).
 func TestJUnitValidates(t *testing.T) {
 	runs, labels := fixedRuns(t)
 	for _, tc := range []struct {
@@ -35,16 +35,8 @@ func TestJUnitValidates(t *testing.T) {
 		if err := RenderComparisonJUnit(&b, c); err != nil {
 			t.Fatal(err)
 		}
-		if err := junitschema.Validate(b.Bytes()); err != nil {
+		if err := junitschema.ValidateAll(b.Bytes()); err != nil {
 			t.Errorf("%s: %v\n%s", tc.name, err, b.String())
-		}
-		if xmllint, err := exec.LookPath("xmllint"); err == nil {
-			// Well-formedness by a second parser, when one is installed.
-			cmd := exec.Command(xmllint, "--noout", "-")
-			cmd.Stdin = bytes.NewReader(b.Bytes())
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Errorf("%s: xmllint: %v\n%s", tc.name, err, out)
-			}
 		}
 	}
 }

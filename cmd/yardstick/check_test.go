@@ -165,7 +165,7 @@ func TestCheckFormatsStrictAndStepSummary(t *testing.T) {
 		t.Fatalf("junit: exit %d stdout %q stderr %q", o.code, o.stdout, o.stderr)
 	}
 	x, _ := os.ReadFile(out)
-	if err := junitschema.Validate(x); err != nil || !strings.Contains(string(x), `tests="3" failures="0"`) {
+	if err := junitschema.ValidateAll(x); err != nil || !strings.Contains(string(x), `tests="3" failures="0"`) {
 		t.Errorf("junit file (%v):\n%s", err, x)
 	}
 	md, _ := os.ReadFile(summary)
@@ -181,7 +181,7 @@ func TestCheckFormatsStrictAndStepSummary(t *testing.T) {
 		}
 		switch f {
 		case "junit":
-			if err := junitschema.Validate([]byte(o.stdout)); err != nil || !strings.Contains(o.stdout, `type="not_judged"`) {
+			if err := junitschema.ValidateAll([]byte(o.stdout)); err != nil || !strings.Contains(o.stdout, `type="not_judged"`) {
 				t.Errorf("junit (%v):\n%s", err, o.stdout)
 			}
 		case "json":
@@ -196,7 +196,7 @@ func TestCheckFormatsStrictAndStepSummary(t *testing.T) {
 	if o.code != 0 || !strings.Contains(o.stdout, `skipped="1"`) || !strings.Contains(o.stdout, "<skipped>") {
 		t.Errorf("--strict=false: exit %d stderr %q\n%s", o.code, o.stderr, o.stdout)
 	}
-	if err := junitschema.Validate([]byte(o.stdout)); err != nil {
+	if err := junitschema.ValidateAll([]byte(o.stdout)); err != nil {
 		t.Errorf("--strict=false junit: %v", err)
 	}
 	o = runCLI(t, nil, "check", noroof, "--profile", prof, "--strict=false")
