@@ -27,6 +27,8 @@ func (e *env) commands() []*cli.Command {
 	reportFormat := &flagval.Choice{Value: "table", Allowed: reportFormats}
 	lsFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
 	checkFormat := &flagval.Choice{Value: "table", Allowed: checkFormats}
+	hwFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
+	selftestFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
 	return []*cli.Command{
 		command("run", runFlags(d), func(c *cli.Context) error { return e.run(c, d) }),
 		command("synth", []cli.Flag{
@@ -43,9 +45,9 @@ func (e *env) commands() []*cli.Command {
 			&cli.BoolFlag{Name: "probe", Usage: "measure host memory bandwidth"},
 			&cli.DurationFlag{Name: "probe-duration", Value: 2 * time.Second, Usage: "how long the probe measures"},
 			&cli.StringFlag{Name: "profile", Usage: "resolve this profile (name, file, builtin:<device id>) instead of the detected one"},
-			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
 			&cli.BoolFlag{Name: "devices", Usage: "list the built-in device table and exit"},
-		}, noArgs(e.hw)),
+			formatFlag(hwFormat), jsonAliasFlag,
+		}, noArgs(func(c *cli.Context) error { return e.hw(c, hwFormat) })),
 		command("check", append([]cli.Flag{
 			&cli.StringFlag{Name: "profile", Usage: "profile with expectations: a name (./profiles/, ~/.config/yardstick/profiles/, built-in examples) or a YAML file"},
 			strictFlag("a threshold the run has no figure for"),
@@ -66,8 +68,8 @@ func (e *env) commands() []*cli.Command {
 		}, func(c *cli.Context) error { return e.ls(c, lsFormat.Value) }),
 		command("selftest", []cli.Flag{
 			&cli.BoolFlag{Name: "quick", Usage: "the ~300 ms self-test that runs record"},
-			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
-		}, noArgs(e.selftest)),
+			formatFlag(selftestFormat), jsonAliasFlag,
+		}, noArgs(func(c *cli.Context) error { return e.selftest(c, selftestFormat) })),
 		command("version", nil, e.version),
 	}
 }
@@ -121,10 +123,32 @@ func strictFlag(what string) cli.Flag {
 // outputFlags are the flags of the commands that write a report.
 func outputFlags(format *flagval.Choice) []cli.Flag {
 	return []cli.Flag{
-		&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format,
-			Usage: "output format: " + strings.Join(format.Allowed, ", ")},
+		formatFlag(format),
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout"},
 	}
+}
+
+// formatFlag is --format (-f), the one spelling of an output format on every command:
+// JSON is --format json everywhere.
+func formatFlag(format *flagval.Choice) cli.Flag {
+	return &cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format,
+		Usage: "output format: " + strings.Join(format.Allowed, ", ")}
+}
+
+// jsonAliasFlag is --json, hidden: the spelling hw and selftest had before --format,
+// kept so scripts written for it still work (jsonFormat).
+var jsonAliasFlag = &cli.BoolFlag{Name: "json", Hidden: true, Usage: "same as --format json"}
+
+// jsonFormat is the format asked of a command with --format and the hidden --json:
+// --json means --format json, and contradicting an explicit --format is a usage error.
+func jsonFormat(c *cli.Context, format *flagval.Choice) (string, error) {
+	if !c.Bool("json") {
+		return format.Value, nil
+	}
+	if c.IsSet("format") && format.Value != "json" {
+		return "", usageErr("%s: --json is --format json; it contradicts --format %s", c.Command.Name, format.Value)
+	}
+	return "json", nil
 }
 
 //go:embed help/*.txt
