@@ -219,7 +219,7 @@ func TestParseGates(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"ttft":                          "want METRIC:±N%",
+		"ttft":                          "want METRIC<=+N% or METRIC>=-N%",
 		"ttft:10":                       "must be a percentage",
 		"bogus:+5%":                     `unknown metric "bogus"`,
 		"ttft:+abc%":                    "not a number",

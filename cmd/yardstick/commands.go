@@ -53,7 +53,7 @@ func (e *env) commands() []*cli.Command {
 			strictFlag("a threshold the run has no figure for"),
 		}, outputFlags(checkFormat)...), func(c *cli.Context) error { return e.check(c, checkFormat.Value) }),
 		command("compare", append([]cli.Flag{
-			&cli.GenericFlag{Name: "fail-on", Value: failOn, Usage: "regression gates METRIC[_STAT]:±N%, comma-separated"},
+			&cli.GenericFlag{Name: "fail-on", Value: failOn, Usage: "regression gates, comma-separated: METRIC[_STAT]<=+N% bounds a rise, >=-N% a fall (older: METRIC:±N%)"},
 			&cli.GenericFlag{Name: "alpha", Value: alpha, Usage: "significance level of the U test"},
 			&cli.BoolFlag{Name: "force", Usage: "compare runs whose keys refuse the comparison"},
 			strictFlag("a gate that cannot be judged (metric missing, too few samples)"),
@@ -85,7 +85,7 @@ func runFlags(d bench.Options) []cli.Flag {
 		&cli.GenericFlag{Name: "rate", Value: flagval.RateList(), Usage: "open loop: requests per second on a fixed schedule (latency and queue delay counted from it); a list sweeps the levels"},
 		&cli.StringFlag{Name: "arrival", Value: d.Arrival, Usage: "open-loop arrivals: constant or poisson (seeded by --seed)"},
 		&cli.DurationFlag{Name: "duration", Usage: "measure each level for this long instead of --runs requests (--runs is then a cap, 100000 unless given)"},
-		&cli.GenericFlag{Name: "slo", Value: &bench.SLO{}, Usage: "objectives each request is held against, e.g. ttft_p95=500ms,tpot=50ms (metrics ttft, tpot, e2e; _pNN makes it a percentile); gives goodput per level"},
+		&cli.GenericFlag{Name: "slo", Value: &bench.SLO{}, Usage: "objectives each request is held against, e.g. 'ttft_p95<=500ms,tpot<=50ms' (older: ttft_p95=500ms; metrics ttft, tpot, e2e; _pNN makes it a percentile); gives goodput per level"},
 		&cli.GenericFlag{Name: "runs", Aliases: []string{"n"}, Value: &flagval.Runs{N: d.Runs}, Usage: "measured requests: a number, or auto (until the median decode rate is known to --precision, at most --max-runs)"},
 		&cli.IntFlag{Name: "max-runs", Value: 100, Usage: "cap of --runs auto"},
 		&cli.IntFlag{Name: "min-runs", Value: d.MinRuns, Usage: "successful requests --runs auto measures at least (≥ 6)"},

@@ -55,7 +55,7 @@ func (e *env) compare(c *cli.Context, gates []results.Gate, alpha float64, forma
 		}
 	}
 	if format == "junit" && len(gates) == 0 {
-		return usageErr("compare --format junit: no gates, so nothing to check (JUnit holds checks): add --fail-on METRIC[_STAT]:±N%%")
+		return usageErr("compare --format junit: no gates, so nothing to check (JUnit holds checks): add --fail-on, e.g. 'ttft_p95<=+10%%'")
 	}
 	comp, err := results.Compare(runs, args, results.CompareOptions{Alpha: alpha, Gates: gates, Force: c.Bool("force"), Lenient: !c.Bool("strict")})
 	if err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -57,5 +59,39 @@ func TestJSONAlias(t *testing.T) {
 	}
 	if o := runCLI(t, nil, "hw", "--help"); strings.Contains(o.stdout, "--json") {
 		t.Errorf("hw --help shows the hidden --json:\n%s", o.stdout)
+	}
+}
+
+// One threshold syntax (internal/threshold) on every command that takes thresholds,
+// the older spellings still accepted: compare --fail-on and check's profile give the
+// same report and exit status either way.
+func TestOneThresholdSyntax(t *testing.T) {
+	old := runCLI(t, nil, "compare", "--fail-on", "server_gen_per_s:-5%,ttft_p95:+20%", baseRun, newRun)
+	canonical := runCLI(t, nil, "compare", "--fail-on", "server_gen_per_s>=-5%,ttft_p95<=+20%", baseRun, newRun)
+	if old.code != 1 || canonical.code != 1 || old.stdout != canonical.stdout || old.stderr != canonical.stderr {
+		t.Errorf("compare: older spelling exit %d, canonical exit %d; stdout\n%s\nvs\n%s", old.code, canonical.code, old.stdout, canonical.stdout)
+	}
+	if o := runCLI(t, nil, "compare", "--fail-on", "ttft_p95<=500ms", baseRun, newRun); o.code != exitUsage || !strings.Contains(o.stderr, "an absolute limit such as 500ms belongs in --slo") {
+		t.Errorf("absolute gate: exit %d %q", o.code, o.stderr)
+	}
+
+	dir := t.TempDir()
+	run := writeRun(t, dir, "run.json", "qwen2.5:0.5b", 18, 612e6, 0.55)
+	oldProf, newProf := filepath.Join(dir, "old.yaml"), filepath.Join(dir, "new.yaml")
+	os.WriteFile(oldProf, []byte(checkProfile), 0o644)
+	os.WriteFile(newProf, []byte(`name: ci
+expectations:
+  - model: "qwen2.5:0.5b"
+    thresholds: ["server_gen_per_s>=20", "ttft_p95<=500ms", "decode_efficiency_frac>=0.4"]
+  - model: "twin-*"
+    thresholds: ["ttft_p95<=2s"]
+`), 0o644)
+	a := runCLI(t, nil, "check", run, "--profile", oldProf, "--format", "json")
+	b := runCLI(t, nil, "check", run, "--profile", newProf, "--format", "json")
+	// The profile's source (its path) differs; every line and the verdict do not.
+	a.stdout = strings.ReplaceAll(a.stdout, oldProf, "P")
+	b.stdout = strings.ReplaceAll(b.stdout, newProf, "P")
+	if a.code != 1 || b.code != 1 || a.stdout != b.stdout {
+		t.Errorf("check: older keys exit %d, thresholds exit %d\n%s\nvs\n%s", a.code, b.code, a.stdout, b.stdout)
 	}
 }
