@@ -53,3 +53,24 @@ func TestParseGatesCanonical(t *testing.T) {
 		}
 	}
 }
+
+// A gate written in the shared syntax keeps its operator in markdown: a code span shows
+// "&lt;" as written, so the spec is not HTML-escaped there.
+func TestMarkdownGateSpecInCodeSpan(t *testing.T) {
+	runs, labels := fixedRuns(t)
+	gates, err := ParseGates("ttft_p95<=+20%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Compare(runs, labels, CompareOptions{Gates: gates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := RenderComparisonMarkdown(&b, c); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "| `ttft_p95<=+20%` |") {
+		t.Errorf("markdown:\n%s", b.String())
+	}
+}
