@@ -123,3 +123,19 @@ func TestCompareKeysToolBuild(t *testing.T) {
 		}
 	}
 }
+
+// A merged file records the build that measured each source (merged_from[].tool_build).
+func TestMergeRecordsSourceBuilds(t *testing.T) {
+	ra := Build(sweepResult(1, "bench-01", 6), fixtureHardware(), nil)
+	rb := Build(sweepResult(2, "bench-02", 6), fixtureHardware(), nil)
+	rb.Environment.Hardware.Hostname = "bench-02"
+	ra.Tool = Tool{Name: "yardstick", Version: "dev", VCSRevision: "aaa"}
+	rb.Tool = Tool{Name: "yardstick", Version: "dev"}
+	m, err := Merge([]*Run{ra, rb}, []string{"a.json", "b.json"}, MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{m.MergedFrom[0].ToolBuild, m.MergedFrom[1].ToolBuild}; got[0] != "aaa" || got[1] != "dev" {
+		t.Errorf("tool builds %v, want [aaa dev]", got)
+	}
+}
