@@ -248,6 +248,9 @@ func FuzzParseSLO(f *testing.F) {
 		"",
 		"=",
 		"_p=",
+		"ttft_p95<=500ms,tpot<=50ms",
+		"ttft>=1s,e2e<2s",
+		"<=",
 	} {
 		f.Add(seed)
 	}

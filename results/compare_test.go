@@ -248,7 +248,8 @@ func TestParseGates(t *testing.T) {
 // FuzzParseGates: any input either parses into gates that are well formed and render
 // back into a spec that parses to the same gates, or fails with an error; never panics.
 func FuzzParseGates(f *testing.F) {
-	for _, s := range []string{"server_gen_per_s:-5%,ttft_p95:+10%", "ttft:5%", "x", "", ",", "ttft:+1e309%", "e2e_max:+0%", "tpot:-100%", "ttft:+٣%"} {
+	for _, s := range []string{"server_gen_per_s:-5%,ttft_p95:+10%", "ttft:5%", "x", "", ",", "ttft:+1e309%", "e2e_max:+0%", "tpot:-100%", "ttft:+٣%",
+		"server_gen_per_s>=-5%,ttft_p95<=+10%", "ttft<=10%", "ttft>=+1%", " TTFT_P95 <= +5% ", "<=:"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
