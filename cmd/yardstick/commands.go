@@ -29,6 +29,7 @@ func (e *env) commands() []*cli.Command {
 	checkFormat := &flagval.Choice{Value: "table", Allowed: checkFormats}
 	hwFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
 	selftestFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
+	versionFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
 	return []*cli.Command{
 		command("run", runFlags(d), func(c *cli.Context) error { return e.run(c, d) }),
 		command("synth", []cli.Flag{
@@ -70,7 +71,7 @@ func (e *env) commands() []*cli.Command {
 			&cli.BoolFlag{Name: "quick", Usage: "the ~300 ms self-test that runs record"},
 			formatFlag(selftestFormat), jsonAliasFlag,
 		}, noArgs(func(c *cli.Context) error { return e.selftest(c, selftestFormat) })),
-		command("version", nil, e.version),
+		command("version", []cli.Flag{formatFlag(versionFormat)}, func(c *cli.Context) error { return e.version(c, versionFormat.Value) }),
 	}
 }
 

@@ -10,10 +10,19 @@ import (
 	"github.com/yardstick-dev/yardstick/results"
 )
 
-// version prints yardstick's build identity (printVersion).
-func (e *env) version(c *cli.Context) error {
+// version prints yardstick's build identity (printVersion), or with --format json the
+// run file's tool object with the run schema version and the platform.
+func (e *env) version(c *cli.Context, format string) error {
 	if c.NArg() > 0 {
 		return usageErr("version: unexpected argument %q", c.Args().First())
+	}
+	if format == "json" {
+		return writeJSON(e.stdout, struct {
+			results.Tool
+			RunSchemaVersion int    `json:"run_schema_version"`
+			OS               string `json:"os"`
+			Arch             string `json:"arch"`
+		}{results.ThisTool(), results.SchemaVersion, runtime.GOOS, runtime.GOARCH})
 	}
 	return printVersion(e.stdout, results.ThisTool())
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,4 +128,23 @@ func runtimeGOROOT(t *testing.T) string {
 	}
 	t.Skip("no go command")
 	return ""
+}
+
+// version --format json is the run file's tool object with the schema and platform.
+func TestVersionJSON(t *testing.T) {
+	o := runCLI(t, nil, "version", "--format", "json")
+	var got struct {
+		Name             string `json:"name"`
+		Version          string `json:"version"`
+		GoVersion        string `json:"go_version"`
+		RunSchemaVersion int    `json:"run_schema_version"`
+		OS               string `json:"os"`
+	}
+	if err := json.Unmarshal([]byte(o.stdout), &got); err != nil || o.code != 0 {
+		t.Fatalf("exit %d: %v\n%s", o.code, err, o.stdout)
+	}
+	tool := results.ThisTool()
+	if got.Name != "yardstick" || got.Version != tool.Version || got.GoVersion != tool.GoVersion || got.RunSchemaVersion != results.SchemaVersion || got.OS == "" {
+		t.Errorf("%+v, want tool %+v and schema %d", got, tool, results.SchemaVersion)
+	}
 }
