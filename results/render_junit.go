@@ -8,8 +8,9 @@ import (
 )
 
 // The JUnit XML written here follows the schema Jenkins reads (jenkins-junit.xsd, kept
-// in the JUnit 5 repository) and that GitLab, GitHub test reporters and Azure DevOps
-// read as well: <testsuites> holding one <testsuite> per compared run, each with
+// in the JUnit 5 repository; the tests validate against the copy vendored in
+// internal/junitschema) and that GitLab, GitHub test reporters and Azure DevOps read as
+// well: <testsuites> holding one <testsuite> per compared run, each with
 // <properties>, one <testcase> per gate and <system-out>/<system-err>. A failed gate
 // is a <failure>; a gate that cannot be judged (metric missing, too few samples to be
 // significant) is a <failure type="not_judged"> under the strict rule (the default,
