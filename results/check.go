@@ -162,12 +162,21 @@ func checkResultWord(l CheckLine) string {
 // checkTally is the closing sentence: how many expectations were met, failed and
 // skipped.
 func checkTally(c CheckResult) string {
-	n := len(c.Lines)
+	n, unjudged := len(c.Lines), 0
+	for _, l := range c.Lines {
+		if l.Status == "fail" && !l.Judged {
+			unjudged++
+		}
+	}
+	failed := fmt.Sprintf("%d of %d expectations failed", c.Failed, n)
+	if unjudged > 0 {
+		failed += fmt.Sprintf(" (%d not judged, failed by the strict rule)", unjudged)
+	}
 	switch {
 	case c.Failed > 0 && c.Skipped > 0:
-		return fmt.Sprintf("%d of %d expectations failed, %d not judged (skipped: --strict=false)", c.Failed, n, c.Skipped)
+		return fmt.Sprintf("%s, %d not judged (skipped: --strict=false)", failed, c.Skipped)
 	case c.Failed > 0:
-		return fmt.Sprintf("%d of %d expectations failed", c.Failed, n)
+		return failed
 	case c.Skipped > 0:
 		return fmt.Sprintf("%d of %d expectations met, %d not judged (skipped: --strict=false)", c.Passed, n, c.Skipped)
 	}

@@ -140,7 +140,7 @@ func TestCheckJSONAndMarkdown(t *testing.T) {
 	}
 	md := b.String()
 	for _, w := range []string{"### yardstick check qwen2.5:0.5b: failed", "| expectation | threshold | measured | result |",
-		"| ttft_ns p95 | &lt;= 1h0m0s |", "| **FAIL** |", "2 of 3 expectations failed."} {
+		"| ttft_ns p95 | &lt;= 1h0m0s |", "| **FAIL** |", "2 of 3 expectations failed (1 not judged, failed by the strict rule)."} {
 		if !strings.Contains(md, w) {
 			t.Errorf("markdown lacks %q:\n%s", w, md)
 		}
