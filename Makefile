@@ -1,7 +1,9 @@
 # Shortcuts for the scripts; the README's commands are the scripts themselves.
 .PHONY: build demo test ollama-start ollama-stop
+# -buildvcs=auto (go's default, restated) overrides a GOFLAGS=-buildvcs=false in the
+# environment, so a build from a git checkout records its revision (yardstick --version).
 build:
-	go build -o bin/yardstick ./cmd/yardstick
+	go build -buildvcs=auto -o bin/yardstick ./cmd/yardstick
 demo:
 	scripts/demo.sh
 test:

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/yardstick-dev/yardstick/internal/threshold"
 )
 
 // SLO metric names: the per-request latencies an objective can bound (docs/metrics.md "Per
@@ -86,8 +88,11 @@ func (o Objective) Value(smp *Sample) (ns int64, ok bool) {
 // when the flag is parsed, before anything runs.
 type SLO struct{ Objectives []Objective }
 
-// ParseSLO reads a comma-separated list of objectives, metric[_pP]=duration:
+// ParseSLO reads a comma-separated list of objectives, metric[_pP]<=duration in the
+// threshold syntax every command shares (internal/threshold), or the older
+// metric[_pP]=duration, which means the same:
 //
+//	ttft_p95<=500ms,tpot<=50ms,e2e_p99.9<=2s
 //	ttft_p95=500ms,tpot=50ms,e2e_p99.9=2s
 //
 // metric is ttft, tpot or e2e (any case; stored lower case). Without _pP the objective
@@ -119,14 +124,25 @@ func ParseSLO(s string) (SLO, error) {
 	return out, nil
 }
 
-// parseObjective reads one trimmed item, metric[_pP]=duration.
+// parseObjective reads one trimmed item: metric[_pP]<=duration, the threshold syntax of
+// every command (internal/threshold), or the older metric[_pP]=duration.
 func parseObjective(item string) (Objective, error) {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("--slo %q: "+format, append([]any{item}, a...)...)
 	}
+	t, canonical, err := threshold.Split(item)
+	if err != nil {
+		return Objective{}, bad("%v", err)
+	}
 	key, val, ok := strings.Cut(item, "=")
+	if canonical {
+		if !t.Upper() {
+			return Objective{}, bad("an objective bounds a latency from above; write %s<=%s", t.Name, t.Limit)
+		}
+		key, val, ok = t.Name, t.Limit, true
+	}
 	if !ok {
-		return Objective{}, bad("no '='; expected metric[_pP]=duration, e.g. ttft_p95=500ms")
+		return Objective{}, bad("no '='; expected metric[_pP]<=duration, e.g. ttft_p95<=500ms (or the older ttft_p95=500ms)")
 	}
 	key, val = strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(val)
 	name, pct, hasPct := strings.Cut(key, "_")

@@ -248,6 +248,9 @@ func FuzzParseSLO(f *testing.F) {
 		"",
 		"=",
 		"_p=",
+		"ttft_p95<=500ms,tpot<=50ms",
+		"ttft>=1s,e2e<2s",
+		"<=",
 	} {
 		f.Add(seed)
 	}
@@ -274,4 +277,32 @@ func FuzzParseSLO(f *testing.F) {
 			t.Fatalf("String not a fixed point: %q then %q", canon, back.String())
 		}
 	})
+}
+
+// The threshold syntax every command shares (internal/threshold), metric[_pP]<=duration,
+// reads as the older metric[_pP]=duration does; a lower bound or a strict comparison
+// is refused, since an objective is an upper bound that includes its limit.
+func TestParseSLOCanonical(t *testing.T) {
+	for _, tc := range []struct{ canonical, old string }{
+		{"ttft_p95<=500ms", "ttft_p95=500ms"},
+		{"ttft_p95<=500ms, tpot<=50ms,e2e_p99.9<=2s", "ttft_p95=500ms,tpot=50ms,e2e_p99.9=2s"},
+		// The two spellings mix in one list.
+		{"TTFT_p95 <= 500ms,tpot=50ms", "ttft_p95=500ms,tpot=50ms"},
+	} {
+		a, errA := ParseSLO(tc.canonical)
+		b, errB := ParseSLO(tc.old)
+		if errA != nil || errB != nil || a.String() != b.String() {
+			t.Errorf("ParseSLO(%q) = %v (%v), want ParseSLO(%q) = %v (%v)", tc.canonical, a.String(), errA, tc.old, b.String(), errB)
+		}
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"ttft_p95>=500ms", "an objective bounds a latency from above; write ttft_p95<=500ms"},
+		{"ttft_p95<500ms", "write <= or >="},
+		{"ttft<=fast", `"fast" is not a duration`},
+		{"ttft_p95<=500ms,ttft_p95=1s", "ttft_p95 is given twice"},
+	} {
+		if _, err := ParseSLO(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "--slo ") {
+			t.Errorf("ParseSLO(%q): %v, want an error with %q", tc.in, err, tc.want)
+		}
+	}
 }

@@ -85,7 +85,11 @@ type Profile struct {
 }
 
 // An Expectation is what a user expects of one model (or of every model a glob
-// matches) on this machine. A nil threshold is not checked; at least one is set.
+// matches) on this machine. A nil threshold is not checked; at least one is set. In
+// YAML each threshold is written with its key (max_ttft_p95: 500ms) or as an item of
+// thresholds: in the threshold syntax every command shares (internal/threshold:
+// thresholds: ["ttft_p95<=500ms", "server_gen_per_s>=20"]); a figure set both ways is
+// an error.
 type Expectation struct {
 	// Model is an exact model name ("qwen2.5:0.5b") or a path.Match glob
 	// ("qwen2.5:*"). A name without a tag also matches the ":latest" tag, as Ollama
@@ -434,8 +438,15 @@ func expectations(file string, v *yaml.Node) ([]Expectation, error) {
 		}
 		var e Expectation
 		var modelLine int
+		set := map[string]int{} // threshold keys given, with their lines (thresholdList)
 		err := eachKey(file, item, func(key string, k, val *yaml.Node) error {
 			var err error
+			if isThresholdKey(key) {
+				if line, dup := set[key]; dup {
+					return &profileError{file, k.Line, fmt.Sprintf("%s: already set by thresholds: at line %d", key, line)}
+				}
+				set[key] = k.Line
+			}
 			switch key {
 			case "model":
 				e.Model, err = str(file, key, val, true)
@@ -455,8 +466,10 @@ func expectations(file string, v *yaml.Node) ([]Expectation, error) {
 				e.MinHeadroomFrac, err = number(file, key, val, 0, 1, true)
 			case "max_predicted_error_frac":
 				e.MaxPredictedErrorFrac, err = number(file, key, val, 0, 10, false)
+			case "thresholds":
+				err = thresholdList(file, val, &e, set)
 			default:
-				err = &profileError{file, k.Line, fmt.Sprintf("unknown expectation key %q (known: model, min_server_gen_per_s, max_ttft_p95, min_decode_efficiency_frac, min_headroom_frac, max_predicted_error_frac)", clip(key))}
+				err = &profileError{file, k.Line, fmt.Sprintf("unknown expectation key %q (known: model, thresholds, min_server_gen_per_s, max_ttft_p95, min_decode_efficiency_frac, min_headroom_frac, max_predicted_error_frac)", clip(key))}
 			}
 			return err
 		})

@@ -349,6 +349,7 @@ func FuzzParseProfile(f *testing.F) {
 	f.Add([]byte("memory_bandwidth_gb_per_s: 1e3\npeak_tflop_per_s: 0x10\n"))
 	f.Add([]byte("expectations:\n  - model: m\n    min_headroom_frac: 0.1\n    max_predicted_error_frac: 0.2\n"))
 	f.Add([]byte("x: &a [1]\ny: *a\n"))
+	f.Add([]byte("expectations:\n  - model: m\n    thresholds: [\"ttft_p95<=1s\", \"server_gen>=2\"]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParseProfile("fuzz.yaml", data)
 		if err != nil {

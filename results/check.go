@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -11,30 +12,63 @@ import (
 	"github.com/yardstick-dev/yardstick/profiles"
 )
 
-// CheckLine is one threshold of a profile's expectation held against a run: what is
-// measured, the threshold and the measured value as printed ("not measured" when the
-// run lacks the figure, which fails the line), and whether it was met.
+// CheckLine is one threshold of a profile's expectation held against a run.
 type CheckLine struct {
-	What, Threshold, Measured string
-	Pass                      bool
+	// What is the figure and statistic checked, e.g. "ttft_ns p95".
+	What string `json:"what"`
+	// Threshold and Measured are as printed, with units ("<= 500ms", "412.3ms");
+	// Measured is "not measured" (with the run's reason when it gives one) when the run
+	// lacks the figure.
+	Threshold string `json:"threshold"`
+	Measured  string `json:"measured"`
+	// Limit and Value are the threshold and the measured figure in the unit of the
+	// figure named in What (nanoseconds for ttft_ns, tokens/s for server_gen_per_s, a
+	// fraction for the _frac figures); Value is absent when not measured.
+	Limit float64  `json:"limit"`
+	Value *float64 `json:"value,omitempty"`
+	// Judged is false when the run lacks the figure: the line could not be judged.
+	Judged bool `json:"judged"`
+	// Pass is true when the line was judged and met.
+	Pass bool `json:"pass"`
+	// Status is "pass", "fail" (judged and not met, or not judged under the strict
+	// rule, the default) or "skip" (not judged, with CheckOptions.Lenient).
+	Status string `json:"status"`
+}
+
+// CheckOptions are the options of CheckWith.
+type CheckOptions struct {
+	// Lenient skips a threshold the run has no figure for instead of failing it
+	// (check --strict=false). The default, strict, fails it: a CI gate must not pass
+	// having judged nothing.
+	Lenient bool
 }
 
 // CheckResult is a run held against the expectation of a profile for its model.
 type CheckResult struct {
-	Profile     profiles.Profile
-	Expectation profiles.Expectation
-	Lines       []CheckLine
-	// Failed counts the lines not met.
-	Failed int
+	Profile     profiles.Profile     `json:"-"`
+	Expectation profiles.Expectation `json:"-"`
+	Lines       []CheckLine          `json:"lines"`
+	// Strict is true unless CheckOptions.Lenient was given.
+	Strict bool `json:"strict"`
+	// Passed, Failed and Skipped count the lines by Status.
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
 }
 
-// Check holds run against p's expectation for the run's model (exact name, else the
-// first glob that matches): median server_gen_per_s ≥ min_server_gen_per_s, p95 of
+// Check is CheckWith with the default options (strict).
+func Check(run *Run, p profiles.Profile) (CheckResult, error) {
+	return CheckWith(run, p, CheckOptions{})
+}
+
+// CheckWith holds run against p's expectation for the run's model (exact name, else
+// the first glob that matches): median server_gen_per_s ≥ min_server_gen_per_s, p95 of
 // ttft_ns ≤ max_ttft_p95, roofline.decode_efficiency_frac ≥ min_decode_efficiency_frac,
 // memory.headroom_frac ≥ min_headroom_frac, |memory.predicted_error_frac| ≤
-// max_predicted_error_frac.
+// max_predicted_error_frac. A threshold whose figure the run lacks is not judged: it
+// fails, or with opts.Lenient is skipped.
 // Errors: a profile with no expectations, or none for the run's model.
-func Check(run *Run, p profiles.Profile) (CheckResult, error) {
+func CheckWith(run *Run, p profiles.Profile, opts CheckOptions) (CheckResult, error) {
 	model := run.Target.Model.Name
 	exp, ok := p.ExpectationFor(model)
 	if !ok {
@@ -47,58 +81,106 @@ func Check(run *Run, p profiles.Profile) (CheckResult, error) {
 		}
 		return CheckResult{}, fmt.Errorf("profile %s (%s) has no expectation for model %q (it has: %s)", p.Name, p.Source, model, strings.Join(pats, ", "))
 	}
-	res := CheckResult{Profile: p, Expectation: exp}
+	res := CheckResult{Profile: p, Expectation: exp, Strict: !opts.Lenient}
+	judge := func(l CheckLine, v float64, pass bool) CheckLine {
+		l.Value, l.Judged, l.Pass = &v, true, pass
+		return l
+	}
 	if t := exp.MinServerGenPerS; t != nil {
-		l := CheckLine{What: "server_gen_per_s median", Threshold: fmt.Sprintf(">= %.4g tok/s", *t), Measured: "not measured"}
+		l := CheckLine{What: "server_gen_per_s median", Threshold: fmt.Sprintf(">= %.4g tok/s", *t), Measured: "not measured", Limit: *t}
 		if s, ok := run.Summaries["server_gen_per_s"]; ok && s.N > 0 {
 			l.Measured = fmt.Sprintf("%.4g tok/s", s.Median)
-			l.Pass = s.Median >= *t
+			l = judge(l, s.Median, s.Median >= *t)
 		}
 		res.Lines = append(res.Lines, l)
 	}
 	if t := exp.MaxTTFTP95; t != nil {
-		l := CheckLine{What: "ttft_ns p95", Threshold: "<= " + t.String(), Measured: "not measured"}
+		l := CheckLine{What: "ttft_ns p95", Threshold: "<= " + t.String(), Measured: "not measured", Limit: float64(*t)}
 		if s, ok := run.Summaries["ttft_ns"]; ok && s.N > 0 {
 			l.Measured = roundDisplay(time.Duration(s.P95)).String()
-			l.Pass = s.P95 <= float64(*t)
+			l = judge(l, s.P95, s.P95 <= float64(*t))
 		}
 		res.Lines = append(res.Lines, l)
 	}
 	if t := exp.MinDecodeEfficiencyFrac; t != nil {
-		l := CheckLine{What: "decode_efficiency_frac", Threshold: fmt.Sprintf(">= %.3g", *t), Measured: "not measured"}
+		l := CheckLine{What: "decode_efficiency_frac", Threshold: fmt.Sprintf(">= %.3g", *t), Measured: "not measured", Limit: *t}
 		if run.Roofline != nil && run.Roofline.DecodeEfficiencyFrac != nil {
 			v := *run.Roofline.DecodeEfficiencyFrac
 			l.Measured = fmt.Sprintf("%.3g", v)
-			l.Pass = v >= *t
+			l = judge(l, v, v >= *t)
 		}
 		res.Lines = append(res.Lines, l)
 	}
 	if t := exp.MinHeadroomFrac; t != nil {
-		l := CheckLine{What: "memory.headroom_frac", Threshold: fmt.Sprintf(">= %.3g", *t), Measured: "not measured"}
+		l := CheckLine{What: "memory.headroom_frac", Threshold: fmt.Sprintf(">= %.3g", *t), Measured: "not measured", Limit: *t}
 		if m := run.Memory; m.HeadroomFrac != nil && m.HeadroomBytes != nil {
 			l.Measured = fmt.Sprintf("%.3g (%s)", *m.HeadroomFrac, signedIEC(*m.HeadroomBytes))
-			l.Pass = *m.HeadroomFrac >= *t
+			l = judge(l, *m.HeadroomFrac, *m.HeadroomFrac >= *t)
 		} else if m.HeadroomUnavailable != "" {
 			l.Measured = "not measured: " + m.HeadroomUnavailable
 		}
 		res.Lines = append(res.Lines, l)
 	}
 	if t := exp.MaxPredictedErrorFrac; t != nil {
-		l := CheckLine{What: "memory.predicted_error_frac", Threshold: fmt.Sprintf("|x| <= %.3g", *t), Measured: "not measured"}
+		l := CheckLine{What: "memory.predicted_error_frac", Threshold: fmt.Sprintf("|x| <= %.3g", *t), Measured: "not measured", Limit: *t}
 		if m := run.Memory; m.PredictedErrorFrac != nil {
 			l.Measured = fmt.Sprintf("%+.3g", *m.PredictedErrorFrac)
-			l.Pass = math.Abs(*m.PredictedErrorFrac) <= *t
+			l = judge(l, *m.PredictedErrorFrac, math.Abs(*m.PredictedErrorFrac) <= *t)
 		} else if m.PredictedErrorUnavailable != "" {
 			l.Measured = "not measured: " + m.PredictedErrorUnavailable
 		}
 		res.Lines = append(res.Lines, l)
 	}
-	for _, l := range res.Lines {
-		if !l.Pass {
+	for i := range res.Lines {
+		l := &res.Lines[i]
+		switch {
+		case l.Pass:
+			l.Status = "pass"
+			res.Passed++
+		case !l.Judged && opts.Lenient:
+			l.Status = "skip"
+			res.Skipped++
+		default:
+			l.Status = "fail"
 			res.Failed++
 		}
 	}
 	return res, nil
+}
+
+// checkResultWord is the RESULT column: pass, FAIL, or skip.
+func checkResultWord(l CheckLine) string {
+	switch l.Status {
+	case "pass":
+		return "pass"
+	case "skip":
+		return "skip"
+	}
+	return "FAIL"
+}
+
+// checkTally is the closing sentence: how many expectations were met, failed and
+// skipped.
+func checkTally(c CheckResult) string {
+	n, unjudged := len(c.Lines), 0
+	for _, l := range c.Lines {
+		if l.Status == "fail" && !l.Judged {
+			unjudged++
+		}
+	}
+	failed := fmt.Sprintf("%d of %d expectations failed", c.Failed, n)
+	if unjudged > 0 {
+		failed += fmt.Sprintf(" (%d not judged, failed by the strict rule)", unjudged)
+	}
+	switch {
+	case c.Failed > 0 && c.Skipped > 0:
+		return fmt.Sprintf("%s, %d not judged (skipped: --strict=false)", failed, c.Skipped)
+	case c.Failed > 0:
+		return failed
+	case c.Skipped > 0:
+		return fmt.Sprintf("%d of %d expectations met, %d not judged (skipped: --strict=false)", c.Passed, n, c.Skipped)
+	}
+	return fmt.Sprintf("%d of %d expectations met", n, n)
 }
 
 // RenderCheck writes the text of `yardstick check`: the run (named file), the profile
@@ -109,24 +191,121 @@ func RenderCheck(w io.Writer, file string, run *Run, c CheckResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EXPECTATION\tTHRESHOLD\tMEASURED\tRESULT")
 	for _, l := range c.Lines {
-		res := "pass"
-		if !l.Pass {
-			res = "FAIL"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.What, l.Threshold, l.Measured, res)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.What, l.Threshold, l.Measured, checkResultWord(l))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if run.EndReason != "" && run.EndReason != "completed" {
-		fmt.Fprintf(w, "\nnote: the run ended %s; its figures cover only what was measured\n", run.EndReason)
+	if n := checkEndNote(run); n != "" {
+		fmt.Fprintf(w, "\nnote: %s\n", n)
 	}
-	if c.Failed > 0 {
-		_, err := fmt.Fprintf(w, "\n%d of %d expectations failed\n", c.Failed, len(c.Lines))
-		return err
-	}
-	_, err := fmt.Fprintf(w, "\n%d of %d expectations met\n", len(c.Lines), len(c.Lines))
+	_, err := fmt.Fprintf(w, "\n%s\n", checkTally(c))
 	return err
+}
+
+// checkEndNote is the note on a run that did not complete, or "".
+func checkEndNote(run *Run) string {
+	if run.EndReason != "" && run.EndReason != "completed" {
+		return "the run ended " + run.EndReason + "; its figures cover only what was measured"
+	}
+	return ""
+}
+
+// RenderCheckMarkdown writes the check as GitHub-flavoured markdown: a heading with
+// the verdict, the run and profile, one table row per threshold and the tally. It is
+// what check appends to $GITHUB_STEP_SUMMARY.
+func RenderCheckMarkdown(w io.Writer, file string, run *Run, c CheckResult) error {
+	verdict := "passed"
+	if c.Failed > 0 {
+		verdict = "failed"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "### yardstick check %s: %s\n\n", mdEscape(run.Target.Model.Name), verdict)
+	fmt.Fprintf(&b, "Run %s (run_id %s, %s) against profile %s (%s), expectation for %s.\n\n",
+		mdEscape(file), mdEscape(run.RunID), mdEscape(run.EndReason), mdEscape(c.Profile.Name), mdEscape(c.Profile.Source), mdEscape(c.Expectation.Model))
+	b.WriteString("| expectation | threshold | measured | result |\n|---|---|---|---|\n")
+	for _, l := range c.Lines {
+		res := checkResultWord(l)
+		if l.Status == "fail" {
+			res = "**FAIL**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(l.What), mdEscape(l.Threshold), mdEscape(l.Measured), res)
+	}
+	if n := checkEndNote(run); n != "" {
+		fmt.Fprintf(&b, "\nNote: %s.\n", mdEscape(n))
+	}
+	fmt.Fprintf(&b, "\n%s.\n", checkTally(c))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// CheckKind identifies the JSON of `yardstick check --format json`.
+const CheckKind = "yardstick.check"
+
+// CheckSchemaVersion is the version of that JSON.
+const CheckSchemaVersion = 1
+
+// CheckReport is the JSON of `yardstick check --format json`: the run, the profile,
+// the lines and the tally (CheckResult).
+type CheckReport struct {
+	Kind          string `json:"kind"`
+	SchemaVersion int    `json:"schema_version"`
+	RunFile       string `json:"run_file"`
+	RunID         string `json:"run_id"`
+	Model         string `json:"model"`
+	EndReason     string `json:"end_reason"`
+	Profile       string `json:"profile"`
+	ProfileSource string `json:"profile_source"`
+	// Expectation is the model name or glob of the expectation applied.
+	Expectation string `json:"expectation"`
+	CheckResult
+	// Tool is the build that judged (ThisTool).
+	Tool Tool `json:"tool"`
+}
+
+// RenderCheckJSON writes the check as indented JSON (CheckReport).
+func RenderCheckJSON(w io.Writer, file string, run *Run, c CheckResult) error {
+	rep := CheckReport{Kind: CheckKind, SchemaVersion: CheckSchemaVersion, RunFile: file, RunID: run.RunID,
+		Model: run.Target.Model.Name, EndReason: run.EndReason, Profile: c.Profile.Name, ProfileSource: c.Profile.Source,
+		Expectation: c.Expectation.Model, CheckResult: c, Tool: ThisTool()}
+	if rep.Lines == nil {
+		rep.Lines = []CheckLine{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
+
+// RenderCheckJUnit writes the check as JUnit XML (the schema of render_junit.go): one
+// test suite, the run against the profile's expectation, one test case per threshold.
+// A line not met is a <failure type="below_expectation">; a line not judged is a
+// <failure type="not_judged"> under the strict rule and <skipped> otherwise.
+func RenderCheckJUnit(w io.Writer, file string, run *Run, c CheckResult) error {
+	model := run.Target.Model.Name
+	s := junitSuite{Name: "yardstick check " + model + " against " + c.Profile.Name, Time: "0",
+		Timestamp: junitTimestamp(run.StartedAt), Hostname: orLocal(run.Environment.Hardware.Hostname), Package: "yardstick",
+		Properties: []junitProperty{{"run_file", file}, {"run_id", run.RunID}, {"model", model}, {"end_reason", run.EndReason},
+			{"profile", c.Profile.Name}, {"profile_source", c.Profile.Source}, {"expectation", c.Expectation.Model},
+			{"strict", fmt.Sprint(c.Strict)}, {"tool_build", ThisTool().Build()}}}
+	for _, l := range c.Lines {
+		msg := fmt.Sprintf("%s: measured %s, threshold %s", l.What, l.Measured, l.Threshold)
+		tc := junitCase{Name: l.What + " " + l.Threshold, Classname: "yardstick.check." + classPart(model), Time: "0", SystemOut: msg}
+		switch {
+		case l.Status == "skip":
+			tc.Skipped = &junitText{Text: msg + " (not judged; --strict=false)"}
+			s.Skipped++
+		case l.Status == "fail" && !l.Judged:
+			tc.Failure = &junitMessage{Message: msg + " (not judged: strict)", Type: "not_judged", Text: msg}
+			s.Failures++
+		case l.Status == "fail":
+			tc.Failure = &junitMessage{Message: msg, Type: "below_expectation", Text: msg}
+			s.Failures++
+		}
+		s.Cases = append(s.Cases, tc)
+	}
+	s.Tests = len(s.Cases)
+	s.SystemOut = checkEndNote(run)
+	return writeJUnit(w, junitSuites{Suites: []junitSuite{s}})
 }
 
 // roundDisplay rounds a duration for display: to 0.1 ms under a second, else to 1 ms.

@@ -35,6 +35,11 @@ type CompareOptions struct {
 	// Force compares runs whose keys say the comparison is meaningless; the refusals
 	// stay in Keys.
 	Force bool
+	// Lenient skips a gate that cannot be judged (its metric missing from the runs or
+	// the base, or a change beyond the limit from too few samples to be significant)
+	// instead of failing it. The default, strict, fails it: a CI gate must not pass
+	// having judged nothing.
+	Lenient bool
 }
 
 // RunRef names one compared run.
@@ -93,9 +98,12 @@ type Comparison struct {
 	SchemaVersion int    `json:"schema_version"`
 	// Alpha is the significance level; CILevel the requested confidence of every
 	// median interval (each interval's actual level is at least this).
-	Alpha   float64  `json:"alpha"`
-	CILevel float64  `json:"ci_level"`
-	Runs    []RunRef `json:"runs"`
+	Alpha   float64 `json:"alpha"`
+	CILevel float64 `json:"ci_level"`
+	// Strict is true unless CompareOptions.Lenient was given: gates that cannot be
+	// judged fail.
+	Strict bool     `json:"strict"`
+	Runs   []RunRef `json:"runs"`
 	// Keys holds, for each run after the base (Keys[i] for Runs[i+1]), the
 	// comparability keys that differ from the base.
 	Keys    [][]KeyDiff        `json:"keys"`
@@ -177,9 +185,13 @@ type GateResult struct {
 	FracJSON    *float64 `json:"frac"`
 	P           float64  `json:"p"`
 	Significant bool     `json:"significant"`
-	// Status is "pass", "fail" (beyond the threshold and significant) or "skip" (not
-	// evaluable: the metric is missing, or too few samples to ever be significant).
+	// Status is "pass", "fail" (beyond the threshold and significant; or not judged,
+	// under the strict rule) or "skip" (not judged, with CompareOptions.Lenient).
 	Status string `json:"status"`
+	// Judged is false when the gate could not be judged: the metric is missing, the
+	// new run has no successful values of it, or too few samples to ever be
+	// significant.
+	Judged bool `json:"judged"`
 	// Message explains the status in one sentence.
 	Message string `json:"message"`
 }
@@ -210,7 +222,7 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 	if !(alpha > 0 && alpha < 1) {
 		return nil, fmt.Errorf("alpha %v must be in (0, 1)", alpha)
 	}
-	c := &Comparison{Kind: ComparisonKind, SchemaVersion: ComparisonSchemaVersion, Alpha: alpha, CILevel: CILevel,
+	c := &Comparison{Kind: ComparisonKind, SchemaVersion: ComparisonSchemaVersion, Alpha: alpha, CILevel: CILevel, Strict: !opts.Lenient,
 		Keys: [][]KeyDiff{}, Metrics: []MetricComparison{}, Figures: []FigureComparison{}, Gates: []GateResult{}}
 	for i, r := range runs {
 		c.Runs = append(c.Runs, runRef(r, labels[i]))
@@ -306,7 +318,11 @@ func Compare(runs []*Run, labels []string, opts CompareOptions) (*Comparison, er
 
 	for i := 1; i < len(runs); i++ {
 		for _, g := range opts.Gates {
-			c.Gates = append(c.Gates, evalGate(g, i, c, samples))
+			gr := evalGate(g, i, c, samples)
+			if gr.Status == "skip" && !opts.Lenient {
+				gr.Status, gr.Message = "fail", "not judged, so failed (strict): "+gr.Message
+			}
+			c.Gates = append(c.Gates, gr)
 		}
 	}
 	return c, nil
@@ -427,6 +443,7 @@ func evalGate(g Gate, run int, c *Comparison, samples map[string][]*benchmath.Sa
 		return gr
 	}
 	d := mc.Deltas[run-1]
+	gr.Judged = true
 	gr.Base, gr.New = statValue(mc.Stats[0], g.Stat), statValue(mc.Stats[run], g.Stat)
 	gr.P, gr.Significant = d.P, d.Significant
 	if gr.Base != 0 {
@@ -446,7 +463,7 @@ func evalGate(g Gate, run int, c *Comparison, samples map[string][]*benchmath.Sa
 		gr.Status = "fail"
 		gr.Message = change + ": beyond the limit and significant"
 	case beyond && len(d.Warnings) > 0:
-		gr.Status = "skip"
+		gr.Status, gr.Judged = "skip", false
 		gr.Message = change + ": beyond the limit but " + strings.Join(d.Warnings, "; ")
 	case beyond:
 		gr.Status = "pass"

@@ -139,7 +139,8 @@ func TestCompareSameDistributionIsNoise(t *testing.T) {
 }
 
 // Three samples a side can never reach p ≤ 0.05 (the smallest two-sided U-test p for
-// 3+3 is 0.1): benchmath warns, the change is "~", and a gate on it is skipped, not
+// 3+3 is 0.1): benchmath warns, the change is "~", and a gate on it cannot be judged:
+// it fails under the strict rule (the default) and is skipped when lenient, never
 // passed silently.
 func TestCompareTooFewSamplesWarns(t *testing.T) {
 	a := synthRun(synth{seed: 5, n: 3, slow: 1, noise: 0.01, runID: "a"})
@@ -150,8 +151,12 @@ func TestCompareTooFewSamplesWarns(t *testing.T) {
 	if d.Significant || len(d.Warnings) == 0 || !strings.Contains(d.Warnings[0], "need >= 4 samples") {
 		t.Errorf("ttft with 3+3 samples: %+v", d)
 	}
-	if c.Gates[0].Status != "skip" || c.Failed() {
-		t.Errorf("gate: %+v", c.Gates[0])
+	if g := c.Gates[0]; g.Status != "fail" || g.Judged || !c.Failed() || !c.Strict || !strings.HasPrefix(g.Message, "not judged, so failed (strict): ") {
+		t.Errorf("strict gate: %+v", g)
+	}
+	lc := mustCompare(t, []*Run{a, b}, CompareOptions{Gates: gates, Lenient: true})
+	if g := lc.Gates[0]; g.Status != "skip" || g.Judged || lc.Failed() || lc.Strict {
+		t.Errorf("lenient gate: %+v", g)
 	}
 	if s := metric(t, c, "ttft_ns").Stats[0]; s.MedianCILo != nil || ciPct(s) != "± ∞" {
 		t.Errorf("3 samples gave an interval: %+v", s)
@@ -220,7 +225,7 @@ func TestParseGates(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"ttft":                          "want METRIC:±N%",
+		"ttft":                          "want METRIC<=+N% or METRIC>=-N%",
 		"ttft:10":                       "must be a percentage",
 		"bogus:+5%":                     `unknown metric "bogus"`,
 		"ttft:+abc%":                    "not a number",
@@ -249,7 +254,8 @@ func TestParseGates(t *testing.T) {
 // FuzzParseGates: any input either parses into gates that are well formed and render
 // back into a spec that parses to the same gates, or fails with an error; never panics.
 func FuzzParseGates(f *testing.F) {
-	for _, s := range []string{"server_gen_per_s:-5%,ttft_p95:+10%", "ttft:5%", "x", "", ",", "ttft:+1e309%", "e2e_max:+0%", "tpot:-100%", "ttft:+٣%"} {
+	for _, s := range []string{"server_gen_per_s:-5%,ttft_p95:+10%", "ttft:5%", "x", "", ",", "ttft:+1e309%", "e2e_max:+0%", "tpot:-100%", "ttft:+٣%",
+		"server_gen_per_s>=-5%,ttft_p95<=+10%", "ttft<=10%", "ttft>=+1%", " TTFT_P95 <= +5% ", "<=:"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/yardstick-dev/yardstick/internal/threshold"
 )
 
 // Gate is one regression threshold of --fail-on: a run fails it when Stat of Metric
@@ -42,7 +44,10 @@ func (g Gate) Threshold() string {
 // gateStats are the statistics a gate may name, as suffixes of the metric.
 var gateStats = []string{"median", "mean", "p50", "p90", "p95", "p99", "min", "max"}
 
-// ParseGates parses a --fail-on value: comma-separated METRIC[_STAT]:±N%, e.g.
+// ParseGates parses a --fail-on value: comma-separated gates in the threshold syntax
+// every command shares (internal/threshold), METRIC[_STAT]<=+N% for a rise allowed,
+// METRIC[_STAT]>=-N% for a fall allowed, or the older METRIC[_STAT]:±N%, which means
+// the same: "server_gen_per_s>=-5%,ttft_p95<=+10%" is
 // "server_gen_per_s:-5%,ttft_p95:+10%". METRIC is a metric name with or without its
 // unit suffix (ttft or ttft_ns); STAT is one of median (default), mean, p50, p90, p95,
 // p99, min, max. N is a percentage of the base value, 0..1000 (a decrease at most 100).
@@ -75,9 +80,29 @@ func ParseGates(spec string) ([]Gate, error) {
 }
 
 func parseGate(term string) (Gate, error) {
+	t, canonical, err := threshold.Split(term)
+	if err != nil {
+		return Gate{}, err
+	}
 	name, limit, ok := strings.Cut(term, ":")
+	if canonical {
+		name, limit, ok = t.Name, t.Limit, true
+		if !strings.HasSuffix(limit, "%") {
+			return Gate{}, fmt.Errorf("a --fail-on limit is a change against the base run, e.g. %s%s+10%% or server_gen_per_s>=-5%%; an absolute limit such as %s belongs in --slo or a profile's expectations (check)", name, t.Op, limit)
+		}
+		// <= bounds a rise (+N%, the sign may be left out), >= a fall (-N%): rewritten
+		// as the older METRIC:±N%, which the rest reads.
+		switch {
+		case t.Upper() && strings.HasPrefix(limit, "-"):
+			return Gate{}, fmt.Errorf("%s<=%s would demand a fall; a limit on a rise is %s<=+N%%, on a fall %s>=-N%%", name, limit, name, name)
+		case !t.Upper() && !strings.HasPrefix(limit, "-"):
+			return Gate{}, fmt.Errorf("%s>=%s would demand a rise; a limit on a fall is %s>=-N%%, on a rise %s<=+N%%", name, limit, name, name)
+		case t.Upper() && !strings.HasPrefix(limit, "+"):
+			limit = "+" + limit
+		}
+	}
 	if !ok {
-		return Gate{}, errors.New("want METRIC:±N%, e.g. server_gen_per_s:-5%")
+		return Gate{}, errors.New("want METRIC<=+N% or METRIC>=-N% (or the older METRIC:±N%), e.g. ttft_p95<=+10%, server_gen_per_s>=-5%")
 	}
 	name, limit = strings.TrimSpace(name), strings.TrimSpace(limit)
 	g := Gate{Spec: term, Stat: "median"}

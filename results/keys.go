@@ -155,7 +155,7 @@ func (s *KeySeverity) UnmarshalJSON(b []byte) error {
 // KeyDiff is one comparability key whose value differs between a run and the base.
 type KeyDiff struct {
 	// Key names what differs: model_digest, model, quantization, synthetic, num_ctx,
-	// workload, seed, backend, token_counts, server_version, hardware, tool_version.
+	// workload, seed, backend, token_counts, server_version, hardware, tool_version, tool_build.
 	Key      string      `json:"key"`
 	Base     string      `json:"base"`
 	Other    string      `json:"other"`
@@ -183,7 +183,8 @@ func (k KeyDiff) String() string {
 //     the same length); another backend; another calibrated prompt length; the same
 //     model name where one server did not describe the model; token counts estimated
 //     in one run only (token_counts).
-//   - note: another server version, another machine, another yardstick version.
+//   - note: another server version, another machine, another yardstick version or,
+//     at the same version, another build (Tool.Build).
 func CompareKeys(base, other *Run) []KeyDiff {
 	var out []KeyDiff
 	add := func(key, b, o string, sev KeySeverity, why string) {
@@ -250,6 +251,12 @@ func CompareKeys(base, other *Run) []KeyDiff {
 	add("hardware", hardwareLabel(base), hardwareLabel(other), KeyNote,
 		"another machine: the efficiency figures (share of the hardware's ceiling), where present, are the fair comparison")
 	add("tool_version", base.Tool.Version, other.Tool.Version, KeyNote, "another yardstick version")
+	if base.Tool.Version == other.Tool.Version {
+		// The same version label from other sources (two dev builds, a pseudo-version
+		// and a modified tree): the build is what tells them apart.
+		add("tool_build", base.Tool.Build(), other.Tool.Build(), KeyNote,
+			"another yardstick build (vcs_revision, vcs_modified): the measuring code may differ")
+	}
 	return out
 }
 

@@ -23,6 +23,9 @@ type MergeSource struct {
 	StartedAt string `json:"started_at"`
 	// ServerVersion is the server's version on that machine.
 	ServerVersion string `json:"server_version"`
+	// ToolBuild is the yardstick build that measured the source (Tool.Build); the
+	// merged file's tool is its first source's.
+	ToolBuild string `json:"tool_build,omitempty"`
 	// FirstSample and Samples locate the source's measured samples in the merged
 	// samples array: [first_sample, first_sample + samples).
 	FirstSample int `json:"first_sample"`
@@ -145,7 +148,7 @@ func Merge(runs []*Run, files []string, opts MergeOptions) (*MergedRun, error) {
 	for i, r := range runs {
 		hw := r.Environment.Hardware
 		src := MergeSource{File: files[i], RunID: r.RunID, Host: hw.Hostname, CPUModel: hw.CPUModel, StartedAt: r.StartedAt,
-			ServerVersion: r.Target.ServerVersion, FirstSample: len(m.Samples), Samples: len(r.Samples),
+			ServerVersion: r.Target.ServerVersion, ToolBuild: r.Tool.Build(), FirstSample: len(m.Samples), Samples: len(r.Samples),
 			WindowNs: r.Window.DurationNs, OutputTokensPerS: r.Throughput.OutputTokensPerS}
 		if r.Cold != nil {
 			src.ColdTTFTNs = r.Cold.TTFTNs

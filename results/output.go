@@ -94,11 +94,17 @@ func WriteReport(stdout io.Writer, out string, render func(io.Writer) error) err
 // Actions' job summary ($GITHUB_STEP_SUMMARY); an empty path does nothing. The error
 // says the summary was not written.
 func AppendStepSummary(path string, c *Comparison) error {
+	return AppendStepSummaryWith(path, func(w io.Writer) error { return RenderComparisonMarkdown(w, c) })
+}
+
+// AppendStepSummaryWith appends what markdown renders to the file at path, as
+// AppendStepSummary does (check's summary goes through it).
+func AppendStepSummaryWith(path string, markdown func(io.Writer) error) error {
 	if path == "" {
 		return nil
 	}
 	var md bytes.Buffer
-	if err := RenderComparisonMarkdown(&md, c); err != nil {
+	if err := markdown(&md); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)

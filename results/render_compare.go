@@ -259,6 +259,13 @@ func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
+// mdCodeEscape makes s safe in a code span inside a markdown table cell: a code span
+// shows entities as written, so only the cell's "|" is escaped (GFM reads "\|" in a
+// table before the span), and a backtick, which would end the span, becomes "'".
+func mdCodeEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+}
+
 // RenderComparisonMarkdown writes the comparison as GitHub-flavoured markdown, for pull
 // request comments and $GITHUB_STEP_SUMMARY: a gate verdict first, then the runs, the
 // metric table, the run-level figures and the notes.
@@ -272,17 +279,24 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 	}
 	b.WriteString("\n\n")
 	if len(c.Gates) > 0 {
-		failed, skipped := 0, 0
+		failed, skipped, unjudged := 0, 0, 0
 		for _, g := range c.Gates {
 			switch g.Status {
 			case "fail":
 				failed++
+				if !g.Judged {
+					unjudged++
+				}
 			case "skip":
 				skipped++
 			}
 		}
 		if failed > 0 {
-			fmt.Fprintf(&b, "**Regression gate failed**: %d of %d gates.\n\n", failed, len(c.Gates))
+			fmt.Fprintf(&b, "**Regression gate failed**: %d of %d gates", failed, len(c.Gates))
+			if unjudged > 0 {
+				fmt.Fprintf(&b, " (%d not judged, failed by the strict rule)", unjudged)
+			}
+			b.WriteString(".\n\n")
 		} else {
 			fmt.Fprintf(&b, "**Regression gate passed**: %d gates", len(c.Gates))
 			if skipped > 0 {
@@ -292,7 +306,7 @@ func RenderComparisonMarkdown(w io.Writer, c *Comparison) error {
 		}
 		b.WriteString("| gate | run | result | detail |\n|---|---|---|---|\n")
 		for _, g := range c.Gates {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdEscape(g.Gate.Spec), mdEscape(c.Runs[g.Run].Label), strings.ToUpper(g.Status), mdEscape(g.Message))
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", mdCodeEscape(g.Gate.Spec), mdEscape(c.Runs[g.Run].Label), strings.ToUpper(g.Status), mdEscape(g.Message))
 		}
 		b.WriteString("\n")
 	}

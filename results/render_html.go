@@ -275,7 +275,7 @@ func roundSig(v float64, digits int) float64 {
 
 // renderPage writes p with the embedded assets.
 func renderPage(w io.Writer, p *htmlPage) error {
-	p.Version = Version
+	p.Version = ThisTool().Version
 	p.UplotJS = template.JS(asset("uplot/uPlot.iife.min.js"))
 	p.UplotCSS = template.CSS(asset("uplot/uPlot.min.css"))
 	p.JS = template.JS(asset("report.js"))

@@ -8,12 +8,16 @@ import (
 )
 
 // The JUnit XML written here follows the schema Jenkins reads (jenkins-junit.xsd, kept
-// in the JUnit 5 repository) and that GitLab, GitHub test reporters and Azure DevOps
-// read as well: <testsuites> holding one <testsuite> per compared run, each with
+// in the JUnit 5 repository; the tests validate against the copy vendored in
+// internal/junitschema) and that GitLab, GitHub test reporters and Azure DevOps read as
+// well: <testsuites> holding one <testsuite> per compared run, each with
 // <properties>, one <testcase> per gate and <system-out>/<system-err>. A failed gate
-// is a <failure>; a gate that cannot be evaluated (metric missing, too few samples to
-// be significant) is <skipped>. Without gates, every metric is an informational test
-// case that passes, with its comparison in <system-out>.
+// is a <failure>; a gate that cannot be judged (metric missing, too few samples to be
+// significant) is a <failure type="not_judged"> under the strict rule (the default,
+// CompareOptions.Lenient unset) and <skipped> otherwise. In that schema <skipped> is
+// text only (xs:string): its reason is its text, not a message attribute. Without
+// gates nothing was checked: the suite holds no test case (tests="0") and says so in
+// its <system-out>, rather than dressing each metric as a passing test.
 
 type junitSuites struct {
 	XMLName xml.Name     `xml:"testsuites"`
@@ -47,7 +51,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	Skipped   *junitText    `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
@@ -55,6 +59,11 @@ type junitMessage struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr,omitempty"`
 	Text    string `xml:",chardata"`
+}
+
+// junitText is an element of text only, as <skipped> is in the schema.
+type junitText struct {
+	Text string `xml:",chardata"`
 }
 
 // junitTimestamp turns a run's started_at (RFC 3339, UTC) into the schema's
@@ -93,45 +102,40 @@ func RenderComparisonJUnit(w io.Writer, c *Comparison) error {
 		if ri > 0 {
 			s.Properties = append(s.Properties, junitProperty{"base", c.Runs[0].Label}, junitProperty{"base_run_id", c.Runs[0].RunID})
 		}
-		gated := false
 		for _, g := range c.Gates {
 			if g.Run != ri {
 				continue
 			}
-			gated = true
 			tc := junitCase{Name: g.Gate.Name() + " " + g.Gate.Threshold(), Classname: "yardstick.gate." + classPart(r.Label), Time: "0", SystemOut: g.Message}
-			switch g.Status {
-			case "fail":
+			switch {
+			case g.Status == "fail" && !g.Judged:
+				tc.Failure = &junitMessage{Message: g.Message, Type: "not_judged", Text: g.Message}
+				s.Failures++
+			case g.Status == "fail":
 				tc.Failure = &junitMessage{Message: g.Message, Type: "regression", Text: g.Message}
 				s.Failures++
-			case "skip":
-				tc.Skipped = &junitMessage{Message: g.Message}
+			case g.Status == "skip":
+				tc.Skipped = &junitText{Text: g.Message}
 				s.Skipped++
 			}
 			s.Cases = append(s.Cases, tc)
 		}
-		if !gated {
-			for _, m := range c.Metrics {
-				st := m.Stats[ri]
-				if st.N == 0 {
-					continue
-				}
-				out := fmt.Sprintf("%s: median %s %s (n=%d)", m.Metric, fmtMedian(m, st), ciPct(st), st.N)
-				if ri > 0 {
-					d := m.Deltas[ri-1]
-					out += fmt.Sprintf("; vs %s: %s %s", c.Runs[0].Label, deltaCell(d), pCell(m, ri))
-				}
-				s.Cases = append(s.Cases, junitCase{Name: m.Metric, Classname: "yardstick.metric." + classPart(r.Label), Time: "0", SystemOut: out})
-			}
-		}
 		s.Tests = len(s.Cases)
 		var notes strings.Builder
+		if len(c.Gates) == 0 {
+			notes.WriteString("no gates were given (compare --fail-on): nothing was checked, so this suite holds no test case\n")
+		}
 		for _, n := range c.notes() {
 			notes.WriteString(n + "\n")
 		}
 		s.SystemOut = notes.String()
 		doc.Suites = append(doc.Suites, s)
 	}
+	return writeJUnit(w, doc)
+}
+
+// writeJUnit writes doc with the XML header.
+func writeJUnit(w io.Writer, doc junitSuites) error {
 	b, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 
 	"github.com/yardstick-dev/yardstick/bench"
@@ -88,13 +87,6 @@ type Run struct {
 	Warnings []bench.Warning `json:"warnings"`
 	Warmup   []bench.Sample  `json:"warmup"`
 	Samples  []bench.Sample  `json:"samples"`
-}
-
-// Tool names the program that wrote the file.
-type Tool struct {
-	Name      string `json:"name"`
-	Version   string `json:"version"`
-	GoVersion string `json:"go_version"`
 }
 
 // Environment is the machine the harness ran on.
@@ -222,10 +214,6 @@ type Memory struct {
 	PredictedErrorUnavailable string   `json:"predicted_error_unavailable,omitempty"`
 }
 
-// Version is yardstick's version, set at build time with
-// -ldflags "-X github.com/yardstick-dev/yardstick/results.Version=…".
-var Version = "dev"
-
 // Build assembles the run file from a bench result and the machine's hardware:
 // summaries, throughput, the roofline, energy and cost, one diagnosis pass (diagnose:
 // the warnings about what the samples show, which also flags cache-suspect samples on
@@ -234,7 +222,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 	r := &Run{
 		SchemaVersion: SchemaVersion,
 		Kind:          Kind,
-		Tool:          Tool{Name: "yardstick", Version: Version, GoVersion: runtime.Version()},
+		Tool:          ThisTool(),
 		RunID:         res.RunID,
 		StartedAt:     res.StartedAt.Format("2006-01-02T15:04:05.000Z07:00"),
 		EndedAt:       res.EndedAt.Format("2006-01-02T15:04:05.000Z07:00"),

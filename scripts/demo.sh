@@ -30,7 +30,9 @@ cleanup() { if [[ $started == 1 && "${KEEP_OLLAMA:-0}" != 1 ]]; then scripts/oll
 trap cleanup EXIT
 
 mkdir -p bin
-go build -o bin/yardstick ./cmd/yardstick
+# -buildvcs=auto: the revision is recorded (yardstick --version, every run file) even
+# where GOFLAGS sets -buildvcs=false.
+go build -buildvcs=auto -o bin/yardstick ./cmd/yardstick
 bin/yardstick synth --shape "$SHAPE" --quant "$QUANT" --out "twins/$SHAPE-$QUANT.gguf" --create "$MODEL" --host "$HOST"
 mkdir -p "$OUT_DIR"
 marker="$(mktemp)"

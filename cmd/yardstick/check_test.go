@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/yardstick-dev/yardstick/internal/junitschema"
+	"github.com/yardstick-dev/yardstick/results"
 )
 
 // writeRun writes a minimal run file for model with the given medians/p95 and, when
@@ -140,4 +143,71 @@ func mustWD(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return wd
+}
+
+// check --format: every format reaches stdout or --out; junit validates against the
+// Jenkins schema; the markdown is appended to $GITHUB_STEP_SUMMARY whatever the
+// format; --strict=false skips what the run cannot judge instead of failing it.
+func TestCheckFormatsStrictAndStepSummary(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "ci.yaml")
+	os.WriteFile(prof, []byte(checkProfile), 0o644)
+	good := writeRun(t, dir, "good.json", "qwen2.5:0.5b", 25, 412.34e6, 0.55)
+	// No roofline: the efficiency line cannot be judged; the other two are met.
+	noroof := writeRun(t, dir, "noroof.json", "qwen2.5:0.5b", 25, 400e6, -1)
+	summary := filepath.Join(dir, "summary.md")
+	os.WriteFile(summary, []byte("earlier step\n"), 0o644)
+	env := map[string]string{"GITHUB_STEP_SUMMARY": summary}
+
+	out := filepath.Join(dir, "check.xml")
+	o := runCLI(t, env, "check", good, "--profile", prof, "--format", "junit", "--out", out)
+	if o.code != 0 || o.stdout != "" || o.stderr != "" {
+		t.Fatalf("junit: exit %d stdout %q stderr %q", o.code, o.stdout, o.stderr)
+	}
+	x, _ := os.ReadFile(out)
+	if err := junitschema.ValidateAll(x); err != nil || !strings.Contains(string(x), `tests="3" failures="0"`) {
+		t.Errorf("junit file (%v):\n%s", err, x)
+	}
+	md, _ := os.ReadFile(summary)
+	if !strings.HasPrefix(string(md), "earlier step\n### yardstick check qwen2.5:0.5b: passed\n") || !strings.Contains(string(md), "3 of 3 expectations met.") {
+		t.Errorf("step summary:\n%s", md)
+	}
+
+	// Strict (the default): the line not judged fails, exit 1, in every format.
+	for _, f := range []string{"table", "markdown", "json", "junit"} {
+		o := runCLI(t, nil, "check", noroof, "--profile", prof, "--format", f)
+		if o.code != 1 || o.stdout == "" || !strings.Contains(o.stderr, "1 of 3 expectations for qwen2.5:0.5b failed") {
+			t.Errorf("--format %s: exit %d stderr %q", f, o.code, o.stderr)
+		}
+		switch f {
+		case "junit":
+			if err := junitschema.ValidateAll([]byte(o.stdout)); err != nil || !strings.Contains(o.stdout, `type="not_judged"`) {
+				t.Errorf("junit (%v):\n%s", err, o.stdout)
+			}
+		case "json":
+			var rep results.CheckReport
+			if err := json.Unmarshal([]byte(o.stdout), &rep); err != nil || rep.Kind != results.CheckKind || rep.Failed != 1 || !rep.Strict {
+				t.Errorf("json (%v): %+v", err, rep)
+			}
+		}
+	}
+	// --strict=false: skipped, exit 0, and the JUnit says skipped.
+	o = runCLI(t, nil, "check", noroof, "--profile", prof, "--strict=false", "--format", "junit")
+	if o.code != 0 || !strings.Contains(o.stdout, `skipped="1"`) || !strings.Contains(o.stdout, "<skipped>") {
+		t.Errorf("--strict=false: exit %d stderr %q\n%s", o.code, o.stderr, o.stdout)
+	}
+	if err := junitschema.ValidateAll([]byte(o.stdout)); err != nil {
+		t.Errorf("--strict=false junit: %v", err)
+	}
+	o = runCLI(t, nil, "check", noroof, "--profile", prof, "--strict=false")
+	if o.code != 0 || !strings.Contains(o.stdout, "2 of 3 expectations met, 1 not judged (skipped: --strict=false)") {
+		t.Errorf("--strict=false table: exit %d\n%s", o.code, o.stdout)
+	}
+	// Bad input: an unknown format, an --out that is the run file.
+	if o := runCLI(t, nil, "check", good, "--profile", prof, "--format", "csv"); o.code != 2 {
+		t.Errorf("--format csv: exit %d %q", o.code, o.stderr)
+	}
+	if o := runCLI(t, nil, "check", good, "--profile", prof, "--out", good); o.code != 2 || !strings.Contains(o.stderr, "would destroy it") {
+		t.Errorf("--out the run file: exit %d %q", o.code, o.stderr)
+	}
 }

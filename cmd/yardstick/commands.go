@@ -26,6 +26,10 @@ func (e *env) commands() []*cli.Command {
 	compareFormat := &flagval.Choice{Value: "table", Allowed: reportFormats}
 	reportFormat := &flagval.Choice{Value: "table", Allowed: reportFormats}
 	lsFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
+	checkFormat := &flagval.Choice{Value: "table", Allowed: checkFormats}
+	hwFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
+	selftestFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
+	versionFormat := &flagval.Choice{Value: "table", Allowed: []string{"table", "json"}}
 	return []*cli.Command{
 		command("run", withEnv(runFlags(d), runEnv...), func(c *cli.Context) error { return e.run(c, d) }),
 		command("synth", withEnv([]cli.Flag{
@@ -42,16 +46,18 @@ func (e *env) commands() []*cli.Command {
 			&cli.BoolFlag{Name: "probe", Usage: "measure host memory bandwidth"},
 			&cli.DurationFlag{Name: "probe-duration", Value: 2 * time.Second, Usage: "how long the probe measures"},
 			&cli.StringFlag{Name: "profile", Usage: "resolve this profile (name, file, builtin:<device id>) instead of the detected one"},
-			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
 			&cli.BoolFlag{Name: "devices", Usage: "list the built-in device table and exit"},
-		}, noArgs(e.hw)),
-		command("check", []cli.Flag{
+			formatFlag(hwFormat), jsonAliasFlag,
+		}, noArgs(func(c *cli.Context) error { return e.hw(c, hwFormat) })),
+		command("check", append([]cli.Flag{
 			&cli.StringFlag{Name: "profile", Usage: "profile with expectations: a name (./profiles/, ~/.config/yardstick/profiles/, built-in examples) or a YAML file"},
-		}, e.check),
+			strictFlag("a threshold the run has no figure for"),
+		}, outputFlags(checkFormat)...), func(c *cli.Context) error { return e.check(c, checkFormat.Value) }),
 		command("compare", append([]cli.Flag{
-			&cli.GenericFlag{Name: "fail-on", Value: failOn, Usage: "regression gates METRIC[_STAT]:±N%, comma-separated"},
+			&cli.GenericFlag{Name: "fail-on", Value: failOn, Usage: "regression gates, comma-separated: METRIC[_STAT]<=+N% bounds a rise, >=-N% a fall (older: METRIC:±N%)"},
 			&cli.GenericFlag{Name: "alpha", Value: alpha, Usage: "significance level of the U test"},
 			&cli.BoolFlag{Name: "force", Usage: "compare runs whose keys refuse the comparison"},
+			strictFlag("a gate that cannot be judged (metric missing, too few samples)"),
 		}, outputFlags(compareFormat)...), func(c *cli.Context) error { return e.compare(c, failOn.Gates, alpha.Value, compareFormat.Value) }),
 		command("report", append(outputFlags(reportFormat),
 			&cli.BoolFlag{Name: "samples", Usage: "with --format csv: one row per request (cold, warm-ups, measured) instead of the statistics"}),
@@ -69,12 +75,12 @@ func (e *env) commands() []*cli.Command {
 		}, e.db),
 		command("selftest", []cli.Flag{
 			&cli.BoolFlag{Name: "quick", Usage: "the ~300 ms self-test that runs record"},
-			&cli.BoolFlag{Name: "json", Usage: "write JSON to stdout"},
-		}, noArgs(e.selftest)),
+			formatFlag(selftestFormat), jsonAliasFlag,
+		}, noArgs(func(c *cli.Context) error { return e.selftest(c, selftestFormat) })),
 		command("schema", []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the schema to this file instead of stdout (- for stdout)"},
 		}, noArgs(e.schema)),
-		command("version", nil, e.version),
+		command("version", []cli.Flag{formatFlag(versionFormat)}, func(c *cli.Context) error { return e.version(c, versionFormat.Value) }),
 		command("completion", nil, e.completion),
 	}
 }
@@ -90,7 +96,7 @@ func runFlags(d bench.Options) []cli.Flag {
 		&cli.GenericFlag{Name: "rate", Value: flagval.RateList(), Usage: "open loop: requests per second on a fixed schedule (latency and queue delay counted from it); a list sweeps the levels"},
 		&cli.StringFlag{Name: "arrival", Value: d.Arrival, Usage: "open-loop arrivals: constant or poisson (seeded by --seed)"},
 		&cli.DurationFlag{Name: "duration", Usage: "measure each level for this long instead of --runs requests (--runs is then a cap, 100000 unless given)"},
-		&cli.GenericFlag{Name: "slo", Value: &bench.SLO{}, Usage: "objectives each request is held against, e.g. ttft_p95=500ms,tpot=50ms (metrics ttft, tpot, e2e; _pNN makes it a percentile); gives goodput per level"},
+		&cli.GenericFlag{Name: "slo", Value: &bench.SLO{}, Usage: "objectives each request is held against, e.g. 'ttft_p95<=500ms,tpot<=50ms' (older: ttft_p95=500ms; metrics ttft, tpot, e2e; _pNN makes it a percentile); gives goodput per level"},
 		&cli.GenericFlag{Name: "runs", Aliases: []string{"n"}, Value: &flagval.Runs{N: d.Runs}, Usage: "measured requests: a number, or auto (until the median decode rate is known to --precision, at most --max-runs)"},
 		&cli.IntFlag{Name: "max-runs", Value: 100, Usage: "cap of --runs auto"},
 		&cli.IntFlag{Name: "min-runs", Value: d.MinRuns, Usage: "successful requests --runs auto measures at least (≥ 6)"},
@@ -119,13 +125,41 @@ func runFlags(d bench.Options) []cli.Flag {
 	}
 }
 
+// strictFlag is --strict of the commands that gate: on by default, what cannot be
+// judged fails; --strict=false skips it (what fails is named by what).
+func strictFlag(what string) cli.Flag {
+	return &cli.BoolFlag{Name: "strict", Value: true, Usage: "fail " + what + " instead of skipping it; --strict=false skips it"}
+}
+
 // outputFlags are the flags of the commands that write a report.
 func outputFlags(format *flagval.Choice) []cli.Flag {
 	return []cli.Flag{
-		&cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format,
-			Usage: "output format: " + strings.Join(format.Allowed, ", ")},
+		formatFlag(format),
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the report to this file (atomically) instead of stdout (-: stdout)"},
 	}
+}
+
+// formatFlag is --format (-f), the one spelling of an output format on every command:
+// JSON is --format json everywhere.
+func formatFlag(format *flagval.Choice) cli.Flag {
+	return &cli.GenericFlag{Name: "format", Aliases: []string{"f"}, Value: format,
+		Usage: "output format: " + strings.Join(format.Allowed, ", ")}
+}
+
+// jsonAliasFlag is --json, hidden: the spelling hw and selftest had before --format,
+// kept so scripts written for it still work (jsonFormat).
+var jsonAliasFlag = &cli.BoolFlag{Name: "json", Hidden: true, Usage: "same as --format json"}
+
+// jsonFormat is the format asked of a command with --format and the hidden --json:
+// --json means --format json, and contradicting an explicit --format is a usage error.
+func jsonFormat(c *cli.Context, format *flagval.Choice) (string, error) {
+	if !c.Bool("json") {
+		return format.Value, nil
+	}
+	if c.IsSet("format") && format.Value != "json" {
+		return "", usageErr("%s: --json is --format json; it contradicts --format %s", c.Command.Name, format.Value)
+	}
+	return "json", nil
 }
 
 //go:embed help/*.txt

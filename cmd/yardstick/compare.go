@@ -63,7 +63,10 @@ func (e *env) compare(c *cli.Context, gates []results.Gate, alpha float64, forma
 			fmt.Fprintf(e.stderr, "yardstick: warning: %s is the same run as %s (run %s): the comparison shows no change by construction\n", args[i], args[0], runs[0].RunID)
 		}
 	}
-	comp, err := results.Compare(runs, args, results.CompareOptions{Alpha: alpha, Gates: gates, Force: c.Bool("force")})
+	if format == "junit" && len(gates) == 0 {
+		return usageErr("compare --format junit: no gates, so nothing to check (JUnit holds checks): add --fail-on, e.g. 'ttft_p95<=+10%%'")
+	}
+	comp, err := results.Compare(runs, args, results.CompareOptions{Alpha: alpha, Gates: gates, Force: c.Bool("force"), Lenient: !c.Bool("strict")})
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -81,18 +84,28 @@ func (e *env) compare(c *cli.Context, gates []results.Gate, alpha float64, forma
 	if err := emit(c, e, format, comp, custom); err != nil {
 		return err
 	}
-	var failed []string
+	// A regression found is named before a gate not judged (strict).
+	var failed, unjudged []string
 	for _, g := range comp.Gates {
-		if g.Status == "fail" {
+		switch {
+		case g.Status == "fail" && g.Judged:
 			failed = append(failed, args[g.Run]+": "+g.Message)
+		case g.Status == "fail":
+			unjudged = append(unjudged, args[g.Run]+": "+g.Message)
 		}
+	}
+	what := "regression gate failed"
+	if len(failed) == 0 {
+		failed, what = unjudged, "gate not judged (--strict=false skips it)"
+	} else {
+		failed = append(failed, unjudged...)
 	}
 	if len(failed) > 0 {
 		msg := failed[0]
 		if len(failed) > 1 {
 			msg += fmt.Sprintf(" (and %d more)", len(failed)-1)
 		}
-		return &exitError{exitFailure, fmt.Errorf("regression gate failed: %s", msg)}
+		return &exitError{exitFailure, fmt.Errorf("%s: %s", what, msg)}
 	}
 	return nil
 }

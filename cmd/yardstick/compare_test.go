@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/junitschema"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -138,8 +139,8 @@ func TestCompareFormatsAndStepSummary(t *testing.T) {
 		t.Fatalf("exit %d stdout %q stderr %q", o.code, o.stdout, o.stderr)
 	}
 	x, _ := os.ReadFile(out)
-	if !strings.Contains(string(x), `<testcase name="ttft_ns median +50%"`) {
-		t.Errorf("junit file:\n%s", x)
+	if err := junitschema.ValidateAll(x); err != nil || !strings.Contains(string(x), `<testcase name="ttft_ns median +50%"`) {
+		t.Errorf("junit file (%v):\n%s", err, x)
 	}
 	md, _ := os.ReadFile(summary)
 	if !strings.HasPrefix(string(md), "earlier step\n### yardstick: "+newRun+" vs "+baseRun) || !strings.Contains(string(md), "**Regression gate passed**") {
@@ -147,9 +148,19 @@ func TestCompareFormatsAndStepSummary(t *testing.T) {
 	}
 	for _, f := range results.Formats {
 		o := runCLI(t, nil, "compare", "--format", f, baseRun, newRun)
+		if f == "junit" {
+			// Without --fail-on nothing is checked: a JUnit file would hold no test.
+			if o.code != 2 || o.stdout != "" || !strings.Contains(o.stderr, "compare --format junit: no gates") {
+				t.Errorf("--format junit without gates: exit %d stdout %q stderr %q", o.code, o.stdout, o.stderr)
+			}
+			continue
+		}
 		if o.code != 0 || o.stdout == "" {
 			t.Errorf("--format %s: exit %d stderr %q", f, o.code, o.stderr)
 		}
+	}
+	if o := runCLI(t, nil, "report", "--format", "junit", baseRun); o.code != 2 || o.stdout != "" || !strings.Contains(o.stderr, "report --format junit: a report checks nothing") {
+		t.Errorf("report --format junit: exit %d stdout %q stderr %q", o.code, o.stdout, o.stderr)
 	}
 	o = runCLI(t, nil, "compare", "--format", "json", baseRun, newRun)
 	var c results.Comparison

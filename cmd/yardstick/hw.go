@@ -8,14 +8,19 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/yardstick-dev/yardstick/internal/flagval"
 	"github.com/yardstick-dev/yardstick/profiles"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
 // hw shows the detected hardware, or the device table.
-func (e *env) hw(c *cli.Context) error {
+func (e *env) hw(c *cli.Context, fmtFlag *flagval.Choice) error {
+	format, err := jsonFormat(c, fmtFlag)
+	if err != nil {
+		return err
+	}
 	if c.Bool("devices") {
-		return listDevices(e.stdout, c.Bool("json"))
+		return listDevices(e.stdout, format == "json")
 	}
 	pd := c.Duration("probe-duration")
 	if pd <= 0 || pd > 10*time.Minute {
@@ -38,7 +43,7 @@ func (e *env) hw(c *cli.Context) error {
 		return &exitError{exitUsage, err}
 	}
 	rep.Profile = p
-	if c.Bool("json") {
+	if format == "json" {
 		return writeJSON(e.stdout, rep)
 	}
 	return results.RenderHW(e.stdout, rep)

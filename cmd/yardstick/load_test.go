@@ -422,9 +422,11 @@ func TestCompareSweepsPerLevel(t *testing.T) {
 	}
 }
 
-// A gate on a figure no run has (TTFT from the schedule in a closed loop) is skipped
-// with a reason, not failed: it must not turn CI red as if serving had got slower; a
-// gate on a level the runs do not have is refused as bad input.
+// A gate on a figure no run has (TTFT from the schedule in a closed loop) cannot be
+// judged: under --strict (the default) it fails, saying it was not judged rather than
+// that serving got slower, so a CI job cannot pass having tested nothing; with
+// --strict=false it is skipped with its reason. A gate on a level the runs do not have
+// is refused as bad input.
 func TestGateOnMissingLevelIsSkipped(t *testing.T) {
 	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 4, TTFT: 5 * time.Millisecond})
 	defer f.Close()
@@ -437,8 +439,12 @@ func TestGateOnMissingLevelIsSkipped(t *testing.T) {
 		}
 	}
 	o := runCLI(t, nil, "compare", "--fail-on", "ttft_from_scheduled:+5%", pa, pb)
+	if o.code != 1 || strings.Count(o.stdout, "no run has values of it") != 1 || !strings.Contains(o.stderr, "yardstick: gate not judged (--strict=false skips it): ") {
+		t.Errorf("strict: exit %d\n%s\n%s", o.code, o.stdout, o.stderr)
+	}
+	o = runCLI(t, nil, "compare", "--strict=false", "--fail-on", "ttft_from_scheduled:+5%", pa, pb)
 	if o.code != 0 || strings.Count(o.stdout, "no run has values of it") != 1 {
-		t.Errorf("exit %d\n%s\n%s", o.code, o.stdout, o.stderr)
+		t.Errorf("--strict=false: exit %d\n%s\n%s", o.code, o.stdout, o.stderr)
 	}
 	// A level the runs do not have is a mistake in the gate: bad input, exit 2.
 	if o := runCLI(t, nil, "compare", "--fail-on", "levels[2].ttft:+10%", pa, pb); o.code != 2 || !strings.Contains(o.stderr, "has 2 level(s)") {

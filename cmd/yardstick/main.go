@@ -27,6 +27,7 @@ import (
 	"github.com/yardstick-dev/yardstick/internal/tablefit"
 	"github.com/yardstick-dev/yardstick/internal/termsafe"
 	"github.com/yardstick-dev/yardstick/profiles"
+	"github.com/yardstick-dev/yardstick/results"
 )
 
 // Exit statuses.
@@ -86,6 +87,8 @@ func newApp(e *env) *cli.App {
 		Commands:        e.commands(),
 		// `yardstick completion bash|zsh|fish` prints the scripts that use it.
 		EnableBashCompletion: true,
+		// --version prints what the version command does (cli.VersionPrinter below).
+		Version: results.ThisTool().Version,
 	}
 	// Every completion request is answered by complete, from the app's own arguments.
 	completer := func(*cli.Context) { complete(e, app, e.args[:len(e.args)-1]) }
@@ -95,6 +98,12 @@ func newApp(e *env) *cli.App {
 		c.BashComplete = completer
 	}
 	return app
+}
+
+func init() {
+	// --version (urfave/cli's flag, -v too) prints the build identity on the app's
+	// writer, as the version command does.
+	cli.VersionPrinter = func(c *cli.Context) { _ = printVersion(c.App.Writer, results.ThisTool()) }
 }
 
 // Main runs the CLI with args (args[0] is the program name) and returns the exit

@@ -21,6 +21,11 @@ func (e *env) report(c *cli.Context, format string) error {
 	if format == "html" {
 		return e.reportHTML(c)
 	}
+	if format == "junit" {
+		// A report has no gates: a JUnit file of it would hold no check, or checks that
+		// cannot fail.
+		return usageErr("report --format junit: a report checks nothing (JUnit holds checks): use yardstick compare BASE NEW --fail-on … --format junit, or yardstick check RUN --profile P --format junit")
+	}
 	if c.NArg() != 1 {
 		return usageErr("report: need exactly one run file (yardstick report RUN.json)")
 	}

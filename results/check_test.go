@@ -1,0 +1,148 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/yardstick-dev/yardstick/profiles"
+
+	"github.com/yardstick-dev/yardstick/internal/junitschema"
+)
+
+// checkFixture is the memory fixture run (buildFixture) and a profile whose one
+// expectation has a threshold met (ttft p95 under 1 h), one failed (a decode rate of
+// 1e9 tok/s, above any machine) and one the run cannot judge (its memory has no
+// predicted error once that figure is removed).
+func checkFixture(t *testing.T) (*Run, profiles.Profile) {
+	t.Helper()
+	r := buildFixture()
+	r.Memory.PredictedErrorFrac, r.Memory.PredictedErrorUnavailable = nil, "no prediction for this architecture"
+	hour, gen, perr := time.Hour, 1e9, 0.2
+	return r, profiles.Profile{Name: "ci", Source: "ci.yaml", Expectations: []profiles.Expectation{
+		{Model: "qwen2.5:*", MaxTTFTP95: &hour, MinServerGenPerS: &gen, MaxPredictedErrorFrac: &perr}}}
+}
+
+// Strict (the default) fails a line the run cannot judge; lenient skips it. The
+// counts follow the statuses either way.
+func TestCheckStrictAndLenient(t *testing.T) {
+	r, p := checkFixture(t)
+	for _, tc := range []struct {
+		name                    string
+		opts                    CheckOptions
+		passed, failed, skipped int
+		unjudged                string
+	}{
+		{"strict", CheckOptions{}, 1, 2, 0, "fail"},
+		{"lenient", CheckOptions{Lenient: true}, 1, 1, 1, "skip"},
+	} {
+		c, err := CheckWith(r, p, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Passed != tc.passed || c.Failed != tc.failed || c.Skipped != tc.skipped || c.Strict == tc.opts.Lenient {
+			t.Errorf("%s: passed %d failed %d skipped %d strict %v, want %d %d %d", tc.name, c.Passed, c.Failed, c.Skipped, c.Strict, tc.passed, tc.failed, tc.skipped)
+		}
+		// Lines come in the order of CheckWith: gen rate, ttft, predicted error.
+		if l := c.Lines[2]; l.Judged || l.Value != nil || l.Status != tc.unjudged || !strings.Contains(l.Measured, "no prediction") {
+			t.Errorf("%s: unjudged line %+v", tc.name, l)
+		}
+		if l := c.Lines[1]; !l.Judged || !l.Pass || l.Status != "pass" || l.Value == nil || l.Limit != 3600e9 {
+			t.Errorf("%s: ttft line %+v", tc.name, l)
+		}
+	}
+}
+
+// check --format junit: the report holds one test case per threshold and validates
+// against the Jenkins schema (internal/junitschema), strict and lenient, passing and not.
+func TestCheckJUnitValidates(t *testing.T) {
+	r, p := checkFixture(t)
+	hour := time.Hour
+	allMet := profiles.Profile{Name: "ok", Source: "ok.yaml", Expectations: []profiles.Expectation{{Model: "qwen2.5:*", MaxTTFTP95: &hour}}}
+	for _, tc := range []struct {
+		name                      string
+		p                         profiles.Profile
+		opts                      CheckOptions
+		tests, failures, skipped  int
+		notJudged, belowThreshold bool
+	}{
+		{"strict", p, CheckOptions{}, 3, 2, 0, true, true},
+		{"lenient", p, CheckOptions{Lenient: true}, 3, 1, 1, false, true},
+		{"all met", allMet, CheckOptions{}, 1, 0, 0, false, false},
+	} {
+		c, err := CheckWith(r, tc.p, tc.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := RenderCheckJUnit(&b, "run.json", r, c); err != nil {
+			t.Fatal(err)
+		}
+		doc := b.String()
+		if err := junitschema.ValidateAll(b.Bytes()); err != nil {
+			t.Errorf("%s: %v\n%s", tc.name, err, doc)
+		}
+		want := []string{
+			`tests="` + strconv.Itoa(tc.tests) + `"`, `failures="` + strconv.Itoa(tc.failures) + `"`, `skipped="` + strconv.Itoa(tc.skipped) + `"`,
+		}
+		for _, w := range want {
+			if !strings.Contains(doc, w) {
+				t.Errorf("%s: no %s in\n%s", tc.name, w, doc)
+			}
+		}
+		if strings.Contains(doc, `type="not_judged"`) != tc.notJudged || strings.Contains(doc, `type="below_expectation"`) != tc.belowThreshold {
+			t.Errorf("%s: failure types\n%s", tc.name, doc)
+		}
+	}
+}
+
+// check --format json: the lines with their machine-readable limits and values, and
+// the tally; --format markdown: a table row per line and the verdict in the heading.
+func TestCheckJSONAndMarkdown(t *testing.T) {
+	r, p := checkFixture(t)
+	c, err := Check(r, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := RenderCheckJSON(&b, "run.json", r, c); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Kind          string `json:"kind"`
+		SchemaVersion int    `json:"schema_version"`
+		RunFile       string `json:"run_file"`
+		Strict        bool   `json:"strict"`
+		Failed        int    `json:"failed"`
+		Lines         []struct {
+			What   string   `json:"what"`
+			Limit  float64  `json:"limit"`
+			Value  *float64 `json:"value"`
+			Judged bool     `json:"judged"`
+			Status string   `json:"status"`
+		} `json:"lines"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != CheckKind || got.SchemaVersion != 1 || got.RunFile != "run.json" || !got.Strict || got.Failed != 2 || len(got.Lines) != 3 {
+		t.Errorf("json %+v", got)
+	}
+	if l := got.Lines[0]; l.What != "server_gen_per_s median" || l.Limit != 1e9 || l.Value == nil || l.Status != "fail" {
+		t.Errorf("first line %+v", l)
+	}
+	b.Reset()
+	if err := RenderCheckMarkdown(&b, "run.json", r, c); err != nil {
+		t.Fatal(err)
+	}
+	md := b.String()
+	for _, w := range []string{"### yardstick check qwen2.5:0.5b: failed", "| expectation | threshold | measured | result |",
+		"| ttft_ns p95 | &lt;= 1h0m0s |", "| **FAIL** |", "2 of 3 expectations failed (1 not judged, failed by the strict rule)."} {
+		if !strings.Contains(md, w) {
+			t.Errorf("markdown lacks %q:\n%s", w, md)
+		}
+	}
+}
