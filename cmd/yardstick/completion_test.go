@@ -18,7 +18,7 @@ func TestCompletionWords(t *testing.T) {
 		want string // the lines printed, joined by spaces
 	}{
 		// After the program: the commands, in --help's order (commands.go).
-		{[]string{""}, "run synth plan hw check compare report merge ls selftest version completion"},
+		{[]string{""}, "run synth plan hw check compare report merge ls db selftest schema version completion"},
 		// Commands beginning with what is typed.
 		{[]string{"co"}, "compare completion"},
 		// A flag being completed: run's flags that begin with it, long ones with --.
