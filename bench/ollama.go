@@ -447,7 +447,17 @@ func ollamaMessages(req Request) []api.Message {
 }
 
 func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error {
-	return readChat(resp, c.began, func(r *api.ChatResponse, line []byte, now int64) error {
+	fast := func(ch *ollamaChunk, now int64) error {
+		if w.end {
+			return errAfterDone
+		}
+		c.chunk(s, now, ch.thinking.n, ch.content.n)
+		if w.reply != nil {
+			ch.content.appendTo(w.reply)
+		}
+		return nil
+	}
+	return readChat(resp, c.began, fast, func(r *api.ChatResponse, line []byte, now int64) error {
 		if w.end {
 			return errAfterDone
 		}
@@ -559,7 +569,9 @@ var (
 
 // readChat reads an NDJSON /api/chat response and calls fn with each chunk, its line
 // (the pooled reader's, valid during the call) and the time it was read (an offset
-// from began, before decoding). It reads what the
+// from began, before decoding). A line of a 200 stream that the chunk scanner reads
+// (scanOllamaChunk: a chunk before the last, the common case) goes to fast instead,
+// undecoded; fn gets the rest (the done chunk, errors, anything unusual). It reads what the
 // official client reads (api/client.go stream, v0.17.4) but reports what that client
 // swallows: an error status, even with an empty body, is a StatusError; a line
 // {"error": …} ends the stream with that message; a line that is not JSON is a
@@ -567,7 +579,9 @@ var (
 // errLineTooLong. A clean end of the body returns nil. Lines come through a pooled
 // 64 KiB reader and each is decoded once, where the official client allocates an
 // 8 MB buffer per request and decodes every line twice (docs/performance.md).
-func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
+func readChat(resp *http.Response, began time.Time, fast func(c *ollamaChunk, now int64) error, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
+	ok := resp.StatusCode < http.StatusBadRequest
+	var oc ollamaChunk
 	br := lineReaders.Get().(*bufio.Reader)
 	br.Reset(resp.Body)
 	defer func() { br.Reset(nil); lineReaders.Put(br) }()
@@ -593,20 +607,11 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 			continue
 		}
 		lines++
-		var cl chatLine
-		if err := json.Unmarshal(line, &cl); err != nil {
-			if resp.StatusCode >= http.StatusBadRequest {
-				return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: string(line)}
+		if ok && scanOllamaChunk(line, &oc) {
+			if err := fast(&oc, now); err != nil {
+				return err
 			}
-			return malformedLine(bytes.Clone(line)) // line is the pooled buffer's
-		}
-		switch {
-		case resp.StatusCode >= http.StatusBadRequest:
-			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: cl.Error}
-		case cl.Error != "":
-			return streamError(cl.Error)
-		}
-		if err := fn(&cl.ChatResponse, line, now); err != nil {
+		} else if err := decodeChatLine(resp, line, now, fn); err != nil {
 			return err
 		}
 		switch {
@@ -616,6 +621,25 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 			return rerr
 		}
 	}
+}
+
+// decodeChatLine decodes one line of an /api/chat response with encoding/json and
+// hands it to fn, or returns the error it is (see readChat).
+func decodeChatLine(resp *http.Response, line []byte, now int64, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
+	var cl chatLine
+	if err := json.Unmarshal(line, &cl); err != nil {
+		if resp.StatusCode >= http.StatusBadRequest {
+			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: string(line)}
+		}
+		return malformedLine(bytes.Clone(line)) // line is the pooled buffer's
+	}
+	switch {
+	case resp.StatusCode >= http.StatusBadRequest:
+		return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: cl.Error}
+	case cl.Error != "":
+		return streamError(cl.Error)
+	}
+	return fn(&cl.ChatResponse, line, now)
 }
 
 // readStreamLine returns br's next line without its trailing "\r\n" or "\n", and the

@@ -530,6 +530,27 @@ func (w *openaiWire) read(resp *http.Response, c *streamClock, s *Sample) (err e
 			s.E2ENs = ptr(now - c.sent)
 			return nil
 		}
+		// The common chunk is read by the scanner, undecoded; encoding/json
+		// decodes the rest (the usage chunk, errors, anything unusual).
+		var sc sseChunk
+		if scanSSEChunk(data, &sc) {
+			thinking, answer := 0, 0
+			if sc.choices > 0 {
+				thinking = sc.reasoningContent.n
+				if thinking == 0 {
+					thinking = sc.reasoning.n
+				}
+				answer = sc.content.n
+				if w.reply != nil {
+					sc.content.appendTo(w.reply)
+				}
+				if sc.finish.n > 0 {
+					s.DoneReason = sc.finish.finishReason()
+				}
+			}
+			c.chunk(s, now, thinking, answer)
+			return nil
+		}
 		var ch chatChunk
 		if err := json.Unmarshal(data, &ch); err != nil {
 			return malformedLine(clip(data))
