@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -545,8 +544,6 @@ func (o *Ollama) chatRequest(ctx context.Context, req Request) (*http.Request, e
 // v0.17.4).
 const maxLineBytes = 8 * 1000 * 1000
 
-var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
-
 // chatLine is one line of a /api/chat stream: a chunk, or an error.
 type chatLine struct {
 	api.ChatResponse
@@ -582,11 +579,10 @@ var (
 func readChat(resp *http.Response, began time.Time, fast func(c *ollamaChunk, now int64) error, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
 	ok := resp.StatusCode < http.StatusBadRequest
 	var oc ollamaChunk
-	br := lineReaders.Get().(*bufio.Reader)
-	br.Reset(resp.Body)
-	defer func() { br.Reset(nil); lineReaders.Put(br) }()
+	lr := newLineReader(resp.Body, began)
+	defer lr.release()
 	for lines := 0; ; {
-		line, rerr := readStreamLine(br)
+		line, rerr := readStreamLine(lr.br)
 		if rerr == errLineTooLong && resp.StatusCode >= http.StatusBadRequest {
 			// An error page too long to be one line is still the server's status.
 			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: "(an error body longer than any line read)"}
@@ -594,7 +590,7 @@ func readChat(resp *http.Response, began time.Time, fast func(c *ollamaChunk, no
 		if rerr == errLineTooLong {
 			return rerr
 		}
-		now := int64(time.Since(began))
+		now := lr.at
 		if len(line) == 0 {
 			switch {
 			case rerr == io.EOF && lines == 0 && resp.StatusCode >= http.StatusBadRequest:

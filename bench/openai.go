@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -659,15 +658,14 @@ func (o *OpenAI) httpStatus(resp *http.Response) error {
 // returns the time the stream ended, and nil at a clean end of the body or else the
 // first error of the body or of fn.
 func readSSE(body io.Reader, began time.Time, fn func(data []byte, now int64) error) (int64, error) {
-	br := lineReaders.Get().(*bufio.Reader)
-	br.Reset(body)
-	defer func() { br.Reset(nil); lineReaders.Put(br) }()
+	lr := newLineReader(body, began)
+	defer lr.release()
 	for {
-		line, rerr := readStreamLine(br)
+		line, rerr := readStreamLine(lr.br)
 		if rerr == errLineTooLong {
 			return 0, rerr
 		}
-		now := int64(time.Since(began))
+		now := lr.at
 		if len(line) > 0 {
 			if err := sseLine(line, now, fn); err != nil {
 				return now, err

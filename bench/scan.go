@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
@@ -74,6 +75,15 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// Words of eight equal bytes for str's SWAR test.
+const (
+	lo01        = 0x0101010101010101
+	lo20        = 0x2020202020202020
+	hi80        = 0x8080808080808080
+	quotes      = '"' * lo01
+	backslashes = '\\' * lo01
+)
+
 func (s *jsonScan) ws() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
@@ -87,6 +97,9 @@ func (s *jsonScan) ws() {
 
 // peek returns the next byte after white space, or 0 at the end.
 func (s *jsonScan) peek() byte {
+	if s.i < len(s.b) && s.b[s.i] > ' ' {
+		return s.b[s.i]
+	}
 	s.ws()
 	if s.i < len(s.b) {
 		return s.b[s.i]
@@ -112,37 +125,55 @@ func (s *jsonScan) lit(word string) bool {
 	return true
 }
 
-// str consumes a string at s.i (its opening quote) into t, checking it as
-// encoding/json's scanner does (no control character, only its escapes) and
-// measuring it as its unquote does (decode.go unquoteBytes, Go 1.26).
-func (s *jsonScan) str(t *textSpan) bool {
+// str consumes a string at s.i (its opening quote), checking it as encoding/json's
+// scanner does (no control character, only its escapes) and measuring it as its
+// unquote does (decode.go unquoteBytes, Go 1.26): n is the decoded length, clean
+// that the bytes between the quotes are the decoded string.
+func (s *jsonScan) str() (n int, clean, ok bool) {
 	b := s.b
-	if s.i >= len(b) || b[s.i] != '"' {
-		return false
+	i := s.i + 1
+	if i > len(b) || b[i-1] != '"' {
+		return 0, false, false
 	}
-	start := s.i + 1
-	i := start
-	n := 0
-	clean := true
+	// The common string: printable ASCII to the closing quote, eight bytes at a time
+	// (SWAR: a byte below 0x20, a quote, a backslash or a high bit sets its word's
+	// 0x80 bit), then byte by byte.
+	for i+8 <= len(b) {
+		w := binary.LittleEndian.Uint64(b[i:])
+		if ((w-lo20)|((w^quotes)-lo01)|((w^backslashes)-lo01)|w)&hi80 != 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	if i < len(b) && b[i] == '"' {
+		n = i - s.i - 1
+		s.i = i + 1
+		return n, true, true
+	}
+	n = i - s.i - 1
+	clean = true
 	for {
+		j := i
 		for i < len(b) && plain[b[i]] {
 			i++
-			n++
 		}
+		n += i - j
 		if i >= len(b) {
-			return false
+			return 0, false, false
 		}
 		switch c := b[i]; {
 		case c == '"':
-			*t = textSpan{raw: b[start:i], n: n, clean: clean, set: true}
 			s.i = i + 1
-			return true
+			return n, clean, true
 		case c < 0x20:
-			return false
+			return 0, false, false
 		case c == '\\':
 			clean = false
 			if i+1 >= len(b) {
-				return false
+				return 0, false, false
 			}
 			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -151,7 +182,7 @@ func (s *jsonScan) str(t *textSpan) bool {
 			case 'u':
 				r := hex4(b[i+2:])
 				if r < 0 {
-					return false
+					return 0, false, false
 				}
 				i += 6
 				if 0xD800 <= r && r < 0xDC00 {
@@ -173,7 +204,7 @@ func (s *jsonScan) str(t *textSpan) bool {
 				}
 				n += utf8.RuneLen(rune(r))
 			default:
-				return false
+				return 0, false, false
 			}
 		default: // non-ASCII: valid UTF-8 as is, each invalid byte U+FFFD
 			r, size := utf8.DecodeRune(b[i:])
@@ -186,6 +217,25 @@ func (s *jsonScan) str(t *textSpan) bool {
 			i += size
 		}
 	}
+}
+
+// span consumes a string at s.i into t.
+func (s *jsonScan) span(t *textSpan) bool {
+	start := s.i + 1
+	n, clean, ok := s.str()
+	if ok {
+		*t = textSpan{raw: s.b[start : s.i-1], n: n, clean: clean, set: true}
+	}
+	return ok
+}
+
+// skipStr consumes a string at s.i after white space.
+func (s *jsonScan) skipStr() bool {
+	if s.peek() != '"' {
+		return false
+	}
+	_, _, ok := s.str()
+	return ok
 }
 
 // hex4 returns the value of the four hex digits at the start of b, or -1.
@@ -253,10 +303,10 @@ func (s *jsonScan) skip(depth int) bool {
 	if depth > maxScanDepth {
 		return false
 	}
-	var t textSpan
 	switch s.peek() {
 	case '"':
-		return s.str(&t)
+		_, _, ok := s.str()
+		return ok
 	case 't':
 		return s.lit("true")
 	case 'f':
@@ -295,12 +345,21 @@ func (s *jsonScan) object(member func(key []byte) bool) bool {
 	if s.eat('}') {
 		return true
 	}
-	var k textSpan
 	for {
-		if s.peek() != '"' || !s.str(&k) || !k.clean || !ascii(k.raw) {
+		if s.peek() != '"' {
 			return false
 		}
-		if !s.eat(':') || !member(k.raw) {
+		// A key is printable ASCII without escapes, or the line defers.
+		b, i := s.b, s.i+1
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i >= len(b) || b[i] != '"' {
+			return false
+		}
+		key := b[s.i+1 : i]
+		s.i = i + 1
+		if !s.eat(':') || !member(key) {
 			return false
 		}
 		if s.eat('}') {
@@ -310,15 +369,6 @@ func (s *jsonScan) object(member func(key []byte) bool) bool {
 			return false
 		}
 	}
-}
-
-func ascii(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
 
 // end reports whether only white space is left, as json.Unmarshal requires.
@@ -331,7 +381,7 @@ func (s *jsonScan) end() bool {
 func (s *jsonScan) stringOrNull(t *textSpan) bool {
 	switch s.peek() {
 	case '"':
-		return s.str(t)
+		return s.span(t)
 	case 'n':
 		*t = textSpan{}
 		return s.lit("null")
@@ -398,13 +448,12 @@ func scanOllamaChunk(line []byte, c *ollamaChunk) bool {
 	*c = ollamaChunk{}
 	s := jsonScan{b: line}
 	var seen uint32
-	var skip textSpan
 	ok := s.object(func(key []byte) bool {
 		switch string(key) {
 		case "model":
-			return once(&seen, 1) && s.peek() == '"' && s.str(&skip)
+			return once(&seen, 1) && s.skipStr()
 		case "created_at": // a time encoding/json would parse; not parsed here
-			return once(&seen, 2) && s.peek() == '"' && s.str(&skip)
+			return once(&seen, 2) && s.skipStr()
 		case "done":
 			return once(&seen, 4) && s.peek() == 'f' && s.lit("false")
 		case "message":
@@ -415,11 +464,11 @@ func scanOllamaChunk(line []byte, c *ollamaChunk) bool {
 			return s.object(func(key []byte) bool {
 				switch string(key) {
 				case "role":
-					return once(&inner, 1) && s.peek() == '"' && s.str(&skip)
+					return once(&inner, 1) && s.skipStr()
 				case "content":
-					return once(&inner, 2) && s.peek() == '"' && s.str(&c.content)
+					return once(&inner, 2) && s.peek() == '"' && s.span(&c.content)
 				case "thinking":
-					return once(&inner, 4) && s.peek() == '"' && s.str(&c.thinking)
+					return once(&inner, 4) && s.peek() == '"' && s.span(&c.thinking)
 				}
 				return !known(key, ollamaMessageFields) && s.skip(1)
 			})
@@ -456,7 +505,7 @@ func scanSSEChunk(data []byte, c *sseChunk) bool {
 	ok := s.object(func(key []byte) bool {
 		switch string(key) {
 		case "object":
-			return once(&seen, 1) && s.peek() == '"' && s.str(&obj) && obj.clean && string(obj.raw) != "error"
+			return once(&seen, 1) && s.peek() == '"' && s.span(&obj) && obj.clean && string(obj.raw) != "error"
 		case "usage":
 			return once(&seen, 2) && s.peek() == 'n' && s.lit("null")
 		case "choices":

@@ -220,3 +220,44 @@ func corpusBytes(f *testing.F, file string) [][]byte {
 	}
 	return out
 }
+
+// BenchmarkScanChunk is the scanner's cost per chunk line (one op = one line), beside
+// encoding/json decoding the same line into the wire's type: what BenchmarkIngest's
+// stream client saves per token (docs/performance.md).
+func BenchmarkScanChunk(b *testing.B) {
+	lines := map[string][]byte{
+		"ollama": []byte(`{"model":"calib","created_at":"2026-01-02T03:04:05.123456789Z","message":{"role":"assistant","content":" tok"},"done":false}`),
+		"openai": []byte(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1767236645,"model":"m","choices":[{"index":0,"delta":{"content":" tok"},"logprobs":null,"finish_reason":null}]}`),
+	}
+	for _, wire := range []string{"ollama", "openai"} {
+		line := lines[wire]
+		b.Run("wire="+wire+"/scanner", func(b *testing.B) {
+			b.SetBytes(int64(len(line)))
+			b.ReportAllocs()
+			var oc ollamaChunk
+			var sc sseChunk
+			for b.Loop() {
+				if wire == "ollama" && !scanOllamaChunk(line, &oc) || wire == "openai" && !scanSSEChunk(line, &sc) {
+					b.Fatal("deferred")
+				}
+			}
+		})
+		b.Run("wire="+wire+"/encoding_json", func(b *testing.B) {
+			b.SetBytes(int64(len(line)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if wire == "ollama" {
+					var cl chatLine
+					err = json.Unmarshal(line, &cl)
+				} else {
+					var ch chatChunk
+					err = json.Unmarshal(line, &ch)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
