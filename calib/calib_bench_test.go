@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"runtime"
 	"strconv"
 	"sync"
@@ -294,4 +295,70 @@ func benchIngest(b *testing.B, client string, procs, tokens int) {
 	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/tok, "B/token")
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/tok, "allocs/token")
 	b.ReportMetric(float64(cpu1-cpu0)/tok, "cpu_ns/token")
+}
+
+// BenchmarkTTFTPath splits the TTFT error of bench.Ollama.Stream at one stream into
+// the legs of its path (net/http/httptrace marks the client's side, the server's
+// Record the other; all on the server's epoch; µs, medians): send_to_wrote (sent →
+// the request written to the socket: the HTTP client's round trip, its connection
+// pool and its writer goroutine), wrote_to_receipt (→ the server's handler starts:
+// loopback, the server goroutine's wake-up, its reading of the headers),
+// flush_to_first_byte (the server's first chunk flushed → the client's transport
+// reads the response's first byte: loopback and the reader goroutine's wake-up),
+// first_byte_to_chunk (→ the first chunk timed: the hand-over from the transport's
+// reader goroutine to the caller, the body read, the line). ttft_err is their sum.
+// Schedule as BenchmarkAccuracy (TTFT 20 ms); one op is one request.
+func BenchmarkTTFTPath(b *testing.B) {
+	s, err := Start(Config{TTFT: 20 * time.Millisecond, Gap: time.Millisecond, Tokens: 2, MaxRecords: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	client := bench.NewOllama(s.URL())
+	type marks struct{ wrote, firstByte int64 }
+	var ms []marks
+	var samples []bench.Sample
+	run := func(i int) {
+		var m marks
+		trace := &httptrace.ClientTrace{
+			WroteRequest:         func(httptrace.WroteRequestInfo) { m.wrote = int64(time.Since(s.Epoch())) },
+			GotFirstResponseByte: func() { m.firstByte = int64(time.Since(s.Epoch())) },
+		}
+		ctx := httptrace.WithClientTrace(context.Background(), trace)
+		smp := bench.Sample{Nonce: "p" + strconv.Itoa(i)}
+		client.Stream(ctx, s.Epoch(), bench.Request{Model: DefaultModel, System: smp.Nonce, User: "calibration", MaxTokens: 2, NumCtx: 4096}, &smp)
+		ms = append(ms, m)
+		samples = append(samples, smp)
+	}
+	run(-1) // opens the connection
+	ms, samples = ms[:0], samples[:0]
+	_ = s.Records()
+	b.ResetTimer()
+	for i := range b.N {
+		run(i)
+	}
+	b.StopTimer()
+	byKey := map[string]Record{}
+	for _, r := range s.Records() {
+		byKey[r.Key] = r
+	}
+	var sw, wr, ff, fc, te []int64
+	for i, smp := range samples {
+		r, ok := byKey[smp.Nonce]
+		if !ok || !smp.OK || smp.TTFTNs == nil || len(r.SentNs) == 0 {
+			b.Fatalf("request %d failed or unmatched: %s", i, smp.Error)
+		}
+		chunk := smp.SentAtNs + *smp.TTFTNs
+		sw = append(sw, ms[i].wrote-smp.SentAtNs)
+		wr = append(wr, r.ReceivedNs-ms[i].wrote)
+		ff = append(ff, ms[i].firstByte-r.SentNs[0])
+		fc = append(fc, chunk-ms[i].firstByte)
+		te = append(te, *smp.TTFTNs-(r.SentNs[0]-r.ReceivedNs))
+	}
+	us := func(xs []int64) float64 { return float64(Summarize(xs).AbsP50) / 1e3 }
+	b.ReportMetric(us(sw), "send_to_wrote_p50_us")
+	b.ReportMetric(us(wr), "wrote_to_receipt_p50_us")
+	b.ReportMetric(us(ff), "flush_to_first_byte_p50_us")
+	b.ReportMetric(us(fc), "first_byte_to_chunk_p50_us")
+	b.ReportMetric(us(te), "ttft_err_p50_us")
 }
