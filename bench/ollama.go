@@ -655,7 +655,10 @@ func readStreamLine(br *bufio.Reader) ([]byte, error) {
 		if long != nil {
 			line = append(long, line...)
 		}
-		return bytes.TrimRight(line, "\r\n"), err
+		for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+			line = line[:len(line)-1]
+		}
+		return line, err
 	}
 }
 

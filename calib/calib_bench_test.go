@@ -362,3 +362,46 @@ func BenchmarkTTFTPath(b *testing.B) {
 	b.ReportMetric(us(fc), "first_byte_to_chunk_p50_us")
 	b.ReportMetric(us(te), "ttft_err_p50_us")
 }
+
+// BenchmarkIngestVsDiscard is BenchmarkIngest's stream and discard clients at procs=1
+// in one loop, a request of each per op, alternating which goes first, so that both
+// see the same machine. Rates are of the median request (256 tokens over its median
+// duration), which a time slice lost to another process now and then does not move:
+// on a shared machine the ratio holds where BenchmarkIngest's means do not. Metrics:
+// stream_frac (the stream client's tokens/s over discard's), and each client's
+// tokens/s.
+func BenchmarkIngestVsDiscard(b *testing.B) {
+	const tokens = 256
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	s, err := Start(Config{Tokens: tokens, MaxRecords: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	clients := []streamer{newStreamer(b, "stream", s), newStreamer(b, "discard", s)}
+	req := bench.Request{Model: DefaultModel, System: "ingest", User: "calibration", MaxTokens: tokens, Seed: 1, Temperature: 0.8, NumCtx: 4096}
+	ctx := context.Background()
+	var spent [2][]int64
+	one := func(c int) {
+		var smp bench.Sample
+		t0 := time.Now()
+		clients[c].Stream(ctx, s.Epoch(), req, &smp)
+		spent[c] = append(spent[c], int64(time.Since(t0)))
+		if !smp.OK || smp.TextChunks != tokens {
+			b.Fatalf("client %d: request failed or short (%d chunks): %s", c, smp.TextChunks, smp.Error)
+		}
+	}
+	one(0) // open the connections
+	one(1)
+	spent = [2][]int64{}
+	b.ResetTimer()
+	for i := range b.N {
+		one(i % 2)
+		one(1 - i%2)
+	}
+	b.StopTimer()
+	rate := func(c int) float64 { return tokens / (float64(Summarize(spent[c]).AbsP50) / 1e9) }
+	b.ReportMetric(rate(0)/rate(1), "stream_frac")
+	b.ReportMetric(rate(0), "stream_tokens/s")
+	b.ReportMetric(rate(1), "discard_tokens/s")
+}
