@@ -409,8 +409,8 @@ var userAgent = fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.
 
 // Stream sends req and measures it into s. Timestamps are offsets from began on the
 // monotonic clock. The request is encoded before the clock starts, so "sent" is the
-// moment it is handed to the HTTP client; each chunk is timed when its line has been
-// read, before it is decoded. s.ScheduledAtNs, Index, Phase and Nonce are set by the
+// moment it is handed to the HTTP client; each chunk is timed by the read of the body
+// that brought it (lineReader), before it is scanned or decoded. s.ScheduledAtNs, Index, Phase and Nonce are set by the
 // caller; Stream fills the rest and always returns with s.OK or s.ErrorKind set. It
 // never returns an error: a failed request is a failed sample.
 func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
@@ -566,7 +566,7 @@ var (
 
 // readChat reads an NDJSON /api/chat response and calls fn with each chunk, its line
 // (the pooled reader's, valid during the call) and the time it was read (an offset
-// from began, before decoding). A line of a 200 stream that the chunk scanner reads
+// from began: the time of the read that brought it, lineReader). A line of a 200 stream that the chunk scanner reads
 // (scanOllamaChunk: a chunk before the last, the common case) goes to fast instead,
 // undecoded; fn gets the rest (the done chunk, errors, anything unusual). It reads what the
 // official client reads (api/client.go stream, v0.17.4) but reports what that client
