@@ -446,6 +446,16 @@ var (
 // defer, for the done chunk and for anything else.
 func scanOllamaChunk(line []byte, c *ollamaChunk) bool {
 	*c = ollamaChunk{}
+	if ollamaLayout(line, c) {
+		return true
+	}
+	return scanOllamaAny(line, c)
+}
+
+// scanOllamaAny is scanOllamaChunk for any layout: keys in any order, white space,
+// fields it skips.
+func scanOllamaAny(line []byte, c *ollamaChunk) bool {
+	*c = ollamaChunk{}
 	s := jsonScan{b: line}
 	var seen uint32
 	ok := s.object(func(key []byte) bool {
@@ -476,6 +486,30 @@ func scanOllamaChunk(line []byte, c *ollamaChunk) bool {
 		return !known(key, ollamaFields) && s.skip(1)
 	})
 	return ok && s.end()
+}
+
+// ollamaLayout reads line when it is laid out exactly as Ollama writes a chunk before
+// the last (server/routes.go ChatHandler through encoding/json, field order of
+// api.ChatResponse, v0.24.0): {"model":…,"created_at":…,"message":{"role":…,
+// "content":…[,"thinking":…]},"done":false}, compact. It answers as the general scan
+// would, only sooner; any other layout returns false and the general scan decides.
+func ollamaLayout(line []byte, c *ollamaChunk) bool {
+	s := jsonScan{b: line}
+	return s.expect(`{"model":`) && s.skipStr() &&
+		s.expect(`,"created_at":`) && s.skipStr() &&
+		s.expect(`,"message":{"role":`) && s.skipStr() &&
+		s.expect(`,"content":`) && s.span(&c.content) &&
+		(!s.expect(`,"thinking":`) || s.span(&c.thinking)) &&
+		s.expect(`},"done":false}`) && s.i == len(s.b)
+}
+
+// expect consumes lit when the input continues with it.
+func (s *jsonScan) expect(lit string) bool {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return false
+	}
+	s.i += len(lit)
+	return true
 }
 
 // sseChunk is what the scanner reads of a chat completion chunk (see chatChunk).

@@ -26,7 +26,14 @@ type ollamaRef struct {
 func checkScan(t *testing.T, sse bool, line []byte) bool {
 	t.Helper()
 	if !sse {
-		var c ollamaChunk
+		var c, any ollamaChunk
+		if ollamaLayout(line, &c) {
+			// The fast path answers as the general scan does, only sooner.
+			if !scanOllamaAny(line, &any) || any.content.n != c.content.n || any.thinking.n != c.thinking.n ||
+				string(any.content.raw) != string(c.content.raw) || string(any.thinking.raw) != string(c.thinking.raw) {
+				t.Fatalf("%q: Ollama's layout read %+v, the general scan %+v", line, c, any)
+			}
+		}
 		if !scanOllamaChunk(line, &c) {
 			return false
 		}
@@ -174,6 +181,9 @@ func FuzzScanChunk(f *testing.F) {
 	for _, seed := range []string{
 		`{"model":"m","created_at":"2026-01-02T03:04:05Z","message":{"role":"assistant","content":"a\n\u00e9\ud83d\ude00\"\\\/\b\f\r\t"},"done":false}`,
 		`{"message":{"content":"\ud800\ud800\udc00\udc00"}}`,
+		// Ollama's own layout (the fast path), with thinking and with escapes.
+		`{"model":"qwen3:0.6b","created_at":"2026-01-02T03:04:05.123456789Z","message":{"role":"assistant","content":"","thinking":"a\u00e9\n"},"done":false}`,
+		`{"model":"m","created_at":"t","message":{"role":"assistant","content":" tok"},"done":false}`,
 		"{\"message\":{\"content\":\"h\xc3\",\"thinking\":\"\xa9llo\"}}",
 		`{"message":{"content":"a","role":"user","x":{"a":[[[]]],"b":-0.0e-0}}}`,
 		`{"choices":[{"delta":{"content":"a","reasoning":"b","reasoning_content":null},"finish_reason":"stop"},{"delta":null}],"usage":null,"object":"x"}`,
