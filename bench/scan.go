@@ -8,8 +8,8 @@ import (
 	"unicode/utf8"
 )
 
-// The chunk scanner: the hot path of both wires (docs/performance.md, "The chunk
-// scanner"). A streamed chunk that carries text is read in one pass over its line,
+// The chunk scanner: the hot path of both wires (docs/performance.md, "The measuring
+// path near its physical limit"). A streamed chunk that carries text is read in one pass over its line,
 // without allocating and without decoding anything the measurement does not use: the
 // scanner finds the text fields, their presence and their decoded byte length, and
 // whether the chunk ends the stream. It understands a narrow, strict subset of what a
@@ -24,20 +24,19 @@ import (
 // textSpan is one JSON string field of a chunk: the bytes between its quotes as
 // sent, and the length of the string encoding/json would decode from them (escapes
 // decoded, a \u escape as the UTF-8 of its rune or rune pair, an invalid UTF-8 byte
-// or a lone surrogate as U+FFFD, 3 bytes). set is false when the field was absent (or
-// null).
+// or a lone surrogate as U+FFFD, 3 bytes). An absent (or null) field is the zero
+// textSpan: no bytes.
 type textSpan struct {
 	raw   []byte // without the quotes; valid while the line is
 	n     int    // decoded length, bytes
 	clean bool   // raw is the decoded string itself: no escape, valid UTF-8
-	set   bool
 }
 
 // appendTo appends the decoded string to sb: raw itself when clean, else decoded by
 // encoding/json (which allocates; only for a Request.Reply, and only for a string
 // with escapes).
 func (t textSpan) appendTo(sb *strings.Builder) {
-	if t.clean {
+	if t.clean || len(t.raw) == 0 {
 		sb.Write(t.raw)
 		return
 	}
@@ -224,7 +223,7 @@ func (s *jsonScan) span(t *textSpan) bool {
 	start := s.i + 1
 	n, clean, ok := s.str()
 	if ok {
-		*t = textSpan{raw: s.b[start : s.i-1], n: n, clean: clean, set: true}
+		*t = textSpan{raw: s.b[start : s.i-1], n: n, clean: clean}
 	}
 	return ok
 }

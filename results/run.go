@@ -441,7 +441,7 @@ func eachMetric(samples []bench.Sample, gaps bool, add func(name string, v float
 // place (summaryOf). The pooled itl_ns (a long run's tens of millions of gaps) is
 // summarized where it lies, in the samples, without a copy (stat.SummarizeInt64s).
 // A 100,000-request run then summarizes in little more memory than its samples
-// (docs/performance.md, "Memory").
+// (docs/performance.md, "Memory: a 100,000-request run").
 func summarize(samples []bench.Sample) map[string]Summary {
 	counts := map[string]int{}
 	eachMetric(samples, false, func(name string, _ float64) { counts[name]++ })

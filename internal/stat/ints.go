@@ -12,7 +12,7 @@ import (
 // called a few times (two passes for the moments, then one per 16 bits of the values'
 // range for the order statistics). Nothing the size of n is allocated: this is how a
 // pooled metric of tens of millions of values (a long run's itl_ns) is summarized
-// without a sorted copy (docs/performance.md, "Memory").
+// without a sorted copy (docs/performance.md, "Memory: a 100,000-request run").
 //
 // The order statistics are found by radix selection (each pass counts the next 16 bits
 // of value − min among the values that share the bits already found), so every
