@@ -158,14 +158,15 @@ func TestScanChunk(t *testing.T) {
 	}
 }
 
-// The scanner allocates nothing for a chunk, on either wire.
+// The scanner allocates nothing for a chunk, on either wire, by Ollama's layout or
+// the general scan.
 func TestScanChunkAllocates(t *testing.T) {
 	ol := []byte(`{"model":"calib","created_at":"2026-01-02T03:04:05.123456789Z","message":{"role":"assistant","content":" tok"},"done":false}`)
 	op := []byte(`{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" tok"},"logprobs":null,"finish_reason":null}]}`)
 	var oc ollamaChunk
 	var sc sseChunk
 	if n := testing.AllocsPerRun(100, func() {
-		if !scanOllamaChunk(ol, &oc) || !scanSSEChunk(op, &sc) {
+		if !scanOllamaChunk(ol, &oc) || !scanOllamaAny(ol, &oc) || !scanSSEChunk(op, &sc) {
 			t.Fatal("a common chunk deferred")
 		}
 	}); n != 0 {
