@@ -566,16 +566,17 @@ var (
 
 // readChat reads an NDJSON /api/chat response and calls fn with each chunk, its line
 // (the pooled reader's, valid during the call) and the time it was read (an offset
-// from began: the time of the read that brought it, lineReader). A line of a 200 stream that the chunk scanner reads
-// (scanOllamaChunk: a chunk before the last, the common case) goes to fast instead,
-// undecoded; fn gets the rest (the done chunk, errors, anything unusual). It reads what the
-// official client reads (api/client.go stream, v0.17.4) but reports what that client
-// swallows: an error status, even with an empty body, is a StatusError; a line
-// {"error": …} ends the stream with that message; a line that is not JSON is a
-// malformedLine; a broken connection is its read error; a line over maxLineBytes is
-// errLineTooLong. A clean end of the body returns nil. Lines come through a pooled
-// 64 KiB reader and each is decoded once, where the official client allocates an
-// 8 MB buffer per request and decodes every line twice (docs/performance.md).
+// from began: the time of the read that brought it, lineReader). A line of a 200
+// stream that the chunk scanner reads (scanOllamaChunk: a chunk before the last, the
+// common case) goes to fast instead, undecoded; fn gets the rest (the done chunk,
+// errors, anything unusual). It reads what the official client reads (api/client.go
+// stream, v0.17.4) but reports what that client swallows: an error status, even with
+// an empty body, is a StatusError; a line {"error": …} ends the stream with that
+// message; a line that is not JSON is a malformedLine; a broken connection is its
+// read error; a line over maxLineBytes is errLineTooLong. A clean end of the body
+// returns nil. Lines come through a pooled 64 KiB reader and each is scanned or
+// decoded once, where the official client allocates an 8 MB buffer per request and
+// decodes every line twice (docs/performance.md).
 func readChat(resp *http.Response, began time.Time, fast func(c *ollamaChunk, now int64) error, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
 	ok := resp.StatusCode < http.StatusBadRequest
 	var oc ollamaChunk

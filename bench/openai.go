@@ -469,8 +469,8 @@ func clip(b []byte) []byte { return bytes.Clone(b[:min(len(b), 121)]) }
 // Stream sends req as POST /v1/chat/completions with stream and
 // stream_options.include_usage and measures it into s, under Ollama.Stream's contract:
 // offsets from began on the monotonic clock; the request encoded before "sent"; each
-// chunk timed by the read of the body that brought it, before it is decoded; s.OK or s.ErrorKind
-// set on return; no error returned.
+// chunk timed by the read of the body that brought it, before it is decoded; s.OK or
+// s.ErrorKind set on return; no error returned.
 //
 // Chunks are the data lines of a server-sent event stream (OpenAI API reference,
 // chat streaming; WHATWG HTML, server-sent events): "data: {…}" is one chunk; blank
@@ -653,9 +653,9 @@ func (o *OpenAI) httpStatus(resp *http.Response) error {
 // readSSE reads a server-sent event stream from body and calls fn with the value of
 // each data field (after "data:" and one optional space) and the time its line was
 // read, an offset from began: the time of the read of body that brought it
-// (lineReader). Blank lines and ":"
-// comments are skipped, as are event, id and retry fields; any other line is notSSE.
-// Lines come through the pooled reader of readChat, bounded by maxLineBytes. It
+// (lineReader). Blank lines and ":" comments are skipped, as are event, id and retry
+// fields; any other line is notSSE. Lines come through the pooled lineReader of
+// readChat, bounded by maxLineBytes. It
 // returns the time the stream ended, and nil at a clean end of the body or else the
 // first error of the body or of fn.
 func readSSE(body io.Reader, began time.Time, fn func(data []byte, now int64) error) (int64, error) {
