@@ -530,58 +530,70 @@ func (w *openaiWire) read(resp *http.Response, c *streamClock, s *Sample) (err e
 			return nil
 		}
 		// The common chunk is read by the scanner, undecoded; encoding/json
-		// decodes the rest (the usage chunk, errors, anything unusual).
-		var sc sseChunk
-		if scanSSEChunk(data, &sc) {
-			thinking, answer := 0, 0
-			if sc.choices > 0 {
-				thinking = sc.reasoningContent.n
+		// decodes the rest (the usage chunk, errors, anything unusual). Both go on
+		// to the same accounting below.
+		var usage *chatUsage
+		var timings *chatTimings
+		thinking, answer, scanned := w.scanned(data, s)
+		if !scanned {
+			var ch chatChunk
+			if err := json.Unmarshal(data, &ch); err != nil {
+				return malformedLine(clip(data))
+			}
+			if msg, ok := ch.isError(); ok {
+				return streamError(msg)
+			}
+			if len(ch.Choices) > 0 {
+				c0 := &ch.Choices[0]
+				thinking = len(c0.Delta.ReasoningContent)
 				if thinking == 0 {
-					thinking = sc.reasoning.n
+					thinking = len(c0.Delta.Reasoning)
 				}
-				answer = sc.content.n
+				answer = len(c0.Delta.Content)
 				if w.reply != nil {
-					sc.content.appendTo(w.reply)
+					w.reply.WriteString(c0.Delta.Content)
 				}
-				if sc.finish.n > 0 {
-					s.DoneReason = sc.finish.finishReason()
+				if c0.FinishReason != "" {
+					s.DoneReason = c0.FinishReason
 				}
 			}
-			c.chunk(s, now, thinking, answer)
-			return nil
-		}
-		var ch chatChunk
-		if err := json.Unmarshal(data, &ch); err != nil {
-			return malformedLine(clip(data))
-		}
-		if msg, ok := ch.isError(); ok {
-			return streamError(msg)
-		}
-		thinking, answer := 0, 0
-		if len(ch.Choices) > 0 {
-			c0 := &ch.Choices[0]
-			thinking = len(c0.Delta.ReasoningContent)
-			if thinking == 0 {
-				thinking = len(c0.Delta.Reasoning)
-			}
-			answer = len(c0.Delta.Content)
-			if w.reply != nil {
-				w.reply.WriteString(c0.Delta.Content)
-			}
-			if c0.FinishReason != "" {
-				s.DoneReason = c0.FinishReason
-			}
+			usage, timings = ch.Usage, ch.Timings
 		}
 		c.chunk(s, now, thinking, answer)
-		if ch.Usage != nil {
-			w.usage = ch.Usage
+		if usage != nil {
+			w.usage = usage
 		}
-		if ch.Timings != nil {
-			w.timings = ch.Timings
+		if timings != nil {
+			w.timings = timings
 		}
 		return nil
 	})
 	return err
+}
+
+// scanned reads data with the chunk scanner (scanSSEChunk) and, when it answers,
+// returns what the decoding path of read takes from a chunk: choices[0]'s thinking
+// and answer bytes, with the answer appended to the reply and finish_reason set on s.
+// false defers to encoding/json.
+func (w *openaiWire) scanned(data []byte, s *Sample) (thinking, answer int, ok bool) {
+	var sc sseChunk
+	if !scanSSEChunk(data, &sc) {
+		return 0, 0, false
+	}
+	if sc.choices > 0 {
+		thinking = sc.reasoningContent.n
+		if thinking == 0 {
+			thinking = sc.reasoning.n
+		}
+		answer = sc.content.n
+		if w.reply != nil {
+			sc.content.appendTo(w.reply)
+		}
+		if sc.finish.n > 0 {
+			s.DoneReason = sc.finish.finishReason()
+		}
+	}
+	return thinking, answer, true
 }
 
 func (w *openaiWire) done() bool { return w.end }

@@ -2,12 +2,14 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // ollamaRef is what the Ollama wire decodes a line into (chatLine), but for
@@ -270,5 +272,51 @@ func BenchmarkScanChunk(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A chunk costs no allocation on either wire once the stream runs: a stream of 512
+// text chunks allocates no more than one of 256 but for the growth of its ITL slice
+// (a few allocations, each doubling it). Everything else a request allocates (the
+// request, the done or usage chunk's decoding) is per request.
+func TestStreamAllocatesNothingPerChunk(t *testing.T) {
+	ollama := func(n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteString(`{"model":"m","created_at":"2026-01-02T03:04:05.123456789Z","message":{"role":"assistant","content":" tok"},"done":false}` + "\n")
+		}
+		b.WriteString(`{"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"length","eval_count":` + strconv.Itoa(n) +
+			`,"prompt_eval_count":1,"eval_duration":1000000000,"prompt_eval_duration":1000000,"total_duration":2000000000}` + "\n")
+		return b.String()
+	}
+	openai := func(n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteString(`data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":" tok"},"finish_reason":null}]}` + "\n\n")
+		}
+		b.WriteString(`data: {"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":` + strconv.Itoa(n) + `}}` + "\n\ndata: [DONE]\n\n")
+		return b.String()
+	}
+	for _, wire := range []string{"ollama", "openai"} {
+		allocs := func(n int) float64 {
+			var b Backend
+			if wire == "ollama" {
+				b = fuzzOllama(200, []byte(ollama(n)))
+			} else {
+				b = memOpenAI(200, openai(n))
+			}
+			return testing.AllocsPerRun(20, func() {
+				var s Sample
+				b.Stream(context.Background(), time.Now(), Request{Model: "m", User: "x", MaxTokens: n}, &s)
+				if !s.OK || s.TextChunks != n {
+					t.Fatalf("%s: request failed or short: %+v", wire, s)
+				}
+			})
+		}
+		short, long := allocs(256), allocs(512)
+		// 256 more gaps: one or two more growths of the ITL slice.
+		if long-short > 3 {
+			t.Errorf("%s: %v allocations for 256 chunks, %v for 512: %.0f more for 256 chunks", wire, short, long, long-short)
+		}
 	}
 }
