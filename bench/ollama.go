@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -410,8 +409,8 @@ var userAgent = fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.
 
 // Stream sends req and measures it into s. Timestamps are offsets from began on the
 // monotonic clock. The request is encoded before the clock starts, so "sent" is the
-// moment it is handed to the HTTP client; each chunk is timed when its line has been
-// read, before it is decoded. s.ScheduledAtNs, Index, Phase and Nonce are set by the
+// moment it is handed to the HTTP client; each chunk is timed by the read of the body
+// that brought it (lineReader), before it is scanned or decoded. s.ScheduledAtNs, Index, Phase and Nonce are set by the
 // caller; Stream fills the rest and always returns with s.OK or s.ErrorKind set. It
 // never returns an error: a failed request is a failed sample.
 func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sample) {
@@ -447,7 +446,17 @@ func ollamaMessages(req Request) []api.Message {
 }
 
 func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error {
-	return readChat(resp, c.began, func(r *api.ChatResponse, line []byte, now int64) error {
+	fast := func(ch *ollamaChunk, now int64) error {
+		if w.end {
+			return errAfterDone
+		}
+		c.chunk(s, now, ch.thinking.n, ch.content.n)
+		if w.reply != nil {
+			ch.content.appendTo(w.reply)
+		}
+		return nil
+	}
+	return readChat(resp, c.began, fast, func(r *api.ChatResponse, line []byte, now int64) error {
 		if w.end {
 			return errAfterDone
 		}
@@ -535,8 +544,6 @@ func (o *Ollama) chatRequest(ctx context.Context, req Request) (*http.Request, e
 // v0.17.4).
 const maxLineBytes = 8 * 1000 * 1000
 
-var lineReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
-
 // chatLine is one line of a /api/chat stream: a chunk, or an error.
 type chatLine struct {
 	api.ChatResponse
@@ -559,20 +566,24 @@ var (
 
 // readChat reads an NDJSON /api/chat response and calls fn with each chunk, its line
 // (the pooled reader's, valid during the call) and the time it was read (an offset
-// from began, before decoding). It reads what the
-// official client reads (api/client.go stream, v0.17.4) but reports what that client
-// swallows: an error status, even with an empty body, is a StatusError; a line
-// {"error": …} ends the stream with that message; a line that is not JSON is a
-// malformedLine; a broken connection is its read error; a line over maxLineBytes is
-// errLineTooLong. A clean end of the body returns nil. Lines come through a pooled
-// 64 KiB reader and each is decoded once, where the official client allocates an
-// 8 MB buffer per request and decodes every line twice (docs/performance.md).
-func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
-	br := lineReaders.Get().(*bufio.Reader)
-	br.Reset(resp.Body)
-	defer func() { br.Reset(nil); lineReaders.Put(br) }()
+// from began: the time of the read that brought it, lineReader). A line of a 200
+// stream that the chunk scanner reads (scanOllamaChunk: a chunk before the last, the
+// common case) goes to fast instead, undecoded; fn gets the rest (the done chunk,
+// errors, anything unusual). It reads what the official client reads (api/client.go
+// stream, v0.17.4) but reports what that client swallows: an error status, even with
+// an empty body, is a StatusError; a line {"error": …} ends the stream with that
+// message; a line that is not JSON is a malformedLine; a broken connection is its
+// read error; a line over maxLineBytes is errLineTooLong. A clean end of the body
+// returns nil. Lines come through a pooled 64 KiB reader and each is scanned or
+// decoded once, where the official client allocates an 8 MB buffer per request and
+// decodes every line twice (docs/performance.md).
+func readChat(resp *http.Response, began time.Time, fast func(c *ollamaChunk, now int64) error, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
+	ok := resp.StatusCode < http.StatusBadRequest
+	var oc ollamaChunk
+	lr := newLineReader(resp.Body, began)
+	defer lr.release()
 	for lines := 0; ; {
-		line, rerr := readStreamLine(br)
+		line, rerr := readStreamLine(lr.br)
 		if rerr == errLineTooLong && resp.StatusCode >= http.StatusBadRequest {
 			// An error page too long to be one line is still the server's status.
 			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: "(an error body longer than any line read)"}
@@ -580,7 +591,7 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 		if rerr == errLineTooLong {
 			return rerr
 		}
-		now := int64(time.Since(began))
+		now := lr.at
 		if len(line) == 0 {
 			switch {
 			case rerr == io.EOF && lines == 0 && resp.StatusCode >= http.StatusBadRequest:
@@ -593,20 +604,11 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 			continue
 		}
 		lines++
-		var cl chatLine
-		if err := json.Unmarshal(line, &cl); err != nil {
-			if resp.StatusCode >= http.StatusBadRequest {
-				return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: string(line)}
+		if ok && scanOllamaChunk(line, &oc) {
+			if err := fast(&oc, now); err != nil {
+				return err
 			}
-			return malformedLine(bytes.Clone(line)) // line is the pooled buffer's
-		}
-		switch {
-		case resp.StatusCode >= http.StatusBadRequest:
-			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: cl.Error}
-		case cl.Error != "":
-			return streamError(cl.Error)
-		}
-		if err := fn(&cl.ChatResponse, line, now); err != nil {
+		} else if err := decodeChatLine(resp, line, now, fn); err != nil {
 			return err
 		}
 		switch {
@@ -616,6 +618,25 @@ func readChat(resp *http.Response, began time.Time, fn func(r *api.ChatResponse,
 			return rerr
 		}
 	}
+}
+
+// decodeChatLine decodes one line of an /api/chat response with encoding/json and
+// hands it to fn, or returns the error it is (see readChat).
+func decodeChatLine(resp *http.Response, line []byte, now int64, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
+	var cl chatLine
+	if err := json.Unmarshal(line, &cl); err != nil {
+		if resp.StatusCode >= http.StatusBadRequest {
+			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: string(line)}
+		}
+		return malformedLine(bytes.Clone(line)) // line is the pooled buffer's
+	}
+	switch {
+	case resp.StatusCode >= http.StatusBadRequest:
+		return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: cl.Error}
+	case cl.Error != "":
+		return streamError(cl.Error)
+	}
+	return fn(&cl.ChatResponse, line, now)
 }
 
 // readStreamLine returns br's next line without its trailing "\r\n" or "\n", and the
@@ -635,7 +656,10 @@ func readStreamLine(br *bufio.Reader) ([]byte, error) {
 		if long != nil {
 			line = append(long, line...)
 		}
-		return bytes.TrimRight(line, "\r\n"), err
+		for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+			line = line[:len(line)-1]
+		}
+		return line, err
 	}
 }
 

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -523,8 +522,8 @@ func clip(b []byte) []byte { return bytes.Clone(b[:min(len(b), 121)]) }
 // Stream sends req as POST /v1/chat/completions with stream and
 // stream_options.include_usage and measures it into s, under Ollama.Stream's contract:
 // offsets from began on the monotonic clock; the request encoded before "sent"; each
-// chunk timed when its line has been read, before it is decoded; s.OK or s.ErrorKind
-// set on return; no error returned.
+// chunk timed by the read of the body that brought it, before it is decoded; s.OK or
+// s.ErrorKind set on return; no error returned.
 //
 // Chunks are the data lines of a server-sent event stream (OpenAI API reference,
 // chat streaming; WHATWG HTML, server-sent events): "data: {…}" is one chunk; blank
@@ -585,38 +584,71 @@ func (w *openaiWire) read(resp *http.Response, c *streamClock, s *Sample) (err e
 			s.E2ENs = ptr(now - c.sent)
 			return nil
 		}
-		var ch chatChunk
-		if err := json.Unmarshal(data, &ch); err != nil {
-			return malformedLine(clip(data))
-		}
-		if msg, ok := ch.isError(); ok {
-			return streamError(msg)
-		}
-		thinking, answer := 0, 0
-		if len(ch.Choices) > 0 {
-			c0 := &ch.Choices[0]
-			thinking = len(c0.Delta.ReasoningContent)
-			if thinking == 0 {
-				thinking = len(c0.Delta.Reasoning)
+		// The common chunk is read by the scanner, undecoded; encoding/json
+		// decodes the rest (the usage chunk, errors, anything unusual). Both go on
+		// to the same accounting below.
+		var usage *chatUsage
+		var timings *chatTimings
+		thinking, answer, scanned := w.scanned(data, s)
+		if !scanned {
+			var ch chatChunk
+			if err := json.Unmarshal(data, &ch); err != nil {
+				return malformedLine(clip(data))
 			}
-			answer = len(c0.Delta.Content)
-			if w.reply != nil {
-				w.reply.WriteString(c0.Delta.Content)
+			if msg, ok := ch.isError(); ok {
+				return streamError(msg)
 			}
-			if c0.FinishReason != "" {
-				s.DoneReason = c0.FinishReason
+			if len(ch.Choices) > 0 {
+				c0 := &ch.Choices[0]
+				thinking = len(c0.Delta.ReasoningContent)
+				if thinking == 0 {
+					thinking = len(c0.Delta.Reasoning)
+				}
+				answer = len(c0.Delta.Content)
+				if w.reply != nil {
+					w.reply.WriteString(c0.Delta.Content)
+				}
+				if c0.FinishReason != "" {
+					s.DoneReason = c0.FinishReason
+				}
 			}
+			usage, timings = ch.Usage, ch.Timings
 		}
 		c.chunk(s, now, thinking, answer)
-		if ch.Usage != nil {
-			w.usage = ch.Usage
+		if usage != nil {
+			w.usage = usage
 		}
-		if ch.Timings != nil {
-			w.timings = ch.Timings
+		if timings != nil {
+			w.timings = timings
 		}
 		return nil
 	})
 	return err
+}
+
+// scanned reads data with the chunk scanner (scanSSEChunk) and, when it answers,
+// returns what the decoding path of read takes from a chunk: choices[0]'s thinking
+// and answer bytes, with the answer appended to the reply and finish_reason set on s.
+// false defers to encoding/json.
+func (w *openaiWire) scanned(data []byte, s *Sample) (thinking, answer int, ok bool) {
+	var sc sseChunk
+	if !scanSSEChunk(data, &sc) {
+		return 0, 0, false
+	}
+	if sc.choices > 0 {
+		thinking = sc.reasoningContent.n
+		if thinking == 0 {
+			thinking = sc.reasoning.n
+		}
+		answer = sc.content.n
+		if w.reply != nil {
+			sc.content.appendTo(w.reply)
+		}
+		if sc.finish.n > 0 {
+			s.DoneReason = sc.finish.finishReason()
+		}
+	}
+	return thinking, answer, true
 }
 
 func (w *openaiWire) done() bool { return w.end }
@@ -694,21 +726,21 @@ func (o *OpenAI) httpStatus(resp *http.Response) error {
 
 // readSSE reads a server-sent event stream from body and calls fn with the value of
 // each data field (after "data:" and one optional space) and the time its line was
-// read, an offset from began taken before anything is decoded. Blank lines and ":"
-// comments are skipped, as are event, id and retry fields; any other line is notSSE.
-// Lines come through the pooled reader of readChat, bounded by maxLineBytes. It
+// read, an offset from began: the time of the read of body that brought it
+// (lineReader). Blank lines and ":" comments are skipped, as are event, id and retry
+// fields; any other line is notSSE. Lines come through the pooled lineReader of
+// readChat, bounded by maxLineBytes. It
 // returns the time the stream ended, and nil at a clean end of the body or else the
 // first error of the body or of fn.
 func readSSE(body io.Reader, began time.Time, fn func(data []byte, now int64) error) (int64, error) {
-	br := lineReaders.Get().(*bufio.Reader)
-	br.Reset(body)
-	defer func() { br.Reset(nil); lineReaders.Put(br) }()
+	lr := newLineReader(body, began)
+	defer lr.release()
 	for {
-		line, rerr := readStreamLine(br)
+		line, rerr := readStreamLine(lr.br)
 		if rerr == errLineTooLong {
 			return 0, rerr
 		}
-		now := int64(time.Since(began))
+		now := lr.at
 		if len(line) > 0 {
 			if err := sseLine(line, now, fn); err != nil {
 				return now, err

@@ -22,7 +22,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -294,4 +296,120 @@ func benchIngest(b *testing.B, client string, procs, tokens int) {
 	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/tok, "B/token")
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/tok, "allocs/token")
 	b.ReportMetric(float64(cpu1-cpu0)/tok, "cpu_ns/token")
+}
+
+// BenchmarkTTFTPath splits the TTFT error of bench.Ollama.Stream at one stream into
+// the legs of its path (net/http/httptrace marks the client's side, the server's
+// Record the other; all on the server's epoch; µs, medians): send_to_wrote (sent →
+// the request written to the socket: the HTTP client's round trip, its connection
+// pool and its writer goroutine), wrote_to_receipt (→ the server's handler starts:
+// loopback, the server goroutine's wake-up, its reading of the headers),
+// flush_to_first_byte (the server's first chunk flushed → the client's transport
+// reads the response's first byte: loopback and the reader goroutine's wake-up),
+// first_byte_to_chunk (→ the first chunk timed: the hand-over from the transport's
+// reader goroutine to the caller, the body read, the line); signed medians. ttft_err
+// (the median of |their sum|) is BenchmarkAccuracy's.
+// Schedule as BenchmarkAccuracy (TTFT 20 ms); one op is one request.
+func BenchmarkTTFTPath(b *testing.B) {
+	s, err := Start(Config{TTFT: 20 * time.Millisecond, Gap: time.Millisecond, Tokens: 2, MaxRecords: 1 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	client := bench.NewOllama(s.URL())
+	type marks struct{ wrote, firstByte int64 }
+	var ms []marks
+	var samples []bench.Sample
+	run := func(i int) {
+		var m marks
+		trace := &httptrace.ClientTrace{
+			WroteRequest:         func(httptrace.WroteRequestInfo) { m.wrote = int64(time.Since(s.Epoch())) },
+			GotFirstResponseByte: func() { m.firstByte = int64(time.Since(s.Epoch())) },
+		}
+		ctx := httptrace.WithClientTrace(context.Background(), trace)
+		smp := bench.Sample{Nonce: "p" + strconv.Itoa(i)}
+		client.Stream(ctx, s.Epoch(), bench.Request{Model: DefaultModel, System: smp.Nonce, User: "calibration", MaxTokens: 2, NumCtx: 4096}, &smp)
+		ms = append(ms, m)
+		samples = append(samples, smp)
+	}
+	run(-1) // opens the connection
+	ms, samples = ms[:0], samples[:0]
+	_ = s.Records()
+	b.ResetTimer()
+	for i := range b.N {
+		run(i)
+	}
+	b.StopTimer()
+	byKey := map[string]Record{}
+	for _, r := range s.Records() {
+		byKey[r.Key] = r
+	}
+	var sw, wr, ff, fc, te []int64
+	for i, smp := range samples {
+		r, ok := byKey[smp.Nonce]
+		if !ok || !smp.OK || smp.TTFTNs == nil || len(r.SentNs) == 0 {
+			b.Fatalf("request %d failed or unmatched: %s", i, smp.Error)
+		}
+		chunk := smp.SentAtNs + *smp.TTFTNs
+		sw = append(sw, ms[i].wrote-smp.SentAtNs)
+		wr = append(wr, r.ReceivedNs-ms[i].wrote)
+		ff = append(ff, ms[i].firstByte-r.SentNs[0])
+		fc = append(fc, chunk-ms[i].firstByte)
+		te = append(te, *smp.TTFTNs-(r.SentNs[0]-r.ReceivedNs))
+	}
+	// Signed medians: each mark is read after its event returned, so a leg can be
+	// slightly negative (the other side saw the bytes before the writer read its clock).
+	us := func(xs []int64) float64 {
+		xs = slices.Clone(xs)
+		slices.Sort(xs)
+		return float64(xs[(len(xs)-1)/2]) / 1e3
+	}
+	b.ReportMetric(us(sw), "send_to_wrote_p50_us")
+	b.ReportMetric(us(wr), "wrote_to_receipt_p50_us")
+	b.ReportMetric(us(ff), "flush_to_first_byte_p50_us")
+	b.ReportMetric(us(fc), "first_byte_to_chunk_p50_us")
+	b.ReportMetric(float64(Summarize(te).AbsP50)/1e3, "ttft_err_p50_us")
+}
+
+// BenchmarkIngestVsDiscard is BenchmarkIngest's stream and discard clients at procs=1
+// in one loop, a request of each per op, alternating which goes first, so that both
+// see the same machine. Rates are of the median request (256 tokens over its median
+// duration), which a time slice lost to another process now and then does not move:
+// on a shared machine the ratio holds where BenchmarkIngest's means do not. Metrics:
+// stream_frac (the stream client's tokens/s over discard's), and each client's
+// tokens/s.
+func BenchmarkIngestVsDiscard(b *testing.B) {
+	const tokens = 256
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	s, err := Start(Config{Tokens: tokens, MaxRecords: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	clients := []streamer{newStreamer(b, "stream", s), newStreamer(b, "discard", s)}
+	req := bench.Request{Model: DefaultModel, System: "ingest", User: "calibration", MaxTokens: tokens, Seed: 1, Temperature: 0.8, NumCtx: 4096}
+	ctx := context.Background()
+	var spent [2][]int64
+	one := func(c int) {
+		var smp bench.Sample
+		t0 := time.Now()
+		clients[c].Stream(ctx, s.Epoch(), req, &smp)
+		spent[c] = append(spent[c], int64(time.Since(t0)))
+		if !smp.OK || smp.TextChunks != tokens {
+			b.Fatalf("client %d: request failed or short (%d chunks): %s", c, smp.TextChunks, smp.Error)
+		}
+	}
+	one(0) // open the connections
+	one(1)
+	spent = [2][]int64{}
+	b.ResetTimer()
+	for i := range b.N {
+		one(i % 2)
+		one(1 - i%2)
+	}
+	b.StopTimer()
+	rate := func(c int) float64 { return tokens / (float64(Summarize(spent[c]).AbsP50) / 1e9) }
+	b.ReportMetric(rate(0)/rate(1), "stream_frac")
+	b.ReportMetric(rate(0), "stream_tokens/s")
+	b.ReportMetric(rate(1), "discard_tokens/s")
 }

@@ -43,11 +43,16 @@ func WriteFile(path string, run *Run) error {
 		if _, err := w.WriteString("\"samples\": ["); err != nil {
 			return err
 		}
+		// One buffer for every sample: json.Marshal would allocate each encoding anew,
+		// a hundred megabytes of garbage over a long run (docs/performance.md).
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
 		for i := range run.Samples {
-			sb, err := json.Marshal(&run.Samples[i])
-			if err != nil {
+			buf.Reset()
+			if err := enc.Encode(&run.Samples[i]); err != nil {
 				return fmt.Errorf("encoding sample %d: %w", i, err)
 			}
+			sb := bytes.TrimSuffix(buf.Bytes(), []byte("\n")) // Encode's newline
 			sep := ",\n    "
 			if i == 0 {
 				sep = "\n    "
