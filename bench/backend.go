@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/ollama/ollama/api"
@@ -65,4 +66,18 @@ type Turn struct {
 	// max_tokens, or the length of a ShareGPT reply as vLLM's bench serve sets it), 0 for
 	// the run's --max-tokens. --max-tokens given on the command line overrides it.
 	MaxTokens int
+}
+
+// SameModelName compares model names as servers resolve them: case aside, and a
+// missing tag is ":latest" (Ollama's rule, types/model/name.go in v0.24.0: defaultTag
+// and Name.EqualFold; "qwen3" is "qwen3:latest", "qwen3:0.6b" is not "qwen3").
+func SameModelName(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.ToLower(s)
+		if i := strings.LastIndex(s, "/"); !strings.Contains(s[i+1:], ":") {
+			s += ":latest"
+		}
+		return s
+	}
+	return norm(a) == norm(b)
 }

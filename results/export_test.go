@@ -197,34 +197,7 @@ func TestRealBenchstatComparesSweepByLevel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	var files []string
-	for i := range runs {
-		one, err := Compare(runs[i:i+1], labels[i:i+1], CompareOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b bytes.Buffer
-		if err := RenderBenchstat(&b, one); err != nil {
-			t.Fatal(err)
-		}
-		f := filepath.Join(dir, strings.TrimSuffix(labels[i], ".json")+".txt")
-		if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	version := perfVersion(t)
-	cmd := exec.Command("go", append([]string{"run", "golang.org/x/perf/cmd/benchstat@" + version}, files...)...)
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		if strings.Contains(string(out), "proxy") || strings.Contains(string(out), "dial tcp") {
-			t.Skipf("benchstat@%s cannot be fetched here: %s", version, out)
-		}
-		t.Fatalf("benchstat: %v\n%s", err, out)
-	}
-	text := string(out)
+	text := realBenchstat(t, runs, labels)
 	for l, key := range []string{"concurrency=1", "concurrency=2"} {
 		// "TTFT/concurrency=2   150.3m ± 3%   163.1m ± 2%   +8.52% (p=0.000 n=10)"
 		re := regexp.MustCompile(`(?m)^TTFT/` + key + `\s.*\s([+-][0-9.]+)% \(p=[0-9.]+ n=([0-9]+)\)`)

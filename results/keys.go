@@ -201,7 +201,7 @@ func CompareKeys(base, other *Run) []KeyDiff {
 			"different models: per-token cost differs by design; compare them with --force if that is the question")
 		add("synthetic", syntheticLabel(bm), syntheticLabel(om), KeyRefuse,
 			"random-weight twin against real weights: the twin's speed stands for the model, but output lengths and early stops differ")
-	case sameModelName(bm.Name, om.Name):
+	case bm.Name != "" && bench.SameModelName(bm.Name, om.Name):
 		// One server did not describe the model (an OpenAI-compatible server other than
 		// Ollama's /v1): the names are all there is to go on.
 		add("model", modelIdentity(bm), modelIdentity(om), KeyWarn,
@@ -286,19 +286,6 @@ func tokenCounts(r *Run) string {
 		return "estimated from chunks"
 	}
 	return "the server's"
-}
-
-// sameModelName compares model names as servers resolve them: case aside, and a
-// missing tag is ":latest" (Ollama's rule; "qwen3:0.6b" is not "qwen3").
-func sameModelName(a, b string) bool {
-	norm := func(s string) string {
-		s = strings.ToLower(s)
-		if i := strings.LastIndex(s, "/"); !strings.Contains(s[i+1:], ":") {
-			s += ":latest"
-		}
-		return s
-	}
-	return a != "" && norm(a) == norm(b)
 }
 
 func modelIdentity(m bench.ModelInfo) string {

@@ -57,34 +57,7 @@ func TestBenchstatReadsOutputAndAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	var files []string
-	for i := range runs {
-		one, err := Compare(runs[i:i+1], labels[i:i+1], CompareOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var b bytes.Buffer
-		if err := RenderBenchstat(&b, one); err != nil {
-			t.Fatal(err)
-		}
-		f := filepath.Join(dir, strings.TrimSuffix(labels[i], ".json")+".txt")
-		if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, f)
-	}
-	version := perfVersion(t)
-	cmd := exec.Command("go", append([]string{"run", "golang.org/x/perf/cmd/benchstat@" + version}, files...)...)
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		if strings.Contains(string(out), "proxy") || strings.Contains(string(out), "dial tcp") || strings.Contains(string(out), "no required module") {
-			t.Skipf("benchstat@%s cannot be fetched here: %s", version, out)
-		}
-		t.Fatalf("benchstat: %v\n%s", err, out)
-	}
-	text := string(out)
+	text := realBenchstat(t, runs, labels)
 	checked := 0
 	for _, m := range c.Metrics {
 		name, ok := benchName[m.Metric]
@@ -137,4 +110,40 @@ func perfVersion(t *testing.T) string {
 		t.Fatal("go.mod does not require golang.org/x/perf")
 	}
 	return string(m[1])
+}
+
+// realBenchstat writes each run's benchstat text (RenderBenchstat of a one-run
+// comparison) to a file and returns what the real benchstat, at the golang.org/x/perf
+// version of go.mod, prints for them side by side. It skips when the module proxy
+// cannot serve benchstat.
+func realBenchstat(t *testing.T, runs []*Run, labels []string) string {
+	t.Helper()
+	dir := t.TempDir()
+	var files []string
+	for i := range runs {
+		one, err := Compare(runs[i:i+1], labels[i:i+1], CompareOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := RenderBenchstat(&b, one); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, strings.TrimSuffix(labels[i], ".json")+".txt")
+		if err := os.WriteFile(f, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	version := perfVersion(t)
+	cmd := exec.Command("go", append([]string{"run", "golang.org/x/perf/cmd/benchstat@" + version}, files...)...)
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "proxy") || strings.Contains(string(out), "dial tcp") || strings.Contains(string(out), "no required module") {
+			t.Skipf("benchstat@%s cannot be fetched here: %s", version, out)
+		}
+		t.Fatalf("benchstat: %v\n%s", err, out)
+	}
+	return string(out)
 }

@@ -144,7 +144,7 @@ func (m *Models) Set(s string) error {
 			return fmt.Errorf("an empty model name in %q (list models as a,b or repeat -m)", s)
 		}
 		for _, prev := range m.Vals {
-			if sameModelName(prev, name) {
+			if bench.SameModelName(prev, name) {
 				return fmt.Errorf("model %q is listed twice (as %q and %q)", name, prev, name)
 			}
 		}
@@ -158,19 +158,6 @@ func (m *Models) String() string {
 		return ""
 	}
 	return strings.Join(m.List(), ",")
-}
-
-// sameModelName compares model names as servers resolve them: case aside, and a
-// missing tag is ":latest".
-func sameModelName(a, b string) bool {
-	norm := func(s string) string {
-		s = strings.ToLower(s)
-		if i := strings.LastIndex(s, "/"); !strings.Contains(s[i+1:], ":") {
-			s += ":latest"
-		}
-		return s
-	}
-	return norm(a) == norm(b)
 }
 
 // Runs is the --runs flag: a positive count or "auto", validated when parsed.
