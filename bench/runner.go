@@ -228,8 +228,12 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 		promptIndex = index
 		r.sentMeasured.Add(1)
 	}
-	system, user := r.work.Prompt(promptIndex)
-	s := Sample{Index: index, Phase: phase, Target: t, Nonce: r.work.Nonce(promptIndex), PromptWords: r.work.Words, ScheduledAtNs: scheduledNs}
+	p := r.prompt(promptIndex)
+	own := 0
+	if p.maxTokens != opts.MaxTokens {
+		own = p.maxTokens
+	}
+	s := Sample{MaxTokens: own, Index: index, Phase: phase, Target: t, Nonce: p.nonce, PromptWords: p.words, Record: p.record, PrefixGroup: p.group, ScheduledAtNs: scheduledNs}
 	// The request outlives an interrupt by opts.Grace: one that finishes within it is
 	// kept, one that does not is abandoned.
 	gctx, abandon := context.WithCancelCause(context.WithoutCancel(r.ctx))
@@ -249,9 +253,10 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 	rctx, cancel := context.WithTimeout(gctx, opts.RequestTimeout)
 	defer cancel()
 	r.members[t].b.Stream(rctx, r.began, Request{
-		Model: opts.Model, System: system, User: user, MaxTokens: opts.MaxTokens,
+		Model: opts.Model, System: p.system, User: p.user, MaxTokens: p.maxTokens,
 		Seed: opts.Seed, Temperature: opts.Temperature, NumCtx: opts.NumCtx,
 		Think: opts.Think, ThinkSet: opts.ThinkSet, KeepAlive: opts.KeepAlive, FirstTokenTimeout: opts.FirstTokenTimeout,
+		IgnoreEOS: opts.IgnoreEOS, MinTokens: opts.MinTokens, ExtraBody: opts.ExtraBody,
 	}, &s)
 	// rctx descends from gctx alone, so a canceled request was abandoned.
 	if s.ErrorKind == ErrCanceled {
@@ -260,10 +265,12 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 	return s
 }
 
-// calibrate aims the prompt at the current target from a successful request.
+// calibrate aims the prompt at the current target from a successful request. Behind
+// a shared prefix the body alone is aimed, at the target less the prefix's tokens.
 func (r *runner) calibrate(s Sample) {
 	if s.OK {
-		r.work.Calibrate(s.PromptWords, s.PromptTokens, r.target)
+		off := r.opts.PrefixTokens
+		r.work.Calibrate(s.PromptWords, s.PromptTokens-off, r.target-off)
 	}
 }
 
@@ -521,7 +528,8 @@ func (r *runner) nextPromptLength(li int, tokens int) bool {
 		last = &res.Cold.Sample
 	}
 	if last != nil {
-		r.work.Retarget(last.PromptWords, last.PromptTokens, r.target)
+		off := r.opts.PrefixTokens
+		r.work.Retarget(last.PromptWords, last.PromptTokens-off, r.target-off)
 	}
 	r.warmFails = newFailures(len(r.members))
 	r.warmup(0, li)

@@ -134,6 +134,9 @@ func Detect(data []byte) string {
 	return Text
 }
 
+// EstimateRule says how EstimateTokens counts, for the run file.
+const EstimateRule = "estimated from the text: a quarter of its ASCII bytes plus one per other character; the server's prompt_tokens is the count"
+
 // EstimateTokens estimates the tokens of s without the model's tokenizer: a quarter
 // of its ASCII bytes (rounded up) plus one per other character. Byte-level BPE
 // tokenizers of open models (Qwen2.5's, Llama 3's) take about four characters of

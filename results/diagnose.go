@@ -77,14 +77,19 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 		if s.PromptTokens+s.OutputTokens > o.NumCtx {
 			overflow++
 		}
-		if s.OutputTokens > o.MaxTokens {
+		asked := o.MaxTokens
+		if s.MaxTokens > 0 {
+			asked = s.MaxTokens // a dataset record's own output length
+		}
+		if s.OutputTokens > asked {
 			overMax++
 		}
 		target := o.PromptTokens
 		if s.Level < len(levels) {
 			target = levels[s.Level].PromptTokens
 		}
-		if d := s.PromptTokens - target; d*d*100 > target*target { // off by more than 10%
+		// A dataset's prompts have the file's lengths: no target to be off.
+		if d := s.PromptTokens - target; o.Dataset == nil && d*d*100 > target*target { // off by more than 10%
 			promptOff++
 		}
 	}
@@ -107,7 +112,7 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 		r.warn(bench.CodeContextOverflow, fmt.Sprintf("%s used more than --num-ctx %d tokens of prompt and output: the server shifted or truncated the context", measuredRequests(overflow), o.NumCtx))
 	}
 	if overMax > 0 {
-		r.warn(bench.CodeOutputOverMax, fmt.Sprintf("%s produced more than --max-tokens %d output tokens: the server ignored num_predict", measuredRequests(overMax), o.MaxTokens))
+		r.warn(bench.CodeOutputOverMax, fmt.Sprintf("%s produced more than --max-tokens %d output tokens (or than a dataset record's own length): the server ignored num_predict", measuredRequests(overMax), o.MaxTokens))
 	}
 	if promptOff > 0 {
 		asked := fmt.Sprint(o.PromptTokens)
@@ -172,8 +177,12 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 		}
 		counted := s.CachedPromptTokens != nil && *s.CachedPromptTokens > 0
 		fast := ceiling > 0 && rate > ceiling
-		short := s.PromptTokens > 0 && float64(s.PromptTokens) < PromptShortFrac*float64(target)
+		// A dataset's prompts have no target and lengths that differ by design (a long
+		// prompt prefills faster than a short one): only the absolute tests 1 and 2 hold.
+		dataset := r.Options.Dataset != nil
+		short := !dataset && s.PromptTokens > 0 && float64(s.PromptTokens) < PromptShortFrac*float64(target)
 		med, relative := medians[s.Level]
+		relative = relative && !dataset
 		outlier := relative && med > 0 && rate > CacheSuspectFactor*med
 		byCount, byCeiling, byShort, byMedian = byCount+b2i(counted), byCeiling+b2i(fast), byShort+b2i(short), byMedian+b2i(outlier)
 		if counted || fast || short || outlier {
