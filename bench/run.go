@@ -346,6 +346,7 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		return nil, err
 	}
 	r.work = NewWorkload(opts.Seed, res.RunID, r.target-opts.PrefixTokens)
+	r.work.PrefixWords = opts.PrefixTokens
 	r.startHostMemory()
 	if err := r.coldLoads(); err != nil {
 		r.stopSamplers()

@@ -233,7 +233,7 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 	if p.maxTokens != opts.MaxTokens {
 		own = p.maxTokens
 	}
-	s := Sample{MaxTokens: own, Index: index, Phase: phase, Target: t, Nonce: p.nonce, PromptWords: p.words, Record: p.record, PrefixGroup: p.group, ScheduledAtNs: scheduledNs}
+	s := Sample{MaxTokens: own, Index: index, Phase: phase, Target: t, Nonce: p.nonce, PromptWords: p.words, Record: p.record, PrefixGroup: p.group, PrefixWords: p.prefixWords, ScheduledAtNs: scheduledNs}
 	// The request outlives an interrupt by opts.Grace: one that finishes within it is
 	// kept, one that does not is abandoned.
 	gctx, abandon := context.WithCancelCause(context.WithoutCancel(r.ctx))
@@ -265,12 +265,15 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 	return s
 }
 
-// calibrate aims the prompt at the current target from a successful request. Behind
-// a shared prefix the body alone is aimed, at the target less the prefix's tokens.
+// calibrate aims the prompt at the current target from a successful request; behind
+// a shared prefix, the prefix and the body together (Workload.calibratePrefixed).
 func (r *runner) calibrate(s Sample) {
-	if s.OK {
-		off := r.opts.PrefixTokens
-		r.work.Calibrate(s.PromptWords, s.PromptTokens-off, r.target-off)
+	switch {
+	case !s.OK:
+	case r.opts.PrefixTokens > 0:
+		r.work.calibratePrefixed(s.PromptWords, s.PrefixWords, s.PromptTokens, r.opts.PrefixTokens, r.target)
+	default:
+		r.work.Calibrate(s.PromptWords, s.PromptTokens, r.target)
 	}
 }
 
@@ -528,8 +531,13 @@ func (r *runner) nextPromptLength(li int, tokens int) bool {
 		last = &res.Cold.Sample
 	}
 	if last != nil {
-		off := r.opts.PrefixTokens
-		r.work.Retarget(last.PromptWords, last.PromptTokens-off, r.target-off)
+		if pt := r.opts.PrefixTokens; pt > 0 {
+			total := r.work.Retarget(last.PromptWords+last.PrefixWords, last.PromptTokens, r.target)
+			r.work.PrefixWords = max(1, int(float64(total)*float64(pt)/float64(r.target)+0.5))
+			r.work.Words = max(1, total-r.work.PrefixWords)
+		} else {
+			r.work.Retarget(last.PromptWords, last.PromptTokens, r.target)
+		}
 	}
 	r.warmFails = newFailures(len(r.members))
 	r.warmup(0, li)

@@ -61,6 +61,8 @@ type Sample struct {
 	// 0..prefix_groups−1; absent for a request with a prefix of its own (cold and
 	// warm-up requests of such a run: the misses' reference) and without one.
 	PrefixGroup *int `json:"prefix_group,omitempty"`
+	// PrefixWords is the number of words of the shared prefix the request carried.
+	PrefixWords int `json:"prefix_words,omitempty"`
 	// PrefixHit says whether the server served the shared prefix from its prompt cache,
 	// as results.Build judges it (docs/metrics.md, Shared prefixes); absent when not
 	// judged.

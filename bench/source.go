@@ -14,8 +14,8 @@ type prompt struct {
 	maxTokens    int
 	nonce        string
 	// words is the synthetic body's word count (what calibration learns from); 0 for
-	// a dataset's prompt.
-	words int
+	// a dataset's prompt. prefixWords is the shared prefix's.
+	words, prefixWords int
 	// record is the dataset record sent; group the shared prefix's group, or nil.
 	record string
 	group  *int
@@ -33,7 +33,8 @@ func (r *runner) prompt(index int) prompt {
 	system, user := r.work.Prompt(index)
 	p := prompt{system: system, user: user, maxTokens: opts.MaxTokens, nonce: r.work.Nonce(index), words: r.work.Words}
 	if opts.PrefixTokens > 0 {
-		p.system, p.user, p.group = r.work.Prefixed(index, opts.PrefixTokens, max(1, opts.PrefixGroups), user)
+		p.prefixWords = r.work.PrefixWords
+		p.system, p.user, p.group = r.work.Prefixed(index, p.prefixWords, max(1, opts.PrefixGroups), user)
 	}
 	return p
 }
@@ -59,15 +60,15 @@ func datasetPrompt(convs []Conversation, nonce string, index, maxTokens int) pro
 
 // Prefixed returns request index's messages behind a shared prefix
 // (docs/metrics.md, Shared prefixes): the system message is the prefix, a tag and
-// prefixTokens words drawn from the run's seed, so about prefixTokens tokens (each
-// word of the vocabulary is one token to the BPE tokenizers of Qwen2.5 and Qwen3); the
-// user message is the request's nonce, then its body. A measured request (index ≥ 0)
+// prefixWords words drawn from the run's seed (PrefixWords, calibrated with the body
+// so the prefix keeps its share of the prompt's tokens); the user message is the
+// request's nonce, then its body. A measured request (index ≥ 0)
 // takes one of groups prefixes, drawn from its index and the seed, each tagged with a
 // digest of the run id and the group, so no prefix of one run is in the server's
 // cache from another. A cold or warm-up request (index < 0) gets a prefix of its own,
 // of the same length, tagged with its nonce: it cannot hit, so its prefill is the
 // reference a miss is held against. group is nil for those.
-func (w *Workload) Prefixed(index, prefixTokens, groups int, body string) (system, user string, group *int) {
+func (w *Workload) Prefixed(index, prefixWords, groups int, body string) (system, user string, group *int) {
 	tag := w.Nonce(index)
 	var g int
 	if index >= 0 {
@@ -78,11 +79,26 @@ func (w *Workload) Prefixed(index, prefixTokens, groups int, body string) (syste
 	}
 	rng := rand.New(rand.NewPCG(uint64(w.seed), uint64(g)^0x9e3779b97f4a7c15^0x70726566))
 	var b strings.Builder
-	b.Grow(prefixTokens*7 + 32)
+	b.Grow(prefixWords*7 + 32)
 	b.WriteString("Shared context " + tag + ".")
-	for i := 0; i < prefixTokens; i++ {
+	for i := 0; i < prefixWords; i++ {
 		b.WriteByte(' ')
 		b.WriteString(promptWords[rng.IntN(len(promptWords))])
 	}
 	return b.String(), "Request " + w.Nonce(index) + ".\n\n" + body, group
+}
+
+// calibratePrefixed aims a prefixed prompt at targetTokens from one observation:
+// words body words behind prefixWords prefix words counted as promptTokens. The two
+// are calibrated as one prompt (Calibrate on their sum), then split so the prefix
+// keeps prefixTokens / targetTokens of the words: the prefix is then about
+// prefixTokens tokens whatever the tokenizer makes of a word, up to the chat
+// template's share. It sets Words and PrefixWords (each ≥ 1).
+func (w *Workload) calibratePrefixed(words, prefixWords, promptTokens, prefixTokens, targetTokens int) {
+	if words <= 0 || promptTokens <= 0 {
+		return
+	}
+	total := w.Calibrate(words+prefixWords, promptTokens, targetTokens)
+	w.PrefixWords = max(1, int(float64(total)*float64(prefixTokens)/float64(targetTokens)+0.5))
+	w.Words = max(1, total-w.PrefixWords)
 }

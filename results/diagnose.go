@@ -157,7 +157,7 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 	if r.Roofline != nil {
 		ceiling = r.Roofline.PrefillCeilingPerS
 	}
-	var byCount, byCeiling, byShort, byMedian, n int
+	var byCount, byPrefix, byCeiling, byShort, byMedian, n int
 	// clean are the prefill rates of requests no test but the ceiling's flagged: the
 	// roofline's prefill efficiency is their median (a rate above the ceiling may be
 	// the ceiling's fault, and above_ceiling must still say so).
@@ -175,7 +175,12 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 		if s.ServerPrefillPerS != nil {
 			rate = *s.ServerPrefillPerS
 		}
-		counted := s.CachedPromptTokens != nil && *s.CachedPromptTokens > 0
+		server := s.CachedPromptTokens != nil && *s.CachedPromptTokens > 0
+		// 5. a shared-prefix run's judged hit (docs/metrics.md, Shared prefixes),
+		// counted apart when the server's own count did not already say so.
+		prefix := s.PrefixHit != nil && *s.PrefixHit && !server
+		byPrefix += b2i(prefix)
+		counted := server || prefix
 		fast := ceiling > 0 && rate > ceiling
 		// A dataset's prompts have no target and lengths that differ by design (a long
 		// prompt prefills faster than a short one): only the absolute tests 1 and 2 hold.
@@ -184,7 +189,7 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 		med, relative := medians[s.Level]
 		relative = relative && !dataset
 		outlier := relative && med > 0 && rate > CacheSuspectFactor*med
-		byCount, byCeiling, byShort, byMedian = byCount+b2i(counted), byCeiling+b2i(fast), byShort+b2i(short), byMedian+b2i(outlier)
+		byCount, byCeiling, byShort, byMedian = byCount+b2i(server), byCeiling+b2i(fast), byShort+b2i(short), byMedian+b2i(outlier)
 		if counted || fast || short || outlier {
 			s.CacheSuspect = true
 			n++
@@ -208,6 +213,9 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 	var tests []string
 	if byCount > 0 {
 		tests = append(tests, fmt.Sprintf("%d by the server's own count of cached prompt tokens", byCount))
+	}
+	if byPrefix > 0 {
+		tests = append(tests, fmt.Sprintf("%d judged shared-prefix hits (prefix_cache)", byPrefix))
 	}
 	if byCeiling > 0 {
 		tests = append(tests, fmt.Sprintf("%d prefilling faster than the compute ceiling of %.0f tokens/s (a cache hit, or a ceiling figure too low for this machine)", byCeiling, ceiling))

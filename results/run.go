@@ -293,8 +293,8 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 	r.summarizeSamples(res.Window.DurationNs)
 	r.Roofline = roofline(res, r, m)
 	r.Energy = energyCost(res.Energy, r.Throughput, m)
+	r.PrefixCache = prefixCache(r) // before diagnose: a judged hit is a cache hit
 	r.diagnose(res.Levels)
-	r.PrefixCache = prefixCache(r)
 	r.Fleet = targetSummaries(res)
 	r.summarizeLevels(res.Levels)
 	return r
