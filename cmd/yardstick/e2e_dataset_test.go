@@ -45,10 +45,8 @@ func TestEndToEndDatasetsRealOllama(t *testing.T) {
 
 // TestEndToEndSharedPrefixRealOllama runs a shared-prefix run of one group against
 // the real Ollama: the prefix is 90% of the prompt, so a hit prefills a tenth of it.
-// The server has one slot per loaded model unless OLLAMA_NUM_PARALLEL says more, and
-// nothing else is sent meanwhile, so after each group's first request the cache holds
-// the prefix: most requests must be judged hits, and the hits' prefill must be faster
-// than the misses'.
+// Requests are sequential and nothing else is sent meanwhile, so after the group's
+// first request a slot holds the prefix.
 func TestEndToEndSharedPrefixRealOllama(t *testing.T) {
 	model := "yardstick-e2e-tiny:q8_0"
 	host := e2eModel(t, model)
@@ -62,13 +60,19 @@ func TestEndToEndSharedPrefixRealOllama(t *testing.T) {
 	if pc.JudgedBy != "prefill_time" || pc.ReferenceRequests < 3 {
 		t.Errorf("judged by %q on %d references (Ollama v0.24.0 reports no cached count)", pc.JudgedBy, pc.ReferenceRequests)
 	}
-	// The first measured request misses; of the other 11, allow two to miss on a
-	// busy machine.
-	if pc.Hits < 9 {
-		t.Errorf("%d hits of %d: %+v", pc.Hits, pc.Hits+pc.Misses, pc)
+	// The first measured request misses and the other 11 can hit; the tiny twin's
+	// prefill is short enough that a busy machine's noise moves some hits past the
+	// midpoint (seen: 8 to 11 hits of 12 on two shared cores), so half is asked.
+	if pc.Hits < 6 || pc.Misses < 1 {
+		t.Errorf("%d hits, %d misses: %+v", pc.Hits, pc.Misses, pc)
 	}
-	h, m := pc.Hit["server_prompt_eval_ns"], pc.Miss["server_prompt_eval_ns"]
-	if h.N == 0 || m.N == 0 || h.P50 >= m.P50 {
-		t.Errorf("prefill of hits %v, misses %v", h.P50, m.P50)
+	// TTFT is not what the judgement reads, and a hit's is shorter.
+	if h, m := pc.Hit["ttft_ns"], pc.Miss["ttft_ns"]; h.N == 0 || m.N == 0 || h.P50 >= m.P50 {
+		t.Errorf("TTFT p50 of hits %v, of misses %v", h.P50, m.P50)
+	}
+	for _, s := range r.Samples {
+		if s.PrefixGroup == nil || *s.PrefixGroup != 0 || s.PrefixWords < 1 {
+			t.Errorf("sample %d: group %v, %d prefix words", s.Index, s.PrefixGroup, s.PrefixWords)
+		}
 	}
 }
