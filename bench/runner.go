@@ -229,11 +229,8 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 		r.sentMeasured.Add(1)
 	}
 	p := r.prompt(promptIndex)
-	own := 0
-	if p.maxTokens != opts.MaxTokens {
-		own = p.maxTokens
-	}
-	s := Sample{MaxTokens: own, Index: index, Phase: phase, Target: t, Nonce: p.nonce, PromptWords: p.words, Record: p.record, PrefixGroup: p.group, PrefixWords: p.prefixWords, ScheduledAtNs: scheduledNs}
+	s := Sample{Index: index, Phase: phase, Target: t, Nonce: p.nonce, PromptWords: p.words, ScheduledAtNs: scheduledNs,
+		MaxTokens: p.ownMaxTokens, Record: p.record, PrefixGroup: p.group, PrefixWords: p.prefixWords}
 	// The request outlives an interrupt by opts.Grace: one that finishes within it is
 	// kept, one that does not is abandoned.
 	gctx, abandon := context.WithCancelCause(context.WithoutCancel(r.ctx))
@@ -532,9 +529,7 @@ func (r *runner) nextPromptLength(li int, tokens int) bool {
 	}
 	if last != nil {
 		if pt := r.opts.PrefixTokens; pt > 0 {
-			total := r.work.Retarget(last.PromptWords+last.PrefixWords, last.PromptTokens, r.target)
-			r.work.PrefixWords = max(1, int(float64(total)*float64(pt)/float64(r.target)+0.5))
-			r.work.Words = max(1, total-r.work.PrefixWords)
+			r.work.splitPrefix(r.work.Retarget(last.PromptWords+last.PrefixWords, last.PromptTokens, r.target), pt, r.target)
 		} else {
 			r.work.Retarget(last.PromptWords, last.PromptTokens, r.target)
 		}

@@ -12,6 +12,8 @@ import (
 type prompt struct {
 	system, user string
 	maxTokens    int
+	// ownMaxTokens is maxTokens when a dataset record set it, else 0 (Sample.MaxTokens).
+	ownMaxTokens int
 	nonce        string
 	// words is the synthetic body's word count (what calibration learns from); 0 for
 	// a dataset's prompt. prefixWords is the shared prefix's.
@@ -51,11 +53,11 @@ func datasetPrompt(convs []Conversation, nonce string, index, maxTokens int) pro
 	if c.System != "" {
 		system += "\n\n" + c.System
 	}
-	t := c.Turns[0]
-	if t.MaxTokens > 0 {
-		maxTokens = t.MaxTokens
+	p := prompt{system: system, user: c.Turns[0].User, maxTokens: maxTokens, nonce: nonce, record: c.ID}
+	if own := c.Turns[0].MaxTokens; own > 0 && own != maxTokens {
+		p.maxTokens, p.ownMaxTokens = own, own
 	}
-	return prompt{system: system, user: t.User, maxTokens: maxTokens, nonce: nonce, record: c.ID}
+	return p
 }
 
 // Prefixed returns request index's messages behind a shared prefix
@@ -98,7 +100,12 @@ func (w *Workload) calibratePrefixed(words, prefixWords, promptTokens, prefixTok
 	if words <= 0 || promptTokens <= 0 {
 		return
 	}
-	total := w.Calibrate(words+prefixWords, promptTokens, targetTokens)
+	w.splitPrefix(w.Calibrate(words+prefixWords, promptTokens, targetTokens), prefixTokens, targetTokens)
+}
+
+// splitPrefix splits total words between PrefixWords and Words as prefixTokens is to
+// targetTokens, each at least 1.
+func (w *Workload) splitPrefix(total, prefixTokens, targetTokens int) {
 	w.PrefixWords = max(1, int(float64(total)*float64(prefixTokens)/float64(targetTokens)+0.5))
 	w.Words = max(1, total-w.PrefixWords)
 }

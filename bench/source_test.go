@@ -63,6 +63,10 @@ func TestRunSendsDatasetRecords(t *testing.T) {
 		if got := bodies[i]["options"].(map[string]any)["num_predict"]; got != wantMax {
 			t.Errorf("sample %d: num_predict %v, want %v", i, got, wantMax)
 		}
+		// The sample records a length of the record's own, not the run's.
+		if own := map[string]int{"a": 5, "b": 0}[c.ID]; s.MaxTokens != own {
+			t.Errorf("sample %d: max_tokens %d, want %d", i, s.MaxTokens, own)
+		}
 		// The fake generates 64 tokens capped by num_predict: no early stop.
 		if s.StoppedEarly {
 			t.Errorf("sample %d flagged stopped_early at its own cap", i)
