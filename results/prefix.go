@@ -27,6 +27,12 @@ type PrefixCache struct {
 	// ReferenceRequests counts them.
 	ReferencePrefillPerS float64 `json:"reference_prefill_per_s,omitempty"`
 	ReferenceRequests    int     `json:"reference_requests,omitempty"`
+	// ReferenceSpread is the fastest reference rate over the slowest: how much a
+	// miss's prefill time varied on this machine. Above MidpointFactor, the ratio of
+	// a miss's time to the midpoint, T / (T − N/2) at the median prompt, a miss could
+	// fall under the midpoint (or a hit over it): warning prefix_judgement_noisy.
+	ReferenceSpread float64 `json:"reference_spread,omitempty"`
+	MidpointFactor  float64 `json:"midpoint_factor,omitempty"`
 	// Hits, Misses and Unjudged count the successful measured requests; HitRateFrac =
 	// hits / (hits + misses).
 	Hits        int      `json:"hits"`
@@ -82,8 +88,20 @@ func prefixCache(r *Run) *PrefixCache {
 	}
 	if len(refs) > 0 {
 		pc.ReferencePrefillPerS, pc.ReferenceRequests = stat.Median(refs), len(refs)
+		if lo := slices.Min(refs); lo > 0 && len(refs) > 1 {
+			pc.ReferenceSpread = slices.Max(refs) / lo
+		}
 	}
 	p := float64(o.PrefixTokens)
+	var prompts []float64
+	for _, s := range measured {
+		prompts = append(prompts, float64(s.PromptTokens))
+	}
+	if len(prompts) > 0 {
+		if t := stat.Median(prompts); t > p {
+			pc.MidpointFactor = t / (t - p/2)
+		}
+	}
 	byServer, byTime := 0, 0
 	var hit, miss []bench.Sample
 	for _, s := range measured {
@@ -122,6 +140,10 @@ func prefixCache(r *Run) *PrefixCache {
 		pc.HitRateFrac = &f
 	}
 	pc.Hit, pc.Miss = prefixSummaries(hit), prefixSummaries(miss)
+	if byTime > 0 && pc.MidpointFactor > 0 && pc.ReferenceSpread > pc.MidpointFactor {
+		r.warn(bench.CodePrefixJudgementNoisy, fmt.Sprintf("the requests that could not hit prefilled at rates ×%.2f apart, more than the ×%.2f between a miss's time and the midpoint a hit is judged by: %d of %d requests were judged by prefill time, and on this machine the time does not tell a hit from a miss surely (a busy machine; a prefix that is a small share of the prompt); a server that reports cached tokens is judged by its count",
+			pc.ReferenceSpread, pc.MidpointFactor, byTime, pc.Hits+pc.Misses))
+	}
 	return pc
 }
 

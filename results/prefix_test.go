@@ -65,6 +65,24 @@ func TestPrefixCacheByPrefillTime(t *testing.T) {
 	if line := prefixLine(pc); !strings.Contains(line, "hit rate 33% (2 hits, 4 misses") {
 		t.Errorf("table line %q", line)
 	}
+	// Every reference prefilled at 1000 tokens/s: no spread, no warning.
+	if pc.ReferenceSpread != 1 || pc.MidpointFactor != 500.0/300 || len(r.Warnings) != 0 {
+		t.Errorf("spread %v factor %v warnings %v", pc.ReferenceSpread, pc.MidpointFactor, r.Warnings)
+	}
+}
+
+// References ×2 apart (a warm-up at 500 tokens/s, 1 s for 500 tokens) are more than
+// the ×1.67 between a miss and the midpoint of a 400-token prefix in 500: the
+// judgement is flagged unsure.
+func TestPrefixJudgementNoisy(t *testing.T) {
+	warm := prefixSample(0, 0, 1000, nil)
+	warm.Phase, warm.PrefixGroup = bench.PhaseWarmup, nil
+	r := &Run{Options: bench.Options{PrefixTokens: 400}, Warmup: []bench.Sample{warm},
+		Samples: []bench.Sample{prefixSample(0, 1, 500, nil), prefixSample(0, 2, 100, nil)}}
+	pc := prefixCache(r)
+	if pc.ReferenceSpread != 2 || len(r.Warnings) != 1 || r.Warnings[0].Code != bench.CodePrefixJudgementNoisy {
+		t.Errorf("spread %v warnings %v", pc.ReferenceSpread, r.Warnings)
+	}
 }
 
 func TestPrefixCacheAbsentWithoutPrefix(t *testing.T) {
