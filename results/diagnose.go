@@ -94,8 +94,12 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 		}
 	}
 	if early > 0 {
-		r.warn(bench.CodeStoppedEarly, fmt.Sprintf("%s stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
-			measuredRequests(early), o.MaxTokens))
+		asked := fmt.Sprintf("--max-tokens %d", o.MaxTokens)
+		if o.Dataset != nil {
+			asked = "the output length asked (the record's own, else " + asked + ")"
+		}
+		r.warn(bench.CodeStoppedEarly, fmt.Sprintf("%s stopped before %s (done_reason stop): their output is shorter than asked",
+			measuredRequests(early), asked))
 	}
 	if noAnswer > 0 {
 		r.warn(bench.CodeNoAnswer, fmt.Sprintf("%s ended while the model was still thinking, before any answer text (--max-tokens %d): they have no ttfa_ns or answer figures; raise --max-tokens or ask --think false",
