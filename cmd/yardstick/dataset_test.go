@@ -42,6 +42,8 @@ func TestDatasetBadInputExits2(t *testing.T) {
 		{"prompt tokens with dataset", []string{"--dataset", good, "--prompt-tokens", "64"}, "--prompt-tokens with --dataset"},
 		{"negative limit", []string{"--dataset", good, "--dataset-limit", "-1"}, "--dataset-limit -1: must not be negative"},
 		{"prefix with dataset", []string{"--dataset", good, "--prefix-tokens", "8"}, "--prefix-tokens with --dataset"},
+		{"prefix groups zero", []string{"--prefix-tokens", "8", "--prefix-groups", "0"}, "--prefix-groups 0: must be at least 1"},
+		{"prefix groups without prefix", []string{"--prefix-groups", "2"}, "--prefix-groups needs --prefix-tokens"},
 		{"prefix too long", []string{"--prefix-tokens", "300"}, "--prefix-tokens 300: must be less than --prompt-tokens 256"},
 		{"ignore eos on ollama", []string{"--ignore-eos"}, "--ignore-eos, --min-tokens and --extra-body are sent to OpenAI-compatible servers"},
 		{"extra body not json", []string{"--backend", "openai", "--extra-body", "{top_k: 1}"}, "--extra-body: must be a JSON object"},

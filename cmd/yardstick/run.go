@@ -174,6 +174,9 @@ func runOptions(c *cli.Context, d bench.Options) (bench.Options, error) {
 	if c.IsSet("prefix-tokens") && opts.PrefixTokens < 1 {
 		return opts, usageErr("--prefix-tokens %d: must be at least 1", opts.PrefixTokens)
 	}
+	if c.IsSet("prefix-groups") && opts.PrefixGroups < 1 {
+		return opts, usageErr("--prefix-groups %d: must be at least 1", opts.PrefixGroups)
+	}
 	opts.IgnoreEOS, opts.MinTokens = c.Bool("ignore-eos"), c.Int("min-tokens")
 	if e := c.String("extra-body"); e != "" {
 		opts.ExtraBody = json.RawMessage(e)
