@@ -348,6 +348,9 @@ type DatasetInfo struct {
 	Limit           int `json:"limit,omitempty"`
 	MinPromptTokens int `json:"min_prompt_tokens,omitempty"`
 	MaxPromptTokens int `json:"max_prompt_tokens,omitempty"`
+	// MaxTokensGiven is true when --max-tokens was given and replaced the output
+	// lengths the file sets.
+	MaxTokensGiven bool `json:"max_tokens_given,omitempty"`
 	// TokensEstimated says how prompt lengths were known before sending: an estimate
 	// from the text (the server's prompt_tokens of each sample is the count).
 	TokensEstimated string `json:"tokens_estimated"`

@@ -173,12 +173,15 @@ type Workload struct {
 
 // DatasetKey identifies a dataset: its content's SHA-256 and the format it was read
 // in, with the path it was given as (a label: the same content under another name is
-// the same dataset), and how many records the run drew from it.
+// the same dataset), how many records the run drew from it, and whether --max-tokens
+// replaced the file's output lengths.
 type DatasetKey struct {
 	Path     string `json:"path"`
 	Format   string `json:"format"`
 	SHA256   string `json:"sha256"`
 	Selected int    `json:"selected"`
+	// MaxTokensGiven: --max-tokens replaced the output lengths the file sets.
+	MaxTokensGiven bool `json:"max_tokens_given,omitempty"`
 }
 
 // ColdSummary is the cold-load request: unloading, then the first request.
@@ -275,7 +278,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 	}
 	if d := o.Dataset; d != nil {
 		r.Workload.PromptTokensTarget, r.Workload.PromptWords = 0, 0
-		r.Workload.Dataset = &DatasetKey{Path: d.Path, Format: d.Format, SHA256: d.SHA256, Selected: d.Selected}
+		r.Workload.Dataset = &DatasetKey{Path: d.Path, Format: d.Format, SHA256: d.SHA256, Selected: d.Selected, MaxTokensGiven: d.MaxTokensGiven}
 	}
 	r.Workload.PrefixTokens, r.Workload.PrefixGroups = o.PrefixTokens, o.PrefixGroups
 	r.Workload.IgnoreEOS, r.Workload.MinTokens, r.Workload.ExtraBody = o.IgnoreEOS, o.MinTokens, compactJSON(o.ExtraBody)

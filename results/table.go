@@ -109,7 +109,10 @@ func RenderTable(w io.Writer, run *Run) error {
 		think = ", think " + string(wl.Think)
 	}
 	lengths := fmt.Sprintf("prompt %s tokens, up to %d output tokens", prompt, wl.MaxTokens)
-	if o.Dataset != nil {
+	switch d := o.Dataset; {
+	case d != nil && d.MaxTokensGiven:
+		lengths = fmt.Sprintf("prompts from the dataset, up to %d output tokens (--max-tokens replaces the file's lengths)", wl.MaxTokens)
+	case d != nil:
 		lengths = fmt.Sprintf("prompts and output lengths from the dataset (else up to %d output tokens)", wl.MaxTokens)
 	}
 	fmt.Fprintf(&b, "workload  %s + %s, %s, %s, temperature %g, seed %d%s\n",

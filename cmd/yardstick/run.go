@@ -220,7 +220,7 @@ func datasetOptions(c *cli.Context, opts *bench.Options) error {
 		Records: len(d.Conversations), Selected: len(sel.Conversations),
 		SkippedTooLong: sel.SkippedTooLong, SkippedFiltered: sel.SkippedFiltered, Unused: sel.Unused,
 		Limit: so.Limit, MinPromptTokens: so.MinPromptTokens, MaxPromptTokens: so.MaxPromptTokens,
-		TokensEstimated: dataset.EstimateRule}
+		MaxTokensGiven: so.MaxTokensSet, TokensEstimated: dataset.EstimateRule}
 	return nil
 }
 
