@@ -398,6 +398,12 @@ type Request struct {
 	// FirstTokenTimeout, when positive, abandons the request if no chunk of generated
 	// text has arrived this long after it was sent.
 	FirstTokenTimeout time.Duration
+	// IgnoreEOS, MinTokens and ExtraBody are sent by the OpenAI backend only
+	// (Options.IgnoreEOS): ignore_eos when true, min_tokens when positive, and
+	// ExtraBody's fields (a JSON object) added to the body.
+	IgnoreEOS bool
+	MinTokens int
+	ExtraBody json.RawMessage
 }
 
 // errFirstToken cancels a request that passed its first-token timeout.

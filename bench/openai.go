@@ -345,6 +345,12 @@ type chatBody struct {
 	Temperature         float64           `json:"temperature"`
 	ReasoningEffort     string            `json:"reasoning_effort,omitempty"`
 	ChatTemplateKwargs  *templateSwitches `json:"chat_template_kwargs,omitempty"`
+	// IgnoreEOS and MinTokens fix the output length where the server takes them:
+	// ignore_eos (vLLM's and SGLang's sampling parameters, llama.cpp's server) and
+	// min_tokens (vLLM, SGLang). Sent only when asked: a strict server refuses fields
+	// it does not know.
+	IgnoreEOS bool `json:"ignore_eos,omitempty"`
+	MinTokens int  `json:"min_tokens,omitempty"`
 }
 
 // templateSwitches are the chat template variables sent in chat_template_kwargs.
@@ -393,9 +399,16 @@ func (o *OpenAI) chatRequest(ctx context.Context, req Request) (*http.Request, e
 		Seed:                req.Seed,
 		Temperature:         req.Temperature,
 		ReasoningEffort:     req.Think.Level(),
+		IgnoreEOS:           req.IgnoreEOS,
+		MinTokens:           req.MinTokens,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(req.ExtraBody) > 0 {
+		if body, err = withExtra(body, req.ExtraBody); err != nil {
+			return nil, err
+		}
 	}
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, o.chat, bytes.NewReader(body))
 	if err != nil {
@@ -405,6 +418,25 @@ func (o *OpenAI) chatRequest(ctx context.Context, req Request) (*http.Request, e
 	hreq.Header.Set("Accept", "text/event-stream")
 	o.authorize(hreq)
 	return hreq, nil
+}
+
+// withExtra adds the fields of extra, a JSON object (--extra-body), to body, a JSON
+// object; a field body has already is kept (Options.Validate refuses those yardstick
+// sets itself).
+func withExtra(body, extra []byte) ([]byte, error) {
+	var b, e map[string]json.RawMessage
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(extra, &e); err != nil {
+		return nil, fmt.Errorf("--extra-body: %w", err)
+	}
+	for k, v := range e {
+		if _, ok := b[k]; !ok {
+			b[k] = v
+		}
+	}
+	return json.Marshal(b)
 }
 
 // chatChunk is one chunk of a streamed chat completion (OpenAI API reference, "The

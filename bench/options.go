@@ -137,6 +137,24 @@ type Options struct {
 	// SkipColdLoad skips unloading the model and the timed cold request; the first
 	// request then only serves prompt calibration.
 	SkipColdLoad bool `json:"skip_cold_load"`
+	// Dataset, when set, says which dataset the prompts came from (--dataset) and what
+	// the run took of it; Conversations are the records it sends (not recorded: the
+	// file's hash is). Request i sends the first turn of Conversations[i mod n].
+	Dataset       *DatasetInfo   `json:"dataset,omitempty"`
+	Conversations []Conversation `json:"-"`
+	// PrefixTokens, when positive, gives every measured request a shared system
+	// prefix of about this many tokens (--prefix-tokens), one of PrefixGroups
+	// different ones (--prefix-groups, default 1), so the server's prompt cache can
+	// hit; docs/metrics.md, Shared prefixes.
+	PrefixTokens int `json:"prefix_tokens,omitempty"`
+	PrefixGroups int `json:"prefix_groups,omitempty"`
+	// IgnoreEOS, MinTokens and ExtraBody fix output lengths on an OpenAI-compatible
+	// server: ignore_eos (vLLM, SGLang, llama.cpp's server), min_tokens (vLLM,
+	// SGLang), and a JSON object whose fields are added to every request body
+	// (--extra-body). Ollama's API has none of them (api.Options, v0.24.0).
+	IgnoreEOS bool            `json:"ignore_eos,omitempty"`
+	MinTokens int             `json:"min_tokens,omitempty"`
+	ExtraBody json.RawMessage `json:"extra_body,omitempty"`
 	// RunID identifies the run (NewRunID when empty); it also makes prompt nonces
 	// unique to the run.
 	RunID string `json:"-"`
@@ -217,7 +235,8 @@ func (o Options) Validate() error {
 			return fmt.Errorf("--prompt-tokens %d: must be in 1..1048576", p)
 		}
 	}
-	// The context must hold the longest prompt of a sweep.
+	// The context must hold the longest prompt of a sweep (a dataset's records were
+	// held against it when selected).
 	longest := o.PromptTokens
 	if len(o.PromptTokensSweep) > 0 {
 		longest = slices.Max(o.PromptTokensSweep)
@@ -233,7 +252,7 @@ func (o Options) Validate() error {
 		return fmt.Errorf("--temperature %v: must be in 0..100", o.Temperature)
 	case o.NumCtx < 1:
 		return fmt.Errorf("--num-ctx %d: must be positive", o.NumCtx)
-	case o.NumCtx < longest+o.MaxTokens:
+	case o.Dataset == nil && o.NumCtx < longest+o.MaxTokens:
 		return fmt.Errorf("--num-ctx %d is smaller than --prompt-tokens + --max-tokens = %d; the server would truncate the prompt or stop early",
 			o.NumCtx, longest+o.MaxTokens)
 	case o.Think != "" && !o.Think.valid():
@@ -251,7 +270,90 @@ func (o Options) Validate() error {
 	case o.Grace < 0:
 		return fmt.Errorf("--grace %v: must not be negative", o.Grace)
 	}
+	return o.validateWorkload()
+}
+
+// validateWorkload checks the options of datasets, shared prefixes and fixed output
+// lengths.
+func (o Options) validateWorkload() error {
+	switch {
+	case o.Dataset != nil && len(o.Conversations) == 0:
+		return errors.New("--dataset: no record to send")
+	case o.Dataset != nil && len(o.PromptTokensSweep) > 1:
+		return errors.New("--dataset with several --prompt-tokens: a dataset's prompts have the lengths the file gives")
+	case o.Dataset != nil && o.PrefixTokens > 0:
+		return errors.New("--prefix-tokens with --dataset: shared prefixes are given to synthetic prompts; put a dataset's shared text in its system messages")
+	case o.PrefixTokens < 0 || o.PrefixTokens > 1<<20:
+		return fmt.Errorf("--prefix-tokens %d: must be in 1..1048576", o.PrefixTokens)
+	case o.PrefixTokens > 0 && o.PrefixTokens >= minPrompt(o):
+		return fmt.Errorf("--prefix-tokens %d: must be less than --prompt-tokens %d, which counts the whole prompt (prefix, nonce and the request's own words)", o.PrefixTokens, minPrompt(o))
+	case o.PrefixGroups < 0 || o.PrefixGroups > MaxPrefixGroups:
+		return fmt.Errorf("--prefix-groups %d: must be in 1..%d", o.PrefixGroups, MaxPrefixGroups)
+	case o.PrefixGroups > 0 && o.PrefixTokens == 0:
+		return errors.New("--prefix-groups needs --prefix-tokens")
+	case o.MinTokens < 0 || o.MinTokens > o.MaxTokens:
+		return fmt.Errorf("--min-tokens %d: must be in 0..--max-tokens %d", o.MinTokens, o.MaxTokens)
+	case (o.IgnoreEOS || o.MinTokens > 0 || len(o.ExtraBody) > 0) && o.Backend != "openai":
+		return errors.New("--ignore-eos, --min-tokens and --extra-body are sent to OpenAI-compatible servers (--backend openai): Ollama's API has no such options (v0.24.0 api.Options), so on Ollama a request that stops early stays flagged stopped_early")
+	}
+	if len(o.ExtraBody) > 0 {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(o.ExtraBody, &fields); err != nil || fields == nil {
+			return errors.New("--extra-body: must be a JSON object, e.g. '{\"top_k\": 20}'")
+		}
+		for _, k := range ownFields {
+			if _, ok := fields[k]; ok {
+				return fmt.Errorf("--extra-body: %q is a field yardstick sets itself; use its own flag", k)
+			}
+		}
+	}
 	return nil
+}
+
+// minPrompt is the shortest prompt length the run asks for.
+func minPrompt(o Options) int {
+	if len(o.PromptTokensSweep) > 0 {
+		return slices.Min(o.PromptTokensSweep)
+	}
+	return o.PromptTokens
+}
+
+// MaxPrefixGroups bounds --prefix-groups.
+const MaxPrefixGroups = 4096
+
+// ownFields are the request body fields the OpenAI backend sets, which --extra-body
+// may not replace: a run records what it measured under its own names.
+var ownFields = []string{"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "seed", "temperature", "ignore_eos", "min_tokens"}
+
+// DatasetInfo is the record of a run's dataset (Options.Dataset; docs/metrics.md,
+// Datasets).
+type DatasetInfo struct {
+	// Path is the file as given; Format its format; SHA256 the hex SHA-256 of its
+	// bytes, the comparability key.
+	Path   string `json:"path"`
+	Format string `json:"format"`
+	SHA256 string `json:"sha256"`
+	// Records counts the file's records; Selected those the run sends (request i
+	// sends record i mod Selected of the selection's order).
+	Records  int `json:"records"`
+	Selected int `json:"selected"`
+	// SkippedTooLong counts records whose estimated prompt tokens plus output tokens
+	// exceed --num-ctx; SkippedFiltered those outside the length filters; Unused those
+	// --dataset-limit left out.
+	SkippedTooLong  int `json:"skipped_too_long"`
+	SkippedFiltered int `json:"skipped_filtered"`
+	Unused          int `json:"unused,omitempty"`
+	// Limit, MinPromptTokens and MaxPromptTokens are --dataset-limit and the prompt
+	// length filters (estimated tokens), 0 when not given.
+	Limit           int `json:"limit,omitempty"`
+	MinPromptTokens int `json:"min_prompt_tokens,omitempty"`
+	MaxPromptTokens int `json:"max_prompt_tokens,omitempty"`
+	// MaxTokensGiven is true when --max-tokens was given and replaced the output
+	// lengths the file sets.
+	MaxTokensGiven bool `json:"max_tokens_given,omitempty"`
+	// TokensEstimated says how prompt lengths were known before sending: an estimate
+	// from the text (the server's prompt_tokens of each sample is the count).
+	TokensEstimated string `json:"tokens_estimated"`
 }
 
 // sampleEvery is the memory and energy samplers' period: SampleInterval, or 500 ms
@@ -264,12 +366,13 @@ func (o Options) sampleEvery() time.Duration {
 }
 
 // Resumable reports whether an interrupted run with these options can be finished
-// with --resume: one server and one sequential level, measured by count. A load model,
+// with --resume: one server and one sequential level, measured by count, of synthetic
+// prompts (a journal keeps a dataset's hash, not its records). A load model,
 // a sweep or a duration cannot be continued without changing what was measured (the
 // schedule, the level's window), so such a run keeps its journal as a record only.
 func (o *Options) Resumable() bool {
 	l := o.Levels()
-	return len(o.Hosts) <= 1 && len(l) == 1 && l[0].Load.Model == LoadSequential && o.Duration <= 0
+	return len(o.Hosts) <= 1 && len(l) == 1 && l[0].Load.Model == LoadSequential && o.Duration <= 0 && o.Dataset == nil
 }
 
 // LevelSpec is one level of a run: its load and its prompt length.

@@ -37,6 +37,9 @@ type Workload struct {
 	// Words is the number of words in each prompt body; calibrated from the server's
 	// prompt_eval_count by Calibrate.
 	Words int
+	// PrefixWords is the shared prefix's word count in a --prefix-tokens run
+	// (Prefixed), calibrated with Words; 0 otherwise.
+	PrefixWords int
 
 	lastWords, lastTokens int
 }

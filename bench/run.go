@@ -345,7 +345,8 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 		r.stopSamplers()
 		return nil, err
 	}
-	r.work = NewWorkload(opts.Seed, res.RunID, r.target)
+	r.work = NewWorkload(opts.Seed, res.RunID, r.target-opts.PrefixTokens)
+	r.work.PrefixWords = opts.PrefixTokens
 	r.startHostMemory()
 	if err := r.coldLoads(); err != nil {
 		r.stopSamplers()

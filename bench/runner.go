@@ -228,8 +228,9 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 		promptIndex = index
 		r.sentMeasured.Add(1)
 	}
-	system, user := r.work.Prompt(promptIndex)
-	s := Sample{Index: index, Phase: phase, Target: t, Nonce: r.work.Nonce(promptIndex), PromptWords: r.work.Words, ScheduledAtNs: scheduledNs}
+	p := r.prompt(promptIndex)
+	s := Sample{Index: index, Phase: phase, Target: t, Nonce: p.nonce, PromptWords: p.words, ScheduledAtNs: scheduledNs,
+		MaxTokens: p.ownMaxTokens, Record: p.record, PrefixGroup: p.group, PrefixWords: p.prefixWords}
 	// The request outlives an interrupt by opts.Grace: one that finishes within it is
 	// kept, one that does not is abandoned.
 	gctx, abandon := context.WithCancelCause(context.WithoutCancel(r.ctx))
@@ -249,9 +250,10 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 	rctx, cancel := context.WithTimeout(gctx, opts.RequestTimeout)
 	defer cancel()
 	r.members[t].b.Stream(rctx, r.began, Request{
-		Model: opts.Model, System: system, User: user, MaxTokens: opts.MaxTokens,
+		Model: opts.Model, System: p.system, User: p.user, MaxTokens: p.maxTokens,
 		Seed: opts.Seed, Temperature: opts.Temperature, NumCtx: opts.NumCtx,
 		Think: opts.Think, ThinkSet: opts.ThinkSet, KeepAlive: opts.KeepAlive, FirstTokenTimeout: opts.FirstTokenTimeout,
+		IgnoreEOS: opts.IgnoreEOS, MinTokens: opts.MinTokens, ExtraBody: opts.ExtraBody,
 	}, &s)
 	// rctx descends from gctx alone, so a canceled request was abandoned.
 	if s.ErrorKind == ErrCanceled {
@@ -260,9 +262,14 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 	return s
 }
 
-// calibrate aims the prompt at the current target from a successful request.
+// calibrate aims the prompt at the current target from a successful request; behind
+// a shared prefix, the prefix and the body together (Workload.calibratePrefixed).
 func (r *runner) calibrate(s Sample) {
-	if s.OK {
+	switch {
+	case !s.OK:
+	case r.opts.PrefixTokens > 0:
+		r.work.calibratePrefixed(s.PromptWords, s.PrefixWords, s.PromptTokens, r.opts.PrefixTokens, r.target)
+	default:
 		r.work.Calibrate(s.PromptWords, s.PromptTokens, r.target)
 	}
 }
@@ -521,7 +528,11 @@ func (r *runner) nextPromptLength(li int, tokens int) bool {
 		last = &res.Cold.Sample
 	}
 	if last != nil {
-		r.work.Retarget(last.PromptWords, last.PromptTokens, r.target)
+		if pt := r.opts.PrefixTokens; pt > 0 {
+			r.work.splitPrefix(r.work.Retarget(last.PromptWords+last.PrefixWords, last.PromptTokens, r.target), pt, r.target)
+		} else {
+			r.work.Retarget(last.PromptWords, last.PromptTokens, r.target)
+		}
 	}
 	r.warmFails = newFailures(len(r.members))
 	r.warmup(0, li)

@@ -48,8 +48,25 @@ type Sample struct {
 	Target int `json:"target,omitempty"`
 	// Nonce is the unique prefix that defeats the server's prompt cache.
 	Nonce string `json:"nonce"`
-	// PromptWords is the number of words of the synthetic prompt body.
+	// PromptWords is the number of words of the synthetic prompt body (0 for a
+	// dataset's prompt).
 	PromptWords int `json:"prompt_words"`
+	// MaxTokens is the output length this request asked (num_predict, max_tokens) when
+	// it is its own (a dataset record's); 0 when it is the run's --max-tokens.
+	MaxTokens int `json:"max_tokens,omitempty"`
+	// Record is the dataset record whose first turn was sent (Conversation.ID);
+	// absent without --dataset.
+	Record string `json:"record,omitempty"`
+	// PrefixGroup is the shared prefix a measured request carried (--prefix-tokens),
+	// 0..prefix_groups−1; absent for a request with a prefix of its own (cold and
+	// warm-up requests of such a run: the misses' reference) and without one.
+	PrefixGroup *int `json:"prefix_group,omitempty"`
+	// PrefixWords is the number of words of the shared prefix the request carried.
+	PrefixWords int `json:"prefix_words,omitempty"`
+	// PrefixHit says whether the server served the shared prefix from its prompt cache,
+	// as results.Build judges it (docs/metrics.md, Shared prefixes); absent when not
+	// judged.
+	PrefixHit *bool `json:"prefix_hit,omitempty"`
 
 	// ScheduledAtNs is when the load model wanted the request sent: the open loop's
 	// schedule; in a closed loop it equals SentAtNs.

@@ -45,13 +45,16 @@ const (
 	CodeOutputOverMax         Code = "output_over_max"
 	CodePromptLengthOffTarget Code = "prompt_length_off_target"
 	CodePromptCacheSuspect    Code = "prompt_cache_suspect"
-	CodeModelReloaded         Code = "model_reloaded"
-	CodeNumCtxBeyondModel     Code = "num_ctx_beyond_model"
-	CodeOptionsNotSent        Code = "options_not_sent"
-	CodeNoModelManagement     Code = "no_model_management"
-	CodeFleetModelsDiffer     Code = "fleet_models_differ"
-	CodeSameServer            Code = "same_server"
-	CodePartialOffload        Code = "partial_offload"
+	// CodePrefixJudgementNoisy: a shared-prefix run's misses prefilled at rates that
+	// differ more than a hit differs from a miss, so judging hits by time is unsure.
+	CodePrefixJudgementNoisy Code = "prefix_judgement_noisy"
+	CodeModelReloaded        Code = "model_reloaded"
+	CodeNumCtxBeyondModel    Code = "num_ctx_beyond_model"
+	CodeOptionsNotSent       Code = "options_not_sent"
+	CodeNoModelManagement    Code = "no_model_management"
+	CodeFleetModelsDiffer    Code = "fleet_models_differ"
+	CodeSameServer           Code = "same_server"
+	CodePartialOffload       Code = "partial_offload"
 	// CodeTokensEstimated: the server streamed no token counts (no usage chunk), so
 	// output tokens were counted from the text chunks and prompt tokens are unknown.
 	CodeTokensEstimated Code = "tokens_estimated"

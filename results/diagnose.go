@@ -77,16 +77,21 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 		if s.PromptTokens+s.OutputTokens > o.NumCtx {
 			overflow++
 		}
-		if s.OutputTokens > o.MaxTokens {
+		asked := o.MaxTokens
+		if s.MaxTokens > 0 {
+			asked = s.MaxTokens // a dataset record's own output length
+		}
+		if s.OutputTokens > asked {
 			overMax++
 		}
 		target := o.PromptTokens
 		if s.Level < len(levels) {
 			target = levels[s.Level].PromptTokens
 		}
+		// A dataset's prompts have the file's lengths: no target to be off.
 		if s.TokensEstimated {
 			estimated++ // and its prompt is uncounted: no length to hold to the target
-		} else if d := s.PromptTokens - target; d*d*100 > target*target { // off by more than 10%
+		} else if d := s.PromptTokens - target; o.Dataset == nil && d*d*100 > target*target { // off by more than 10%
 			promptOff++
 		}
 	}
@@ -96,8 +101,12 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 			measuredRequests(estimated)))
 	}
 	if early > 0 {
-		r.warn(bench.CodeStoppedEarly, fmt.Sprintf("%s stopped before --max-tokens %d (done_reason stop): their output is shorter than asked",
-			measuredRequests(early), o.MaxTokens))
+		asked := fmt.Sprintf("--max-tokens %d", o.MaxTokens)
+		if o.Dataset != nil {
+			asked = "the output length asked (the record's own, else " + asked + ")"
+		}
+		r.warn(bench.CodeStoppedEarly, fmt.Sprintf("%s stopped before %s (done_reason stop): their output is shorter than asked",
+			measuredRequests(early), asked))
 	}
 	if noAnswer > 0 {
 		r.warn(bench.CodeNoAnswer, fmt.Sprintf("%s ended while the model was still thinking, before any answer text (--max-tokens %d): they have no ttfa_ns or answer figures; raise --max-tokens or ask --think false",
@@ -114,7 +123,7 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 		r.warn(bench.CodeContextOverflow, fmt.Sprintf("%s used more than --num-ctx %d tokens of prompt and output: the server shifted or truncated the context", measuredRequests(overflow), o.NumCtx))
 	}
 	if overMax > 0 {
-		r.warn(bench.CodeOutputOverMax, fmt.Sprintf("%s produced more than --max-tokens %d output tokens: the server ignored num_predict", measuredRequests(overMax), o.MaxTokens))
+		r.warn(bench.CodeOutputOverMax, fmt.Sprintf("%s produced more than --max-tokens %d output tokens (or than a dataset record's own length): the server ignored num_predict", measuredRequests(overMax), o.MaxTokens))
 	}
 	if promptOff > 0 {
 		asked := fmt.Sprint(o.PromptTokens)
@@ -159,7 +168,7 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 	if r.Roofline != nil {
 		ceiling = r.Roofline.PrefillCeilingPerS
 	}
-	var byCount, byCeiling, byShort, byMedian, n int
+	var byCount, byPrefix, byCeiling, byShort, byMedian, n int
 	// clean are the prefill rates of requests no test but the ceiling's flagged: the
 	// roofline's prefill efficiency is their median (a rate above the ceiling may be
 	// the ceiling's fault, and above_ceiling must still say so).
@@ -177,12 +186,21 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 		if s.ServerPrefillPerS != nil {
 			rate = *s.ServerPrefillPerS
 		}
-		counted := s.CachedPromptTokens != nil && *s.CachedPromptTokens > 0
+		server := s.CachedPromptTokens != nil && *s.CachedPromptTokens > 0
+		// 5. a shared-prefix run's judged hit (docs/metrics.md, Shared prefixes),
+		// counted apart when the server's own count did not already say so.
+		prefix := s.PrefixHit != nil && *s.PrefixHit && !server
+		byPrefix += b2i(prefix)
+		counted := server || prefix
 		fast := ceiling > 0 && rate > ceiling
-		short := s.PromptTokens > 0 && float64(s.PromptTokens) < PromptShortFrac*float64(target)
+		// A dataset's prompts have no target and lengths that differ by design (a long
+		// prompt prefills faster than a short one): only the absolute tests 1 and 2 hold.
+		dataset := r.Options.Dataset != nil
+		short := !dataset && s.PromptTokens > 0 && float64(s.PromptTokens) < PromptShortFrac*float64(target)
 		med, relative := medians[s.Level]
+		relative = relative && !dataset
 		outlier := relative && med > 0 && rate > CacheSuspectFactor*med
-		byCount, byCeiling, byShort, byMedian = byCount+b2i(counted), byCeiling+b2i(fast), byShort+b2i(short), byMedian+b2i(outlier)
+		byCount, byCeiling, byShort, byMedian = byCount+b2i(server), byCeiling+b2i(fast), byShort+b2i(short), byMedian+b2i(outlier)
 		if counted || fast || short || outlier {
 			s.CacheSuspect = true
 			n++
@@ -206,6 +224,9 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 	var tests []string
 	if byCount > 0 {
 		tests = append(tests, fmt.Sprintf("%d by the server's own count of cached prompt tokens", byCount))
+	}
+	if byPrefix > 0 {
+		tests = append(tests, fmt.Sprintf("%d judged shared-prefix hits (prefix_cache)", byPrefix))
 	}
 	if byCeiling > 0 {
 		tests = append(tests, fmt.Sprintf("%d prefilling faster than the compute ceiling of %.0f tokens/s (a cache hit, or a ceiling figure too low for this machine)", byCeiling, ceiling))

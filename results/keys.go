@@ -171,13 +171,15 @@ func (k KeyDiff) String() string {
 // CompareKeys lists the comparability keys that differ between base and other, in a
 // fixed order, graded by what the difference does to a comparison:
 //
-//   - refused: another workload (prompt_tokens_target, max_tokens, temperature, think:
-//     the requests asked for different work); another model (architecture, family or
-//     parameter count differ; when one server did not describe its model, other names);
-//     synthetic against real weights (a twin's output lengths and stops differ from the
-//     real model's). The model is its identity, not its backend: the same model served
-//     natively by Ollama and through its /v1 (bench.OpenAI describes it from Ollama's
-//     own API) compares, with a warning that the serving paths differ.
+//   - refused: another workload (prompt_tokens_target, max_tokens, temperature, think,
+//     shared prefixes, fixed output lengths: the requests asked for different work);
+//     another dataset (its content's hash or format; its path alone is a note); another
+//     model (architecture, family or parameter count differ; when one server did not
+//     describe its model, other names); synthetic against real weights (a twin's output
+//     lengths and stops differ from the real model's). The model is its identity, not
+//     its backend: the same model served natively by Ollama and through its /v1
+//     (bench.OpenAI describes it from Ollama's own API) compares, with a warning that
+//     the serving paths differ.
 //   - warning: another digest of the same model (re-pulled, other quantization or
 //     template); another quantization; another num_ctx; another seed (other prompts of
 //     the same length); another backend; another calibrated prompt length; the same
@@ -219,8 +221,15 @@ func CompareKeys(base, other *Run) []KeyDiff {
 		}
 	}
 	bw, ow := base.Workload, other.Workload
+	add("dataset", datasetLabel(bw.Dataset), datasetLabel(ow.Dataset), KeyRefuse,
+		"other prompts (another dataset's content or format, or synthetic against a dataset): latencies are not comparable")
+	if bw.Dataset != nil && ow.Dataset != nil && datasetLabel(bw.Dataset) == datasetLabel(ow.Dataset) {
+		add("dataset_path", bw.Dataset.Path, ow.Dataset.Path, KeyNote, "the same dataset content under another file name")
+		add("dataset_selected", fmt.Sprint(bw.Dataset.Selected), fmt.Sprint(ow.Dataset.Selected), KeyWarn,
+			"another number of the dataset's records was sent (--dataset-limit, the filters or --num-ctx): comparable in distribution only if both draw alike")
+	}
 	add("workload", workloadAsk(bw), workloadAsk(ow), KeyRefuse,
-		"the requests asked for different work (prompt length, output cap, temperature, thinking): latencies are not comparable")
+		"the requests asked for different work (prompt length, output cap, temperature, thinking, shared prefix, fixed output length): latencies are not comparable")
 	add("num_ctx", fmt.Sprint(bw.NumCtx), fmt.Sprint(ow.NumCtx), KeyWarn,
 		"another context size changes KV-cache memory and may change speed")
 	add("seed", fmt.Sprint(bw.Seed), fmt.Sprint(ow.Seed), KeyWarn,
@@ -304,7 +313,28 @@ func syntheticLabel(m bench.ModelInfo) string {
 }
 
 func workloadAsk(w Workload) string {
-	return fmt.Sprintf("prompt %d tok, max %d tok, temperature %g, think %s", w.PromptTokensTarget, w.MaxTokens, w.Temperature, w.Think)
+	s := fmt.Sprintf("prompt %d tok, max %d tok, temperature %g, think %s", w.PromptTokensTarget, w.MaxTokens, w.Temperature, w.Think)
+	if w.PrefixTokens > 0 {
+		s += fmt.Sprintf(", prefix %d tok × %d", w.PrefixTokens, max(1, w.PrefixGroups))
+	}
+	if w.IgnoreEOS {
+		s += ", ignore_eos"
+	}
+	if w.MinTokens > 0 {
+		s += fmt.Sprintf(", min %d tok", w.MinTokens)
+	}
+	if len(w.ExtraBody) > 0 {
+		s += ", extra body " + string(compactJSON(w.ExtraBody))
+	}
+	return s
+}
+
+// datasetLabel names a dataset by format and content ("jsonl 3f2a…"), or "synthetic".
+func datasetLabel(d *DatasetKey) string {
+	if d == nil {
+		return "synthetic prompts"
+	}
+	return d.Format + " " + short(d.SHA256)
 }
 
 func hardwareLabel(r *Run) string {

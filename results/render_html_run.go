@@ -66,9 +66,16 @@ func runHeader(label string, r *Run) htmlHeader {
 	}
 	wl := r.Workload
 	load := strings.Join(r.Options.LevelNames(), "; ")
+	prompts := fmt.Sprintf("%d prompt tokens", wl.PromptTokensTarget)
+	if d := wl.Dataset; d != nil {
+		prompts = fmt.Sprintf("%d records of %s (%s, sha256 %.12s)", d.Selected, d.Path, d.Format, d.SHA256)
+	}
+	if wl.PrefixTokens > 0 {
+		prompts += fmt.Sprintf(" behind %d shared prefix tokens × %d", wl.PrefixTokens, max(1, wl.PrefixGroups))
+	}
 	facts = append(facts,
-		htmlFact{"workload", fmt.Sprintf("%d prompt tokens, at most %d output tokens, temperature %g, seed %d, context %d, think %s; workload %s",
-			wl.PromptTokensTarget, wl.MaxTokens, wl.Temperature, wl.Seed, wl.NumCtx, thinkString(wl.Think), wl.Hash)},
+		htmlFact{"workload", fmt.Sprintf("%s, at most %d output tokens, temperature %g, seed %d, context %d, think %s; workload %s",
+			prompts, wl.MaxTokens, wl.Temperature, wl.Seed, wl.NumCtx, thinkString(wl.Think), wl.Hash)},
 		htmlFact{"load", load},
 		htmlFact{"requests", fmt.Sprintf("%d measured (%d completed, %d failed), %d warm-up, cold load %s; ended: %s",
 			len(r.Samples), r.Throughput.Completed, r.Throughput.Failed, len(r.Warmup), coldString(r.Cold), r.EndReason)},

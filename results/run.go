@@ -4,6 +4,7 @@
 package results
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -84,10 +85,13 @@ type Run struct {
 	DecodeFit  *DecodeFit  `json:"decode_fit,omitempty"`
 	// Fleet lists each server of a run against several, with its own throughput
 	// and statistics (Throughput and Summaries above are the fleet's total).
-	Fleet    []TargetSummary `json:"fleet,omitempty"`
-	Warnings []bench.Warning `json:"warnings"`
-	Warmup   []bench.Sample  `json:"warmup"`
-	Samples  []bench.Sample  `json:"samples"`
+	Fleet []TargetSummary `json:"fleet,omitempty"`
+	// PrefixCache is a shared-prefix run's hit rate and its hits and misses apart
+	// (--prefix-tokens); absent otherwise.
+	PrefixCache *PrefixCache    `json:"prefix_cache,omitempty"`
+	Warnings    []bench.Warning `json:"warnings"`
+	Warmup      []bench.Sample  `json:"warmup"`
+	Samples     []bench.Sample  `json:"samples"`
 }
 
 // Environment is the machine the harness ran on.
@@ -153,7 +157,30 @@ type Workload struct {
 	// Think is what thinking models were asked: false, true or a level (bench.Think;
 	// off and on encode as the booleans of older files, so their hash is unchanged).
 	Think bench.Think `json:"think"`
-	Hash  string      `json:"hash"`
+	// Dataset names the dataset whose prompts were sent (PromptTokensTarget is then 0:
+	// the file sets the lengths); PrefixTokens and PrefixGroups the shared prefixes;
+	// IgnoreEOS, MinTokens and ExtraBody what was sent to fix output lengths. All are
+	// absent when not asked, so the hash of older runs is unchanged.
+	Dataset      *DatasetKey     `json:"dataset,omitempty"`
+	PrefixTokens int             `json:"prefix_tokens,omitempty"`
+	PrefixGroups int             `json:"prefix_groups,omitempty"`
+	IgnoreEOS    bool            `json:"ignore_eos,omitempty"`
+	MinTokens    int             `json:"min_tokens,omitempty"`
+	ExtraBody    json.RawMessage `json:"extra_body,omitempty"`
+	Hash         string          `json:"hash"`
+}
+
+// DatasetKey identifies a dataset: its content's SHA-256 and the format it was read
+// in, with the path it was given as (a label: the same content under another name is
+// the same dataset), how many records the run drew from it, and whether --max-tokens
+// replaced the file's output lengths.
+type DatasetKey struct {
+	Path     string `json:"path"`
+	Format   string `json:"format"`
+	SHA256   string `json:"sha256"`
+	Selected int    `json:"selected"`
+	// MaxTokensGiven: --max-tokens replaced the output lengths the file sets.
+	MaxTokensGiven bool `json:"max_tokens_given,omitempty"`
 }
 
 // ColdSummary is the cold-load request: unloading, then the first request.
@@ -244,6 +271,12 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 		PromptTokensTarget: o.PromptTokens, PromptWords: res.PromptWords, MaxTokens: o.MaxTokens,
 		Seed: o.Seed, Temperature: o.Temperature, NumCtx: o.NumCtx, Think: o.Think,
 	}
+	if d := o.Dataset; d != nil {
+		r.Workload.PromptTokensTarget, r.Workload.PromptWords = 0, 0
+		r.Workload.Dataset = &DatasetKey{Path: d.Path, Format: d.Format, SHA256: d.SHA256, Selected: d.Selected, MaxTokensGiven: d.MaxTokensGiven}
+	}
+	r.Workload.PrefixTokens, r.Workload.PrefixGroups = o.PrefixTokens, o.PrefixGroups
+	r.Workload.IgnoreEOS, r.Workload.MinTokens, r.Workload.ExtraBody = o.IgnoreEOS, o.MinTokens, compactJSON(o.ExtraBody)
 	r.Workload.Hash = workloadHash(r.Workload)
 	if c := res.Cold; c != nil {
 		r.Cold = &ColdSummary{WasLoaded: c.WasLoaded, UnloadNs: c.UnloadNs, TTFTNs: c.Sample.TTFTNs,
@@ -258,6 +291,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 	r.summarizeSamples(res.Window.DurationNs)
 	r.Roofline = roofline(res, r, m)
 	r.Energy = energyCost(res.Energy, r.Throughput, m)
+	r.PrefixCache = prefixCache(r) // before diagnose: a judged hit is a cache hit
 	r.diagnose(res.Levels)
 	r.Fleet = targetSummaries(res)
 	r.summarizeLevels(res.Levels)
@@ -460,11 +494,29 @@ func summarize(samples []bench.Sample) map[string]Summary {
 	return out
 }
 
+// compactJSON is raw without insignificant space (nil for nil), so the same object
+// written two ways hashes alike.
+func compactJSON(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return nil
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
+}
+
 // workloadHash identifies what was asked: the calibrated word count is an outcome of
 // the server's tokenizer, not part of the ask, so it is left out.
 func workloadHash(w Workload) string {
 	w.Hash = ""
 	w.PromptWords = 0
+	if w.Dataset != nil {
+		d := *w.Dataset
+		d.Path = "" // a label: the content is the key
+		w.Dataset = &d
+	}
 	b, _ := json.Marshal(struct {
 		Generator string
 		W         Workload

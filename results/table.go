@@ -119,8 +119,25 @@ func RenderTable(w io.Writer, run *Run) error {
 	if wl.Think != "" && wl.Think != bench.ThinkOff {
 		think = ", think " + string(wl.Think)
 	}
-	fmt.Fprintf(&b, "workload  %s + %s, prompt %s tokens, up to %d output tokens, %s, temperature %g, seed %d%s\n",
-		measured, warm, prompt, wl.MaxTokens, numCtx, wl.Temperature, wl.Seed, think)
+	lengths := fmt.Sprintf("prompt %s tokens, up to %d output tokens", prompt, wl.MaxTokens)
+	switch d := o.Dataset; {
+	case d != nil && d.MaxTokensGiven:
+		lengths = fmt.Sprintf("prompts from the dataset, up to %d output tokens (--max-tokens replaces the file's lengths)", wl.MaxTokens)
+	case d != nil:
+		lengths = fmt.Sprintf("prompts and output lengths from the dataset (else up to %d output tokens)", wl.MaxTokens)
+	}
+	fmt.Fprintf(&b, "workload  %s + %s, %s, %s, temperature %g, seed %d%s\n",
+		measured, warm, lengths, numCtx, wl.Temperature, wl.Seed, think)
+	if d := o.Dataset; d != nil {
+		fmt.Fprintf(&b, "dataset   %s (%s, sha256 %.12s): %d of %d records sent in turn, %d skipped as longer than num_ctx, %d by the length filters (lengths estimated)\n",
+			d.Path, d.Format, d.SHA256, d.Selected, d.Records, d.SkippedTooLong, d.SkippedFiltered)
+	}
+	if o.IgnoreEOS || o.MinTokens > 0 || len(o.ExtraBody) > 0 {
+		fmt.Fprintf(&b, "output    sent ignore_eos %v, min_tokens %d, extra body %s\n", o.IgnoreEOS, o.MinTokens, orDash(string(compactJSON(o.ExtraBody))))
+	}
+	if run.PrefixCache != nil {
+		b.WriteString(prefixLine(run.PrefixCache))
+	}
 	if run.TokensEstimated {
 		b.WriteString("tokens    ESTIMATED: the server sent no usage; output tokens are text chunks (a lower bound), so output tokens, TPOT and client decode rates are estimates; prompt tokens unknown\n")
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/dataset"
 	"github.com/yardstick-dev/yardstick/internal/flagval"
 	"github.com/yardstick-dev/yardstick/results"
 	"github.com/yardstick-dev/yardstick/synth"
@@ -103,7 +104,17 @@ func runFlags(d bench.Options) []cli.Flag {
 		&cli.Float64Flag{Name: "precision", Value: d.Precision, Usage: "--runs auto stops when the median's 95% CI half width is within this fraction of it"},
 		&cli.IntFlag{Name: "warmup", Value: d.Warmup, Usage: "uncounted requests before measuring (they also calibrate the prompt length)"},
 		&cli.GenericFlag{Name: "prompt-tokens", Value: flagval.IntList(1, 1<<20, d.PromptTokens), Usage: "prompt length in tokens as the server counts them; a list sweeps it and fits TTFT = fixed + tokens / prefill rate"},
-		&cli.IntFlag{Name: "max-tokens", Value: d.MaxTokens, Usage: "output tokens to generate at most (num_predict)"},
+		&cli.IntFlag{Name: "max-tokens", Value: d.MaxTokens, Usage: "output tokens to generate at most (num_predict); given with --dataset, it replaces the lengths the file sets"},
+		&cli.StringFlag{Name: "dataset", Usage: "send the prompts of this file instead of synthetic ones (ShareGPT JSON, JSONL or text; see --dataset-format)"},
+		&cli.GenericFlag{Name: "dataset-format", Value: &flagval.Choice{Allowed: dataset.Formats}, Usage: "format of --dataset: sharegpt, jsonl or text (default: detected from its first character)"},
+		&cli.IntFlag{Name: "dataset-limit", Usage: "send at most N records of --dataset, drawn in an order set by --seed (0: all)"},
+		&cli.IntFlag{Name: "dataset-min-prompt-tokens", Usage: "skip --dataset records whose estimated prompt tokens are fewer"},
+		&cli.IntFlag{Name: "dataset-max-prompt-tokens", Usage: "skip --dataset records whose estimated prompt tokens are more"},
+		&cli.IntFlag{Name: "prefix-tokens", Usage: "give every measured request a shared system prefix of about N tokens (part of --prompt-tokens), so the prompt cache can hit; reports hits and misses apart"},
+		&cli.IntFlag{Name: "prefix-groups", Value: 1, Usage: "number of different shared prefixes (--prefix-tokens), each request drawing one"},
+		&cli.BoolFlag{Name: "ignore-eos", Usage: "openai backend: ask the server to ignore the end of sequence and generate --max-tokens (ignore_eos: vLLM, SGLang, llama.cpp)"},
+		&cli.IntFlag{Name: "min-tokens", Usage: "openai backend: generate at least N tokens (min_tokens: vLLM, SGLang)"},
+		&cli.StringFlag{Name: "extra-body", Usage: "openai backend: a JSON object whose fields are added to every request, e.g. '{\"top_k\": 20}' (recorded in the run file)"},
 		&cli.Int64Flag{Name: "seed", Value: d.Seed, Usage: "seed of the prompts and of the server's sampler"},
 		&cli.Float64Flag{Name: "temperature", Value: d.Temperature, Usage: "sampling temperature (> 0 for shape twins)"},
 		&cli.IntFlag{Name: "num-ctx", Value: d.NumCtx, Usage: "context window in tokens, always sent"},

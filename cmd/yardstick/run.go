@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/dataset"
 	"github.com/yardstick-dev/yardstick/harness"
 	"github.com/yardstick-dev/yardstick/internal/flagval"
 	"github.com/yardstick-dev/yardstick/profiles"
@@ -318,7 +320,61 @@ func runOptions(c *cli.Context, d bench.Options) (bench.Options, error) {
 	if c.IsSet("server-parallel") && opts.ServerParallel < 1 {
 		return opts, usageErr("--server-parallel %d: must be at least 1 (leave it out to find it)", opts.ServerParallel)
 	}
-	return opts, nil
+	opts.PrefixTokens = c.Int("prefix-tokens")
+	if opts.PrefixTokens > 0 || c.IsSet("prefix-groups") {
+		opts.PrefixGroups = c.Int("prefix-groups")
+	}
+	if c.IsSet("prefix-tokens") && opts.PrefixTokens < 1 {
+		return opts, usageErr("--prefix-tokens %d: must be at least 1", opts.PrefixTokens)
+	}
+	if c.IsSet("prefix-groups") && opts.PrefixGroups < 1 {
+		return opts, usageErr("--prefix-groups %d: must be at least 1", opts.PrefixGroups)
+	}
+	opts.IgnoreEOS, opts.MinTokens = c.Bool("ignore-eos"), c.Int("min-tokens")
+	if e := c.String("extra-body"); e != "" {
+		opts.ExtraBody = json.RawMessage(e)
+	}
+	return opts, datasetOptions(c, &opts)
+}
+
+// datasetOptions reads --dataset and takes what the run sends of it into opts
+// (package dataset); bad input is a usage error naming the file and line.
+func datasetOptions(c *cli.Context, opts *bench.Options) error {
+	path := c.String("dataset")
+	if path == "" {
+		for _, f := range []string{"dataset-format", "dataset-limit", "dataset-min-prompt-tokens", "dataset-max-prompt-tokens"} {
+			if c.IsSet(f) {
+				return usageErr("--%s applies to --dataset", f)
+			}
+		}
+		return nil
+	}
+	if c.IsSet("prompt-tokens") {
+		return usageErr("--prompt-tokens with --dataset: a dataset's prompts have the lengths the file gives (filter them with --dataset-min-prompt-tokens, --dataset-max-prompt-tokens)")
+	}
+	for _, f := range []string{"dataset-limit", "dataset-min-prompt-tokens", "dataset-max-prompt-tokens"} {
+		if c.Int(f) < 0 {
+			return usageErr("--%s %d: must not be negative", f, c.Int(f))
+		}
+	}
+	d, err := dataset.Read(path, c.Generic("dataset-format").(*flagval.Choice).Value)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	so := dataset.SelectOptions{Seed: opts.Seed, Limit: c.Int("dataset-limit"),
+		MinPromptTokens: c.Int("dataset-min-prompt-tokens"), MaxPromptTokens: c.Int("dataset-max-prompt-tokens"),
+		NumCtx: opts.NumCtx, MaxTokens: opts.MaxTokens, MaxTokensSet: c.IsSet("max-tokens")}
+	sel, err := dataset.Select(d.Conversations, so)
+	if err != nil {
+		return usageErr("%s: %v", path, err)
+	}
+	opts.Conversations = sel.Conversations
+	opts.Dataset = &bench.DatasetInfo{Path: path, Format: d.Format, SHA256: d.SHA256,
+		Records: len(d.Conversations), Selected: len(sel.Conversations),
+		SkippedTooLong: sel.SkippedTooLong, SkippedFiltered: sel.SkippedFiltered, Unused: sel.Unused,
+		Limit: so.Limit, MinPromptTokens: so.MinPromptTokens, MaxPromptTokens: so.MaxPromptTokens,
+		MaxTokensGiven: so.MaxTokensSet, TokensEstimated: dataset.EstimateRule}
+	return nil
 }
 
 // newBar is the progress bar of a run that plans total requests (−1: a spinner).

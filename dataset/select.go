@@ -1,0 +1,99 @@
+package dataset
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/yardstick-dev/yardstick/bench"
+)
+
+// Selection is what a run takes of a dataset: the conversations it sends, in the
+// order it sends them, and how many records it left out and why.
+type Selection struct {
+	Conversations []bench.Conversation
+	// SkippedTooLong counts the records whose first turn's estimated prompt tokens plus
+	// output tokens exceed the context (--num-ctx); SkippedFiltered those outside the
+	// prompt length filters; Unused those the limit left out.
+	SkippedTooLong, SkippedFiltered, Unused int
+}
+
+// SelectOptions say which records a run takes.
+type SelectOptions struct {
+	// Seed orders the records (a PCG stream of it): the same seed takes the same
+	// records in the same order.
+	Seed int64
+	// Limit, when positive, is the most records taken.
+	Limit int
+	// MinPromptTokens and MaxPromptTokens, when positive, bound the first turn's
+	// estimated prompt tokens (EstimateTokens of the system message and the turn).
+	MinPromptTokens, MaxPromptTokens int
+	// NumCtx is the context the server is asked for; MaxTokens the run's output cap,
+	// used for a turn that sets none or for every turn when MaxTokensSet (--max-tokens
+	// given on the command line).
+	NumCtx, MaxTokens int
+	MaxTokensSet      bool
+}
+
+// PromptTokensEstimate is the estimated prompt tokens of c's first turn: its system
+// message and first user message (EstimateTokens); the chat template's own tokens are
+// not counted.
+func PromptTokensEstimate(c bench.Conversation) int {
+	n := EstimateTokens(c.Turns[0].User)
+	if c.System != "" {
+		n += EstimateTokens(c.System)
+	}
+	return n
+}
+
+// Select takes the records of convs a run sends: those whose first turn fits the
+// context and the length filters, shuffled by the seed, at most Limit of them. With
+// MaxTokensSet every turn's MaxTokens becomes MaxTokens. Errors: no record is left
+// (one line saying how many were left out and why).
+func Select(convs []bench.Conversation, o SelectOptions) (Selection, error) {
+	var sel Selection
+	kept := make([]bench.Conversation, 0, len(convs))
+	for _, c := range convs {
+		if len(c.Turns) == 0 {
+			continue
+		}
+		if o.MaxTokensSet {
+			turns := make([]bench.Turn, len(c.Turns))
+			for i, t := range c.Turns {
+				turns[i] = bench.Turn{User: t.User, MaxTokens: o.MaxTokens}
+			}
+			c.Turns = turns
+		}
+		est := PromptTokensEstimate(c)
+		out := c.Turns[0].MaxTokens
+		if out == 0 {
+			out = o.MaxTokens
+		}
+		switch {
+		case o.NumCtx > 0 && est+out > o.NumCtx:
+			sel.SkippedTooLong++
+		case o.MinPromptTokens > 0 && est < o.MinPromptTokens, o.MaxPromptTokens > 0 && est > o.MaxPromptTokens:
+			sel.SkippedFiltered++
+		default:
+			kept = append(kept, c)
+		}
+	}
+	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x6461746173657473)) // "datasets"
+	rng.Shuffle(len(kept), func(i, j int) { kept[i], kept[j] = kept[j], kept[i] })
+	if o.Limit > 0 && len(kept) > o.Limit {
+		sel.Unused = len(kept) - o.Limit
+		kept = kept[:o.Limit]
+	}
+	sel.Conversations = kept
+	if len(kept) == 0 {
+		var why []string
+		if sel.SkippedTooLong > 0 {
+			why = append(why, fmt.Sprintf("%d need more than --num-ctx %d tokens (estimated prompt + output)", sel.SkippedTooLong, o.NumCtx))
+		}
+		if sel.SkippedFiltered > 0 {
+			why = append(why, fmt.Sprintf("%d are outside the prompt length filters", sel.SkippedFiltered))
+		}
+		return sel, fmt.Errorf("no record of the dataset can be sent: %s", strings.Join(why, "; "))
+	}
+	return sel, nil
+}
