@@ -137,6 +137,28 @@ type Options struct {
 	// SkipColdLoad skips unloading the model and the timed cold request; the first
 	// request then only serves prompt calibration.
 	SkipColdLoad bool `json:"skip_cold_load"`
+	// Turns, when not 0, makes the run's unit a conversation (docs/metrics.md,
+	// Conversations): each user sends Turns turns, turn k with the whole history before
+	// it, and --runs counts turns. TurnsAll (−1) sends every turn of each conversation of
+	// Conversations. Range 1..MaxTurns, or TurnsAll with Conversations.
+	Turns int `json:"turns,omitempty"`
+	// ThinkTime is how long a conversation's user waits after a reply before sending
+	// the next turn (0: at once). Conversations only.
+	ThinkTime time.Duration `json:"think_time_ns,omitempty"`
+	// Conversations, when not empty, are the conversations the users hold, in order and
+	// again from the first when they run out (a dataset's); empty, each conversation is
+	// synthetic (Workload.Conversation). Not recorded: a dataset is recorded by the
+	// fields that name it.
+	Conversations []Conversation `json:"-"`
+	// Trace, when not empty, replays these requests (ParseTrace) as an open loop: their
+	// arrival times scaled by TraceSpeed, their lengths as asked, their prompts built
+	// from their block hashes. The first Runs of them are sent.
+	Trace []TraceRequest `json:"-"`
+	// TraceFile and TraceSHA256 name the trace file replayed (as given) and its content
+	// (hex SHA-256); TraceSpeed (> 0) divides its gaps: 2 replays it twice as fast.
+	TraceFile   string  `json:"trace_file,omitempty"`
+	TraceSHA256 string  `json:"trace_sha256,omitempty"`
+	TraceSpeed  float64 `json:"trace_speed,omitempty"`
 	// RunID identifies the run (NewRunID when empty); it also makes prompt nonces
 	// unique to the run.
 	RunID string `json:"-"`
@@ -203,7 +225,7 @@ func (o Options) Validate() error {
 		return errors.New("--runs auto measures one closed-loop level until a precision is reached; it does not combine with sweeps, --rate or --duration")
 	}
 	for _, c := range o.Concurrency {
-		if c < 0 || c > MaxInFlight || (c == 0 && len(o.RatePerS) == 0) {
+		if c < 0 || c > MaxInFlight || (c == 0 && len(o.RatePerS) == 0 && len(o.Trace) == 0 && o.TraceFile == "") {
 			return fmt.Errorf("--concurrency %d: must be in 1..%d (0, uncapped, only with --rate)", c, MaxInFlight)
 		}
 	}
@@ -251,7 +273,10 @@ func (o Options) Validate() error {
 	case o.Grace < 0:
 		return fmt.Errorf("--grace %v: must not be negative", o.Grace)
 	}
-	return nil
+	if err := o.validateConversations(); err != nil {
+		return err
+	}
+	return o.validateTrace()
 }
 
 // sampleEvery is the memory and energy samplers' period: SampleInterval, or 500 ms
@@ -269,7 +294,8 @@ func (o Options) sampleEvery() time.Duration {
 // schedule, the level's window), so such a run keeps its journal as a record only.
 func (o *Options) Resumable() bool {
 	l := o.Levels()
-	return len(o.Hosts) <= 1 && len(l) == 1 && l[0].Load.Model == LoadSequential && o.Duration <= 0
+	return len(o.Hosts) <= 1 && len(l) == 1 && l[0].Load.Model == LoadSequential && o.Duration <= 0 &&
+		o.Turns == 0 && o.TraceFile == "" && len(o.Trace) == 0
 }
 
 // LevelSpec is one level of a run: its load and its prompt length.
@@ -303,6 +329,12 @@ func (o *Options) Levels() []LevelSpec {
 	}
 	var loads []LoadSpec
 	switch {
+	case len(o.Trace) > 0 || o.TraceFile != "":
+		c := 0
+		if len(o.Concurrency) > 0 {
+			c = o.Concurrency[0]
+		}
+		loads = append(loads, LoadSpec{Model: LoadOpen, Concurrency: c, Arrival: ArrivalTrace, TraceSpeed: o.TraceSpeed})
 	case len(o.RatePerS) > 0:
 		c := 0
 		if len(o.Concurrency) > 0 {

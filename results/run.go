@@ -76,6 +76,11 @@ type Run struct {
 	// PrefillFit and DecodeFit are fitted over a --prompt-tokens sweep.
 	PrefillFit *PrefillFit `json:"prefill_fit,omitempty"`
 	DecodeFit  *DecodeFit  `json:"decode_fit,omitempty"`
+	// Turns summarizes a conversation run by turn number (docs/metrics.md,
+	// Conversations); ConversationCache says how its later turns were judged against
+	// the server's prompt cache. Both absent without conversations.
+	Turns             []TurnSummary      `json:"turns,omitempty"`
+	ConversationCache *ConversationCache `json:"conversation_cache,omitempty"`
 	// Fleet lists each server of a run against several, with its own throughput
 	// and statistics (Throughput and Summaries above are the fleet's total).
 	Fleet    []TargetSummary `json:"fleet,omitempty"`
@@ -154,7 +159,11 @@ type Workload struct {
 	// Think is what thinking models were asked: false, true or a level (bench.Think;
 	// off and on encode as the booleans of older files, so their hash is unchanged).
 	Think bench.Think `json:"think"`
-	Hash  string      `json:"hash"`
+	// Turns is the conversations' turns (--turns; −1 for all of a dataset's), absent
+	// without conversations; TraceSHA256 the content hash of a replayed trace.
+	Turns       int    `json:"turns,omitempty"`
+	TraceSHA256 string `json:"trace_sha256,omitempty"`
+	Hash        string `json:"hash"`
 }
 
 // ColdSummary is the cold-load request: unloading, then the first request.
@@ -248,6 +257,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 	r.Workload = Workload{
 		PromptTokensTarget: o.PromptTokens, PromptWords: res.PromptWords, MaxTokens: o.MaxTokens,
 		Seed: o.Seed, Temperature: o.Temperature, NumCtx: o.NumCtx, Think: o.Think,
+		Turns: o.Turns, TraceSHA256: o.TraceSHA256,
 	}
 	r.Workload.Hash = workloadHash(r.Workload)
 	if c := res.Cold; c != nil {
@@ -294,7 +304,7 @@ func appendTooFewSamples(ws []bench.Warning, summaries map[string]Summary) []ben
 var MetricOrder = []string{
 	"ttft_ns", "ttfa_ns", "thinking_ns", "tpot_ns", "answer_tpot_ns", "itl_ns", "e2e_ns",
 	"server_prefill_per_s", "server_gen_per_s", "client_gen_per_s", "answer_gen_per_s",
-	"prompt_tokens", "cached_prompt_tokens", "output_tokens", "answer_tokens", "tokens_per_chunk",
+	"new_prefill_per_s", "prompt_tokens", "new_prompt_tokens", "cached_prompt_tokens", "output_tokens", "answer_tokens", "tokens_per_chunk",
 	"overhead_ns", "load_ns", "queue_delay_ns",
 	"ttft_from_scheduled_ns", "e2e_from_scheduled_ns",
 }
@@ -384,7 +394,13 @@ func eachMetric(samples []bench.Sample, add func(name string, v float64)) {
 		if thought && s.AnswerGenPerS != nil {
 			add("answer_gen_per_s", *s.AnswerGenPerS)
 		}
+		if s.NewPrefillPerS != nil { // a conversation's turn
+			add("new_prefill_per_s", *s.NewPrefillPerS)
+		}
 		add("prompt_tokens", float64(s.PromptTokens))
+		if s.NewPromptTokens > 0 {
+			add("new_prompt_tokens", float64(s.NewPromptTokens))
+		}
 		if s.CachedPromptTokens != nil { // only from a server that reports it
 			add("cached_prompt_tokens", float64(*s.CachedPromptTokens))
 		}

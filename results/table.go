@@ -28,6 +28,8 @@ var metricLabel = map[string]string{
 	"answer_gen_per_s":       "decode tok/s (answer)",
 	"prompt_tokens":          "prompt tokens",
 	"cached_prompt_tokens":   "cached prompt tokens",
+	"new_prompt_tokens":      "new prompt tokens",
+	"new_prefill_per_s":      "new-token prefill tok/s",
 	"output_tokens":          "output tokens",
 	"answer_tokens":          "answer tokens",
 	"tokens_per_chunk":       "tokens/chunk",
@@ -179,6 +181,9 @@ func RenderTable(w io.Writer, run *Run) error {
 		return err
 	}
 	if err := renderLevelRoofline(&b, run); err != nil {
+		return err
+	}
+	if err := renderTurns(&b, run); err != nil {
 		return err
 	}
 	if f := run.PrefillFit; f != nil {

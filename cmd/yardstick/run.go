@@ -1,8 +1,13 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -11,6 +16,7 @@ import (
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/harness"
 	"github.com/yardstick-dev/yardstick/internal/flagval"
+	"github.com/yardstick-dev/yardstick/internal/userfile"
 	"github.com/yardstick-dev/yardstick/results"
 )
 
@@ -165,8 +171,60 @@ func runOptions(c *cli.Context, d bench.Options) (bench.Options, error) {
 	if c.IsSet("server-parallel") && opts.ServerParallel < 1 {
 		return opts, usageErr("--server-parallel %d: must be at least 1 (leave it out to find it)", opts.ServerParallel)
 	}
+	if err := workloadSources(c, &opts); err != nil {
+		return opts, err
+	}
 	return opts, nil
 }
+
+// workloadSources maps the flags of conversations (--turns, --think-time) and trace
+// replay (--trace, --trace-speed) to opts, reading the trace: a trace that does not
+// parse is bad input, named by file and line, before anything is sent.
+func workloadSources(c *cli.Context, opts *bench.Options) error {
+	if v := c.String("turns"); c.IsSet("turns") {
+		if strings.EqualFold(strings.TrimSpace(v), "all") {
+			return usageErr("--turns all takes every turn of a dataset's conversations: give --dataset, or a number of turns")
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return usageErr("--turns %q: want a number of turns, or all", v)
+		}
+		if n < 1 {
+			return usageErr("--turns %d: must be in 1..%d", n, bench.MaxTurns)
+		}
+		opts.Turns = n
+	}
+	opts.ThinkTime = c.Duration("think-time")
+	if c.IsSet("trace-speed") && !c.IsSet("trace") {
+		return usageErr("--trace-speed applies to a trace replay: give --trace too")
+	}
+	path := c.String("trace")
+	if !c.IsSet("trace") {
+		return nil
+	}
+	f, err := userfile.Open(path, maxTraceBytes)
+	if err != nil {
+		return usageErr("--trace: %v", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	trace, err := bench.ParseTrace(io.TeeReader(f, h), path)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	opts.Trace, opts.TraceFile, opts.TraceSHA256 = trace, path, hex.EncodeToString(h.Sum(nil))
+	opts.TraceSpeed = c.Float64("trace-speed")
+	if !c.IsSet("runs") {
+		opts.Runs = min(len(trace), 100000)
+	}
+	if !c.IsSet("concurrency") {
+		opts.Concurrency = []int{0} // uncapped: the trace sets the arrivals
+	}
+	return nil
+}
+
+// maxTraceBytes bounds a trace file: Mooncake's published traces are a few MB.
+const maxTraceBytes = 1 << 30
 
 // newBar is the progress bar of a run that plans total requests (−1: a spinner).
 func newBar(e *env, total int) *progressbar.ProgressBar {
