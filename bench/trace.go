@@ -45,14 +45,6 @@ type TraceRequest struct {
 	HashIDs []int64
 }
 
-// traceLine is a trace line as JSON; pointers tell a missing field from a zero.
-type traceLine struct {
-	Timestamp    *json.Number `json:"timestamp"`
-	InputLength  *json.Number `json:"input_length"`
-	OutputLength *json.Number `json:"output_length"`
-	HashIDs      *[]int64     `json:"hash_ids"`
-}
-
 // ParseTrace reads a Mooncake trace: one JSON object a line with timestamp
 // (milliseconds, ≥ 0, never less than the line before's), input_length and
 // output_length (whole tokens, 1..2^20) and hash_ids (exactly ceil(input_length /
@@ -95,33 +87,35 @@ func ParseTrace(r io.Reader, name string) ([]TraceRequest, error) {
 
 // parseTraceLine reads one non-blank line.
 func parseTraceLine(b []byte) (TraceRequest, error) {
-	var l traceLine
+	var fields map[string]json.RawMessage
 	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if err := d.Decode(&l); err != nil {
-		return TraceRequest{}, fmt.Errorf("not a JSON object: %v", err)
+	if err := d.Decode(&fields); err != nil || fields == nil {
+		return TraceRequest{}, fmt.Errorf("not a JSON object (%.40q)", b)
 	}
 	if d.More() {
 		return TraceRequest{}, errors.New("more than one JSON value on the line")
 	}
 	var tr TraceRequest
 	var err error
-	if tr.TimestampMs, err = wholeField("timestamp", l.Timestamp, 0, math.MaxInt64/int64(time.Millisecond)); err != nil {
+	if tr.TimestampMs, err = wholeField(fields, "timestamp", 0, math.MaxInt64/int64(time.Millisecond)); err != nil {
 		return tr, err
 	}
-	in, err := wholeField("input_length", l.InputLength, 1, 1<<20)
+	in, err := wholeField(fields, "input_length", 1, 1<<20)
 	if err != nil {
 		return tr, err
 	}
-	outLen, err := wholeField("output_length", l.OutputLength, 1, 1<<20)
+	outLen, err := wholeField(fields, "output_length", 1, 1<<20)
 	if err != nil {
 		return tr, err
 	}
 	tr.InputLength, tr.OutputLength = int(in), int(outLen)
-	if l.HashIDs == nil {
+	raw, ok := fields["hash_ids"]
+	if !ok {
 		return tr, errors.New("hash_ids is missing")
 	}
-	tr.HashIDs = *l.HashIDs
+	if err := json.Unmarshal(raw, &tr.HashIDs); err != nil || tr.HashIDs == nil {
+		return tr, fmt.Errorf("hash_ids %.40s: must be a list of whole numbers", raw)
+	}
 	if want := (tr.InputLength + TraceBlockTokens - 1) / TraceBlockTokens; len(tr.HashIDs) != want {
 		return tr, fmt.Errorf("%d hash_ids for input_length %d: a line names one per %d-token block, %d here",
 			len(tr.HashIDs), tr.InputLength, TraceBlockTokens, want)
@@ -129,14 +123,20 @@ func parseTraceLine(b []byte) (TraceRequest, error) {
 	return tr, nil
 }
 
-// wholeField returns field name's value n, an integer in lo..hi.
-func wholeField(name string, n *json.Number, lo, hi int64) (int64, error) {
-	if n == nil {
+// wholeField returns the value of field name of fields, an integer in lo..hi.
+func wholeField(fields map[string]json.RawMessage, name string, lo, hi int64) (int64, error) {
+	raw, ok := fields[name]
+	if !ok {
 		return 0, fmt.Errorf("%s is missing", name)
 	}
-	v, err := n.Int64()
+	var n json.Number
+	var v int64
+	err := json.Unmarshal(raw, &n)
+	if err == nil {
+		v, err = n.Int64()
+	}
 	if err != nil || v < lo || v > hi {
-		return 0, fmt.Errorf("%s %s: must be a whole number in %d..%d", name, n.String(), lo, hi)
+		return 0, fmt.Errorf("%s %.40s: must be a whole number in %d..%d", name, raw, lo, hi)
 	}
 	return v, nil
 }
@@ -210,60 +210,115 @@ type traceReplay struct {
 	pacer TracePacer
 	seed  int64
 	nonce string
-	// tokensPerWord is the calibration's ratio: the last successful calibrating
-	// request's prompt_tokens / prompt_words (see newTraceReplay).
-	tokensPerWord float64
-	blockWords    int
+	// tokensPerWord and overheadTokens are the calibration's line, tokens = words ×
+	// tokensPerWord + overheadTokens (traceCalibration); firstWords is the words of
+	// block 0, which holds the overhead, blockWords those of every other full block.
+	tokensPerWord, overheadTokens float64
+	firstWords, blockWords        int
 
 	mu     sync.Mutex
 	blocks map[int64]string
 }
 
-// newTraceReplay prepares the replay of opts.Trace from the prompt calibration done so
-// far: the last successful warm-up or cold request's prompt_tokens / prompt_words is
-// taken as tokens per word (1 before any calibration). That ratio counts the synthetic
-// prompt's chat template, nonce and closing instruction as if they were words, so it
-// runs a few percent high at a few hundred tokens and trace prompts come out that much
-// short of input_length; each sample records prompt_tokens_asked beside the server's
-// prompt_tokens, so the error is in the run file.
+// newTraceReplay prepares the replay of opts.Trace from the requests that calibrated
+// the synthetic prompt (the cold request and the warm-ups): traceCalibration's line
+// sizes the blocks, block 0 carrying the chat template's and the system message's
+// tokens. The overhead it finds is the synthetic prompt's, whose closing instruction
+// (about a dozen tokens) a trace prompt does not have, so trace prompts run that much
+// short; with one calibrating prompt length no line can be fitted and the ratio counts
+// the overhead as words (prompts run short by the overhead's share). Each sample
+// records prompt_tokens_asked beside the server's prompt_tokens, so the error is in
+// the run file (docs/metrics.md, Trace replay).
 func (r *runner) newTraceReplay() *traceReplay {
-	ratio := 1.0
-	last := lastOK(r.res.Warmup)
-	if last == nil && r.res.Cold != nil && r.res.Cold.Sample.OK {
-		last = &r.res.Cold.Sample
+	var points [][2]float64
+	if c := r.res.Cold; c != nil && c.Sample.OK {
+		points = append(points, [2]float64{float64(c.Sample.PromptWords), float64(c.Sample.PromptTokens)})
 	}
-	if last != nil && last.PromptWords > 0 && last.PromptTokens > 0 {
-		ratio = float64(last.PromptTokens) / float64(last.PromptWords)
+	for _, s := range r.res.Warmup {
+		if s.OK {
+			points = append(points, [2]float64{float64(s.PromptWords), float64(s.PromptTokens)})
+		}
 	}
-	return &traceReplay{
+	perWord, overhead := traceCalibration(points)
+	tr := &traceReplay{
 		reqs: r.opts.Trace, pacer: NewTracePacer(r.opts.Trace, r.opts.TraceSpeed), seed: r.opts.Seed,
 		nonce:         conversationNonce(r.res.RunID, -1),
-		tokensPerWord: ratio,
-		blockWords:    max(1, int(math.Round(TraceBlockTokens/ratio))),
-		blocks:        map[int64]string{},
+		tokensPerWord: perWord, overheadTokens: overhead,
+		blockWords: max(1, int(math.Round(TraceBlockTokens/perWord))),
+		blocks:     map[int64]string{},
 	}
+	tr.firstWords = max(1, int(math.Round((TraceBlockTokens-overhead)/perWord)))
+	return tr
 }
 
-// block returns the words of hash id h's block, the first n of its blockWords: one
-// text per id for the whole run (seeded by the run's seed and the id), so a partial
-// last block is a prefix of the same id's full block.
-func (tr *traceReplay) block(h int64, n int) string {
+// traceCalibration fits tokens = words × perWord + overhead to the (words, tokens) of
+// calibrating requests by least squares, when their word counts span at least 20%
+// (closer ones only measure the tokenizer's noise between random words) and the slope
+// is plausible (above 0 and at most the largest tokens / words seen: the template adds
+// tokens, never removes them); overhead is kept within 0..TraceBlockTokens/2. Otherwise
+// it returns the last request's tokens / words with no overhead, or 1 and 0 with no
+// request.
+func traceCalibration(points [][2]float64) (perWord, overhead float64) {
+	var usable [][2]float64
+	for _, p := range points {
+		if p[0] > 0 && p[1] > 0 {
+			usable = append(usable, p)
+		}
+	}
+	if len(usable) == 0 {
+		return 1, 0
+	}
+	last := usable[len(usable)-1]
+	perWord = last[1] / last[0]
+	lo, hi, maxRatio := usable[0][0], usable[0][0], 0.0
+	var sx, sy float64
+	for _, p := range usable {
+		lo, hi = min(lo, p[0]), max(hi, p[0])
+		maxRatio = max(maxRatio, p[1]/p[0])
+		sx, sy = sx+p[0], sy+p[1]
+	}
+	if hi < 1.2*lo {
+		return perWord, 0
+	}
+	n := float64(len(usable))
+	mx, my := sx/n, sy/n
+	var sxy, sxx float64
+	for _, p := range usable {
+		sxy += (p[0] - mx) * (p[1] - my)
+		sxx += (p[0] - mx) * (p[0] - mx)
+	}
+	slope := sxy / sxx
+	if slope <= 0 || slope > maxRatio {
+		return perWord, 0
+	}
+	return slope, max(0, min(TraceBlockTokens/2, my-slope*mx))
+}
+
+// block returns the first n words of hash id h's block (as the first block of a
+// prompt, or a later one): one text per id and place for the whole run (seeded by the
+// run's seed and the id), so a partial last block is a prefix of the same id's full
+// block.
+func (tr *traceReplay) block(h int64, first bool, n int) string {
+	key, words := h, tr.blockWords
+	if first { // block 0 is shorter (it holds the template): its own text
+		key, words = ^h, tr.firstWords
+	}
 	tr.mu.Lock()
-	text, ok := tr.blocks[h]
+	text, ok := tr.blocks[key]
 	if !ok {
-		rng := rand.New(rand.NewPCG(uint64(tr.seed)^0xbb67ae8584caa73b, uint64(h)))
+		rng := rand.New(rand.NewPCG(uint64(tr.seed)^0xbb67ae8584caa73b, uint64(key)))
 		var b strings.Builder
-		for i := 0; i < tr.blockWords; i++ {
+		for i := 0; i < words; i++ {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
 			b.WriteString(promptWords[rng.IntN(len(promptWords))])
 		}
 		text = b.String()
-		tr.blocks[h] = text
+		tr.blocks[key] = text
 	}
 	tr.mu.Unlock()
-	if n >= tr.blockWords {
+	if n >= words {
 		return text
 	}
 	// The n-th space ends the first n words.
@@ -279,22 +334,29 @@ func (tr *traceReplay) block(h int64, n int) string {
 }
 
 // prompt returns the user message of trace request q and its word count: its blocks
-// in order, full ones of blockWords words and the last of its remaining tokens'
-// worth, joined by spaces.
+// in order, full ones (firstWords, then blockWords words) and the last of its
+// remaining tokens' worth, joined by spaces.
 func (tr *traceReplay) prompt(q TraceRequest) (string, int) {
 	var b strings.Builder
 	words := 0
 	for i, h := range q.HashIDs {
-		n := tr.blockWords
+		full := tr.blockWords
+		if i == 0 {
+			full = tr.firstWords
+		}
+		n := full
 		if i == len(q.HashIDs)-1 {
-			rest := q.InputLength - i*TraceBlockTokens
-			n = max(1, int(math.Round(float64(rest)/tr.tokensPerWord)))
+			rest := float64(q.InputLength - i*TraceBlockTokens)
+			if i == 0 {
+				rest -= tr.overheadTokens
+			}
+			n = min(full, max(1, int(math.Round(rest/tr.tokensPerWord))))
 		}
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(tr.block(h, n))
-		words += min(n, tr.blockWords)
+		b.WriteString(tr.block(h, i == 0, n))
+		words += n
 	}
 	return b.String(), words
 }
