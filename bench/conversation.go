@@ -261,9 +261,18 @@ func (r *runner) baseRequest() Request {
 // s (numbered here), as send does for a synthetic prompt: the request outlives an
 // interrupt by --grace, and one abandoned then is marked so.
 func (r *runner) sendMeasured(t int, req Request, s *Sample) {
-	o := r.opts
 	s.Index = int(r.measuredIndex.Add(1) - 1)
 	r.sentMeasured.Add(1)
+	r.sendTo(t, req, s)
+}
+
+// sendWarmup sends req to server 0 as an uncounted request numbered by the caller.
+func (r *runner) sendWarmup(req Request, s *Sample) { r.sendTo(0, req, s) }
+
+// sendTo sends req to server t and measures it into s, outliving an interrupt by
+// --grace as send does.
+func (r *runner) sendTo(t int, req Request, s *Sample) {
+	o := r.opts
 	gctx, abandon := context.WithCancelCause(context.WithoutCancel(r.ctx))
 	defer abandon(nil)
 	stopWatch := context.AfterFunc(r.ctx, func() {

@@ -220,15 +220,13 @@ type traceReplay struct {
 	blocks map[int64]string
 }
 
-// newTraceReplay prepares the replay of opts.Trace from the requests that calibrated
-// the synthetic prompt (the cold request and the warm-ups): traceCalibration's line
-// sizes the blocks, block 0 carrying the chat template's and the system message's
-// tokens. The overhead it finds is the synthetic prompt's, whose closing instruction
-// (about a dozen tokens) a trace prompt does not have, so trace prompts run that much
-// short; with one calibrating prompt length no line can be fitted and the ratio counts
-// the overhead as words (prompts run short by the overhead's share). Each sample
-// records prompt_tokens_asked beside the server's prompt_tokens, so the error is in
-// the run file (docs/metrics.md, Trace replay).
+// newTraceReplay prepares the replay of opts.Trace: it sizes the blocks from two
+// uncounted calibration requests in the trace prompts' own form (calibrateBlocks), or,
+// when they fail, from the requests that calibrated the synthetic prompt (the cold
+// request and the warm-ups; traceCalibration). Block 0 carries the chat template's and
+// the system message's tokens. Each sample records prompt_tokens_asked beside the
+// server's prompt_tokens, so what error is left is in the run file (docs/metrics.md,
+// Trace replay).
 func (r *runner) newTraceReplay() *traceReplay {
 	var points [][2]float64
 	if c := r.res.Cold; c != nil && c.Sample.OK {
@@ -242,13 +240,63 @@ func (r *runner) newTraceReplay() *traceReplay {
 	perWord, overhead := traceCalibration(points)
 	tr := &traceReplay{
 		reqs: r.opts.Trace, pacer: NewTracePacer(r.opts.Trace, r.opts.TraceSpeed), seed: r.opts.Seed,
-		nonce:         conversationNonce(r.res.RunID, -1),
-		tokensPerWord: perWord, overheadTokens: overhead,
-		blockWords: max(1, int(math.Round(TraceBlockTokens/perWord))),
-		blocks:     map[int64]string{},
+		nonce:  conversationNonce(r.res.RunID, -1),
+		blocks: map[int64]string{},
 	}
+	if pw, oh, ok := r.calibrateBlocks(tr, perWord); ok {
+		perWord, overhead = pw, oh
+	}
+	tr.tokensPerWord, tr.overheadTokens = perWord, overhead
+	tr.blockWords = max(1, int(math.Round(TraceBlockTokens/perWord)))
 	tr.firstWords = max(1, int(math.Round((TraceBlockTokens-overhead)/perWord)))
 	return tr
+}
+
+// calibrateBlocks sends server 0 two uncounted warm-up requests in the form of a trace
+// prompt (the trace's system message, then random words of the block vocabulary): half
+// a block's and a block's worth of words at perWord tokens a word, and fits the line
+// through the two counts. It returns the line when both succeeded and it is plausible
+// (0.2 to 5 tokens a word, an overhead within 0..TraceBlockTokens/2). The requests are
+// recorded as warm-ups.
+func (r *runner) calibrateBlocks(tr *traceReplay, perWord float64) (slope, overhead float64, ok bool) {
+	var pts [2][2]float64
+	for i, tokens := range []float64{TraceBlockTokens / 2, TraceBlockTokens} {
+		if r.ctx.Err() != nil || r.opts.NumCtx < int(tokens)*2 {
+			return 0, 0, false
+		}
+		words := max(1, int(math.Round(tokens/perWord)))
+		rng := rand.New(rand.NewPCG(uint64(tr.seed)^0x3c6ef372fe94f82b, uint64(i)))
+		var b strings.Builder
+		for k := 0; k < words; k++ {
+			if k > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(promptWords[rng.IntN(len(promptWords))])
+		}
+		req := r.baseRequest()
+		req.Messages = []Message{{Role: "system", Content: "Trace " + tr.nonce + "."}, {Role: "user", Content: b.String()}}
+		req.MaxTokens = 1
+		s := Sample{Index: len(r.res.Warmup), Phase: PhaseWarmup, Nonce: tr.nonce, PromptWords: words}
+		r.sendWarmup(req, &s)
+		if s.ErrorKind == ErrCanceled {
+			return 0, 0, false
+		}
+		r.res.Warmup = append(r.res.Warmup, s)
+		r.record(journalLine{Sample: &s})
+		if !s.OK || s.PromptTokens <= 0 {
+			return 0, 0, false
+		}
+		pts[i] = [2]float64{float64(words), float64(s.PromptTokens)}
+	}
+	if pts[1][0] <= pts[0][0] {
+		return 0, 0, false
+	}
+	slope = (pts[1][1] - pts[0][1]) / (pts[1][0] - pts[0][0])
+	overhead = pts[0][1] - slope*pts[0][0]
+	if slope < 0.2 || slope > 5 || overhead < 0 || overhead > TraceBlockTokens/2 {
+		return 0, 0, false
+	}
+	return slope, overhead, true
 }
 
 // traceCalibration fits tokens = words × perWord + overhead to the (words, tokens) of

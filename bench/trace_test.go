@@ -137,8 +137,8 @@ func TestTraceReplayAgainstFake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Samples) != 4 || len(res.Levels) != 1 || res.Levels[0].Arrival != ArrivalTrace {
-		t.Fatalf("%d samples, levels %+v", len(res.Samples), res.Levels)
+	if len(res.Samples) != 4 || len(res.Levels) != 1 || res.Levels[0].Arrival != ArrivalTrace || len(res.Warmup) != 2+2 {
+		t.Fatalf("%d samples, %d warm-ups (2 and 2 calibrating blocks), levels %+v", len(res.Samples), len(res.Warmup), res.Levels)
 	}
 	// Lines 2 and 3 are due at once: their samples may be numbered in either order.
 	byLine := map[int]Sample{}
@@ -155,6 +155,12 @@ func TestTraceReplayAgainstFake(t *testing.T) {
 		}
 		if s.OutputTokens != q.OutputLength || s.MaxTokensAsked != q.OutputLength || s.PromptTokensAsked != q.InputLength {
 			t.Errorf("line %d: output %d asked %d, prompt asked %d", q.Line, s.OutputTokens, s.MaxTokensAsked, s.PromptTokensAsked)
+		}
+		// The fake counts a token a word and 10 for the template: the two calibration
+		// requests find that line (with the 2-word system message), so the prompts are
+		// as long as asked but for rounding.
+		if d := s.PromptTokens - q.InputLength; d < -1 || d > 1 {
+			t.Errorf("line %d: prompt %d tokens, asked %d", q.Line, s.PromptTokens, q.InputLength)
 		}
 	}
 	users := map[int]string{}

@@ -112,6 +112,7 @@ func RenderTable(w io.Writer, run *Run) error {
 	}
 	fmt.Fprintf(&b, "workload  %s + %s, prompt %s tokens, up to %d output tokens, %s, temperature %g, seed %d%s\n",
 		measured, warm, prompt, wl.MaxTokens, numCtx, wl.Temperature, wl.Seed, think)
+	workloadSourceLine(&b, o)
 	asked := o.Levels()
 	switch {
 	case len(run.Levels) == 0 && len(asked) <= 1: // a run file from before load models: sequential

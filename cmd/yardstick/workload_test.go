@@ -112,3 +112,81 @@ func TestTraceRun(t *testing.T) {
 		}
 	}
 }
+
+// A multi-turn run against the real Ollama (YARDSTICK_E2E_HOST; skipped without one):
+// every sample carries its conversation and turn, the prompt grows turn by turn with
+// the history, each turn's new tokens and their prefill rate are recorded, and the run
+// summarizes by turn.
+func TestEndToEndConversation(t *testing.T) {
+	model := "yardstick-e2e-tiny:q8_0"
+	host := e2eModel(t, model)
+	o, r := runWant(t, 0, "--model", model, "--host", host, "--turns", "3", "--runs", "6", "--warmup", "1",
+		"--prompt-tokens", "64", "--max-tokens", "16", "--num-ctx", "1024", "--quiet")
+	t.Logf("\n%s", o.stdout)
+	if len(r.Samples) != 6 || len(r.Turns) != 3 {
+		t.Fatalf("%d samples, %d turns summarized", len(r.Samples), len(r.Turns))
+	}
+	prev := map[int]bench.Sample{}
+	for _, s := range r.Samples {
+		if !s.OK || s.Conversation < 1 || s.Turn < 1 || s.NewPromptTokens <= 0 || s.NewPrefillPerS == nil {
+			t.Errorf("sample %d: ok %v (%s) conversation %d turn %d new tokens %d new prefill %v",
+				s.Index, s.OK, s.Error, s.Conversation, s.Turn, s.NewPromptTokens, s.NewPrefillPerS)
+			continue
+		}
+		if p, ok := prev[s.Conversation]; ok {
+			// Turn k holds turn k−1's prompt and reply and a new user message.
+			if s.Turn != p.Turn+1 || s.PromptTokens <= p.PromptTokens+p.OutputTokens || s.HistoryTokens != p.PromptTokens+p.OutputTokens {
+				t.Errorf("conversation %d turn %d: prompt %d history %d after turn %d's prompt %d and output %d",
+					s.Conversation, s.Turn, s.PromptTokens, s.HistoryTokens, p.Turn, p.PromptTokens, p.OutputTokens)
+			}
+		}
+		prev[s.Conversation] = s
+	}
+	if m := r.Turns; m[2].Summaries["prompt_tokens"].Median <= m[0].Summaries["prompt_tokens"].Median {
+		t.Errorf("turn 3's median prompt %v is not above turn 1's %v", m[2].Summaries["prompt_tokens"].Median, m[0].Summaries["prompt_tokens"].Median)
+	}
+	if r.ConversationCache == nil || r.ConversationCache.Judged+r.ConversationCache.Unjudged != 4 {
+		t.Errorf("conversation cache %+v, want the 4 later turns judged or counted unjudged", r.ConversationCache)
+	}
+}
+
+// A trace replay against the real Ollama: each line is scheduled at its timestamp's
+// offset (here at 4× speed) and sent within the open loop's lateness, and asks its
+// lengths.
+func TestEndToEndTraceReplay(t *testing.T) {
+	model := "yardstick-e2e-tiny:q8_0"
+	host := e2eModel(t, model)
+	trace := filepath.Join("testdata", "trace-small.jsonl")
+	o, r := runWant(t, 0, "--model", model, "--host", host, "--trace", trace, "--trace-speed", "4", "--warmup", "2",
+		"--prompt-tokens", "128", "--max-tokens", "8", "--num-ctx", "2048", "--quiet")
+	t.Logf("\n%s", o.stdout)
+	f, err := os.Open(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines, err := bench.ParseTrace(f, trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Samples) != len(lines) {
+		t.Fatalf("%d samples for %d lines", len(r.Samples), len(lines))
+	}
+	byLine := map[int]bench.Sample{}
+	for _, s := range r.Samples {
+		byLine[s.TraceLine] = s
+	}
+	first := byLine[lines[0].Line].ScheduledAtNs
+	for _, q := range lines {
+		s := byLine[q.Line]
+		due := first + int64(time.Duration(q.TimestampMs-lines[0].TimestampMs)*time.Millisecond/4)
+		// The client's lateness is timer slack, a millisecond on an idle machine: 250 ms
+		// allows for a machine shared with other work.
+		if !s.OK || s.ScheduledAtNs != due || s.QueueDelayNs < 0 || s.QueueDelayNs > int64(250*time.Millisecond) {
+			t.Errorf("line %d: ok %v (%s), scheduled %d want %d, queue delay %v", q.Line, s.OK, s.Error, s.ScheduledAtNs, due, time.Duration(s.QueueDelayNs))
+		}
+		if s.PromptTokensAsked != q.InputLength || s.MaxTokensAsked != q.OutputLength || s.PromptTokens <= 0 {
+			t.Errorf("line %d: asked %d/%d, got prompt %d", q.Line, s.PromptTokensAsked, s.MaxTokensAsked, s.PromptTokens)
+		}
+	}
+}
