@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
 	"github.com/yardstick-dev/yardstick/internal/stat"
@@ -17,6 +18,13 @@ import (
 // prompt for a hit and a miss to take clearly different times (docs/metrics.md,
 // Conversations).
 const MissJudgeRatio = 2.0
+
+// MissJudgeGap is the least time a miss would add to a hit, (prompt_tokens −
+// new_prompt_tokens) / R, at which a later turn is judged by its prefill time: below it
+// the difference is within what scheduling on a busy machine adds to one request (the
+// tiny test twin, whose whole prompt prefills in a few milliseconds, took 27 ms for 89
+// tokens it had taken 3.4 ms for on the turn before, with other work on the machine).
+const MissJudgeGap = 100 * time.Millisecond
 
 // TurnSummary is one turn number of a conversation run: how many conversations reached
 // it, how many of those the judgment of docs/metrics.md (Conversations) found to have
@@ -53,7 +61,7 @@ type ConversationCache struct {
 	ReferencePrefillPerS *float64 `json:"reference_prefill_per_s,omitempty"`
 	// Judged, Missed and Unjudged count the successful later turns: judged, found to
 	// have missed, and left unjudged (no reference, a history under 1/MissJudgeRatio of
-	// the prompt, or no prefill time).
+	// the prompt, a miss that would take under MissJudgeGap longer, or no prefill time).
 	Judged   int `json:"judged"`
 	Missed   int `json:"missed"`
 	Unjudged int `json:"unjudged"`
@@ -68,7 +76,8 @@ type ConversationCache struct {
 // cache.go's LoadCacheSlot drops the cached prefix), a turn missed when its prefill
 // took longer than the geometric mean of the two hypotheses at the first turns' median
 // rate R: √(new_prompt_tokens × prompt_tokens) / R, judged only when prompt_tokens ≥
-// MissJudgeRatio × new_prompt_tokens.
+// MissJudgeRatio × new_prompt_tokens and a miss would take MissJudgeGap longer than a
+// hit.
 func (r *Run) judgeTurns() {
 	var firsts []float64
 	later := false
@@ -140,7 +149,8 @@ func turnMissed(s *bench.Sample, ref float64) (missed, judged bool) {
 		return 2**s.CachedPromptTokens < s.HistoryTokens, true
 	}
 	if ref <= 0 || s.NewPromptTokens <= 0 || s.ServerPromptEvalNs <= 0 ||
-		float64(s.PromptTokens) < MissJudgeRatio*float64(s.NewPromptTokens) {
+		float64(s.PromptTokens) < MissJudgeRatio*float64(s.NewPromptTokens) ||
+		float64(s.PromptTokens-s.NewPromptTokens)/ref*1e9 < float64(MissJudgeGap) {
 		return false, false
 	}
 	threshold := math.Sqrt(float64(s.NewPromptTokens)*float64(s.PromptTokens)) / ref * 1e9

@@ -13,12 +13,12 @@ import (
 
 // convRun runs 3-turn conversations of 2 users against a fake whose prompt cache has
 // slots slots, and builds the run file. The fake reports prompt_eval_duration as
-// exactly its uncached tokens / 20000 tokens/s and counts the whole prompt, as Ollama
+// exactly its uncached tokens / 600 tokens/s and counts the whole prompt, as Ollama
 // v0.24.0 does.
 func convRun(t *testing.T, slots int) *Run {
 	t.Helper()
 	f := fakeollama.New(fakeollama.Config{Models: []string{"twin"}, Tokens: 6, Gap: 2 * time.Millisecond,
-		PrefillPerS: 20000, CacheSlots: slots})
+		PrefillPerS: 600, CacheSlots: slots})
 	t.Cleanup(f.Close)
 	u, err := bench.ParseHost(f.URL)
 	if err != nil {
@@ -26,7 +26,7 @@ func convRun(t *testing.T, slots int) *Run {
 	}
 	opts := bench.DefaultOptions()
 	opts.Model, opts.Runs, opts.Warmup, opts.SkipColdLoad = "twin", 12, 0, true
-	opts.PromptTokens, opts.MaxTokens, opts.Turns = 60, 6, 3
+	opts.PromptTokens, opts.MaxTokens, opts.Turns = 40, 6, 3
 	opts.Concurrency = []int{2}
 	res, err := bench.Run(context.Background(), bench.NewOllama(u), opts, nil)
 	if err != nil {
@@ -39,8 +39,9 @@ func convRun(t *testing.T, slots int) *Run {
 // flagged. With one slot for two users, a user's next turn finds the other's
 // conversation in the slot at least once, and those turns are flagged cache_missed,
 // with the warning, and counted by turn. The fake's durations are exact, so the
-// judgment cannot be noise: a hit takes new/20000 s, a miss prompt/20000 s, and
-// prompt ≥ 2 × new from turn 2 on (a 60-word history before a 60-word turn).
+// judgment cannot be noise: a hit takes new/600 s, a miss prompt/600 s; from turn 2
+// on prompt ≥ 2 × new (a history of some 70 tokens before a 53-word turn), and a miss
+// adds over 100 ms (MissJudgeGap).
 func TestConversationCacheMissFlag(t *testing.T) {
 	r := convRun(t, 2)
 	for _, s := range r.Samples {
@@ -53,8 +54,8 @@ func TestConversationCacheMissFlag(t *testing.T) {
 		t.Fatalf("2 slots: conversation_cache %+v, want 8 later turns judged by prefill time, none missed", cc)
 	}
 	// The first turns computed their whole prompt: the reference is the fake's rate.
-	if ref := *cc.ReferencePrefillPerS; ref < 19999 || ref > 20001 {
-		t.Errorf("reference prefill %.1f tok/s, want 20000", ref)
+	if ref := *cc.ReferencePrefillPerS; ref < 599.9 || ref > 600.1 {
+		t.Errorf("reference prefill %.1f tok/s, want 600", ref)
 	}
 	if len(r.Turns) != 3 || r.Turns[1].CacheJudged != 4 || r.Turns[2].Summaries["new_prefill_per_s"].N != 4 {
 		t.Errorf("turns %+v", r.Turns)
@@ -101,7 +102,8 @@ func TestConversationCacheMissFlag(t *testing.T) {
 
 // turnMissed's cases, on one turn of 300 prompt tokens of which 100 are new (history
 // 200) against a reference of 1000 tokens/s: a hit takes 0.1 s, a miss 0.3 s, and the
-// threshold is their geometric mean, √(100 × 300) / 1000 s = 173.2 ms.
+// threshold is their geometric mean, √(100 × 300) / 1000 s = 173.2 ms. A miss adds
+// 200 ms there, over MissJudgeGap.
 func TestTurnMissed(t *testing.T) {
 	ms := func(d float64) int64 { return int64(d * float64(time.Millisecond)) }
 	cached := func(n int) *int { return &n }
@@ -117,6 +119,8 @@ func TestTurnMissed(t *testing.T) {
 		{"just over the threshold", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(174)}, 1000, true, true},
 		// 150 of 200 prompt tokens new: hit and miss differ by 1.33×, too little to tell.
 		{"history too short a share", bench.Sample{PromptTokens: 200, NewPromptTokens: 150, HistoryTokens: 50, ServerPromptEvalNs: ms(200)}, 1000, false, false},
+		// At 10000 tokens/s a miss would add only 20 ms: within a busy machine's noise.
+		{"too fast to tell", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(30)}, 10000, false, false},
 		{"no reference", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(300)}, 0, false, false},
 		{"no prefill time", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200}, 1000, false, false},
 		// The server's count decides when it gives one, whatever the time says.
