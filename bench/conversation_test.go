@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -202,5 +203,33 @@ func TestSyntheticConversationDeterministic(t *testing.T) {
 	}
 	if conversationNonce("r", 1) == conversationNonce("r", 2) || conversationNonce("r", 1) == conversationNonce("s", 1) {
 		t.Error("conversation nonces repeat")
+	}
+}
+
+// In an open loop new conversations arrive at --rate: first turns are due 1/rate apart
+// (the pacer's schedule), and each conversation's later turn follows its own reply.
+func TestConversationsArriveAtRate(t *testing.T) {
+	_, o := newFake(t, fakeollama.Config{Tokens: 3, Gap: time.Millisecond})
+	opts := convOptions(2, 6)
+	opts.RatePerS, opts.Concurrency = []float64{20}, []int{0}
+	res, err := Run(context.Background(), o, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var firsts []int64
+	for _, s := range res.Samples {
+		if s.Turn == 1 {
+			firsts = append(firsts, s.ScheduledAtNs)
+		}
+	}
+	if len(res.Samples) != 6 || len(firsts) != 3 {
+		t.Fatalf("%d samples, %d conversations", len(res.Samples), len(firsts))
+	}
+	slices.Sort(firsts)
+	for i := 1; i < len(firsts); i++ {
+		// ConstantPacer at 20/s: 50 ms apart, exactly (the schedule, not the sends).
+		if d := time.Duration(firsts[i] - firsts[i-1]); d != 50*time.Millisecond {
+			t.Errorf("conversations %d and %d due %v apart, want 50ms", i, i+1, d)
+		}
 	}
 }
