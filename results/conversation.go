@@ -129,7 +129,7 @@ func (r *Run) judgeTurns() {
 	}
 	r.ConversationCache = cc
 	if cc.Missed > 0 {
-		how := "by their prefill time against the first turns'"
+		how := "by their prefill time against the first turns' rate, a judgment that other work slowing the machine mid-run (host_busy) can turn from hit to miss"
 		if byTime == 0 {
 			how = "by the server's cached count"
 		}
