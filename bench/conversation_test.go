@@ -233,3 +233,37 @@ func TestConversationsArriveAtRate(t *testing.T) {
 		}
 	}
 }
+
+// A dataset's conversations (as the ShareGPT loader gives them) are held in order with
+// every turn (--turns all): the conversation's own system text follows the nonce, a
+// turn's own output cap is sent as num_predict and recorded, and the dataset's id is
+// on the samples.
+func TestDatasetConversations(t *testing.T) {
+	f, o := newFake(t, fakeollama.Config{Tokens: 8, Gap: time.Millisecond})
+	opts := convOptions(TurnsAll, 3)
+	opts.Conversations = []Conversation{
+		{ID: "chat-a", System: "Be brief.", Turns: []Turn{{User: "one two", MaxTokens: 5}, {User: "three"}}},
+		{ID: "chat-b", Turns: []Turn{{User: "four five six", MaxTokens: 2}}},
+	}
+	res, err := Run(context.Background(), o, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Samples) != 3 {
+		t.Fatalf("%d samples, want the 2 + 1 turns", len(res.Samples))
+	}
+	// Turn caps 5, then the run's --max-tokens 4, then 2: the fake stops at num_predict.
+	for i, want := range []struct {
+		id            string
+		turn, out, mt int
+	}{{"chat-a", 1, 5, 5}, {"chat-a", 2, 4, 0}, {"chat-b", 1, 2, 2}} {
+		s := res.Samples[i]
+		if s.ConversationID != want.id || s.Turn != want.turn || s.OutputTokens != want.out || s.MaxTokensAsked != want.mt {
+			t.Errorf("sample %d: %s turn %d output %d asked %d, want %+v", i, s.ConversationID, s.Turn, s.OutputTokens, s.MaxTokensAsked, want)
+		}
+	}
+	_, contents := messagesOf(f.Bodies[len(f.Bodies)-3])
+	if !strings.HasPrefix(contents[0], "Conversation ") || !strings.HasSuffix(contents[0], ".\n\nBe brief.") || contents[1] != "one two" {
+		t.Errorf("first turn sent %q", contents)
+	}
+}
