@@ -561,7 +561,7 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 		}
 	}
 	lim := Limit{Requests: uint64(requests), Duration: opts.Duration}
-	pacer := spec.Load.pacer(opts.Seed)
+	var tracePacer Pacer // shared: a TracePacer is immutable
 	if opts.Turns != 0 {
 		// drive paces conversations: enough whole ones to hold --runs turns.
 		convs, turns := r.conversationsFor(int(r.convNext.Load()), requests)
@@ -572,9 +572,9 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 	}
 	if len(opts.Trace) > 0 {
 		if r.trace == nil {
-			r.trace = r.newTraceReplay() // from the calibration the warm-ups made
+			r.trace = r.newTraceReplay() // sends its two calibrating requests
 		}
-		pacer = r.trace.pacer
+		tracePacer = r.trace.pacer
 		lim.Requests = uint64(min(requests, len(opts.Trace)))
 		if total > 0 {
 			total = int(lim.Requests) * len(r.members)
@@ -586,6 +586,10 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 		var wg sync.WaitGroup
 		for t := range r.members {
 			wg.Go(func() {
+				pacer := tracePacer
+				if pacer == nil {
+					pacer = spec.Load.pacer(opts.Seed) // one per server: a Poisson pacer is not shared
+				}
 				n := drive(r.ctx, r.began, spec.Load, pacer, lim, r.halts[t], func(j job) {
 					emit := func(s Sample) {
 						s.Level = li
