@@ -255,9 +255,9 @@ func (r *runner) newTraceReplay() *traceReplay {
 // calibrateBlocks sends server 0 two uncounted warm-up requests in the form of a trace
 // prompt (the trace's system message, then random words of the block vocabulary): half
 // a block's and a block's worth of words at perWord tokens a word, and fits the line
-// through the two counts. It returns the line when both succeeded and it is plausible
-// (0.2 to 5 tokens a word, an overhead within 0..TraceBlockTokens/2). The requests are
-// recorded as warm-ups.
+// through the two counts, its overhead kept within 0..TraceBlockTokens/2. It returns
+// the line when both succeeded and it is plausible (0.2 to 5 tokens a word). The
+// requests are recorded as warm-ups.
 func (r *runner) calibrateBlocks(tr *traceReplay, perWord float64) (slope, overhead float64, ok bool) {
 	var pts [2][2]float64
 	for i, tokens := range []float64{TraceBlockTokens / 2, TraceBlockTokens} {
@@ -293,7 +293,14 @@ func (r *runner) calibrateBlocks(tr *traceReplay, perWord float64) (slope, overh
 	}
 	slope = (pts[1][1] - pts[0][1]) / (pts[1][0] - pts[0][0])
 	overhead = pts[0][1] - slope*pts[0][0]
-	if slope < 0.2 || slope > 5 || overhead < 0 || overhead > TraceBlockTokens/2 {
+	if overhead < 0 || overhead > TraceBlockTokens/2 {
+		// Random words tokenize a few percent apart from one draw to the next, more than
+		// the template's few tokens: the line through two draws can put the overhead
+		// below 0. It is clamped, and the slope taken through the block-long request.
+		overhead = max(0, min(TraceBlockTokens/2, overhead))
+		slope = (pts[1][1] - overhead) / pts[1][0]
+	}
+	if slope < 0.2 || slope > 5 {
 		return 0, 0, false
 	}
 	return slope, overhead, true
