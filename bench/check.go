@@ -83,6 +83,10 @@ func (s *Sample) checkFigures() error {
 		{"thinking_bytes", s.ThinkingBytes, s.OutputBytes}, {"answer_bytes", s.AnswerBytes, s.OutputBytes - s.ThinkingBytes},
 		{"cached_prompt_tokens", derefInt(s.CachedPromptTokens), s.PromptTokens},
 		{"thinking_tokens", derefInt(s.ThinkingTokens), s.OutputTokens}, {"answer_tokens", derefInt(s.AnswerTokens), s.OutputTokens},
+		{"conversation", s.Conversation, 1 << 40}, {"turn", s.Turn, 1 << 20},
+		{"history_tokens", s.HistoryTokens, MaxTokensPerRequest}, {"new_prompt_tokens", s.NewPromptTokens, s.PromptTokens},
+		{"trace_line", s.TraceLine, 1 << 40},
+		{"prompt_tokens_asked", s.PromptTokensAsked, MaxTokensPerRequest}, {"max_tokens_asked", s.MaxTokensAsked, MaxTokensPerRequest},
 	}
 	for _, c := range counts {
 		if c.v < 0 || c.v > c.max {

@@ -26,6 +26,8 @@ const (
 const (
 	ArrivalConstant = "constant"
 	ArrivalPoisson  = "poisson"
+	// ArrivalTrace replays a trace's arrival times (Options.Trace, TracePacer).
+	ArrivalTrace = "trace"
 )
 
 // MaxInFlight bounds the requests an uncapped open loop keeps in flight: a server that
@@ -42,8 +44,11 @@ type LoadSpec struct {
 	Concurrency int `json:"concurrency,omitempty"`
 	// RatePerS is the open loop's mean arrival rate in requests per second.
 	RatePerS float64 `json:"rate_per_s,omitempty"`
-	// Arrival is the open loop's arrival process: ArrivalConstant or ArrivalPoisson.
+	// Arrival is the open loop's arrival process: ArrivalConstant, ArrivalPoisson or
+	// ArrivalTrace.
 	Arrival string `json:"arrival,omitempty"`
+	// TraceSpeed is a trace replay's speed-up (Options.TraceSpeed).
+	TraceSpeed float64 `json:"trace_speed,omitempty"`
 }
 
 // String describes the load for people: "sequential", "concurrency 4",
@@ -54,6 +59,9 @@ func (l LoadSpec) String() string {
 		return fmt.Sprintf("concurrency %d", l.Concurrency)
 	case LoadOpen:
 		s := fmt.Sprintf("rate %g/s %s", l.RatePerS, l.Arrival)
+		if l.Arrival == ArrivalTrace {
+			s = fmt.Sprintf("trace replay ×%g", l.TraceSpeed)
+		}
 		if l.Concurrency > 0 {
 			s += fmt.Sprintf(" (at most %d in flight)", l.Concurrency)
 		}
@@ -74,6 +82,9 @@ func (l LoadSpec) pacer(seed int64) Pacer {
 // the run's start); 0 in a closed loop, where due means sent.
 type job struct {
 	scheduledNs int64
+	// k numbers the open loop's requests of a level from 0 (the pacer's k); 0 in a
+	// closed loop.
+	k uint64
 }
 
 // drive issues the requests of one level by its load model and returns once every
@@ -151,7 +162,7 @@ pacing:
 				break pacing
 			}
 		}
-		j := job{scheduledNs: startNs + int64(pacer.At(hits))}
+		j := job{scheduledNs: startNs + int64(pacer.At(hits)), k: hits}
 		if stopped() {
 			break // the select below would pick at random between the stop and a free slot
 		}

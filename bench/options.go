@@ -138,10 +138,8 @@ type Options struct {
 	// request then only serves prompt calibration.
 	SkipColdLoad bool `json:"skip_cold_load"`
 	// Dataset, when set, says which dataset the prompts came from (--dataset) and what
-	// the run took of it; Conversations are the records it sends (not recorded: the
-	// file's hash is). Request i sends the first turn of Conversations[i mod n].
-	Dataset       *DatasetInfo   `json:"dataset,omitempty"`
-	Conversations []Conversation `json:"-"`
+	// the run took of it.
+	Dataset *DatasetInfo `json:"dataset,omitempty"`
 	// PrefixTokens, when positive, gives every measured request a shared system
 	// prefix of about this many tokens (--prefix-tokens), one of PrefixGroups
 	// different ones (--prefix-groups, default 1), so the server's prompt cache can
@@ -155,6 +153,29 @@ type Options struct {
 	IgnoreEOS bool            `json:"ignore_eos,omitempty"`
 	MinTokens int             `json:"min_tokens,omitempty"`
 	ExtraBody json.RawMessage `json:"extra_body,omitempty"`
+	// Turns, when not 0, makes the run's unit a conversation (docs/metrics.md,
+	// Conversations): each user sends Turns turns, turn k with the whole history before
+	// it, and --runs counts turns. TurnsAll (−1) sends every turn of each conversation of
+	// Conversations. Range 1..MaxTurns, or TurnsAll with Conversations.
+	Turns int `json:"turns,omitempty"`
+	// ThinkTime is how long a conversation's user waits after a reply before sending
+	// the next turn (0: at once). Conversations only.
+	ThinkTime time.Duration `json:"think_time_ns,omitempty"`
+	// Conversations are a dataset's records (not recorded: Dataset names them by their
+	// content's hash). Without Turns, measured request i sends the first turn of
+	// Conversations[i mod n]; with Turns, the users hold them as conversations, in
+	// order and again from the first when they run out. Empty with Turns, each
+	// conversation is synthetic (Workload.Conversation).
+	Conversations []Conversation `json:"-"`
+	// Trace, when not empty, replays these requests (ParseTrace) as an open loop: their
+	// arrival times scaled by TraceSpeed, their lengths as asked, their prompts built
+	// from their block hashes. The first Runs of them are sent.
+	Trace []TraceRequest `json:"-"`
+	// TraceFile and TraceSHA256 name the trace file replayed (as given) and its content
+	// (hex SHA-256); TraceSpeed (> 0) divides its gaps: 2 replays it twice as fast.
+	TraceFile   string  `json:"trace_file,omitempty"`
+	TraceSHA256 string  `json:"trace_sha256,omitempty"`
+	TraceSpeed  float64 `json:"trace_speed,omitempty"`
 	// RunID identifies the run (NewRunID when empty); it also makes prompt nonces
 	// unique to the run.
 	RunID string `json:"-"`
@@ -221,7 +242,7 @@ func (o Options) Validate() error {
 		return errors.New("--runs auto measures one closed-loop level until a precision is reached; it does not combine with sweeps, --rate or --duration")
 	}
 	for _, c := range o.Concurrency {
-		if c < 0 || c > MaxInFlight || (c == 0 && len(o.RatePerS) == 0) {
+		if c < 0 || c > MaxInFlight || (c == 0 && len(o.RatePerS) == 0 && len(o.Trace) == 0 && o.TraceFile == "") {
 			return fmt.Errorf("--concurrency %d: must be in 1..%d (0, uncapped, only with --rate)", c, MaxInFlight)
 		}
 	}
@@ -270,7 +291,13 @@ func (o Options) Validate() error {
 	case o.Grace < 0:
 		return fmt.Errorf("--grace %v: must not be negative", o.Grace)
 	}
-	return o.validateWorkload()
+	if err := o.validateWorkload(); err != nil {
+		return err
+	}
+	if err := o.validateConversations(); err != nil {
+		return err
+	}
+	return o.validateTrace()
 }
 
 // validateWorkload checks the options of datasets, shared prefixes and fixed output
@@ -281,6 +308,12 @@ func (o Options) validateWorkload() error {
 		return errors.New("--dataset: no record to send")
 	case o.Dataset != nil && len(o.PromptTokensSweep) > 1:
 		return errors.New("--dataset with several --prompt-tokens: a dataset's prompts have the lengths the file gives")
+	case o.Dataset != nil && (len(o.Trace) > 0 || o.TraceFile != ""):
+		return errors.New("--dataset with --trace: a trace replays its own requests, with prompts built from its block hashes")
+	case o.PrefixTokens > 0 && o.Turns != 0:
+		return errors.New("--prefix-tokens with --turns: a conversation's history is already its shared prefix; measure shared prefixes in another run")
+	case o.PrefixTokens > 0 && (len(o.Trace) > 0 || o.TraceFile != ""):
+		return errors.New("--prefix-tokens with --trace: a trace's requests share the prefixes its hash_ids say")
 	case o.Dataset != nil && o.PrefixTokens > 0:
 		return errors.New("--prefix-tokens with --dataset: shared prefixes are given to synthetic prompts; put a dataset's shared text in its system messages")
 	case o.PrefixTokens < 0 || o.PrefixTokens > 1<<20:
@@ -372,7 +405,8 @@ func (o Options) sampleEvery() time.Duration {
 // schedule, the level's window), so such a run keeps its journal as a record only.
 func (o *Options) Resumable() bool {
 	l := o.Levels()
-	return len(o.Hosts) <= 1 && len(l) == 1 && l[0].Load.Model == LoadSequential && o.Duration <= 0 && o.Dataset == nil
+	return len(o.Hosts) <= 1 && len(l) == 1 && l[0].Load.Model == LoadSequential && o.Duration <= 0 && o.Dataset == nil &&
+		o.Turns == 0 && o.TraceFile == "" && len(o.Trace) == 0
 }
 
 // LevelSpec is one level of a run: its load and its prompt length.
@@ -406,6 +440,12 @@ func (o *Options) Levels() []LevelSpec {
 	}
 	var loads []LoadSpec
 	switch {
+	case len(o.Trace) > 0 || o.TraceFile != "":
+		c := 0
+		if len(o.Concurrency) > 0 {
+			c = o.Concurrency[0]
+		}
+		loads = append(loads, LoadSpec{Model: LoadOpen, Concurrency: c, Arrival: ArrivalTrace, TraceSpeed: o.TraceSpeed})
 	case len(o.RatePerS) > 0:
 		c := 0
 		if len(o.Concurrency) > 0 {

@@ -15,7 +15,14 @@ func (o Options) PlannedRequests(servers int) int {
 	if len(o.PromptTokensSweep) > 1 {
 		warmups *= levels
 	}
-	total := servers * (warmups + o.Runs*levels)
+	runs := o.Runs
+	switch {
+	case o.Turns > 0 && len(o.Conversations) == 0: // whole synthetic conversations
+		runs = (o.Runs + o.Turns - 1) / o.Turns * o.Turns
+	case len(o.Trace) > 0:
+		runs = min(o.Runs, len(o.Trace))
+	}
+	total := servers * (warmups + runs*levels)
 	if !o.SkipColdLoad && o.Backend == "ollama" {
 		total += servers
 	}

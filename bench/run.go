@@ -299,6 +299,12 @@ func RunDurable(ctx context.Context, targets []Backend, opts Options, observe Ob
 	if len(targets) == 0 {
 		return nil, errors.New("no server to measure")
 	}
+	switch {
+	case opts.TraceFile != "" && len(opts.Trace) == 0:
+		return nil, fmt.Errorf("--trace %s: the trace's requests were not given (Options.Trace)", opts.TraceFile)
+	case opts.Turns == TurnsAll && len(opts.Conversations) == 0:
+		return nil, errors.New("--turns all takes every turn of a dataset's conversations: give the conversations (--dataset), or a number of turns")
+	}
 	if observe == nil {
 		observe = func(Event) {}
 	}

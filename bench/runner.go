@@ -36,6 +36,12 @@ type runner struct {
 	sentMeasured  atomic.Int64 // measured requests sent by this process
 	// unsent is set when an interrupt left a live server's requests of a level unsent.
 	unsent bool
+	// convNext numbers the conversations started (conversation.go); levelStart is when
+	// the level being measured began; trace is the trace being replayed (trace.go), or
+	// nil.
+	convNext   atomic.Int64
+	levelStart time.Time
+	trace      *traceReplay
 
 	jr         *Journal
 	journalMu  sync.Mutex
@@ -230,7 +236,7 @@ func (r *runner) send(t int, phase Phase, index, promptIndex int, scheduledNs in
 	}
 	p := r.prompt(promptIndex)
 	s := Sample{Index: index, Phase: phase, Target: t, Nonce: p.nonce, PromptWords: p.words, ScheduledAtNs: scheduledNs,
-		MaxTokens: p.ownMaxTokens, Record: p.record, PrefixGroup: p.group, PrefixWords: p.prefixWords}
+		MaxTokensAsked: p.ownMaxTokens, ConversationID: p.record, PrefixGroup: p.group, PrefixWords: p.prefixWords}
 	// The request outlives an interrupt by opts.Grace: one that finishes within it is
 	// kept, one that does not is abandoned.
 	gctx, abandon := context.WithCancelCause(context.WithoutCancel(r.ctx))
@@ -566,17 +572,50 @@ func (r *runner) measureLevel(li int, spec LevelSpec, requests int) (stopped boo
 		}
 	}
 	lim := Limit{Requests: uint64(requests), Duration: opts.Duration}
+	var tracePacer Pacer // shared: a TracePacer is immutable
+	if opts.Turns != 0 {
+		// drive paces conversations: enough whole ones to hold --runs turns.
+		convs, turns := r.conversationsFor(int(r.convNext.Load()), requests)
+		lim.Requests = uint64(convs)
+		if total > 0 {
+			total = turns * len(r.members)
+		}
+	}
+	if len(opts.Trace) > 0 {
+		if r.trace == nil {
+			r.trace = r.newTraceReplay() // sends its two calibrating requests
+		}
+		tracePacer = r.trace.pacer
+		lim.Requests = uint64(min(requests, len(opts.Trace)))
+		if total > 0 {
+			total = int(lim.Requests) * len(r.members)
+		}
+	}
+	r.levelStart = time.Now()
 	var dropped atomic.Int64
 	go func() {
 		var wg sync.WaitGroup
 		for t := range r.members {
 			wg.Go(func() {
-				n := drive(r.ctx, r.began, spec.Load, spec.Load.pacer(opts.Seed), lim, r.halts[t], func(j job) {
-					s := r.send(t, PhaseMeasured, 0, 0, j.scheduledNs)
-					s.Level = li
-					ack := make(chan struct{})
-					results <- taken{s, ack}
-					<-ack
+				pacer := tracePacer
+				if pacer == nil {
+					pacer = spec.Load.pacer(opts.Seed) // one per server: a Poisson pacer is not shared
+				}
+				n := drive(r.ctx, r.began, spec.Load, pacer, lim, r.halts[t], func(j job) {
+					emit := func(s Sample) {
+						s.Level = li
+						ack := make(chan struct{})
+						results <- taken{s, ack}
+						<-ack
+					}
+					switch {
+					case opts.Turns != 0:
+						r.converse(t, j, emit)
+					case r.trace != nil:
+						emit(r.replay(t, j))
+					default:
+						emit(r.send(t, PhaseMeasured, 0, 0, j.scheduledNs))
+					}
 				})
 				dropped.Add(int64(n))
 			})

@@ -51,12 +51,6 @@ type Sample struct {
 	// PromptWords is the number of words of the synthetic prompt body (0 for a
 	// dataset's prompt).
 	PromptWords int `json:"prompt_words"`
-	// MaxTokens is the output length this request asked (num_predict, max_tokens) when
-	// it is its own (a dataset record's); 0 when it is the run's --max-tokens.
-	MaxTokens int `json:"max_tokens,omitempty"`
-	// Record is the dataset record whose first turn was sent (Conversation.ID);
-	// absent without --dataset.
-	Record string `json:"record,omitempty"`
 	// PrefixGroup is the shared prefix a measured request carried (--prefix-tokens),
 	// 0..prefix_groups−1; absent for a request with a prefix of its own (cold and
 	// warm-up requests of such a run: the misses' reference) and without one.
@@ -67,6 +61,37 @@ type Sample struct {
 	// as results.Build judges it (docs/metrics.md, Shared prefixes); absent when not
 	// judged.
 	PrefixHit *bool `json:"prefix_hit,omitempty"`
+
+	// Conversation numbers the run's conversations from 1, Turn a conversation's turns
+	// from 1 (docs/metrics.md, Conversations); both are absent (0) for a request that is
+	// no conversation's turn. ConversationID is the dataset's id of the record sent (a
+	// conversation's, or the record whose first turn a single-turn dataset run sent).
+	Conversation   int    `json:"conversation,omitempty"`
+	ConversationID string `json:"conversation_id,omitempty"`
+	Turn           int    `json:"turn,omitempty"`
+	// HistoryTokens is what the conversation's previous turn left in the server's
+	// context, its prompt_tokens + output_tokens: the prefix a prompt cache can serve.
+	// Absent on a first turn.
+	HistoryTokens int `json:"history_tokens,omitempty"`
+	// NewPromptTokens = prompt_tokens − history_tokens, the tokens this turn added (its
+	// user message and the template around it); on a first turn the whole prompt.
+	// NewPrefillPerS = new_prompt_tokens / server_prompt_eval_ns: the prefill rate of
+	// the new tokens alone, which is what a server that reuses the history computes.
+	NewPromptTokens int      `json:"new_prompt_tokens,omitempty"`
+	NewPrefillPerS  *float64 `json:"new_prefill_per_s,omitempty"`
+	// CacheMissed is set when the run file is built (results.Build) on a later turn of a
+	// conversation whose history the server computed again instead of reading it from
+	// its prompt cache (docs/metrics.md, Conversations).
+	CacheMissed bool `json:"cache_missed,omitempty"`
+	// TraceLine is the line of the trace file (from 1) this request replays; absent
+	// outside a trace replay.
+	TraceLine int `json:"trace_line,omitempty"`
+	// PromptTokensAsked and MaxTokensAsked are the prompt and output lengths asked of
+	// this request when they are its own (a trace line's input_length and
+	// output_length; a dataset record's output length); absent when they are the run's
+	// --prompt-tokens and --max-tokens.
+	PromptTokensAsked int `json:"prompt_tokens_asked,omitempty"`
+	MaxTokensAsked    int `json:"max_tokens_asked,omitempty"`
 
 	// ScheduledAtNs is when the load model wanted the request sent: the open loop's
 	// schedule; in a closed loop it equals SentAtNs.

@@ -12,7 +12,7 @@ import (
 )
 
 // messagesOf returns the system and user messages of an /api/chat body.
-func messagesOf(t *testing.T, body map[string]any) (system, user string) {
+func systemAndUserOf(t *testing.T, body map[string]any) (system, user string) {
 	t.Helper()
 	for _, m := range body["messages"].([]any) {
 		mm := m.(map[string]any)
@@ -47,10 +47,10 @@ func TestRunSendsDatasetRecords(t *testing.T) {
 	bodies := f.Bodies[len(f.Bodies)-4:] // the measured requests, after the cold and warm-up ones
 	for i, s := range res.Samples {
 		c := convs[i%2] // request i sends record i mod 2
-		if s.Record != c.ID || s.PromptWords != 0 {
-			t.Errorf("sample %d: record %q words %d, want %q and 0", i, s.Record, s.PromptWords, c.ID)
+		if s.ConversationID != c.ID || s.PromptWords != 0 {
+			t.Errorf("sample %d: record %q words %d, want %q and 0", i, s.ConversationID, s.PromptWords, c.ID)
 		}
-		system, user := messagesOf(t, bodies[i])
+		system, user := systemAndUserOf(t, bodies[i])
 		want := "Request " + s.Nonce + "."
 		if c.System != "" {
 			want += "\n\n" + c.System
@@ -64,8 +64,8 @@ func TestRunSendsDatasetRecords(t *testing.T) {
 			t.Errorf("sample %d: num_predict %v, want %v", i, got, wantMax)
 		}
 		// The sample records a length of the record's own, not the run's.
-		if own := map[string]int{"a": 5, "b": 0}[c.ID]; s.MaxTokens != own {
-			t.Errorf("sample %d: max_tokens %d, want %d", i, s.MaxTokens, own)
+		if own := map[string]int{"a": 5, "b": 0}[c.ID]; s.MaxTokensAsked != own {
+			t.Errorf("sample %d: max_tokens %d, want %d", i, s.MaxTokensAsked, own)
 		}
 		// The fake generates 64 tokens capped by num_predict: no early stop.
 		if s.StoppedEarly {
@@ -93,7 +93,7 @@ func TestRunSendsSharedPrefixes(t *testing.T) {
 		if s.PrefixGroup == nil || *s.PrefixGroup < 0 || *s.PrefixGroup >= 3 {
 			t.Fatalf("sample %d: prefix group %v", i, s.PrefixGroup)
 		}
-		system, user := messagesOf(t, bodies[i])
+		system, user := systemAndUserOf(t, bodies[i])
 		if n := len(strings.Fields(system)); s.PrefixWords < 1 || n != s.PrefixWords+3 { // "Shared context TAG." and the words
 			t.Errorf("sample %d: prefix of %d words, recorded %d + 3", i, n, s.PrefixWords)
 		}
@@ -110,7 +110,7 @@ func TestRunSendsSharedPrefixes(t *testing.T) {
 		t.Errorf("12 requests drew %d of 3 groups", len(prefixes))
 	}
 	for i, body := range f.Bodies[:len(f.Bodies)-12] {
-		system, _ := messagesOf(t, body)
+		system, _ := systemAndUserOf(t, body)
 		for g, p := range prefixes {
 			if system == p {
 				t.Errorf("cold or warm-up request %d sent group %d's prefix", i, g)

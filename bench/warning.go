@@ -68,6 +68,9 @@ const (
 	// CodeOtherModelsLoaded: the server held other models, whose runners its resident
 	// set includes.
 	CodeOtherModelsLoaded Code = "other_models_loaded"
+	// CodeConversationCacheMissed: later turns of conversations whose history the
+	// server computed again instead of reading it from its prompt cache.
+	CodeConversationCacheMissed Code = "conversation_cache_missed"
 )
 
 // What the load and the stopping rule reached.

@@ -34,6 +34,11 @@ func TestBadInputIsUsageErrorAndWritesNothing(t *testing.T) {
 		"zero runs":    func(c *harness.Config) { c.Options.Runs = 0 },
 		"bad host":     func(c *harness.Config) { c.Hosts = []string{"ftp://x"} },
 		"out is a dir": func(c *harness.Config) { c.Out = c.OutDir },
+		// A dataset's conversation without a user turn (issue 13's bad input).
+		"a conversation with no turn": func(c *harness.Config) {
+			c.Options.Turns = bench.TurnsAll
+			c.Options.Conversations = []bench.Conversation{{ID: "a", Turns: []bench.Turn{{User: "hi"}}}, {ID: "b"}}
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg := config(t, srv.URL, 2)

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,6 +43,7 @@ const OtherBusyWarnFrac = 0.10
 // Build calls it after the run's summaries and roofline and before its levels (whose
 // prefill fit leaves cache-suspect samples out). levels are the result's.
 func (r *Run) diagnose(levels []bench.Level) {
+	r.judgeTurns()
 	r.diagnoseSamples(levels)
 	r.warnHost()
 	r.warnReloads()
@@ -77,21 +79,19 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 		if s.PromptTokens+s.OutputTokens > o.NumCtx {
 			overflow++
 		}
-		asked := o.MaxTokens
-		if s.MaxTokens > 0 {
-			asked = s.MaxTokens // a dataset record's own output length
-		}
-		if s.OutputTokens > asked {
+		if s.OutputTokens > cmp.Or(s.MaxTokensAsked, o.MaxTokens) {
 			overMax++
 		}
 		target := o.PromptTokens
 		if s.Level < len(levels) {
 			target = levels[s.Level].PromptTokens
 		}
-		// A dataset's prompts have the file's lengths: no target to be off.
+		target = cmp.Or(s.PromptTokensAsked, target)
+		// A dataset's prompts have the file's lengths: no target to be off; a later turn
+		// carries its history.
 		if s.TokensEstimated {
 			estimated++ // and its prompt is uncounted: no length to hold to the target
-		} else if d := s.PromptTokens - target; o.Dataset == nil && d*d*100 > target*target { // off by more than 10%
+		} else if d := s.PromptTokens - target; o.Dataset == nil && s.Turn < 2 && d*d*100 > target*target { // off by more than 10%
 			promptOff++
 		}
 	}
@@ -154,7 +154,7 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 	// every level would flag the longest prompts.
 	byLevel := map[int][]float64{}
 	for i := range r.Samples {
-		if s := &r.Samples[i]; s.OK && s.ServerPrefillPerS != nil {
+		if s := &r.Samples[i]; s.OK && s.ServerPrefillPerS != nil && !reuseExpected(s) {
 			byLevel[s.Level] = append(byLevel[s.Level], *s.ServerPrefillPerS)
 		}
 	}
@@ -173,9 +173,14 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 	// roofline's prefill efficiency is their median (a rate above the ceiling may be
 	// the ceiling's fault, and above_ceiling must still say so).
 	var clean []float64
+	expected := 0 // requests meant to hit the cache, left out here
 	for i := range r.Samples {
 		s := &r.Samples[i]
 		if !s.OK {
+			continue
+		}
+		if reuseExpected(s) {
+			expected++
 			continue
 		}
 		target := r.Options.PromptTokens
@@ -209,14 +214,19 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 			clean = append(clean, rate)
 		}
 	}
-	if rl := r.Roofline; rl != nil && rl.PrefillCeilingPerS > 0 && n > byCeiling {
+	if rl := r.Roofline; rl != nil && rl.PrefillCeilingPerS > 0 && (n > byCeiling || expected > 0) {
 		if left := len(clean); left > 0 {
 			e := stat.Median(clean) / rl.PrefillCeilingPerS
 			rl.PrefillEfficiencyFrac = &e
 		} else {
 			rl.PrefillEfficiencyFrac = nil
 		}
-		rl.Notes = append(rl.Notes, "the prefill efficiency leaves out the requests flagged cache_suspect by the server's cached count, a short counted prompt or their level's median")
+		if n > byCeiling {
+			rl.Notes = append(rl.Notes, "the prefill efficiency leaves out the requests flagged cache_suspect by the server's cached count, a short counted prompt or their level's median")
+		}
+		if expected > 0 {
+			rl.Notes = append(rl.Notes, "the prefill efficiency leaves out the later turns of conversations and the requests of a trace replay, which are meant to reuse the server's prompt cache")
+		}
 	}
 	if n == 0 {
 		return
@@ -244,6 +254,12 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 	r.warn(bench.CodePromptCacheSuspect, fmt.Sprintf("%s %s served from the server's prompt cache: %s; flagged cache_suspect and kept in the summaries",
 		measuredRequests(n), look, strings.Join(tests, ", ")))
 }
+
+// reuseExpected reports whether s is meant to reuse the server's prompt cache: a later
+// turn of a conversation (its history) or a trace replay's request (its shared
+// blocks). The cache_suspect tests leave such requests alone; a conversation's turns
+// are judged by judgeTurns instead.
+func reuseExpected(s *bench.Sample) bool { return s.Turn > 1 || s.TraceLine > 0 }
 
 func b2i(b bool) int {
 	if b {

@@ -156,6 +156,7 @@ func (r *Run) summarizeLevels(levels []bench.Level) {
 		out = append(out, ls)
 	}
 	r.setLevels(out)
+	r.summarizeTurns()
 	r.warnLevelsAboveCeiling()
 	r.Warnings = appendTooFewSamples(r.Warnings, r.Summaries)
 }

@@ -83,6 +83,11 @@ type Run struct {
 	// PrefillFit and DecodeFit are fitted over a --prompt-tokens sweep.
 	PrefillFit *PrefillFit `json:"prefill_fit,omitempty"`
 	DecodeFit  *DecodeFit  `json:"decode_fit,omitempty"`
+	// Turns summarizes a conversation run by turn number (docs/metrics.md,
+	// Conversations); ConversationCache says how its later turns were judged against
+	// the server's prompt cache. Both absent without conversations.
+	Turns             []TurnSummary      `json:"turns,omitempty"`
+	ConversationCache *ConversationCache `json:"conversation_cache,omitempty"`
 	// Fleet lists each server of a run against several, with its own throughput
 	// and statistics (Throughput and Summaries above are the fleet's total).
 	Fleet []TargetSummary `json:"fleet,omitempty"`
@@ -167,7 +172,11 @@ type Workload struct {
 	IgnoreEOS    bool            `json:"ignore_eos,omitempty"`
 	MinTokens    int             `json:"min_tokens,omitempty"`
 	ExtraBody    json.RawMessage `json:"extra_body,omitempty"`
-	Hash         string          `json:"hash"`
+	// Turns is the conversations' turns (--turns; −1 for all of a dataset's), absent
+	// without conversations; TraceSHA256 the content hash of a replayed trace.
+	Turns       int    `json:"turns,omitempty"`
+	TraceSHA256 string `json:"trace_sha256,omitempty"`
+	Hash        string `json:"hash"`
 }
 
 // DatasetKey identifies a dataset: its content's SHA-256 and the format it was read
@@ -270,6 +279,7 @@ func Build(res *bench.Result, hw profiles.Hardware, m *Machine) *Run {
 	r.Workload = Workload{
 		PromptTokensTarget: o.PromptTokens, PromptWords: res.PromptWords, MaxTokens: o.MaxTokens,
 		Seed: o.Seed, Temperature: o.Temperature, NumCtx: o.NumCtx, Think: o.Think,
+		Turns: o.Turns, TraceSHA256: o.TraceSHA256,
 	}
 	if d := o.Dataset; d != nil {
 		r.Workload.PromptTokensTarget, r.Workload.PromptWords = 0, 0
@@ -323,7 +333,7 @@ func appendTooFewSamples(ws []bench.Warning, summaries map[string]Summary) []ben
 var MetricOrder = []string{
 	"ttft_ns", "ttfa_ns", "thinking_ns", "tpot_ns", "answer_tpot_ns", "itl_ns", "e2e_ns",
 	"server_prefill_per_s", "server_gen_per_s", "client_gen_per_s", "answer_gen_per_s",
-	"prompt_tokens", "cached_prompt_tokens", "output_tokens", "answer_tokens", "tokens_per_chunk",
+	"new_prefill_per_s", "prompt_tokens", "new_prompt_tokens", "cached_prompt_tokens", "output_tokens", "answer_tokens", "tokens_per_chunk",
 	"overhead_ns", "load_ns", "queue_delay_ns",
 	"ttft_from_scheduled_ns", "e2e_from_scheduled_ns",
 }
@@ -435,8 +445,14 @@ func eachMetric(samples []bench.Sample, gaps bool, add func(name string, v float
 		if thought && s.AnswerGenPerS != nil {
 			add("answer_gen_per_s", *s.AnswerGenPerS)
 		}
+		if s.NewPrefillPerS != nil { // a conversation's turn
+			add("new_prefill_per_s", *s.NewPrefillPerS)
+		}
 		if !s.TokensEstimated { // the server counted no prompt
 			add("prompt_tokens", float64(s.PromptTokens))
+		}
+		if s.NewPromptTokens > 0 {
+			add("new_prompt_tokens", float64(s.NewPromptTokens))
 		}
 		if s.CachedPromptTokens != nil { // only from a server that reports it
 			add("cached_prompt_tokens", float64(*s.CachedPromptTokens))

@@ -38,6 +38,8 @@ var metricLabel = map[string]string{
 	"answer_gen_per_s":       "decode tok/s (answer)",
 	"prompt_tokens":          "prompt tokens",
 	"cached_prompt_tokens":   "cached prompt tokens",
+	"new_prompt_tokens":      "new prompt tokens",
+	"new_prefill_per_s":      "new-token prefill tok/s",
 	"output_tokens":          "output tokens",
 	"answer_tokens":          "answer tokens",
 	"tokens_per_chunk":       "tokens/chunk",
@@ -128,6 +130,7 @@ func RenderTable(w io.Writer, run *Run) error {
 	}
 	fmt.Fprintf(&b, "workload  %s + %s, %s, %s, temperature %g, seed %d%s\n",
 		measured, warm, lengths, numCtx, wl.Temperature, wl.Seed, think)
+	workloadSourceLine(&b, o)
 	if d := o.Dataset; d != nil {
 		fmt.Fprintf(&b, "dataset   %s (%s, sha256 %.12s): %d of %d records sent in turn, %d skipped as longer than num_ctx, %d by the length filters (lengths estimated)\n",
 			d.Path, d.Format, d.SHA256, d.Selected, d.Records, d.SkippedTooLong, d.SkippedFiltered)
@@ -213,6 +216,9 @@ func RenderTable(w io.Writer, run *Run) error {
 		return err
 	}
 	if err := renderLevelRoofline(&b, run); err != nil {
+		return err
+	}
+	if err := renderTurns(&b, run); err != nil {
 		return err
 	}
 	if f := run.PrefillFit; f != nil {

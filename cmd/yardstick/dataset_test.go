@@ -81,10 +81,10 @@ func TestRunShareGPTDatasetAgainstFake(t *testing.T) {
 	}
 	records := map[string]bool{}
 	for _, s := range r.Samples {
-		if !s.OK || s.Record == "" {
-			t.Errorf("sample %d: ok %v record %q", s.Index, s.OK, s.Record)
+		if !s.OK || s.ConversationID == "" {
+			t.Errorf("sample %d: ok %v record %q", s.Index, s.OK, s.ConversationID)
 		}
-		records[s.Record] = true
+		records[s.ConversationID] = true
 	}
 	// Six requests over four records: each is sent, two of them twice.
 	if len(records) != 4 {

@@ -23,16 +23,16 @@ func TestEndToEndDatasetsRealOllama(t *testing.T) {
 			}
 			lengths := map[int]bool{}
 			for _, s := range r.Samples {
-				if !s.OK || s.Record == "" || s.PromptTokens <= 0 {
-					t.Errorf("sample %d: ok %v record %q prompt %d: %s", s.Index, s.OK, s.Record, s.PromptTokens, s.Error)
+				if !s.OK || s.ConversationID == "" || s.PromptTokens <= 0 {
+					t.Errorf("sample %d: ok %v record %q prompt %d: %s", s.Index, s.OK, s.ConversationID, s.PromptTokens, s.Error)
 				}
 				lengths[s.PromptTokens] = true
 				asked := r.Options.MaxTokens
-				if s.MaxTokens > 0 {
-					asked = s.MaxTokens
+				if s.MaxTokensAsked > 0 {
+					asked = s.MaxTokensAsked
 				}
 				if s.OutputTokens > asked {
-					t.Errorf("sample %d (%s): %d output tokens, asked at most %d", s.Index, s.Record, s.OutputTokens, asked)
+					t.Errorf("sample %d (%s): %d output tokens, asked at most %d", s.Index, s.ConversationID, s.OutputTokens, asked)
 				}
 			}
 			// Ten records of different lengths: the server counts different prompts.

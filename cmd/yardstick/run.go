@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/yardstick-dev/yardstick/dataset"
 	"github.com/yardstick-dev/yardstick/harness"
 	"github.com/yardstick-dev/yardstick/internal/flagval"
+	"github.com/yardstick-dev/yardstick/internal/userfile"
 	"github.com/yardstick-dev/yardstick/profiles"
 	"github.com/yardstick-dev/yardstick/results"
 )
@@ -334,7 +338,10 @@ func runOptions(c *cli.Context, d bench.Options) (bench.Options, error) {
 	if e := c.String("extra-body"); e != "" {
 		opts.ExtraBody = json.RawMessage(e)
 	}
-	return opts, datasetOptions(c, &opts)
+	if err := datasetOptions(c, &opts); err != nil {
+		return opts, err
+	}
+	return opts, workloadSources(c, &opts)
 }
 
 // datasetOptions reads --dataset and takes what the run sends of it into opts
@@ -376,6 +383,61 @@ func datasetOptions(c *cli.Context, opts *bench.Options) error {
 		MaxTokensGiven: so.MaxTokensSet, TokensEstimated: dataset.EstimateRule}
 	return nil
 }
+
+// workloadSources maps the flags of conversations (--turns, --think-time) and trace
+// replay (--trace, --trace-speed) to opts, reading the trace: a trace that does not
+// parse is bad input, named by file and line, before anything is sent.
+func workloadSources(c *cli.Context, opts *bench.Options) error {
+	if v := c.String("turns"); c.IsSet("turns") {
+		if strings.EqualFold(strings.TrimSpace(v), "all") {
+			if opts.Dataset == nil {
+				return usageErr("--turns all takes every turn of a dataset's conversations: give --dataset, or a number of turns")
+			}
+			opts.Turns = bench.TurnsAll
+			v = ""
+		}
+		if v != "" {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return usageErr("--turns %q: want a number of turns, or all", v)
+			}
+			if n < 1 {
+				return usageErr("--turns %d: must be in 1..%d", n, bench.MaxTurns)
+			}
+			opts.Turns = n
+		}
+	}
+	opts.ThinkTime = c.Duration("think-time")
+	if c.IsSet("trace-speed") && !c.IsSet("trace") {
+		return usageErr("--trace-speed applies to a trace replay: give --trace too")
+	}
+	path := c.String("trace")
+	if !c.IsSet("trace") {
+		return nil
+	}
+	f, err := userfile.Open(path, maxTraceBytes)
+	if err != nil {
+		return usageErr("--trace: %v", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	trace, err := bench.ParseTrace(io.TeeReader(f, h), path)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	opts.Trace, opts.TraceFile, opts.TraceSHA256 = trace, path, hex.EncodeToString(h.Sum(nil))
+	opts.TraceSpeed = c.Float64("trace-speed")
+	if !c.IsSet("runs") {
+		opts.Runs = min(len(trace), 100000)
+	}
+	if !c.IsSet("concurrency") {
+		opts.Concurrency = []int{0} // uncapped: the trace sets the arrivals
+	}
+	return nil
+}
+
+// maxTraceBytes bounds a trace file: Mooncake's published traces are a few MB.
+const maxTraceBytes = 1 << 30
 
 // newBar is the progress bar of a run that plans total requests (−1: a spinner).
 func newBar(e *env, total int) *progressbar.ProgressBar {

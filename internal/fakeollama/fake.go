@@ -115,6 +115,16 @@ type Config struct {
 	// prompt_eval_cached_count, as Ollama does from v0.33.3 on; nil sends none, as
 	// older versions.
 	CachedPromptTokens *int
+	// CacheSlots, when positive, models Ollama's prompt cache (runner/ollamarunner
+	// cache.go, v0.24.0): that many slots, each holding the messages of the last request
+	// it served and its reply, and serving one request at a time (a request waits for a
+	// free one, as Ollama's runner waits for a free sequence). A request takes the free
+	// slot whose messages match the most of its own from the start (whole messages), the
+	// least recently used among equals;
+	// the matched messages' tokens are cached, and prompt_eval_duration is then exactly
+	// the uncached tokens / PrefillPerS (which must be set), prompt_eval_count still the
+	// whole prompt, as Ollama counts it.
+	CacheSlots int
 }
 
 // Server is a running fake.
@@ -125,7 +135,60 @@ type Server struct {
 	requests int
 	loaded   map[string]bool
 	// Bodies records the decoded /api/chat requests.
-	Bodies []map[string]any
+	Bodies   []map[string]any
+	slots    []cacheSlot
+	slotFree *sync.Cond // signalled when a slot is given back
+}
+
+// cacheSlot is one slot of the modelled prompt cache: the messages it holds ("role:
+// content"), the words of each, and when it was last used.
+type cacheSlot struct {
+	msgs  []string
+	words []int
+	used  int
+	busy  bool
+}
+
+// takeSlot waits for a free slot (s.mu held, released while waiting), takes the best
+// one for msgs (with their words) as request n, and returns the words cached in it and
+// the slot's index. freeSlot gives it back.
+func (s *Server) takeSlot(msgs []string, words []int, n int) (cachedWords, slot int) {
+	for {
+		free := false
+		for _, sl := range s.slots {
+			free = free || !sl.busy
+		}
+		if free {
+			break
+		}
+		s.slotFree.Wait()
+	}
+	best, bestMatch := -1, -1
+	for i, sl := range s.slots {
+		if sl.busy {
+			continue
+		}
+		m := 0
+		for m < len(sl.msgs) && m < len(msgs) && sl.msgs[m] == msgs[m] {
+			m++
+		}
+		if m > bestMatch || (m == bestMatch && sl.used < s.slots[best].used) {
+			best, bestMatch = i, m
+		}
+	}
+	for _, w := range words[:bestMatch] {
+		cachedWords += w
+	}
+	s.slots[best].used, s.slots[best].busy = n+1, true
+	return cachedWords, best
+}
+
+// freeSlot gives slot i back (s.mu not held).
+func (s *Server) freeSlot(i int) {
+	s.mu.Lock()
+	s.slots[i].busy = false
+	s.mu.Unlock()
+	s.slotFree.Broadcast()
 }
 
 // New starts a fake on 127.0.0.1. Close it with Close.
@@ -145,7 +208,8 @@ func New(cfg Config) *Server {
 	if cfg.DoneReason == "" {
 		cfg.DoneReason = "length"
 	}
-	s := &Server{cfg: cfg, loaded: map[string]bool{}}
+	s := &Server{cfg: cfg, loaded: map[string]bool{}, slots: make([]cacheSlot, max(0, cfg.CacheSlots))}
+	s.slotFree = sync.NewCond(&s.mu)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/version", func(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Write(w, 200, map[string]any{"version": cfg.Version})
@@ -246,6 +310,15 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msgs, _ := req["messages"].([]any)
+	var keys []string // "role:content" of each message, for the prompt cache
+	var msgWords []int
+	for _, m := range msgs {
+		mm, _ := m.(map[string]any)
+		role, _ := mm["role"].(string)
+		c, _ := mm["content"].(string)
+		keys = append(keys, role+":"+c)
+		msgWords = append(msgWords, len(strings.Fields(c)))
+	}
 	if len(msgs) == 0 {
 		// keep_alive 0 with no messages unloads (server/routes.go ChatHandler).
 		s.mu.Lock()
@@ -260,7 +333,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	s.Bodies = append(s.Bodies, req)
 	s.loaded[model] = true
 	cfg := s.cfg
+	cachedWords, slot := 0, -1
+	if len(s.slots) > 0 {
+		cachedWords, slot = s.takeSlot(keys, msgWords, n)
+	}
 	s.mu.Unlock()
+	if slot >= 0 {
+		defer s.freeSlot(slot)
+	}
 	fault := FaultNone
 	if n >= cfg.FaultFrom && (cfg.FaultUntil == 0 || n < cfg.FaultUntil) {
 		fault = cfg.Fault
@@ -342,9 +422,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	ttft := cfg.TTFT
+	computed := promptTokens - int(float64(cachedWords)*cfg.PromptTokensPerWord)
 	if cfg.PrefillPerS > 0 {
-		ttft += time.Duration(float64(promptTokens) / cfg.PrefillPerS * 1e9)
+		ttft += time.Duration(float64(computed) / cfg.PrefillPerS * 1e9)
 	}
+	var reply strings.Builder // the answer streamed, for the prompt cache
 	sleep(ttft)
 	firstAt := time.Now()
 	thinkChunks := (thinking + cfg.TokensPerChunk - 1) / cfg.TokensPerChunk
@@ -386,15 +468,25 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		k := min(cfg.TokensPerChunk, answer-i*cfg.TokensPerChunk)
+		reply.WriteString(text(k))
 		send(map[string]any{"model": model, "created_at": time.Now().UTC(), "done": false,
 			"message": map[string]any{"role": "assistant", "content": text(k)}})
+	}
+	if slot >= 0 {
+		s.mu.Lock()
+		s.slots[slot].msgs = append(keys, "assistant:"+reply.String())
+		s.slots[slot].words = append(msgWords, len(strings.Fields(reply.String())))
+		s.mu.Unlock()
 	}
 	if fault == FaultNoDone {
 		return
 	}
 	end := time.Now()
 	pe := cfg.PromptEval
-	if pe == 0 {
+	switch {
+	case slot >= 0:
+		pe = time.Duration(float64(computed) / cfg.PrefillPerS * 1e9)
+	case pe == 0:
 		pe = firstAt.Sub(start)
 	}
 	evalCount := tokens
