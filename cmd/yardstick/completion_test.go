@@ -26,7 +26,7 @@ func TestCompletionWords(t *testing.T) {
 		// -m is --model's one-letter alias; -- leaves out one-letter names; flags in
 		// their order in run's --help.
 		{[]string{"run", "-m"}, "-m"},
-		{[]string{"run", "--m"}, "--model --max-runs --min-runs --max-tokens --max-errors"},
+		{[]string{"run", "--m"}, "--model --max-runs --min-runs --max-tokens --min-tokens --max-errors"},
 		// The help flag is every command's.
 		{[]string{"ls", "--h"}, "--help"},
 		// A flag waiting for its value: the values of one that takes one of a few
