@@ -46,7 +46,8 @@ func TestEndToEndDatasetsRealOllama(t *testing.T) {
 // TestEndToEndSharedPrefixRealOllama runs a shared-prefix run of one group against
 // the real Ollama: the prefix is 90% of the prompt, so a hit prefills a tenth of it.
 // Requests are sequential and nothing else is sent meanwhile, so after the group's
-// first request a slot holds the prefix.
+// first request a slot holds the prefix. The hit rate judged by time is not checked
+// against 11 of 12: on a busy machine it is not that sure, and says so.
 func TestEndToEndSharedPrefixRealOllama(t *testing.T) {
 	model := "yardstick-e2e-tiny:q8_0"
 	host := e2eModel(t, model)
@@ -60,14 +61,23 @@ func TestEndToEndSharedPrefixRealOllama(t *testing.T) {
 	if pc.JudgedBy != "prefill_time" || pc.ReferenceRequests < 3 {
 		t.Errorf("judged by %q on %d references (Ollama v0.24.0 reports no cached count)", pc.JudgedBy, pc.ReferenceRequests)
 	}
-	// The first measured request misses and the other 11 can hit; the tiny twin's
-	// prefill is short enough that a busy machine's noise moves some hits past the
-	// midpoint (seen: 8 to 11 hits of 12 on two shared cores), so half is asked.
-	if pc.Hits < 6 || pc.Misses < 1 {
+	// 1000 / (1000 − 450) at prompts of about 1000 tokens.
+	if pc.ReferenceSpread < 1 || pc.MidpointFactor < 1.75 || pc.MidpointFactor > 1.9 {
+		t.Errorf("reference spread %v, midpoint factor %v", pc.ReferenceSpread, pc.MidpointFactor)
+	}
+	// The first measured request misses and the other 11 hit (Ollama's debug log
+	// shows each reusing 860 of about 995 tokens). On two cores shared with other
+	// jobs the judgement by time has found from 5 to 11 of them (docs/metrics.md,
+	// Shared prefixes): what is asked here is that every request is judged, that
+	// some hits are found, and that the warning follows the spread it reports.
+	if pc.Hits+pc.Misses != 12 || pc.Hits < 1 || pc.Misses < 1 {
 		t.Errorf("%d hits, %d misses: %+v", pc.Hits, pc.Misses, pc)
 	}
+	if noisy := hasWarning(r, "prefix_judgement_noisy"); noisy != (pc.ReferenceSpread > pc.MidpointFactor) {
+		t.Errorf("warning %v with spread %v and factor %v", noisy, pc.ReferenceSpread, pc.MidpointFactor)
+	}
 	// TTFT is not what the judgement reads, and a hit's is shorter.
-	if h, m := pc.Hit["ttft_ns"], pc.Miss["ttft_ns"]; h.N == 0 || m.N == 0 || h.P50 >= m.P50 {
+	if h, m := pc.Hit["ttft_ns"], pc.Miss["ttft_ns"]; h.N > 0 && m.N > 0 && h.P50 >= m.P50 {
 		t.Errorf("TTFT p50 of hits %v, of misses %v", h.P50, m.P50)
 	}
 	for _, s := range r.Samples {
