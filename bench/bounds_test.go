@@ -101,18 +101,29 @@ func TestImpossibleServerFiguresFailTheRequest(t *testing.T) {
 		want  string
 	}{
 		{"eval_count 2^62", []string{text, done(1<<62, 1000)}, "output_tokens 4611686018427387904"},
+		{"prompt_eval_count 2^62", []string{text, strings.Replace(done(1, 1000), `"prompt_eval_count":5`, `"prompt_eval_count":4611686018427387904`, 1)}, "prompt_tokens 4611686018427387904"},
 		{"eval_duration of centuries", []string{text, done(1, 1<<62)}, "server_eval_ns"},
+		// JSON that does not fit the chunk is said to be JSON, naming the field
+		// (a break-it round found eval_count 1.0 reported as "not JSON").
+		{"eval_count written 1.0", []string{text, strings.Replace(done(1, 1000), `"eval_count":1,`, `"eval_count":1.0,`, 1)}, "JSON of another shape: json: cannot unmarshal number 1.0 into Go struct field chatLine.ChatResponse.Metrics.eval_count"},
+		{"truncated JSON", []string{text, `{"model":"m","message":{"role":"assistant","content":"x"`}, "malformed chunk, not JSON"},
 		{"tokens without text", []string{done(50, 1000)}, "reports 50 output tokens (eval_count), but no chunk carried text"},
 		// 3 tokens after the first in 1 ns: 3e9 tokens/s (found by a break-it round).
 		{"a decode rate of 3e9 tokens/s", []string{text, text, text, done(4, 1)}, "server_gen_per_s 3e+09: a rate must be in 0..1e+08"},
 	} {
 		srv := ndjsonServer(tc.lines, "")
 		base, _ := ParseHost(srv.URL)
-		var s Sample
+		s := Sample{Phase: PhaseMeasured}
 		NewOllama(base).Stream(context.Background(), time.Now(), Request{Model: "m", User: "x", MaxTokens: 4, NumCtx: 64}, &s)
 		srv.Close()
 		if s.OK || s.ErrorKind != ErrDecode || !strings.Contains(s.Error, tc.want) || s.OutputTokens < 0 {
 			t.Errorf("%s: ok %v kind %q error %q", tc.name, s.OK, s.ErrorKind, s.Error)
+		}
+		// The failed request is recorded, and its record reads back: a run file holding
+		// the impossible figure itself would be refused by report, ls and db import
+		// (found by a break-it round: eval_count 2^62 made an unloadable run file).
+		if err := s.Check(1, 1); err != nil {
+			t.Errorf("%s: the failed sample does not read back: %v", tc.name, err)
 		}
 	}
 	srv := ndjsonServer([]string{text, done(1, 1000)}, "")

@@ -634,7 +634,7 @@ func decodeChatLine(resp *http.Response, line []byte, now int64, fn func(r *api.
 		if resp.StatusCode >= http.StatusBadRequest {
 			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: string(line)}
 		}
-		return malformedLine(bytes.Clone(line)) // line is the pooled buffer's
+		return badChunk(line, err)
 	}
 	switch {
 	case resp.StatusCode >= http.StatusBadRequest:
@@ -677,6 +677,26 @@ func (e streamError) Error() string { return string(e) }
 // malformedLine is a line of a 200 stream that is not JSON.
 type malformedLine []byte
 
+// wrongShape is a line of a 200 stream that is JSON but does not decode into the
+// wire's chunk: a field of another type (a count written 1.0, a created_at that is
+// not a time). err is encoding/json's, which names the field.
+type wrongShape struct {
+	line malformedLine
+	err  error
+}
+
+func (w wrongShape) Error() string { return w.err.Error() + ": " + w.line.Error() }
+
+// badChunk is the error of line, a line of a 200 stream that encoding/json refused
+// with err: wrongShape when it is JSON, else malformedLine. It copies what it keeps
+// of line (the pooled buffer's).
+func badChunk(line []byte, err error) error {
+	if json.Valid(line) {
+		return wrongShape{malformedLine(clip(line)), err}
+	}
+	return malformedLine(clip(line))
+}
+
 func (m malformedLine) Error() string {
 	const show = 120
 	if len(m) > show {
@@ -699,6 +719,8 @@ func classify(ctx context.Context, err error) (ErrorKind, string) {
 		return ErrStream, err.Error()
 	case errors.As(err, new(malformedLine)):
 		return ErrDecode, "malformed chunk, not JSON: " + err.Error()
+	case errors.As(err, new(wrongShape)):
+		return ErrDecode, "malformed chunk, JSON of another shape: " + err.Error()
 	case errors.Is(err, errLineTooLong):
 		return ErrDecode, "malformed chunk: " + err.Error()
 	}

@@ -625,7 +625,7 @@ func (w *openaiWire) read(resp *http.Response, c *streamClock, s *Sample) (err e
 		if !scanned {
 			var ch chatChunk
 			if err := json.Unmarshal(data, &ch); err != nil {
-				return malformedLine(clip(data))
+				return badChunk(data, err)
 			}
 			if msg, ok := ch.isError(); ok {
 				return streamError(msg)

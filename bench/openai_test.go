@@ -481,6 +481,9 @@ func TestOpenAISSEParsing(t *testing.T) {
 		{"llama.cpp error line mid-stream", 200, lines(text("content", "a"), `error: {"code":500,"message":"slot unavailable","type":"server_error"}`), ErrStream, "the server sent an error: slot unavailable", 0, 0, 0},
 		{"usage of 0 tokens after text", 200, lines(text("content", "ab"), `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":0}}`, "data: [DONE]"), ErrDecode, "0 completion tokens after 1 chunks", 0, 0, 0},
 		{"tokens in usage but text outside delta", 200, lines(`data: {"choices":[{"index":0,"text":"hi"}]}`, usage, "data: [DONE]"), ErrDecode, "no chunk carried text", 0, 0, 0},
+		// JSON of the wrong shape is said to be JSON, with the field encoding/json names
+		// (a break-it round found it reported as "not JSON").
+		{"a count written as a fraction", 200, lines(text("content", "a"), `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1.5}}`, "data: [DONE]"), ErrDecode, "JSON of another shape: json: cannot unmarshal number 1.5 into Go struct field chatUsage.usage.completion_tokens", 0, 0, 0},
 		{"negative usage", 200, lines(text("content", "a"), `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":-2}}`, "data: [DONE]"), ErrDecode, "impossible figures", 0, 0, 0},
 		{"400 with an OpenAI error", 400, `{"error":{"message":"max_tokens is too large","type":"invalid_request_error","param":"max_tokens","code":null}}`, ErrHTTPStatus, "HTTP 400: max_tokens is too large", 0, 0, 0},
 		{"422 from FastAPI", 422, `{"detail":"Field required"}`, ErrHTTPStatus, "HTTP 422: Field required", 0, 0, 0},

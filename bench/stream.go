@@ -79,7 +79,17 @@ func streamWire(ctx context.Context, began time.Time, req Request, s *Sample, hc
 	if err := s.checkFigures(); err != nil {
 		s.OK, s.ErrorKind, s.Error = false, ErrDecode, "the server reports impossible figures: "+err.Error()
 		s.fail()
+		s.dropServerFigures()
 	}
+}
+
+// dropServerFigures clears the token counts and durations the server reported for a
+// request that failed for reporting impossible figures: the error keeps the reason
+// and the value, and the record holds no figure that Sample.Check refuses when the
+// journal or the run file is read back.
+func (s *Sample) dropServerFigures() {
+	s.PromptTokens, s.OutputTokens, s.CachedPromptTokens, s.ThinkingTokens = 0, 0, nil, nil
+	s.ServerPromptEvalNs, s.ServerEvalNs, s.LoadNs, s.ServerTotalNs = 0, 0, 0, 0
 }
 
 // StatusError is a server's answer with an HTTP status >= 400, from either backend:

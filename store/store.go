@@ -45,7 +45,8 @@ var ErrNotRunFile = errors.New("not a yardstick run file")
 
 // Open opens the store at path, creating the file and its tables when absent and
 // adding the samples columns of fields bench.Sample gained since the file was made.
-// Errors: path cannot be opened or is not a SQLite database, or holds a store of a
+// Errors: path cannot be opened or is not a SQLite database, holds another program's
+// tables (a database without the store's schema version), or holds a store of a
 // newer schema version than this build knows.
 func Open(path string) (*DB, error) {
 	if strings.ContainsAny(path, "?#") {
@@ -74,6 +75,18 @@ func (d *DB) init() error {
 	}
 	if v > SchemaVersion {
 		return fmt.Errorf("store schema version %d is newer than this yardstick understands (%d); upgrade yardstick", v, SchemaVersion)
+	}
+	if v == 0 {
+		// No store's version: a new database, or another program's. Its tables are
+		// not ours to add to (ls would otherwise create the store's tables in it).
+		var table string
+		err := d.db.QueryRow("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 1").Scan(&table)
+		switch {
+		case err == nil:
+			return fmt.Errorf("not a yardstick results store: the database holds tables (%s, …) of another program; give --db a new file", table)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
 	}
 	tx, err := d.db.Begin()
 	if err != nil {

@@ -272,6 +272,35 @@ func TestOpenMigratesAndRefusesNewer(t *testing.T) {
 	}
 }
 
+// A SQLite database made by another program is refused, not written to: neither
+// import nor ls adds the store's tables beside its own (found by a break-it round:
+// ls --db on another program's database created the store's seven tables in it).
+func TestOpenRefusesAnotherProgramsDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.db")
+	d, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Make it another program's: its own table, and no store's version.
+	for _, stmt := range []string{"DROP TABLE samples", "DROP TABLE summaries", "DROP TABLE levels", "DROP TABLE runs",
+		"DROP TABLE models", "DROP TABLE machines", "CREATE TABLE notes (body TEXT)", "PRAGMA user_version = 0"} {
+		if _, err := d.db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	d.Close()
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "not a yardstick results store") || !strings.Contains(err.Error(), "notes") {
+		t.Errorf("opening another program's database: %v, want a refusal naming its table", err)
+	}
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("opening another program's database changed it (%v)", err)
+	}
+}
+
 // Another SQLite reader (Python's sqlite3, when there is a python3) reads the store:
 // the same row counts, and the join a dashboard would make.
 func TestStoreReadsInPythonSQLite(t *testing.T) {

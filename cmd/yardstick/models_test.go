@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,48 @@ func TestRunSeveralModelsOneFails(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(dir, "yardstick-*.json")); len(files) != 1 || !strings.Contains(files[0], "yardstick-a-") {
 		t.Errorf("run files %v, want a's alone", files)
+	}
+}
+
+// With --out - and several models stdout holds the runs' JSON, one document after
+// another (as jq reads a stream), and nothing else: the headings and the last table
+// go to stderr, which names the runs that went to stdout "-" rather than the files
+// removed once copied (found by a break-it round: the headings and the table were
+// mixed into the JSON on stdout).
+func TestRunSeveralModelsOutDash(t *testing.T) {
+	f := fakeollama.New(fakeollama.Config{Models: []string{"a", "b"}, Tokens: 4})
+	defer f.Close()
+	dir := t.TempDir()
+	o := runCLI(t, nil, "run", "--host", f.URL, "--runs", "2", "--warmup", "0", "--prompt-tokens", "8",
+		"--max-tokens", "4", "--no-selftest", "--out-dir", dir, "-m", "a,b", "--out", "-")
+	if o.code != 0 {
+		t.Fatalf("exit %d: %s", o.code, o.stderr)
+	}
+	dec := json.NewDecoder(strings.NewReader(o.stdout))
+	var names []string
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			t.Fatalf("stdout is not a stream of run files: %v\n%s", err, o.stdout)
+		}
+		r, err := results.DecodeRun("stdout", raw)
+		if err != nil {
+			t.Fatalf("a document on stdout is not a run file: %v", err)
+		}
+		names = append(names, r.Target.Model.Name)
+	}
+	if strings.Join(names, ",") != "a,b" {
+		t.Errorf("stdout's runs are of %v, want a then b", names)
+	}
+	for _, want := range []string{"== model 1 of 2: a", "== 2 of 2 models measured", "TTFT p50"} {
+		if !strings.Contains(o.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, o.stderr)
+		}
+	}
+	if strings.Contains(o.stderr, "yardstick-a-") {
+		t.Errorf("stderr names a run file removed after going to stdout:\n%s", o.stderr)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("--out-dir keeps %d files, want none", len(left))
 	}
 }

@@ -73,13 +73,25 @@ func (e *env) runModels(c *cli.Context, cfg harness.Config, models []string) err
 	var runs []*results.Run
 	var files, failed []string
 	code := 0
+	// With --out - stdout holds the runs' JSON and nothing else: the headings and the
+	// last table go to stderr with each run's table, and a run that went to stdout
+	// (its file removed, runToStdout) is named "-".
+	toStdout := c.String("out") == "-"
+	tables := e.stdout
+	if toStdout {
+		tables = e.stderr
+	}
 	for i, m := range models {
-		fmt.Fprintf(e.stdout, "== model %d of %d: %s\n\n", i+1, len(models), m)
+		fmt.Fprintf(tables, "== model %d of %d: %s\n\n", i+1, len(models), m)
 		mcfg := cfg
 		mcfg.Options.Model = m
 		o, err := e.runOne(c, mcfg)
 		if o != nil {
-			runs, files = append(runs, o.Run), append(files, o.Path)
+			file := o.Path
+			if toStdout && o.Status == harness.Completed {
+				file = "-"
+			}
+			runs, files = append(runs, o.Run), append(files, file)
 		}
 		if err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", m, err))
@@ -93,11 +105,11 @@ func (e *env) runModels(c *cli.Context, cfg harness.Config, models []string) err
 				fmt.Fprintf(e.stderr, "yardstick: unloading %s before the next model: %v\n", m, err)
 			}
 		}
-		fmt.Fprintln(e.stdout)
+		fmt.Fprintln(tables)
 	}
 	if len(runs) > 0 {
-		fmt.Fprintf(e.stdout, "== %d of %d models measured\n\n", len(runs), len(models))
-		if err := results.RenderRuns(e.stdout, runs, files); err != nil {
+		fmt.Fprintf(tables, "== %d of %d models measured\n\n", len(runs), len(models))
+		if err := results.RenderRuns(tables, runs, files); err != nil {
 			return err
 		}
 	}
