@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -66,7 +67,10 @@ func Check(run *Run, p profiles.Profile) (CheckResult, error) {
 // ttft_ns ≤ max_ttft_p95, roofline.decode_efficiency_frac ≥ min_decode_efficiency_frac,
 // memory.headroom_frac ≥ min_headroom_frac, |memory.predicted_error_frac| ≤
 // max_predicted_error_frac. A threshold whose figure the run lacks is not judged: it
-// fails, or with opts.Lenient is skipped.
+// fails, or with opts.Lenient is skipped. A run with no successful measured request
+// gets one more line, "measured requests ok", judged and failed whatever opts say: a
+// gate must not pass a run that measured nothing (every other line would be skipped, or
+// judged from figures no request gave, such as the memory headroom).
 // Errors: a profile with no expectations, or none for the run's model.
 func CheckWith(run *Run, p profiles.Profile, opts CheckOptions) (CheckResult, error) {
 	model := run.Target.Model.Name
@@ -87,9 +91,9 @@ func CheckWith(run *Run, p profiles.Profile, opts CheckOptions) (CheckResult, er
 		return l
 	}
 	if t := exp.MinServerGenPerS; t != nil {
-		l := CheckLine{What: "server_gen_per_s median", Threshold: fmt.Sprintf(">= %.4g tok/s", *t), Measured: "not measured", Limit: *t}
+		l := CheckLine{What: "server_gen_per_s median", Threshold: ">= " + rate4(*t) + " tok/s", Measured: "not measured", Limit: *t}
 		if s, ok := run.Summaries["server_gen_per_s"]; ok && s.N > 0 {
-			l.Measured = fmt.Sprintf("%.4g tok/s", s.Median)
+			l.Measured = rate4(s.Median) + " tok/s"
 			l = judge(l, s.Median, s.Median >= *t)
 		}
 		res.Lines = append(res.Lines, l)
@@ -131,6 +135,10 @@ func CheckWith(run *Run, p profiles.Profile, opts CheckOptions) (CheckResult, er
 		}
 		res.Lines = append(res.Lines, l)
 	}
+	if run.Throughput.Completed == 0 {
+		res.Lines = append(res.Lines, judge(CheckLine{What: "measured requests ok", Threshold: ">= 1",
+			Measured: fmt.Sprintf("0 of %d", run.Throughput.Completed+run.Throughput.Failed), Limit: 1}, 0, false))
+	}
 	for i := range res.Lines {
 		l := &res.Lines[i]
 		switch {
@@ -146,6 +154,15 @@ func CheckWith(run *Run, p profiles.Profile, opts CheckOptions) (CheckResult, er
 		}
 	}
 	return res, nil
+}
+
+// rate4 writes a rate with four significant digits, never in exponent form: 12.35,
+// 1235, 12346 (not 1.235e+04).
+func rate4(v float64) string {
+	if math.Abs(v) >= 1e4 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // checkResultWord is the RESULT column: pass, FAIL, or skip.

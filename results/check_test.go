@@ -56,6 +56,36 @@ func TestCheckStrictAndLenient(t *testing.T) {
 	}
 }
 
+// A run in which no measured request succeeded fails check, lenient or not, even when
+// a threshold judged from elsewhere (memory headroom) passed: a gate must not pass a
+// run that measured nothing.
+func TestCheckFailsARunWithNoSuccess(t *testing.T) {
+	r, p := checkFixture(t)
+	r.Throughput.Failed += r.Throughput.Completed
+	r.Throughput.Completed = 0
+	for _, lenient := range []bool{false, true} {
+		c, err := CheckWith(r, p, CheckOptions{Lenient: lenient})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := c.Lines[len(c.Lines)-1]
+		if last.What != "measured requests ok" || last.Status != "fail" || !last.Judged || c.Failed == 0 {
+			t.Errorf("lenient %v: last line %+v, failed %d: want a judged failure", lenient, last, c.Failed)
+		}
+	}
+	// A run with successes has no such line.
+	r2, _ := checkFixture(t)
+	c, err := CheckWith(r2, p, CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range c.Lines {
+		if l.What == "measured requests ok" {
+			t.Errorf("a run with %d successes got %+v", r2.Throughput.Completed, l)
+		}
+	}
+}
+
 // check --format junit: the report holds one test case per threshold and validates
 // against the Jenkins schema (internal/junitschema), strict and lenient, passing and not.
 func TestCheckJUnitValidates(t *testing.T) {
@@ -143,6 +173,15 @@ func TestCheckJSONAndMarkdown(t *testing.T) {
 		"| ttft_ns p95 | &lt;= 1h0m0s |", "| **FAIL** |", "2 of 3 expectations failed (1 not judged, failed by the strict rule)."} {
 		if !strings.Contains(md, w) {
 			t.Errorf("markdown lacks %q:\n%s", w, md)
+		}
+	}
+}
+
+// A rate in a check line has four significant digits and no exponent.
+func TestRate4(t *testing.T) {
+	for v, want := range map[float64]string{12.345: "12.35", 1234.5: "1234", 12345.6: "12346", 1e9: "1000000000", 0.5: "0.5"} {
+		if got := rate4(v); got != want {
+			t.Errorf("rate4(%g) = %q, want %q", v, got, want)
 		}
 	}
 }
