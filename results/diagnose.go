@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/hostmon"
 	"github.com/yardstick-dev/yardstick/internal/stat"
 )
 
@@ -269,11 +270,21 @@ func b2i(b bool) int {
 }
 
 // warnHost warns host_busy when other processes took over OtherBusyWarnFrac of the
-// machine's CPU during the measured requests.
+// machine's CPU during the measured requests, and when the server's processes changed
+// during them (hostmon.SplitProcessesChanged: a runner started or exited, so the
+// CPU could not be split) while the machine was over OtherBusyWarnFrac busy: the
+// contention cannot then be measured, and a runner that came or went is a reason to
+// suspect it.
 func (r *Run) warnHost() {
-	if h := r.HostCPU; h != nil && h.OtherFrac != nil && h.ServerFrac != nil && *h.OtherFrac > OtherBusyWarnFrac {
+	h := r.HostCPU
+	switch {
+	case h == nil:
+	case h.OtherFrac != nil && h.ServerFrac != nil && *h.OtherFrac > OtherBusyWarnFrac:
 		r.warn(bench.CodeHostBusy, fmt.Sprintf("other processes used %.0f%% of this machine's CPU during the measured requests (the server used %.0f%%): the figures include contention",
 			100**h.OtherFrac, 100**h.ServerFrac))
+	case h.SplitUnavailable == hostmon.SplitProcessesChanged && h.BusyFrac > OtherBusyWarnFrac:
+		r.warn(bench.CodeHostBusy, fmt.Sprintf("the machine's CPU was %.0f%% busy during the measured requests and the server's processes changed (a model runner started or exited: another model loaded, or this one reloaded), so how much of it was other work cannot be measured: the figures may include contention",
+			100*h.BusyFrac))
 	}
 }
 

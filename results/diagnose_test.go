@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/hostmon"
 	"github.com/yardstick-dev/yardstick/profiles"
 )
 
@@ -62,6 +63,15 @@ func TestDiagnoseSamples(t *testing.T) {
 		{"host busy", func(r *bench.Result) {
 			r.HostCPU = &bench.HostCPU{LogicalCores: 2, OtherFrac: f64(0.3), ServerFrac: f64(0.6)}
 		}, bench.CodeHostBusy, "other processes used 30% of this machine's CPU"},
+		// A runner that started or exited in the window leaves no split: a busy machine
+		// is then flagged as unmeasured contention, not passed in silence.
+		{"host busy, server processes changed", func(r *bench.Result) {
+			r.HostCPU = &bench.HostCPU{LogicalCores: 2, BusyFrac: 0.998, SplitUnavailable: hostmon.SplitProcessesChanged}
+		}, bench.CodeHostBusy, "the machine's CPU was 100% busy during the measured requests and the server's processes changed"},
+		// A server that is not local has no split either, and no sign of contention.
+		{"remote server, no split", func(r *bench.Result) {
+			r.HostCPU = &bench.HostCPU{LogicalCores: 2, BusyFrac: 0.5, SplitUnavailable: "the server is not a readable process on this machine"}
+		}, "", ""},
 		{"failed samples are not judged", func(r *bench.Result) {
 			r.Samples[6].OK, r.Samples[6].ErrorKind, r.Samples[6].OutputTokens = false, bench.ErrStream, 99
 		}, "", ""},

@@ -33,6 +33,12 @@ type HostCPU struct {
 	SplitUnavailable string `json:"split_unavailable,omitempty"`
 }
 
+// SplitProcessesChanged is HostCPU.SplitUnavailable when the server's process tree
+// changed during the window: a model runner started or exited (another model loaded,
+// this one reloaded or unloaded), which takes its CPU time out of reach and is itself
+// a sign that the server did other work.
+const SplitProcessesChanged = "server processes started or exited during the window, so their CPU time cannot be attributed"
+
 type cpuSnapshot struct {
 	at                time.Time
 	busy, steal, self float64 // seconds
@@ -82,7 +88,7 @@ func hostCPUBetween(a, b cpuSnapshot) *HostCPU {
 		h.SplitUnavailable = "the server is not a readable process on this machine"
 	case !samePIDs(a.server, b.server):
 		// A runner that started and exited inside the window took its CPU time with it.
-		h.SplitUnavailable = "server processes started or exited during the window, so their CPU time cannot be attributed"
+		h.SplitUnavailable = SplitProcessesChanged
 	default:
 		server := frac(CPUSecondsSince(a.server, b.server))
 		other := max(0, h.BusyFrac-server-h.HarnessFrac)
