@@ -95,6 +95,8 @@ func CheckWith(run *Run, p profiles.Profile, opts CheckOptions) (CheckResult, er
 		if s, ok := run.Summaries["server_gen_per_s"]; ok && s.N > 0 {
 			l.Measured = rate4(s.Median) + " tok/s"
 			l = judge(l, s.Median, s.Median >= *t)
+		} else {
+			l.Measured = notMeasured(run, "the server reported no decode timings (the OpenAI API has none)")
 		}
 		res.Lines = append(res.Lines, l)
 	}
@@ -103,15 +105,24 @@ func CheckWith(run *Run, p profiles.Profile, opts CheckOptions) (CheckResult, er
 		if s, ok := run.Summaries["ttft_ns"]; ok && s.N > 0 {
 			l.Measured = roundDisplay(time.Duration(s.P95)).String()
 			l = judge(l, s.P95, s.P95 <= float64(*t))
+		} else {
+			l.Measured = notMeasured(run, "no request streamed a first token")
 		}
 		res.Lines = append(res.Lines, l)
 	}
 	if t := exp.MinDecodeEfficiencyFrac; t != nil {
 		l := CheckLine{What: "decode_efficiency_frac", Threshold: fmt.Sprintf(">= %.3g", *t), Measured: "not measured", Limit: *t}
-		if run.Roofline != nil && run.Roofline.DecodeEfficiencyFrac != nil {
-			v := *run.Roofline.DecodeEfficiencyFrac
+		switch rl := run.Roofline; {
+		case rl != nil && rl.DecodeEfficiencyFrac != nil:
+			v := *rl.DecodeEfficiencyFrac
 			l.Measured = fmt.Sprintf("%.3g", v)
 			l = judge(l, v, v >= *t)
+		case rl != nil && rl.FitsInLLC:
+			l.Measured = "not measured: the bytes read per token fit in the last-level cache, so memory bandwidth does not bound decode (fits_in_llc)"
+		case rl != nil:
+			l.Measured = "not measured: no decode rate or no memory bandwidth to hold it against"
+		default:
+			l.Measured = notMeasured(run, "no roofline: the server did not describe the model's size (the OpenAI API cannot)")
 		}
 		res.Lines = append(res.Lines, l)
 	}
@@ -154,6 +165,15 @@ func CheckWith(run *Run, p profiles.Profile, opts CheckOptions) (CheckResult, er
 		}
 	}
 	return res, nil
+}
+
+// notMeasured is the Measured text of a threshold the run has no figure for: no
+// successful measured request, else why (the threshold's own reason).
+func notMeasured(run *Run, why string) string {
+	if run.Throughput.Completed == 0 {
+		return "not measured: no measured request succeeded"
+	}
+	return "not measured: " + why
 }
 
 // rate4 writes a rate with four significant digits, never in exponent form: 12.35,
@@ -207,11 +227,21 @@ func RenderCheck(w io.Writer, file string, run *Run, c CheckResult) error {
 	fmt.Fprintf(w, "profile  %s (%s)  expectation for %q\n\n", c.Profile.Name, c.Profile.Source, c.Expectation.Model)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "EXPECTATION\tTHRESHOLD\tMEASURED\tRESULT")
+	// A figure not measured says why under the table, not in its column.
+	var why []string
 	for _, l := range c.Lines {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.What, l.Threshold, l.Measured, checkResultWord(l))
+		measured := l.Measured
+		if reason, ok := strings.CutPrefix(measured, "not measured: "); ok {
+			why = append(why, fmt.Sprintf("  %s: %s", l.What, reason))
+			measured = "not measured"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.What, l.Threshold, measured, checkResultWord(l))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(why) > 0 {
+		fmt.Fprintf(w, "\nnot measured:\n%s\n", strings.Join(why, "\n"))
 	}
 	if n := checkEndNote(run); n != "" {
 		fmt.Fprintf(w, "\nnote: %s\n", n)
@@ -306,6 +336,9 @@ func RenderCheckJUnit(w io.Writer, file string, run *Run, c CheckResult) error {
 			{"strict", fmt.Sprint(c.Strict)}, {"tool_build", ThisTool().Build()}}}
 	for _, l := range c.Lines {
 		msg := fmt.Sprintf("%s: measured %s, threshold %s", l.What, l.Measured, l.Threshold)
+		if !l.Judged {
+			msg = fmt.Sprintf("%s: %s, threshold %s", l.What, l.Measured, l.Threshold)
+		}
 		tc := junitCase{Name: l.What + " " + l.Threshold, Classname: "yardstick.check." + classPart(model), Time: "0", SystemOut: msg}
 		switch {
 		case l.Status == "skip":

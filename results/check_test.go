@@ -185,3 +185,29 @@ func TestRate4(t *testing.T) {
 		}
 	}
 }
+
+// A threshold the run has no figure for says why: here the model fits in the
+// last-level cache, so the roofline gives no decode efficiency.
+func TestCheckSaysWhyNotMeasured(t *testing.T) {
+	r, _ := checkFixture(t)
+	if r.Roofline == nil {
+		t.Fatal("the fixture has no roofline")
+	}
+	r.Roofline.DecodeEfficiencyFrac, r.Roofline.FitsInLLC = nil, true
+	eff := 0.5
+	p := profiles.Profile{Name: "ci", Source: "ci.yaml", Expectations: []profiles.Expectation{{Model: "*", MinDecodeEfficiencyFrac: &eff}}}
+	c, err := CheckWith(r, p, CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := c.Lines[0]; l.Judged || !strings.Contains(l.Measured, "last-level cache") {
+		t.Errorf("line %+v: want not judged, saying the model fits in the last-level cache", l)
+	}
+	var b bytes.Buffer
+	if err := RenderCheck(&b, "run.json", r, c); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "not measured:\n  decode_efficiency_frac: the bytes read per token fit in the last-level cache") {
+		t.Errorf("table does not say why:\n%s", b.String())
+	}
+}
