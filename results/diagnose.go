@@ -56,6 +56,7 @@ func (r *Run) diagnose(levels []bench.Level) {
 func (r *Run) diagnoseSamples(levels []bench.Level) {
 	o := r.Options
 	early, promptOff, overflow, overMax, multi, noAnswer, thought, estimated := 0, 0, 0, 0, 0, 0, 0, 0
+	atFloor, floor := 0, 0 // prompts over the target at one word of body: the template floor
 	var perChunk []float64
 	for i := range r.Samples {
 		s := &r.Samples[i]
@@ -94,6 +95,12 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 			estimated++ // and its prompt is uncounted: no length to hold to the target
 		} else if d := s.PromptTokens - target; o.Dataset == nil && s.Turn < 2 && d*d*100 > target*target { // off by more than 10%
 			promptOff++
+			if d > 0 && s.PromptWords > 0 && s.PromptWords <= 1 {
+				// Calibrated down to one word and still over: the chat template and
+				// the nonce alone are longer than the target.
+				atFloor++
+				floor = min(cmp.Or(floor, s.PromptTokens), s.PromptTokens)
+			}
 		}
 	}
 	if estimated > 0 {
@@ -131,8 +138,12 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 		if len(o.PromptTokensSweep) > 1 {
 			asked = fmt.Sprintf("of their level (%v)", o.PromptTokensSweep)
 		}
-		r.warn(bench.CodePromptLengthOffTarget, fmt.Sprintf("prompt length more than 10%% away from --prompt-tokens %s in %d of %d measured requests: synthetic prompts of one word count tokenize to different lengths, and the calibration runs only on the cold and warm-up requests",
-			asked, promptOff, len(r.Samples)))
+		why := "synthetic prompts of one word count tokenize to different lengths, and the calibration runs only on the cold and warm-up requests"
+		if atFloor > 0 {
+			why = fmt.Sprintf("%d of them were down to one word of body and still counted %d tokens or more: the chat template and the request's nonce alone take about that many, a floor below which --prompt-tokens cannot go", atFloor, floor)
+		}
+		r.warn(bench.CodePromptLengthOffTarget, fmt.Sprintf("prompt length more than 10%% away from --prompt-tokens %s in %d of %d measured requests: %s",
+			asked, promptOff, len(r.Samples), why))
 	}
 	r.flagCacheHits(levels)
 }

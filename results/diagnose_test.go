@@ -56,7 +56,11 @@ func TestDiagnoseSamples(t *testing.T) {
 		{"multi-token chunks", func(r *bench.Result) { r.Samples[0].TokensPerChunk = f64(2) }, bench.CodeMultiTokenChunks, "1 of 8 measured requests carried more than one output token"},
 		{"context overflow", func(r *bench.Result) { r.Options.NumCtx, r.Samples[1].PromptTokens = 580, 560 }, bench.CodeContextOverflow, "1 measured request used more than --num-ctx 580"},
 		{"output over max", func(r *bench.Result) { r.Samples[3].OutputTokens = 40 }, bench.CodeOutputOverMax, "produced more than --max-tokens 32"},
-		{"prompt off target", func(r *bench.Result) { r.Samples[4].PromptTokens = 600 }, bench.CodePromptLengthOffTarget, "in 1 of 8 measured requests"},
+		{"prompt off target", func(r *bench.Result) { r.Samples[4].PromptTokens = 600 }, bench.CodePromptLengthOffTarget, "in 1 of 8 measured requests: synthetic prompts of one word count"},
+		// Calibrated down to one word of body and still over the target: the template's
+		// floor, said as such (the demo's twin counts about 63 tokens for it).
+		{"prompt at the template floor", func(r *bench.Result) { r.Samples[4].PromptTokens, r.Samples[4].PromptWords = 600, 1 }, bench.CodePromptLengthOffTarget,
+			"1 of them were down to one word of body and still counted 600 tokens or more: the chat template and the request's nonce alone"},
 		{"prompt cache hit", func(r *bench.Result) { r.Samples[5].ServerPrefillPerS = f64(512 / 0.05 * 6) }, bench.CodePromptCacheSuspect, "1 measured request looks served from the server's prompt cache: 1 prefilling more than 5× faster than their level's median"},
 		{"server's cached count", func(r *bench.Result) { r.Samples[5].CachedPromptTokens = intp(500) }, bench.CodePromptCacheSuspect, "1 by the server's own count of cached prompt tokens"},
 		{"a cached count of 0 is a miss", func(r *bench.Result) { r.Samples[5].CachedPromptTokens = intp(0) }, "", ""},
