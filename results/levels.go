@@ -575,7 +575,7 @@ func renderFleet(b *strings.Builder, run *Run, width int) error {
 	// Fitted to width (tablefit): the host shortens in its middle first.
 	hostTrim := func(_, col int) tablefit.Trim { return map[bool]tablefit.Trim{true: tablefit.Middle}[col == 1] }
 	tw := tablefit.NewWriter(b, width, tablefit.Layout{Keys: 2, Trim: hostTrim}, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\thost\tok\tfailed\treq/s\tout tok/s\tTTFT p50\tTPOT p50\t")
+	fmt.Fprintln(tw, "\thost\tok\tfailed\treq/s\tout tok/s\tTTFT median\tTPOT median\t")
 	for _, t := range run.Fleet {
 		p50 := func(n string) string {
 			if s, ok := t.Summaries[n]; ok {

@@ -122,7 +122,7 @@ func RenderList(w io.Writer, entries []ListEntry) error {
 	trim := map[int]tablefit.Trim{1: tablefit.Middle, 2: tablefit.Middle, 3: tablefit.Middle, 4: tablefit.End, 5: tablefit.Middle, 11: tablefit.Start}
 	tw := tablefit.NewWriter(w, tablefit.Columns(w), tablefit.Layout{Keys: 1,
 		Trim: func(_, col int) tablefit.Trim { return trim[col] }}, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "started (UTC)\thost\tmodel\tserver\tworkload\tload\tok/failed\tTTFT p50\tdecode tok/s p50\tout tok/s\twarnings\tfile")
+	fmt.Fprintln(tw, "started (UTC)\thost\tmodel\tserver\tworkload\tload\tok/failed\tTTFT median\tdecode tok/s median\tout tok/s\twarnings\tfile")
 	for _, e := range entries {
 		started := e.StartedAt
 		if len(started) >= 16 {

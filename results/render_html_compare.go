@@ -257,7 +257,7 @@ func RenderHistoryHTML(w io.Writer, h *History) error {
 				prev[i] = c
 			}
 		}
-		sec := htmlSection{ID: fmt.Sprintf("history-%d", len(p.Sections)), Title: g.key, Intro: fmt.Sprintf("%d runs, from %s to %s.", len(g.runs), g.runs[0].Run.StartedAt, g.runs[len(g.runs)-1].Run.StartedAt)}
+		sec := htmlSection{ID: fmt.Sprintf("history-%d", len(p.Sections)), Title: g.key, Intro: historyIntro(g.runs)}
 		for _, m := range historyMetrics {
 			c := &htmlChart{Height: 280, X: htmlAxis{Label: "run started (UTC)", Time: true}, Y: htmlAxis{Label: historyLabel(m)},
 				Series: []htmlSeries{{Label: "median", Color: color(0), Line: true, Points: true},
@@ -359,4 +359,13 @@ func historyLabel(m string) string {
 		return l + " median"
 	}
 	return label(m) + " median" + unitSuffix(m)
+}
+
+// historyIntro is a history section's first line: how many runs and when, "1 run, on
+// T." for one.
+func historyIntro(runs []HistoryRun) string {
+	if len(runs) == 1 {
+		return fmt.Sprintf("1 run, on %s.", runs[0].Run.StartedAt)
+	}
+	return fmt.Sprintf("%d runs, from %s to %s.", len(runs), runs[0].Run.StartedAt, runs[len(runs)-1].Run.StartedAt)
 }

@@ -18,7 +18,7 @@ import (
 // the pooled ones of each run's summaries: a sweep's levels are in its own table.
 func RenderRuns(w io.Writer, runs []*Run, files []string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "model\tbackend\tload\tok/failed\tTTFT p50\tTPOT p50\tdecode tok/s p50\tout tok/s\twarnings\tfile")
+	fmt.Fprintln(tw, "model\tbackend\tload\tok/failed\tTTFT median\tTPOT median\tdecode tok/s median\tout tok/s\twarnings\tfile")
 	for i, r := range runs {
 		m := r.Target.Model
 		model := strings.TrimSpace(m.Name + " " + m.QuantizationLevel)

@@ -238,7 +238,7 @@ func TestMergeAndList(t *testing.T) {
 		t.Fatalf("ls: exit %d stderr %q", o.code, o.stderr)
 	}
 	lines := strings.Split(strings.TrimRight(o.stdout, "\n"), "\n")
-	if len(lines) != 4 || !strings.Contains(lines[0], "TTFT p50") || !strings.Contains(o.stdout, "2 merged: bench-01,bench-02") ||
+	if len(lines) != 4 || !strings.Contains(lines[0], "TTFT median") || !strings.Contains(o.stdout, "2 merged: bench-01,bench-02") ||
 		!strings.Contains(lines[1], "bench-01") || !strings.Contains(lines[1], "98.8ms") || !strings.Contains(lines[1], "101.3") {
 		t.Errorf("ls:\n%s", o.stdout)
 	}

@@ -87,10 +87,18 @@ func (e *env) db(c *cli.Context) error {
 	if len(skipped) > 0 {
 		fmt.Fprintf(e.stderr, "yardstick: skipped %d JSON files that are not run files (first: %s)\n", len(skipped), skipped[0])
 	}
-	summary := fmt.Sprintf("imported %d runs into %s (%d already there)", added, path, present)
+	summary := fmt.Sprintf("imported %s into %s (%d already there)", plural(added, "run"), path, present)
 	if failed > 0 {
 		return &exitError{exitUsage, fmt.Errorf("db import: %d of %d files could not be imported; %s", failed, len(inputs)-len(skipped), summary)}
 	}
 	fmt.Fprintln(e.stdout, summary)
 	return nil
+}
+
+// plural is "1 run", "2 runs", "0 runs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -26,7 +26,7 @@ func TestRunSeveralModels(t *testing.T) {
 			if o.code != 0 {
 				t.Fatalf("exit %d: %s", o.code, o.stderr)
 			}
-			for _, want := range []string{"== model 1 of 2: a", "== model 2 of 2: b", "== 2 of 2 models measured", "model  ", "TTFT p50"} {
+			for _, want := range []string{"== model 1 of 2: a", "== model 2 of 2: b", "== 2 of 2 models measured", "model  ", "TTFT median"} {
 				if !strings.Contains(o.stdout, want) {
 					t.Errorf("stdout lacks %q:\n%s", want, o.stdout)
 				}
@@ -144,7 +144,7 @@ func TestRunSeveralModelsOutDash(t *testing.T) {
 	if strings.Join(names, ",") != "a,b" {
 		t.Errorf("stdout's runs are of %v, want a then b", names)
 	}
-	for _, want := range []string{"== model 1 of 2: a", "== 2 of 2 models measured", "TTFT p50"} {
+	for _, want := range []string{"== model 1 of 2: a", "== 2 of 2 models measured", "TTFT median"} {
 		if !strings.Contains(o.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, o.stderr)
 		}
