@@ -251,6 +251,11 @@ func interspersed(app *cli.App, args []string) ([]string, error) {
 		}
 		name, hasValue := strings.TrimLeft(a, "-"), strings.Contains(a, "=")
 		name, _, _ = strings.Cut(name, "=")
+		if a == "--help" || a == "-h" || a == "-help" {
+			// Help wins over everything else given: urfave/cli would take the first
+			// argument as a help topic ("report run.json --help": "No help topic").
+			return []string{args[0], args[1], "--help"}, nil
+		}
 		if !strings.HasPrefix(a, "-") || a == "-" || !known[name] {
 			if strings.HasPrefix(a, "-") && a != "-" {
 				flags = append(flags, a) // unknown: the parser reports it

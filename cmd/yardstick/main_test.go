@@ -432,3 +432,18 @@ func TestResumeKeepsTheProfile(t *testing.T) {
 		t.Errorf("resumed run's machine %+v, options profile %q: want the declared profile", m, r.Options.Profile)
 	}
 }
+
+// --help after a command's arguments shows that command's help: urfave/cli would take
+// the first argument as a help topic and fail with "No help topic for 'x.json'".
+func TestHelpAfterArguments(t *testing.T) {
+	for _, args := range [][]string{
+		{"report", "x.json", "--help"},
+		{"db", "import", "runs", "-h"},
+		{"compare", "a.json", "b.json", "--format", "json", "--help"},
+	} {
+		o := runCLI(t, nil, args...)
+		if o.code != 0 || !strings.Contains(o.stdout, "yardstick "+args[0]+" - ") || strings.Contains(o.stdout+o.stderr, "No help topic") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q: want the %s command's help", args, o.code, o.stdout, o.stderr, args[0])
+		}
+	}
+}
