@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -244,4 +245,21 @@ func FuzzParseTrace(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The trace the README replays (datasets/trace-small.jsonl) parses: six lines, in time
+// order, the second sharing the first's block 0.
+func TestShippedTraceParses(t *testing.T) {
+	f, err := os.Open("../datasets/trace-small.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr, err := ParseTrace(f, "datasets/trace-small.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr) != 6 || tr[1].HashIDs[0] != tr[0].HashIDs[0] {
+		t.Errorf("trace %+v: want 6 lines, the second sharing the first's block 0", tr)
+	}
 }
