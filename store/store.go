@@ -184,6 +184,23 @@ func (d *DB) insert(file, sha string, r *results.Run, merged int) (bool, error) 
 	case !errors.Is(err, sql.ErrNoRows):
 		return false, err
 	}
+	// The same run in another file: an interrupted run's file and the one written when
+	// it was resumed (--resume keeps the run id). The store keeps one row per run, the
+	// later: more samples, else a later end. An earlier file is not added.
+	var oldKey, oldSamples int64
+	var oldEnded string
+	switch err := tx.QueryRow(`SELECT run_key, ended_at, (SELECT count(*) FROM samples s WHERE s.run_key = runs.run_key AND s.phase = 'measured')
+		FROM runs WHERE run_id = ? ORDER BY ended_at DESC LIMIT 1`, r.RunID).Scan(&oldKey, &oldEnded, &oldSamples); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return false, err
+	case int64(len(r.Samples)) < oldSamples || (int64(len(r.Samples)) == oldSamples && utc(r.EndedAt) <= oldEnded):
+		return false, nil
+	default:
+		if _, err := tx.Exec("DELETE FROM runs WHERE run_id = ?", r.RunID); err != nil { // levels, summaries, samples cascade
+			return false, fmt.Errorf("replacing the earlier file of run %s: %w", r.RunID, err)
+		}
+	}
 	machineID, err := upsertMachine(tx, r)
 	if err != nil {
 		return false, fmt.Errorf("machines: %w", err)

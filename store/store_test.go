@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/yardstick-dev/yardstick/internal/runfixture"
 	"github.com/yardstick-dev/yardstick/results"
@@ -234,15 +235,29 @@ func TestImportKeysAndRefusals(t *testing.T) {
 	if added, err := d.Import(rewritten); err != nil || added {
 		t.Errorf("the same bytes under another name: added %v, %v; want not added", added, err)
 	}
-	r.EndReason = "interrupted" // … and now other content under the same run id
+	// Other content under the same run id is another file of the same run (an
+	// interrupted run's, then its resumed one's): the later replaces the earlier, and
+	// the earlier is not added back.
+	ended, err := time.Parse(time.RFC3339Nano, r.EndedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.EndedAt = ended.Add(time.Minute).Format(time.RFC3339Nano)
 	if err := results.WriteFile(rewritten, r); err != nil {
 		t.Fatal(err)
 	}
 	if added, err := d.Import(rewritten); err != nil || !added {
-		t.Errorf("other content of the same run id: added %v, %v; want added", added, err)
+		t.Errorf("a later file of the same run: added %v, %v; want added", added, err)
 	}
-	if got := counts(t, d); got["runs"] != before["runs"]+1 || got["machines"] != before["machines"] || got["models"] != before["models"] {
-		t.Errorf("rows %v after a second version of one run, want one more run and the same machine and model", got)
+	var ended2 string
+	if err := d.db.QueryRow("SELECT ended_at FROM runs WHERE run_id = ?", r.RunID).Scan(&ended2); err != nil || ended2 != utc(r.EndedAt) {
+		t.Errorf("the run's row ends at %q (%v), want the later file's %q", ended2, err, utc(r.EndedAt))
+	}
+	if added, err := d.Import(paths[0]); err != nil || added {
+		t.Errorf("the earlier file again: added %v, %v; want not added", added, err)
+	}
+	if got := counts(t, d); !reflect.DeepEqual(got, before) {
+		t.Errorf("rows %v after a second file of one run, want %v: one row per run", got, before)
 	}
 }
 
