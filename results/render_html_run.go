@@ -152,16 +152,15 @@ func summarySection(r *Run) htmlSection {
 		Blocks: []htmlBlock{{Tables: []htmlTable{t, th}}}}
 }
 
-// unitSuffix is " (ms)", " (tok/s)"... for a metric's table label.
+// unitSuffix is " (tok/s)", " (B)"... for a metric's table label: empty for a
+// duration (its cells carry their unit), a figure without a unit, and a label that
+// already names its unit ("prefill tok/s (server)", "prompt tokens", "tokens/chunk").
 func unitSuffix(name string) string {
-	switch u := metricUnit(name); u {
-	case "":
+	u := metricUnit(name)
+	if u == "" || u == "ns" || strings.Contains(strings.ReplaceAll(label(name), "tokens", "tok"), u) {
 		return ""
-	case "ns":
-		return ""
-	default:
-		return " (" + u + ")"
 	}
+	return " (" + u + ")"
 }
 
 // latencyMetrics are the per-request latencies drawn as CDFs, in order.
