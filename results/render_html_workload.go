@@ -44,7 +44,7 @@ func turnsSection(r *Run) (htmlSection, bool) {
 		}
 		return formatter(m)(s.Median), s.Median, true
 	}
-	c := &htmlChart{X: htmlAxis{Label: "context depth, prompt tokens (tok)"}, Y: htmlAxis{Label: "TTFT (ms)"}}
+	c := &htmlChart{X: htmlAxis{Label: "context depth (prompt tokens)"}, Y: htmlAxis{Label: "TTFT (ms)"}}
 	// The medians first, so each request's point is drawn over them.
 	c.Series = []htmlSeries{
 		{Label: "median by turn", Color: color(1), Line: true, Points: true, Size: 9},
@@ -178,7 +178,7 @@ func prefixFigureLabel(m string) string {
 // run that replays no trace.
 func traceSection(r *Run) (htmlSection, bool) {
 	var asked, counted, outAsked, outGot []float64
-	c := &htmlChart{X: htmlAxis{Label: "prompt tokens asked by the trace (tok)"}, Y: htmlAxis{Label: "prompt tokens counted by the server (tok)"}}
+	c := &htmlChart{X: htmlAxis{Label: "prompt tokens asked by the trace"}, Y: htmlAxis{Label: "prompt tokens counted by the server"}}
 	// The reference line first, so the points are drawn over it.
 	c.Series = []htmlSeries{{Label: "counted = asked", Color: "#999", Line: true, Dash: true}, {Label: "each request", Color: color(0), Size: 7}}
 	lo, hi := math.Inf(1), math.Inf(-1)
