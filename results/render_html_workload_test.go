@@ -137,3 +137,23 @@ func TestHTMLWorkloadSections(t *testing.T) {
 		}
 	}
 }
+
+// The terminal table and the HTML header name the conversations and the trace in the
+// same words (workloadSourceLine prints workloadSourceFact).
+func TestWorkloadSourceLineInTable(t *testing.T) {
+	for _, tc := range []struct {
+		run  *Run
+		want string
+	}{
+		{convRun(t, 2), "          conversations of 3 turns, think time 0s; each turn is a request, sent with the whole history\n"},
+		{traceRun(t), "          trace mooncake-10.jsonl (sha256 0123456789ab), its first 10 lines at ×1 speed\n"},
+	} {
+		var b bytes.Buffer
+		if err := RenderTable(&b, tc.run); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("table lacks %q:\n%s", tc.want, b.String())
+		}
+	}
+}
