@@ -243,16 +243,15 @@ func renderTurns(b *strings.Builder, run *Run) error {
 }
 
 // workloadSourceLine writes what a conversation run or a trace replay sends beyond the
-// workload line: the turns and think time, or the trace file, its hash and speed.
+// workload line: the turns and think time, or the trace file, its hash and speed (the
+// HTML report's fact of the same words, workloadSourceFact).
 func workloadSourceLine(b *strings.Builder, o bench.Options) {
-	switch {
-	case o.Turns != 0:
-		turns := fmt.Sprintf("%d turns", o.Turns)
-		if o.Turns == bench.TurnsAll {
-			turns = "every turn"
-		}
-		fmt.Fprintf(b, "          conversations of %s, think time %v; each turn is a request, sent with the whole history\n", turns, o.ThinkTime)
-	case o.TraceFile != "":
-		fmt.Fprintf(b, "          trace %s (sha256 %.12s), its first %d lines at ×%g speed\n", o.TraceFile, o.TraceSHA256, o.Runs, o.TraceSpeed)
+	f, ok := workloadSourceFact(o)
+	if !ok {
+		return
 	}
+	if f.Name == "trace" {
+		f.Value = "trace " + f.Value
+	}
+	fmt.Fprintf(b, "          %s\n", f.Value)
 }

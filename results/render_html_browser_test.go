@@ -208,29 +208,70 @@ func TestHTMLPagesInChromium(t *testing.T) {
 				t.Errorf("screenshot is not a PNG")
 			}
 			t.Logf("%s: %d charts, screenshot %s (%d bytes)", kind, len(charts), shot, len(full))
-			pe.mu.Lock()
-			defer pe.mu.Unlock()
-			for _, e := range pe.errors {
-				t.Errorf("console: %s", e)
+			checkDrawn(t, pe, charts, 3)
+		})
+	}
+}
+
+// checkDrawn fails t for every console error and network request of the page, and
+// for every chart not drawn whole: fewer than minCharts charts, a count handed to
+// uPlot other than the Go side's, a small canvas, no pixel of the first series'
+// colour, or a legend without a series.
+func checkDrawn(t *testing.T, pe *pageEvents, charts []chartState, minCharts int) {
+	t.Helper()
+	pe.mu.Lock()
+	defer pe.mu.Unlock()
+	for _, e := range pe.errors {
+		t.Errorf("console: %s", e)
+	}
+	for _, r := range pe.requests {
+		t.Errorf("network request: %s", r)
+	}
+	if len(charts) < minCharts {
+		t.Errorf("%d charts drawn, want at least %d", len(charts), minCharts)
+	}
+	for _, c := range charts {
+		switch {
+		case c.Drawn != c.Points || c.Points == 0:
+			t.Errorf("%s: drew %d points of %d", c.ID, c.Drawn, c.Points)
+		case c.Width < 300 || c.Height < 200:
+			t.Errorf("%s: canvas %d×%d", c.ID, c.Width, c.Height)
+		case c.Ink < 10:
+			t.Errorf("%s: %d pixels of the first series' colour: nothing drawn", c.ID, c.Ink)
+		case c.Series < 2:
+			t.Errorf("%s: legend has %d entries", c.ID, c.Series)
+		}
+	}
+}
+
+// The pages of a conversation run, a shared-prefix run and a trace replay open with
+// no console error, every chart drawn whole, their workload's section among them
+// (its chart is drawn: the section's chart element carries data-drawn); with
+// -screenshots, the conversation run's By turn section is written for the docs.
+func TestHTMLWorkloadPagesInChromium(t *testing.T) {
+	ctx := browser(t)
+	dir := t.TempDir()
+	pages := workloadPages(t, dir)
+	for kind, id := range map[string]string{"conversation": "#turns", "prefix": "#prefix", "trace": "#trace"} {
+		t.Run(kind, func(t *testing.T) {
+			pctx, pe, charts := openPage(t, ctx, pages[kind])
+			var drawn bool
+			if err := chromedp.Run(pctx, chromedp.Evaluate(`!!document.querySelector('`+id+` .chart[data-drawn]')`, &drawn)); err != nil {
+				t.Fatal(err)
 			}
-			for _, r := range pe.requests {
-				t.Errorf("network request: %s", r)
+			if !drawn {
+				t.Errorf("%s: no drawn chart in %s", kind, id)
 			}
-			if len(charts) < 3 {
-				t.Errorf("%d charts drawn, want at least 3", len(charts))
-			}
-			for _, c := range charts {
-				switch {
-				case c.Drawn != c.Points || c.Points == 0:
-					t.Errorf("%s: drew %d points of %d", c.ID, c.Drawn, c.Points)
-				case c.Width < 300 || c.Height < 200:
-					t.Errorf("%s: canvas %d×%d", c.ID, c.Width, c.Height)
-				case c.Ink < 10:
-					t.Errorf("%s: %d pixels of the first series' colour: nothing drawn", c.ID, c.Ink)
-				case c.Series < 2:
-					t.Errorf("%s: legend has %d entries", c.ID, c.Series)
+			if *screenshotDir != "" && kind == "conversation" {
+				var part []byte
+				if err := chromedp.Run(pctx, chromedp.Screenshot(id, &part, chromedp.ByQuery)); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(*screenshotDir, "report-turns.png"), part, 0o644); err != nil {
+					t.Fatal(err)
 				}
 			}
+			checkDrawn(t, pe, charts, 3)
 		})
 	}
 }

@@ -29,6 +29,11 @@ func RenderRunHTML(w io.Writer, label string, r *Run) error {
 	if len(r.Levels) > 1 {
 		p.Sections = append(p.Sections, loadSection(r))
 	}
+	for _, sec := range []func(*Run) (htmlSection, bool){turnsSection, prefixSection, traceSection} {
+		if s, ok := sec(r); ok {
+			p.Sections = append(p.Sections, s)
+		}
+	}
 	if s, ok := rooflineSection(r); ok {
 		p.Sections = append(p.Sections, s)
 	}
@@ -76,6 +81,11 @@ func runHeader(label string, r *Run) htmlHeader {
 	facts = append(facts,
 		htmlFact{"workload", fmt.Sprintf("%s, at most %d output tokens, temperature %g, seed %d, context %d, think %s; workload %s",
 			prompts, wl.MaxTokens, wl.Temperature, wl.Seed, wl.NumCtx, thinkString(wl.Think), wl.Hash)},
+	)
+	if f, ok := workloadSourceFact(r.Options); ok {
+		facts = append(facts, f)
+	}
+	facts = append(facts,
 		htmlFact{"load", load},
 		htmlFact{"requests", fmt.Sprintf("%d measured (%d completed, %d failed), %d warm-up, cold load %s; ended: %s",
 			len(r.Samples), r.Throughput.Completed, r.Throughput.Failed, len(r.Warmup), coldString(r.Cold), r.EndReason)},
@@ -152,16 +162,15 @@ func summarySection(r *Run) htmlSection {
 		Blocks: []htmlBlock{{Tables: []htmlTable{t, th}}}}
 }
 
-// unitSuffix is " (ms)", " (tok/s)"... for a metric's table label.
+// unitSuffix is " (tok/s)", " (B)"... for a metric's table label: empty for a
+// duration (its cells carry their unit), a figure without a unit, and a label that
+// already names its unit ("prefill tok/s (server)", "prompt tokens", "tokens/chunk").
 func unitSuffix(name string) string {
-	switch u := metricUnit(name); u {
-	case "":
+	u := metricUnit(name)
+	if u == "" || u == "ns" || strings.Contains(strings.ReplaceAll(label(name), "tokens", "tok"), u) {
 		return ""
-	case "ns":
-		return ""
-	default:
-		return " (" + u + ")"
 	}
+	return " (" + u + ")"
 }
 
 // latencyMetrics are the per-request latencies drawn as CDFs, in order.

@@ -249,3 +249,30 @@ func TestHTMLRunOfFailuresOnly(t *testing.T) {
 		t.Error("the page does not say there is nothing to draw, or lacks the requests' errors")
 	}
 }
+
+// Each metric's table label carries its unit once: a label that names its unit gets
+// no suffix, one that does not gets it in parentheses, a duration none (its cells
+// say ms or s).
+func TestUnitSuffixOnce(t *testing.T) {
+	for _, tc := range []struct{ metric, want string }{
+		{"server_prefill_per_s", "prefill tok/s (server)"}, // "tok/s" is in the label
+		{"server_gen_per_s", "decode tok/s (server)"},
+		{"new_prefill_per_s", "new-token prefill tok/s"},
+		{"new_prompt_tokens", "new prompt tokens"}, // "tokens" names tok
+		{"prompt_tokens", "prompt tokens"},
+		{"tokens_per_chunk", "tokens/chunk"},                   // tok/chunk spelled out
+		{"ttft_ns", "TTFT"},                                    // a duration: the cells carry the unit
+		{"server_rss_peak_bytes", "server_rss_peak_bytes (B)"}, // no label: the unit is added
+	} {
+		if got := label(tc.metric) + unitSuffix(tc.metric); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.metric, got, tc.want)
+		}
+	}
+	// And over every metric the Figures table lists: no unit twice.
+	for _, m := range MetricOrder {
+		got := label(m) + unitSuffix(m)
+		if u := metricUnit(m); u != "" && strings.Count(strings.ReplaceAll(got, "tokens", "tok"), u) > 1 {
+			t.Errorf("%s: %q names its unit %s twice", m, got, u)
+		}
+	}
+}

@@ -9,6 +9,10 @@ import (
 	"github.com/yardstick-dev/yardstick/results"
 )
 
+// convRun is a real run file: 3-turn conversations from a 10-record ShareGPT file
+// against Ollama v0.24.0 on a shape twin of qwen3-0.6b (--dataset, --turns all).
+const convRun = "testdata/conversation-ollama.json"
+
 // report --format html writes one page for one run, for several (a comparison) and for
 // a directory (a history); compare --format html writes the comparison's page. Each is
 // a whole HTML document holding the runs' names, written through --out.
@@ -36,6 +40,12 @@ func TestReportHTMLPageKinds(t *testing.T) {
 		{"comparison", []string{"report", "-f", "html", baseRun, newRun}, []string{`data-kind="comparison"`, baseRun + " (base)", newRun}},
 		{"compare", []string{"compare", "-f", "html", baseRun, newRun}, []string{`data-kind="comparison"`, `id="verdicts"`}},
 		{"history", []string{"report", "-f", "html", hist}, []string{`data-kind="history"`, "base.json", "new.json"}},
+		// A 3-turn ShareGPT conversation run against Ollama v0.24.0 (a shape twin of
+		// qwen3-0.6b): the header says it is one, the By turn section has its table and
+		// chart, and the run file's conversation_cache (2 later turns judged by prefill
+		// time, 1 missed) is said in words.
+		{"conversation", []string{"report", "-f", "html", convRun}, []string{`<dt>conversations</dt>`, `id="turns"`,
+			"TTFT against context depth", "by prefill time", "1 of 2 judged missed"}},
 	} {
 		out := filepath.Join(dir, tc.name+".html")
 		args := append([]string{tc.args[0], "-o", out}, tc.args[1:]...)
