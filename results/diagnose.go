@@ -57,7 +57,9 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 	o := r.Options
 	early, promptOff, overflow, overMax, multi, noAnswer, thought, estimated := 0, 0, 0, 0, 0, 0, 0, 0
 	atFloor, floor := 0, 0 // prompts over the target at one word of body: the template floor
-	var perChunk []float64
+	// Capacity for every sample: a 100k-request run's growing slices were most of what
+	// Build allocates beyond the samples (docs/performance.md, memory).
+	perChunk := make([]float64, 0, len(r.Samples))
 	for i := range r.Samples {
 		s := &r.Samples[i]
 		if !s.OK {
@@ -165,6 +167,15 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 	// --prompt-tokens sweep the prefill rate grows with the prompt, so one median over
 	// every level would flag the longest prompts.
 	byLevel := map[int][]float64{}
+	perLevel := map[int]int{}
+	for i := range r.Samples {
+		if s := &r.Samples[i]; s.OK && s.ServerPrefillPerS != nil && !reuseExpected(s) {
+			perLevel[s.Level]++
+		}
+	}
+	for l, n := range perLevel {
+		byLevel[l] = make([]float64, 0, n)
+	}
 	for i := range r.Samples {
 		if s := &r.Samples[i]; s.OK && s.ServerPrefillPerS != nil && !reuseExpected(s) {
 			byLevel[s.Level] = append(byLevel[s.Level], *s.ServerPrefillPerS)
@@ -184,7 +195,7 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 	// clean are the prefill rates of requests no test but the ceiling's flagged: the
 	// roofline's prefill efficiency is their median (a rate above the ceiling may be
 	// the ceiling's fault, and above_ceiling must still say so).
-	var clean []float64
+	clean := make([]float64, 0, len(r.Samples))
 	expected := 0 // requests meant to hit the cache, left out here
 	for i := range r.Samples {
 		s := &r.Samples[i]
@@ -304,7 +315,8 @@ func (r *Run) warnHost() {
 // did, over 10× the typical load of the others: a reload during the run. A single such
 // request is enough.
 func (r *Run) warnReloads() {
-	var loads, fast, slow []float64
+	loads, fast := make([]float64, 0, len(r.Samples)), make([]float64, 0, len(r.Samples))
+	var slow []float64
 	for i := range r.Samples {
 		if s := &r.Samples[i]; s.OK {
 			l := float64(s.LoadNs)
