@@ -78,13 +78,8 @@ func (w *Workload) Conversation(index, turns int) Conversation {
 	for k := range c.Turns {
 		rng := rand.New(rand.NewPCG(uint64(w.seed)^0x6a09e667f3bcc908, uint64(index)<<16^uint64(k)))
 		var b strings.Builder
-		b.Grow(w.Words * 7)
-		for i := 0; i < w.Words; i++ {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(promptWords[rng.IntN(len(promptWords))])
-		}
+		b.Grow(w.Words*7 + len(instruction))
+		writeWords(&b, rng, w.Words)
 		b.WriteString(instruction)
 		c.Turns[k] = Turn{User: b.String()}
 	}

@@ -56,15 +56,21 @@ func NewWorkload(seed int64, runID string, targetTokens int) *Workload {
 func (w *Workload) Prompt(index int) (system, user string) {
 	rng := rand.New(rand.NewPCG(uint64(w.seed), uint64(int64(index))^0x9e3779b97f4a7c15))
 	var b strings.Builder
-	b.Grow(w.Words * 7)
-	for i := 0; i < w.Words; i++ {
+	b.Grow(w.Words*7 + len(instruction))
+	writeWords(&b, rng, w.Words)
+	b.WriteString(instruction)
+	return "Request " + w.Nonce(index) + ".", b.String()
+}
+
+// writeWords appends n words of promptWords drawn by rng to b, separated by spaces:
+// the text of every synthetic prompt, shared prefix, conversation turn and trace block.
+func writeWords(b *strings.Builder, rng *rand.Rand, n int) {
+	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
 		b.WriteString(promptWords[rng.IntN(len(promptWords))])
 	}
-	b.WriteString(instruction)
-	return "Request " + w.Nonce(index) + ".", b.String()
 }
 
 // Nonce is the unique prefix of request index in this run: 12 hex digits of

@@ -83,9 +83,9 @@ func (w *Workload) Prefixed(index, prefixWords, groups int, body string) (system
 	var b strings.Builder
 	b.Grow(prefixWords*7 + 32)
 	b.WriteString("Shared context " + tag + ".")
-	for i := 0; i < prefixWords; i++ {
+	if prefixWords > 0 {
 		b.WriteByte(' ')
-		b.WriteString(promptWords[rng.IntN(len(promptWords))])
+		writeWords(&b, rng, prefixWords)
 	}
 	return b.String(), "Request " + w.Nonce(index) + ".\n\n" + body, group
 }

@@ -267,12 +267,7 @@ func (r *runner) calibrateBlocks(tr *traceReplay, perWord float64) (slope, overh
 		words := max(1, int(math.Round(tokens/perWord)))
 		rng := rand.New(rand.NewPCG(uint64(tr.seed)^0x3c6ef372fe94f82b, uint64(i)))
 		var b strings.Builder
-		for k := 0; k < words; k++ {
-			if k > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(promptWords[rng.IntN(len(promptWords))])
-		}
+		writeWords(&b, rng, words)
 		req := r.baseRequest()
 		req.Messages = []Message{{Role: "system", Content: "Trace " + tr.nonce + "."}, {Role: "user", Content: b.String()}}
 		req.MaxTokens = 1
@@ -363,12 +358,7 @@ func (tr *traceReplay) block(h int64, first bool, n int) string {
 	if !ok {
 		rng := rand.New(rand.NewPCG(uint64(tr.seed)^0xbb67ae8584caa73b, uint64(key)))
 		var b strings.Builder
-		for i := 0; i < words; i++ {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(promptWords[rng.IntN(len(promptWords))])
-		}
+		writeWords(&b, rng, words)
 		text = b.String()
 		tr.blocks[key] = text
 	}
