@@ -13,7 +13,7 @@ import (
 	"github.com/yardstick-dev/yardstick/internal/stat"
 )
 
-// MissJudgeRatio is the least prompt_tokens / new_prompt_tokens at which a later turn
+// MissJudgeRatio is the least prompt_tokens / hit tokens (judgeTurns) at which a later turn
 // is judged by its prefill time: below it the history is too short a share of the
 // prompt for a hit and a miss to take clearly different times (docs/metrics.md,
 // Conversations).
@@ -75,9 +75,13 @@ type ConversationCache struct {
 // prompt_eval_duration: runner/ollamarunner/runner.go sets numPromptInputs before
 // cache.go's LoadCacheSlot drops the cached prefix), a turn missed when its prefill
 // took longer than the geometric mean of the two hypotheses at the first turns' median
-// rate R: √(new_prompt_tokens × prompt_tokens) / R, judged only when prompt_tokens ≥
-// MissJudgeRatio × new_prompt_tokens and a miss would take MissJudgeGap longer than a
-// hit.
+// rate R: √(hit × prompt_tokens) / R, judged only when prompt_tokens ≥ MissJudgeRatio ×
+// hit and a miss would take MissJudgeGap longer than a hit. hit is what a hit computes:
+// prompt_tokens − the previous turn's prompt_tokens (new_prompt_tokens when that turn is
+// not in the run), since a server reuses the history only up to where the previous
+// reply begins: Ollama v0.24.0 generated the reply after a template opening that the
+// history's rendering of it does not repeat, so its cache (runner/ollamarunner/cache.go,
+// the longest common prefix) stops there and the reply is computed again.
 func (r *Run) judgeTurns() {
 	var firsts []float64
 	later := false
@@ -97,13 +101,14 @@ func (r *Run) judgeTurns() {
 		ref = stat.Median(firsts)
 		cc.ReferencePrefillPerS = &ref
 	}
+	hitTokens := r.hitTokens()
 	byCount, byTime := 0, 0
 	for i := range r.Samples {
 		s := &r.Samples[i]
 		if !s.OK || s.Turn < 2 {
 			continue
 		}
-		missed, judged := turnMissed(s, ref)
+		missed, judged := turnMissed(s, hitTokens(s), ref)
 		if !judged {
 			cc.Unjudged++
 			continue
@@ -138,22 +143,40 @@ func (r *Run) judgeTurns() {
 	}
 }
 
+// hitTokens returns what a hit of a later turn computes (judgeTurns): its prompt
+// tokens less its conversation's previous turn's, else its new_prompt_tokens.
+func (r *Run) hitTokens() func(s *bench.Sample) int {
+	type turnKey struct{ target, conversation, turn int }
+	prompts := map[turnKey]int{}
+	for i := range r.Samples {
+		if s := &r.Samples[i]; s.OK && s.Turn > 0 {
+			prompts[turnKey{s.Target, s.Conversation, s.Turn}] = s.PromptTokens
+		}
+	}
+	return func(s *bench.Sample) int {
+		if prev, ok := prompts[turnKey{s.Target, s.Conversation, s.Turn - 1}]; ok && prev > 0 && prev < s.PromptTokens {
+			return s.PromptTokens - prev
+		}
+		return s.NewPromptTokens
+	}
+}
+
 // turnMissed judges one successful later turn s against the first turns' median
-// prefill rate ref (0: none): whether its cache missed, and whether it could be
-// judged at all.
-func turnMissed(s *bench.Sample, ref float64) (missed, judged bool) {
+// prefill rate ref (0: none), a hit computing hit of its prompt tokens (judgeTurns):
+// whether its cache missed, and whether it could be judged at all.
+func turnMissed(s *bench.Sample, hit int, ref float64) (missed, judged bool) {
 	if s.CachedPromptTokens != nil {
 		if s.HistoryTokens <= 0 {
 			return false, false
 		}
 		return 2**s.CachedPromptTokens < s.HistoryTokens, true
 	}
-	if ref <= 0 || s.NewPromptTokens <= 0 || s.ServerPromptEvalNs <= 0 ||
-		float64(s.PromptTokens) < MissJudgeRatio*float64(s.NewPromptTokens) ||
-		float64(s.PromptTokens-s.NewPromptTokens)/ref*1e9 < float64(MissJudgeGap) {
+	if ref <= 0 || hit <= 0 || s.ServerPromptEvalNs <= 0 ||
+		float64(s.PromptTokens) < MissJudgeRatio*float64(hit) ||
+		float64(s.PromptTokens-hit)/ref*1e9 < float64(MissJudgeGap) {
 		return false, false
 	}
-	threshold := math.Sqrt(float64(s.NewPromptTokens)*float64(s.PromptTokens)) / ref * 1e9
+	threshold := math.Sqrt(float64(hit)*float64(s.PromptTokens)) / ref * 1e9
 	return float64(s.ServerPromptEvalNs) > threshold, true
 }
 
@@ -167,6 +190,7 @@ func (r *Run) summarizeTurns() {
 		}
 	}
 	r.Turns = nil
+	hitTokens := r.hitTokens()
 	for _, k := range slices.Sorted(maps.Keys(byTurn)) {
 		ss := byTurn[k]
 		ts := TurnSummary{Turn: k, Requests: len(ss), Summaries: map[string]Summary{}}
@@ -176,7 +200,7 @@ func (r *Run) summarizeTurns() {
 			case !s.OK:
 				ts.Failed++
 			case k > 1:
-				if _, judged := turnMissed(s, r.referencePrefill()); judged {
+				if _, judged := turnMissed(s, hitTokens(s), r.referencePrefill()); judged {
 					ts.CacheJudged++
 				}
 				if s.CacheMissed {

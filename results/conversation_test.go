@@ -112,23 +112,39 @@ func TestTurnMissed(t *testing.T) {
 		s              bench.Sample
 		ref            float64
 		missed, judged bool
+		hit            int // tokens a hit computes; 0: new_prompt_tokens
 	}{
-		{"hit: only the new tokens' time", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(100)}, 1000, false, true},
-		{"miss: the whole prompt's time", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(300)}, 1000, true, true},
-		{"just under the threshold", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(173)}, 1000, false, true},
-		{"just over the threshold", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(174)}, 1000, true, true},
+		{"hit: only the new tokens' time", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(100)}, 1000, false, true, 0},
+		{"miss: the whole prompt's time", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(300)}, 1000, true, true, 0},
+		{"just under the threshold", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(173)}, 1000, false, true, 0},
+		{"just over the threshold", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(174)}, 1000, true, true, 0},
 		// 150 of 200 prompt tokens new: hit and miss differ by 1.33×, too little to tell.
-		{"history too short a share", bench.Sample{PromptTokens: 200, NewPromptTokens: 150, HistoryTokens: 50, ServerPromptEvalNs: ms(200)}, 1000, false, false},
+		{"history too short a share", bench.Sample{PromptTokens: 200, NewPromptTokens: 150, HistoryTokens: 50, ServerPromptEvalNs: ms(200)}, 1000, false, false, 0},
 		// At 10000 tokens/s a miss would add only 20 ms: within a busy machine's noise.
-		{"too fast to tell", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(30)}, 10000, false, false},
-		{"no reference", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(300)}, 0, false, false},
-		{"no prefill time", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200}, 1000, false, false},
+		{"too fast to tell", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(30)}, 10000, false, false, 0},
+		{"no reference", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, ServerPromptEvalNs: ms(300)}, 0, false, false, 0},
+		{"no prefill time", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200}, 1000, false, false, 0},
 		// The server's count decides when it gives one, whatever the time says.
-		{"count: history read", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, CachedPromptTokens: cached(190), ServerPromptEvalNs: ms(300)}, 1000, false, true},
-		{"count: under half the history", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, CachedPromptTokens: cached(99), ServerPromptEvalNs: ms(100)}, 1000, true, true},
-		{"count: zero", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, CachedPromptTokens: cached(0)}, 0, true, true},
+		{"count: history read", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, CachedPromptTokens: cached(190), ServerPromptEvalNs: ms(300)}, 1000, false, true, 0},
+		{"count: under half the history", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, CachedPromptTokens: cached(99), ServerPromptEvalNs: ms(100)}, 1000, true, true, 0},
+		{"count: zero", bench.Sample{PromptTokens: 300, NewPromptTokens: 100, HistoryTokens: 200, CachedPromptTokens: cached(0)}, 0, true, true, 0},
+		// A hit that also computes the previous reply again (Ollama's cache stops where
+		// it begins): of 308 prompt tokens, 150 new and 34 of reply after a previous
+		// prompt of 124, a hit computes 184 (0.6 of a miss): too close to tell, where
+		// counting only the new tokens judged this real hit (1.69 s at 140 tokens/s,
+		// over √(150 × 308) / 140 = 1.535 s) a miss.
+		{"hit recomputing the reply: not judged", bench.Sample{PromptTokens: 308, NewPromptTokens: 150, HistoryTokens: 158, ServerPromptEvalNs: ms(1690)}, 140, false, false, 184},
+		{"new tokens only would misjudge it", bench.Sample{PromptTokens: 308, NewPromptTokens: 150, HistoryTokens: 158, ServerPromptEvalNs: ms(1690)}, 140, true, true, 0},
+		// A long history: of 1000 tokens, a hit computes 120 (new 100 and a reply of 20),
+		// at 1000 tokens/s 0.12 s; a miss 1 s. 0.3 s is under √(120 × 1000) / 1000 = 0.346 s.
+		{"long history, hit with the reply", bench.Sample{PromptTokens: 1000, NewPromptTokens: 100, HistoryTokens: 900, ServerPromptEvalNs: ms(300)}, 1000, false, true, 120},
+		{"long history, miss", bench.Sample{PromptTokens: 1000, NewPromptTokens: 100, HistoryTokens: 900, ServerPromptEvalNs: ms(900)}, 1000, true, true, 120},
 	} {
-		missed, judged := turnMissed(&c.s, c.ref)
+		hit := c.s.NewPromptTokens
+		if c.hit > 0 {
+			hit = c.hit
+		}
+		missed, judged := turnMissed(&c.s, hit, c.ref)
 		if missed != c.missed || judged != c.judged {
 			t.Errorf("%s: missed %v judged %v, want %v %v", c.name, missed, judged, c.missed, c.judged)
 		}
