@@ -151,6 +151,27 @@ var sampleColumns = []sampleColumn{
 	{"stopped_early", func(_ *sampleCtx, s *bench.Sample) string { return strconv.FormatBool(s.StoppedEarly) }},
 	{"cache_suspect", func(_ *sampleCtx, s *bench.Sample) string { return strconv.FormatBool(s.CacheSuspect) }},
 	{"nonce", func(_ *sampleCtx, s *bench.Sample) string { return s.Nonce }},
+	{"tokens_estimated", func(_ *sampleCtx, s *bench.Sample) string { return strconv.FormatBool(s.TokensEstimated) }},
+	// Workloads (docs/metrics.md): a dataset's record and a conversation's turn, the
+	// turn's history and new tokens, a trace line's asked lengths, a shared prefix.
+	{"conversation_id", func(_ *sampleCtx, s *bench.Sample) string { return s.ConversationID }},
+	{"conversation", func(_ *sampleCtx, s *bench.Sample) string { return nonZero(int64(s.Conversation)) }},
+	{"turn", func(_ *sampleCtx, s *bench.Sample) string { return nonZero(int64(s.Turn)) }},
+	{"history_tokens", func(_ *sampleCtx, s *bench.Sample) string { return nonZero(int64(s.HistoryTokens)) }},
+	{"new_prompt_tokens", func(_ *sampleCtx, s *bench.Sample) string { return nonZero(int64(s.NewPromptTokens)) }},
+	{"new_prefill_per_s", func(_ *sampleCtx, s *bench.Sample) string { return optNum(s.NewPrefillPerS) }},
+	{"cache_missed", func(_ *sampleCtx, s *bench.Sample) string { return strconv.FormatBool(s.CacheMissed) }},
+	{"trace_line", func(_ *sampleCtx, s *bench.Sample) string { return nonZero(int64(s.TraceLine)) }},
+	{"prompt_tokens_asked", func(_ *sampleCtx, s *bench.Sample) string { return nonZero(int64(s.PromptTokensAsked)) }},
+	{"max_tokens_asked", func(_ *sampleCtx, s *bench.Sample) string { return nonZero(int64(s.MaxTokensAsked)) }},
+	{"prefix_group", func(_ *sampleCtx, s *bench.Sample) string { return optInt(s.PrefixGroup) }},
+	{"prefix_words", func(_ *sampleCtx, s *bench.Sample) string { return nonZero(int64(s.PrefixWords)) }},
+	{"prefix_hit", func(_ *sampleCtx, s *bench.Sample) string {
+		if s.PrefixHit == nil {
+			return ""
+		}
+		return strconv.FormatBool(*s.PrefixHit)
+	}},
 }
 
 // SamplesCSVHeader is the header row of RenderSamplesCSV.
