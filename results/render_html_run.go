@@ -78,9 +78,17 @@ func runHeader(label string, r *Run) htmlHeader {
 	if wl.PrefixTokens > 0 {
 		prompts += fmt.Sprintf(" behind %d shared prefix tokens × %d", wl.PrefixTokens, max(1, wl.PrefixGroups))
 	}
+	outputs := fmt.Sprintf("at most %d output tokens", wl.MaxTokens)
+	if r.Options.TraceFile != "" {
+		prompts, outputs = "prompt lengths from the trace", "output lengths from the trace"
+	}
+	context := fmt.Sprintf("context %d", wl.NumCtx)
+	if r.Target.Backend == "openai" {
+		context = "context the server's" // the OpenAI API has no num_ctx
+	}
 	facts = append(facts,
-		htmlFact{"workload", fmt.Sprintf("%s, at most %d output tokens, temperature %g, seed %d, context %d, think %s; workload %s",
-			prompts, wl.MaxTokens, wl.Temperature, wl.Seed, wl.NumCtx, thinkString(wl.Think), wl.Hash)},
+		htmlFact{"workload", fmt.Sprintf("%s, %s, temperature %g, seed %d, %s, think %s; workload %s",
+			prompts, outputs, wl.Temperature, wl.Seed, context, thinkString(wl.Think), wl.Hash)},
 	)
 	if f, ok := workloadSourceFact(r.Options); ok {
 		facts = append(facts, f)

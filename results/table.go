@@ -127,6 +127,8 @@ func RenderTable(w io.Writer, run *Run) error {
 		lengths = fmt.Sprintf("prompts from the dataset, up to %d output tokens (--max-tokens replaces the file's lengths)", wl.MaxTokens)
 	case d != nil:
 		lengths = fmt.Sprintf("prompts and output lengths from the dataset (else up to %d output tokens)", wl.MaxTokens)
+	case o.TraceFile != "":
+		lengths = "prompt and output lengths from the trace"
 	}
 	fmt.Fprintf(&b, "workload  %s + %s, %s, %s, temperature %g, seed %d%s\n",
 		measured, warm, lengths, numCtx, wl.Temperature, wl.Seed, think)
