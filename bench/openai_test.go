@@ -618,7 +618,33 @@ func TestOpenAIDescribeTakesOllamaIdentity(t *testing.T) {
 		t.Errorf("cost %v (%q), context %d: the identity only, no cost or trained context", mi.Cost, mi.CostError, mi.ContextLength)
 	}
 
+	// A run asking a fixed output length of Ollama's /v1, which drops ignore_eos and
+	// min_tokens, says so; the same run of a server that is not Ollama does not.
+	fixed := func(b Backend) *Result {
+		opts := DefaultOptions()
+		opts.Backend, opts.Model, opts.Runs, opts.Warmup, opts.MaxTokens, opts.PromptTokens = "openai", "twin", 2, 0, 4, 16
+		opts.IgnoreEOS = true
+		res, err := Run(context.Background(), b, opts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	dropped := func(res *Result) bool {
+		for _, w := range res.Warnings {
+			if w.Code == CodeOptionsNotSent && strings.Contains(w.Message, "drops them") {
+				return true
+			}
+		}
+		return false
+	}
+	if res := fixed(NewOpenAI(u, "")); !dropped(res) {
+		t.Errorf("--ignore-eos against Ollama's /v1: warnings %v, want one saying it drops ignore_eos", res.Warnings)
+	}
 	_, alone := newFakeOpenAI(t, fakeopenai.Config{Models: []string{"twin"}}, "")
+	if res := fixed(alone); dropped(res) {
+		t.Errorf("--ignore-eos against a server that is not Ollama: warnings %v, want none about Ollama", res.Warnings)
+	}
 	mi, err = alone.Describe(context.Background(), "twin", "")
 	if err != nil || mi.Name != "twin" || mi.Architecture != "" || mi.Digest != "" || mi.Synthetic != nil {
 		t.Errorf("without Ollama's API: %+v %v, want the name alone", mi, err)

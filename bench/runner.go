@@ -206,6 +206,10 @@ func (r *runner) describeTargets(targets []Backend) error {
 				r.members[0].target.Host, opts.Model, a, r.members[t].target.Host, b))
 		}
 	}
+	if res.Target.Backend == "openai" && (opts.IgnoreEOS || opts.MinTokens > 0) && mi.Architecture != "" {
+		// Only Ollama's own API described the model (OpenAI.ollamaIdentity).
+		res.warn(CodeOptionsNotSent, "the server behind this OpenAI-compatible API is Ollama (its /api/show described the model), whose /v1 has no ignore_eos or min_tokens (openai/openai.go ChatCompletionRequest, v0.24.0) and drops them: outputs are not held to a fixed length, and a request that stops early stays flagged stopped_early")
+	}
 	if res.Target.Backend == "openai" {
 		res.warn(CodeOptionsNotSent, "the OpenAI API has no num_ctx or keep_alive: the server's own context size and model lifetime apply, whatever --num-ctx and --keep-alive say; --think, when given, is sent as chat_template_kwargs.enable_thinking and, for a level, reasoning_effort, which a server or chat template may ignore; without --think neither is sent and the server's default applies")
 	}
