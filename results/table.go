@@ -99,6 +99,10 @@ func RenderTable(w io.Writer, run *Run) error {
 	wl := run.Workload
 	o := run.Options
 	measured := fmt.Sprintf("%d measured", o.Runs)
+	if o.Turns != 0 && o.Duration <= 0 {
+		// Whole conversations: the fewest that hold --runs turns, so often more.
+		measured = fmt.Sprintf("whole conversations of at least %d turns measured", o.Runs)
+	}
 	if o.Duration > 0 {
 		measured = fmt.Sprintf("%s of measured", dur(float64(o.Duration)))
 	}
