@@ -27,12 +27,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/userfile"
 )
 
 // The formats a dataset file can be in.
@@ -69,27 +69,13 @@ type Dataset struct {
 // than MaxFileBytes, an unknown format, a record that does not parse or has no human
 // turn ("path:line: …"), a file with no record (ErrEmpty).
 func Read(path, format string) (*Dataset, error) {
-	f, err := os.Open(path)
+	// userfile opens non-blocking and takes regular files only: a FIFO named by
+	// mistake is refused at once instead of blocking the open, Ctrl-C included.
+	data, err := userfile.Read(path, MaxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("reading dataset: %w", err)
+		return nil, fmt.Errorf("dataset %w", err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading dataset: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("dataset %s: not a regular file", path)
-	}
-	if st.Size() > MaxFileBytes {
-		return nil, fmt.Errorf("dataset %s: %d bytes, more than the %d this reader takes", path, st.Size(), MaxFileBytes)
-	}
-	data := make([]byte, 0, st.Size())
-	buf := bytes.NewBuffer(data)
-	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, fmt.Errorf("reading dataset: %w", err)
-	}
-	return Parse(path, buf.Bytes(), format)
+	return Parse(path, data, format)
 }
 
 // Parse parses data, the content of the dataset named name, as Read does.

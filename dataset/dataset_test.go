@@ -136,7 +136,7 @@ func TestEmptyIsErrEmpty(t *testing.T) {
 }
 
 func TestReadRefusesNonRegular(t *testing.T) {
-	if _, err := Read(t.TempDir(), ""); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if _, err := Read(t.TempDir(), ""); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("got %v", err)
 	}
 	if _, err := Read(filepath.Join(t.TempDir(), "missing"), ""); err == nil || !errors.Is(err, os.ErrNotExist) {
