@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -164,11 +165,35 @@ func decodeError(name string, data []byte, at int64, err error) error {
 		if typ.Field != "" {
 			field = strconv.Quote(typ.Field)
 		}
-		return fmt.Errorf("%s:%d: %s is a JSON %s, not a %s", name, lineAt(data, at+typ.Offset), field, typ.Value, typ.Type)
+		return fmt.Errorf("%s:%d: %s is a JSON %s, not %s", name, lineAt(data, at+typ.Offset), field, typ.Value, jsonKind(typ.Type))
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return fmt.Errorf("%s:%d: the JSON ends before the array is closed", name, lineAt(data, int64(len(data))))
 	}
 	return fmt.Errorf("%s:%d: %w", name, lineAt(data, at), err)
+}
+
+// jsonKind names what a JSON value must be to decode into a value of type t, for
+// errors: "an object", "a list", "a string", "a number", "true or false" (a Go type
+// name such as dataset.shareGPTRecord or float64 means nothing to the file's author).
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a " + t.String()
 }
 
 // shareGPTRecord is one record of a ShareGPT file.
@@ -339,9 +364,9 @@ func parseJSONL(name string, data []byte) ([]bench.Conversation, error) {
 				return fmt.Errorf("%s:%d: not valid JSON: %s", name, n, syn.Error())
 			case errors.As(err, &typ):
 				if typ.Field == "" {
-					return fmt.Errorf("%s:%d: a JSONL line is one JSON object, not a %s", name, n, typ.Value)
+					return fmt.Errorf("%s:%d: a JSONL line is one JSON object, not a JSON %s", name, n, typ.Value)
 				}
-				return fmt.Errorf("%s:%d: %q is a JSON %s, not a %s", name, n, typ.Field, typ.Value, typ.Type)
+				return fmt.Errorf("%s:%d: %q is a JSON %s, not %s", name, n, typ.Field, typ.Value, jsonKind(typ.Type))
 			}
 			return fmt.Errorf("%s:%d: not valid JSON: the object does not end on its line", name, n)
 		}
