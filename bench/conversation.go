@@ -227,7 +227,7 @@ func (r *runner) converse(t int, j job, emit func(Sample)) {
 
 // turnFigures sets a successful turn's history and new-token figures from the turn
 // before it (nil on a first turn): history_tokens = the previous prompt_tokens +
-// output_tokens, new_prompt_tokens = prompt_tokens − history_tokens (the whole prompt
+// the output tokens its reply carries (carriedTokens: the answer's when it thought), new_prompt_tokens = prompt_tokens − history_tokens (the whole prompt
 // on a first turn), new_prefill_per_s = new_prompt_tokens / server_prompt_eval_ns.
 // docs/metrics.md, Conversations.
 func turnFigures(s, prev *Sample) {
@@ -236,7 +236,7 @@ func turnFigures(s, prev *Sample) {
 	}
 	s.NewPromptTokens = s.PromptTokens
 	if prev != nil {
-		s.HistoryTokens = prev.PromptTokens + prev.OutputTokens
+		s.HistoryTokens = prev.PromptTokens + carriedTokens(prev)
 		s.NewPromptTokens = s.PromptTokens - s.HistoryTokens
 	}
 	if s.NewPromptTokens <= 0 {
@@ -248,6 +248,20 @@ func turnFigures(s, prev *Sample) {
 	if s.ServerPromptEvalNs > 0 {
 		s.NewPrefillPerS = ptr(float64(s.NewPromptTokens) / (float64(s.ServerPromptEvalNs) / 1e9))
 	}
+}
+
+// carriedTokens is how many of prev's output tokens its reply carries into the next
+// turn's history: all of them, or when prev thought, only its answer tokens (none when
+// no answer came): Request.Reply holds the answer alone, so the thinking is not sent
+// back. docs/metrics.md, Conversations.
+func carriedTokens(prev *Sample) int {
+	if prev.ThinkingChunks == 0 && (prev.ThinkingTokens == nil || *prev.ThinkingTokens == 0) {
+		return prev.OutputTokens
+	}
+	if prev.AnswerTokens == nil {
+		return 0
+	}
+	return *prev.AnswerTokens
 }
 
 // baseRequest is a request with the run's options and no messages.

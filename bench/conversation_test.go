@@ -267,3 +267,35 @@ func TestDatasetConversations(t *testing.T) {
 		t.Errorf("first turn sent %q", contents)
 	}
 }
+
+// history_tokens counts what the previous turn sent back: its prompt and the tokens of
+// its reply as kept in the history. Request.Reply keeps the answer alone, so a turn
+// that thought carries only its answer tokens; counting its thinking made
+// history_tokens too large by the thinking and new_prompt_tokens too small (0 once the
+// thinking outgrew the new message), and a cached count judged against it a miss.
+func TestTurnFiguresLeaveThinkingOut(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		prev        Sample
+		wantHistory int
+	}{
+		// No thinking: the whole output is the reply sent back: 100 + 20.
+		{"answer only", Sample{OK: true, PromptTokens: 100, OutputTokens: 20}, 120},
+		// The server counted 15 of 20 as reasoning and 5 answer tokens came: 100 + 5.
+		{"thought, then answered", Sample{OK: true, PromptTokens: 100, OutputTokens: 20, ThinkingTokens: ptr(15),
+			ThinkingChunks: 15, AnswerChunks: 5, TextChunks: 20, AnswerTokens: ptr(5)}, 105},
+		// Only thinking streamed: the reply sent back is empty, so only the prompt.
+		{"thinking only", Sample{OK: true, PromptTokens: 100, OutputTokens: 20, ThinkingTokens: ptr(20),
+			ThinkingChunks: 20, TextChunks: 20}, 100},
+		// Ollama has no thinking count: thinking chunks came and answer_tokens is
+		// the chunk-share estimate, 8.
+		{"thought on Ollama", Sample{OK: true, PromptTokens: 100, OutputTokens: 20, ThinkingChunks: 12, AnswerChunks: 8,
+			TextChunks: 20, AnswerTokens: ptr(8), AnswerTokensEstimated: true}, 108},
+	} {
+		s := Sample{OK: true, PromptTokens: 150}
+		turnFigures(&s, &c.prev)
+		if s.HistoryTokens != c.wantHistory || s.NewPromptTokens != 150-c.wantHistory {
+			t.Errorf("%s: history %d new %d, want %d and %d", c.name, s.HistoryTokens, s.NewPromptTokens, c.wantHistory, 150-c.wantHistory)
+		}
+	}
+}
