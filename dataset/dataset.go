@@ -74,7 +74,7 @@ func Read(path, format string) (*Dataset, error) {
 	// mistake is refused at once instead of blocking the open, Ctrl-C included.
 	data, err := userfile.Read(path, MaxFileBytes)
 	if err != nil {
-		return nil, fmt.Errorf("dataset %w", err)
+		return nil, fmt.Errorf("reading dataset: %w", err)
 	}
 	return Parse(path, data, format)
 }
