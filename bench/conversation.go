@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -65,6 +67,15 @@ func (o Options) validateConversations() error {
 			}
 			return fmt.Errorf("%s has no turn: a conversation needs at least one user message", name)
 		}
+	}
+	// --turns 1 asks for single turns; more, with records of one human turn each, would
+	// run a conversation workload that never sends a later turn, silently.
+	if len(o.Conversations) > 0 && o.Turns != 1 && !slices.ContainsFunc(o.Conversations, func(c Conversation) bool { return len(c.Turns) > 1 }) {
+		turns := strconv.Itoa(o.Turns)
+		if o.Turns == TurnsAll {
+			turns = "all"
+		}
+		return fmt.Errorf("--turns %s: every record of the dataset has one human turn, so no conversation has a later turn to send; give a dataset with multi-turn records, or leave --turns out", turns)
 	}
 	return nil
 }

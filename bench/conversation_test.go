@@ -173,6 +173,13 @@ func TestConversationOptionsRefused(t *testing.T) {
 		{"history beyond num_ctx", func(o *Options) { o.NumCtx = 100 }, "--num-ctx 100 cannot hold 3 turns"},
 		{"with a sweep", func(o *Options) { o.PromptTokens, o.PromptTokensSweep = 40, []int{40, 80} }, "--turns with several --prompt-tokens"},
 		{"with runs auto", func(o *Options) { o.RunsAuto = true }, "--turns with --runs auto"},
+		// Records of one turn each: a 3-turn run sent only first turns, unflagged.
+		{"single-turn records", func(o *Options) {
+			o.Conversations = []Conversation{{ID: "a", Turns: []Turn{{User: "hi"}}}, {ID: "b", Turns: []Turn{{User: "yo"}}}}
+		}, "--turns 3: every record of the dataset has one human turn"},
+		{"single-turn records, all", func(o *Options) {
+			o.Turns, o.Conversations = TurnsAll, []Conversation{{ID: "a", Turns: []Turn{{User: "hi"}}}}
+		}, "--turns all: every record of the dataset has one human turn"},
 	} {
 		o := base
 		c.edit(&o)
