@@ -49,6 +49,10 @@ var Formats = []string{ShareGPT, JSONL, Text}
 // MaxFileBytes bounds the file read: a dataset is read whole into memory.
 const MaxFileBytes = 1 << 30
 
+// MaxTurnTokens bounds a turn's output length (a JSONL "max_tokens", a reply's
+// estimate), as --max-tokens is bounded.
+const MaxTurnTokens = 1 << 20
+
 // ErrEmpty is wrapped by the error of a dataset with no record.
 var ErrEmpty = errors.New("no record")
 
@@ -220,7 +224,7 @@ func role(from string) (string, bool) {
 
 // conversation builds a Conversation from messages in order: system messages joined
 // into System, each user message a Turn, an assistant message after a user message
-// that turn's MaxTokens (its estimated tokens, at least 1). It fails when no user
+// that turn's MaxTokens (its estimated tokens, in 1..MaxTurnTokens). It fails when no user
 // message is left.
 func conversation(id string, msgs []msg) (bench.Conversation, error) {
 	c := bench.Conversation{ID: id}
@@ -235,7 +239,8 @@ func conversation(id string, msgs []msg) (bench.Conversation, error) {
 			replied = false
 		case "assistant":
 			if !replied && len(c.Turns) > 0 {
-				c.Turns[len(c.Turns)-1].MaxTokens = max(1, EstimateTokens(m.text))
+				// Within 1..MaxTurnTokens, the bound "max_tokens" and --max-tokens have.
+				c.Turns[len(c.Turns)-1].MaxTokens = min(MaxTurnTokens, max(1, EstimateTokens(m.text)))
 				replied = true
 			}
 		}
@@ -402,7 +407,7 @@ func parseJSONL(name string, data []byte) ([]bench.Conversation, error) {
 			return fmt.Errorf("%s:%d: no user message (no human turn)", name, n)
 		}
 		if mt := rec.MaxTokens; mt != nil {
-			if *mt < 1 || *mt > 1<<20 || *mt != math.Trunc(*mt) {
+			if *mt < 1 || *mt > MaxTurnTokens || *mt != math.Trunc(*mt) {
 				return fmt.Errorf("%s:%d: \"max_tokens\" %v: must be a whole number in 1..1048576", name, n, *mt)
 			}
 			for i := range c.Turns {

@@ -250,3 +250,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// A gpt reply's estimate sets its turn's output length within the bound a JSONL
+// max_tokens and --max-tokens have: a 5,000,000-word reply (2,500,000 estimated
+// tokens: 10,000,000 ASCII bytes / 4) was sent as max_tokens 2500000.
+func TestReplyEstimateBounded(t *testing.T) {
+	data := `[{"id": "big", "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "` +
+		strings.Repeat("w ", 5_000_000) + `"}]}]`
+	d, err := Parse("d", []byte(data), ShareGPT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Conversations[0].Turns[0].MaxTokens; got != MaxTurnTokens {
+		t.Errorf("MaxTokens %d, want the bound %d", got, MaxTurnTokens)
+	}
+}
