@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -65,6 +67,15 @@ func (o Options) validateConversations() error {
 			}
 			return fmt.Errorf("%s has no turn: a conversation needs at least one user message", name)
 		}
+	}
+	// --turns 1 asks for single turns; more, with records of one human turn each, would
+	// run a conversation workload that never sends a later turn, silently.
+	if len(o.Conversations) > 0 && o.Turns != 1 && !slices.ContainsFunc(o.Conversations, func(c Conversation) bool { return len(c.Turns) > 1 }) {
+		turns := strconv.Itoa(o.Turns)
+		if o.Turns == TurnsAll {
+			turns = "all"
+		}
+		return fmt.Errorf("--turns %s: every record of the dataset has one human turn, so no conversation has a later turn to send; give a dataset with multi-turn records, or leave --turns out", turns)
 	}
 	return nil
 }
@@ -222,7 +233,7 @@ func (r *runner) converse(t int, j job, emit func(Sample)) {
 
 // turnFigures sets a successful turn's history and new-token figures from the turn
 // before it (nil on a first turn): history_tokens = the previous prompt_tokens +
-// output_tokens, new_prompt_tokens = prompt_tokens − history_tokens (the whole prompt
+// the output tokens its reply carries (carriedTokens: the answer's when it thought), new_prompt_tokens = prompt_tokens − history_tokens (the whole prompt
 // on a first turn), new_prefill_per_s = new_prompt_tokens / server_prompt_eval_ns.
 // docs/metrics.md, Conversations.
 func turnFigures(s, prev *Sample) {
@@ -231,7 +242,7 @@ func turnFigures(s, prev *Sample) {
 	}
 	s.NewPromptTokens = s.PromptTokens
 	if prev != nil {
-		s.HistoryTokens = prev.PromptTokens + prev.OutputTokens
+		s.HistoryTokens = prev.PromptTokens + carriedTokens(prev)
 		s.NewPromptTokens = s.PromptTokens - s.HistoryTokens
 	}
 	if s.NewPromptTokens <= 0 {
@@ -243,6 +254,20 @@ func turnFigures(s, prev *Sample) {
 	if s.ServerPromptEvalNs > 0 {
 		s.NewPrefillPerS = ptr(float64(s.NewPromptTokens) / (float64(s.ServerPromptEvalNs) / 1e9))
 	}
+}
+
+// carriedTokens is how many of prev's output tokens its reply carries into the next
+// turn's history: all of them, or when prev thought, only its answer tokens (none when
+// no answer came): Request.Reply holds the answer alone, so the thinking is not sent
+// back. docs/metrics.md, Conversations.
+func carriedTokens(prev *Sample) int {
+	if prev.ThinkingChunks == 0 && (prev.ThinkingTokens == nil || *prev.ThinkingTokens == 0) {
+		return prev.OutputTokens
+	}
+	if prev.AnswerTokens == nil {
+		return 0
+	}
+	return *prev.AnswerTokens
 }
 
 // baseRequest is a request with the run's options and no messages.

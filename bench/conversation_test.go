@@ -173,6 +173,13 @@ func TestConversationOptionsRefused(t *testing.T) {
 		{"history beyond num_ctx", func(o *Options) { o.NumCtx = 100 }, "--num-ctx 100 cannot hold 3 turns"},
 		{"with a sweep", func(o *Options) { o.PromptTokens, o.PromptTokensSweep = 40, []int{40, 80} }, "--turns with several --prompt-tokens"},
 		{"with runs auto", func(o *Options) { o.RunsAuto = true }, "--turns with --runs auto"},
+		// Records of one turn each: a 3-turn run sent only first turns, unflagged.
+		{"single-turn records", func(o *Options) {
+			o.Conversations = []Conversation{{ID: "a", Turns: []Turn{{User: "hi"}}}, {ID: "b", Turns: []Turn{{User: "yo"}}}}
+		}, "--turns 3: every record of the dataset has one human turn"},
+		{"single-turn records, all", func(o *Options) {
+			o.Turns, o.Conversations = TurnsAll, []Conversation{{ID: "a", Turns: []Turn{{User: "hi"}}}}
+		}, "--turns all: every record of the dataset has one human turn"},
 	} {
 		o := base
 		c.edit(&o)
@@ -265,5 +272,37 @@ func TestDatasetConversations(t *testing.T) {
 	_, contents := messagesOf(f.Bodies[len(f.Bodies)-3])
 	if !strings.HasPrefix(contents[0], "Conversation ") || !strings.HasSuffix(contents[0], ".\n\nBe brief.") || contents[1] != "one two" {
 		t.Errorf("first turn sent %q", contents)
+	}
+}
+
+// history_tokens counts what the previous turn sent back: its prompt and the tokens of
+// its reply as kept in the history. Request.Reply keeps the answer alone, so a turn
+// that thought carries only its answer tokens; counting its thinking made
+// history_tokens too large by the thinking and new_prompt_tokens too small (0 once the
+// thinking outgrew the new message), and a cached count judged against it a miss.
+func TestTurnFiguresLeaveThinkingOut(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		prev        Sample
+		wantHistory int
+	}{
+		// No thinking: the whole output is the reply sent back: 100 + 20.
+		{"answer only", Sample{OK: true, PromptTokens: 100, OutputTokens: 20}, 120},
+		// The server counted 15 of 20 as reasoning and 5 answer tokens came: 100 + 5.
+		{"thought, then answered", Sample{OK: true, PromptTokens: 100, OutputTokens: 20, ThinkingTokens: ptr(15),
+			ThinkingChunks: 15, AnswerChunks: 5, TextChunks: 20, AnswerTokens: ptr(5)}, 105},
+		// Only thinking streamed: the reply sent back is empty, so only the prompt.
+		{"thinking only", Sample{OK: true, PromptTokens: 100, OutputTokens: 20, ThinkingTokens: ptr(20),
+			ThinkingChunks: 20, TextChunks: 20}, 100},
+		// Ollama has no thinking count: thinking chunks came and answer_tokens is
+		// the chunk-share estimate, 8.
+		{"thought on Ollama", Sample{OK: true, PromptTokens: 100, OutputTokens: 20, ThinkingChunks: 12, AnswerChunks: 8,
+			TextChunks: 20, AnswerTokens: ptr(8), AnswerTokensEstimated: true}, 108},
+	} {
+		s := Sample{OK: true, PromptTokens: 150}
+		turnFigures(&s, &c.prev)
+		if s.HistoryTokens != c.wantHistory || s.NewPromptTokens != 150-c.wantHistory {
+			t.Errorf("%s: history %d new %d, want %d and %d", c.name, s.HistoryTokens, s.NewPromptTokens, c.wantHistory, 150-c.wantHistory)
+		}
 	}
 }

@@ -339,6 +339,14 @@ func (o Options) validateWorkload() error {
 				return fmt.Errorf("--extra-body: %q is a field yardstick sets itself; use its own flag", k)
 			}
 		}
+		// --think sends these two (OpenAI.chatRequest); the request's own field would
+		// win and the extra one be dropped while the run file records it as sent.
+		if _, ok := fields["chat_template_kwargs"]; ok && (o.ThinkSet || o.Think.Enabled()) {
+			return errors.New("--extra-body: \"chat_template_kwargs\" is sent by --think (enable_thinking); leave --think out to send your own")
+		}
+		if _, ok := fields["reasoning_effort"]; ok && o.Think.Level() != "" {
+			return fmt.Errorf("--extra-body: \"reasoning_effort\" is sent by --think %s; leave the level out of --think to send your own", o.Think)
+		}
 	}
 	return nil
 }

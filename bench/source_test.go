@@ -155,6 +155,21 @@ func TestWorkloadOptionsValidate(t *testing.T) {
 		{"extra body not an object", ok(func(o *Options) { o.Backend, o.ExtraBody = "openai", json.RawMessage(`[1]`) }), "--extra-body: must be a JSON object"},
 		{"extra body null", ok(func(o *Options) { o.Backend, o.ExtraBody = "openai", json.RawMessage(`null`) }), "--extra-body: must be a JSON object"},
 		{"extra body sets max_tokens", ok(func(o *Options) { o.Backend, o.ExtraBody = "openai", json.RawMessage(`{"max_tokens": 9}`) }), "--extra-body: \"max_tokens\" is a field yardstick sets itself"},
+		// --think sends chat_template_kwargs (and reasoning_effort for a level): the
+		// extra field was dropped while the run file recorded it as sent.
+		{"extra template kwargs with think", ok(func(o *Options) {
+			o.Backend, o.Think, o.ThinkSet, o.ExtraBody = "openai", ThinkOn, true, json.RawMessage(`{"chat_template_kwargs": {"x": 1}}`)
+		}), "--extra-body: \"chat_template_kwargs\" is sent by --think"},
+		{"extra effort with think level", ok(func(o *Options) {
+			o.Backend, o.Think, o.ThinkSet, o.ExtraBody = "openai", ThinkHigh, true, json.RawMessage(`{"reasoning_effort": "low"}`)
+		}), "--extra-body: \"reasoning_effort\" is sent by --think high"},
+		// Without --think neither is sent, and --think on sends no effort: theirs go.
+		{"extra template kwargs without think", ok(func(o *Options) {
+			o.Backend, o.ExtraBody = "openai", json.RawMessage(`{"chat_template_kwargs": {"x": 1}}`)
+		}), ""},
+		{"extra effort with think on", ok(func(o *Options) {
+			o.Backend, o.Think, o.ThinkSet, o.ExtraBody = "openai", ThinkOn, true, json.RawMessage(`{"reasoning_effort": "low"}`)
+		}), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

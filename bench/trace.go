@@ -195,6 +195,12 @@ func (o Options) validateTrace() error {
 		name = "trace"
 	}
 	for _, tr := range o.Trace {
+		// NewTracePacer's due times are Durations: a gap that does not fit one once
+		// divided by the speed would wrap to a negative due time and a wait of centuries.
+		if span := float64(tr.TimestampMs-o.Trace[0].TimestampMs) * float64(time.Millisecond) / o.TraceSpeed; span >= math.MaxInt64 {
+			return fmt.Errorf("%s:%d: timestamp %d is %d ms after line %d's: at --trace-speed %v its replay would start %.3g years after the first request's",
+				name, tr.Line, tr.TimestampMs, tr.TimestampMs-o.Trace[0].TimestampMs, o.Trace[0].Line, o.TraceSpeed, span/float64(365.25*24*time.Hour))
+		}
 		if tr.InputLength+tr.OutputLength > o.NumCtx {
 			return fmt.Errorf("%s:%d: input_length %d + output_length %d is more than --num-ctx %d: the server would cut the prompt; raise --num-ctx",
 				name, tr.Line, tr.InputLength, tr.OutputLength, o.NumCtx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,13 @@ func TestTraceOptionsRefused(t *testing.T) {
 		{"speed without trace", func(o *Options) { o.Trace, o.TraceFile, o.Concurrency = nil, "", []int{1} }, "--trace-speed 1 applies to a trace replay"},
 		{"with rate", func(o *Options) { o.RatePerS = []float64{2} }, "--trace with --rate"},
 		{"with turns", func(o *Options) { o.Turns = 2 }, "--turns with --trace"},
+		// 9e12 ms (the largest timestamp ParseTrace takes is 9.2e12) at speed 0.001
+		// is 9e21 ns, past a Duration's 9.2e18: the due time wrapped to −292 years and
+		// drive waited forever. At speed 1 the same gap (285 years) still fits.
+		{"replay past a Duration", func(o *Options) {
+			o.Trace = append(slices.Clone(trace), TraceRequest{Line: 4, TimestampMs: 9e12, InputLength: 4000, OutputLength: 200, HashIDs: make([]int64, 8)})
+			o.TraceSpeed = 0.001
+		}, "t.jsonl:4: timestamp 9000000000000 is 9000000000000 ms after line 3's: at --trace-speed 0.001"},
 	} {
 		o := base
 		c.edit(&o)

@@ -27,12 +27,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/yardstick-dev/yardstick/bench"
+	"github.com/yardstick-dev/yardstick/internal/userfile"
 )
 
 // The formats a dataset file can be in.
@@ -47,6 +48,10 @@ var Formats = []string{ShareGPT, JSONL, Text}
 
 // MaxFileBytes bounds the file read: a dataset is read whole into memory.
 const MaxFileBytes = 1 << 30
+
+// MaxTurnTokens bounds a turn's output length (a JSONL "max_tokens", a reply's
+// estimate), as --max-tokens is bounded.
+const MaxTurnTokens = 1 << 20
 
 // ErrEmpty is wrapped by the error of a dataset with no record.
 var ErrEmpty = errors.New("no record")
@@ -69,27 +74,13 @@ type Dataset struct {
 // than MaxFileBytes, an unknown format, a record that does not parse or has no human
 // turn ("path:line: …"), a file with no record (ErrEmpty).
 func Read(path, format string) (*Dataset, error) {
-	f, err := os.Open(path)
+	// userfile opens non-blocking and takes regular files only: a FIFO named by
+	// mistake is refused at once instead of blocking the open, Ctrl-C included.
+	data, err := userfile.Read(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading dataset: %w", err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading dataset: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("dataset %s: not a regular file", path)
-	}
-	if st.Size() > MaxFileBytes {
-		return nil, fmt.Errorf("dataset %s: %d bytes, more than the %d this reader takes", path, st.Size(), MaxFileBytes)
-	}
-	data := make([]byte, 0, st.Size())
-	buf := bytes.NewBuffer(data)
-	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, fmt.Errorf("reading dataset: %w", err)
-	}
-	return Parse(path, buf.Bytes(), format)
+	return Parse(path, data, format)
 }
 
 // Parse parses data, the content of the dataset named name, as Read does.
@@ -178,11 +169,35 @@ func decodeError(name string, data []byte, at int64, err error) error {
 		if typ.Field != "" {
 			field = strconv.Quote(typ.Field)
 		}
-		return fmt.Errorf("%s:%d: %s is a JSON %s, not a %s", name, lineAt(data, at+typ.Offset), field, typ.Value, typ.Type)
+		return fmt.Errorf("%s:%d: %s is a JSON %s, not %s", name, lineAt(data, at+typ.Offset), field, typ.Value, jsonKind(typ.Type))
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return fmt.Errorf("%s:%d: the JSON ends before the array is closed", name, lineAt(data, int64(len(data))))
 	}
 	return fmt.Errorf("%s:%d: %w", name, lineAt(data, at), err)
+}
+
+// jsonKind names what a JSON value must be to decode into a value of type t, for
+// errors: "an object", "a list", "a string", "a number", "true or false" (a Go type
+// name such as dataset.shareGPTRecord or float64 means nothing to the file's author).
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a " + t.String()
 }
 
 // shareGPTRecord is one record of a ShareGPT file.
@@ -209,7 +224,7 @@ func role(from string) (string, bool) {
 
 // conversation builds a Conversation from messages in order: system messages joined
 // into System, each user message a Turn, an assistant message after a user message
-// that turn's MaxTokens (its estimated tokens, at least 1). It fails when no user
+// that turn's MaxTokens (its estimated tokens, in 1..MaxTurnTokens). It fails when no user
 // message is left.
 func conversation(id string, msgs []msg) (bench.Conversation, error) {
 	c := bench.Conversation{ID: id}
@@ -224,7 +239,8 @@ func conversation(id string, msgs []msg) (bench.Conversation, error) {
 			replied = false
 		case "assistant":
 			if !replied && len(c.Turns) > 0 {
-				c.Turns[len(c.Turns)-1].MaxTokens = max(1, EstimateTokens(m.text))
+				// Within 1..MaxTurnTokens, the bound "max_tokens" and --max-tokens have.
+				c.Turns[len(c.Turns)-1].MaxTokens = min(MaxTurnTokens, max(1, EstimateTokens(m.text)))
 				replied = true
 			}
 		}
@@ -353,9 +369,9 @@ func parseJSONL(name string, data []byte) ([]bench.Conversation, error) {
 				return fmt.Errorf("%s:%d: not valid JSON: %s", name, n, syn.Error())
 			case errors.As(err, &typ):
 				if typ.Field == "" {
-					return fmt.Errorf("%s:%d: a JSONL line is one JSON object, not a %s", name, n, typ.Value)
+					return fmt.Errorf("%s:%d: a JSONL line is one JSON object, not a JSON %s", name, n, typ.Value)
 				}
-				return fmt.Errorf("%s:%d: %q is a JSON %s, not a %s", name, n, typ.Field, typ.Value, typ.Type)
+				return fmt.Errorf("%s:%d: %q is a JSON %s, not %s", name, n, typ.Field, typ.Value, jsonKind(typ.Type))
 			}
 			return fmt.Errorf("%s:%d: not valid JSON: the object does not end on its line", name, n)
 		}
@@ -391,7 +407,7 @@ func parseJSONL(name string, data []byte) ([]bench.Conversation, error) {
 			return fmt.Errorf("%s:%d: no user message (no human turn)", name, n)
 		}
 		if mt := rec.MaxTokens; mt != nil {
-			if *mt < 1 || *mt > 1<<20 || *mt != math.Trunc(*mt) {
+			if *mt < 1 || *mt > MaxTurnTokens || *mt != math.Trunc(*mt) {
 				return fmt.Errorf("%s:%d: \"max_tokens\" %v: must be a whole number in 1..1048576", name, n, *mt)
 			}
 			for i := range c.Turns {

@@ -96,14 +96,14 @@ func TestBadInput(t *testing.T) {
 		{"sharegpt not an array", ShareGPT, "{\"id\": 1}", "d:1: a ShareGPT file is a JSON array of records"},
 		{"sharegpt syntax", ShareGPT, "[\n{\"id\": \"a\",\n \"conversations\": [{\"from\": \"human\" \"value\": \"x\"}]}]", "d:3: not valid JSON"},
 		{"sharegpt truncated", ShareGPT, "[\n{\"id\": \"a\", \"conversations\": [\n", "d:3: the JSON ends before the array is closed"},
-		{"sharegpt type", ShareGPT, "[\n{\"id\": \"a\", \"conversations\": [{\"from\": \"human\", \"value\": \"x\"}]},\n{\"id\": \"b\", \"conversations\": \"hi\"}]", "d:3: \"conversations\" is a JSON string, not a"},
+		{"sharegpt type", ShareGPT, "[\n{\"id\": \"a\", \"conversations\": [{\"from\": \"human\", \"value\": \"x\"}]},\n{\"id\": \"b\", \"conversations\": \"hi\"}]", "d:3: \"conversations\" is a JSON string, not a list"},
 		{"sharegpt no human turn", ShareGPT, "[\n{\"id\": \"a\", \"conversations\": [{\"from\": \"gpt\", \"value\": \"x\"}]}]", "d:2: record 1 (id a) has no human turn"},
 		{"sharegpt no conversations", ShareGPT, "[\n{\"id\": \"a\"}]", "d:2: record 1 (id a) has no \"conversations\" list"},
 		{"sharegpt unknown role", ShareGPT, "[\n{\"id\": \"a\", \"conversations\": [{\"from\": \"narrator\", \"value\": \"x\"}]}]", "d:2: record 1 (id a), turn 1: \"from\" \"narrator\" is not human, gpt or system"},
 		{"sharegpt trailing", ShareGPT, "[]\nx", "d:2: text after the end of the ShareGPT array"},
 		{"sharegpt bad id", ShareGPT, "[{\"id\": [1], \"conversations\": []}]", "d:1: record 1: \"id\" must be a string or a number"},
 		{"jsonl syntax", JSONL, "{\"prompt\": \"a\"}\n{\"prompt\": }\n", "d:2: not valid JSON"},
-		{"jsonl not an object", JSONL, "{\"prompt\": \"a\"}\n[1]\n", "d:2: a JSONL line is one JSON object, not a array"},
+		{"jsonl not an object", JSONL, "{\"prompt\": \"a\"}\n[1]\n", "d:2: a JSONL line is one JSON object, not a JSON array"},
 		{"jsonl open object", JSONL, "{\"prompt\": \"a\",\n\"max_tokens\": 3}\n", "d:1: not valid JSON: the object does not end on its line"},
 		{"jsonl two values", JSONL, "{\"prompt\": \"a\"} {\"prompt\": \"b\"}\n", "d:1: more than one JSON value on the line"},
 		{"jsonl neither", JSONL, "{\"system\": \"a\"}\n", "d:1: neither \"prompt\" nor \"messages\""},
@@ -112,7 +112,12 @@ func TestBadInput(t *testing.T) {
 		{"jsonl bad role", JSONL, "{\"messages\": [{\"role\": \"tool\", \"content\": \"a\"}]}\n", "d:1: message 1: role \"tool\" is not system, user or assistant"},
 		{"jsonl max_tokens zero", JSONL, "{\"prompt\": \"a\", \"max_tokens\": 0}\n", "d:1: \"max_tokens\" 0: must be a whole number in 1..1048576"},
 		{"jsonl max_tokens fraction", JSONL, "{\"prompt\": \"a\", \"max_tokens\": 2.5}\n", "d:1: \"max_tokens\" 2.5: must be a whole number"},
-		{"jsonl max_tokens string", JSONL, "{\"prompt\": \"a\", \"max_tokens\": \"8\"}\n", "d:1: \"max_tokens\" is a JSON string, not a float64"},
+		{"jsonl max_tokens string", JSONL, "{\"prompt\": \"a\", \"max_tokens\": \"8\"}\n", "d:1: \"max_tokens\" is a JSON string, not a number"},
+		// Type errors name JSON kinds, never the Go type decoded into (float64,
+		// dataset.shareGPTRecord, an anonymous struct's field tags).
+		{"sharegpt record not an object", ShareGPT, "[\"just text\"]", "d:1: the record is a JSON string, not an object"},
+		{"sharegpt nested list", ShareGPT, "[{\"id\": 1, \"conversations\": [[{\"from\": \"human\", \"value\": \"x\"}]]}]", "d:1: \"conversations\" is a JSON array, not an object"},
+		{"jsonl messages not a list", JSONL, "{\"messages\": \"hi\"}\n", "d:1: \"messages\" is a JSON string, not a list"},
 		{"text not utf-8", Text, "fine\nbad \xff byte\n", "d:2: not UTF-8 text"},
 		{"unknown format", "csv", "a", "--dataset-format \"csv\": must be sharegpt, jsonl, text"},
 	}
@@ -136,7 +141,7 @@ func TestEmptyIsErrEmpty(t *testing.T) {
 }
 
 func TestReadRefusesNonRegular(t *testing.T) {
-	if _, err := Read(t.TempDir(), ""); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if _, err := Read(t.TempDir(), ""); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("got %v", err)
 	}
 	if _, err := Read(filepath.Join(t.TempDir(), "missing"), ""); err == nil || !errors.Is(err, os.ErrNotExist) {
@@ -244,4 +249,19 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A gpt reply's estimate sets its turn's output length within the bound a JSONL
+// max_tokens and --max-tokens have: a 5,000,000-word reply (2,500,000 estimated
+// tokens: 10,000,000 ASCII bytes / 4) was sent as max_tokens 2500000.
+func TestReplyEstimateBounded(t *testing.T) {
+	data := `[{"id": "big", "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "` +
+		strings.Repeat("w ", 5_000_000) + `"}]}]`
+	d, err := Parse("d", []byte(data), ShareGPT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Conversations[0].Turns[0].MaxTokens; got != MaxTurnTokens {
+		t.Errorf("MaxTokens %d, want the bound %d", got, MaxTurnTokens)
+	}
 }

@@ -35,7 +35,7 @@ func TestDatasetBadInputExits2(t *testing.T) {
 		{"syntax", []string{"--dataset", bad}, bad + ":2: not valid JSON"},
 		{"empty", []string{"--dataset", empty}, empty + ": no record: the text dataset is empty"},
 		{"no human turn", []string{"--dataset", nohuman}, nohuman + ":2: record 1 (id x) has no human turn"},
-		{"missing file", []string{"--dataset", filepath.Join(dir, "none.json")}, "reading dataset: open "},
+		{"missing file", []string{"--dataset", filepath.Join(dir, "none.json")}, "reading dataset: stat "},
 		{"all too long", []string{"--dataset", long}, long + ": no record of the dataset can be sent: 1 need more than --num-ctx 4096"},
 		{"unknown format", []string{"--dataset", good, "--dataset-format", "csv"}, "unknown format \"csv\""},
 		{"format without dataset", []string{"--dataset-format", "text"}, "--dataset-format applies to --dataset"},

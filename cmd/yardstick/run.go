@@ -441,6 +441,10 @@ func workloadSources(c *cli.Context, opts *bench.Options) error {
 	opts.TraceSpeed = c.Float64("trace-speed")
 	if !c.IsSet("runs") {
 		opts.Runs = min(len(trace), 100000)
+	} else if !opts.RunsAuto && opts.Runs > len(trace) {
+		// The replay sends each line once: the header and the run file said N lines
+		// replayed while fewer were sent.
+		return usageErr("--runs %d: %s has %d lines; --runs N replays its first N", opts.Runs, path, len(trace))
 	}
 	if !c.IsSet("concurrency") {
 		opts.Concurrency = []int{0} // uncapped: the trace sets the arrivals

@@ -50,6 +50,8 @@ func TestConversationAndTraceBadInput(t *testing.T) {
 		{"trace speed 0", []string{"--trace", good, "--trace-speed", "0"}, "--trace-speed 0: must be in (0, 1e6]"},
 		{"trace with a rate", []string{"--trace", good, "--rate", "2"}, "--trace with --rate"},
 		{"trace with turns", []string{"--trace", good, "--turns", "2"}, "--turns with --trace"},
+		// good has one line: asking for 3 sent 1 while the header and run file said 3.
+		{"more runs than trace lines", []string{"--trace", good, "--runs", "3"}, "--runs 3: " + good + " has 1 lines"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
