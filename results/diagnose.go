@@ -35,6 +35,13 @@ const ReloadLoad = 250 * time.Millisecond
 // tests on, a second model runner made decode rates collapse rather than halve.
 const OtherBusyWarnFrac = 0.10
 
+// CachedHitFrac is the share of a request's prompt the server must report cached
+// (cached_prompt_tokens) for the request to count as a prompt-cache hit: the chat
+// template's opening tokens, shared by every request and a nonce away from anything
+// else, stay under it (about 10 tokens of Qwen's template against prompts of 64 and
+// more).
+const CachedHitFrac = 0.25
+
 // diagnose is the one pass that judges a built run: it flags the samples probably
 // served from the prompt cache (Sample.CacheSuspect, on r.Samples, which are the
 // result's) and appends the warnings about what the samples, the host and the
@@ -154,7 +161,7 @@ func (r *Run) diagnoseSamples(levels []bench.Level) {
 // server's prompt cache (Sample.CacheSuspect) and warns when there are any, naming the
 // tests that fired (docs/metrics.md "Per request", server_prefill_per_s). Three tests
 // are absolute, so a run in which every request hits the cache is caught: the server
-// reports cached prompt tokens (> 0); the prefill rate exceeds the run's prefill
+// reports cached prompt tokens (over CachedHitFrac of the prompt); the prefill rate exceeds the run's prefill
 // compute ceiling (Roofline.PrefillCeilingPerS, when known); the counted prompt is
 // under PromptShortFrac of the prompt the request was sent at (a prompt counted 0
 // times is a server that did not count, not a hit). The fourth is relative: a prefill
@@ -214,7 +221,10 @@ func (r *Run) flagCacheHits(levels []bench.Level) {
 		if s.ServerPrefillPerS != nil {
 			rate = *s.ServerPrefillPerS
 		}
-		server := s.CachedPromptTokens != nil && *s.CachedPromptTokens > 0
+		// A few cached tokens are the chat template's opening, which every request
+		// shares (llama.cpp's cache_n counts them): a hit is over CachedHitFrac of the
+		// prompt.
+		server := s.CachedPromptTokens != nil && float64(*s.CachedPromptTokens) > CachedHitFrac*float64(s.PromptTokens)
 		// 5. a shared-prefix run's judged hit (docs/metrics.md, Shared prefixes),
 		// counted apart when the server's own count did not already say so.
 		prefix := s.PrefixHit != nil && *s.PrefixHit && !server

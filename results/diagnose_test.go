@@ -64,6 +64,8 @@ func TestDiagnoseSamples(t *testing.T) {
 		{"prompt cache hit", func(r *bench.Result) { r.Samples[5].ServerPrefillPerS = f64(512 / 0.05 * 6) }, bench.CodePromptCacheSuspect, "1 measured request looks served from the server's prompt cache: 1 prefilling more than 5× faster than their level's median"},
 		{"server's cached count", func(r *bench.Result) { r.Samples[5].CachedPromptTokens = intp(500) }, bench.CodePromptCacheSuspect, "1 by the server's own count of cached prompt tokens"},
 		{"a cached count of 0 is a miss", func(r *bench.Result) { r.Samples[5].CachedPromptTokens = intp(0) }, "", ""},
+		// The template's opening (a few tokens of 512) is shared by every request: not a hit.
+		{"a few cached template tokens are a miss", func(r *bench.Result) { r.Samples[5].CachedPromptTokens = intp(10) }, "", ""},
 		{"host busy", func(r *bench.Result) {
 			r.HostCPU = &bench.HostCPU{LogicalCores: 2, OtherFrac: f64(0.3), ServerFrac: f64(0.6)}
 		}, bench.CodeHostBusy, "other processes used 30% of this machine's CPU"},
