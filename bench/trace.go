@@ -45,6 +45,12 @@ type TraceRequest struct {
 	HashIDs []int64
 }
 
+// MaxTraceReplay is the longest replay a trace may ask (its span divided by
+// --trace-speed): Mooncake's published traces span an hour; a span of days is a trace
+// in seconds or microseconds read as milliseconds, or a typo, and would leave the run
+// silent for that long.
+const MaxTraceReplay = 7 * 24 * time.Hour
+
 // ParseTrace reads a Mooncake trace: one JSON object a line with timestamp
 // (milliseconds, ≥ 0, never less than the line before's), input_length and
 // output_length (whole tokens, 1..2^20) and hash_ids (exactly ceil(input_length /
@@ -200,6 +206,10 @@ func (o Options) validateTrace() error {
 		if span := float64(tr.TimestampMs-o.Trace[0].TimestampMs) * float64(time.Millisecond) / o.TraceSpeed; span >= math.MaxInt64 {
 			return fmt.Errorf("%s:%d: timestamp %d is %d ms after line %d's: at --trace-speed %v its replay would start %.3g years after the first request's",
 				name, tr.Line, tr.TimestampMs, tr.TimestampMs-o.Trace[0].TimestampMs, o.Trace[0].Line, o.TraceSpeed, span/float64(365.25*24*time.Hour))
+		} else if span > float64(MaxTraceReplay) {
+			// A run that would sit silent for days is a trace in other units or a typo.
+			return fmt.Errorf("%s:%d: timestamp %d is %d ms after line %d's: at --trace-speed %v the replay would last %v, over %v; check the timestamps are in ms, or raise --trace-speed",
+				name, tr.Line, tr.TimestampMs, tr.TimestampMs-o.Trace[0].TimestampMs, o.Trace[0].Line, o.TraceSpeed, time.Duration(span).Round(time.Hour), MaxTraceReplay)
 		}
 		if tr.InputLength+tr.OutputLength > o.NumCtx {
 			return fmt.Errorf("%s:%d: input_length %d + output_length %d is more than --num-ctx %d: the server would cut the prompt; raise --num-ctx",

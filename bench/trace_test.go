@@ -216,6 +216,11 @@ func TestTraceOptionsRefused(t *testing.T) {
 			o.Trace = append(slices.Clone(trace), TraceRequest{Line: 4, TimestampMs: 9e12, InputLength: 4000, OutputLength: 200, HashIDs: make([]int64, 8)})
 			o.TraceSpeed = 0.001
 		}, "t.jsonl:4: timestamp 9000000000000 is 9000000000000 ms after line 3's: at --trace-speed 0.001"},
+		// 1e12 ms is 31.7 years at speed 1: it fits a Duration but no run should wait it.
+		{"replay over MaxTraceReplay", func(o *Options) {
+			o.Trace = append(slices.Clone(trace), TraceRequest{Line: 4, TimestampMs: 1e12, InputLength: 4000, OutputLength: 200, HashIDs: make([]int64, 8)})
+			o.TraceSpeed = 1
+		}, "the replay would last 277778h0m0s, over 168h0m0s"},
 	} {
 		o := base
 		c.edit(&o)
