@@ -64,7 +64,11 @@ func runHeader(label string, r *Run) htmlHeader {
 	}
 	if mc := r.Environment.Machine; mc != nil {
 		prof := fmt.Sprintf("%s: memory bandwidth %s (%s)", mc.Profile, siUnit(mc.MemoryBandwidthBytesPerS, "B/s"), mc.BandwidthSource)
-		if mc.PeakFLOPS > 0 {
+		switch rl := r.Roofline; {
+		case rl != nil && rl.PeakFLOPS > 0:
+			// The peak the prefill ceiling used: the model's compute precision's.
+			prof += fmt.Sprintf(", peak %s (%s)", peakText(rl.PeakFLOPS, rl.ComputePrecision), rl.FLOPSSource)
+		case mc.PeakFLOPS > 0:
 			prof += fmt.Sprintf(", peak %s (%s)", siUnit(mc.PeakFLOPS, "FLOP/s"), mc.FLOPSSource)
 		}
 		facts = append(facts, htmlFact{"held against", prof})

@@ -276,3 +276,21 @@ func TestUnitSuffixOnce(t *testing.T) {
 		}
 	}
 }
+
+// The header's "held against" gives the peak the prefill ceiling used (the model's
+// compute precision's: int8 for a quantized model), not the machine's FP32 peak.
+func TestHTMLHeldAgainstThePrefillPeak(t *testing.T) {
+	r := buildFixture()
+	if r.Roofline == nil || r.Environment.Machine == nil {
+		t.Fatal("the fixture has no roofline or machine")
+	}
+	r.Roofline.PeakFLOPS, r.Roofline.ComputePrecision, r.Roofline.FLOPSSource = 1.18e12, "int8", "int8 source"
+	r.Environment.Machine.PeakFLOPS, r.Environment.Machine.FLOPSSource = 2.94e11, "fp32 source"
+	var b bytes.Buffer
+	if err := RenderRunHTML(&b, "run.json", r); err != nil {
+		t.Fatal(err)
+	}
+	if page := b.String(); !strings.Contains(page, "peak 1.18 TOP/s int8 (int8 source)") || strings.Contains(page, "fp32 source") {
+		t.Errorf("held against does not give the int8 peak the prefill ceiling used")
+	}
+}
