@@ -384,6 +384,9 @@ type DatasetInfo struct {
 	SkippedTooLong  int `json:"skipped_too_long"`
 	SkippedFiltered int `json:"skipped_filtered"`
 	Unused          int `json:"unused,omitempty"`
+	// TurnsCut counts the turns left off the ends of conversations (--turns) because
+	// their history would not fit --num-ctx (estimated tokens).
+	TurnsCut int `json:"turns_cut,omitempty"`
 	// Limit, MinPromptTokens and MaxPromptTokens are --dataset-limit and the prompt
 	// length filters (estimated tokens), 0 when not given.
 	Limit           int `json:"limit,omitempty"`

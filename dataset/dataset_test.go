@@ -265,3 +265,28 @@ func TestReplyEstimateBounded(t *testing.T) {
 		t.Errorf("MaxTokens %d, want the bound %d", got, MaxTurnTokens)
 	}
 }
+
+// With conversations (--turns), a conversation is cut after its last turn whose whole
+// history fits the context: each user turn here is 40 ASCII bytes (10 estimated
+// tokens) with an output cap of 20, so each turn adds 30 tokens; at --num-ctx 100
+// three turns fit (90) and the fourth (120) does not.
+func TestSelectCutsConversationsToTheContext(t *testing.T) {
+	turn := bench.Turn{User: strings.Repeat("word ", 8), MaxTokens: 20}
+	c := bench.Conversation{ID: "c", Turns: []bench.Turn{turn, turn, turn, turn, turn}}
+	for _, tc := range []struct {
+		turns, want, cut int
+	}{
+		{bench.TurnsAll, 3, 2}, // five asked, three fit
+		{4, 3, 1},              // four asked, three fit: only the context's cut counts
+		{2, 2, 0},              // two asked, both fit
+		{0, 5, 0},              // single turns: the first is sent, nothing cut
+	} {
+		sel, err := Select([]bench.Conversation{c}, SelectOptions{NumCtx: 100, MaxTokens: 20, Turns: tc.turns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(sel.Conversations[0].Turns); got != tc.want || sel.TurnsCut != tc.cut {
+			t.Errorf("--turns %d: %d turns kept, %d cut; want %d and %d", tc.turns, got, sel.TurnsCut, tc.want, tc.cut)
+		}
+	}
+}

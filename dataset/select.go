@@ -16,6 +16,9 @@ type Selection struct {
 	// output tokens exceed the context (--num-ctx); SkippedFiltered those outside the
 	// prompt length filters; Unused those the limit left out.
 	SkippedTooLong, SkippedFiltered, Unused int
+	// TurnsCut counts the turns left off the ends of conversations (SelectOptions.Turns)
+	// because the history up to them would not fit the context.
+	TurnsCut int
 }
 
 // SelectOptions say which records a run takes.
@@ -33,6 +36,12 @@ type SelectOptions struct {
 	// given on the command line).
 	NumCtx, MaxTokens int
 	MaxTokensSet      bool
+	// Turns is how many turns of each conversation the run sends (bench.Options.Turns:
+	// 0 the first alone, bench.TurnsAll every one). A conversation is cut after its
+	// last turn whose whole history fits NumCtx: the system message, every user turn
+	// and every reply up to its output cap (EstimateTokens), so the server never
+	// truncates a history it was sent.
+	Turns int
 }
 
 // PromptTokensEstimate is the estimated prompt tokens of c's first turn: its system
@@ -75,6 +84,11 @@ func Select(convs []bench.Conversation, o SelectOptions) (Selection, error) {
 		case o.MinPromptTokens > 0 && est < o.MinPromptTokens, o.MaxPromptTokens > 0 && est > o.MaxPromptTokens:
 			sel.SkippedFiltered++
 		default:
+			if o.Turns != 0 && o.NumCtx > 0 {
+				var cut int
+				c, cut = fitTurns(c, o)
+				sel.TurnsCut += cut
+			}
 			kept = append(kept, c)
 		}
 	}
@@ -96,4 +110,34 @@ func Select(convs []bench.Conversation, o SelectOptions) (Selection, error) {
 		return sel, fmt.Errorf("no record of the dataset can be sent: %s", strings.Join(why, "; "))
 	}
 	return sel, nil
+}
+
+// fitTurns returns c cut to the turns a run sends (o.Turns; bench.TurnsAll all of them)
+// and, of those, the ones whose history fits o.NumCtx: the system message, the user
+// turns so far, each turn's output cap (its own, else o.MaxTokens). The first turn
+// always stays (Select has checked it fits). cut is how many of the turns the run
+// would send were left off for the context.
+func fitTurns(c bench.Conversation, o SelectOptions) (_ bench.Conversation, cut int) {
+	n := len(c.Turns)
+	if o.Turns > 0 && o.Turns < n {
+		n = o.Turns
+	}
+	used := 0
+	if c.System != "" {
+		used = EstimateTokens(c.System)
+	}
+	fit := n
+	for k := 0; k < n; k++ {
+		out := c.Turns[k].MaxTokens
+		if out == 0 {
+			out = o.MaxTokens
+		}
+		used += EstimateTokens(c.Turns[k].User) + out
+		if k > 0 && used > o.NumCtx {
+			fit = k
+			break
+		}
+	}
+	c.Turns = c.Turns[:fit:fit]
+	return c, n - fit
 }

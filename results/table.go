@@ -138,8 +138,12 @@ func RenderTable(w io.Writer, run *Run) error {
 		measured, warm, lengths, numCtx, wl.Temperature, wl.Seed, think)
 	workloadSourceLine(&b, o)
 	if d := o.Dataset; d != nil {
-		fmt.Fprintf(&b, "dataset   %s (%s, sha256 %.12s): %d of %d records sent in turn, %d skipped as longer than num_ctx, %d by the length filters (lengths estimated)\n",
-			d.Path, d.Format, d.SHA256, d.Selected, d.Records, d.SkippedTooLong, d.SkippedFiltered)
+		cut := ""
+		if d.TurnsCut > 0 {
+			cut = fmt.Sprintf(", %d conversation turns left off as their history would not fit num_ctx", d.TurnsCut)
+		}
+		fmt.Fprintf(&b, "dataset   %s (%s, sha256 %.12s): %d of %d records sent in turn, %d skipped as longer than num_ctx, %d by the length filters%s (lengths estimated)\n",
+			d.Path, d.Format, d.SHA256, d.Selected, d.Records, d.SkippedTooLong, d.SkippedFiltered, cut)
 	}
 	if o.IgnoreEOS || o.MinTokens > 0 || len(o.ExtraBody) > 0 {
 		fmt.Fprintf(&b, "output    sent ignore_eos %v, min_tokens %d, extra body %s\n", o.IgnoreEOS, o.MinTokens, orDash(string(compactJSON(o.ExtraBody))))

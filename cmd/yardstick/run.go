@@ -383,6 +383,13 @@ func datasetOptions(c *cli.Context, opts *bench.Options) error {
 	so := dataset.SelectOptions{Seed: opts.Seed, Limit: c.Int("dataset-limit"),
 		MinPromptTokens: c.Int("dataset-min-prompt-tokens"), MaxPromptTokens: c.Int("dataset-max-prompt-tokens"),
 		NumCtx: opts.NumCtx, MaxTokens: opts.MaxTokens, MaxTokensSet: c.IsSet("max-tokens")}
+	// --turns is read again, and checked, by workloadSources: here only how many turns
+	// must fit the context.
+	if t := strings.TrimSpace(c.String("turns")); strings.EqualFold(t, "all") {
+		so.Turns = bench.TurnsAll
+	} else if n, err := strconv.Atoi(t); err == nil && n > 0 {
+		so.Turns = n
+	}
 	sel, err := dataset.Select(d.Conversations, so)
 	if err != nil {
 		return usageErr("%s: %v", path, err)
@@ -390,7 +397,7 @@ func datasetOptions(c *cli.Context, opts *bench.Options) error {
 	opts.Conversations = sel.Conversations
 	opts.Dataset = &bench.DatasetInfo{Path: path, Format: d.Format, SHA256: d.SHA256,
 		Records: len(d.Conversations), Selected: len(sel.Conversations),
-		SkippedTooLong: sel.SkippedTooLong, SkippedFiltered: sel.SkippedFiltered, Unused: sel.Unused,
+		SkippedTooLong: sel.SkippedTooLong, SkippedFiltered: sel.SkippedFiltered, Unused: sel.Unused, TurnsCut: sel.TurnsCut,
 		Limit: so.Limit, MinPromptTokens: so.MinPromptTokens, MaxPromptTokens: so.MaxPromptTokens,
 		MaxTokensGiven: so.MaxTokensSet, TokensEstimated: dataset.EstimateRule}
 	return nil
