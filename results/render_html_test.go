@@ -89,24 +89,9 @@ func TestHTMLPagesHoldTheirCharts(t *testing.T) {
 		"history":      {`id="history-0"`, `id="unreadable"`, "notes.json", `id="history-metric"`},
 	}
 	for kind, p := range pages {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page := string(b)
-		for _, w := range want[kind] {
-			if !strings.Contains(page, w) {
-				t.Errorf("%s page lacks %q", kind, w)
-			}
-		}
-		charts := chartRE.FindAllStringSubmatch(page, -1)
-		if len(charts) < 3 {
+		page := pageHolding(t, kind, p, want[kind])
+		if charts := chartRE.FindAllStringSubmatch(page, -1); len(charts) < 3 {
 			t.Errorf("%s page has %d charts, want at least 3", kind, len(charts))
-		}
-		for _, c := range charts {
-			if c[2] == "0" {
-				t.Errorf("%s page: %s has no points", kind, c[1])
-			}
 		}
 		for _, ref := range regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(page, -1) {
 			if ref[1] != "data:," {
@@ -293,4 +278,26 @@ func TestHTMLHeldAgainstThePrefillPeak(t *testing.T) {
 	if page := b.String(); !strings.Contains(page, "peak 1.18 TOP/s int8 (int8 source)") || strings.Contains(page, "fp32 source") {
 		t.Errorf("held against does not give the int8 peak the prefill ceiling used")
 	}
+}
+
+// pageHolding reads the page of kind at path and checks it holds every string of want
+// and that none of its charts is empty; it returns the page.
+func pageHolding(t *testing.T, kind, path string, want []string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, w := range want {
+		if !strings.Contains(page, w) {
+			t.Errorf("%s page lacks %q", kind, w)
+		}
+	}
+	for _, c := range chartRE.FindAllStringSubmatch(page, -1) {
+		if c[2] == "0" {
+			t.Errorf("%s page: %s has no points", kind, c[1])
+		}
+	}
+	return page
 }

@@ -106,24 +106,10 @@ func TestHTMLWorkloadSections(t *testing.T) {
 	}
 	sections := map[string]string{"conversation": `id="turns"`, "prefix": `id="prefix"`, "trace": `id="trace"`}
 	for kind, p := range pages {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page := string(b)
-		for _, w := range want[kind] {
-			if !strings.Contains(page, w) {
-				t.Errorf("%s page lacks %q", kind, w)
-			}
-		}
+		page := pageHolding(t, kind, p, want[kind])
 		for other, id := range sections {
 			if other != kind && strings.Contains(page, id) {
 				t.Errorf("%s page has the %s section", kind, other)
-			}
-		}
-		for _, c := range chartRE.FindAllStringSubmatch(page, -1) {
-			if c[2] == "0" {
-				t.Errorf("%s page: %s has no points", kind, c[1])
 			}
 		}
 	}
