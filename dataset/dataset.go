@@ -225,7 +225,7 @@ func role(from string) (string, bool) {
 // conversation builds a Conversation from messages in order: system messages joined
 // into System, each user message a Turn, an assistant message after a user message
 // that turn's MaxTokens (its estimated tokens, in 1..MaxTurnTokens). It fails when no user
-// message is left.
+// message is left (errNoHumanTurn) or one is empty or blank.
 func conversation(id string, msgs []msg) (bench.Conversation, error) {
 	c := bench.Conversation{ID: id}
 	var system []string
@@ -235,6 +235,10 @@ func conversation(id string, msgs []msg) (bench.Conversation, error) {
 		case "system":
 			system = append(system, m.text)
 		case "user":
+			if strings.TrimSpace(m.text) == "" {
+				// A server would be asked to answer nothing: no prompt to measure.
+				return c, fmt.Errorf("human turn %d is empty", len(c.Turns)+1)
+			}
 			c.Turns = append(c.Turns, bench.Turn{User: m.text})
 			replied = false
 		case "assistant":
@@ -247,10 +251,13 @@ func conversation(id string, msgs []msg) (bench.Conversation, error) {
 	}
 	c.System = strings.Join(system, "\n\n")
 	if len(c.Turns) == 0 {
-		return c, errors.New("no human turn")
+		return c, errNoHumanTurn
 	}
 	return c, nil
 }
+
+// errNoHumanTurn is conversation's error for messages with no user message.
+var errNoHumanTurn = errors.New("no human turn")
 
 type msg struct{ role, text string }
 
@@ -309,8 +316,10 @@ func parseShareGPT(name string, data []byte) ([]bench.Conversation, error) {
 			msgs = append(msgs, msg{r, t.Value})
 		}
 		c, err := conversation(id, msgs)
-		if err != nil {
+		if errors.Is(err, errNoHumanTurn) {
 			return nil, fmt.Errorf("%s:%d: record %d (id %s) has no human turn", name, line, n, id)
+		} else if err != nil {
+			return nil, fmt.Errorf("%s:%d: record %d (id %s): %v", name, line, n, id, err)
 		}
 		out = append(out, c)
 	}
@@ -403,8 +412,10 @@ func parseJSONL(name string, data []byte) ([]bench.Conversation, error) {
 			return fmt.Errorf("%s:%d: neither \"prompt\" nor \"messages\"", name, n)
 		}
 		c, err := conversation(id, msgs)
-		if err != nil {
+		if errors.Is(err, errNoHumanTurn) {
 			return fmt.Errorf("%s:%d: no user message (no human turn)", name, n)
+		} else if err != nil {
+			return fmt.Errorf("%s:%d: %v", name, n, err)
 		}
 		if mt := rec.MaxTokens; mt != nil {
 			if *mt < 1 || *mt > MaxTurnTokens || *mt != math.Trunc(*mt) {

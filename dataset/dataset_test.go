@@ -107,6 +107,9 @@ func TestBadInput(t *testing.T) {
 		{"jsonl open object", JSONL, "{\"prompt\": \"a\",\n\"max_tokens\": 3}\n", "d:1: not valid JSON: the object does not end on its line"},
 		{"jsonl two values", JSONL, "{\"prompt\": \"a\"} {\"prompt\": \"b\"}\n", "d:1: more than one JSON value on the line"},
 		{"jsonl neither", JSONL, "{\"system\": \"a\"}\n", "d:1: neither \"prompt\" nor \"messages\""},
+		// An empty or blank human turn asks the server to answer nothing.
+		{"jsonl empty prompt", JSONL, "{\"prompt\": \"a\"}\n{\"prompt\": \"  \"}\n", "d:2: human turn 1 is empty"},
+		{"sharegpt empty human turn", ShareGPT, "[\n{\"id\": \"a\", \"conversations\": [{\"from\": \"human\", \"value\": \"x\"}, {\"from\": \"gpt\", \"value\": \"y\"}, {\"from\": \"human\", \"value\": \"\"}]}]", "d:2: record 1 (id a): human turn 2 is empty"},
 		{"jsonl both", JSONL, "{\"prompt\": \"a\", \"messages\": []}\n", "d:1: both \"prompt\" and \"messages\": give one"},
 		{"jsonl no user", JSONL, "\n{\"messages\": [{\"role\": \"system\", \"content\": \"a\"}]}\n", "d:2: no user message (no human turn)"},
 		{"jsonl bad role", JSONL, "{\"messages\": [{\"role\": \"tool\", \"content\": \"a\"}]}\n", "d:1: message 1: role \"tool\" is not system, user or assistant"},
