@@ -611,7 +611,9 @@ func (w *openaiWire) read(resp *http.Response, c *streamClock, s *Sample) (err e
 		if w.end {
 			return errAfterSSEEnd
 		}
-		if bytes.Equal(data, sseDone) {
+		// "[DONE] " with trailing blanks is the end marker too (a server padding its
+		// lines): taken as a chunk, it would fail the stream as "not JSON".
+		if bytes.Equal(bytes.TrimRight(data, " \t"), sseDone) {
 			w.end = true
 			s.E2ENs = ptr(now - c.sent)
 			return nil

@@ -650,3 +650,27 @@ func TestOpenAIDescribeTakesOllamaIdentity(t *testing.T) {
 		t.Errorf("without Ollama's API: %+v %v, want the name alone", mi, err)
 	}
 }
+
+// "data: [DONE] " with a trailing blank ends the stream as "[DONE]" does; the server
+// here is written for the test.
+func TestSSEDoneWithTrailingBlank(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n"+
+			"data: {\"choices\":[{\"delta\":{\"content\":\" there\"},\"finish_reason\":\"stop\"}]}\n\n"+
+			"data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":2}}\n\n"+
+			"data: [DONE] \t\n\n")
+	}))
+	defer srv.Close()
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Sample
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	NewOpenAI(u, "").Stream(ctx, time.Now(), Request{Model: "m", User: "x", MaxTokens: 8}, &s)
+	if !s.OK || s.OutputTokens != 2 || s.E2ENs == nil {
+		t.Errorf("ok %v (%s: %s), output tokens %d, e2e %v: want a success ended by the padded [DONE]", s.OK, s.ErrorKind, s.Error, s.OutputTokens, s.E2ENs)
+	}
+}
