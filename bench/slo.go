@@ -137,7 +137,7 @@ func parseObjective(item string) (Objective, error) {
 	key, val, ok := strings.Cut(item, "=")
 	if canonical {
 		if !t.Upper() {
-			return Objective{}, bad("an objective bounds a latency from above; write %s<=%s", t.Name, t.Limit)
+			return Objective{}, bad("an objective bounds a latency from above; write %q", t.Name+"<="+t.Limit)
 		}
 		key, val, ok = t.Name, t.Limit, true
 	}

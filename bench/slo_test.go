@@ -296,7 +296,7 @@ func TestParseSLOCanonical(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct{ in, want string }{
-		{"ttft_p95>=500ms", "an objective bounds a latency from above; write ttft_p95<=500ms"},
+		{"ttft_p95>=500ms", "an objective bounds a latency from above; write \"ttft_p95<=500ms\""},
 		{"ttft_p95<500ms", "write <= or >="},
 		{"ttft<=fast", `"fast" is not a duration`},
 		{"ttft_p95<=500ms,ttft_p95=1s", "ttft_p95 is given twice"},

@@ -65,7 +65,7 @@ func thresholdList(file string, v *yaml.Node, e *Expectation, set map[string]int
 			for _, n := range c.names {
 				if n == t.Name {
 					if t.Op != c.op {
-						return bad("%s is held %s a limit; write %s%s%s", c.names[0], map[string]string{"<=": "under", ">=": "over"}[c.op], t.Name, c.op, t.Limit)
+						return bad("%s is held %s a limit; write %q", c.names[0], map[string]string{"<=": "under", ">=": "over"}[c.op], t.Name+c.op+t.Limit)
 					}
 					key = c.key
 				}

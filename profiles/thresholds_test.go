@@ -33,7 +33,7 @@ func TestExpectationThresholdsCanonical(t *testing.T) {
 			`f.yaml:4: thresholds: "ttft_p95<=2s": sets what line 3 already set (max_ttft_p95)`},
 		{"set twice, thresholds first", "expectations:\n  - model: m\n    thresholds: [\"ttft_p95<=2s\"]\n    max_ttft_p95: 1s\n",
 			"f.yaml:4: max_ttft_p95: already set by thresholds: at line 3"},
-		{"wrong operator", "expectations:\n  - model: m\n    thresholds: [\"ttft_p95>=2s\"]\n", "ttft_p95 is held under a limit; write ttft_p95<=2s"},
+		{"wrong operator", "expectations:\n  - model: m\n    thresholds: [\"ttft_p95>=2s\"]\n", "ttft_p95 is held under a limit; write \"ttft_p95<=2s\""},
 		{"not judged by check", "expectations:\n  - model: m\n    thresholds: [\"itl_p95<=2s\"]\n", "check does not judge itl_p95 (it judges server_gen_per_s>=…, ttft_p95<=…"},
 		{"older spelling inside", "expectations:\n  - model: m\n    thresholds: [\"ttft_p95=2s\"]\n", "want METRIC<=LIMIT or METRIC>=LIMIT"},
 		{"strict operator", "expectations:\n  - model: m\n    thresholds: [\"ttft_p95<2s\"]\n", "write <= or >="},
