@@ -158,11 +158,7 @@ func TestConversationsFor(t *testing.T) {
 // sent.
 func TestConversationOptionsRefused(t *testing.T) {
 	base := convOptions(3, 6)
-	for _, c := range []struct {
-		name string
-		edit func(*Options)
-		want string
-	}{
+	checkRefused(t, base, []refusal{
 		{"no turn", func(o *Options) {
 			o.Conversations = []Conversation{{ID: "a", Turns: []Turn{{User: "hi"}}}, {ID: "b"}}
 		}, `conversation "b" (2) has no turn`},
@@ -180,17 +176,7 @@ func TestConversationOptionsRefused(t *testing.T) {
 		{"single-turn records, all", func(o *Options) {
 			o.Turns, o.Conversations = TurnsAll, []Conversation{{ID: "a", Turns: []Turn{{User: "hi"}}}}
 		}, "--turns all: every record of the dataset has one human turn"},
-	} {
-		o := base
-		c.edit(&o)
-		err := o.Validate()
-		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%s: %v, want one line containing %q", c.name, err, c.want)
-		}
-	}
-	if err := base.Validate(); err != nil {
-		t.Errorf("the base options are refused: %v", err)
-	}
+	})
 }
 
 // Synthetic conversations are the same for the same seed, and their turns differ.
@@ -304,5 +290,29 @@ func TestTurnFiguresLeaveThinkingOut(t *testing.T) {
 		if s.HistoryTokens != c.wantHistory || s.NewPromptTokens != 150-c.wantHistory {
 			t.Errorf("%s: history %d new %d, want %d and %d", c.name, s.HistoryTokens, s.NewPromptTokens, c.wantHistory, 150-c.wantHistory)
 		}
+	}
+}
+
+// refusal is an edit of valid options that Validate must refuse with a line holding want.
+type refusal struct {
+	name string
+	edit func(*Options)
+	want string
+}
+
+// checkRefused holds Validate to each refusal: one line holding its want, while base
+// itself is valid.
+func checkRefused(t *testing.T, base Options, cases []refusal) {
+	t.Helper()
+	for _, c := range cases {
+		o := base
+		c.edit(&o)
+		err := o.Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v, want one line containing %q", c.name, err, c.want)
+		}
+	}
+	if err := base.Validate(); err != nil {
+		t.Errorf("the base options are refused: %v", err)
 	}
 }

@@ -198,11 +198,7 @@ func TestTraceOptionsRefused(t *testing.T) {
 	base := DefaultOptions()
 	base.Model, base.Trace, base.TraceFile, base.TraceSpeed, base.Concurrency = "twin", trace, "t.jsonl", 1, []int{0}
 	base.NumCtx = 8192
-	for _, c := range []struct {
-		name string
-		edit func(*Options)
-		want string
-	}{
+	checkRefused(t, base, []refusal{
 		{"beyond num_ctx", func(o *Options) { o.NumCtx = 4096 }, "t.jsonl:3: input_length 4000 + output_length 200 is more than --num-ctx 4096"},
 		{"speed 0", func(o *Options) { o.TraceSpeed = 0 }, "--trace-speed 0: must be in (0, 1e6]"},
 		{"speed NaN", func(o *Options) { o.TraceSpeed = math.NaN() }, "--trace-speed NaN"},
@@ -221,17 +217,7 @@ func TestTraceOptionsRefused(t *testing.T) {
 			o.Trace = append(slices.Clone(trace), TraceRequest{Line: 4, TimestampMs: 1e12, InputLength: 4000, OutputLength: 200, HashIDs: make([]int64, 8)})
 			o.TraceSpeed = 1
 		}, "the replay would last 277778h0m0s, over 168h0m0s"},
-	} {
-		o := base
-		c.edit(&o)
-		err := o.Validate()
-		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%s: %v, want one line containing %q", c.name, err, c.want)
-		}
-	}
-	if err := base.Validate(); err != nil {
-		t.Errorf("the base options are refused: %v", err)
-	}
+	})
 }
 
 // Whatever the bytes, ParseTrace returns requests that keep its promises (in order, at
