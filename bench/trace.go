@@ -46,9 +46,9 @@ type TraceRequest struct {
 }
 
 // MaxTraceReplay is the longest replay a trace may ask (its span divided by
-// --trace-speed): Mooncake's published traces span an hour; a span of days is a trace
-// in seconds or microseconds read as milliseconds, or a typo, and would leave the run
-// silent for that long.
+// --trace-speed): a span of days is more likely a trace in microseconds read as
+// milliseconds, or a typo, than a benchmark, and it would leave the run silent for
+// that long.
 const MaxTraceReplay = 7 * 24 * time.Hour
 
 // ParseTrace reads a Mooncake trace: one JSON object a line with timestamp
