@@ -89,8 +89,8 @@ func (e *env) commands() []*cli.Command {
 // runFlags are run's flags; d holds the defaults.
 func runFlags(d bench.Options) []cli.Flag {
 	return []cli.Flag{
-		&cli.GenericFlag{Name: "model", Aliases: []string{"m"}, Value: &flagval.Models{EnvVar: envVar("model")}, Usage: "model name on the server, e.g. qwen2.5:0.5b; several (-m a,b or -m a -m b) are measured in turn, one run file each, then one table of them all"},
-		&cli.GenericFlag{Name: "host", Value: &flagval.HostList{}, Usage: "server URL; repeat it to measure several servers at once (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
+		&cli.GenericFlag{Name: "model", Aliases: []string{"m"}, Value: &flagval.Models{EnvFirst: flagval.EnvFirst{Var: envVar("model")}}, Usage: "model name on the server, e.g. qwen2.5:0.5b; several (-m a,b or -m a -m b) are measured in turn, one run file each, then one table of them all"},
+		&cli.GenericFlag{Name: "host", Value: &flagval.HostList{EnvFirst: flagval.EnvFirst{Var: envVar("host")}}, Usage: "server URL; repeat it to measure several servers at once (default: $OLLAMA_HOST, then " + bench.DefaultOllamaHost + ")"},
 		&cli.StringFlag{Name: "backend", Value: d.Backend, Usage: "server API: ollama (/api/chat) or openai (/v1/chat/completions: llama.cpp, vLLM, LM Studio, Ollama's /v1)"},
 		&cli.StringFlag{Name: "api-key-env", Value: bench.DefaultAPIKeyEnv, Usage: "environment variable holding the openai backend's API key (sent as a bearer token; never recorded)"},
 		&cli.GenericFlag{Name: "concurrency", Aliases: []string{"c"}, Value: flagval.IntList(0, bench.MaxInFlight, 1), Usage: "closed loop: N workers, each sending its next request when its last ends; a list sweeps the levels; with --rate, the cap on requests in flight (0: none)"},

@@ -222,18 +222,13 @@ func runError(err error) error {
 // runConfig maps run's flags to the harness's Config; d holds the defaults.
 func runConfig(c *cli.Context, e *env, d bench.Options) (harness.Config, error) {
 	cfg := harness.Config{
-		Hosts: c.Generic("host").(*flagval.HostList).Vals, Getenv: e.getenv,
+		Hosts: c.Generic("host").(*flagval.HostList).List(), Getenv: e.getenv,
 		Out: c.String("out"), OutDir: c.String("out-dir"),
 		Profile: c.String("profile"), ResolveProfile: e.resolveProfile,
 		NoSelftest: c.Bool("no-selftest"), Abandon: e.hardStop,
 	}
 	if cfg.Out == "-" {
 		cfg.Out = "" // written under its default name in --out-dir, then to stdout (runToStdout)
-	}
-	if h := os.Getenv(envVar("host")); h != "" && onCommandLine(c, e.args, "host") {
-		// urfave/cli sets $YARDSTICK_HOST before the command line, and --host adds
-		// servers: the command line's --host replaces it instead (flag beats env).
-		cfg.Hosts = cfg.Hosts[1:]
 	}
 	if c.NArg() > 0 {
 		return cfg, usageErr("run takes no arguments, got %q (did you mean --model %s?)", c.Args().First(), c.Args().First())

@@ -82,12 +82,51 @@ func (l *List[T]) String() string {
 	return strings.Join(parts, ",")
 }
 
-// HostList is --host, repeatable: each occurrence adds a server (a fleet).
-type HostList struct{ Vals []string }
+// EnvFirst keeps a repeatable flag's environment variable apart from its
+// occurrences on the command line. urfave/cli sets a flag from its EnvVars before it
+// parses the command line, through the same Set; a repeatable flag would then add the
+// command line's values to the variable's, where a flag must beat its variable. Var
+// names the variable (empty: none); Taken tells the variable's Set from the command
+// line's, so the flag can keep the two apart.
+type EnvFirst struct {
+	Var  string
+	seen bool
+}
+
+// Taken reports whether Set(s) is urfave/cli applying the variable: the first call,
+// with its value, the variable set.
+func (e *EnvFirst) Taken(s string) bool {
+	if e.Var == "" || e.seen {
+		return false
+	}
+	e.seen = true
+	v := os.Getenv(e.Var)
+	return v != "" && v == s
+}
+
+// HostList is --host, repeatable: each occurrence adds a server (a fleet). The
+// variable of EnvFirst (YARDSTICK_HOST) is one server, replaced by any --host.
+type HostList struct {
+	Vals []string
+	EnvFirst
+	env []string
+}
+
+// List is the servers in effect: the command line's, else the environment's.
+func (l *HostList) List() []string {
+	if len(l.Vals) == 0 {
+		return l.env
+	}
+	return l.Vals
+}
 
 func (l *HostList) Set(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return fmt.Errorf("empty host")
+	}
+	if l.Taken(s) {
+		l.env = []string{s}
+		return nil
 	}
 	l.Vals = append(l.Vals, s)
 	return nil
@@ -97,7 +136,7 @@ func (l *HostList) String() string {
 	if l == nil {
 		return ""
 	}
-	return strings.Join(l.Vals, " ")
+	return strings.Join(l.List(), " ")
 }
 
 // Models is --model: one model or several, as a comma-separated list, a repeated
@@ -105,16 +144,13 @@ func (l *HostList) String() string {
 // a trailing comma, -m "") and a model named twice, compared as servers resolve names:
 // case aside, and a missing tag is Ollama's ":latest" ("qwen3" is "qwen3:latest").
 //
-// EnvVar, when set, names the environment variable urfave/cli reads into the flag
-// before the command line (its EnvVars): that first Set is kept apart, and a model on
-// the command line replaces the variable's list instead of adding to it (the flag
-// beats the variable, and -m a with the variable a is not "listed twice"). List gives
-// the models in effect.
+// The variable of EnvFirst (YARDSTICK_MODEL) is kept apart: a model on the command
+// line replaces its list instead of adding to it (the flag beats the variable, and -m a
+// with the variable a is not "listed twice"). List gives the models in effect.
 type Models struct {
-	Vals   []string
-	EnvVar string
-	env    []string
-	envSet bool
+	Vals []string
+	EnvFirst
+	env []string
 }
 
 // List is the models in effect: the command line's, else the environment's.
@@ -126,17 +162,13 @@ func (m *Models) List() []string {
 }
 
 func (m *Models) Set(s string) error {
-	if m.EnvVar != "" && !m.envSet && len(m.Vals) == 0 {
-		m.envSet = true
-		if v := os.Getenv(m.EnvVar); v != "" && v == s {
-			// urfave/cli applies the variable before parsing the command line.
-			env := Models{}
-			if err := env.Set(s); err != nil {
-				return err
-			}
-			m.env = env.Vals
-			return nil
+	if m.Taken(s) {
+		env := Models{}
+		if err := env.Set(s); err != nil {
+			return err
 		}
+		m.env = env.Vals
+		return nil
 	}
 	for _, name := range strings.Split(s, ",") {
 		name = strings.TrimSpace(name)

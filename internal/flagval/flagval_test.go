@@ -68,3 +68,30 @@ func TestSetAccepts(t *testing.T) {
 		t.Errorf("HostList keeps every occurrence: %v", h.Vals)
 	}
 }
+
+// urfave/cli sets a flag from its variable first, through Set: a repeatable flag keeps
+// that apart, and any command-line value replaces it (the flag beats the variable).
+func TestEnvFirstReplacedByTheCommandLine(t *testing.T) {
+	t.Setenv("FLAGVAL_TEST_HOST", "http://env:1")
+	h := &HostList{EnvFirst: EnvFirst{Var: "FLAGVAL_TEST_HOST"}}
+	if err := h.Set("http://env:1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.List(); len(got) != 1 || got[0] != "http://env:1" {
+		t.Errorf("from the variable alone: %v", got)
+	}
+	for _, s := range []string{"http://a:1", "http://b:1"} {
+		if err := h.Set(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.List(); len(got) != 2 || got[0] != "http://a:1" || got[1] != "http://b:1" {
+		t.Errorf("with --host twice: %v, want the two flags without the variable's", got)
+	}
+	// Without the variable set, the first Set is the command line's.
+	t.Setenv("FLAGVAL_TEST_HOST", "")
+	h = &HostList{EnvFirst: EnvFirst{Var: "FLAGVAL_TEST_HOST"}}
+	if err := h.Set("http://a:1"); err != nil || len(h.List()) != 1 || h.Vals[0] != "http://a:1" {
+		t.Errorf("no variable: %v %v", h.List(), err)
+	}
+}
