@@ -199,9 +199,6 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 // (not a UsageError, as Run's own is not), with the first one's reason (what the
 // server serves) and the names of the others, in one line.
 func CheckModels(ctx context.Context, cfg Config, models []string) error {
-	if cfg.Getenv == nil {
-		cfg.Getenv = os.Getenv
-	}
 	opts := cfg.Options
 	backends, err := newBackends(cfg, &opts)
 	if err != nil {
@@ -249,9 +246,6 @@ func CheckModels(ctx context.Context, cfg Config, models []string) error {
 // (an other_models_loaded warning). A server that cannot unload is skipped. Errors:
 // the first server's failure to unload.
 func Unload(ctx context.Context, cfg Config, model, digest string) error {
-	if cfg.Getenv == nil {
-		cfg.Getenv = os.Getenv
-	}
 	opts := cfg.Options
 	backends, err := newBackends(cfg, &opts)
 	if err != nil {
@@ -400,6 +394,9 @@ func finish(run *results.Run, out string, journal *bench.Journal, opts bench.Opt
 // newBackends resolves the servers of cfg (host defaults, parsing, duplicates) into
 // backends and records them in opts.
 func newBackends(cfg Config, opts *bench.Options) ([]bench.Backend, error) {
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
 	hosts := append([]string(nil), cfg.Hosts...)
 	switch {
 	case len(hosts) > 1 && cfg.Resume != nil:
