@@ -123,9 +123,8 @@ type streamClock struct {
 	sent, last int64
 	firstToken *time.Timer
 	timeout    time.Duration
-	// thought is set by the first chunk carrying thinking text, thinkingAt is when
-	// that chunk was read.
-	thought    bool
+	// thinkingAt is when the first chunk carrying thinking text was read (set once
+	// s.ThinkingBytes is no longer 0).
 	thinkingAt int64
 }
 
@@ -166,10 +165,10 @@ func (c *streamClock) chunk(s *Sample, now int64, thinking, answer int) {
 	s.OutputBytes += n
 	s.TextChunks++
 	if thinking > 0 {
-		s.ThinkingBytes += thinking
-		if !c.thought {
-			c.thought, c.thinkingAt = true, now
+		if s.ThinkingBytes == 0 {
+			c.thinkingAt = now
 		}
+		s.ThinkingBytes += thinking
 	}
 	if answer == 0 {
 		s.ThinkingChunks++
@@ -178,7 +177,7 @@ func (c *streamClock) chunk(s *Sample, now int64, thinking, answer int) {
 		s.AnswerChunks++
 		if s.TTFANs == nil {
 			s.TTFANs = ptr(now - c.sent)
-			if c.thought {
+			if s.ThinkingBytes > 0 {
 				s.ThinkingNs = ptr(now - c.thinkingAt)
 			}
 		}
