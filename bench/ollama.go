@@ -595,42 +595,46 @@ var (
 func readChat(resp *http.Response, began time.Time, fast func(c *ollamaChunk, now int64) error, fn func(l *chatLine, now int64) error) error {
 	ok := resp.StatusCode < http.StatusBadRequest
 	var oc ollamaChunk
-	lr := newLineReader(resp.Body, began)
-	defer lr.release()
-	for lines := 0; ; {
-		line, rerr := readStreamLine(lr.br)
-		if rerr == errLineTooLong && resp.StatusCode >= http.StatusBadRequest {
-			// An error page too long to be one line is still the server's status.
-			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: "(an error body longer than any line read)"}
-		}
-		if rerr == errLineTooLong {
-			return rerr
-		}
-		now := lr.at
-		if len(line) == 0 {
-			switch {
-			case rerr == io.EOF && lines == 0 && resp.StatusCode >= http.StatusBadRequest:
-				return StatusError{Code: resp.StatusCode, Status: resp.Status}
-			case rerr == io.EOF:
-				return nil
-			case rerr != nil:
-				return rerr
-			}
-			continue
-		}
-		lines++
+	_, lines, err := eachLine(resp.Body, began, func(line []byte, now int64) error {
 		if ok && scanOllamaChunk(line, &oc) {
-			if err := fast(&oc, now); err != nil {
-				return err
-			}
-		} else if err := decodeChatLine(resp, line, now, fn); err != nil {
-			return err
+			return fast(&oc, now)
 		}
-		switch {
-		case rerr == io.EOF:
-			return nil
-		case rerr != nil:
-			return rerr
+		return decodeChatLine(resp, line, now, fn)
+	})
+	switch {
+	case !ok && err == errLineTooLong:
+		// An error page too long to be one line is still the server's status.
+		return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: "(an error body longer than any line read)"}
+	case !ok && err == nil && lines == 0:
+		return StatusError{Code: resp.StatusCode, Status: resp.Status}
+	}
+	return err
+}
+
+// eachLine reads body through a pooled lineReader and calls fn with each non-empty
+// line, without its line end (valid during the call), and the time it was read (an
+// offset from began: the time of the read that brought it, lineReader). It returns
+// the time of the last read, the count of non-empty lines, and nil at a clean end of
+// the body, else errLineTooLong, the body's read error or fn's.
+func eachLine(body io.Reader, began time.Time, fn func(line []byte, now int64) error) (end int64, lines int, err error) {
+	lr := newLineReader(body, began)
+	defer lr.release()
+	for {
+		line, rerr := readStreamLine(lr.br)
+		if rerr == errLineTooLong {
+			return lr.at, lines, rerr
+		}
+		if len(line) > 0 {
+			lines++
+			if err := fn(line, lr.at); err != nil {
+				return lr.at, lines, err
+			}
+		}
+		if rerr == io.EOF {
+			return lr.at, lines, nil
+		}
+		if rerr != nil {
+			return lr.at, lines, rerr
 		}
 	}
 }

@@ -773,31 +773,15 @@ func (o *OpenAI) httpStatus(resp *http.Response) error {
 // each data field (after "data:" and one optional space) and the time its line was
 // read, an offset from began: the time of the read of body that brought it
 // (lineReader). Blank lines and ":" comments are skipped, as are event, id and retry
-// fields; any other line is notSSE. Lines come through the pooled lineReader of
-// readChat, bounded by maxLineBytes. It
+// fields; any other line is notSSE. Lines come through eachLine, as readChat's,
+// bounded by maxLineBytes. It
 // returns the time the stream ended, and nil at a clean end of the body or else the
 // first error of the body or of fn.
 func readSSE(body io.Reader, began time.Time, fn func(data []byte, now int64) error) (int64, error) {
-	lr := newLineReader(body, began)
-	defer lr.release()
-	for {
-		line, rerr := readStreamLine(lr.br)
-		if rerr == errLineTooLong {
-			return 0, rerr
-		}
-		now := lr.at
-		if len(line) > 0 {
-			if err := sseLine(line, now, fn); err != nil {
-				return now, err
-			}
-		}
-		switch {
-		case rerr == io.EOF:
-			return now, nil
-		case rerr != nil:
-			return now, rerr
-		}
-	}
+	end, _, err := eachLine(body, began, func(line []byte, now int64) error {
+		return sseLine(line, now, fn)
+	})
+	return end, err
 }
 
 // sseLine handles one non-empty line of an event stream.
