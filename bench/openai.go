@@ -612,8 +612,9 @@ func (w *openaiWire) read(resp *http.Response, c *streamClock, s *Sample) (err e
 			return errAfterSSEEnd
 		}
 		// "[DONE] " with trailing blanks is the end marker too (a server padding its
-		// lines): taken as a chunk, it would fail the stream as "not JSON".
-		if bytes.Equal(bytes.TrimRight(data, " \t"), sseDone) {
+		// lines): taken as a chunk, it would fail the stream as "not JSON". data is
+		// not empty (sseLine); a chunk starts with '{' and is not trimmed.
+		if data[0] == '[' && bytes.Equal(bytes.TrimRight(data, " \t"), sseDone) {
 			w.end = true
 			s.E2ENs = ptr(now - c.sent)
 			return nil
