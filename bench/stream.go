@@ -40,8 +40,9 @@ func streamWire(ctx context.Context, began time.Time, req Request, s *Sample, hc
 	defer stop()
 	hreq, err := w.request(ctx, req)
 	if err != nil {
-		s.ErrorKind, s.Error = ErrStream, "building the request: "+err.Error()
-		s.ITLNs = []int64{}
+		// Ended as every failure is (scrubbed, one line, no timings).
+		s.ErrorKind, s.Error = ErrStream, scrub.Text("building the request: "+err.Error())
+		s.fail()
 		return
 	}
 	clock.send(s)
