@@ -529,3 +529,33 @@ func TestErrorLimit(t *testing.T) {
 		t.Errorf("unset limit written: %s", b)
 	}
 }
+
+// The done chunk is decoded once, into chatLine, cached count included; a cached
+// count of another type is ignored (nil), not a failure of the done chunk, as when it
+// was decoded apart.
+func TestChatLineCachedCount(t *testing.T) {
+	for _, tc := range []struct {
+		field string
+		want  *int
+	}{
+		{``, nil}, // absent: a server before v0.33.3
+		{`,"prompt_eval_cached_count":null`, nil},   // null reads as absent
+		{`,"prompt_eval_cached_count":0`, ptr(0)},   // 0 is a count, not absence
+		{`,"prompt_eval_cached_count":12`, ptr(12)}, // the figure itself
+		{`,"prompt_eval_cached_count":"12"`, nil},   // a string: ignored, the chunk stands
+		{`,"prompt_eval_cached_count":1.5`, nil},    // not an integer: ignored
+	} {
+		line := `{"model":"m","message":{"role":"assistant","content":""},"done":true,"eval_count":3,"prompt_eval_count":20` + tc.field + `}`
+		var cl chatLine
+		if err := json.Unmarshal([]byte(line), &cl); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		got := cl.CachedCount.n
+		if (got == nil) != (tc.want == nil) || (got != nil && *got != *tc.want) {
+			t.Errorf("%s: cached %v, want %v", line, pv(got), pv(tc.want))
+		}
+		if cl.EvalCount != 3 || cl.PromptEvalCount != 20 || !cl.Done {
+			t.Errorf("%s: the rest of the done chunk decoded as %+v", line, cl.Metrics)
+		}
+	}
+}

@@ -462,10 +462,11 @@ func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error 
 		}
 		return nil
 	}
-	return readChat(resp, c.began, fast, func(r *api.ChatResponse, line []byte, now int64) error {
+	return readChat(resp, c.began, fast, func(l *chatLine, now int64) error {
 		if w.end {
 			return errAfterDone
 		}
+		r := &l.ChatResponse
 		c.chunk(s, now, len(r.Message.Thinking), len(r.Message.Content))
 		if w.reply != nil {
 			w.reply.WriteString(r.Message.Content)
@@ -475,11 +476,7 @@ func (w *ollamaWire) read(resp *http.Response, c *streamClock, s *Sample) error 
 			s.E2ENs = ptr(now - c.sent)
 			w.metrics = r.Metrics
 			s.DoneReason = r.DoneReason
-			// Decoded apart, once: a field in chatLine would grow every line's decoding.
-			var extra doneExtra
-			if json.Unmarshal(line, &extra) == nil {
-				w.cached = extra.PromptEvalCachedCount
-			}
+			w.cached = l.CachedCount.n
 		}
 		return nil
 	})
@@ -550,18 +547,31 @@ func (o *Ollama) chatRequest(ctx context.Context, req Request) (*http.Request, e
 // v0.17.4).
 const maxLineBytes = 8 * 1000 * 1000
 
-// chatLine is one line of a /api/chat stream: a chunk, or an error.
+// chatLine is one line of a /api/chat stream: a chunk, or an error. Only lines the
+// chunk scanner defers are decoded into it (the done chunk, errors, anything
+// unusual), so a field here costs nothing per text chunk.
 type chatLine struct {
 	api.ChatResponse
 	Error string `json:"error,omitempty"`
+	// CachedCount is what the done chunk holds beyond the client library's
+	// api.Metrics (v0.24.0): the count of prompt tokens read from the prompt cache,
+	// which Ollama sends from v0.33.3 on (api/types.go Metrics,
+	// prompt_eval_cached_count, a *int: present when the runner knows it, 0
+	// included).
+	CachedCount optionalCount `json:"prompt_eval_cached_count"`
 }
 
-// doneExtra is what the done chunk holds beyond the client library's api.Metrics
-// (v0.24.0): the count of prompt tokens read from the prompt cache, which Ollama
-// sends from v0.33.3 on (api/types.go Metrics, prompt_eval_cached_count, a *int:
-// present when the runner knows it, 0 included).
-type doneExtra struct {
-	PromptEvalCachedCount *int `json:"prompt_eval_cached_count"`
+// optionalCount is a count the wire reads when it is a JSON integer and ignores
+// otherwise (nil): a server's extra figure of another type does not fail the chunk
+// that carries it.
+type optionalCount struct{ n *int }
+
+func (c *optionalCount) UnmarshalJSON(b []byte) error {
+	var n *int
+	if json.Unmarshal(b, &n) == nil {
+		c.n = n
+	}
+	return nil
 }
 
 // Errors of readChat that are not the server's.
@@ -570,9 +580,8 @@ var (
 	errAfterDone   = errors.New("data after the done chunk")
 )
 
-// readChat reads an NDJSON /api/chat response and calls fn with each chunk, its line
-// (the pooled reader's, valid during the call) and the time it was read (an offset
-// from began: the time of the read that brought it, lineReader). A line of a 200
+// readChat reads an NDJSON /api/chat response and calls fn with each chunk, decoded
+// once, and the time it was read (an offset from began: the time of the read that brought it, lineReader). A line of a 200
 // stream that the chunk scanner reads (scanOllamaChunk: a chunk before the last, the
 // common case) goes to fast instead, undecoded; fn gets the rest (the done chunk,
 // errors, anything unusual). It reads what the official client reads (api/client.go
@@ -583,52 +592,56 @@ var (
 // returns nil. Lines come through a pooled 64 KiB reader and each is scanned or
 // decoded once, where the official client allocates an 8 MB buffer per request and
 // decodes every line twice (docs/performance.md).
-func readChat(resp *http.Response, began time.Time, fast func(c *ollamaChunk, now int64) error, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
+func readChat(resp *http.Response, began time.Time, fast func(c *ollamaChunk, now int64) error, fn func(l *chatLine, now int64) error) error {
 	ok := resp.StatusCode < http.StatusBadRequest
 	var oc ollamaChunk
-	lr := newLineReader(resp.Body, began)
-	defer lr.release()
-	for lines := 0; ; {
-		line, rerr := readStreamLine(lr.br)
-		if rerr == errLineTooLong && resp.StatusCode >= http.StatusBadRequest {
-			// An error page too long to be one line is still the server's status.
-			return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: "(an error body longer than any line read)"}
-		}
-		if rerr == errLineTooLong {
-			return rerr
-		}
-		now := lr.at
-		if len(line) == 0 {
-			switch {
-			case rerr == io.EOF && lines == 0 && resp.StatusCode >= http.StatusBadRequest:
-				return StatusError{Code: resp.StatusCode, Status: resp.Status}
-			case rerr == io.EOF:
-				return nil
-			case rerr != nil:
-				return rerr
-			}
-			continue
-		}
-		lines++
+	_, lines, err := eachLine(resp.Body, began, func(line []byte, now int64) error {
 		if ok && scanOllamaChunk(line, &oc) {
-			if err := fast(&oc, now); err != nil {
-				return err
-			}
-		} else if err := decodeChatLine(resp, line, now, fn); err != nil {
-			return err
+			return fast(&oc, now)
 		}
-		switch {
-		case rerr == io.EOF:
-			return nil
-		case rerr != nil:
-			return rerr
+		return decodeChatLine(resp, line, now, fn)
+	})
+	switch {
+	case !ok && err == errLineTooLong:
+		// An error page too long to be one line is still the server's status.
+		return StatusError{Code: resp.StatusCode, Status: resp.Status, Message: "(an error body longer than any line read)"}
+	case !ok && err == nil && lines == 0:
+		return StatusError{Code: resp.StatusCode, Status: resp.Status}
+	}
+	return err
+}
+
+// eachLine reads body through a pooled lineReader and calls fn with each non-empty
+// line, without its line end (valid during the call), and the time it was read (an
+// offset from began: the time of the read that brought it, lineReader). It returns
+// the time of the last read, the count of non-empty lines, and nil at a clean end of
+// the body, else errLineTooLong, the body's read error or fn's.
+func eachLine(body io.Reader, began time.Time, fn func(line []byte, now int64) error) (end int64, lines int, err error) {
+	lr := newLineReader(body, began)
+	defer lr.release()
+	for {
+		line, rerr := readStreamLine(lr.br)
+		if rerr == errLineTooLong {
+			return lr.at, lines, rerr
+		}
+		if len(line) > 0 {
+			lines++
+			if err := fn(line, lr.at); err != nil {
+				return lr.at, lines, err
+			}
+		}
+		if rerr == io.EOF {
+			return lr.at, lines, nil
+		}
+		if rerr != nil {
+			return lr.at, lines, rerr
 		}
 	}
 }
 
 // decodeChatLine decodes one line of an /api/chat response with encoding/json and
 // hands it to fn, or returns the error it is (see readChat).
-func decodeChatLine(resp *http.Response, line []byte, now int64, fn func(r *api.ChatResponse, line []byte, now int64) error) error {
+func decodeChatLine(resp *http.Response, line []byte, now int64, fn func(l *chatLine, now int64) error) error {
 	var cl chatLine
 	if err := json.Unmarshal(line, &cl); err != nil {
 		if resp.StatusCode >= http.StatusBadRequest {
@@ -642,7 +655,7 @@ func decodeChatLine(resp *http.Response, line []byte, now int64, fn func(r *api.
 	case cl.Error != "":
 		return streamError(cl.Error)
 	}
-	return fn(&cl.ChatResponse, line, now)
+	return fn(&cl, now)
 }
 
 // readStreamLine returns br's next line without its trailing "\r\n" or "\n", and the

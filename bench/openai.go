@@ -612,52 +612,67 @@ func (w *openaiWire) read(resp *http.Response, c *streamClock, s *Sample) (err e
 			return errAfterSSEEnd
 		}
 		// "[DONE] " with trailing blanks is the end marker too (a server padding its
-		// lines): taken as a chunk, it would fail the stream as "not JSON".
-		if bytes.Equal(bytes.TrimRight(data, " \t"), sseDone) {
+		// lines): taken as a chunk, it would fail the stream as "not JSON". data is
+		// not empty (sseLine); a chunk starts with '{' and is not trimmed.
+		if data[0] == '[' && bytes.Equal(bytes.TrimRight(data, " \t"), sseDone) {
 			w.end = true
 			s.E2ENs = ptr(now - c.sent)
 			return nil
 		}
 		// The common chunk is read by the scanner, undecoded; encoding/json
 		// decodes the rest (the usage chunk, errors, anything unusual). Both go on
-		// to the same accounting below.
-		var usage *chatUsage
-		var timings *chatTimings
+		// to the same accounting.
 		thinking, answer, scanned := w.scanned(data, s)
 		if !scanned {
-			var ch chatChunk
-			if err := json.Unmarshal(data, &ch); err != nil {
-				return badChunk(data, err)
+			var err error
+			if thinking, answer, err = w.decoded(data, s); err != nil {
+				return err
 			}
-			if msg, ok := ch.isError(); ok {
-				return streamError(msg)
-			}
-			if len(ch.Choices) > 0 {
-				c0 := &ch.Choices[0]
-				thinking = len(c0.Delta.ReasoningContent)
-				if thinking == 0 {
-					thinking = len(c0.Delta.Reasoning)
-				}
-				answer = len(c0.Delta.Content)
-				if w.reply != nil {
-					w.reply.WriteString(c0.Delta.Content)
-				}
-				if c0.FinishReason != "" {
-					s.DoneReason = c0.FinishReason
-				}
-			}
-			usage, timings = ch.Usage, ch.Timings
 		}
 		c.chunk(s, now, thinking, answer)
-		if usage != nil {
-			w.usage = usage
-		}
-		if timings != nil {
-			w.timings = timings
-		}
 		return nil
 	})
 	return err
+}
+
+// thinkingBytes is a delta's thinking text: reasoning_content, else reasoning (vLLM
+// fills both with the same text during the rename; it counts once).
+func thinkingBytes(reasoningContent, reasoning int) int {
+	if reasoningContent == 0 {
+		return reasoning
+	}
+	return reasoningContent
+}
+
+// decoded reads data with encoding/json (a chunk the scanner defers) and returns what
+// scanned returns of a chunk, keeping its usage and timings when it has them; an
+// error chunk is a streamError, data that does not decode is badChunk's.
+func (w *openaiWire) decoded(data []byte, s *Sample) (thinking, answer int, err error) {
+	var ch chatChunk
+	if err := json.Unmarshal(data, &ch); err != nil {
+		return 0, 0, badChunk(data, err)
+	}
+	if msg, ok := ch.isError(); ok {
+		return 0, 0, streamError(msg)
+	}
+	if len(ch.Choices) > 0 {
+		c0 := &ch.Choices[0]
+		thinking = thinkingBytes(len(c0.Delta.ReasoningContent), len(c0.Delta.Reasoning))
+		answer = len(c0.Delta.Content)
+		if w.reply != nil {
+			w.reply.WriteString(c0.Delta.Content)
+		}
+		if c0.FinishReason != "" {
+			s.DoneReason = c0.FinishReason
+		}
+	}
+	if ch.Usage != nil {
+		w.usage = ch.Usage
+	}
+	if ch.Timings != nil {
+		w.timings = ch.Timings
+	}
+	return thinking, answer, nil
 }
 
 // scanned reads data with the chunk scanner (scanSSEChunk) and, when it answers,
@@ -670,10 +685,7 @@ func (w *openaiWire) scanned(data []byte, s *Sample) (thinking, answer int, ok b
 		return 0, 0, false
 	}
 	if sc.choices > 0 {
-		thinking = sc.reasoningContent.n
-		if thinking == 0 {
-			thinking = sc.reasoning.n
-		}
+		thinking = thinkingBytes(sc.reasoningContent.n, sc.reasoning.n)
 		answer = sc.content.n
 		if w.reply != nil {
 			sc.content.appendTo(w.reply)
@@ -762,31 +774,15 @@ func (o *OpenAI) httpStatus(resp *http.Response) error {
 // each data field (after "data:" and one optional space) and the time its line was
 // read, an offset from began: the time of the read of body that brought it
 // (lineReader). Blank lines and ":" comments are skipped, as are event, id and retry
-// fields; any other line is notSSE. Lines come through the pooled lineReader of
-// readChat, bounded by maxLineBytes. It
+// fields; any other line is notSSE. Lines come through eachLine, as readChat's,
+// bounded by maxLineBytes. It
 // returns the time the stream ended, and nil at a clean end of the body or else the
 // first error of the body or of fn.
 func readSSE(body io.Reader, began time.Time, fn func(data []byte, now int64) error) (int64, error) {
-	lr := newLineReader(body, began)
-	defer lr.release()
-	for {
-		line, rerr := readStreamLine(lr.br)
-		if rerr == errLineTooLong {
-			return 0, rerr
-		}
-		now := lr.at
-		if len(line) > 0 {
-			if err := sseLine(line, now, fn); err != nil {
-				return now, err
-			}
-		}
-		switch {
-		case rerr == io.EOF:
-			return now, nil
-		case rerr != nil:
-			return now, rerr
-		}
-	}
+	end, _, err := eachLine(body, began, func(line []byte, now int64) error {
+		return sseLine(line, now, fn)
+	})
+	return end, err
 }
 
 // sseLine handles one non-empty line of an event stream.

@@ -674,3 +674,19 @@ func TestSSEDoneWithTrailingBlank(t *testing.T) {
 		t.Errorf("ok %v (%s: %s), output tokens %d, e2e %v: want a success ended by the padded [DONE]", s.OK, s.ErrorKind, s.Error, s.OutputTokens, s.E2ENs)
 	}
 }
+
+// A request that cannot be built (an --extra-body that is not a JSON object, which
+// Options.Validate would refuse first) fails before it is sent, as every failure
+// ends: ErrStream, the reason in one line, an empty ITL list and no send time.
+func TestRequestNotBuilt(t *testing.T) {
+	_, o := newFakeOpenAI(t, fakeopenai.Config{Tokens: 3}, "")
+	s := streamOpenAI(t, o, Request{MaxTokens: 3, ExtraBody: json.RawMessage(`[1, 2]`)})
+	switch {
+	case s.OK || s.ErrorKind != ErrStream:
+		t.Fatalf("ok %v, kind %q, want a failed sample of kind %q", s.OK, s.ErrorKind, ErrStream)
+	case !strings.HasPrefix(s.Error, "building the request: --extra-body: "):
+		t.Errorf("error %q, want the reason after 'building the request: --extra-body: '", s.Error)
+	case s.ITLNs == nil || len(s.ITLNs) != 0 || s.TTFTNs != nil || s.SentAtNs != 0:
+		t.Errorf("itl %v, ttft %v, sent_at %d: a request never sent has no timing", s.ITLNs, pv(s.TTFTNs), s.SentAtNs)
+	}
+}

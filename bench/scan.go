@@ -542,34 +542,38 @@ func scanSSEChunk(data []byte, c *sseChunk) bool {
 		case "usage":
 			return once(&seen, 2) && s.peek() == 'n' && s.lit("null")
 		case "choices":
-			if !once(&seen, 4) {
-				return false
-			}
-			if s.peek() == 'n' {
-				return s.lit("null")
-			}
-			if !s.eat('[') {
-				return false
-			}
-			if s.eat(']') {
-				return true
-			}
-			for {
-				if !s.choice(c) {
-					return false
-				}
-				c.choices++
-				if s.eat(']') {
-					return true
-				}
-				if !s.eat(',') {
-					return false
-				}
-			}
+			return once(&seen, 4) && s.choices(c)
 		}
 		return !known(key, sseFields) && s.skip(1)
 	})
 	return ok && s.end()
+}
+
+// choices reads the choices array, or null, counting its elements into c. Its loop
+// is skip's, written out: an element callback, as object takes, costs the hot path
+// about 4% (BenchmarkScanChunk, wire=openai).
+func (s *jsonScan) choices(c *sseChunk) bool {
+	if s.peek() == 'n' {
+		return s.lit("null")
+	}
+	if !s.eat('[') {
+		return false
+	}
+	if s.eat(']') {
+		return true
+	}
+	for {
+		if !s.choice(c) {
+			return false
+		}
+		c.choices++
+		if s.eat(']') {
+			return true
+		}
+		if !s.eat(',') {
+			return false
+		}
+	}
 }
 
 // choice reads one element of choices; the first one's fields go into c.

@@ -40,8 +40,9 @@ func streamWire(ctx context.Context, began time.Time, req Request, s *Sample, hc
 	defer stop()
 	hreq, err := w.request(ctx, req)
 	if err != nil {
-		s.ErrorKind, s.Error = ErrStream, "building the request: "+err.Error()
-		s.ITLNs = []int64{}
+		// Ended as every failure is (scrubbed, one line, no timings).
+		s.ErrorKind, s.Error = ErrStream, scrub.Text("building the request: "+err.Error())
+		s.fail()
 		return
 	}
 	clock.send(s)
@@ -123,9 +124,8 @@ type streamClock struct {
 	sent, last int64
 	firstToken *time.Timer
 	timeout    time.Duration
-	// thought is set by the first chunk carrying thinking text, thinkingAt is when
-	// that chunk was read.
-	thought    bool
+	// thinkingAt is when the first chunk carrying thinking text was read (set once
+	// s.ThinkingBytes is no longer 0).
 	thinkingAt int64
 }
 
@@ -166,10 +166,10 @@ func (c *streamClock) chunk(s *Sample, now int64, thinking, answer int) {
 	s.OutputBytes += n
 	s.TextChunks++
 	if thinking > 0 {
-		s.ThinkingBytes += thinking
-		if !c.thought {
-			c.thought, c.thinkingAt = true, now
+		if s.ThinkingBytes == 0 {
+			c.thinkingAt = now
 		}
+		s.ThinkingBytes += thinking
 	}
 	if answer == 0 {
 		s.ThinkingChunks++
@@ -178,7 +178,7 @@ func (c *streamClock) chunk(s *Sample, now int64, thinking, answer int) {
 		s.AnswerChunks++
 		if s.TTFANs == nil {
 			s.TTFANs = ptr(now - c.sent)
-			if c.thought {
+			if s.ThinkingBytes > 0 {
 				s.ThinkingNs = ptr(now - c.thinkingAt)
 			}
 		}
