@@ -23,7 +23,7 @@ import (
 )
 
 // Ollama drives an Ollama server through its official Go client
-// (github.com/ollama/ollama/api, v0.17.4).
+// (github.com/ollama/ollama/api, v0.24.0).
 type Ollama struct {
 	base   *url.URL
 	client *api.Client
@@ -335,7 +335,7 @@ func (o *Ollama) Running(ctx context.Context, model, digest string) (_ *api.Proc
 }
 
 // Unload asks the server to unload model (matched as in Running) (a chat request with no messages and
-// keep_alive 0, server/routes.go ChatHandler, v0.17.4) and waits, polling /api/ps every
+// keep_alive 0, server/routes.go ChatHandler, v0.24.0) and waits, polling /api/ps every
 // 50 ms for at most timeout, until the model is gone. It returns whether the model was
 // loaded before.
 func (o *Ollama) Unload(ctx context.Context, model, digest string, timeout time.Duration) (wasLoaded bool, err error) {
@@ -409,7 +409,7 @@ type Request struct {
 // errFirstToken cancels a request that passed its first-token timeout.
 var errFirstToken = errors.New("first-token timeout")
 
-// userAgent is the official client's User-Agent (api/client.go stream, v0.17.4),
+// userAgent is the official client's User-Agent (api/client.go stream, v0.24.0),
 // formatted once.
 var userAgent = fmt.Sprintf("ollama/%s (%s %s) Go/%s", version.Version, runtime.GOARCH, runtime.GOOS, runtime.Version())
 
@@ -424,7 +424,7 @@ func (o *Ollama) Stream(ctx context.Context, began time.Time, req Request, s *Sa
 }
 
 // ollamaWire reads one /api/chat stream: NDJSON lines, the last with done true and
-// the server's metrics (api.Metrics, v0.17.4 api/types.go).
+// the server's metrics (api.Metrics, v0.24.0 api/types.go).
 type ollamaWire struct {
 	o       *Ollama
 	reply   *strings.Builder // Request.Reply
@@ -512,7 +512,7 @@ func (w *ollamaWire) settle(s *Sample, _ *streamClock) (ErrorKind, string) {
 }
 
 // chatRequest encodes req as the official client would (api.ChatRequest to POST
-// /api/chat, the same headers; api/client.go stream, v0.17.4). Request signing for
+// /api/chat, the same headers; api/client.go stream, v0.24.0). Request signing for
 // ollama.com and OLLAMA_AUTH is not done: yardstick measures servers it can reach
 // directly, and such a host answers 401, a failed request that says so.
 func (o *Ollama) chatRequest(ctx context.Context, req Request) (*http.Request, error) {
@@ -544,7 +544,7 @@ func (o *Ollama) chatRequest(ctx context.Context, req Request) (*http.Request, e
 }
 
 // maxLineBytes is the official client's longest line (api/client.go maxBufferSize,
-// v0.17.4).
+// v0.24.0).
 const maxLineBytes = 8 * 1000 * 1000
 
 // chatLine is one line of a /api/chat stream: a chunk, or an error. Only lines the
@@ -585,7 +585,7 @@ var (
 // stream that the chunk scanner reads (scanOllamaChunk: a chunk before the last, the
 // common case) goes to fast instead, undecoded; fn gets the rest (the done chunk,
 // errors, anything unusual). It reads what the official client reads (api/client.go
-// stream, v0.17.4) but reports what that client swallows: an error status, even with
+// stream, v0.24.0) but reports what that client swallows: an error status, even with
 // an empty body, is a StatusError; a line {"error": …} ends the stream with that
 // message; a line that is not JSON is a malformedLine; a broken connection is its
 // read error; a line over maxLineBytes is errLineTooLong. A clean end of the body

@@ -505,7 +505,7 @@ const DefaultOllamaHost = "http://127.0.0.1:11434"
 
 // ParseHost turns a host as users write it ("127.0.0.1:11434", "localhost",
 // "http://gpu-box:11434/", "https://user:pw@example/ollama") into a base URL, following
-// Ollama's own rules for OLLAMA_HOST (envconfig/config.go, v0.17.4): no scheme means
+// Ollama's own rules for OLLAMA_HOST (envconfig/config.go, v0.24.0): no scheme means
 // http; no port means 11434 for a bare host, 80/443 when a scheme was given.
 // Errors: empty host, unknown scheme, bad port.
 func ParseHost(s string) (*url.URL, error) {

@@ -33,7 +33,7 @@ const (
 
 // Sample is one request, as measured. Client-clock fields are offsets and spans on the
 // run's monotonic clock (time.Since of one began time); server-clock fields are copied
-// from Ollama's final chunk (api.Metrics, v0.17.4: runner/ollamarunner/runner.go).
+// from Ollama's final chunk (api.Metrics, v0.24.0: runner/ollamarunner/runner.go).
 // Fields that are undefined for a request (TPOT with fewer than two output tokens, any
 // timing of a failed request) are omitted from JSON rather than written as 0.
 type Sample struct {

@@ -15,7 +15,7 @@ import (
 // CacheSuspectFactor flags a request whose server prefill rate exceeds this multiple of
 // the run's median: prompt_eval_duration covers only the part of the prompt that was
 // not in the server's cache while prompt_eval_count counts it all
-// (runner/ollamarunner/runner.go, v0.17.4), so a cache hit shows as an absurd rate.
+// (runner/ollamarunner/runner.go, v0.24.0), so a cache hit shows as an absurd rate.
 const CacheSuspectFactor = 5.0
 
 // PromptShortFrac flags a request whose counted prompt (prompt_tokens) is under this
